@@ -1,0 +1,99 @@
+/* Command line of cdscan (CONTRACT.md "Commands"): parsing and help texts.
+ * Parsing checks the syntax of every argument (names, addresses, DS, times)
+ * so that a malformed one is a usage error (exit 64) before any work. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "cdscan/conf.h"
+#include "cdscan/log.h"
+#include "cdscan/util.h"
+
+enum cds_command {
+	CDS_CMD_NONE = 0,
+	CDS_CMD_CHECK,
+	CDS_CMD_DB_INIT,
+	CDS_CMD_IMPORT,
+	CDS_CMD_SCAN,
+	CDS_CMD_EPP_SEND,
+	CDS_CMD_DAEMON,
+};
+
+enum cds_report_format {
+	CDS_REPORT_TEXT = 0,
+	CDS_REPORT_JSON,
+	CDS_REPORT_HTML,
+};
+
+/* One --ns NAME[@ADDR]. */
+struct cds_cli_ns {
+	char name[CDS_DNAME_BUFSIZE]; /* normalised */
+	bool has_addr;                /* false: resolve NAME */
+	struct cds_addr addr;
+};
+
+/* The parsed command line.  Plain pointers point into argv (owned by the
+ * caller); the arrays are owned by the struct (cds_cli_free). */
+struct cds_cli {
+	/* global */
+	const char *config_file;    /* -c FILE, or NULL */
+	int verbosity;              /* +1 per -v, -1 per -q */
+	bool has_log_format;
+	enum cds_log_format log_format;
+	bool help;                  /* --help (for the command, if any) */
+	bool version;               /* --version */
+	bool check_config;          /* --check-config */
+	enum cds_command command;
+
+	/* check */
+	char domain[CDS_DNAME_BUFSIZE];
+	struct cds_cli_ns *ns;      /* --ns, in order given */
+	size_t ns_count;
+	struct cds_ds *ds;          /* --ds */
+	size_t ds_count;
+	const char *parent_zone;    /* --parent-zone FILE */
+	bool has_last_change;
+	time_t last_change;         /* --last-change */
+	bool json;                  /* --json */
+
+	/* check, scan, daemon */
+	const char *resolver;       /* --resolver ADDR (validated) */
+	const char *trust_anchor;   /* --trust-anchor FILE */
+
+	/* import */
+	const char *zone_file;      /* --zone FILE */
+	bool has_origin;
+	char origin[CDS_DNAME_BUFSIZE]; /* --origin NAME */
+
+	/* scan, epp send */
+	bool dry_run;
+	char (*domains)[CDS_DNAME_BUFSIZE]; /* --domain, normalised */
+	size_t domain_count;
+	bool has_limit;
+	uint64_t limit;             /* --limit N */
+	bool has_output;
+	enum cds_output_adapter output; /* --output */
+	const char *spool_dir;      /* --spool-dir DIR */
+	const char *report_file;    /* --report FILE */
+	enum cds_report_format report_format; /* --format */
+};
+
+/*
+ * Parse argv into cli (zeroed first).  Returns 0, or CDS_EUSAGE with a
+ * one-line reason in err, or CDS_ENOMEM.  Uses getopt_long (not reentrant):
+ * main thread only.
+ */
+int cds_cli_parse(int argc, char **argv, struct cds_cli *cli, char *err, size_t errlen);
+
+/* Free what cli owns.  Accepts a zeroed struct. */
+void cds_cli_free(struct cds_cli *cli);
+
+/* Print the help text of a command (CDS_CMD_NONE: the overview). */
+void cds_cli_help(FILE *f, enum cds_command command);
+
+/* The name of a command as typed ("db init"). */
+const char *cds_cli_command_name(enum cds_command command);

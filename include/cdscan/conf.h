@@ -1,0 +1,108 @@
+/* Configuration: defaults, the YAML file (libyaml), the environment. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cdscan/log.h"
+
+enum cds_transport {
+	CDS_TRANSPORT_UDP = 0, /* UDP, TCP after a truncated answer */
+	CDS_TRANSPORT_TCP,     /* TCP only */
+};
+
+enum cds_output_adapter {
+	CDS_OUTPUT_EPP_SPOOL = 0,
+	CDS_OUTPUT_EPP_TLS,
+	CDS_OUTPUT_JSON,
+};
+
+/* Most resolver addresses the config takes. */
+#define CDS_CONF_MAX_RESOLVERS 8
+
+/* The whole configuration.  Strings are owned by the struct (freed by
+ * cds_conf_deinit).  Every field is a key documented in cdscan.yaml(5). */
+struct cds_conf {
+	char *source;   /* file the config came from, or NULL for defaults */
+	char *database; /* libpq connection string (CDSCAN_DATABASE wins) */
+
+	struct {
+		char *addresses[CDS_CONF_MAX_RESOLVERS]; /* "ADDR[#PORT]" texts */
+		size_t address_count;  /* 0: the system's resolv.conf */
+		char *trust_anchor;    /* DS or DNSKEY file of the root (or lab root) */
+	} resolver;
+
+	struct {
+		uint32_t concurrency;        /* domains in flight */
+		uint32_t max_queries;        /* queries in flight, all servers */
+		uint32_t per_server_queries; /* queries in flight per server address */
+		uint32_t per_server_qps;     /* queries per second per server address */
+		uint64_t timeout_ms;         /* per query attempt */
+		uint32_t retries;            /* further attempts after a timeout */
+		enum cds_transport transport;
+		uint32_t edns_buffer_size;   /* advertised EDNS(0) UDP size */
+		uint32_t batch_size;         /* delegations claimed per transaction */
+	} scan;
+
+	struct {
+		bool algorithms[256];   /* DNSKEY algorithms accepted */
+		bool digest_types[256]; /* DS digest types accepted */
+		bool compute_digests[256]; /* digest types computed from CDNSKEY */
+		bool allow_delete;      /* accept RFC 8078 delete signals */
+		uint32_t max_ds;        /* most DS records a delegation may get */
+		bool csync;             /* process CSYNC (RFC 7477) */
+		bool bootstrap_authenticated; /* RFC 9615 */
+		bool bootstrap_after_delay;   /* RFC 8078 §3.3 */
+		uint32_t bootstrap_delay_scans;
+		uint64_t bootstrap_delay_ms;
+	} policy;
+
+	struct {
+		enum cds_output_adapter adapter;
+		char *spool_dir; /* epp-spool: where EPP files go */
+		char *json_file; /* json: "-" for stdout */
+	} output;
+
+	struct {
+		enum cds_log_level level;
+		enum cds_log_format format;
+	} log;
+};
+
+/* Where a config error is: file, position, key path ("scan.timeout"). */
+struct cds_conf_error {
+	char file[256];
+	unsigned line;   /* 1-based; 0 when not tied to a position */
+	unsigned column; /* 1-based */
+	char key[128];
+	char message[256];
+};
+
+/* Fill conf with the built-in defaults.  Returns 0 or CDS_ENOMEM. */
+int cds_conf_init(struct cds_conf *conf);
+
+/*
+ * Build a configuration from the defaults and the YAML file at path.  On
+ * success *out is a new config; on error *out is untouched, err says where
+ * and why, and the return is CDS_ECONFIG (or CDS_ENOMEM).  This is the
+ * "parse, validate, swap" of a reload: nothing is half-applied.
+ */
+int cds_conf_load_file(const char *path, struct cds_conf *out, struct cds_conf_error *err);
+
+/* The same for a YAML text in memory; name stands for the file name. */
+int cds_conf_load_buffer(const char *buf, size_t len, const char *name, struct cds_conf *out,
+			 struct cds_conf_error *err);
+
+/* Apply the environment (CDSCAN_DATABASE overrides database). */
+int cds_conf_apply_env(struct cds_conf *conf);
+
+/* Free what conf owns.  Accepts a zeroed struct. */
+void cds_conf_deinit(struct cds_conf *conf);
+
+/* "FILE:LINE:COLUMN: key 'KEY': MESSAGE" into buf. */
+void cds_conf_error_format(const struct cds_conf_error *err, char *buf, size_t len);
+
+/* Call cb with the dotted path of every key the schema knows (for docs and
+ * their tests). */
+void cds_conf_foreach_key(void (*cb)(const char *path, void *arg), void *arg);

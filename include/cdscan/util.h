@@ -1,0 +1,87 @@
+/* Small parsers and formatters shared by every layer: domain names, server
+ * addresses, DS records in presentation form, RFC 3339 times, durations. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+/* Longest normalised name in presentation form without escapes, with dot. */
+#define CDS_DNAME_TEXT_MAX 254
+/* Buffer size that holds any normalised name and its NUL. */
+#define CDS_DNAME_BUFSIZE (CDS_DNAME_TEXT_MAX + 1)
+
+/*
+ * Normalise a domain name given by a person or a zone file: lower case,
+ * fully qualified (one trailing dot), labels of 1..63 octets, 255 octets in
+ * wire form at most.  Letters, digits, '-', '_' and '*' are accepted; escapes
+ * and other octets are not (no delegation in a registry uses them).
+ * "." is the root.  Writes into out (CDS_DNAME_BUFSIZE bytes).
+ * Returns 0 or CDS_ESYNTAX.
+ */
+int cds_dname_normalize(const char *in, char out[CDS_DNAME_BUFSIZE]);
+
+/* True if name (normalised) equals or is below zone (normalised). */
+bool cds_dname_is_subdomain(const char *name, const char *zone);
+
+/* A nameserver address with its port. */
+struct cds_addr {
+	struct sockaddr_storage ss; /* AF_INET or AF_INET6, port set */
+	socklen_t len;              /* length of the sockaddr in ss */
+};
+
+/*
+ * Parse "ADDR" or "ADDR#PORT" (IPv4 or IPv6, CONTRACT.md), using default_port
+ * when none is given.  Returns 0 or CDS_ESYNTAX.
+ */
+int cds_addr_parse(const char *text, uint16_t default_port, struct cds_addr *out);
+
+/* Format an address as "ADDR", or "ADDR#PORT" when the port is not 53. */
+void cds_addr_format(const struct cds_addr *addr, char *buf, size_t len);
+
+/* Longest digest cdscan handles (SHA-384 is 48; unknown types up to 64). */
+#define CDS_DS_DIGEST_MAX 64
+
+/* A DS record's rdata (RFC 4034 §5.1). */
+struct cds_ds {
+	uint16_t keytag;
+	uint8_t algorithm;
+	uint8_t digest_type;
+	uint8_t digest_len;                  /* octets used in digest */
+	uint8_t digest[CDS_DS_DIGEST_MAX];
+};
+
+/*
+ * Parse "KEYTAG ALG DIGESTTYPE HEX" (whitespace inside HEX allowed, as in zone
+ * files).  Checks ranges, and the digest length for the digest types with a
+ * fixed length (1: 20, 2: 32, 3: 32, 4: 48 octets).  Returns 0 or CDS_ESYNTAX.
+ */
+int cds_ds_parse(const char *text, struct cds_ds *out);
+
+/* Enough for a DS with the longest digest. */
+#define CDS_DS_TEXT_MAX (5 + 1 + 3 + 1 + 3 + 1 + 2 * CDS_DS_DIGEST_MAX + 1)
+
+/* Format as "KEYTAG ALG DIGESTTYPE HEX", digest in upper case (CONTRACT.md). */
+void cds_ds_format(const struct cds_ds *ds, char buf[CDS_DS_TEXT_MAX]);
+
+/* Parse an RFC 3339 time ("2026-11-29T18:00:00Z", "+01:00" offsets and
+ * fractions accepted).  Returns 0 or CDS_ESYNTAX. */
+int cds_time_parse(const char *text, time_t *out);
+
+/* Format as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
+void cds_time_format(time_t t, char *buf, size_t len);
+
+/*
+ * Parse a duration: a whole number with a unit, "ms", "s", "m", "h" or "d"
+ * ("250ms", "2s", "72h").  A number without unit is seconds.  Result in
+ * milliseconds.  Returns 0, CDS_ESYNTAX or CDS_ERANGE.
+ */
+int cds_duration_parse(const char *text, uint64_t *ms);
+
+/*
+ * Parse a whole decimal number in [min, max], no sign, no spaces.
+ * Returns 0, CDS_ESYNTAX or CDS_ERANGE.
+ */
+int cds_uint_parse(const char *text, uint64_t min, uint64_t max, uint64_t *out);

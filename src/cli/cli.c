@@ -1,0 +1,530 @@
+/* Command line parsing and help texts (CONTRACT.md "Commands"). */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdscan/cli.h"
+#include "cdscan/error.h"
+#include "cdscan/version.h"
+
+static int usage(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int usage(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return CDS_EUSAGE;
+}
+
+static const struct {
+	const char *word1, *word2;
+	enum cds_command cmd;
+} commands[] = {
+	{"check", NULL, CDS_CMD_CHECK},   {"db", "init", CDS_CMD_DB_INIT},
+	{"import", NULL, CDS_CMD_IMPORT}, {"scan", NULL, CDS_CMD_SCAN},
+	{"epp", "send", CDS_CMD_EPP_SEND}, {"daemon", NULL, CDS_CMD_DAEMON},
+};
+
+const char *cds_cli_command_name(enum cds_command command)
+{
+	static const char *const names[] = {
+		[CDS_CMD_NONE] = "", [CDS_CMD_CHECK] = "check", [CDS_CMD_DB_INIT] = "db init",
+		[CDS_CMD_IMPORT] = "import", [CDS_CMD_SCAN] = "scan",
+		[CDS_CMD_EPP_SEND] = "epp send", [CDS_CMD_DAEMON] = "daemon",
+	};
+	return names[command];
+}
+
+enum {
+	OPT_NS = 256,
+	OPT_DS,
+	OPT_PARENT_ZONE,
+	OPT_RESOLVER,
+	OPT_TRUST_ANCHOR,
+	OPT_LAST_CHANGE,
+	OPT_JSON,
+	OPT_ZONE,
+	OPT_ORIGIN,
+	OPT_DRY_RUN,
+	OPT_DOMAIN,
+	OPT_LIMIT,
+	OPT_OUTPUT,
+	OPT_SPOOL_DIR,
+	OPT_REPORT,
+	OPT_FORMAT,
+	OPT_LOG_FORMAT,
+	OPT_CHECK_CONFIG,
+};
+
+static int grow(void **arr, size_t count, size_t size)
+{
+	void *n = realloc(*arr, (count + 1) * size);
+	if (!n)
+		return CDS_ENOMEM;
+	*arr = n;
+	return 0;
+}
+
+static int parse_ns(struct cds_cli *cli, const char *arg, char *err, size_t errlen)
+{
+	char name[CDS_DNAME_BUFSIZE + 1];
+	const char *at = strchr(arg, '@');
+	size_t nl = at ? (size_t)(at - arg) : strlen(arg);
+	struct cds_cli_ns ns = {0};
+
+	if (nl == 0 || nl >= sizeof(name))
+		return usage(err, errlen, "--ns '%s': expected NAME or NAME@ADDR", arg);
+	memcpy(name, arg, nl);
+	name[nl] = '\0';
+	if (cds_dname_normalize(name, ns.name) != 0 || strcmp(ns.name, ".") == 0)
+		return usage(err, errlen, "--ns '%s': '%s' is not a host name", arg, name);
+	if (at) {
+		if (cds_addr_parse(at + 1, 53, &ns.addr) != 0)
+			return usage(err, errlen, "--ns '%s': '%s' is not an IPv4 or IPv6 address",
+				     arg, at + 1);
+		ns.has_addr = true;
+	}
+	if (grow((void **)&cli->ns, cli->ns_count, sizeof(ns)) != 0)
+		return CDS_ENOMEM;
+	cli->ns[cli->ns_count++] = ns;
+	return 0;
+}
+
+/* Options of each command; long-only options use the OPT_ values. */
+static const struct option check_opts[] = {
+	{"ns", required_argument, NULL, OPT_NS},
+	{"ds", required_argument, NULL, OPT_DS},
+	{"parent-zone", required_argument, NULL, OPT_PARENT_ZONE},
+	{"resolver", required_argument, NULL, OPT_RESOLVER},
+	{"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
+	{"last-change", required_argument, NULL, OPT_LAST_CHANGE},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+static const struct option import_opts[] = {
+	{"zone", required_argument, NULL, OPT_ZONE},
+	{"origin", required_argument, NULL, OPT_ORIGIN},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+static const struct option scan_opts[] = {
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"domain", required_argument, NULL, OPT_DOMAIN},
+	{"limit", required_argument, NULL, OPT_LIMIT},
+	{"resolver", required_argument, NULL, OPT_RESOLVER},
+	{"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
+	{"output", required_argument, NULL, OPT_OUTPUT},
+	{"spool-dir", required_argument, NULL, OPT_SPOOL_DIR},
+	{"report", required_argument, NULL, OPT_REPORT},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+static const struct option epp_send_opts[] = {
+	{"limit", required_argument, NULL, OPT_LIMIT},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+static const struct option daemon_opts[] = {
+	{"resolver", required_argument, NULL, OPT_RESOLVER},
+	{"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+static const struct option help_only_opts[] = {
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static const struct option *command_options(enum cds_command cmd)
+{
+	switch (cmd) {
+	case CDS_CMD_CHECK:
+		return check_opts;
+	case CDS_CMD_IMPORT:
+		return import_opts;
+	case CDS_CMD_SCAN:
+		return scan_opts;
+	case CDS_CMD_EPP_SEND:
+		return epp_send_opts;
+	case CDS_CMD_DAEMON:
+		return daemon_opts;
+	default:
+		return help_only_opts;
+	}
+}
+
+static int command_option(struct cds_cli *cli, int c, const char *arg, char *err, size_t errlen)
+{
+	struct cds_ds ds;
+	struct cds_addr addr;
+	char name[CDS_DNAME_BUFSIZE];
+
+	switch (c) {
+	case 'h':
+		cli->help = true;
+		return 0;
+	case OPT_NS:
+		return parse_ns(cli, arg, err, errlen);
+	case OPT_DS:
+		if (cds_ds_parse(arg, &ds) != 0)
+			return usage(err, errlen,
+				     "--ds '%s': expected 'KEYTAG ALG DIGESTTYPE HEX' with a digest "
+				     "of the right length",
+				     arg);
+		if (grow((void **)&cli->ds, cli->ds_count, sizeof(ds)) != 0)
+			return CDS_ENOMEM;
+		cli->ds[cli->ds_count++] = ds;
+		return 0;
+	case OPT_PARENT_ZONE:
+		cli->parent_zone = arg;
+		return 0;
+	case OPT_RESOLVER:
+		if (cds_addr_parse(arg, 53, &addr) != 0)
+			return usage(err, errlen, "--resolver '%s': not an IPv4 or IPv6 address",
+				     arg);
+		cli->resolver = arg;
+		return 0;
+	case OPT_TRUST_ANCHOR:
+		cli->trust_anchor = arg;
+		return 0;
+	case OPT_LAST_CHANGE:
+		if (cds_time_parse(arg, &cli->last_change) != 0)
+			return usage(err, errlen,
+				     "--last-change '%s': expected an RFC 3339 time such as "
+				     "2026-11-29T18:00:00Z",
+				     arg);
+		cli->has_last_change = true;
+		return 0;
+	case OPT_JSON:
+		cli->json = true;
+		return 0;
+	case OPT_ZONE:
+		cli->zone_file = arg;
+		return 0;
+	case OPT_ORIGIN:
+		if (cds_dname_normalize(arg, cli->origin) != 0)
+			return usage(err, errlen, "--origin '%s': not a domain name", arg);
+		cli->has_origin = true;
+		return 0;
+	case OPT_DRY_RUN:
+		cli->dry_run = true;
+		return 0;
+	case OPT_DOMAIN:
+		if (cds_dname_normalize(arg, name) != 0 || strcmp(name, ".") == 0)
+			return usage(err, errlen, "--domain '%s': not a domain name", arg);
+		if (grow((void **)&cli->domains, cli->domain_count, sizeof(*cli->domains)) != 0)
+			return CDS_ENOMEM;
+		memcpy(cli->domains[cli->domain_count++], name, sizeof(name));
+		return 0;
+	case OPT_LIMIT:
+		if (cds_uint_parse(arg, 1, UINT32_MAX, &cli->limit) != 0)
+			return usage(err, errlen, "--limit '%s': expected a number from 1", arg);
+		cli->has_limit = true;
+		return 0;
+	case OPT_OUTPUT:
+		if (strcmp(arg, "epp-spool") == 0)
+			cli->output = CDS_OUTPUT_EPP_SPOOL;
+		else if (strcmp(arg, "epp-tls") == 0)
+			cli->output = CDS_OUTPUT_EPP_TLS;
+		else if (strcmp(arg, "json") == 0)
+			cli->output = CDS_OUTPUT_JSON;
+		else
+			return usage(err, errlen,
+				     "--output '%s': expected epp-spool, epp-tls or json", arg);
+		cli->has_output = true;
+		return 0;
+	case OPT_SPOOL_DIR:
+		cli->spool_dir = arg;
+		return 0;
+	case OPT_REPORT:
+		cli->report_file = arg;
+		return 0;
+	case OPT_FORMAT:
+		if (strcmp(arg, "text") == 0)
+			cli->report_format = CDS_REPORT_TEXT;
+		else if (strcmp(arg, "json") == 0)
+			cli->report_format = CDS_REPORT_JSON;
+		else if (strcmp(arg, "html") == 0)
+			cli->report_format = CDS_REPORT_HTML;
+		else
+			return usage(err, errlen, "--format '%s': expected text, json or html",
+				     arg);
+		return 0;
+	default:
+		return usage(err, errlen, "internal: unhandled option %d", c);
+	}
+}
+
+/* getopt_long with our own messages (opterr = 0) so that tests can read them. */
+static int bad_option(int c, char **argv, const char *what, char *err, size_t errlen)
+{
+	const char *opt = argv[optind - 1];
+	if (c == ':')
+		return usage(err, errlen, "%soption '%s' needs an argument", what, opt);
+	return usage(err, errlen, "%sunknown option '%s'", what, opt);
+}
+
+static int parse_command(int argc, char **argv, struct cds_cli *cli, char *err, size_t errlen)
+{
+	const struct option *opts = command_options(cli->command);
+	char ctx[32];
+	int c, r;
+
+	snprintf(ctx, sizeof(ctx), "%s: ", cds_cli_command_name(cli->command));
+	/* argv[0] is the command word; getopt starts after it. optind = 0
+	 * makes glibc's getopt start afresh. */
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == '?' || c == ':')
+			return bad_option(c, argv, ctx, err, errlen);
+		r = command_option(cli, c, optarg, err, errlen);
+		if (r != 0)
+			return r;
+	}
+	if (cli->help)
+		return 0;
+
+	int rest = argc - optind;
+	char **args = argv + optind;
+	switch (cli->command) {
+	case CDS_CMD_CHECK:
+		if (rest != 1)
+			return usage(err, errlen, "check: expected one DOMAIN, got %d arguments",
+				     rest);
+		if (cds_dname_normalize(args[0], cli->domain) != 0 ||
+		    strcmp(cli->domain, ".") == 0)
+			return usage(err, errlen, "check: '%s' is not a domain name", args[0]);
+		if (cli->ds_count && !cli->ns_count)
+			return usage(err, errlen, "check: --ds needs --ns as well");
+		if (cli->parent_zone && (cli->ns_count || cli->ds_count))
+			return usage(err, errlen,
+				     "check: --parent-zone cannot be combined with --ns/--ds");
+		return 0;
+	case CDS_CMD_IMPORT:
+		if (rest != 0)
+			return usage(err, errlen, "import: unexpected argument '%s'", args[0]);
+		if (!cli->zone_file)
+			return usage(err, errlen, "import: --zone FILE is required");
+		return 0;
+	default:
+		if (rest != 0)
+			return usage(err, errlen, "%sunexpected argument '%s'", ctx, args[0]);
+		return 0;
+	}
+}
+
+int cds_cli_parse(int argc, char **argv, struct cds_cli *cli, char *err, size_t errlen)
+{
+	static const struct option global_opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+		{"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	memset(cli, 0, sizeof(*cli));
+	if (errlen)
+		err[0] = '\0';
+	opterr = 0;
+	optind = 0;
+	/* '+': stop at the command word, whose options are parsed apart. */
+	while ((c = getopt_long(argc, argv, "+:c:vqhV", global_opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cli->config_file = optarg;
+			break;
+		case 'v':
+			cli->verbosity++;
+			break;
+		case 'q':
+			cli->verbosity--;
+			break;
+		case OPT_LOG_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				cli->log_format = CDS_LOG_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				cli->log_format = CDS_LOG_JSON;
+			else
+				return usage(err, errlen,
+					     "--log-format '%s': expected text or json", optarg);
+			cli->has_log_format = true;
+			break;
+		case OPT_CHECK_CONFIG:
+			cli->check_config = true;
+			break;
+		case 'h':
+			cli->help = true;
+			break;
+		case 'V':
+			cli->version = true;
+			break;
+		default:
+			return bad_option(c, argv, "", err, errlen);
+		}
+	}
+	if (optind >= argc) {
+		if (cli->help || cli->version || cli->check_config)
+			return 0;
+		return usage(err, errlen, "no command given");
+	}
+	const char *w1 = argv[optind];
+	const char *w2 = optind + 1 < argc ? argv[optind + 1] : NULL;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(w1, commands[i].word1) != 0)
+			continue;
+		if (commands[i].word2 && (!w2 || strcmp(w2, commands[i].word2) != 0)) {
+			if (w2 && strcmp(w2, "--help") == 0) {
+				cli->command = commands[i].cmd;
+				cli->help = true;
+				return 0;
+			}
+			return usage(err, errlen, "'%s' needs a subcommand: %s %s", w1, w1,
+				     commands[i].word2);
+		}
+		cli->command = commands[i].cmd;
+		int skip = commands[i].word2 ? 1 : 0;
+		return parse_command(argc - optind - skip, argv + optind + skip, cli, err, errlen);
+	}
+	return usage(err, errlen, "unknown command '%s'", w1);
+}
+
+void cds_cli_free(struct cds_cli *cli)
+{
+	if (!cli)
+		return;
+	free(cli->ns);
+	free(cli->ds);
+	free(cli->domains);
+	memset(cli, 0, sizeof(*cli));
+}
+
+static const char help_overview[] =
+	"usage: cdscan [-c FILE] [-v|-q] [--log-format text|json] COMMAND [ARGS]\n"
+	"\n"
+	"Parent-side DNSSEC delegation automation: reads CDS, CDNSKEY and CSYNC at\n"
+	"every nameserver of a child zone, authenticates them and decides DS and NS\n"
+	"changes (RFC 7344, 7477, 8078, 9615).\n"
+	"\n"
+	"commands:\n"
+	"  check DOMAIN         check one delegation and print the verdict\n"
+	"  db init              create or migrate the database schema\n"
+	"  import --zone FILE   load the delegations of a parent zone file\n"
+	"  scan                 scan due delegations and emit change sets\n"
+	"  epp send             hand pending change sets to the output adapter\n"
+	"  daemon               (planned) scheduler, NOTIFY listener, metrics\n"
+	"\n"
+	"global options:\n"
+	"  -c, --config FILE    configuration file (default: " CDSCAN_SYSCONFDIR
+	"/cdscan/cdscan.yaml if present, else built-in defaults)\n"
+	"  -v, --verbose        more log output (twice: debug)\n"
+	"  -q, --quiet          errors only\n"
+	"      --log-format F   log lines as text or json (stderr)\n"
+	"      --check-config   validate the configuration and exit\n"
+	"  -h, --help           this text; 'cdscan COMMAND --help' for a command\n"
+	"  -V, --version        print the version\n"
+	"\n"
+	"environment: CDSCAN_DATABASE overrides the 'database' key.\n"
+	"exit codes: 0 done, 64 usage, 65 bad data, 69 service unavailable,\n"
+	"            70 internal error, 78 configuration error.  See cdscan(8).\n";
+
+static const char help_check[] =
+	"usage: cdscan check DOMAIN [--ns NAME[@ADDR]]... [--ds 'KEYTAG ALG DIGESTTYPE HEX']...\n"
+	"                           [--parent-zone FILE] [--resolver ADDR] [--trust-anchor FILE]\n"
+	"                           [--last-change RFC3339-TIME] [--json]\n"
+	"\n"
+	"Ask every nameserver of DOMAIN directly (RD=0) for its CDS, CDNSKEY, CSYNC,\n"
+	"DNSKEY, SOA and NS, authenticate them against the parent's DS set and print\n"
+	"the verdict.  No database is needed.\n"
+	"\n"
+	"  --ns NAME[@ADDR]     a nameserver of the delegation (repeatable; without\n"
+	"                       @ADDR its A and AAAA are looked up)\n"
+	"  --ds 'TAG ALG DT HEX'  a DS record of the parent (repeatable)\n"
+	"  --parent-zone FILE   take NS and DS from this parent zone file\n"
+	"  --resolver ADDR      validating resolver (ADDR or ADDR#PORT)\n"
+	"  --trust-anchor FILE  trust anchor for the resolver's answers\n"
+	"  --last-change TIME   when the parent last changed the DS set; older\n"
+	"                       signals are rejected as stale-signal\n"
+	"  --json               print the verdict as JSON (CONTRACT.md)\n"
+	"Without --ns and --parent-zone the delegation is looked up in DNS.\n";
+
+static const char help_db_init[] = "usage: cdscan db init\n"
+				   "\n"
+				   "Create the schema or apply the migrations the database lacks.\n"
+				   "Idempotent; refuses a database newer than this binary.\n";
+
+static const char help_import[] =
+	"usage: cdscan import --zone FILE [--origin NAME]\n"
+	"\n"
+	"Load NS, DS and in-bailiwick glue of every delegation in a parent zone file\n"
+	"into the delegation table: insert new, update changed, mark removed.\n"
+	"\n"
+	"  --zone FILE          the parent zone file ($ORIGIN, $TTL, $INCLUDE)\n"
+	"  --origin NAME        origin when the file has no $ORIGIN\n";
+
+static const char help_scan[] =
+	"usage: cdscan scan [--dry-run] [--domain NAME]... [--limit N]\n"
+	"                   [--resolver ADDR] [--trust-anchor FILE]\n"
+	"                   [--output epp-spool|epp-tls|json] [--spool-dir DIR]\n"
+	"                   [--report FILE] [--format text|json|html]\n"
+	"\n"
+	"Scan the delegations that are due, decide, and hand change sets to the\n"
+	"output adapter.\n"
+	"\n"
+	"  --dry-run            record results, create no change set\n"
+	"  --domain NAME        scan this delegation now, due or not (repeatable)\n"
+	"  --limit N            scan at most N delegations\n"
+	"  --resolver ADDR      validating resolver (ADDR or ADDR#PORT)\n"
+	"  --trust-anchor FILE  trust anchor for the resolver's answers\n"
+	"  --output ADAPTER     epp-spool, epp-tls or json (overrides output.adapter)\n"
+	"  --spool-dir DIR      directory for epp-spool files\n"
+	"  --report FILE        write the operator's report to FILE\n"
+	"  --format F           report format: text, json or html\n";
+
+static const char help_epp_send[] = "usage: cdscan epp send [--limit N]\n"
+				    "\n"
+				    "Hand pending change sets to the configured output adapter;\n"
+				    "a resend uses the same clTRID.\n"
+				    "\n"
+				    "  --limit N            send at most N change sets\n";
+
+static const char help_daemon[] = "usage: cdscan daemon [--resolver ADDR] [--trust-anchor FILE]\n"
+				  "\n"
+				  "(planned) run the scheduler, a NOTIFY(CDS/CSYNC) listener and\n"
+				  "a metrics endpoint until SIGTERM.\n";
+
+void cds_cli_help(FILE *f, enum cds_command command)
+{
+	switch (command) {
+	case CDS_CMD_CHECK:
+		fputs(help_check, f);
+		break;
+	case CDS_CMD_DB_INIT:
+		fputs(help_db_init, f);
+		break;
+	case CDS_CMD_IMPORT:
+		fputs(help_import, f);
+		break;
+	case CDS_CMD_SCAN:
+		fputs(help_scan, f);
+		break;
+	case CDS_CMD_EPP_SEND:
+		fputs(help_epp_send, f);
+		break;
+	case CDS_CMD_DAEMON:
+		fputs(help_daemon, f);
+		break;
+	default:
+		fputs(help_overview, f);
+	}
+}

@@ -1,0 +1,545 @@
+/* Configuration loading: a declarative schema table (as Knot DNS does) fed by
+ * the libyaml document loader, with file:line:column in every error. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "cdscan/conf.h"
+#include "cdscan/error.h"
+#include "cdscan/util.h"
+
+enum key_type {
+	K_SECTION,   /* a mapping of further keys */
+	K_STRING,    /* char * */
+	K_BOOL,      /* bool */
+	K_UINT,      /* uint32_t in [min, max] */
+	K_DURATION,  /* uint64_t milliseconds in [min, max] */
+	K_ENUM,      /* int: index into names */
+	K_UINT8_SET, /* bool[256]: a non-empty list of numbers in [min, max] */
+	K_ADDR_LIST, /* the resolver address list */
+};
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t offset;              /* into struct cds_conf */
+	uint64_t min, max;          /* K_UINT, K_DURATION, K_UINT8_SET */
+	const char *const *names;   /* K_ENUM values, NULL-terminated */
+	const char *def;            /* default as it would be written in the file */
+	const struct key *children; /* K_SECTION */
+};
+
+#define OFF(field) offsetof(struct cds_conf, field)
+
+static const char *const transport_names[] = {"udp", "tcp", NULL};
+static const char *const adapter_names[] = {"epp-spool", "epp-tls", "json", NULL};
+static const char *const level_names[] = {"error", "warning", "notice", "info", "debug", NULL};
+static const char *const format_names[] = {"text", "json", NULL};
+
+static const struct key resolver_keys[] = {
+	{"addresses", K_ADDR_LIST, 0, 0, 0, NULL, NULL, NULL},
+	{"trust-anchor", K_STRING, OFF(resolver.trust_anchor), 0, 0, NULL,
+	 "/usr/share/dns/root.key", NULL},
+	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct key scan_keys[] = {
+	{"concurrency", K_UINT, OFF(scan.concurrency), 1, 1000000, NULL, "1000", NULL},
+	{"max-queries-in-flight", K_UINT, OFF(scan.max_queries), 1, 1000000, NULL, "4096", NULL},
+	{"per-server-queries-in-flight", K_UINT, OFF(scan.per_server_queries), 1, 100000, NULL,
+	 "64", NULL},
+	{"per-server-qps", K_UINT, OFF(scan.per_server_qps), 1, 10000000, NULL, "2000", NULL},
+	{"timeout", K_DURATION, OFF(scan.timeout_ms), 50, 60000, NULL, "2s", NULL},
+	{"retries", K_UINT, OFF(scan.retries), 0, 10, NULL, "2", NULL},
+	{"transport", K_ENUM, OFF(scan.transport), 0, 0, transport_names, "udp", NULL},
+	{"edns-buffer-size", K_UINT, OFF(scan.edns_buffer_size), 512, 4096, NULL, "1232", NULL},
+	{"batch-size", K_UINT, OFF(scan.batch_size), 1, 100000, NULL, "500", NULL},
+	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct key bootstrap_keys[] = {
+	{"authenticated", K_BOOL, OFF(policy.bootstrap_authenticated), 0, 0, NULL, "true", NULL},
+	{"accept-after-delay", K_BOOL, OFF(policy.bootstrap_after_delay), 0, 0, NULL, "false", NULL},
+	{"delay-scans", K_UINT, OFF(policy.bootstrap_delay_scans), 1, 1000, NULL, "3", NULL},
+	{"delay", K_DURATION, OFF(policy.bootstrap_delay_ms), 0, UINT64_C(365) * 86400000, NULL,
+	 "72h", NULL},
+	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+/* Defaults: RFC 9904 (IANA "use for DNSSEC signing") MUST and RECOMMENDED
+ * algorithms, and the digest types not marked MUST NOT for delegation. */
+static const struct key policy_keys[] = {
+	{"algorithms", K_UINT8_SET, OFF(policy.algorithms), 1, 255, NULL, "8,13,15", NULL},
+	{"digest-types", K_UINT8_SET, OFF(policy.digest_types), 1, 255, NULL, "2,4", NULL},
+	{"compute-digests", K_UINT8_SET, OFF(policy.compute_digests), 1, 255, NULL, "2", NULL},
+	{"allow-delete", K_BOOL, OFF(policy.allow_delete), 0, 0, NULL, "true", NULL},
+	{"max-ds", K_UINT, OFF(policy.max_ds), 1, 64, NULL, "8", NULL},
+	{"csync", K_BOOL, OFF(policy.csync), 0, 0, NULL, "true", NULL},
+	{"bootstrap", K_SECTION, 0, 0, 0, NULL, NULL, bootstrap_keys},
+	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct key output_keys[] = {
+	{"adapter", K_ENUM, OFF(output.adapter), 0, 0, adapter_names, "epp-spool", NULL},
+	{"spool-dir", K_STRING, OFF(output.spool_dir), 0, 0, NULL, "/var/spool/cdscan", NULL},
+	{"json-file", K_STRING, OFF(output.json_file), 0, 0, NULL, "-", NULL},
+	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct key log_keys[] = {
+	{"level", K_ENUM, OFF(log.level), 0, 0, level_names, "info", NULL},
+	{"format", K_ENUM, OFF(log.format), 0, 0, format_names, "text", NULL},
+	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct key root_keys[] = {
+	{"database", K_STRING, OFF(database), 0, 0, NULL, "dbname=cdscan", NULL},
+	{"resolver", K_SECTION, 0, 0, 0, NULL, NULL, resolver_keys},
+	{"scan", K_SECTION, 0, 0, 0, NULL, NULL, scan_keys},
+	{"policy", K_SECTION, 0, 0, 0, NULL, NULL, policy_keys},
+	{"output", K_SECTION, 0, 0, 0, NULL, NULL, output_keys},
+	{"log", K_SECTION, 0, 0, 0, NULL, NULL, log_keys},
+	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+/* State of one load: where errors go. */
+struct loader {
+	const char *file;
+	struct cds_conf *conf;
+	struct cds_conf_error *err;
+};
+
+static int fail(struct loader *ld, const yaml_node_t *node, const char *key, const char *fmt,
+		...) __attribute__((format(printf, 4, 5)));
+
+static int fail(struct loader *ld, const yaml_node_t *node, const char *key, const char *fmt, ...)
+{
+	struct cds_conf_error *e = ld->err;
+	va_list ap;
+
+	if (!e)
+		return CDS_ECONFIG;
+	memset(e, 0, sizeof(*e));
+	snprintf(e->file, sizeof(e->file), "%s", ld->file);
+	if (node) {
+		e->line = (unsigned)node->start_mark.line + 1;
+		e->column = (unsigned)node->start_mark.column + 1;
+	}
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+	return CDS_ECONFIG;
+}
+
+static int set_string(char **dst, const char *text)
+{
+	char *copy = strdup(text);
+	if (!copy)
+		return CDS_ENOMEM;
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+static bool parse_bool(const char *text, bool *out)
+{
+	static const char *const yes[] = {"true", "yes", "on", NULL};
+	static const char *const no[] = {"false", "no", "off", NULL};
+	for (int i = 0; yes[i]; i++) {
+		if (strcmp(text, yes[i]) == 0) {
+			*out = true;
+			return true;
+		}
+		if (strcmp(text, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Set one scalar key from its text.  node may be NULL (defaults). */
+static int set_scalar(struct loader *ld, const struct key *k, const char *path,
+		      const yaml_node_t *node, const char *text)
+{
+	void *dst = (char *)ld->conf + k->offset;
+	uint64_t v;
+	int r;
+
+	switch (k->type) {
+	case K_STRING:
+		return set_string((char **)dst, text);
+	case K_BOOL:
+		if (!parse_bool(text, (bool *)dst))
+			return fail(ld, node, path, "expected true or false, got '%s'", text);
+		return 0;
+	case K_UINT:
+		r = cds_uint_parse(text, k->min, k->max, &v);
+		if (r == CDS_ERANGE)
+			return fail(ld, node, path, "%s is out of range %llu..%llu", text,
+				    (unsigned long long)k->min, (unsigned long long)k->max);
+		if (r != 0)
+			return fail(ld, node, path, "expected a whole number, got '%s'", text);
+		*(uint32_t *)dst = (uint32_t)v;
+		return 0;
+	case K_DURATION:
+		r = cds_duration_parse(text, &v);
+		if (r == 0 && (v < k->min || v > k->max))
+			r = CDS_ERANGE;
+		if (r == CDS_ERANGE)
+			return fail(ld, node, path, "%s is out of range %llums..%llums", text,
+				    (unsigned long long)k->min, (unsigned long long)k->max);
+		if (r != 0)
+			return fail(ld, node, path,
+				    "expected a duration such as 500ms, 2s, 5m, 72h or 3d, got '%s'",
+				    text);
+		*(uint64_t *)dst = v;
+		return 0;
+	case K_ENUM:
+		for (int i = 0; k->names[i]; i++) {
+			if (strcmp(text, k->names[i]) == 0) {
+				*(int *)dst = i;
+				return 0;
+			}
+		}
+		char choices[128] = "";
+		for (int i = 0; k->names[i]; i++) {
+			strncat(choices, i ? ", " : "", sizeof(choices) - strlen(choices) - 1);
+			strncat(choices, k->names[i], sizeof(choices) - strlen(choices) - 1);
+		}
+		return fail(ld, node, path, "'%s' is not one of: %s", text, choices);
+	default:
+		return fail(ld, node, path, "internal: not a scalar key");
+	}
+}
+
+/* Add one element to a list key.  node may be NULL (defaults). */
+static int add_element(struct loader *ld, const struct key *k, const char *path,
+		       const yaml_node_t *node, const char *text)
+{
+	uint64_t v;
+	int r;
+
+	if (k->type == K_UINT8_SET) {
+		r = cds_uint_parse(text, k->min, k->max, &v);
+		if (r != 0)
+			return fail(ld, node, path, "'%s' is not a number in %llu..%llu", text,
+				    (unsigned long long)k->min, (unsigned long long)k->max);
+		((bool *)((char *)ld->conf + k->offset))[v] = true;
+		return 0;
+	}
+	/* K_ADDR_LIST */
+	struct cds_addr addr;
+	if (cds_addr_parse(text, 53, &addr) != 0)
+		return fail(ld, node, path, "'%s' is not an IPv4 or IPv6 address[#port]", text);
+	if (ld->conf->resolver.address_count >= CDS_CONF_MAX_RESOLVERS)
+		return fail(ld, node, path, "more than %d addresses", CDS_CONF_MAX_RESOLVERS);
+	char **slot = &ld->conf->resolver.addresses[ld->conf->resolver.address_count];
+	if (set_string(slot, text) != 0)
+		return CDS_ENOMEM;
+	ld->conf->resolver.address_count++;
+	return 0;
+}
+
+static void clear_list(struct loader *ld, const struct key *k)
+{
+	if (k->type == K_UINT8_SET) {
+		memset((char *)ld->conf + k->offset, 0, 256 * sizeof(bool));
+		return;
+	}
+	for (size_t i = 0; i < ld->conf->resolver.address_count; i++) {
+		free(ld->conf->resolver.addresses[i]);
+		ld->conf->resolver.addresses[i] = NULL;
+	}
+	ld->conf->resolver.address_count = 0;
+}
+
+static int apply_defaults(struct loader *ld, const struct key *keys, const char *prefix)
+{
+	char path[128];
+	int r = 0;
+
+	for (const struct key *k = keys; k->name && r == 0; k++) {
+		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", k->name);
+		if (k->type == K_SECTION) {
+			r = apply_defaults(ld, k->children, path);
+		} else if (k->type == K_UINT8_SET || k->type == K_ADDR_LIST) {
+			clear_list(ld, k);
+			for (const char *p = k->def; p && *p && r == 0;) {
+				char item[64];
+				size_t n = strcspn(p, ",");
+				snprintf(item, sizeof(item), "%.*s", (int)n, p);
+				r = add_element(ld, k, path, NULL, item);
+				p += n + (p[n] == ',');
+			}
+		} else if (k->def) {
+			r = set_scalar(ld, k, path, NULL, k->def);
+		}
+	}
+	return r;
+}
+
+static const char *scalar_text(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+static int load_mapping(struct loader *ld, yaml_document_t *doc, yaml_node_t *map,
+			const struct key *keys, const char *prefix);
+
+static int load_value(struct loader *ld, yaml_document_t *doc, const struct key *k,
+		      const char *path, yaml_node_t *val)
+{
+	switch (k->type) {
+	case K_SECTION:
+		if (val->type == YAML_SCALAR_NODE && val->data.scalar.length == 0)
+			return 0; /* "section:" with nothing under it */
+		if (val->type != YAML_MAPPING_NODE)
+			return fail(ld, val, path, "expected a mapping of keys");
+		return load_mapping(ld, doc, val, k->children, path);
+	case K_UINT8_SET:
+	case K_ADDR_LIST:
+		if (val->type != YAML_SEQUENCE_NODE)
+			return fail(ld, val, path, "expected a list, such as [1, 2]");
+		clear_list(ld, k);
+		for (yaml_node_item_t *it = val->data.sequence.items.start;
+		     it < val->data.sequence.items.top; it++) {
+			yaml_node_t *item = yaml_document_get_node(doc, *it);
+			if (!item || item->type != YAML_SCALAR_NODE)
+				return fail(ld, item ? item : val, path,
+					    "list elements must be plain values");
+			int r = add_element(ld, k, path, item, scalar_text(item));
+			if (r != 0)
+				return r;
+		}
+		if (k->type == K_UINT8_SET && val->data.sequence.items.start ==
+						      val->data.sequence.items.top)
+			return fail(ld, val, path, "the list must not be empty");
+		return 0;
+	default:
+		if (val->type != YAML_SCALAR_NODE)
+			return fail(ld, val, path, "expected a single value, not a %s",
+				    val->type == YAML_MAPPING_NODE ? "mapping" : "list");
+		return set_scalar(ld, k, path, val, scalar_text(val));
+	}
+}
+
+/* Walk a mapping along the schema.  The walk follows the schema, never the
+ * document's own structure, so alias cycles in hostile input cannot recurse. */
+static int load_mapping(struct loader *ld, yaml_document_t *doc, yaml_node_t *map,
+			const struct key *keys, const char *prefix)
+{
+	uint64_t seen = 0;
+	char path[128];
+
+	for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
+	     pair < map->data.mapping.pairs.top; pair++) {
+		yaml_node_t *kn = yaml_document_get_node(doc, pair->key);
+		yaml_node_t *vn = yaml_document_get_node(doc, pair->value);
+		if (!kn || !vn)
+			return fail(ld, map, prefix, "malformed mapping");
+		if (kn->type != YAML_SCALAR_NODE)
+			return fail(ld, kn, prefix, "keys must be plain words");
+		const char *name = scalar_text(kn);
+		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", name);
+		const struct key *k = keys;
+		while (k->name && strcmp(k->name, name) != 0)
+			k++;
+		if (!k->name)
+			return fail(ld, kn, path, "unknown key");
+		uint64_t bit = UINT64_C(1) << (k - keys);
+		if (seen & bit)
+			return fail(ld, kn, path, "key given twice");
+		seen |= bit;
+		int r = load_value(ld, doc, k, path, vn);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Rules between keys, checked after the whole file is read. */
+static int check_conf(struct loader *ld)
+{
+	const struct cds_conf *c = ld->conf;
+	if (c->scan.per_server_queries > c->scan.max_queries)
+		return fail(ld, NULL, "scan.per-server-queries-in-flight",
+			    "%u is above scan.max-queries-in-flight (%u)",
+			    c->scan.per_server_queries, c->scan.max_queries);
+	for (int i = 0; i < 256; i++) {
+		if (c->policy.compute_digests[i] && !c->policy.digest_types[i])
+			return fail(ld, NULL, "policy.compute-digests",
+				    "digest type %d is not in policy.digest-types", i);
+	}
+	return 0;
+}
+
+int cds_conf_init(struct cds_conf *conf)
+{
+	struct loader ld = {.file = "(defaults)", .conf = conf, .err = NULL};
+
+	memset(conf, 0, sizeof(*conf));
+	int r = apply_defaults(&ld, root_keys, "");
+	if (r != 0)
+		cds_conf_deinit(conf);
+	return r;
+}
+
+int cds_conf_load_buffer(const char *buf, size_t len, const char *name, struct cds_conf *out,
+			 struct cds_conf_error *err)
+{
+	struct cds_conf conf;
+	struct loader ld = {.file = name, .conf = &conf, .err = err};
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	int r;
+
+	r = cds_conf_init(&conf);
+	if (r != 0)
+		return r;
+	if (!yaml_parser_initialize(&parser)) {
+		cds_conf_deinit(&conf);
+		return CDS_ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		yaml_node_t at = {0};
+		at.start_mark = parser.problem_mark;
+		r = fail(&ld, &at, "", "YAML syntax error: %s%s%s",
+			 parser.problem ? parser.problem : "unknown",
+			 parser.context ? " " : "", parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		cds_conf_deinit(&conf);
+		return r;
+	}
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (root && !(root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0)) {
+		if (root->type != YAML_MAPPING_NODE)
+			r = fail(&ld, root, "", "the file must be a mapping of keys");
+		else
+			r = load_mapping(&ld, &doc, root, root_keys, "");
+	}
+	/* A second document in the file would be silently ignored: refuse it. */
+	if (r == 0) {
+		yaml_document_t extra;
+		if (yaml_parser_load(&parser, &extra)) {
+			yaml_node_t *more = yaml_document_get_root_node(&extra);
+			if (more)
+				r = fail(&ld, more, "", "only one YAML document is allowed");
+			yaml_document_delete(&extra);
+		}
+	}
+	if (r == 0)
+		r = check_conf(&ld);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (r != 0) {
+		cds_conf_deinit(&conf);
+		return r;
+	}
+	r = set_string(&conf.source, name);
+	if (r != 0) {
+		cds_conf_deinit(&conf);
+		return r;
+	}
+	*out = conf;
+	return 0;
+}
+
+int cds_conf_load_file(const char *path, struct cds_conf *out, struct cds_conf_error *err)
+{
+	struct loader ld = {.file = path, .conf = NULL, .err = err};
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int r;
+
+	if (!f)
+		return fail(&ld, NULL, "", "cannot open (%s)", strerror(errno));
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 8192;
+			if (cap > (16u << 20)) {
+				fclose(f);
+				free(buf);
+				return fail(&ld, NULL, "", "file is larger than 16 MiB");
+			}
+			char *nb = realloc(buf, cap);
+			if (!nb) {
+				fclose(f);
+				free(buf);
+				return CDS_ENOMEM;
+			}
+			buf = nb;
+		}
+		size_t n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		fclose(f);
+		free(buf);
+		return fail(&ld, NULL, "", "read error (%s)", strerror(errno));
+	}
+	fclose(f);
+	r = cds_conf_load_buffer(buf, len, path, out, err);
+	free(buf);
+	return r;
+}
+
+int cds_conf_apply_env(struct cds_conf *conf)
+{
+	const char *db = getenv("CDSCAN_DATABASE");
+	if (db && *db)
+		return set_string(&conf->database, db);
+	return 0;
+}
+
+void cds_conf_deinit(struct cds_conf *conf)
+{
+	if (!conf)
+		return;
+	free(conf->source);
+	free(conf->database);
+	for (size_t i = 0; i < CDS_CONF_MAX_RESOLVERS; i++)
+		free(conf->resolver.addresses[i]);
+	free(conf->resolver.trust_anchor);
+	free(conf->output.spool_dir);
+	free(conf->output.json_file);
+	memset(conf, 0, sizeof(*conf));
+}
+
+void cds_conf_error_format(const struct cds_conf_error *err, char *buf, size_t len)
+{
+	char where[300];
+	if (err->line)
+		snprintf(where, sizeof(where), "%s:%u:%u", err->file, err->line, err->column);
+	else
+		snprintf(where, sizeof(where), "%s", err->file);
+	if (err->key[0])
+		snprintf(buf, len, "%s: key '%s': %s", where, err->key, err->message);
+	else
+		snprintf(buf, len, "%s: %s", where, err->message);
+}
+
+static void foreach_key(const struct key *keys, const char *prefix,
+			void (*cb)(const char *path, void *arg), void *arg)
+{
+	char path[128];
+	for (const struct key *k = keys; k->name; k++) {
+		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", k->name);
+		if (k->type == K_SECTION)
+			foreach_key(k->children, path, cb, arg);
+		else
+			cb(path, arg);
+	}
+}
+
+void cds_conf_foreach_key(void (*cb)(const char *path, void *arg), void *arg)
+{
+	foreach_key(root_keys, "", cb, arg);
+}

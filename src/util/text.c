@@ -1,0 +1,315 @@
+/* Parsers and formatters for names, addresses, DS text, times, durations. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdscan/error.h"
+#include "cdscan/util.h"
+
+int cds_dname_normalize(const char *in, char out[CDS_DNAME_BUFSIZE])
+{
+	size_t n = strlen(in), o = 0, label = 0;
+
+	if (n == 0)
+		return CDS_ESYNTAX;
+	if (strcmp(in, ".") == 0) {
+		strcpy(out, ".");
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (c == '.') {
+			/* An empty label ("a..b", ".a") is an error; one final dot is fine. */
+			if (label == 0)
+				return CDS_ESYNTAX;
+			label = 0;
+		} else {
+			if (!isalnum(c) && c != '-' && c != '_' && c != '*')
+				return CDS_ESYNTAX;
+			if (++label > 63)
+				return CDS_ESYNTAX;
+			c = (unsigned char)tolower(c);
+		}
+		if (o >= CDS_DNAME_TEXT_MAX)
+			return CDS_ESYNTAX;
+		out[o++] = (char)c;
+	}
+	if (out[o - 1] != '.') {
+		if (o >= CDS_DNAME_TEXT_MAX)
+			return CDS_ESYNTAX;
+		out[o++] = '.';
+	}
+	out[o] = '\0';
+	/* Wire length is the text length plus one for the first length octet. */
+	if (o + 1 > 255)
+		return CDS_ESYNTAX;
+	return 0;
+}
+
+bool cds_dname_is_subdomain(const char *name, const char *zone)
+{
+	size_t ln = strlen(name), lz = strlen(zone);
+
+	if (strcmp(zone, ".") == 0)
+		return true;
+	if (ln < lz || strcmp(name + ln - lz, zone) != 0)
+		return false;
+	return ln == lz || name[ln - lz - 1] == '.';
+}
+
+int cds_addr_parse(const char *text, uint16_t default_port, struct cds_addr *out)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *hash = strchr(text, '#');
+	size_t hl = hash ? (size_t)(hash - text) : strlen(text);
+	uint16_t port = default_port;
+
+	if (hl == 0 || hl >= sizeof(host))
+		return CDS_ESYNTAX;
+	memcpy(host, text, hl);
+	host[hl] = '\0';
+	if (hash) {
+		uint64_t p;
+		if (cds_uint_parse(hash + 1, 1, 65535, &p) != 0)
+			return CDS_ESYNTAX;
+		port = (uint16_t)p;
+	}
+	memset(out, 0, sizeof(*out));
+	struct sockaddr_in *sin = (struct sockaddr_in *)&out->ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->ss;
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		out->len = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		out->len = sizeof(*sin6);
+	} else {
+		return CDS_ESYNTAX;
+	}
+	return 0;
+}
+
+void cds_addr_format(const struct cds_addr *addr, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+	uint16_t port;
+
+	if (addr->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)&addr->ss;
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		port = ntohs(sin->sin_port);
+	} else if (addr->ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&addr->ss;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		port = ntohs(sin6->sin6_port);
+	} else {
+		snprintf(buf, len, "?");
+		return;
+	}
+	if (port == 53)
+		snprintf(buf, len, "%s", host);
+	else
+		snprintf(buf, len, "%s#%u", host, port);
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Read one whitespace-delimited decimal field; advances *p. */
+static int next_uint(const char **p, uint64_t max, uint64_t *out)
+{
+	char field[16];
+	size_t n = 0;
+
+	while (isspace((unsigned char)**p))
+		(*p)++;
+	while (**p && !isspace((unsigned char)**p)) {
+		if (n + 1 >= sizeof(field))
+			return CDS_ESYNTAX;
+		field[n++] = *(*p)++;
+	}
+	field[n] = '\0';
+	return cds_uint_parse(field, 0, max, out) == 0 ? 0 : CDS_ESYNTAX;
+}
+
+int cds_ds_parse(const char *text, struct cds_ds *out)
+{
+	const char *p = text;
+	uint64_t tag, alg, dt;
+	int hi = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (next_uint(&p, 65535, &tag) || next_uint(&p, 255, &alg) || next_uint(&p, 255, &dt))
+		return CDS_ESYNTAX;
+	out->keytag = (uint16_t)tag;
+	out->algorithm = (uint8_t)alg;
+	out->digest_type = (uint8_t)dt;
+	for (; *p; p++) {
+		if (isspace((unsigned char)*p))
+			continue;
+		int v = hexval((unsigned char)*p);
+		if (v < 0)
+			return CDS_ESYNTAX;
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		if (out->digest_len >= CDS_DS_DIGEST_MAX)
+			return CDS_ESYNTAX;
+		out->digest[out->digest_len++] = (uint8_t)(hi << 4 | v);
+		hi = -1;
+	}
+	if (hi >= 0 || out->digest_len == 0)
+		return CDS_ESYNTAX;
+	/* RFC 8078 §4: the delete DS "0 0 0 00" has a one-octet digest. */
+	if (out->keytag == 0 && out->algorithm == 0 && out->digest_type == 0)
+		return out->digest_len == 1 && out->digest[0] == 0 ? 0 : CDS_ESYNTAX;
+	static const uint8_t fixed[] = {[1] = 20, [2] = 32, [3] = 32, [4] = 48};
+	if (out->digest_type < sizeof(fixed) && fixed[out->digest_type] &&
+	    out->digest_len != fixed[out->digest_type])
+		return CDS_ESYNTAX;
+	return 0;
+}
+
+void cds_ds_format(const struct cds_ds *ds, char buf[CDS_DS_TEXT_MAX])
+{
+	int n = snprintf(buf, CDS_DS_TEXT_MAX, "%u %u %u ", ds->keytag, ds->algorithm,
+			 ds->digest_type);
+	for (unsigned i = 0; i < ds->digest_len && n + 3 <= CDS_DS_TEXT_MAX; i++)
+		n += snprintf(buf + n, CDS_DS_TEXT_MAX - (size_t)n, "%02X", ds->digest[i]);
+}
+
+int cds_uint_parse(const char *text, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!*text)
+		return CDS_ESYNTAX;
+	for (const char *p = text; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return CDS_ESYNTAX;
+		if (v > (UINT64_MAX - 9) / 10)
+			return CDS_ERANGE;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v < min || v > max)
+		return CDS_ERANGE;
+	*out = v;
+	return 0;
+}
+
+int cds_duration_parse(const char *text, uint64_t *ms)
+{
+	char num[24];
+	size_t n = 0;
+	uint64_t v, mult;
+
+	while (text[n] >= '0' && text[n] <= '9') {
+		if (n + 1 >= sizeof(num))
+			return CDS_ERANGE;
+		num[n] = text[n];
+		n++;
+	}
+	num[n] = '\0';
+	const char *unit = text + n;
+	if (n == 0)
+		return CDS_ESYNTAX;
+	if (strcmp(unit, "ms") == 0)
+		mult = 1;
+	else if (*unit == '\0' || strcmp(unit, "s") == 0)
+		mult = 1000;
+	else if (strcmp(unit, "m") == 0)
+		mult = 60 * 1000;
+	else if (strcmp(unit, "h") == 0)
+		mult = 3600 * 1000;
+	else if (strcmp(unit, "d") == 0)
+		mult = 86400 * 1000;
+	else
+		return CDS_ESYNTAX;
+	int r = cds_uint_parse(num, 0, UINT64_MAX / 86400000, &v);
+	if (r != 0)
+		return r;
+	*ms = v * mult;
+	return 0;
+}
+
+static int digits(const char **p, int count, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < count; i++, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return -1;
+		v = v * 10 + (**p - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int cds_time_parse(const char *text, time_t *out)
+{
+	const char *p = text;
+	struct tm tm = {0};
+	int y, mo, d, h, mi, s, off = 0;
+
+	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
+	    digits(&p, 2, &d) || (*p != 'T' && *p != 't' && *p != ' '))
+		return CDS_ESYNTAX;
+	p++;
+	if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) || *p++ != ':' ||
+	    digits(&p, 2, &s))
+		return CDS_ESYNTAX;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return CDS_ESYNTAX;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p++ == '-' ? -1 : 1, oh, om;
+		if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om) || oh > 23 || om > 59)
+			return CDS_ESYNTAX;
+		off = sign * (oh * 3600 + om * 60);
+	} else {
+		return CDS_ESYNTAX;
+	}
+	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+		return CDS_ESYNTAX;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	time_t t = timegm(&tm);
+	if (t == (time_t)-1)
+		return CDS_ESYNTAX;
+	/* timegm() normalises 31 February into March; refuse such dates. */
+	struct tm check;
+	gmtime_r(&t, &check);
+	if (check.tm_mday != d && s != 60)
+		return CDS_ESYNTAX;
+	*out = t - off;
+	return 0;
+}
+
+void cds_time_format(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
