@@ -1,0 +1,33 @@
+#!/bin/bash
+# The main job on a fresh machine (README.md): install, build, start the lab
+# and show the operator's view of its delegations.  The lab needs port 53 on
+# 127.53.0.0/16: run as root.  Set KEEP_LAB=1 to leave the lab running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src=$PWD
+build=${BUILD_DIR:-$src/build}
+lab=$build/demo-lab
+
+contrib/install-deps.sh
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j"$(nproc)" >/dev/null
+echo "built $("$build/cdscan" --version)"
+
+/usr/bin/python3 tests/lab/lab.py up --dir "$lab"
+if [ "${KEEP_LAB:-0}" != 1 ]; then
+	trap '/usr/bin/python3 tests/lab/lab.py down --dir "$lab"' EXIT
+fi
+. "$lab/lab.env"
+
+cat >"$lab/cdscan.yaml" <<CONF
+resolver:
+  addresses: [$CDSCAN_LAB_RESOLVER]
+  trust-anchor: $CDSCAN_LAB_TRUST_ANCHOR
+CONF
+"$build/cdscan" -c "$lab/cdscan.yaml" --check-config
+
+echo
+echo "Delegations in the lab (parent NS and DS, what the child's servers publish,"
+echo "and how the lab's validating resolver sees each zone):"
+echo
+/usr/bin/python3 tests/lab/lab.py status --dir "$lab"

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Install every build, test and lab dependency of cdscan on Debian 12.
+# Idempotent: installs only what is missing, so running it twice is cheap.
+set -eu
+
+PACKAGES="
+build-essential cmake pkg-config
+libgetdns-dev libuv1-dev libssl-dev libpq-dev libyaml-dev libxml2-dev
+libcmocka-dev clang libclang-rt-14-dev
+python3 nsd unbound ldnsutils knot-dnsutils bind9-utils bind9-dnsutils
+postgresql postgresql-client libxml2-utils dns-root-data man-db
+"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+		missing="$missing $p"
+	fi
+done
+if [ -z "$missing" ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+fi
+echo "install-deps: installing$missing"
+$SUDO apt-get update -q
+# The packaged daemons (nsd, unbound, postgresql) are not needed as system
+# services: the lab starts its own instances on 127.53.0.0/16.
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,65 @@
+#!/bin/bash
+# The test command (README.md; .ci/run calls it): install dependencies, build
+# with -Werror, run every test, then again under AddressSanitizer and
+# UndefinedBehaviorSanitizer, then the libFuzzer targets for a short while.
+# The lab needs port 53 on 127.53.0.0/16: run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src=$PWD
+jobs=$(nproc)
+fuzz_seconds=${CDSCAN_FUZZ_SECONDS:-20}
+
+contrib/install-deps.sh
+
+total_pass=0
+total_fail=0
+status=0
+
+# run_suite DIR CTEST-ARGS... -- CMAKE-ARGS...
+run_suite() {
+	local dir=$1
+	shift
+	local ctest_args=()
+	while [ "$1" != "--" ]; do
+		ctest_args+=("$1")
+		shift
+	done
+	shift
+	echo "=== $dir: configure and build"
+	cmake -S "$src" -B "$dir" -DCDSCAN_WERROR=ON -DCDSCAN_LAB_DIR="$src/$dir/lab" "$@"
+	cmake --build "$dir" -j"$jobs"
+	echo "=== $dir: ctest ${ctest_args[*]}"
+	local log="$dir/ctest.log"
+	(cd "$dir" && ctest --output-on-failure "${ctest_args[@]}") 2>&1 | tee "$log" || status=1
+	# "95% tests passed, 1 tests failed out of 20"
+	local line
+	line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "=== $dir: ctest printed no summary"
+		status=1
+		return
+	fi
+	local failed all
+	failed=$(echo "$line" | sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/')
+	all=$(echo "$line" | sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/')
+	total_pass=$((total_pass + all - failed))
+	total_fail=$((total_fail + failed))
+}
+
+run_suite build-ci -j2 -- -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run_suite build-ci-asan -- -DCMAKE_BUILD_TYPE=Debug -DCDSCAN_SANITIZE=address,undefined
+CC=clang run_suite build-ci-fuzz -L fuzz -- -DCMAKE_BUILD_TYPE=Debug \
+	-DCDSCAN_FUZZ=ON -DCDSCAN_FUZZ_SECONDS="$fuzz_seconds" \
+	-DCDSCAN_SANITIZE=address,undefined
+
+# Nothing the lab started may survive the suite, whether tests passed or not.
+leftover=$(pgrep -af "$src/build-ci[-a-z]*/lab" || true)
+if [ -n "$leftover" ]; then
+	echo "=== lab processes left running:"
+	echo "$leftover"
+	status=1
+	total_fail=$((total_fail + 1))
+fi
+
+echo "all suites: $total_pass passed, $total_fail failed"
+exit $status

@@ -1,0 +1,747 @@
+#!/usr/bin/python3
+"""cdscan's lab: real signed zones on real servers, all on loopback.
+
+    lab.py up   --dir DIR [--scenarios DIR_OR_FILE]... [--no-db]
+    lab.py down --dir DIR
+    lab.py env  --dir DIR          (shell exports for the running lab)
+    lab.py status --dir DIR        (the child zones and how they validate)
+
+`up` reads declarative scenario files (TOML, see tests/lab/README.md), makes
+keys with ldns-keygen, signs every zone with ldns-signzone, starts one NSD per
+nameserver address (so two providers, or two servers of one provider, can
+serve different content for the same zone), an Unbound validating resolver
+with the lab root's trust anchor, and a throwaway PostgreSQL cluster on a Unix
+socket.  It waits until each answers, then writes DIR/lab.json (everything a
+test needs to know) and DIR/lab.env.  `down` stops what `up` started, by pid,
+and keeps the logs in DIR/log.
+
+Only addresses in 127.0.0.0/8 are used.  Servers listen on port 53 (resolvers
+ask delegated servers on port 53 only), so `up` needs root or
+CAP_NET_BIND_SERVICE.
+"""
+
+import argparse
+import base64
+import ipaddress
+import json
+import os
+import pwd
+import random
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+import tomllib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_SCENARIOS = os.path.join(HERE, "scenarios")
+
+RESOLVER_ADDR = "127.53.0.53"
+ROOT_SERVER = ("a.root-servers.net.", "127.53.0.1")
+TLD_SERVER = ("ns.nic.test.", "127.53.0.2")
+TLDS = ("test.", "net.")
+
+ALGORITHMS = {
+    5: "RSASHA1", 7: "RSASHA1-NSEC3-SHA1", 8: "RSASHA256", 10: "RSASHA512",
+    13: "ECDSAP256SHA256", 14: "ECDSAP384SHA384", 15: "ED25519", 16: "ED448",
+}
+
+
+class LabError(Exception):
+    pass
+
+
+def fqdn(name):
+    name = name.lower()
+    return name if name.endswith(".") else name + "."
+
+
+def run(cmd, cwd=None, capture=True):
+    p = subprocess.run(cmd, cwd=cwd, capture_output=capture, text=True)
+    if p.returncode != 0:
+        raise LabError("%s failed (%d): %s" % (" ".join(cmd), p.returncode,
+                                               (p.stderr or "").strip()))
+    return p.stdout
+
+
+def rel_time(spec, now):
+    """'+30d', '-2h', '-10m', '0' -> absolute epoch seconds."""
+    spec = str(spec).strip()
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    sign = 1
+    if spec[0] in "+-":
+        sign = -1 if spec[0] == "-" else 1
+        spec = spec[1:]
+    mult = 1
+    if spec[-1] in units:
+        mult = units[spec[-1]]
+        spec = spec[:-1]
+    return int(now + sign * int(spec) * mult)
+
+
+# ---------------------------------------------------------------- keys ----
+
+class Key:
+    """A DNSSEC key made by ldns-keygen in the lab's key directory."""
+
+    def __init__(self, keydir, owner, label, spec):
+        parts = str(spec).split()
+        self.label = label
+        self.owner = owner
+        self.algorithm = int(parts[0])
+        self.ksk = "ksk" in parts[1:]
+        if self.algorithm not in ALGORITHMS:
+            raise LabError("key %s of %s: unknown algorithm %s" % (label, owner, parts[0]))
+        cmd = ["ldns-keygen", "-a", ALGORITHMS[self.algorithm]]
+        if self.algorithm in (5, 7, 8, 10):
+            cmd += ["-b", "2048"]
+        if self.ksk:
+            cmd.append("-k")
+        cmd.append(owner)
+        self.base = os.path.join(keydir, run(cmd, cwd=keydir).strip())
+        for ext in (".ds",):
+            if os.path.exists(self.base + ext):
+                os.unlink(self.base + ext)
+        with open(self.base + ".key") as f:
+            fields = f.read().split()
+        # "owner TTL IN DNSKEY flags proto alg key..." (ldns writes a TTL).
+        i = fields.index("DNSKEY")
+        self.flags, self.protocol = int(fields[i + 1]), int(fields[i + 2])
+        self.pubkey = "".join(fields[i + 4:])
+        self.keytag = int(os.path.basename(self.base).split("+")[2])
+
+    def dnskey_rdata(self):
+        return "%d %d %d %s" % (self.flags, self.protocol, self.algorithm, self.pubkey)
+
+    def ds_rdata(self, digest_type=2):
+        flag = {1: "-1", 2: "-2", 4: "-4"}.get(digest_type)
+        if not flag:
+            raise LabError("digest type %d is not supported by the lab" % digest_type)
+        out = run(["ldns-key2ds", "-n", flag, self.base + ".key"]).split()
+        i = out.index("DS")
+        return "%s %s %s %s" % (out[i + 1], out[i + 2], out[i + 3], "".join(out[i + 4:]).upper())
+
+
+# ---------------------------------------------------------------- model ----
+
+class Server:
+    """One nameserver address: one NSD instance, unless it is `down`."""
+
+    def __init__(self, name, address, down=False):
+        self.name = fqdn(name)
+        self.address = address
+        self.down = down
+        self.zones = {}        # zone name -> zone file text (unsigned input handled by Zone)
+        if not ipaddress.ip_address(address).is_loopback:
+            raise LabError("server %s: %s is not a loopback address" % (name, address))
+
+
+class Zone:
+    """A zone of the lab with its keys, records, and per-server variants."""
+
+    def __init__(self, name, spec, keydir):
+        self.name = fqdn(name)
+        self.spec = spec
+        self.keys = {label: Key(keydir, self.name, label, ks)
+                     for label, ks in spec.get("keys", {}).items()}
+        self.ns = [fqdn(n) for n in spec.get("ns", [])]
+        self.records = list(spec.get("records", []))
+        self.variants = {fqdn(s): v for s, v in spec.get("at", {}).items()}
+
+    def key(self, label):
+        if label not in self.keys:
+            raise LabError("zone %s: no key '%s'" % (self.name, label))
+        return self.keys[label]
+
+    def option(self, server, key, default=None):
+        """A setting for one server: its variant's value, else the zone's."""
+        v = self.variants.get(server, {})
+        if key in v:
+            return v[key]
+        return self.spec.get(key, default)
+
+    def ds_set(self, items):
+        out = []
+        for item in items:
+            if " " in item:
+                out.append(item.upper())
+            else:
+                label, _, dt = item.partition(":")
+                out.append(self.key(label).ds_rdata(int(dt or 2)))
+        return out
+
+    def dnskey_rdatas(self, items):
+        out = []
+        for item in items:
+            out.append(item if " " in item else self.key(item).dnskey_rdata())
+        return out
+
+
+def owner_in(name, zone):
+    return zone == "." or name == zone or name.endswith("." + zone)
+
+
+class Lab:
+    def __init__(self, directory, scenario_paths, with_db=True):
+        self.dir = os.path.abspath(directory)
+        self.with_db = with_db
+        self.now = int(time.time())
+        self.specs = {"provider": {}, "zone": {}}
+        for path in scenario_paths:
+            self._read(path)
+        self.keydir = os.path.join(self.dir, "keys")
+        self.servers = {}      # name -> Server
+        self.zones = {}        # name -> Zone (children and providers)
+        self.infra = {}        # name -> Zone (root, TLDs)
+
+    def _read(self, path):
+        files = [path]
+        if os.path.isdir(path):
+            files = sorted(os.path.join(path, f) for f in os.listdir(path)
+                           if f.endswith(".toml"))
+        for f in files:
+            with open(f, "rb") as fh:
+                try:
+                    data = tomllib.load(fh)
+                except tomllib.TOMLDecodeError as e:
+                    raise LabError("%s: %s" % (f, e))
+            for section in data:
+                if section not in self.specs:
+                    raise LabError("%s: unknown section [%s]" % (f, section))
+                for name, spec in data[section].items():
+                    n = fqdn(name)
+                    if n in self.specs[section]:
+                        raise LabError("%s: %s %s defined twice" % (f, section, n))
+                    spec["_file"] = f
+                    self.specs[section][n] = spec
+
+    # -- building ---------------------------------------------------------
+
+    def build(self):
+        os.makedirs(self.keydir)
+        self.servers[ROOT_SERVER[0]] = Server(*ROOT_SERVER)
+        self.servers[TLD_SERVER[0]] = Server(*TLD_SERVER)
+        for pname, p in self.specs["provider"].items():
+            for host, addr in p.get("servers", {}).items():
+                sname = fqdn(host + "." + pname)
+                self.servers[sname] = Server(sname, addr, down=p.get("down", False))
+        for name, spec in self.specs["provider"].items():
+            # A provider that is down serves nothing, not even its own zone:
+            # its server names get their addresses from the TLD zone.
+            if spec.get("down", False):
+                continue
+            signed = spec.get("signed", True)
+            pspec = dict(spec)
+            pspec.setdefault("ns", [h + "." + name for h in spec.get("servers", {})])
+            pspec.setdefault("keys", {"k": "13 ksk"} if signed else {})
+            pspec.setdefault("ds", ["k"] if signed and spec.get("secure", True) else [])
+            self.zones[name] = Zone(name, pspec, self.keydir)
+        for name, spec in self.specs["zone"].items():
+            if not any(owner_in(name, t) and name != t for t in TLDS):
+                raise LabError("%s: zone %s is not below %s" % (spec["_file"], name, TLDS))
+            self.zones[name] = Zone(name, spec, self.keydir)
+            for ns in self.zones[name].ns:
+                if ns not in self.servers:
+                    raise LabError("%s: zone %s: nameserver %s is not a lab server"
+                                   % (spec["_file"], name, ns))
+        for t in ("." ,) + TLDS:
+            self.infra[t] = Zone(t, {"keys": {"k": "13 ksk"},
+                                     "ns": [ROOT_SERVER[0] if t == "." else TLD_SERVER[0]]},
+                                 self.keydir)
+        # Children first: their parents need their DS.
+        for z in self.zones.values():
+            self._sign_child(z)
+        for t in TLDS:
+            self._sign_tld(t)
+        self._sign_root()
+
+    def _zone_text(self, z, server, ns, dnskeys, extra):
+        serial = z.option(server, "serial", 2026112901)
+        lines = ["$ORIGIN %s" % z.name, "$TTL 300",
+                 "@ SOA %s hostmaster.%s %d 3600 600 86400 300"
+                 % (ns[0] if ns else TLD_SERVER[0], z.name if z.name != "." else "", serial)]
+        lines += ["@ NS %s" % n for n in ns]
+        lines += ["@ DNSKEY %s" % k for k in dnskeys]
+        lines += extra
+        return "\n".join(lines) + "\n"
+
+    def _sign(self, z, text, workdir, fname, sign_with, window, sigkeys_for=None):
+        """Sign text with keys sign_with; return the signed zone text.
+        sigkeys_for: (types, keys, window) re-signs those types' RRSIGs
+        with other keys or another validity window (broken-signal cases)."""
+        path = os.path.join(workdir, fname)
+        with open(path, "w") as f:
+            f.write(text)
+        if not sign_with:
+            return text
+        incep, expir = (rel_time(w, self.now) for w in window)
+        run(["ldns-signzone", "-d", "-i", str(incep), "-e", str(expir), "-o", z.name,
+             "-f", path + ".signed", path] + [z.key(k).base for k in sign_with])
+        with open(path + ".signed") as f:
+            signed = f.read()
+        if sigkeys_for:
+            types, keys, win = sigkeys_for
+            other = self._sign(z, text, workdir, fname + ".alt", keys, win) if keys else ""
+            signed = replace_rrsigs(signed, other, types, z.name)
+        return signed
+
+    def _sign_child(self, z):
+        for server in z.ns:
+            srv = self.servers[server]
+            if srv.down or z.option(server, "refuse", False):
+                continue
+            keys = list(z.keys)
+            ns = [fqdn(n) for n in z.option(server, "child-ns", z.ns)]
+            dnskeys = z.dnskey_rdatas(z.option(server, "dnskey", keys))
+            extra = []
+            for rr in z.ds_set(z.option(server, "cds", [])):
+                extra.append("@ CDS %s" % rr)
+            for rr in z.dnskey_rdatas(z.option(server, "cdnskey", [])):
+                extra.append("@ CDNSKEY %s" % rr)
+            for rr in z.option(server, "csync", []):
+                extra.append("@ CSYNC %s" % rr)
+            extra += z.option(server, "records", [])
+            if z.name in self.specs["provider"]:
+                extra += ["%s A %s" % (s.name, s.address) for s in self.servers.values()
+                          if owner_in(s.name, z.name)]
+            sign_with = z.option(server, "sign-with", [k for k in keys])
+            window = z.option(server, "sig-window", ["-1h", "+30d"])
+            broken = None
+            types = ["CDS", "CDNSKEY"]
+            if z.option(server, "signal-unsigned", False):
+                broken = (types, [], None)
+            elif z.option(server, "signal-signed-by") or z.option(server, "signal-sig-window"):
+                broken = (types, z.option(server, "signal-signed-by", sign_with),
+                          z.option(server, "signal-sig-window", window))
+            workdir = os.path.join(self.dir, "zones", srv.address)
+            os.makedirs(workdir, exist_ok=True)
+            text = self._zone_text(z, server, ns, dnskeys if sign_with else [], extra)
+            srv.zones[z.name] = self._sign(z, text, workdir, z.name + "zone", sign_with,
+                                           window, broken)
+
+    def _delegation(self, child):
+        """NS, DS and glue lines for a child in its parent zone."""
+        lines = ["%s NS %s" % (child.name, n) for n in child.ns]
+        lines += ["%s DS %s" % (child.name, d) for d in child.ds_set(child.spec.get("ds", []))]
+        for n in child.ns:
+            if owner_in(n, child.name):
+                lines.append("%s A %s" % (n, self.servers[n].address))
+        return lines
+
+    def _sign_tld(self, t):
+        z = self.infra[t]
+        extra = []
+        for child in self.zones.values():
+            if owner_in(child.name, t):
+                extra += self._delegation(child)
+        # Server names below this TLD that no served zone holds ("down"
+        # providers, the TLD server itself) get their address here.
+        for s in self.servers.values():
+            if owner_in(s.name, t) and not any(owner_in(s.name, c) for c in self.zones):
+                extra.append("%s A %s" % (s.name, s.address))
+        workdir = os.path.join(self.dir, "zones", TLD_SERVER[1])
+        os.makedirs(workdir, exist_ok=True)
+        text = self._zone_text(z, None, [TLD_SERVER[0]], [z.key("k").dnskey_rdata()], extra)
+        self.servers[TLD_SERVER[0]].zones[t] = self._sign(z, text, workdir, t + "zone", ["k"],
+                                                          ["-1h", "+30d"])
+
+    def _sign_root(self):
+        z = self.infra["."]
+        extra = ["%s A %s" % ROOT_SERVER, "%s A %s" % TLD_SERVER]
+        for t in TLDS:
+            extra += ["%s NS %s" % (t, TLD_SERVER[0]),
+                      "%s DS %s" % (t, self.infra[t].key("k").ds_rdata(2))]
+        workdir = os.path.join(self.dir, "zones", ROOT_SERVER[1])
+        os.makedirs(workdir, exist_ok=True)
+        text = self._zone_text(z, None, [ROOT_SERVER[0]], [z.key("k").dnskey_rdata()], extra)
+        self.servers[ROOT_SERVER[0]].zones["."] = self._sign(z, text, workdir, "root.zone",
+                                                             ["k"], ["-1h", "+30d"])
+        with open(os.path.join(self.dir, "root.key"), "w") as f:
+            f.write(". IN DS %s\n" % z.key("k").ds_rdata(2))
+
+    # -- running ----------------------------------------------------------
+
+    def start(self):
+        os.makedirs(os.path.join(self.dir, "log"), exist_ok=True)
+        os.makedirs(os.path.join(self.dir, "pids"), exist_ok=True)
+        for srv in self.servers.values():
+            if not srv.down and srv.zones:
+                self._start_nsd(srv)
+        for srv in self.servers.values():
+            if not srv.down and srv.zones:
+                zone = next(iter(srv.zones))
+                wait_answer(srv.address, zone, "nsd %s" % srv.address, self._log(srv.address))
+        self._start_unbound()
+        wait_answer(RESOLVER_ADDR, ".", "unbound", self._log("unbound"), rd=True, want_ad=True)
+        if self.with_db:
+            self._start_postgres()
+
+    def _log(self, name):
+        return os.path.join(self.dir, "log", name + ".log")
+
+    def _spawn(self, name, cmd, exe):
+        log = open(self._log(name), "ab")
+        p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                             start_new_session=True)
+        log.close()
+        record_pid(self.dir, name, p.pid, exe)
+        time.sleep(0.01)
+        if p.poll() is not None:
+            raise LabError("%s exited at once (see %s)" % (name, self._log(name)))
+        return p
+
+    def _start_nsd(self, srv):
+        d = os.path.join(self.dir, "nsd", srv.address)
+        os.makedirs(d, exist_ok=True)
+        conf = ["server:", "  ip-address: %s" % srv.address, "  port: 53",
+                '  username: ""', '  chroot: ""', "  zonesdir: %s" % d,
+                '  database: ""', "  zonelistfile: %s/zone.list" % d,
+                "  xfrdfile: %s/xfrd.state" % d, "  pidfile: %s/nsd.pid" % d,
+                "  server-count: 1", "  verbosity: 1", "  hide-version: yes",
+                "  refuse-any: yes", "  tcp-count: 256",
+                "remote-control:", "  control-enable: no"]
+        for zname, text in srv.zones.items():
+            fname = "root.zone" if zname == "." else zname + "zone"
+            with open(os.path.join(d, fname), "w") as f:
+                f.write(text)
+            conf += ["zone:", '  name: "%s"' % zname, "  zonefile: %s" % fname]
+        with open(os.path.join(d, "nsd.conf"), "w") as f:
+            f.write("\n".join(conf) + "\n")
+        run(["nsd-checkconf", os.path.join(d, "nsd.conf")])
+        self._spawn("nsd-" + srv.address, ["nsd", "-d", "-c", os.path.join(d, "nsd.conf")], "nsd")
+
+    def _start_unbound(self):
+        d = os.path.join(self.dir, "unbound")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "root.hints"), "w") as f:
+            f.write(". 3600000 NS %s\n%s 3600000 A %s\n" % (ROOT_SERVER[0], *ROOT_SERVER))
+        conf = """server:
+  interface: %(addr)s
+  port: 53
+  do-daemonize: no
+  username: ""
+  chroot: ""
+  directory: "%(d)s"
+  pidfile: "%(d)s/unbound.pid"
+  logfile: ""
+  use-syslog: no
+  verbosity: 1
+  val-log-level: 2
+  do-ip6: no
+  do-not-query-localhost: no
+  access-control: 127.0.0.0/8 allow
+  root-hints: "%(d)s/root.hints"
+  trust-anchor-file: "%(ta)s"
+  module-config: "validator iterator"
+  harden-below-nxdomain: yes
+  qname-minimisation: yes
+  cache-max-ttl: 5
+  cache-max-negative-ttl: 5
+  num-threads: 1
+  # test. is special-use (RFC 6761): Unbound answers it locally unless told.
+  local-zone: "test." nodefault
+remote-control:
+  control-enable: no
+""" % {"addr": RESOLVER_ADDR, "d": d, "ta": os.path.join(self.dir, "root.key")}
+        with open(os.path.join(d, "unbound.conf"), "w") as f:
+            f.write(conf)
+        run(["unbound-checkconf", os.path.join(d, "unbound.conf")])
+        self._spawn("unbound", ["unbound", "-d", "-c", os.path.join(d, "unbound.conf")],
+                    "unbound")
+
+    def _start_postgres(self):
+        bindir = find_pg_bindir()
+        d = os.path.join(self.dir, "pg")
+        data, sock = os.path.join(d, "data"), os.path.join(d, "sock")
+        os.makedirs(sock)
+        # initdb refuses to run as root: run the cluster as an unprivileged
+        # user when the lab runs as root.
+        user = None
+        if os.geteuid() == 0:
+            user = "postgres"
+            try:
+                pw = pwd.getpwnam(user)
+            except KeyError:
+                raise LabError("running as root needs the 'postgres' user (install postgresql)")
+            for p in (d, sock):
+                os.chown(p, pw.pw_uid, pw.pw_gid)
+        prefix = ["runuser", "-u", user, "--"] if user else []
+        run(prefix + [os.path.join(bindir, "initdb"), "-D", data, "-U", "cdscan",
+                      "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
+        log = self._log("postgres")
+        if user:
+            open(log, "a").close()
+            os.chown(log, pwd.getpwnam(user).pw_uid, -1)
+        run(prefix + [os.path.join(bindir, "pg_ctl"), "-D", data, "-l", log, "-w", "-t", "60",
+                      "-o", "-k %s -c listen_addresses='' -c fsync=off" % sock, "start"])
+        with open(os.path.join(data, "postmaster.pid")) as f:
+            pid = int(f.readline())
+        record_pid(self.dir, "postgres", pid, "postgres")
+        self.database = "host=%s user=cdscan dbname=postgres" % sock
+        run([os.path.join(bindir, "psql"), self.database, "-qAtc", "CREATE DATABASE cdscan"])
+        self.database = "host=%s user=cdscan dbname=cdscan" % sock
+
+    # -- describing -------------------------------------------------------
+
+    def describe(self):
+        servers = {s.name: {"address": s.address, "down": s.down} for s in self.servers.values()}
+        zones = {}
+        for z in self.zones.values():
+            zones[z.name] = {
+                "file": z.spec.get("_file"),
+                "provider": z.name in self.specs["provider"],
+                "ns": z.ns,
+                "ns_args": ["%s@%s" % (n, self.servers[n].address) for n in z.ns],
+                "ds": sorted(z.ds_set(z.spec.get("ds", []))),
+                "keys": {l: {"keytag": k.keytag, "algorithm": k.algorithm, "ksk": k.ksk,
+                             "dnskey": k.dnskey_rdata()} for l, k in z.keys.items()},
+                "expect": z.spec.get("expect", {}),
+                "comment": z.spec.get("comment", ""),
+            }
+        info = {"dir": self.dir, "resolver": RESOLVER_ADDR,
+                "trust_anchor": os.path.join(self.dir, "root.key"),
+                "database": getattr(self, "database", None),
+                "servers": servers, "zones": zones}
+        with open(os.path.join(self.dir, "lab.json"), "w") as f:
+            json.dump(info, f, indent=1, sort_keys=True)
+        with open(os.path.join(self.dir, "lab.env"), "w") as f:
+            f.write(env_text(info))
+        return info
+
+
+def env_text(info):
+    out = ["export CDSCAN_LAB_DIR='%s'" % info["dir"],
+           "export CDSCAN_LAB_RESOLVER='%s'" % info["resolver"],
+           "export CDSCAN_LAB_TRUST_ANCHOR='%s'" % info["trust_anchor"]]
+    if info.get("database"):
+        out.append("export CDSCAN_DATABASE='%s'" % info["database"])
+    return "\n".join(out) + "\n"
+
+
+def replace_rrsigs(signed, other, types, origin):
+    """Swap the RRSIGs covering `types` at the apex in signed for those in
+    other (nothing when other is empty): used to publish signals signed by a
+    foreign key, with an expired signature, or with none."""
+    def is_target(line):
+        f = line.split()
+        return (len(f) > 4 and f[3] == "RRSIG" and f[4] in types and fqdn(f[0]) == origin)
+    kept = [l for l in signed.splitlines() if not is_target(l)]
+    kept += [l for l in other.splitlines() if is_target(l)]
+    return "\n".join(kept) + "\n"
+
+
+# ------------------------------------------------------------- processes ----
+
+def record_pid(directory, name, pid, exe):
+    with open(os.path.join(directory, "pids", name + ".pid"), "w") as f:
+        f.write("%d %s\n" % (pid, exe))
+
+
+def pid_alive(pid, exe):
+    """True if pid runs and is the program we started (not a reused pid)."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            argv0 = f.read().split(b"\0")[0].decode(errors="replace")
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z" and os.path.basename(argv0).startswith(exe)
+
+
+def stop(directory):
+    """Stop every process recorded in directory/pids: SIGTERM, then SIGKILL."""
+    piddir = os.path.join(directory, "pids")
+    if not os.path.isdir(piddir):
+        return []
+    stopped = []
+    procs = []
+    for fname in sorted(os.listdir(piddir)):
+        with open(os.path.join(piddir, fname)) as f:
+            fields = f.read().split()
+        pid, exe = int(fields[0]), fields[1]
+        if pid_alive(pid, exe):
+            os.kill(pid, signal.SIGTERM)
+            procs.append((pid, exe, fname))
+        os.unlink(os.path.join(piddir, fname))
+    deadline = time.time() + 15
+    for pid, exe, fname in procs:
+        while pid_alive(pid, exe) and time.time() < deadline:
+            reap(pid)
+            time.sleep(0.05)
+        if pid_alive(pid, exe):
+            os.kill(pid, signal.SIGKILL)
+        stopped.append(fname[:-4])
+    return stopped
+
+
+def reap(pid):
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def find_pg_bindir():
+    base = "/usr/lib/postgresql"
+    if os.path.isdir(base):
+        for v in sorted(os.listdir(base), key=lambda s: int(s) if s.isdigit() else 0,
+                        reverse=True):
+            if os.path.exists(os.path.join(base, v, "bin", "initdb")):
+                return os.path.join(base, v, "bin")
+    if shutil.which("initdb"):
+        return os.path.dirname(shutil.which("initdb"))
+    raise LabError("PostgreSQL server binaries (initdb) not found: install postgresql")
+
+
+# ------------------------------------------------------------------ DNS ----
+
+def dns_query(addr, qname, qtype, rd=False, do=True, timeout=0.5):
+    """One UDP query; returns (rcode, flags) or None on timeout."""
+    qid = random.randrange(65536)
+    flags = 0x0100 if rd else 0
+    wire = struct.pack(">HHHHHH", qid, flags, 1, 0, 0, 1)
+    for label in qname.strip(".").split("."):
+        if label:
+            wire += bytes([len(label)]) + label.encode()
+    wire += b"\0" + struct.pack(">HH", qtype, 1)
+    wire += b"\0" + struct.pack(">HHIH", 41, 1232, 0x8000 if do else 0, 0)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        s.sendto(wire, (addr, 53))
+        while True:
+            data, _ = s.recvfrom(65535)
+            if len(data) >= 12 and struct.unpack(">H", data[:2])[0] == qid:
+                fl = struct.unpack(">H", data[2:4])[0]
+                return fl & 0xF, fl
+    except (socket.timeout, OSError):
+        return None
+    finally:
+        s.close()
+
+
+def wait_answer(addr, zone, what, log, rd=False, want_ad=False, limit=20.0):
+    deadline = time.time() + limit
+    last = None
+    while time.time() < deadline:
+        last = dns_query(addr, zone, 6, rd=rd)
+        if last and last[0] == 0 and (not want_ad or last[1] & 0x20):
+            return
+        time.sleep(0.05)
+    raise LabError("%s at %s does not answer SOA %s%s (last: %s; see %s)"
+                   % (what, addr, zone, " with AD" if want_ad else "", last, log))
+
+
+# ------------------------------------------------------------------ main ----
+
+def cmd_up(args):
+    if os.geteuid() != 0:
+        print("lab: warning: not root; servers on port 53 need CAP_NET_BIND_SERVICE",
+              file=sys.stderr)
+    for tool in ("nsd", "unbound", "ldns-signzone", "ldns-keygen", "ldns-key2ds"):
+        if not shutil.which(tool):
+            raise LabError("%s not found: run contrib/install-deps.sh" % tool)
+    d = os.path.abspath(args.dir)
+    if os.path.isdir(d):
+        stop(d)
+        shutil.rmtree(d)
+    os.makedirs(d)
+    os.chmod(d, 0o755)
+    lab = Lab(d, args.scenarios or [DEFAULT_SCENARIOS], with_db=not args.no_db)
+    t0 = time.time()
+    try:
+        lab.build()
+        t1 = time.time()
+        lab.start()
+        info = lab.describe()
+    except BaseException:
+        stop(d)
+        raise
+    print("lab: %d zones on %d servers, resolver %s%s (built in %.1fs, started in %.1fs)"
+          % (len(info["zones"]), sum(1 for s in lab.servers.values() if s.zones and not s.down),
+             RESOLVER_ADDR, ", database up" if lab.with_db else "", t1 - t0, time.time() - t1))
+    print("lab: source %s for its settings" % os.path.join(d, "lab.env"))
+
+
+def cmd_down(args):
+    d = os.path.abspath(args.dir)
+    stopped = stop(d)
+    print("lab: stopped %s" % (", ".join(stopped) if stopped else "nothing (none running)"))
+
+
+def validation_state(resolver, name):
+    """How Unbound sees name's SOA: secure, insecure, bogus or an rcode."""
+    p = subprocess.run(["kdig", "@" + resolver, "+dnssec", "+time=2", "+retry=1", name, "SOA"],
+                       capture_output=True, text=True)
+    status = p.stdout.split("status: ", 1)[1].split(";")[0] if "status: " in p.stdout else "TIMEOUT"
+    flags = p.stdout.split(";; Flags: ", 1)[1].split(";")[0].split() if ";; Flags: " in p.stdout else []
+    if status == "SERVFAIL":
+        return "bogus"
+    if status == "NOERROR":
+        return "secure" if "ad" in flags else "insecure"
+    return status.lower()
+
+
+def cmd_status(args):
+    """A table of the lab's child zones as a person would check them: the
+    parent's NS and DS, what the servers publish, and how Unbound validates."""
+    with open(os.path.join(os.path.abspath(args.dir), "lab.json")) as f:
+        info = json.load(f)
+    rows = []
+    for name, z in sorted(info["zones"].items()):
+        if z["provider"]:
+            continue
+        signals = set()
+        for ns in z["ns"]:
+            srv = info["servers"][ns]
+            if srv["down"]:
+                signals.add("down")
+                continue
+            for rtype in ("CDS", "CDNSKEY", "CSYNC"):
+                p = subprocess.run(["kdig", "@" + srv["address"], "+norec", "+short", "+time=1",
+                                    "+retry=0", name, rtype], capture_output=True, text=True)
+                if p.stdout.strip():
+                    signals.add(rtype)
+        rows.append((name, str(len(z["ns"])), str(len(z["ds"])),
+                     ",".join(sorted(signals)) or "-",
+                     validation_state(info["resolver"], name), z.get("comment", "")))
+    head = ("zone", "NS", "DS", "signals", "validation", "scenario")
+    widths = [max(len(r[i]) for r in rows + [head]) for i in range(5)]
+    print("  ".join(h.ljust(w) for h, w in zip(head, widths)) + "  " + head[5])
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[5])
+
+
+def cmd_env(args):
+    with open(os.path.join(os.path.abspath(args.dir), "lab.json")) as f:
+        sys.stdout.write(env_text(json.load(f)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    up = sub.add_parser("up", help="build and start the lab")
+    up.add_argument("--dir", required=True)
+    up.add_argument("--scenarios", action="append",
+                    help="scenario file or directory (default: tests/lab/scenarios)")
+    up.add_argument("--no-db", action="store_true", help="do not start PostgreSQL")
+    down = sub.add_parser("down", help="stop what 'up' started")
+    down.add_argument("--dir", required=True)
+    env = sub.add_parser("env", help="print shell exports for the lab")
+    env.add_argument("--dir", required=True)
+    st = sub.add_parser("status", help="show the lab's child zones and how they validate")
+    st.add_argument("--dir", required=True)
+    args = ap.parse_args()
+    try:
+        {"up": cmd_up, "down": cmd_down, "env": cmd_env, "status": cmd_status}[args.cmd](args)
+    except LabError as e:
+        print("lab: error: %s" % e, file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

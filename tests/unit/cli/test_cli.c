@@ -1,0 +1,142 @@
+/* Unit tests of command-line parsing: accepted forms and usage errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cdscan/cli.h"
+#include "cdscan/error.h"
+
+#define ARGV(...) ((char *[]){"cdscan", __VA_ARGS__, NULL})
+#define ARGC(...) ((int)(sizeof((char *[]){"cdscan", __VA_ARGS__}) / sizeof(char *)))
+#define PARSE(cli, err, ...) cds_cli_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), cli, err, sizeof(err))
+
+static const char DS2[] = "2371 13 2 "
+			  "1F987CC6583E92DF0890718C42EB95ABF2B7B1A1B9C1B3D1E1F1A1B1C1D1E1F1";
+
+static void test_check_full(void **state)
+{
+	struct cds_cli cli;
+	char err[256];
+	int r = PARSE(&cli, err, "-c", "/etc/x.yaml", "-vv", "--log-format", "json", "check",
+		      "Child.TEST", "--ns", "ns1.provider-a.net@127.53.1.1", "--ns",
+		      "NS1.provider-a.net.@::1#5300", "--ns", "ns2.provider-b.net", "--ds",
+		      (char *)DS2, "--last-change", "2026-11-29T18:00:00Z", "--json",
+		      "--resolver", "127.53.0.53#53", "--trust-anchor", "/tmp/ta");
+	assert_int_equal(r, 0);
+	assert_int_equal(cli.command, CDS_CMD_CHECK);
+	assert_string_equal(cli.config_file, "/etc/x.yaml");
+	assert_int_equal(cli.verbosity, 2);
+	assert_true(cli.has_log_format && cli.log_format == CDS_LOG_JSON);
+	assert_string_equal(cli.domain, "child.test.");
+	assert_int_equal(cli.ns_count, 3);
+	assert_string_equal(cli.ns[1].name, "ns1.provider-a.net.");
+	assert_true(cli.ns[1].has_addr);
+	char a[64];
+	cds_addr_format(&cli.ns[1].addr, a, sizeof(a));
+	assert_string_equal(a, "::1#5300");
+	assert_false(cli.ns[2].has_addr);
+	assert_int_equal(cli.ds_count, 1);
+	assert_int_equal(cli.ds[0].keytag, 2371);
+	assert_true(cli.has_last_change);
+	assert_int_equal((long long)cli.last_change, 1795975200LL);
+	assert_true(cli.json);
+	assert_string_equal(cli.trust_anchor, "/tmp/ta");
+	cds_cli_free(&cli);
+}
+
+static void test_scan_and_others(void **state)
+{
+	struct cds_cli cli;
+	char err[256];
+	assert_int_equal(PARSE(&cli, err, "scan", "--dry-run", "--domain", "A.test", "--domain",
+			       "b.test.", "--limit", "10", "--output", "json", "--report",
+			       "/tmp/r.html", "--format", "html"),
+			 0);
+	assert_int_equal(cli.command, CDS_CMD_SCAN);
+	assert_true(cli.dry_run);
+	assert_int_equal(cli.domain_count, 2);
+	assert_string_equal(cli.domains[0], "a.test.");
+	assert_true(cli.has_limit && cli.limit == 10);
+	assert_int_equal(cli.output, CDS_OUTPUT_JSON);
+	assert_int_equal(cli.report_format, CDS_REPORT_HTML);
+	cds_cli_free(&cli);
+
+	assert_int_equal(PARSE(&cli, err, "db", "init"), 0);
+	assert_int_equal(cli.command, CDS_CMD_DB_INIT);
+	cds_cli_free(&cli);
+	assert_int_equal(PARSE(&cli, err, "epp", "send", "--limit", "5"), 0);
+	assert_int_equal(cli.command, CDS_CMD_EPP_SEND);
+	cds_cli_free(&cli);
+	assert_int_equal(PARSE(&cli, err, "import", "--zone", "/tmp/z", "--origin", "TEST"), 0);
+	assert_string_equal(cli.origin, "test.");
+	cds_cli_free(&cli);
+	assert_int_equal(PARSE(&cli, err, "scan", "--help"), 0);
+	assert_true(cli.help);
+	cds_cli_free(&cli);
+	assert_int_equal(PARSE(&cli, err, "--version"), 0);
+	assert_true(cli.version);
+	cds_cli_free(&cli);
+}
+
+/* Each usage error: arguments and a piece of the message. */
+static void expect_usage(int argc, char **argv, const char *part)
+{
+	struct cds_cli cli;
+	char err[256];
+	int r = cds_cli_parse(argc, argv, &cli, err, sizeof(err));
+	if (r != CDS_EUSAGE || !strstr(err, part))
+		fail_msg("argv[1]=%s: got %d '%s', want usage error with '%s'", argv[1], r, err,
+			 part);
+	cds_cli_free(&cli);
+}
+
+#define EXPECT_USAGE(part, ...) expect_usage(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), part)
+
+static void test_usage_errors(void **state)
+{
+	EXPECT_USAGE("no command", "-v");
+	EXPECT_USAGE("unknown command", "frobnicate");
+	EXPECT_USAGE("unknown option '--bogus'", "--bogus", "check", "x.test");
+	EXPECT_USAGE("unknown option '--bogus'", "check", "x.test", "--bogus");
+	EXPECT_USAGE("needs an argument", "check", "x.test", "--ns");
+	EXPECT_USAGE("expected one DOMAIN", "check");
+	EXPECT_USAGE("expected one DOMAIN", "check", "a.test", "b.test");
+	EXPECT_USAGE("not a domain name", "check", "a..test");
+	EXPECT_USAGE("not a domain name", "check", "bad name.test");
+	EXPECT_USAGE("not a domain name", "check", ".");
+	EXPECT_USAGE("not an IPv4 or IPv6", "check", "a.test", "--ns", "ns1.x@300.1.1.1");
+	EXPECT_USAGE("not an IPv4 or IPv6", "check", "a.test", "--ns", "ns1.x@127.0.0.1#70000");
+	EXPECT_USAGE("expected NAME or NAME@ADDR", "check", "a.test", "--ns", "@127.0.0.1");
+	EXPECT_USAGE("not a host name", "check", "a.test", "--ns", "a b@127.0.0.1");
+	EXPECT_USAGE("KEYTAG ALG", "check", "a.test", "--ns", "n.x", "--ds", "1 13 2 ABC");
+	EXPECT_USAGE("KEYTAG ALG", "check", "a.test", "--ns", "n.x", "--ds", "1 13 2 ABCD");
+	EXPECT_USAGE("KEYTAG ALG", "check", "a.test", "--ns", "n.x", "--ds", "70000 13 2 AB");
+	EXPECT_USAGE("KEYTAG ALG", "check", "a.test", "--ns", "n.x", "--ds", "1 13 2 XYZW");
+	EXPECT_USAGE("--ds needs --ns", "check", "a.test", "--ds", (char *)DS2);
+	EXPECT_USAGE("cannot be combined", "check", "a.test", "--parent-zone", "z", "--ns", "n.x");
+	EXPECT_USAGE("RFC 3339", "check", "a.test", "--last-change", "yesterday");
+	EXPECT_USAGE("RFC 3339", "check", "a.test", "--last-change", "2026-02-30T00:00:00Z");
+	EXPECT_USAGE("not an IPv4 or IPv6", "check", "a.test", "--resolver", "localhost");
+	EXPECT_USAGE("--zone FILE is required", "import");
+	EXPECT_USAGE("expected text or json", "--log-format", "xml", "check", "a.test");
+	EXPECT_USAGE("expected epp-spool", "scan", "--output", "smtp");
+	EXPECT_USAGE("expected text, json or html", "scan", "--format", "pdf");
+	EXPECT_USAGE("expected a number", "scan", "--limit", "0");
+	EXPECT_USAGE("needs a subcommand", "db");
+	EXPECT_USAGE("needs a subcommand", "epp", "receive");
+	EXPECT_USAGE("unexpected argument", "db", "init", "now");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_check_full),
+		cmocka_unit_test(test_scan_and_others),
+		cmocka_unit_test(test_usage_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

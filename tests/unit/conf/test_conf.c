@@ -1,0 +1,236 @@
+/* Unit tests of the configuration loader: defaults, good files, and every
+ * kind of bad file with the position and key it must report. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cdscan/conf.h"
+#include "cdscan/error.h"
+
+static void test_defaults(void **state)
+{
+	struct cds_conf c;
+	assert_int_equal(cds_conf_init(&c), 0);
+	assert_string_equal(c.database, "dbname=cdscan");
+	assert_int_equal(c.resolver.address_count, 0);
+	assert_string_equal(c.resolver.trust_anchor, "/usr/share/dns/root.key");
+	assert_int_equal(c.scan.timeout_ms, 2000);
+	assert_int_equal(c.scan.transport, CDS_TRANSPORT_UDP);
+	assert_int_equal(c.scan.edns_buffer_size, 1232);
+	assert_true(c.policy.algorithms[8] && c.policy.algorithms[13] && c.policy.algorithms[15]);
+	assert_false(c.policy.algorithms[5] || c.policy.algorithms[7] || c.policy.algorithms[1]);
+	assert_true(c.policy.digest_types[2] && c.policy.digest_types[4]);
+	assert_false(c.policy.digest_types[1]);
+	assert_true(c.policy.compute_digests[2]);
+	assert_true(c.policy.allow_delete && c.policy.csync && c.policy.bootstrap_authenticated);
+	assert_false(c.policy.bootstrap_after_delay);
+	assert_int_equal(c.policy.bootstrap_delay_scans, 3);
+	assert_true(c.policy.bootstrap_delay_ms == UINT64_C(72) * 3600 * 1000);
+	assert_int_equal(c.output.adapter, CDS_OUTPUT_EPP_SPOOL);
+	assert_int_equal(c.log.level, CDS_LOG_INFO);
+	cds_conf_deinit(&c);
+}
+
+static void test_example_file(void **state)
+{
+	struct cds_conf c;
+	struct cds_conf_error e;
+	int r = cds_conf_load_file(CDSCAN_SOURCE_DIR "/conf/cdscan.yaml", &c, &e);
+	if (r != 0) {
+		char msg[600];
+		cds_conf_error_format(&e, msg, sizeof(msg));
+		fail_msg("%s", msg);
+	}
+	assert_non_null(c.source);
+	cds_conf_deinit(&c);
+}
+
+static void test_full_file(void **state)
+{
+	static const char y[] = "database: \"host=/tmp dbname=x password=secret\"\n"
+				"resolver:\n"
+				"  addresses: [127.53.0.53, '::1#5353']\n"
+				"  trust-anchor: /tmp/root.key\n"
+				"scan:\n"
+				"  concurrency: 50\n"
+				"  timeout: 750ms\n"
+				"  transport: tcp\n"
+				"  retries: 0\n"
+				"policy:\n"
+				"  algorithms: [13, 14]\n"
+				"  allow-delete: no\n"
+				"  bootstrap:\n"
+				"    accept-after-delay: true\n"
+				"    delay: 3d\n"
+				"output:\n"
+				"  adapter: json\n"
+				"log:\n"
+				"  level: debug\n"
+				"  format: json\n";
+	struct cds_conf c;
+	struct cds_conf_error e;
+	assert_int_equal(cds_conf_load_buffer(y, strlen(y), "t.yaml", &c, &e), 0);
+	assert_string_equal(c.database, "host=/tmp dbname=x password=secret");
+	assert_int_equal(c.resolver.address_count, 2);
+	assert_string_equal(c.resolver.addresses[1], "::1#5353");
+	assert_int_equal(c.scan.concurrency, 50);
+	assert_int_equal(c.scan.timeout_ms, 750);
+	assert_int_equal(c.scan.transport, CDS_TRANSPORT_TCP);
+	assert_int_equal(c.scan.retries, 0);
+	assert_true(c.policy.algorithms[13] && c.policy.algorithms[14]);
+	/* A list replaces the default, it does not add to it. */
+	assert_false(c.policy.algorithms[8]);
+	assert_false(c.policy.allow_delete);
+	assert_true(c.policy.bootstrap_after_delay);
+	assert_true(c.policy.bootstrap_delay_ms == UINT64_C(3) * 86400 * 1000);
+	assert_int_equal(c.output.adapter, CDS_OUTPUT_JSON);
+	assert_int_equal(c.log.level, CDS_LOG_DEBUG);
+	assert_int_equal(c.log.format, CDS_LOG_JSON);
+	cds_conf_deinit(&c);
+}
+
+static void test_empty_file(void **state)
+{
+	struct cds_conf c;
+	struct cds_conf_error e;
+	assert_int_equal(cds_conf_load_buffer("", 0, "empty.yaml", &c, &e), 0);
+	assert_int_equal(c.scan.batch_size, 500);
+	cds_conf_deinit(&c);
+	assert_int_equal(cds_conf_load_buffer("# only a comment\n", 17, "c.yaml", &c, &e), 0);
+	cds_conf_deinit(&c);
+}
+
+/* Each bad file: the text, and the line, column and key the error names. */
+static const struct bad_case {
+	const char *yaml;
+	unsigned line, column;
+	const char *key;
+	const char *message_part;
+} bad_cases[] = {
+	{"scan:\n  concurency: 5\n", 2, 3, "scan.concurency", "unknown key"},
+	{"databse: x\n", 1, 1, "databse", "unknown key"},
+	{"scan:\n  concurrency: many\n", 2, 16, "scan.concurrency", "whole number"},
+	{"scan:\n  concurrency: 0\n", 2, 16, "scan.concurrency", "out of range"},
+	{"scan:\n  retries: 11\n", 2, 12, "scan.retries", "out of range"},
+	{"scan:\n  timeout: 10ms\n", 2, 12, "scan.timeout", "out of range"},
+	{"scan:\n  transport: quic\n", 2, 14, "scan.transport", "not one of"},
+	{"policy:\n  algorithms: 13\n", 2, 15, "policy.algorithms", "expected a list"},
+	{"policy:\n  algorithms: [13, 300]\n", 2, 20, "policy.algorithms", "not a number"},
+	{"policy:\n  algorithms: []\n", 2, 15, "policy.algorithms", "must not be empty"},
+	{"policy:\n  allow-delete: maybe\n", 2, 17, "policy.allow-delete", "true or false"},
+	{"policy:\n  bootstrap:\n    delay: soon\n", 3, 12, "policy.bootstrap.delay", "duration"},
+	{"resolver:\n  addresses: [dns.example]\n", 2, 15, "resolver.addresses", "IPv4 or IPv6"},
+	{"log: verbose\n", 1, 6, "log", "mapping"},
+	{"scan: [1]\n", 1, 7, "scan", "mapping"},
+	{"database: [a]\n", 1, 11, "database", "single value"},
+	{"scan:\n  retries: 1\n  retries: 2\n", 3, 3, "scan.retries", "twice"},
+	{"- a\n- b\n", 1, 1, "", "mapping"},
+	{"scan:\n  retries: [1\n", 3, 1, "", "YAML syntax"},
+	{"a: 1\n---\nb: 2\n", 1, 1, "a", "unknown key"},
+	{"log:\n  level: info\n---\nlog: {}\n", 4, 1, "", "one YAML document"},
+	{"policy:\n  compute-digests: [4]\n  digest-types: [2]\n", 0, 0,
+	 "policy.compute-digests", "not in policy.digest-types"},
+};
+
+static void test_bad_files(void **state)
+{
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *b = &bad_cases[i];
+		struct cds_conf c;
+		struct cds_conf_error e;
+		memset(&c, 0x5a, sizeof(c));
+		int r = cds_conf_load_buffer(b->yaml, strlen(b->yaml), "bad.yaml", &c, &e);
+		if (r != CDS_ECONFIG)
+			fail_msg("case %zu (%s): expected CDS_ECONFIG, got %d", i, b->yaml, r);
+		/* On error the output is untouched: nothing half-applied. */
+		assert_int_equal(((unsigned char *)&c)[0], 0x5a);
+		if (e.line != b->line || e.column != b->column || strcmp(e.key, b->key) != 0 ||
+		    !strstr(e.message, b->message_part))
+			fail_msg("case %zu: got %u:%u key '%s' '%s', want %u:%u key '%s' '%s'", i,
+				 e.line, e.column, e.key, e.message, b->line, b->column, b->key,
+				 b->message_part);
+		assert_string_equal(e.file, "bad.yaml");
+	}
+}
+
+static void test_error_format(void **state)
+{
+	struct cds_conf c;
+	struct cds_conf_error e;
+	char msg[600];
+	const char y[] = "scan:\n  transport: quic\n";
+	assert_int_equal(cds_conf_load_buffer(y, strlen(y), "/etc/cdscan.yaml", &c, &e),
+			 CDS_ECONFIG);
+	cds_conf_error_format(&e, msg, sizeof(msg));
+	assert_string_equal(msg, "/etc/cdscan.yaml:2:14: key 'scan.transport': 'quic' is not "
+				 "one of: udp, tcp");
+}
+
+static void test_missing_file(void **state)
+{
+	struct cds_conf c;
+	struct cds_conf_error e;
+	assert_int_equal(cds_conf_load_file("/nonexistent/cdscan.yaml", &c, &e), CDS_ECONFIG);
+	assert_string_equal(e.file, "/nonexistent/cdscan.yaml");
+	assert_non_null(strstr(e.message, "cannot open"));
+}
+
+static void test_env_override(void **state)
+{
+	struct cds_conf c;
+	assert_int_equal(cds_conf_init(&c), 0);
+	setenv("CDSCAN_DATABASE", "host=/run/x dbname=y", 1);
+	assert_int_equal(cds_conf_apply_env(&c), 0);
+	assert_string_equal(c.database, "host=/run/x dbname=y");
+	unsetenv("CDSCAN_DATABASE");
+	cds_conf_deinit(&c);
+}
+
+/* Every key of the schema is documented in cdscan.yaml(5). */
+static void check_key_documented(const char *path, void *arg)
+{
+	const char *man = arg;
+	const char *leaf = strrchr(path, '.');
+	leaf = leaf ? leaf + 1 : path;
+	char pattern[160];
+	/* Keys appear in the man page as ".It Cm KEY" (mdoc) with '-' escaped. */
+	snprintf(pattern, sizeof(pattern), "\n.It Cm %s", leaf);
+	char escaped[320];
+	size_t o = 0;
+	for (const char *p = pattern; *p && o + 3 < sizeof(escaped); p++) {
+		if (*p == '-')
+			escaped[o++] = '\\';
+		escaped[o++] = *p;
+	}
+	escaped[o] = '\0';
+	if (!strstr(man, pattern) && !strstr(man, escaped))
+		fail_msg("key %s is not documented in man/cdscan.yaml.5", path);
+}
+
+static void test_keys_documented(void **state)
+{
+	FILE *f = fopen(CDSCAN_SOURCE_DIR "/man/cdscan.yaml.5", "r");
+	assert_non_null(f);
+	static char man[200000];
+	size_t n = fread(man, 1, sizeof(man) - 1, f);
+	fclose(f);
+	man[n] = '\0';
+	cds_conf_foreach_key(check_key_documented, man);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_example_file),
+		cmocka_unit_test(test_full_file),      cmocka_unit_test(test_empty_file),
+		cmocka_unit_test(test_bad_files),      cmocka_unit_test(test_error_format),
+		cmocka_unit_test(test_missing_file),   cmocka_unit_test(test_env_override),
+		cmocka_unit_test(test_keys_documented),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,182 @@
+/* Unit tests of the shared parsers: names, addresses, DS, times, durations. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cdscan/error.h"
+#include "cdscan/util.h"
+
+static void test_dname(void **state)
+{
+	char out[CDS_DNAME_BUFSIZE];
+	assert_int_equal(cds_dname_normalize("Child.TEST", out), 0);
+	assert_string_equal(out, "child.test.");
+	assert_int_equal(cds_dname_normalize("child.test.", out), 0);
+	assert_string_equal(out, "child.test.");
+	assert_int_equal(cds_dname_normalize(".", out), 0);
+	assert_string_equal(out, ".");
+	assert_int_equal(cds_dname_normalize("_dsboot.child.test._signal.ns1.x", out), 0);
+	assert_int_equal(cds_dname_normalize("", out), CDS_ESYNTAX);
+	assert_int_equal(cds_dname_normalize("a..b", out), CDS_ESYNTAX);
+	assert_int_equal(cds_dname_normalize(".a", out), CDS_ESYNTAX);
+	assert_int_equal(cds_dname_normalize("a.b..", out), CDS_ESYNTAX);
+	assert_int_equal(cds_dname_normalize("a b.test", out), CDS_ESYNTAX);
+	assert_int_equal(cds_dname_normalize("a\\.b.test", out), CDS_ESYNTAX);
+	char label[80];
+	memset(label, 'a', 64);
+	label[64] = '\0';
+	assert_int_equal(cds_dname_normalize(label, out), CDS_ESYNTAX);
+	label[63] = '\0';
+	assert_int_equal(cds_dname_normalize(label, out), 0);
+	/* 4 labels of 63 = 255 octets in wire form with the root: too long by one. */
+	char longname[400];
+	snprintf(longname, sizeof(longname), "%s.%s.%s.%s", label, label, label, label);
+	assert_int_equal(cds_dname_normalize(longname, out), CDS_ESYNTAX);
+	/* 63.63.63.62 is 256 octets in wire form, 63.63.63.61 exactly 255. */
+	longname[strlen(longname) - 1] = '\0';
+	assert_int_equal(cds_dname_normalize(longname, out), CDS_ESYNTAX);
+	longname[strlen(longname) - 1] = '\0';
+	assert_int_equal(cds_dname_normalize(longname, out), 0);
+	assert_int_equal(strlen(out), 254);
+
+	assert_true(cds_dname_is_subdomain("a.b.test.", "test."));
+	assert_true(cds_dname_is_subdomain("test.", "test."));
+	assert_true(cds_dname_is_subdomain("x.", "."));
+	assert_false(cds_dname_is_subdomain("atest.", "test."));
+	assert_false(cds_dname_is_subdomain("test.", "a.test."));
+}
+
+static void test_addr(void **state)
+{
+	struct cds_addr a;
+	char buf[64];
+	assert_int_equal(cds_addr_parse("127.0.0.2", 53, &a), 0);
+	cds_addr_format(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "127.0.0.2");
+	assert_int_equal(cds_addr_parse("127.0.0.2#5300", 53, &a), 0);
+	cds_addr_format(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "127.0.0.2#5300");
+	assert_int_equal(cds_addr_parse("::1", 53, &a), 0);
+	assert_int_equal(a.ss.ss_family, AF_INET6);
+	cds_addr_format(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "::1");
+	assert_int_equal(cds_addr_parse("2001:DB8::1#53", 53, &a), 0);
+	cds_addr_format(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "2001:db8::1");
+	assert_int_equal(cds_addr_parse("", 53, &a), CDS_ESYNTAX);
+	assert_int_equal(cds_addr_parse("#53", 53, &a), CDS_ESYNTAX);
+	assert_int_equal(cds_addr_parse("1.2.3.4#", 53, &a), CDS_ESYNTAX);
+	assert_int_equal(cds_addr_parse("1.2.3.4#0", 53, &a), CDS_ESYNTAX);
+	assert_int_equal(cds_addr_parse("1.2.3.4#65536", 53, &a), CDS_ESYNTAX);
+	assert_int_equal(cds_addr_parse("1.2.3", 53, &a), CDS_ESYNTAX);
+	assert_int_equal(cds_addr_parse("ns1.example", 53, &a), CDS_ESYNTAX);
+}
+
+static void test_ds(void **state)
+{
+	struct cds_ds ds;
+	char buf[CDS_DS_TEXT_MAX];
+	const char *sha256 = "2371 13 2 1f987cc6583e92df0890718c42eb95ab"
+			     "f2b7b1a1b9c1b3d1e1f1a1b1c1d1e1f1";
+	assert_int_equal(cds_ds_parse(sha256, &ds), 0);
+	assert_int_equal(ds.keytag, 2371);
+	assert_int_equal(ds.algorithm, 13);
+	assert_int_equal(ds.digest_type, 2);
+	assert_int_equal(ds.digest_len, 32);
+	cds_ds_format(&ds, buf);
+	assert_string_equal(buf, "2371 13 2 1F987CC6583E92DF0890718C42EB95ABF2B7B1A1B9C1B3D1E1F1"
+				 "A1B1C1D1E1F1");
+	/* Zone files split long digests with spaces. */
+	assert_int_equal(cds_ds_parse("2371 13 2 1F987CC6583E92DF0890718C42EB95AB "
+				      "F2B7B1A1B9C1B3D1E1F1A1B1C1D1E1F1",
+				      &ds),
+			 0);
+	/* RFC 8078 §4 delete. */
+	assert_int_equal(cds_ds_parse("0 0 0 00", &ds), 0);
+	cds_ds_format(&ds, buf);
+	assert_string_equal(buf, "0 0 0 00");
+	assert_int_equal(cds_ds_parse("0 0 0 0000", &ds), CDS_ESYNTAX);
+	/* SHA-1 is 20 octets, SHA-384 48. */
+	assert_int_equal(cds_ds_parse("1 8 1 0102030405060708090A0B0C0D0E0F1011121314", &ds), 0);
+	assert_int_equal(cds_ds_parse("1 8 1 0102030405060708090A0B0C0D0E0F10111213", &ds),
+			 CDS_ESYNTAX);
+	assert_int_equal(cds_ds_parse("1 8 4 0102", &ds), CDS_ESYNTAX);
+	/* An unknown digest type takes any length. */
+	assert_int_equal(cds_ds_parse("1 8 99 0102", &ds), 0);
+	assert_int_equal(cds_ds_parse("1 8 2", &ds), CDS_ESYNTAX);
+	assert_int_equal(cds_ds_parse("1 8 2 0", &ds), CDS_ESYNTAX);
+	assert_int_equal(cds_ds_parse("-1 8 2 00", &ds), CDS_ESYNTAX);
+	assert_int_equal(cds_ds_parse("1 256 2 00", &ds), CDS_ESYNTAX);
+	assert_int_equal(cds_ds_parse("", &ds), CDS_ESYNTAX);
+}
+
+static void test_time_and_duration(void **state)
+{
+	time_t t;
+	char buf[32];
+	assert_int_equal(cds_time_parse("2026-11-29T18:00:00Z", &t), 0);
+	assert_int_equal((long long)t, 1795975200LL);
+	cds_time_format(t, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-29T18:00:00Z");
+	assert_int_equal(cds_time_parse("2026-11-29T19:00:00.123+01:00", &t), 0);
+	assert_int_equal((long long)t, 1795975200LL);
+	assert_int_equal(cds_time_parse("2026-11-29T17:30:00-00:30", &t), 0);
+	assert_int_equal((long long)t, 1795975200LL);
+	assert_int_equal(cds_time_parse("2026-11-29", &t), CDS_ESYNTAX);
+	assert_int_equal(cds_time_parse("2026-11-29T18:00:00", &t), CDS_ESYNTAX);
+	assert_int_equal(cds_time_parse("2026-02-29T18:00:00Z", &t), CDS_ESYNTAX);
+	assert_int_equal(cds_time_parse("2026-13-01T18:00:00Z", &t), CDS_ESYNTAX);
+	assert_int_equal(cds_time_parse("2026-11-29T18:00:00Zjunk", &t), CDS_ESYNTAX);
+
+	uint64_t ms;
+	assert_int_equal(cds_duration_parse("250ms", &ms), 0);
+	assert_true(ms == 250);
+	assert_int_equal(cds_duration_parse("2s", &ms), 0);
+	assert_true(ms == 2000);
+	assert_int_equal(cds_duration_parse("3", &ms), 0);
+	assert_true(ms == 3000);
+	assert_int_equal(cds_duration_parse("5m", &ms), 0);
+	assert_true(ms == 300000);
+	assert_int_equal(cds_duration_parse("72h", &ms), 0);
+	assert_true(ms == UINT64_C(259200000));
+	assert_int_equal(cds_duration_parse("1d", &ms), 0);
+	assert_true(ms == UINT64_C(86400000));
+	assert_int_equal(cds_duration_parse("h", &ms), CDS_ESYNTAX);
+	assert_int_equal(cds_duration_parse("2 s", &ms), CDS_ESYNTAX);
+	assert_int_equal(cds_duration_parse("2w", &ms), CDS_ESYNTAX);
+	assert_int_equal(cds_duration_parse("-1s", &ms), CDS_ESYNTAX);
+	assert_int_equal(cds_duration_parse("99999999999999999999999d", &ms), CDS_ERANGE);
+
+	uint64_t v;
+	assert_int_equal(cds_uint_parse("42", 0, 100, &v), 0);
+	assert_int_equal(cds_uint_parse("101", 0, 100, &v), CDS_ERANGE);
+	assert_int_equal(cds_uint_parse("+1", 0, 100, &v), CDS_ESYNTAX);
+	assert_int_equal(cds_uint_parse("18446744073709551616", 0, UINT64_MAX, &v), CDS_ERANGE);
+}
+
+static void test_errors(void **state)
+{
+	assert_string_equal(cds_strerror(CDS_ECONFIG), "configuration error");
+	assert_string_equal(cds_strerror(CDS_ENOMEM), strerror(ENOMEM));
+	assert_int_equal(cds_error_exit_code(CDS_EUSAGE), 64);
+	assert_int_equal(cds_error_exit_code(CDS_EDATA), 65);
+	assert_int_equal(cds_error_exit_code(CDS_EUNAVAIL), 69);
+	assert_int_equal(cds_error_exit_code(CDS_ENOMEM), 70);
+	assert_int_equal(cds_error_exit_code(CDS_ECONFIG), 78);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dname),
+		cmocka_unit_test(test_addr),
+		cmocka_unit_test(test_ds),
+		cmocka_unit_test(test_time_and_duration),
+		cmocka_unit_test(test_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
