@@ -402,6 +402,9 @@ class Lab:
                 "  xfrdfile: %s/xfrd.state" % d, "  pidfile: %s/nsd.pid" % d,
                 "  server-count: 1", "  verbosity: 1", "  hide-version: yes",
                 "  refuse-any: yes", "  tcp-count: 256",
+                # Response rate limiting (on by default) would drop the
+                # scanner's queries: one client asking thousands per second.
+                "  rrl-ratelimit: 0",
                 "remote-control:", "  control-enable: no"]
         for zname, text in srv.zones.items():
             fname = "root.zone" if zname == "." else zname + "zone"

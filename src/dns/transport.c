@@ -1,0 +1,678 @@
+/* DNS transport on libuv: UDP/TCP queries with retries and politeness limits
+ * (see include/cdscan/transport.h for why it is not getdns's). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+
+#include "cdscan/error.h"
+#include "cdscan/transport.h"
+
+#define SERVER_BUCKETS 65536u
+#define UDP_BUF_MAX 4096u
+#define TCP_MSG_MAX 65535u
+#define PUMP_INTERVAL_MS 5
+
+struct query;
+
+/* One server address: its limits' state and the queries waiting for it. */
+struct server {
+	struct cds_addr addr;
+	struct server *hash_next;
+	uint32_t inflight;            /* queries started, not completed */
+	double tokens;                /* qps token bucket */
+	uint64_t refilled_ms;         /* loop time of the last refill */
+	struct query *wait_head;      /* FIFO of queries not yet started */
+	struct query *wait_tail;
+	struct server *ready_next;    /* in t->ready: has waiting queries */
+	bool in_ready;
+};
+
+struct query {
+	struct cds_transport *t;
+	struct server *srv;
+	struct query *wait_next;
+	cds_transport_cb cb;
+	void *arg;
+
+	uint8_t msg[12 + 256 + 4 + 11]; /* header, question, OPT */
+	uint16_t msglen;
+	uint16_t qname_len;              /* question name, wire form, at msg + 12 */
+	uint16_t qtype;
+	uint32_t attempts;
+	int deferred_error;              /* start failed: report from the timer */
+	bool tcp;
+	bool done;
+
+	uv_timer_t timer;
+	uv_udp_t udp;
+	uv_tcp_t tcp_handle;
+	uv_connect_t connect;
+	uv_write_t write;
+	uv_udp_send_t send;
+	uint8_t open_handles;            /* handles to close before free */
+	bool udp_open, tcp_open, timer_open;
+
+	uint8_t *tcpbuf;                 /* length prefix + message */
+	size_t tcplen;
+	uint8_t udpbuf[UDP_BUF_MAX];
+};
+
+struct cds_transport {
+	uv_loop_t *loop;
+	struct cds_transport_opts opts;
+	struct cds_transport_stats stats;
+	struct server **buckets;
+	size_t pending;       /* accepted, callback not yet run */
+	uint32_t inflight;    /* started, not completed */
+	struct server *ready_head, *ready_tail;
+	uv_timer_t pump_timer; /* wakes throttled servers */
+	bool pump_armed;
+	uint8_t random[512];  /* getrandom() pool for IDs */
+	size_t random_used;
+};
+
+static uint16_t random_id(struct cds_transport *t)
+{
+	if (t->random_used + 2 > sizeof(t->random)) {
+		if (getrandom(t->random, sizeof(t->random), 0) != (ssize_t)sizeof(t->random)) {
+			/* getrandom() on a urandom pool does not fail after boot;
+			 * fall back to a weaker source rather than stop scanning. */
+			for (size_t i = 0; i < sizeof(t->random); i++)
+				t->random[i] = (uint8_t)rand();
+		}
+		t->random_used = 0;
+	}
+	uint16_t id = (uint16_t)(t->random[t->random_used] << 8 | t->random[t->random_used + 1]);
+	t->random_used += 2;
+	return id;
+}
+
+int cds_dname_to_wire(const char *name, uint8_t out[256])
+{
+	size_t o = 0;
+	if (strcmp(name, ".") == 0) {
+		out[0] = 0;
+		return 1;
+	}
+	const char *p = name;
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		size_t l = dot ? (size_t)(dot - p) : strlen(p);
+		if (l == 0 || l > 63 || o + 1 + l + 1 > 255)
+			return CDS_EINVAL;
+		out[o++] = (uint8_t)l;
+		memcpy(out + o, p, l);
+		o += l;
+		p += l + (dot ? 1 : 0);
+	}
+	out[o++] = 0;
+	return (int)o;
+}
+
+static uint32_t addr_hash(const struct cds_addr *a)
+{
+	const uint8_t *b = (const uint8_t *)&a->ss;
+	uint32_t h = 2166136261u;
+	for (socklen_t i = 0; i < a->len; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+static bool addr_equal(const struct cds_addr *a, const struct cds_addr *b)
+{
+	if (a->ss.ss_family != b->ss.ss_family)
+		return false;
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)&a->ss, *y = (const void *)&b->ss;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *x = (const void *)&a->ss, *y = (const void *)&b->ss;
+	return x->sin6_port == y->sin6_port &&
+	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+}
+
+/* Token bucket: per_server_qps per second, bursts of a tenth of a second. */
+static double burst_size(const struct cds_transport *t)
+{
+	double burst = t->opts.per_server_qps / 10.0;
+	return burst < 1 ? 1 : burst;
+}
+
+static struct server *server_get(struct cds_transport *t, const struct cds_addr *addr)
+{
+	uint32_t b = addr_hash(addr) % SERVER_BUCKETS;
+	for (struct server *s = t->buckets[b]; s; s = s->hash_next)
+		if (addr_equal(&s->addr, addr))
+			return s;
+	struct server *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->addr = *addr;
+	s->tokens = burst_size(t);
+	s->refilled_ms = uv_now(t->loop);
+	s->hash_next = t->buckets[b];
+	t->buckets[b] = s;
+	return s;
+}
+
+static bool take_token(struct cds_transport *t, struct server *s)
+{
+	uint64_t now = uv_now(t->loop);
+	double burst = burst_size(t);
+	s->tokens += (double)(now - s->refilled_ms) * t->opts.per_server_qps / 1000.0;
+	s->refilled_ms = now;
+	if (s->tokens > burst)
+		s->tokens = burst;
+	if (s->tokens < 1)
+		return false;
+	s->tokens -= 1;
+	return true;
+}
+
+static void ready_push(struct cds_transport *t, struct server *s, bool front)
+{
+	if (s->in_ready)
+		return;
+	s->in_ready = true;
+	if (front) {
+		s->ready_next = t->ready_head;
+		t->ready_head = s;
+		if (!t->ready_tail)
+			t->ready_tail = s;
+	} else {
+		s->ready_next = NULL;
+		if (t->ready_tail)
+			t->ready_tail->ready_next = s;
+		else
+			t->ready_head = s;
+		t->ready_tail = s;
+	}
+}
+
+static struct server *ready_pop(struct cds_transport *t)
+{
+	struct server *s = t->ready_head;
+	if (!s)
+		return NULL;
+	t->ready_head = s->ready_next;
+	if (!t->ready_head)
+		t->ready_tail = NULL;
+	s->in_ready = false;
+	s->ready_next = NULL;
+	return s;
+}
+
+static void start_query(struct query *q);
+static void pump(struct cds_transport *t);
+
+static void pump_timer_cb(uv_timer_t *timer)
+{
+	struct cds_transport *t = timer->data;
+	t->pump_armed = false;
+	pump(t);
+}
+
+/* Start waiting queries while the limits allow, round robin over servers. */
+static void pump(struct cds_transport *t)
+{
+	bool throttled = false;
+	size_t rounds = 0;
+	struct server *first_throttled = NULL;
+
+	while (t->inflight < t->opts.max_inflight) {
+		struct server *s = ready_pop(t);
+		if (!s || s == first_throttled) {
+			if (s)
+				ready_push(t, s, true);
+			break;
+		}
+		while (s->wait_head && t->inflight < t->opts.max_inflight &&
+		       s->inflight < t->opts.per_server_inflight && take_token(t, s)) {
+			struct query *q = s->wait_head;
+			s->wait_head = q->wait_next;
+			if (!s->wait_head)
+				s->wait_tail = NULL;
+			q->wait_next = NULL;
+			start_query(q);
+		}
+		if (!s->wait_head)
+			continue;
+		if (t->inflight >= t->opts.max_inflight) {
+			ready_push(t, s, true);
+			break;
+		}
+		if (s->inflight >= t->opts.per_server_inflight)
+			continue; /* re-queued when one of its queries completes */
+		/* Out of tokens: try again after a short wait. */
+		throttled = true;
+		if (!first_throttled)
+			first_throttled = s;
+		ready_push(t, s, false);
+		if (++rounds > SERVER_BUCKETS)
+			break;
+	}
+	if (throttled && !t->pump_armed) {
+		t->pump_armed = true;
+		uv_timer_start(&t->pump_timer, pump_timer_cb, PUMP_INTERVAL_MS, 0);
+	}
+}
+
+static void close_cb(uv_handle_t *h)
+{
+	struct query *q = h->data;
+	if (--q->open_handles == 0) {
+		free(q->tcpbuf);
+		free(q);
+	}
+}
+
+static void close_handles(struct query *q)
+{
+	if (q->timer_open) {
+		q->timer_open = false;
+		uv_close((uv_handle_t *)&q->timer, close_cb);
+	}
+	if (q->udp_open) {
+		q->udp_open = false;
+		uv_close((uv_handle_t *)&q->udp, close_cb);
+	}
+	if (q->tcp_open) {
+		q->tcp_open = false;
+		uv_close((uv_handle_t *)&q->tcp_handle, close_cb);
+	}
+}
+
+/* Complete a query: callback once, then release its limits and handles. */
+static void finish(struct query *q, int status, const uint8_t *answer, size_t len)
+{
+	struct cds_transport *t = q->t;
+	struct server *s = q->srv;
+
+	if (q->done)
+		return;
+	q->done = true;
+	if (status == 0)
+		t->stats.answers++;
+	else if (status == CDS_ETIMEDOUT)
+		t->stats.timeouts++;
+	else
+		t->stats.errors++;
+	t->inflight--;
+	s->inflight--;
+	t->pending--;
+	if (q->timer_open)
+		uv_timer_stop(&q->timer);
+	q->cb(status, answer, len, q->arg);
+	close_handles(q);
+	if (s->wait_head)
+		ready_push(t, s, false);
+	pump(t);
+}
+
+/* The answer belongs to our query: same ID, QR set, same question
+ * (name compared case-insensitively, RFC 4343). */
+static bool answer_matches(const struct query *q, const uint8_t *a, size_t len)
+{
+	if (len < 12 || a[0] != q->msg[0] || a[1] != q->msg[1] || !(a[2] & 0x80))
+		return false;
+	if (a[4] != 0 || a[5] != 1)
+		return false;
+	size_t qend = 12 + (size_t)q->qname_len + 4;
+	if (len < qend)
+		return false;
+	for (size_t i = 12; i < qend; i++) {
+		uint8_t x = a[i], y = q->msg[i];
+		if (x >= 'A' && x <= 'Z')
+			x = (uint8_t)(x + 32);
+		if (y >= 'A' && y <= 'Z')
+			y = (uint8_t)(y + 32);
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+static void new_id(struct query *q)
+{
+	uint16_t id = random_id(q->t);
+	q->msg[0] = (uint8_t)(id >> 8);
+	q->msg[1] = (uint8_t)id;
+}
+
+/* ------------------------------------------------------------- TCP --- */
+
+static void tcp_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct query *q = h->data;
+	size_t cap = TCP_MSG_MAX + 2;
+	if (!q->tcpbuf)
+		q->tcpbuf = malloc(cap);
+	if (!q->tcpbuf || q->tcplen >= cap) {
+		*buf = uv_buf_init(NULL, 0);
+		return;
+	}
+	*buf = uv_buf_init((char *)q->tcpbuf + q->tcplen, (unsigned)(cap - q->tcplen));
+}
+
+static void tcp_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+	struct query *q = stream->data;
+	if (nread == UV_ENOBUFS) {
+		finish(q, CDS_ENOMEM, NULL, 0);
+		return;
+	}
+	if (nread < 0) {
+		finish(q, nread == UV_EOF ? -ECONNRESET : (int)nread, NULL, 0);
+		return;
+	}
+	q->tcplen += (size_t)nread;
+	if (q->tcplen < 2)
+		return;
+	size_t need = (size_t)q->tcpbuf[0] << 8 | q->tcpbuf[1];
+	if (q->tcplen < need + 2)
+		return;
+	if (!answer_matches(q, q->tcpbuf + 2, need)) {
+		q->t->stats.mismatched++;
+		finish(q, -EPROTO, NULL, 0);
+		return;
+	}
+	finish(q, 0, q->tcpbuf + 2, need);
+}
+
+static void tcp_write_cb(uv_write_t *req, int status)
+{
+	struct query *q = req->data;
+	if (status < 0 && status != UV_ECANCELED)
+		finish(q, status, NULL, 0);
+}
+
+static void tcp_connect_cb(uv_connect_t *req, int status)
+{
+	struct query *q = req->data;
+	if (q->done)
+		return;
+	if (status < 0) {
+		finish(q, status, NULL, 0);
+		return;
+	}
+	uint8_t *len = q->udpbuf; /* the UDP buffer is free once on TCP */
+	len[0] = (uint8_t)(q->msglen >> 8);
+	len[1] = (uint8_t)q->msglen;
+	uv_buf_t bufs[2] = {uv_buf_init((char *)len, 2), uv_buf_init((char *)q->msg, q->msglen)};
+	q->write.data = q;
+	int r = uv_write(&q->write, (uv_stream_t *)&q->tcp_handle, bufs, 2, tcp_write_cb);
+	if (r == 0)
+		r = uv_read_start((uv_stream_t *)&q->tcp_handle, tcp_alloc_cb, tcp_read_cb);
+	if (r != 0) {
+		finish(q, r, NULL, 0);
+		return;
+	}
+	q->t->stats.sent++;
+}
+
+static int start_tcp(struct query *q)
+{
+	int r = uv_tcp_init(q->t->loop, &q->tcp_handle);
+	if (r != 0)
+		return r;
+	q->tcp_handle.data = q;
+	q->tcp_open = true;
+	q->open_handles++;
+	q->tcp = true;
+	q->connect.data = q;
+	return uv_tcp_connect(&q->connect, &q->tcp_handle, (const struct sockaddr *)&q->srv->addr.ss,
+			      tcp_connect_cb);
+}
+
+/* ------------------------------------------------------------- UDP --- */
+
+static void udp_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct query *q = h->data;
+	*buf = uv_buf_init((char *)q->udpbuf, sizeof(q->udpbuf));
+}
+
+static void udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
+			const struct sockaddr *from, unsigned flags)
+{
+	struct query *q = h->data;
+	if (q->done || nread == 0)
+		return;
+	if (nread < 0) {
+		/* ICMP port unreachable on a connected socket: nothing listens. */
+		finish(q, (int)nread, NULL, 0);
+		return;
+	}
+	if (!answer_matches(q, q->udpbuf, (size_t)nread)) {
+		q->t->stats.mismatched++;
+		return;
+	}
+	bool truncated = (q->udpbuf[2] & 0x02) || (flags & UV_UDP_PARTIAL);
+	if (!truncated) {
+		finish(q, 0, q->udpbuf, (size_t)nread);
+		return;
+	}
+	/* RFC 7766: a truncated answer is asked again over TCP. */
+	q->t->stats.tcp_fallbacks++;
+	uv_udp_recv_stop(&q->udp);
+	q->udp_open = false;
+	uv_close((uv_handle_t *)&q->udp, close_cb);
+	int r = start_tcp(q);
+	if (r != 0) {
+		finish(q, r, NULL, 0);
+		return;
+	}
+	uv_timer_again(&q->timer);
+}
+
+static void udp_send_cb(uv_udp_send_t *req, int status)
+{
+	struct query *q = req->data;
+	if (status < 0 && status != UV_ECANCELED)
+		finish(q, status, NULL, 0);
+}
+
+static int udp_send(struct query *q)
+{
+	uv_buf_t b = uv_buf_init((char *)q->msg, q->msglen);
+	q->send.data = q;
+	int r = uv_udp_send(&q->send, &q->udp, &b, 1, NULL, udp_send_cb);
+	if (r == 0)
+		q->t->stats.sent++;
+	return r;
+}
+
+static int start_udp(struct query *q)
+{
+	int r = uv_udp_init(q->t->loop, &q->udp);
+	if (r != 0)
+		return r;
+	q->udp.data = q;
+	q->udp_open = true;
+	q->open_handles++;
+	/* A connected socket gets a random source port from the kernel and
+	 * only sees datagrams from the server. */
+	r = uv_udp_connect(&q->udp, (const struct sockaddr *)&q->srv->addr.ss);
+	if (r == 0)
+		r = uv_udp_recv_start(&q->udp, udp_alloc_cb, udp_recv_cb);
+	if (r == 0)
+		r = udp_send(q);
+	return r;
+}
+
+static void timer_cb(uv_timer_t *timer)
+{
+	struct query *q = timer->data;
+	if (q->deferred_error) {
+		finish(q, q->deferred_error, NULL, 0);
+		return;
+	}
+	if (!q->tcp && q->attempts <= q->t->opts.retries) {
+		q->attempts++;
+		new_id(q);
+		int r = udp_send(q);
+		if (r != 0) {
+			finish(q, r, NULL, 0);
+			return;
+		}
+		uv_timer_start(&q->timer, timer_cb, q->t->opts.timeout_ms, 0);
+		return;
+	}
+	finish(q, CDS_ETIMEDOUT, NULL, 0);
+}
+
+static void start_query(struct query *q)
+{
+	struct cds_transport *t = q->t;
+	int r;
+
+	t->inflight++;
+	q->srv->inflight++;
+	q->attempts = 1;
+	r = q->t->opts.tcp_only ? start_tcp(q) : start_udp(q);
+	if (r != 0) {
+		/* libuv contract: the callback runs later, never from inside
+		 * cds_transport_query; the timer reports the error. */
+		q->deferred_error = r;
+		uv_timer_start(&q->timer, timer_cb, 0, 0);
+		return;
+	}
+	uv_timer_start(&q->timer, timer_cb, t->opts.timeout_ms, t->opts.timeout_ms);
+}
+
+int cds_transport_query(struct cds_transport *t, const struct cds_addr *server,
+			const char *qname, uint16_t qtype, unsigned flags, cds_transport_cb cb,
+			void *arg)
+{
+	uint8_t wire[256];
+	int wl = cds_dname_to_wire(qname, wire);
+	if (wl < 0)
+		return CDS_EINVAL;
+	struct query *q = malloc(sizeof(*q));
+	if (!q)
+		return CDS_ENOMEM;
+	memset(q, 0, offsetof(struct query, udpbuf));
+	q->t = t;
+	q->cb = cb;
+	q->arg = arg;
+	q->qtype = qtype;
+	q->srv = server_get(t, server);
+	if (!q->srv) {
+		free(q);
+		return CDS_ENOMEM;
+	}
+	/* Header: ID, flags (RD as asked; AD/CD clear), 1 question, 1 additional. */
+	uint8_t *m = q->msg;
+	new_id(q);
+	m[2] = (flags & CDS_QUERY_RD) ? 0x01 : 0x00;
+	m[3] = 0;
+	m[4] = 0, m[5] = 1, m[6] = 0, m[7] = 0, m[8] = 0, m[9] = 0, m[10] = 0, m[11] = 1;
+	memcpy(m + 12, wire, (size_t)wl);
+	q->qname_len = (uint16_t)wl;
+	size_t o = 12 + (size_t)wl;
+	m[o++] = (uint8_t)(qtype >> 8);
+	m[o++] = (uint8_t)qtype;
+	m[o++] = 0, m[o++] = 1; /* IN */
+	/* OPT (RFC 6891): root owner, type 41, class = payload size, TTL =
+	 * extended RCODE, version, DO flag; no options. */
+	m[o++] = 0, m[o++] = 0, m[o++] = 41;
+	m[o++] = (uint8_t)(t->opts.edns_size >> 8);
+	m[o++] = (uint8_t)t->opts.edns_size;
+	m[o++] = 0, m[o++] = 0;
+	m[o++] = (flags & CDS_QUERY_DO) ? 0x80 : 0x00;
+	m[o++] = 0, m[o++] = 0, m[o++] = 0;
+	q->msglen = (uint16_t)o;
+
+	if (uv_timer_init(t->loop, &q->timer) != 0) {
+		free(q);
+		return CDS_ENOMEM;
+	}
+	q->timer.data = q;
+	q->timer_open = true;
+	q->open_handles = 1;
+	t->pending++;
+	t->stats.queries++;
+
+	struct server *s = q->srv;
+	if (!s->wait_head && t->inflight < t->opts.max_inflight &&
+	    s->inflight < t->opts.per_server_inflight && take_token(t, s)) {
+		start_query(q);
+		return 0;
+	}
+	if (s->wait_tail)
+		s->wait_tail->wait_next = q;
+	else
+		s->wait_head = q;
+	s->wait_tail = q;
+	ready_push(t, s, false);
+	/* Throttled servers are retried by the pump timer; arm it if needed. */
+	if (!t->pump_armed) {
+		t->pump_armed = true;
+		uv_timer_start(&t->pump_timer, pump_timer_cb, PUMP_INTERVAL_MS, 0);
+	}
+	return 0;
+}
+
+int cds_transport_new(uv_loop_t *loop, const struct cds_transport_opts *opts,
+		      struct cds_transport **out)
+{
+	if (!opts->max_inflight || !opts->per_server_inflight || !opts->per_server_qps ||
+	    !opts->timeout_ms || opts->edns_size < 512)
+		return CDS_EINVAL;
+	struct cds_transport *t = calloc(1, sizeof(*t));
+	if (!t)
+		return CDS_ENOMEM;
+	t->buckets = calloc(SERVER_BUCKETS, sizeof(*t->buckets));
+	if (!t->buckets) {
+		free(t);
+		return CDS_ENOMEM;
+	}
+	t->loop = loop;
+	t->opts = *opts;
+	t->random_used = sizeof(t->random);
+	uv_timer_init(loop, &t->pump_timer);
+	t->pump_timer.data = t;
+	/* Each query in flight holds a socket (RLIMIT_NOFILE defaults to 1024). */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	*out = t;
+	return 0;
+}
+
+size_t cds_transport_pending(const struct cds_transport *t)
+{
+	return t->pending;
+}
+
+void cds_transport_stats(const struct cds_transport *t, struct cds_transport_stats *out)
+{
+	*out = t->stats;
+}
+
+static void pump_close_cb(uv_handle_t *h)
+{
+	struct cds_transport *t = h->data;
+	for (size_t i = 0; i < SERVER_BUCKETS; i++) {
+		struct server *s = t->buckets[i];
+		while (s) {
+			struct server *next = s->hash_next;
+			free(s);
+			s = next;
+		}
+	}
+	free(t->buckets);
+	free(t);
+}
+
+void cds_transport_free(struct cds_transport *t)
+{
+	if (!t)
+		return;
+	uv_close((uv_handle_t *)&t->pump_timer, pump_close_cb);
+}
