@@ -7,7 +7,7 @@
 
 #include "cdscan/log.h"
 
-enum cds_transport {
+enum cds_transport_mode {
 	CDS_TRANSPORT_UDP = 0, /* UDP, TCP after a truncated answer */
 	CDS_TRANSPORT_TCP,     /* TCP only */
 };
@@ -40,7 +40,7 @@ struct cds_conf {
 		uint32_t per_server_qps;     /* queries per second per server address */
 		uint64_t timeout_ms;         /* per query attempt */
 		uint32_t retries;            /* further attempts after a timeout */
-		enum cds_transport transport;
+		enum cds_transport_mode transport;
 		uint32_t edns_buffer_size;   /* advertised EDNS(0) UDP size */
 		uint32_t batch_size;         /* delegations claimed per transaction */
 	} scan;

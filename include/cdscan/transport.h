@@ -44,6 +44,7 @@ struct cds_transport;
 /* Query flags. */
 #define CDS_QUERY_RD 0x01 /* recursion desired (to a resolver) */
 #define CDS_QUERY_DO 0x02 /* DNSSEC OK */
+#define CDS_QUERY_CD 0x04 /* checking disabled (RFC 4035 §3.2.2) */
 
 /* Transport-level errors, beside the ones in error.h. */
 #define CDS_ETIMEDOUT (-ETIMEDOUT)

@@ -568,7 +568,7 @@ int cds_transport_query(struct cds_transport *t, const struct cds_addr *server,
 	uint8_t *m = q->msg;
 	new_id(q);
 	m[2] = (flags & CDS_QUERY_RD) ? 0x01 : 0x00;
-	m[3] = 0;
+	m[3] = (flags & CDS_QUERY_CD) ? 0x10 : 0x00;
 	m[4] = 0, m[5] = 1, m[6] = 0, m[7] = 0, m[8] = 0, m[9] = 0, m[10] = 0, m[11] = 1;
 	memcpy(m + 12, wire, (size_t)wl);
 	q->qname_len = (uint16_t)wl;

@@ -1,0 +1,122 @@
+/* DNS data as the policy sees it: answers parsed (by getdns) into canonical
+ * RRsets with their signatures, DNSSEC validation of an RRset against a DS
+ * set (getdns_validate_dnssec2), and DS digests (OpenSSL).  getdns types stay
+ * inside src/dns. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cdscan/util.h"
+
+/* RR types cdscan asks for. */
+enum {
+	CDS_T_A = 1,
+	CDS_T_NS = 2,
+	CDS_T_SOA = 6,
+	CDS_T_AAAA = 28,
+	CDS_T_DS = 43,
+	CDS_T_RRSIG = 46,
+	CDS_T_DNSKEY = 48,
+	CDS_T_CDS = 59,
+	CDS_T_CDNSKEY = 60,
+	CDS_T_CSYNC = 62,
+};
+
+/* One record's data in canonical wire form (RFC 4034 §6.2: names in NS
+ * rdata lower-cased and uncompressed). */
+struct cds_rdata {
+	uint16_t len;
+	uint8_t *data; /* owned by the RRset */
+};
+
+/* What an RRSIG says of itself (RFC 4034 §3.1). */
+struct cds_rrsig {
+	uint16_t key_tag;
+	uint8_t algorithm;
+	uint32_t inception;  /* seconds since the epoch (RFC 1982 arithmetic applied) */
+	uint32_t expiration;
+};
+
+/* The records of one type at one name, as one server answered. */
+struct cds_rrset {
+	uint16_t type;
+	int rcode;             /* of the answer: 0 NOERROR, 3 NXDOMAIN, ... */
+	bool present;          /* an answer was parsed into this set */
+	size_t count;          /* records; 0 with rcode 0 is NODATA */
+	struct cds_rdata *rdata; /* sorted canonically (RFC 4034 §6.3) */
+	size_t sig_count;
+	struct cds_rrsig *sigs;  /* RRSIGs covering type */
+	void *validation;        /* getdns records for validation (owned) */
+};
+
+/* Header facts of a parsed answer. */
+struct cds_answer_info {
+	int rcode;
+	bool aa;
+	bool tc;
+	bool ad;
+	bool referral; /* no answer, NS in authority for a name below the zone */
+	uint32_t soa_serial; /* of the SOA in the answer, when qtype is SOA */
+};
+
+/*
+ * Parse a whole DNS message (the answer to qname/qtype) with getdns and fill
+ * out with the records of qtype at qname from the answer section and the
+ * RRSIGs covering them.  Returns 0 or CDS_EDATA (not a DNS message).
+ * Release with cds_rrset_clear.
+ */
+int cds_answer_parse(const uint8_t *wire, size_t len, const char *qname, uint16_t qtype,
+		     struct cds_answer_info *info, struct cds_rrset *out);
+
+/* Free what rrset owns and zero it.  Accepts a zeroed rrset. */
+void cds_rrset_clear(struct cds_rrset *rrset);
+
+/* True when both hold the same records (TTL, order, case and RRSIGs ignored). */
+bool cds_rrset_equal(const struct cds_rrset *a, const struct cds_rrset *b);
+
+/* DNSSEC outcome, as getdns reports it. */
+enum cds_dnssec_status {
+	CDS_DNSSEC_SECURE = 0,
+	CDS_DNSSEC_BOGUS,
+	CDS_DNSSEC_INSECURE,
+	CDS_DNSSEC_INDETERMINATE,
+	CDS_DNSSEC_ERROR,
+};
+
+/*
+ * Validate set (records + RRSIGs) at owner with the DNSKEY RRset dnskey (its
+ * records + RRSIGs) and the DS records ds[0..n) as trust anchor, at time now:
+ * the chain DS -> DNSKEY -> set.  With set == dnskey, validates the DNSKEY
+ * RRset itself.  Signature validity periods are checked against now.
+ */
+enum cds_dnssec_status cds_dnssec_validate(const char *owner, const struct cds_rrset *set,
+					   const struct cds_rrset *dnskey,
+					   const struct cds_ds *ds, size_t n, time_t now);
+
+/* Key tag of DNSKEY rdata (RFC 4034 Appendix B). */
+uint16_t cds_dnskey_keytag(const uint8_t *rdata, size_t len);
+
+/*
+ * DS of a DNSKEY (rdata) at owner with digest_type 1, 2 or 4 (RFC 4034 §5.1.4,
+ * RFC 4509, RFC 6605).  Returns 0, CDS_EINVAL (unknown digest type, short
+ * rdata) or CDS_ECRYPTO.
+ */
+int cds_ds_from_dnskey(const char *owner, const uint8_t *rdata, size_t len, uint8_t digest_type,
+		       struct cds_ds *out);
+
+/* A DS from CDS/DS rdata.  Returns 0 or CDS_EDATA. */
+int cds_ds_from_rdata(const uint8_t *rdata, size_t len, struct cds_ds *out);
+
+/* DNSKEY/CDNSKEY rdata in presentation form "FLAGS PROTO ALG BASE64"
+ * into buf; returns 0 or CDS_ERANGE when buf is too small. */
+int cds_dnskey_format(const uint8_t *rdata, size_t len, char *buf, size_t buflen);
+
+/* CSYNC rdata (RFC 7477 §2.1) in presentation form "SERIAL FLAGS TYPE...". */
+int cds_csync_format(const uint8_t *rdata, size_t len, char *buf, size_t buflen);
+
+/* The RFC 8078 §4 delete records: CDS "0 0 0 00", CDNSKEY "0 3 0 AA==". */
+bool cds_rdata_is_cds_delete(const struct cds_rdata *rd);
+bool cds_rdata_is_cdnskey_delete(const struct cds_rdata *rd);

@@ -1,0 +1,114 @@
+/* The scan engine: for one delegation, ask every nameserver address directly
+ * (RD=0, DO) for SOA, DNSKEY, CDS, CDNSKEY, CSYNC and NS, and collect the
+ * answers per address (RFC 9975 §3: every address of every NS name).  Many
+ * delegations are in flight at once on one libuv loop. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+#include <uv.h>
+
+#include "cdscan/conf.h"
+#include "cdscan/dns.h"
+#include "cdscan/util.h"
+
+/* Most addresses one NS name contributes. */
+#define CDS_NS_MAX_ADDRS 16
+
+/* One NS name of a delegation and its addresses. */
+struct cds_ns_entry {
+	char name[CDS_DNAME_BUFSIZE];
+	size_t addr_count;                     /* 0: look up A and AAAA */
+	struct cds_addr addrs[CDS_NS_MAX_ADDRS];
+};
+
+/* A delegation as the parent holds it.  Owned by the caller; must outlive
+ * the scan. */
+struct cds_delegation {
+	char domain[CDS_DNAME_BUFSIZE];
+	struct cds_ns_entry *ns;
+	size_t ns_count;
+	struct cds_ds *ds; /* the parent's current DS set */
+	size_t ds_count;
+	bool has_last_change;
+	time_t last_change; /* when the parent last changed the DS set */
+	bool opted_out;     /* automation disabled for this domain */
+};
+
+/* The answers cdscan asks every address for, in this order. */
+enum cds_query_kind {
+	CDS_Q_SOA = 0,
+	CDS_Q_DNSKEY,
+	CDS_Q_CDS,
+	CDS_Q_CDNSKEY,
+	CDS_Q_CSYNC,
+	CDS_Q_NS,
+	CDS_Q_COUNT,
+};
+
+/* RR type of a query kind. */
+uint16_t cds_query_type(enum cds_query_kind kind);
+
+/* What one nameserver address answered. */
+struct cds_server_result {
+	char name[CDS_DNAME_BUFSIZE];
+	struct cds_addr addr;
+	bool has_addr;     /* false: the NS name had no address */
+	bool ok;           /* every answer usable */
+	char error[128];   /* why not, in words, when !ok */
+	struct cds_rrset sets[CDS_Q_COUNT];
+	uint32_t soa_serial;
+};
+
+/* The outcome of scanning one delegation (owned by the receiver). */
+struct cds_scan_result {
+	const struct cds_delegation *delegation;
+	struct cds_server_result *servers;
+	size_t server_count;
+	time_t scanned_at;
+};
+
+/* Free what a result owns, including the struct.  Accepts NULL. */
+void cds_scan_result_free(struct cds_scan_result *res);
+
+/* Called once per scanned delegation, on the loop thread; the receiver
+ * owns res. */
+typedef void (*cds_scan_cb)(struct cds_scan_result *res, void *arg);
+
+struct cds_scanner;
+
+/*
+ * Create a scanner on loop with the scan.* settings of conf.  resolvers
+ * (ADDR texts) answer the NS address look-ups; NULL or none: conf's
+ * resolver.addresses, else /etc/resolv.conf.  Returns 0, CDS_ECONFIG (no
+ * usable resolver) or CDS_ENOMEM.
+ */
+int cds_scanner_new(uv_loop_t *loop, const struct cds_conf *conf, const char *const *resolvers,
+		    size_t resolver_count, struct cds_scanner **out);
+
+/* Start scanning d; cb runs once when every answer is in.  Returns 0 or
+ * CDS_ENOMEM (then cb never runs). */
+int cds_scanner_scan(struct cds_scanner *s, const struct cds_delegation *d, cds_scan_cb cb,
+		     void *arg);
+
+/* Queries issued and answered so far. */
+void cds_scanner_counts(const struct cds_scanner *s, uint64_t *queries, uint64_t *answers);
+
+/* Free the scanner (no scan may be pending); run the loop once more after. */
+void cds_scanner_free(struct cds_scanner *s);
+
+/* Resolve one name's A and AAAA through the scanner's resolver (cached for
+ * the scanner's life).  cb gets 0 and the addresses, or an error. */
+typedef void (*cds_resolve_cb)(int status, const struct cds_addr *addrs, size_t n, void *arg);
+int cds_scanner_resolve(struct cds_scanner *s, const char *name, cds_resolve_cb cb, void *arg);
+
+/*
+ * Ask the resolver (RD=1, DO, and the extra transport flags, e.g.
+ * CDS_QUERY_CD) for qname/qtype and parse the answer: used for the parent's
+ * NS and DS in check's real-DNS mode.  cb gets 0 and the RRset (only valid
+ * during the call) and whether the resolver set AD.
+ */
+typedef void (*cds_lookup_cb)(int status, const struct cds_rrset *set, bool ad, void *arg);
+int cds_scanner_lookup(struct cds_scanner *s, const char *qname, uint16_t qtype,
+		       unsigned flags, cds_lookup_cb cb, void *arg);

@@ -1,0 +1,215 @@
+/* cdscan check: scan one delegation and print its verdict.  The delegation
+ * comes from --ns/--ds, or from DNS through the resolver. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "cdscan/cmd.h"
+#include "cdscan/dns.h"
+#include "cdscan/error.h"
+#include "cdscan/log.h"
+#include "cdscan/policy.h"
+#include "cdscan/scan.h"
+#include "cdscan/transport.h"
+
+struct check {
+	const struct cds_cli *cli;
+	const struct cds_conf *conf;
+	struct cds_scanner *scanner;
+	struct cds_delegation d;
+	int lookups;     /* real-DNS mode: NS and DS look-ups outstanding */
+	int lookup_error;
+	bool ds_ad;      /* the resolver validated the DS answer */
+	int exit_code;
+	bool done;
+};
+
+/* Group --ns NAME@ADDR arguments by name (RFC 9975 §3: each address of each
+ * name is a server to ask). */
+static int delegation_from_cli(const struct cds_cli *cli, struct cds_delegation *d)
+{
+	d->ns = calloc(cli->ns_count ? cli->ns_count : 1, sizeof(*d->ns));
+	if (!d->ns)
+		return CDS_ENOMEM;
+	for (size_t i = 0; i < cli->ns_count; i++) {
+		struct cds_ns_entry *e = NULL;
+		for (size_t k = 0; k < d->ns_count; k++)
+			if (strcmp(d->ns[k].name, cli->ns[i].name) == 0)
+				e = &d->ns[k];
+		if (!e) {
+			e = &d->ns[d->ns_count++];
+			snprintf(e->name, sizeof(e->name), "%s", cli->ns[i].name);
+		}
+		if (cli->ns[i].has_addr && e->addr_count < CDS_NS_MAX_ADDRS)
+			e->addrs[e->addr_count++] = cli->ns[i].addr;
+	}
+	if (cli->ds_count) {
+		d->ds = calloc(cli->ds_count, sizeof(*d->ds));
+		if (!d->ds)
+			return CDS_ENOMEM;
+		memcpy(d->ds, cli->ds, cli->ds_count * sizeof(*d->ds));
+		d->ds_count = cli->ds_count;
+	}
+	return 0;
+}
+
+static void scan_done_cb(struct cds_scan_result *res, void *arg)
+{
+	struct check *c = arg;
+	struct cds_verdict v;
+	int r = cds_policy_decide(res, c->conf, time(NULL), &v);
+	cds_scan_result_free(res);
+	c->done = true;
+	if (r != 0) {
+		cds_log_error("cannot decide (%s)", cds_strerror(r));
+		c->exit_code = CDS_EXIT_SOFTWARE;
+		return;
+	}
+	if (c->cli->json)
+		r = cds_verdict_print_json(&v, stdout);
+	else
+		cds_verdict_print_text(&v, stdout);
+	fflush(stdout);
+	cds_verdict_clear(&v);
+	c->exit_code = r == 0 ? CDS_EXIT_OK : CDS_EXIT_SOFTWARE;
+}
+
+static void start_scan(struct check *c)
+{
+	int r = cds_scanner_scan(c->scanner, &c->d, scan_done_cb, c);
+	if (r != 0) {
+		cds_log_error("cannot start the scan (%s)", cds_strerror(r));
+		c->exit_code = CDS_EXIT_SOFTWARE;
+		c->done = true;
+	}
+}
+
+static void lookup_ns_cb(int status, const struct cds_rrset *set, bool ad, void *arg)
+{
+	struct check *c = arg;
+	if (status != 0 || !set || set->count == 0) {
+		c->lookup_error = status ? status : CDS_ENOENT;
+	} else {
+		c->d.ns = calloc(set->count, sizeof(*c->d.ns));
+		if (!c->d.ns) {
+			c->lookup_error = CDS_ENOMEM;
+		} else {
+			for (size_t i = 0; i < set->count; i++) {
+				char name[CDS_DNAME_BUFSIZE];
+				/* NS rdata is a wire-form name; turn it into text. */
+				const uint8_t *w = set->rdata[i].data;
+				size_t o = 0, p = 0;
+				while (p < set->rdata[i].len && w[p] && o + w[p] + 2 < sizeof(name)) {
+					memcpy(name + o, w + p + 1, w[p]);
+					o += w[p];
+					name[o++] = '.';
+					p += (size_t)w[p] + 1;
+				}
+				name[o] = '\0';
+				if (o == 0)
+					continue;
+				snprintf(c->d.ns[c->d.ns_count++].name, CDS_DNAME_BUFSIZE, "%s", name);
+			}
+		}
+	}
+	if (--c->lookups == 0) {
+		if (c->lookup_error)
+			c->done = true;
+		else
+			start_scan(c);
+	}
+}
+
+static void lookup_ds_cb(int status, const struct cds_rrset *set, bool ad, void *arg)
+{
+	struct check *c = arg;
+	if (status != 0) {
+		c->lookup_error = status;
+	} else if (set && set->count) {
+		c->d.ds = calloc(set->count, sizeof(*c->d.ds));
+		if (!c->d.ds) {
+			c->lookup_error = CDS_ENOMEM;
+		} else {
+			for (size_t i = 0; i < set->count; i++)
+				if (cds_ds_from_rdata(set->rdata[i].data, set->rdata[i].len,
+						      &c->d.ds[c->d.ds_count]) == 0)
+					c->d.ds_count++;
+		}
+		c->ds_ad = ad;
+		if (!ad)
+			cds_log_warning("the resolver did not validate the DS set of %s (no AD "
+					"bit): the verdict rests on an unauthenticated DS set",
+					c->d.domain);
+	}
+	if (--c->lookups == 0) {
+		if (c->lookup_error)
+			c->done = true;
+		else
+			start_scan(c);
+	}
+}
+
+int cds_cmd_check(const struct cds_cli *cli, const struct cds_conf *conf)
+{
+	struct check c = {.cli = cli, .conf = conf, .exit_code = CDS_EXIT_SOFTWARE};
+	uv_loop_t loop;
+	const char *resolvers[1] = {cli->resolver};
+	int r;
+
+	if (cli->parent_zone) {
+		fprintf(stderr, "cdscan: check: --parent-zone needs the zone file reader of "
+				"'cdscan import', which this version does not have\n");
+		return CDS_EXIT_SOFTWARE;
+	}
+	snprintf(c.d.domain, sizeof(c.d.domain), "%s", cli->domain);
+	c.d.has_last_change = cli->has_last_change;
+	c.d.last_change = cli->last_change;
+	if (uv_loop_init(&loop) != 0)
+		return CDS_EXIT_SOFTWARE;
+	r = cds_scanner_new(&loop, conf, cli->resolver ? resolvers : NULL, cli->resolver ? 1 : 0,
+			    &c.scanner);
+	if (r != 0) {
+		fprintf(stderr, "cdscan: check: %s\n",
+			r == CDS_ECONFIG ? "no resolver: set resolver.addresses or --resolver"
+					 : cds_strerror(r));
+		uv_loop_close(&loop);
+		return r == CDS_ECONFIG ? CDS_EXIT_CONFIG : CDS_EXIT_SOFTWARE;
+	}
+	if (cli->ns_count) {
+		r = delegation_from_cli(cli, &c.d);
+		if (r == 0)
+			start_scan(&c);
+	} else {
+		/* Real-DNS mode: the parent's NS and DS through the resolver. */
+		c.lookups = 2;
+		/* CD for the NS set: a child whose own data is bogus must still be
+		 * checkable; its verdict will say why. */
+		r = cds_scanner_lookup(c.scanner, c.d.domain, CDS_T_NS, CDS_QUERY_CD, lookup_ns_cb,
+				       &c);
+		if (r == 0)
+			r = cds_scanner_lookup(c.scanner, c.d.domain, CDS_T_DS, 0, lookup_ds_cb, &c);
+		else
+			c.lookups = 0;
+	}
+	if (r != 0) {
+		cds_log_error("check: %s", cds_strerror(r));
+		c.done = true;
+	}
+	uv_run(&loop, UV_RUN_DEFAULT);
+	if (c.lookup_error) {
+		fprintf(stderr, "cdscan: check: cannot look up the delegation of %s through the "
+				"resolver (%s)\n",
+			c.d.domain,
+			c.lookup_error == CDS_ETIMEDOUT ? "timeout"
+			: c.lookup_error == CDS_ENOENT  ? "no NS records"
+							: cds_strerror(c.lookup_error));
+		c.exit_code = c.lookup_error == CDS_ENOENT ? CDS_EXIT_DATAERR : CDS_EXIT_UNAVAILABLE;
+	}
+	cds_scanner_free(c.scanner);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	free(c.d.ns);
+	free(c.d.ds);
+	return c.exit_code;
+}

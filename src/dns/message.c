@@ -1,0 +1,416 @@
+/* Parsing answers into canonical RRsets (getdns), DNSSEC validation
+ * (getdns_validate_dnssec2) and DS digests (OpenSSL). */
+#include <ctype.h>
+#include <getdns/getdns.h>
+#include <getdns/getdns_extra.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdscan/dns.h"
+#include "cdscan/error.h"
+#include "cdscan/transport.h"
+
+/* Case-insensitive comparison of two wire-form names (RFC 4343). */
+static bool wire_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	if (alen != blen)
+		return false;
+	for (size_t i = 0; i < alen; i++)
+		if (tolower(a[i]) != tolower(b[i]))
+			return false;
+	return true;
+}
+
+static int rdata_cmp(const void *x, const void *y)
+{
+	const struct cds_rdata *a = x, *b = y;
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = memcmp(a->data, b->data, n);
+	if (c != 0)
+		return c;
+	return (int)a->len - (int)b->len;
+}
+
+static int push_rdata(struct cds_rrset *set, const uint8_t *data, size_t len, bool lower_name)
+{
+	struct cds_rdata *n = realloc(set->rdata, (set->count + 1) * sizeof(*n));
+	if (!n)
+		return CDS_ENOMEM;
+	set->rdata = n;
+	uint8_t *copy = malloc(len ? len : 1);
+	if (!copy)
+		return CDS_ENOMEM;
+	memcpy(copy, data, len);
+	if (lower_name)
+		for (size_t i = 0; i < len; i++)
+			copy[i] = (uint8_t)tolower(copy[i]);
+	set->rdata[set->count].len = (uint16_t)len;
+	set->rdata[set->count].data = copy;
+	set->count++;
+	return 0;
+}
+
+static int push_sig(struct cds_rrset *set, getdns_dict *rd)
+{
+	uint32_t tag = 0, alg = 0, inc = 0, exp = 0;
+	getdns_dict_get_int(rd, "key_tag", &tag);
+	getdns_dict_get_int(rd, "algorithm", &alg);
+	getdns_dict_get_int(rd, "signature_inception", &inc);
+	getdns_dict_get_int(rd, "signature_expiration", &exp);
+	struct cds_rrsig *n = realloc(set->sigs, (set->sig_count + 1) * sizeof(*n));
+	if (!n)
+		return CDS_ENOMEM;
+	set->sigs = n;
+	set->sigs[set->sig_count++] = (struct cds_rrsig){
+		.key_tag = (uint16_t)tag, .algorithm = (uint8_t)alg,
+		.inception = inc, .expiration = exp};
+	return 0;
+}
+
+/* The canonical rdata of one record: the names inside NS rdata are taken
+ * from getdns's parsed field (uncompressed) and lower-cased; every other
+ * type cdscan compares carries no names, so the raw rdata is canonical. */
+static int add_record(struct cds_rrset *set, uint16_t type, getdns_dict *rd)
+{
+	getdns_bindata *b = NULL;
+	if (type == CDS_T_NS) {
+		if (getdns_dict_get_bindata(rd, "nsdname", &b) != GETDNS_RETURN_GOOD)
+			return CDS_EDATA;
+		return push_rdata(set, b->data, b->size, true);
+	}
+	if (getdns_dict_get_bindata(rd, "rdata_raw", &b) != GETDNS_RETURN_GOOD)
+		return CDS_EDATA;
+	return push_rdata(set, b->data, b->size, false);
+}
+
+int cds_answer_parse(const uint8_t *wire, size_t len, const char *qname, uint16_t qtype,
+		     struct cds_answer_info *info, struct cds_rrset *out)
+{
+	getdns_dict *msg = NULL, *header = NULL;
+	getdns_list *answer = NULL, *authority = NULL;
+	uint8_t qwire[256];
+	int qlen = cds_dname_to_wire(qname, qwire);
+	uint32_t v;
+	int r = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(info, 0, sizeof(*info));
+	out->type = qtype;
+	if (qlen < 0)
+		return CDS_EINVAL;
+	if (getdns_wire2msg_dict(wire, len, &msg) != GETDNS_RETURN_GOOD)
+		return CDS_EDATA;
+	if (getdns_dict_get_dict(msg, "header", &header) != GETDNS_RETURN_GOOD) {
+		getdns_dict_destroy(msg);
+		return CDS_EDATA;
+	}
+	if (getdns_dict_get_int(header, "rcode", &v) == GETDNS_RETURN_GOOD)
+		info->rcode = (int)v;
+	if (getdns_dict_get_int(header, "aa", &v) == GETDNS_RETURN_GOOD)
+		info->aa = v != 0;
+	if (getdns_dict_get_int(header, "tc", &v) == GETDNS_RETURN_GOOD)
+		info->tc = v != 0;
+	if (getdns_dict_get_int(header, "ad", &v) == GETDNS_RETURN_GOOD)
+		info->ad = v != 0;
+	out->rcode = info->rcode;
+	out->present = true;
+
+	getdns_list *vlist = getdns_list_create();
+	if (!vlist) {
+		getdns_dict_destroy(msg);
+		return CDS_ENOMEM;
+	}
+	size_t n = 0, vn = 0;
+	if (getdns_dict_get_list(msg, "answer", &answer) == GETDNS_RETURN_GOOD)
+		getdns_list_get_length(answer, &n);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		getdns_dict *rr = NULL, *rd = NULL;
+		getdns_bindata *name = NULL;
+		uint32_t type = 0, covered = 0;
+		if (getdns_list_get_dict(answer, i, &rr) != GETDNS_RETURN_GOOD ||
+		    getdns_dict_get_int(rr, "type", &type) != GETDNS_RETURN_GOOD ||
+		    getdns_dict_get_bindata(rr, "name", &name) != GETDNS_RETURN_GOOD ||
+		    getdns_dict_get_dict(rr, "rdata", &rd) != GETDNS_RETURN_GOOD)
+			continue;
+		if (!wire_name_equal(name->data, name->size, qwire, (size_t)qlen))
+			continue;
+		if (type == qtype) {
+			r = add_record(out, (uint16_t)type, rd);
+			if (type == CDS_T_SOA)
+				getdns_dict_get_int(rd, "serial", &info->soa_serial);
+		} else if (type == CDS_T_RRSIG &&
+			   getdns_dict_get_int(rd, "type_covered", &covered) == GETDNS_RETURN_GOOD &&
+			   covered == qtype) {
+			r = push_sig(out, rd);
+		} else {
+			continue;
+		}
+		if (r == 0 && getdns_list_set_dict(vlist, vn++, rr) != GETDNS_RETURN_GOOD)
+			r = CDS_ENOMEM;
+	}
+	/* A referral: nothing in the answer, NS records in the authority
+	 * section for a name other than the zone asked about. */
+	size_t an = 0;
+	if (answer)
+		getdns_list_get_length(answer, &an);
+	if (r == 0 && an == 0 && !info->aa &&
+	    getdns_dict_get_list(msg, "authority", &authority) == GETDNS_RETURN_GOOD) {
+		size_t m = 0;
+		getdns_list_get_length(authority, &m);
+		for (size_t i = 0; i < m; i++) {
+			getdns_dict *rr = NULL;
+			uint32_t type = 0;
+			if (getdns_list_get_dict(authority, i, &rr) == GETDNS_RETURN_GOOD &&
+			    getdns_dict_get_int(rr, "type", &type) == GETDNS_RETURN_GOOD &&
+			    type == CDS_T_NS)
+				info->referral = true;
+		}
+	}
+	getdns_dict_destroy(msg);
+	if (r != 0) {
+		getdns_list_destroy(vlist);
+		cds_rrset_clear(out);
+		return r;
+	}
+	out->validation = vlist;
+	/* Canonical order, duplicates removed (RFC 2181 §5: an RRset is a set). */
+	if (out->count > 1) {
+		qsort(out->rdata, out->count, sizeof(*out->rdata), rdata_cmp);
+		size_t w = 1;
+		for (size_t i = 1; i < out->count; i++) {
+			if (rdata_cmp(&out->rdata[w - 1], &out->rdata[i]) == 0)
+				free(out->rdata[i].data);
+			else
+				out->rdata[w++] = out->rdata[i];
+		}
+		out->count = w;
+	}
+	return 0;
+}
+
+void cds_rrset_clear(struct cds_rrset *set)
+{
+	if (!set)
+		return;
+	for (size_t i = 0; i < set->count; i++)
+		free(set->rdata[i].data);
+	free(set->rdata);
+	free(set->sigs);
+	if (set->validation)
+		getdns_list_destroy(set->validation);
+	memset(set, 0, sizeof(*set));
+}
+
+bool cds_rrset_equal(const struct cds_rrset *a, const struct cds_rrset *b)
+{
+	if (a->count != b->count)
+		return false;
+	for (size_t i = 0; i < a->count; i++)
+		if (rdata_cmp(&a->rdata[i], &b->rdata[i]) != 0)
+			return false;
+	return true;
+}
+
+/* A DS record as a getdns rr dict, for the trust anchor list. */
+static getdns_dict *ds_dict(const uint8_t *owner, size_t olen, const struct cds_ds *ds)
+{
+	uint8_t wire[256 + 10 + 4 + CDS_DS_DIGEST_MAX];
+	size_t o = 0;
+	memcpy(wire, owner, olen);
+	o = olen;
+	size_t rdlen = 4 + (size_t)ds->digest_len;
+	uint8_t fixed[10] = {0, CDS_T_DS, 0, 1, 0, 0, 0x0e, 0x10, (uint8_t)(rdlen >> 8),
+			     (uint8_t)rdlen};
+	memcpy(wire + o, fixed, sizeof(fixed));
+	o += sizeof(fixed);
+	wire[o++] = (uint8_t)(ds->keytag >> 8);
+	wire[o++] = (uint8_t)ds->keytag;
+	wire[o++] = ds->algorithm;
+	wire[o++] = ds->digest_type;
+	memcpy(wire + o, ds->digest, ds->digest_len);
+	o += ds->digest_len;
+	getdns_dict *d = NULL;
+	if (getdns_wire2rr_dict(wire, o, &d) != GETDNS_RETURN_GOOD)
+		return NULL;
+	return d;
+}
+
+enum cds_dnssec_status cds_dnssec_validate(const char *owner, const struct cds_rrset *set,
+					   const struct cds_rrset *dnskey,
+					   const struct cds_ds *ds, size_t n, time_t now)
+{
+	uint8_t ow[256];
+	int olen = cds_dname_to_wire(owner, ow);
+	enum cds_dnssec_status st = CDS_DNSSEC_ERROR;
+
+	if (olen < 0 || !set->validation || !dnskey->validation)
+		return CDS_DNSSEC_ERROR;
+	if (set->count == 0 || set->sig_count == 0 || n == 0)
+		return CDS_DNSSEC_INSECURE;
+	getdns_list *tas = getdns_list_create();
+	if (!tas)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		getdns_dict *d = ds_dict(ow, (size_t)olen, &ds[i]);
+		if (!d)
+			goto out;
+		getdns_return_t r = getdns_list_set_dict(tas, i, d);
+		getdns_dict_destroy(d);
+		if (r != GETDNS_RETURN_GOOD)
+			goto out;
+	}
+	/* getdns needs the DNSKEY RRset (with its RRSIGs) among the support
+	 * records also when it is the RRset being validated (measured: BOGUS
+	 * with an empty support list, SECURE with it). */
+	switch ((int)getdns_validate_dnssec2(set->validation, dnskey->validation, tas, now, 0)) {
+	case GETDNS_DNSSEC_SECURE:
+		st = CDS_DNSSEC_SECURE;
+		break;
+	case GETDNS_DNSSEC_BOGUS:
+		st = CDS_DNSSEC_BOGUS;
+		break;
+	case GETDNS_DNSSEC_INSECURE:
+		st = CDS_DNSSEC_INSECURE;
+		break;
+	case GETDNS_DNSSEC_INDETERMINATE:
+		st = CDS_DNSSEC_INDETERMINATE;
+		break;
+	default:
+		st = CDS_DNSSEC_ERROR;
+	}
+out:
+	if (tas)
+		getdns_list_destroy(tas);
+	return st;
+}
+
+uint16_t cds_dnskey_keytag(const uint8_t *rdata, size_t len)
+{
+	uint32_t ac = 0;
+	for (size_t i = 0; i < len; i++)
+		ac += (i & 1) ? rdata[i] : (uint32_t)rdata[i] << 8;
+	ac += (ac >> 16) & 0xFFFF;
+	return (uint16_t)(ac & 0xFFFF);
+}
+
+int cds_ds_from_dnskey(const char *owner, const uint8_t *rdata, size_t len, uint8_t digest_type,
+		       struct cds_ds *out)
+{
+	const EVP_MD *md;
+	uint8_t ow[256];
+	int olen = cds_dname_to_wire(owner, ow);
+
+	switch (digest_type) {
+	case 1:
+		md = EVP_sha1();
+		break;
+	case 2:
+		md = EVP_sha256();
+		break;
+	case 4:
+		md = EVP_sha384();
+		break;
+	default:
+		return CDS_EINVAL;
+	}
+	if (olen < 0 || len < 4)
+		return CDS_EINVAL;
+	for (int i = 0; i < olen; i++)
+		ow[i] = (uint8_t)tolower(ow[i]);
+	memset(out, 0, sizeof(*out));
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int dlen = 0;
+	int ok = ctx && EVP_DigestInit_ex(ctx, md, NULL) && EVP_DigestUpdate(ctx, ow, (size_t)olen) &&
+		 EVP_DigestUpdate(ctx, rdata, len) && EVP_DigestFinal_ex(ctx, out->digest, &dlen);
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return CDS_ECRYPTO;
+	out->digest_len = (uint8_t)dlen;
+	out->keytag = cds_dnskey_keytag(rdata, len);
+	out->algorithm = rdata[3];
+	out->digest_type = digest_type;
+	return 0;
+}
+
+int cds_ds_from_rdata(const uint8_t *rdata, size_t len, struct cds_ds *out)
+{
+	if (len < 5 || len - 4 > CDS_DS_DIGEST_MAX)
+		return CDS_EDATA;
+	memset(out, 0, sizeof(*out));
+	out->keytag = (uint16_t)(rdata[0] << 8 | rdata[1]);
+	out->algorithm = rdata[2];
+	out->digest_type = rdata[3];
+	out->digest_len = (uint8_t)(len - 4);
+	memcpy(out->digest, rdata + 4, len - 4);
+	return 0;
+}
+
+int cds_dnskey_format(const uint8_t *rdata, size_t len, char *buf, size_t buflen)
+{
+	if (len < 4)
+		return CDS_EDATA;
+	size_t b64 = 4 * ((len - 4 + 2) / 3) + 1;
+	int n = snprintf(buf, buflen, "%u %u %u ", rdata[0] << 8 | rdata[1], rdata[2], rdata[3]);
+	if (n < 0 || (size_t)n + b64 > buflen)
+		return CDS_ERANGE;
+	EVP_EncodeBlock((unsigned char *)buf + n, rdata + 4, (int)(len - 4));
+	return 0;
+}
+
+static const char *type_name(unsigned t, char *tmp, size_t len)
+{
+	switch (t) {
+	case CDS_T_A:
+		return "A";
+	case CDS_T_NS:
+		return "NS";
+	case CDS_T_SOA:
+		return "SOA";
+	case CDS_T_AAAA:
+		return "AAAA";
+	default:
+		snprintf(tmp, len, "TYPE%u", t);
+		return tmp;
+	}
+}
+
+int cds_csync_format(const uint8_t *rdata, size_t len, char *buf, size_t buflen)
+{
+	if (len < 6)
+		return CDS_EDATA;
+	uint32_t serial = (uint32_t)rdata[0] << 24 | (uint32_t)rdata[1] << 16 |
+			  (uint32_t)rdata[2] << 8 | rdata[3];
+	int n = snprintf(buf, buflen, "%u %u", serial, rdata[4] << 8 | rdata[5]);
+	/* Type bit map (RFC 4034 §4.1.2): window, length, bitmap. */
+	for (size_t o = 6; o + 2 <= len && n > 0 && (size_t)n < buflen;) {
+		unsigned window = rdata[o], blen = rdata[o + 1];
+		if (blen == 0 || blen > 32 || o + 2 + blen > len)
+			return CDS_EDATA;
+		for (unsigned i = 0; i < blen * 8; i++) {
+			if (rdata[o + 2 + i / 8] & (0x80 >> (i % 8))) {
+				char tmp[16];
+				n += snprintf(buf + n, buflen - (size_t)n, " %s",
+					      type_name(window * 256 + i, tmp, sizeof(tmp)));
+				if ((size_t)n >= buflen)
+					return CDS_ERANGE;
+			}
+		}
+		o += 2 + blen;
+	}
+	return (n > 0 && (size_t)n < buflen) ? 0 : CDS_ERANGE;
+}
+
+bool cds_rdata_is_cds_delete(const struct cds_rdata *rd)
+{
+	static const uint8_t del[] = {0, 0, 0, 0, 0};
+	return rd->len == sizeof(del) && memcmp(rd->data, del, sizeof(del)) == 0;
+}
+
+bool cds_rdata_is_cdnskey_delete(const struct cds_rdata *rd)
+{
+	/* "0 3 0 AA==": flags 0, protocol 3, algorithm 0, one zero octet. */
+	static const uint8_t del[] = {0, 0, 3, 0, 0};
+	return rd->len == sizeof(del) && memcmp(rd->data, del, sizeof(del)) == 0;
+}

@@ -1,0 +1,602 @@
+/* The scan engine: NS address look-ups through the resolver (cached for the
+ * run), then six queries to every nameserver address, answers judged and
+ * collected per address. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdscan/error.h"
+#include "cdscan/log.h"
+#include "cdscan/scan.h"
+#include "cdscan/transport.h"
+
+#define CACHE_BUCKETS 16384u
+#define MAX_RESOLVERS 8
+
+static const uint16_t query_types[CDS_Q_COUNT] = {
+	[CDS_Q_SOA] = CDS_T_SOA,     [CDS_Q_DNSKEY] = CDS_T_DNSKEY,
+	[CDS_Q_CDS] = CDS_T_CDS,     [CDS_Q_CDNSKEY] = CDS_T_CDNSKEY,
+	[CDS_Q_CSYNC] = CDS_T_CSYNC, [CDS_Q_NS] = CDS_T_NS,
+};
+
+uint16_t cds_query_type(enum cds_query_kind kind)
+{
+	return query_types[kind];
+}
+
+/* A caller waiting for a name's addresses. */
+struct waiter {
+	cds_resolve_cb cb;
+	void *arg;
+	struct waiter *next;
+};
+
+/* The addresses of one NS name, looked up once per run. */
+struct cache_entry {
+	char name[CDS_DNAME_BUFSIZE];
+	struct cache_entry *next;
+	bool done;
+	int status;
+	int outstanding; /* A and AAAA queries not yet answered */
+	size_t count;
+	struct cds_addr addrs[CDS_NS_MAX_ADDRS];
+	struct waiter *waiters;
+};
+
+struct cds_scanner {
+	uv_loop_t *loop;
+	struct cds_transport *transport;
+	struct cds_addr resolvers[MAX_RESOLVERS];
+	size_t resolver_count;
+	struct cache_entry **cache;
+	uint64_t scans;
+};
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+/* Read "nameserver ADDR" lines of /etc/resolv.conf. */
+static size_t system_resolvers(struct cds_addr *out, size_t max)
+{
+	FILE *f = fopen("/etc/resolv.conf", "r");
+	char line[512];
+	size_t n = 0;
+	if (!f)
+		return 0;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		char addr[128];
+		if (sscanf(line, " nameserver %127s", addr) == 1 &&
+		    cds_addr_parse(addr, 53, &out[n]) == 0)
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+int cds_scanner_new(uv_loop_t *loop, const struct cds_conf *conf, const char *const *resolvers,
+		    size_t resolver_count, struct cds_scanner **out)
+{
+	struct cds_scanner *s = calloc(1, sizeof(*s));
+	if (!s)
+		return CDS_ENOMEM;
+	s->loop = loop;
+	if (!resolvers || resolver_count == 0) {
+		resolvers = (const char *const *)conf->resolver.addresses;
+		resolver_count = conf->resolver.address_count;
+	}
+	for (size_t i = 0; i < resolver_count && s->resolver_count < MAX_RESOLVERS; i++)
+		if (cds_addr_parse(resolvers[i], 53, &s->resolvers[s->resolver_count]) == 0)
+			s->resolver_count++;
+	if (s->resolver_count == 0)
+		s->resolver_count = system_resolvers(s->resolvers, MAX_RESOLVERS);
+	if (s->resolver_count == 0) {
+		free(s);
+		return CDS_ECONFIG;
+	}
+	s->cache = calloc(CACHE_BUCKETS, sizeof(*s->cache));
+	struct cds_transport_opts o = {
+		.max_inflight = conf->scan.max_queries,
+		.per_server_inflight = conf->scan.per_server_queries,
+		.per_server_qps = conf->scan.per_server_qps,
+		.timeout_ms = conf->scan.timeout_ms,
+		.retries = conf->scan.retries,
+		.tcp_only = conf->scan.transport == CDS_TRANSPORT_TCP,
+		.edns_size = (uint16_t)conf->scan.edns_buffer_size,
+	};
+	if (!s->cache || cds_transport_new(loop, &o, &s->transport) != 0) {
+		free(s->cache);
+		free(s);
+		return CDS_ENOMEM;
+	}
+	*out = s;
+	return 0;
+}
+
+void cds_scanner_counts(const struct cds_scanner *s, uint64_t *queries, uint64_t *answers)
+{
+	struct cds_transport_stats st;
+	cds_transport_stats(s->transport, &st);
+	*queries = st.sent;
+	*answers = st.answers;
+}
+
+void cds_scanner_free(struct cds_scanner *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < CACHE_BUCKETS; i++) {
+		struct cache_entry *e = s->cache[i];
+		while (e) {
+			struct cache_entry *next = e->next;
+			free(e);
+			e = next;
+		}
+	}
+	free(s->cache);
+	cds_transport_free(s->transport);
+	free(s);
+}
+
+/* ---------------------------------------------------- address look-up --- */
+
+struct resolve_q {
+	struct cds_scanner *s;
+	struct cache_entry *e;
+	uint16_t type;
+};
+
+static void resolve_answer_cb(int status, const uint8_t *wire, size_t len, void *arg)
+{
+	struct resolve_q *rq = arg;
+	struct cache_entry *e = rq->e;
+	struct cds_answer_info info;
+	struct cds_rrset set;
+
+	if (status == 0 && cds_answer_parse(wire, len, e->name, rq->type, &info, &set) == 0) {
+		for (size_t i = 0; i < set.count && e->count < CDS_NS_MAX_ADDRS; i++) {
+			struct cds_addr *a = &e->addrs[e->count];
+			memset(a, 0, sizeof(*a));
+			if (rq->type == CDS_T_A && set.rdata[i].len == 4) {
+				struct sockaddr_in *sin = (struct sockaddr_in *)&a->ss;
+				sin->sin_family = AF_INET;
+				sin->sin_port = htons(53);
+				memcpy(&sin->sin_addr, set.rdata[i].data, 4);
+				a->len = sizeof(*sin);
+				e->count++;
+			} else if (rq->type == CDS_T_AAAA && set.rdata[i].len == 16) {
+				struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->ss;
+				sin6->sin6_family = AF_INET6;
+				sin6->sin6_port = htons(53);
+				memcpy(&sin6->sin6_addr, set.rdata[i].data, 16);
+				a->len = sizeof(*sin6);
+				e->count++;
+			}
+		}
+		cds_rrset_clear(&set);
+	} else if (status != 0) {
+		e->status = status;
+	}
+	free(rq);
+	if (--e->outstanding > 0)
+		return;
+	e->done = true;
+	if (e->count > 0)
+		e->status = 0;
+	else if (e->status == 0)
+		e->status = CDS_ENOENT;
+	struct waiter *w = e->waiters;
+	e->waiters = NULL;
+	while (w) {
+		struct waiter *next = w->next;
+		w->cb(e->status, e->addrs, e->count, w->arg);
+		free(w);
+		w = next;
+	}
+}
+
+/* A cached answer delivered from a 0 ms timer. */
+struct deferred {
+	uv_timer_t timer;
+	struct cache_entry *e;
+	struct waiter *w;
+};
+
+static void deferred_close_cb(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void deferred_cb(uv_timer_t *t)
+{
+	struct deferred *d = t->data;
+	d->w->cb(d->e->status, d->e->addrs, d->e->count, d->w->arg);
+	free(d->w);
+	uv_close((uv_handle_t *)t, deferred_close_cb);
+}
+
+int cds_scanner_resolve(struct cds_scanner *s, const char *name, cds_resolve_cb cb, void *arg)
+{
+	uint32_t b = name_hash(name) % CACHE_BUCKETS;
+	struct cache_entry *e = s->cache[b];
+	while (e && strcmp(e->name, name) != 0)
+		e = e->next;
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return CDS_ENOMEM;
+		snprintf(e->name, sizeof(e->name), "%s", name);
+		e->next = s->cache[b];
+		s->cache[b] = e;
+		static const uint16_t types[2] = {CDS_T_A, CDS_T_AAAA};
+		for (int i = 0; i < 2; i++) {
+			struct resolve_q *rq = malloc(sizeof(*rq));
+			if (!rq)
+				return CDS_ENOMEM;
+			*rq = (struct resolve_q){.s = s, .e = e, .type = types[i]};
+			e->outstanding++;
+			int r = cds_transport_query(s->transport, &s->resolvers[0], name, types[i],
+						    CDS_QUERY_RD, resolve_answer_cb, rq);
+			if (r != 0) {
+				free(rq);
+				e->outstanding--;
+				e->status = r;
+			}
+		}
+		if (e->outstanding == 0) {
+			e->done = true;
+			if (e->status == 0)
+				e->status = CDS_EINTERNAL;
+		}
+	}
+	struct waiter *w = malloc(sizeof(*w));
+	if (!w)
+		return CDS_ENOMEM;
+	*w = (struct waiter){.cb = cb, .arg = arg, .next = NULL};
+	if (!e->done) {
+		w->next = e->waiters;
+		e->waiters = w;
+		return 0;
+	}
+	/* Cached: answer on the next loop turn, never from inside this call
+	 * (the callback contract of transport.h). */
+	struct deferred *d = malloc(sizeof(*d));
+	if (!d) {
+		free(w);
+		return CDS_ENOMEM;
+	}
+	d->e = e;
+	d->w = w;
+	uv_timer_init(s->loop, &d->timer);
+	d->timer.data = d;
+	uv_timer_start(&d->timer, deferred_cb, 0, 0);
+	return 0;
+}
+
+/* --------------------------------------------------- one delegation --- */
+
+struct job;
+
+/* One query of a job: which server, which kind. */
+struct job_query {
+	struct job *job;
+	size_t server;
+	enum cds_query_kind kind;
+};
+
+struct job {
+	struct cds_scanner *s;
+	const struct cds_delegation *d;
+	cds_scan_cb cb;
+	void *arg;
+	struct cds_scan_result *res;
+	size_t resolving;            /* NS names being looked up */
+	size_t pending;              /* queries not yet answered */
+	struct cds_addr (*addrs)[CDS_NS_MAX_ADDRS]; /* per NS: looked-up addresses */
+	size_t *addr_count;
+	int *resolve_status;
+	struct job_query *queries;
+};
+
+void cds_scan_result_free(struct cds_scan_result *res)
+{
+	if (!res)
+		return;
+	for (size_t i = 0; i < res->server_count; i++)
+		for (int k = 0; k < CDS_Q_COUNT; k++)
+			cds_rrset_clear(&res->servers[i].sets[k]);
+	free(res->servers);
+	free(res);
+}
+
+static void job_free(struct job *j)
+{
+	free(j->addrs);
+	free(j->addr_count);
+	free(j->resolve_status);
+	free(j->queries);
+	free(j);
+}
+
+static void job_done(struct job *j)
+{
+	struct cds_scan_result *res = j->res;
+	cds_scan_cb cb = j->cb;
+	void *arg = j->arg;
+	j->res = NULL;
+	job_free(j);
+	cb(res, arg);
+}
+
+static void server_fail(struct cds_server_result *srv, const char *why)
+{
+	if (!srv->ok)
+		return; /* keep the first reason */
+	srv->ok = false;
+	snprintf(srv->error, sizeof(srv->error), "%s", why);
+}
+
+static const char *rcode_name(int rcode)
+{
+	static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+					    "NOTIMP",  "REFUSED"};
+	if (rcode >= 0 && rcode < 6)
+		return names[rcode];
+	return "unexpected RCODE";
+}
+
+static void query_answer_cb(int status, const uint8_t *wire, size_t len, void *arg)
+{
+	struct job_query *q = arg;
+	struct job *j = q->job;
+	struct cds_server_result *srv = &j->res->servers[q->server];
+	const char *domain = j->d->domain;
+	uint16_t type = query_types[q->kind];
+	char what[16];
+	snprintf(what, sizeof(what), "%s", q->kind == CDS_Q_SOA      ? "SOA"
+					   : q->kind == CDS_Q_DNSKEY ? "DNSKEY"
+					   : q->kind == CDS_Q_CDS    ? "CDS"
+					   : q->kind == CDS_Q_CDNSKEY ? "CDNSKEY"
+					   : q->kind == CDS_Q_CSYNC  ? "CSYNC"
+								     : "NS");
+
+	if (status != 0) {
+		server_fail(srv, status == CDS_ETIMEDOUT ? "timeout"
+				       : status == UV_ECONNREFUSED ? "connection refused"
+								   : uv_strerror(status));
+	} else {
+		struct cds_answer_info info;
+		struct cds_rrset *set = &srv->sets[q->kind];
+		if (cds_answer_parse(wire, len, domain, type, &info, set) != 0) {
+			char msg[64];
+			snprintf(msg, sizeof(msg), "malformed answer to %s", what);
+			server_fail(srv, msg);
+		} else if (info.rcode != 0 && info.rcode != 3) {
+			char msg[64];
+			snprintf(msg, sizeof(msg), "%s to %s", rcode_name(info.rcode), what);
+			server_fail(srv, msg);
+		} else if (!info.aa) {
+			server_fail(srv, info.referral ? "lame: referral instead of an answer"
+							     : "answer not authoritative (lame)");
+		} else if (info.rcode == 3) {
+			server_fail(srv, "NXDOMAIN for the zone apex (lame)");
+		} else if (q->kind == CDS_Q_SOA) {
+			if (set->count != 1)
+				server_fail(srv, "no SOA at the zone apex (lame)");
+			srv->soa_serial = info.soa_serial;
+		}
+	}
+	if (--j->pending == 0)
+		job_done(j);
+}
+
+/* Finish a job on the next loop turn: used when no query was sent, so that
+ * the scan callback never runs from inside cds_scanner_scan. */
+struct job_defer {
+	uv_timer_t timer;
+	struct job *job;
+};
+
+static void job_defer_close_cb(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void job_defer_cb(uv_timer_t *t)
+{
+	struct job_defer *d = t->data;
+	struct job *j = d->job;
+	uv_close((uv_handle_t *)t, job_defer_close_cb);
+	job_done(j);
+}
+
+static void job_done_later(struct job *j)
+{
+	struct job_defer *d = malloc(sizeof(*d));
+	if (!d) {
+		job_done(j); /* no memory for a timer: finish now */
+		return;
+	}
+	d->job = j;
+	uv_timer_init(j->s->loop, &d->timer);
+	d->timer.data = d;
+	uv_timer_start(&d->timer, job_defer_cb, 0, 0);
+}
+
+/* Every NS name has its addresses (or none): build the server list and send
+ * the queries. */
+static void job_query_all(struct job *j)
+{
+	const struct cds_delegation *d = j->d;
+	size_t n = 0;
+	for (size_t i = 0; i < d->ns_count; i++) {
+		size_t c = d->ns[i].addr_count ? d->ns[i].addr_count : j->addr_count[i];
+		n += c ? c : 1;
+	}
+	struct cds_scan_result *res = j->res;
+	res->servers = calloc(n ? n : 1, sizeof(*res->servers));
+	j->queries = calloc((n ? n : 1) * CDS_Q_COUNT, sizeof(*j->queries));
+	if (!res->servers || !j->queries) {
+		/* Out of memory mid-scan: report no usable server rather than
+		 * lose the delegation. */
+		free(res->servers);
+		res->servers = NULL;
+		res->server_count = 0;
+		job_done_later(j);
+		return;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < d->ns_count; i++) {
+		const struct cds_addr *addrs = d->ns[i].addr_count ? d->ns[i].addrs : j->addrs[i];
+		size_t c = d->ns[i].addr_count ? d->ns[i].addr_count : j->addr_count[i];
+		if (c == 0) {
+			struct cds_server_result *srv = &res->servers[k++];
+			snprintf(srv->name, sizeof(srv->name), "%s", d->ns[i].name);
+			srv->ok = false;
+			snprintf(srv->error, sizeof(srv->error), "no address for the NS name (%s)",
+				 j->resolve_status[i] == CDS_ETIMEDOUT ? "resolver timeout"
+				 : j->resolve_status[i] == CDS_ENOENT  ? "no A or AAAA"
+								       : "look-up failed");
+			continue;
+		}
+		for (size_t a = 0; a < c; a++) {
+			struct cds_server_result *srv = &res->servers[k++];
+			snprintf(srv->name, sizeof(srv->name), "%s", d->ns[i].name);
+			srv->addr = addrs[a];
+			srv->has_addr = true;
+			srv->ok = true;
+		}
+	}
+	res->server_count = k;
+	j->pending = 1; /* held while sending, so that no answer finishes the job */
+	for (size_t i = 0; i < k; i++) {
+		if (!res->servers[i].has_addr)
+			continue;
+		for (int kind = 0; kind < CDS_Q_COUNT; kind++) {
+			struct job_query *q = &j->queries[i * CDS_Q_COUNT + (size_t)kind];
+			*q = (struct job_query){.job = j, .server = i, .kind = kind};
+			int r = cds_transport_query(j->s->transport, &res->servers[i].addr, d->domain,
+						    query_types[kind], CDS_QUERY_DO, query_answer_cb, q);
+			if (r != 0)
+				server_fail(&res->servers[i], "query could not be sent");
+			else
+				j->pending++;
+		}
+	}
+	if (--j->pending == 0)
+		job_done_later(j);
+}
+
+struct resolve_ctx {
+	struct job *job;
+	size_t ns;
+};
+
+static void job_resolved_cb(int status, const struct cds_addr *addrs, size_t n, void *arg)
+{
+	struct resolve_ctx *rc = arg;
+	struct job *j = rc->job;
+	size_t i = rc->ns;
+	free(rc);
+	j->resolve_status[i] = status;
+	if (status == 0) {
+		memcpy(j->addrs[i], addrs, n * sizeof(*addrs));
+		j->addr_count[i] = n;
+	}
+	if (--j->resolving == 0)
+		job_query_all(j);
+}
+
+int cds_scanner_scan(struct cds_scanner *s, const struct cds_delegation *d, cds_scan_cb cb,
+		     void *arg)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return CDS_ENOMEM;
+	j->s = s;
+	j->d = d;
+	j->cb = cb;
+	j->arg = arg;
+	j->res = calloc(1, sizeof(*j->res));
+	size_t nn = d->ns_count ? d->ns_count : 1;
+	j->addrs = calloc(nn, sizeof(*j->addrs));
+	j->addr_count = calloc(nn, sizeof(*j->addr_count));
+	j->resolve_status = calloc(nn, sizeof(*j->resolve_status));
+	if (!j->res || !j->addrs || !j->addr_count || !j->resolve_status) {
+		free(j->res);
+		job_free(j);
+		return CDS_ENOMEM;
+	}
+	j->res->delegation = d;
+	j->res->scanned_at = time(NULL);
+	s->scans++;
+	j->resolving = 1; /* held while starting look-ups */
+	for (size_t i = 0; i < d->ns_count; i++) {
+		if (d->ns[i].addr_count)
+			continue;
+		struct resolve_ctx *rc = malloc(sizeof(*rc));
+		if (!rc) {
+			j->resolve_status[i] = CDS_ENOMEM;
+			continue;
+		}
+		*rc = (struct resolve_ctx){.job = j, .ns = i};
+		j->resolving++;
+		if (cds_scanner_resolve(s, d->ns[i].name, job_resolved_cb, rc) != 0) {
+			free(rc);
+			j->resolving--;
+			j->resolve_status[i] = CDS_ENOMEM;
+		}
+	}
+	if (--j->resolving == 0)
+		job_query_all(j);
+	return 0;
+}
+
+/* ----------------------------------------------- resolver look-ups --- */
+
+struct lookup {
+	char name[CDS_DNAME_BUFSIZE];
+	uint16_t type;
+	cds_lookup_cb cb;
+	void *arg;
+};
+
+static void lookup_answer_cb(int status, const uint8_t *wire, size_t len, void *arg)
+{
+	struct lookup *l = arg;
+	struct cds_answer_info info;
+	struct cds_rrset set;
+	if (status != 0) {
+		l->cb(status, NULL, false, l->arg);
+	} else if (cds_answer_parse(wire, len, l->name, l->type, &info, &set) != 0) {
+		l->cb(CDS_EDATA, NULL, false, l->arg);
+	} else {
+		if (info.rcode != 0 && info.rcode != 3)
+			l->cb(CDS_EUNAVAIL, NULL, false, l->arg);
+		else
+			l->cb(0, &set, info.ad, l->arg);
+		cds_rrset_clear(&set);
+	}
+	free(l);
+}
+
+int cds_scanner_lookup(struct cds_scanner *s, const char *qname, uint16_t qtype,
+		       unsigned flags, cds_lookup_cb cb, void *arg)
+{
+	struct lookup *l = malloc(sizeof(*l));
+	if (!l)
+		return CDS_ENOMEM;
+	snprintf(l->name, sizeof(l->name), "%s", qname);
+	l->type = qtype;
+	l->cb = cb;
+	l->arg = arg;
+	int r = cds_transport_query(s->transport, &s->resolvers[0], qname, qtype,
+				    CDS_QUERY_RD | CDS_QUERY_DO | flags, lookup_answer_cb, l);
+	if (r != 0)
+		free(l);
+	return r;
+}
