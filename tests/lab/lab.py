@@ -370,6 +370,10 @@ class Lab:
         for srv in self.servers.values():
             if not srv.down and srv.zones:
                 self._start_nsd(srv)
+            elif srv.down == "silent":
+                self._spawn("silent-" + srv.address,
+                            [sys.executable, os.path.abspath(__file__), "blackhole",
+                             srv.address], "python3")
         for srv in self.servers.values():
             if not srv.down and srv.zones:
                 zone = next(iter(srv.zones))
@@ -719,6 +723,34 @@ def cmd_status(args):
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[5])
 
 
+def cmd_blackhole(args):
+    """A nameserver that takes every query (UDP and TCP) and never answers:
+    what a server behind a dropping firewall looks like to the scanner."""
+    import selectors
+    sel = selectors.DefaultSelector()
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind((args.address, 53))
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    tcp.bind((args.address, 53))
+    tcp.listen(64)
+    sel.register(udp, selectors.EVENT_READ)
+    sel.register(tcp, selectors.EVENT_READ)
+    conns = []
+    while True:
+        for key, _ in sel.select():
+            if key.fileobj is udp:
+                udp.recvfrom(65535)
+            elif key.fileobj is tcp:
+                c, _ = tcp.accept()
+                conns = conns[-200:] + [c]
+                sel.register(c, selectors.EVENT_READ)
+            else:
+                if not key.fileobj.recv(65535):
+                    sel.unregister(key.fileobj)
+                    key.fileobj.close()
+
+
 def cmd_env(args):
     with open(os.path.join(os.path.abspath(args.dir), "lab.json")) as f:
         sys.stdout.write(env_text(json.load(f)))
@@ -738,9 +770,12 @@ def main():
     env.add_argument("--dir", required=True)
     st = sub.add_parser("status", help="show the lab's child zones and how they validate")
     st.add_argument("--dir", required=True)
+    bh = sub.add_parser("blackhole", help="(internal) a server that never answers")
+    bh.add_argument("address")
     args = ap.parse_args()
     try:
-        {"up": cmd_up, "down": cmd_down, "env": cmd_env, "status": cmd_status}[args.cmd](args)
+        {"up": cmd_up, "down": cmd_down, "env": cmd_env, "status": cmd_status,
+         "blackhole": cmd_blackhole}[args.cmd](args)
     except LabError as e:
         print("lab: error: %s" % e, file=sys.stderr)
         sys.exit(1)
