@@ -69,6 +69,16 @@ struct cds_scan_result {
 	time_t scanned_at;
 };
 
+/*
+ * Judge one answer of a server (status 0 and the message, or a transport
+ * error) and keep it in srv->sets[kind]: a server is unusable after a
+ * timeout, a malformed message, an RCODE other than NOERROR, a
+ * non-authoritative or lame answer, or no SOA at the apex (RFC 9975 §3).
+ * srv->ok must be true before the first answer.
+ */
+void cds_server_take_answer(struct cds_server_result *srv, enum cds_query_kind kind,
+			    const char *domain, int status, const uint8_t *wire, size_t len);
+
 /* Free what a result owns, including the struct.  Accepts NULL. */
 void cds_scan_result_free(struct cds_scan_result *res);
 

@@ -85,6 +85,115 @@ static int add_record(struct cds_rrset *set, uint16_t type, getdns_dict *rd)
 	return push_rdata(set, b->data, b->size, false);
 }
 
+/*
+ * Structural check of a DNS message before getdns sees it.  getdns 1.6's
+ * getdns_wire2msg_dict reads past the end of some malformed messages (found
+ * by tests/fuzz/fuzz_answer.c: a heap overflow in its memcpy), and the
+ * messages come from any nameserver on the Internet.  Written by hand
+ * because it is the guard in front of the library: every name (labels,
+ * compression pointers that point backwards, RFC 1035 §4.1.4), every RR
+ * header and RDLENGTH, and the names inside the rdata of the types that
+ * carry them must lie inside the message.
+ */
+static bool check_name(const uint8_t *m, size_t len, size_t *off, size_t limit)
+{
+	size_t p = *off, total = 0;
+	bool jumped = false;
+	int hops = 0;
+
+	for (;;) {
+		if (p >= (jumped ? len : limit))
+			return false;
+		uint8_t l = m[p];
+		if ((l & 0xC0) == 0xC0) {
+			if (p + 1 >= (jumped ? len : limit))
+				return false;
+			size_t target = (size_t)(l & 0x3F) << 8 | m[p + 1];
+			/* A pointer must point before itself: no loops. */
+			if (target >= p || ++hops > 64)
+				return false;
+			if (!jumped)
+				*off = p + 2;
+			jumped = true;
+			p = target;
+			continue;
+		}
+		if (l & 0xC0)
+			return false; /* extended label types are not used */
+		total += (size_t)l + 1;
+		if (total > 255)
+			return false;
+		if (l == 0) {
+			if (!jumped)
+				*off = p + 1;
+			return true;
+		}
+		p += (size_t)l + 1;
+	}
+}
+
+static bool check_rdata(const uint8_t *m, size_t len, size_t start, size_t end, uint16_t type)
+{
+	size_t o = start;
+	switch (type) {
+	case CDS_T_NS:
+	case 5:  /* CNAME */
+	case 12: /* PTR */
+	case 39: /* DNAME */
+		return check_name(m, len, &o, end) && o == end;
+	case CDS_T_SOA:
+		return check_name(m, len, &o, end) && check_name(m, len, &o, end) && o + 20 == end;
+	case 15: /* MX */
+		o += 2;
+		return o < end && check_name(m, len, &o, end) && o == end;
+	case CDS_T_RRSIG:
+		o += 18;
+		return o < end && check_name(m, len, &o, end) && o < end;
+	case 47: /* NSEC */
+		return check_name(m, len, &o, end) && o <= end;
+	case CDS_T_A:
+		return end - start == 4;
+	case CDS_T_AAAA:
+		return end - start == 16;
+	case CDS_T_DNSKEY:
+	case CDS_T_CDNSKEY:
+		return end - start >= 4;
+	case CDS_T_DS:
+	case CDS_T_CDS:
+		return end - start >= 5;
+	case CDS_T_CSYNC:
+		return end - start >= 6;
+	default:
+		return true;
+	}
+}
+
+static bool message_well_formed(const uint8_t *m, size_t len)
+{
+	if (len < 12)
+		return false;
+	size_t off = 12;
+	unsigned qd = (unsigned)m[4] << 8 | m[5];
+	unsigned rrs = ((unsigned)m[6] << 8 | m[7]) + ((unsigned)m[8] << 8 | m[9]) +
+		       ((unsigned)m[10] << 8 | m[11]);
+	for (unsigned i = 0; i < qd; i++) {
+		if (!check_name(m, len, &off, len) || off + 4 > len)
+			return false;
+		off += 4;
+	}
+	for (unsigned i = 0; i < rrs; i++) {
+		if (!check_name(m, len, &off, len) || off + 10 > len)
+			return false;
+		uint16_t type = (uint16_t)(m[off] << 8 | m[off + 1]);
+		size_t rdlen = (size_t)m[off + 8] << 8 | m[off + 9];
+		off += 10;
+		if (off + rdlen > len || !check_rdata(m, len, off, off + rdlen, type))
+			return false;
+		off += rdlen;
+	}
+	return true;
+}
+
 int cds_answer_parse(const uint8_t *wire, size_t len, const char *qname, uint16_t qtype,
 		     struct cds_answer_info *info, struct cds_rrset *out)
 {
@@ -100,7 +209,8 @@ int cds_answer_parse(const uint8_t *wire, size_t len, const char *qname, uint16_
 	out->type = qtype;
 	if (qlen < 0)
 		return CDS_EINVAL;
-	if (getdns_wire2msg_dict(wire, len, &msg) != GETDNS_RETURN_GOOD)
+	if (!message_well_formed(wire, len) ||
+	    getdns_wire2msg_dict(wire, len, &msg) != GETDNS_RETURN_GOOD)
 		return CDS_EDATA;
 	if (getdns_dict_get_dict(msg, "header", &header) != GETDNS_RETURN_GOOD) {
 		getdns_dict_destroy(msg);

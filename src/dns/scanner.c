@@ -349,47 +349,46 @@ static const char *rcode_name(int rcode)
 	return "unexpected RCODE";
 }
 
+void cds_server_take_answer(struct cds_server_result *srv, enum cds_query_kind kind,
+			    const char *domain, int status, const uint8_t *wire, size_t len)
+{
+	static const char *const what[CDS_Q_COUNT] = {"SOA",     "DNSKEY", "CDS",
+						      "CDNSKEY", "CSYNC",  "NS"};
+	struct cds_answer_info info;
+	struct cds_rrset *set = &srv->sets[kind];
+	char msg[96];
+
+	if (status != 0) {
+		server_fail(srv, status == CDS_ETIMEDOUT	? "timeout"
+				 : status == UV_ECONNREFUSED ? "connection refused"
+							     : uv_strerror(status));
+		return;
+	}
+	cds_rrset_clear(set);
+	if (cds_answer_parse(wire, len, domain, query_types[kind], &info, set) != 0) {
+		snprintf(msg, sizeof(msg), "malformed answer to %s", what[kind]);
+		server_fail(srv, msg);
+	} else if (info.rcode != 0 && info.rcode != 3) {
+		snprintf(msg, sizeof(msg), "%s to %s", rcode_name(info.rcode), what[kind]);
+		server_fail(srv, msg);
+	} else if (!info.aa) {
+		server_fail(srv, info.referral ? "lame: referral instead of an answer"
+					       : "answer not authoritative (lame)");
+	} else if (info.rcode == 3) {
+		server_fail(srv, "NXDOMAIN for the zone apex (lame)");
+	} else if (kind == CDS_Q_SOA) {
+		if (set->count != 1)
+			server_fail(srv, "no SOA at the zone apex (lame)");
+		srv->soa_serial = info.soa_serial;
+	}
+}
+
 static void query_answer_cb(int status, const uint8_t *wire, size_t len, void *arg)
 {
 	struct job_query *q = arg;
 	struct job *j = q->job;
-	struct cds_server_result *srv = &j->res->servers[q->server];
-	const char *domain = j->d->domain;
-	uint16_t type = query_types[q->kind];
-	char what[16];
-	snprintf(what, sizeof(what), "%s", q->kind == CDS_Q_SOA      ? "SOA"
-					   : q->kind == CDS_Q_DNSKEY ? "DNSKEY"
-					   : q->kind == CDS_Q_CDS    ? "CDS"
-					   : q->kind == CDS_Q_CDNSKEY ? "CDNSKEY"
-					   : q->kind == CDS_Q_CSYNC  ? "CSYNC"
-								     : "NS");
-
-	if (status != 0) {
-		server_fail(srv, status == CDS_ETIMEDOUT ? "timeout"
-				       : status == UV_ECONNREFUSED ? "connection refused"
-								   : uv_strerror(status));
-	} else {
-		struct cds_answer_info info;
-		struct cds_rrset *set = &srv->sets[q->kind];
-		if (cds_answer_parse(wire, len, domain, type, &info, set) != 0) {
-			char msg[64];
-			snprintf(msg, sizeof(msg), "malformed answer to %s", what);
-			server_fail(srv, msg);
-		} else if (info.rcode != 0 && info.rcode != 3) {
-			char msg[64];
-			snprintf(msg, sizeof(msg), "%s to %s", rcode_name(info.rcode), what);
-			server_fail(srv, msg);
-		} else if (!info.aa) {
-			server_fail(srv, info.referral ? "lame: referral instead of an answer"
-							     : "answer not authoritative (lame)");
-		} else if (info.rcode == 3) {
-			server_fail(srv, "NXDOMAIN for the zone apex (lame)");
-		} else if (q->kind == CDS_Q_SOA) {
-			if (set->count != 1)
-				server_fail(srv, "no SOA at the zone apex (lame)");
-			srv->soa_serial = info.soa_serial;
-		}
-	}
+	cds_server_take_answer(&j->res->servers[q->server], q->kind, j->d->domain, status, wire,
+			       len);
 	if (--j->pending == 0)
 		job_done(j);
 }

@@ -1,0 +1,89 @@
+/* libFuzzer target: the answer-handling path.  Input: the domain and the
+ * parent's DS (each NUL-terminated text), the time of the check (4 bytes),
+ * then DNS messages, each behind a 2-byte length, handed in turn to two
+ * servers as their SOA, DNSKEY, CDS, CDNSKEY, CSYNC and NS answers.  Then
+ * the decision runs and the verdict is rendered as JSON.  Seeds are real
+ * answers from the lab (make_answer_seeds.py). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdscan/conf.h"
+#include "cdscan/policy.h"
+#include "cdscan/scan.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct cds_conf conf;
+	static bool ready;
+	if (!ready) {
+		if (cds_conf_init(&conf) != 0)
+			return 0;
+		ready = true;
+	}
+	char domain[CDS_DNAME_BUFSIZE] = "fuzz.test.";
+	struct cds_ds ds;
+	bool have_ds = false;
+	size_t off = 0;
+	const char *text = (const char *)data;
+	const uint8_t *nul = memchr(data, 0, size);
+	if (nul) {
+		cds_dname_normalize(text, domain);
+		off = (size_t)(nul - data) + 1;
+		nul = memchr(data + off, 0, size - off);
+		if (nul) {
+			have_ds = cds_ds_parse(text + off, &ds) == 0;
+			off = (size_t)(nul - data) + 1;
+		}
+	}
+	if (!have_ds)
+		cds_ds_parse("12345 13 2 "
+			     "0102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F20",
+			     &ds);
+	time_t now = 1800000000;
+	if (off + 4 <= size) {
+		now = (time_t)((uint32_t)data[off] << 24 | (uint32_t)data[off + 1] << 16 |
+			       (uint32_t)data[off + 2] << 8 | data[off + 3]);
+		off += 4;
+	}
+	struct cds_ns_entry ns[2] = {{.name = "ns1.fuzz.test."}, {.name = "ns2.example."}};
+	cds_addr_parse("127.0.0.1", 53, &ns[0].addrs[0]);
+	ns[0].addr_count = 1;
+	cds_addr_parse("::1", 53, &ns[1].addrs[0]);
+	ns[1].addr_count = 1;
+	struct cds_delegation d = {.ns = ns, .ns_count = 2,
+				   .ds = &ds, .ds_count = 1, .has_last_change = true,
+				   .last_change = now - 86400};
+	memcpy(d.domain, domain, sizeof(domain));
+	struct cds_server_result servers[2];
+	memset(servers, 0, sizeof(servers));
+	for (int s = 0; s < 2; s++) {
+		snprintf(servers[s].name, sizeof(servers[s].name), "%s", ns[s].name);
+		servers[s].addr = ns[s].addrs[0];
+		servers[s].has_addr = true;
+		servers[s].ok = true;
+	}
+	for (int i = 0; i < 2 * CDS_Q_COUNT && off + 2 <= size; i++) {
+		size_t len = (size_t)data[off] << 8 | data[off + 1];
+		off += 2;
+		if (len > size - off)
+			len = size - off;
+		cds_server_take_answer(&servers[i / CDS_Q_COUNT], (enum cds_query_kind)(i % CDS_Q_COUNT),
+				       d.domain, 0, data + off, len);
+		off += len;
+	}
+	struct cds_scan_result res = {.delegation = &d, .servers = servers, .server_count = 2,
+				      .scanned_at = now};
+	struct cds_verdict v;
+	if (cds_policy_decide(&res, &conf, now, &v) == 0) {
+		free(cds_verdict_to_json(&v, false));
+		cds_verdict_clear(&v);
+	}
+	for (int s = 0; s < 2; s++)
+		for (int k = 0; k < CDS_Q_COUNT; k++)
+			cds_rrset_clear(&servers[s].sets[k]);
+	return 0;
+}
