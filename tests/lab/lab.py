@@ -364,7 +364,22 @@ class Lab:
 
     # -- running ----------------------------------------------------------
 
+    def check_free(self):
+        """Every address the lab listens on must be free on port 53: a lab
+        left running elsewhere would otherwise answer in our place."""
+        addrs = [s.address for s in self.servers.values() if s.zones or s.down == "silent"]
+        for addr in addrs + [RESOLVER_ADDR]:
+            probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                probe.bind((addr, 53))
+            except OSError as e:
+                raise LabError("%s port 53 is in use (%s): another lab running? stop it "
+                               "with 'lab.py down --dir ITS_DIR'" % (addr, e.strerror))
+            finally:
+                probe.close()
+
     def start(self):
+        self.check_free()
         os.makedirs(os.path.join(self.dir, "log"), exist_ok=True)
         os.makedirs(os.path.join(self.dir, "pids"), exist_ok=True)
         for srv in self.servers.values():
