@@ -1,0 +1,186 @@
+/* Test helper: signed DNS answers made with OpenSSL (see testsign.h). */
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdscan/dns.h"
+#include "cdscan/transport.h"
+#include "testsign.h"
+
+int ts_key_new(struct ts_key *k, uint16_t flags)
+{
+	uint8_t pub[65];
+	size_t publen = 0;
+	memset(k, 0, sizeof(*k));
+	EVP_PKEY *p = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	if (!p || !EVP_PKEY_get_octet_string_param(p, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub),
+						   &publen) ||
+	    publen != 65) {
+		EVP_PKEY_free(p);
+		return -1;
+	}
+	k->pkey = p;
+	k->rdata[0] = (uint8_t)(flags >> 8);
+	k->rdata[1] = (uint8_t)flags;
+	k->rdata[2] = 3;
+	k->rdata[3] = 13;
+	memcpy(k->rdata + 4, pub + 1, 64); /* RFC 6605 §4: X || Y */
+	k->rdlen = 68;
+	k->keytag = cds_dnskey_keytag(k->rdata, k->rdlen);
+	return 0;
+}
+
+void ts_key_free(struct ts_key *k)
+{
+	EVP_PKEY_free(k->pkey);
+	k->pkey = NULL;
+}
+
+void ts_key_ds(const struct ts_key *k, const char *owner, uint8_t digest_type, struct cds_ds *out)
+{
+	cds_ds_from_dnskey(owner, k->rdata, k->rdlen, digest_type, out);
+}
+
+void ts_rr_raw(struct ts_rr *rr, uint16_t type, const void *rdata, size_t len)
+{
+	rr->type = type;
+	memcpy(rr->rdata, rdata, len);
+	rr->rdlen = len;
+}
+
+void ts_rr_dnskey(struct ts_rr *rr, uint16_t type, const struct ts_key *k)
+{
+	ts_rr_raw(rr, type, k->rdata, k->rdlen);
+}
+
+void ts_rr_ds(struct ts_rr *rr, uint16_t type, const struct cds_ds *ds)
+{
+	uint8_t b[4 + CDS_DS_DIGEST_MAX];
+	b[0] = (uint8_t)(ds->keytag >> 8);
+	b[1] = (uint8_t)ds->keytag;
+	b[2] = ds->algorithm;
+	b[3] = ds->digest_type;
+	memcpy(b + 4, ds->digest, ds->digest_len);
+	ts_rr_raw(rr, type, b, 4 + (size_t)ds->digest_len);
+}
+
+static void put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static int cmp_rr(const void *x, const void *y)
+{
+	const struct ts_rr *a = x, *b = y;
+	size_t n = a->rdlen < b->rdlen ? a->rdlen : b->rdlen;
+	int c = memcmp(a->rdata, b->rdata, n);
+	return c ? c : (int)a->rdlen - (int)b->rdlen;
+}
+
+/* RRSIG rdata (RFC 4034 §3.1) over rrs (sorted canonically), signed by k. */
+static size_t rrsig_rdata(uint8_t *out, const uint8_t *owner, size_t olen, unsigned labels,
+			  uint16_t type, struct ts_rr *rrs, size_t n, const struct ts_key *k,
+			  time_t inception, time_t expiration)
+{
+	size_t o = 0;
+	put16(out, type);
+	out[2] = 13;
+	out[3] = (uint8_t)labels;
+	put32(out + 4, 300);
+	put32(out + 8, (uint32_t)expiration);
+	put32(out + 12, (uint32_t)inception);
+	put16(out + 16, k->keytag);
+	memcpy(out + 18, owner, olen); /* signer = owner (apex) */
+	o = 18 + olen;
+	/* Signed data: RRSIG rdata without signature, then each RR in
+	 * canonical form and order (RFC 4034 §3.1.8.1, §6.3). */
+	uint8_t data[8192];
+	size_t d = 0;
+	memcpy(data, out, o);
+	d = o;
+	qsort(rrs, n, sizeof(*rrs), cmp_rr);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(data + d, owner, olen);
+		d += olen;
+		put16(data + d, type);
+		put16(data + d + 2, 1);
+		put32(data + d + 4, 300);
+		put16(data + d + 8, (unsigned)rrs[i].rdlen);
+		d += 10;
+		memcpy(data + d, rrs[i].rdata, rrs[i].rdlen);
+		d += rrs[i].rdlen;
+	}
+	uint8_t der[128];
+	size_t derlen = sizeof(der);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, k->pkey);
+	EVP_DigestSign(ctx, der, &derlen, data, d);
+	EVP_MD_CTX_free(ctx);
+	/* DER ECDSA-Sig-Value to r || s (RFC 6605 §4). */
+	const unsigned char *p = der;
+	ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)derlen);
+	const BIGNUM *r, *s;
+	ECDSA_SIG_get0(sig, &r, &s);
+	BN_bn2binpad(r, out + o, 32);
+	BN_bn2binpad(s, out + o + 32, 32);
+	ECDSA_SIG_free(sig);
+	return o + 64;
+}
+
+static size_t put_rr(uint8_t *m, size_t o, const uint8_t *owner, size_t olen, uint16_t type,
+		     const uint8_t *rdata, size_t rdlen)
+{
+	memcpy(m + o, owner, olen);
+	o += olen;
+	put16(m + o, type);
+	put16(m + o + 2, 1);
+	put32(m + o + 4, 300);
+	put16(m + o + 8, (unsigned)rdlen);
+	o += 10;
+	memcpy(m + o, rdata, rdlen);
+	return o + rdlen;
+}
+
+size_t ts_answer(uint8_t *out, const char *owner, uint16_t qtype, int rcode,
+		 const struct ts_rr *rrs, size_t n, const struct ts_key *const *signers,
+		 size_t nsigners, time_t inception, time_t expiration)
+{
+	uint8_t ow[256];
+	size_t olen = (size_t)cds_dname_to_wire(owner, ow);
+	unsigned labels = 0;
+	for (size_t i = 0; ow[i]; i += (size_t)ow[i] + 1)
+		labels++;
+	struct ts_rr sorted[16];
+	memcpy(sorted, rrs, n * sizeof(*rrs));
+	memset(out, 0, 12);
+	out[2] = 0x84; /* QR, AA */
+	out[3] = (uint8_t)rcode;
+	put16(out + 4, 1);
+	put16(out + 6, (unsigned)(n + (n ? nsigners : 0)));
+	size_t o = 12;
+	memcpy(out + o, ow, olen);
+	o += olen;
+	put16(out + o, qtype);
+	put16(out + o + 2, 1);
+	o += 4;
+	for (size_t i = 0; i < n; i++)
+		o = put_rr(out, o, ow, olen, rrs[i].type, rrs[i].rdata, rrs[i].rdlen);
+	for (size_t i = 0; n && i < nsigners; i++) {
+		uint8_t sig[512];
+		size_t sl = rrsig_rdata(sig, ow, olen, labels, qtype, sorted, n, signers[i],
+					inception, expiration);
+		o = put_rr(out, o, ow, olen, CDS_T_RRSIG, sig, sl);
+	}
+	return o;
+}

@@ -1,0 +1,49 @@
+/* Test helper: DNSSEC-signed answers made in-process with OpenSSL (ECDSA
+ * P-256, RFC 4034 canonical form), so decision tests run on real
+ * signatures without hand-typed data.  Not part of cdscan itself. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cdscan/util.h"
+
+/* An ECDSA P-256 key with its DNSKEY rdata. */
+struct ts_key {
+	void *pkey;           /* EVP_PKEY */
+	uint8_t rdata[4 + 64];
+	size_t rdlen;
+	uint16_t keytag;
+};
+
+/* One RR of an answer: type and rdata. */
+struct ts_rr {
+	uint16_t type;
+	uint8_t rdata[512];
+	size_t rdlen;
+};
+
+/* Make a key (flags 257 or 256).  Returns 0 or -1. */
+int ts_key_new(struct ts_key *k, uint16_t flags);
+void ts_key_free(struct ts_key *k);
+
+/* The DS (digest type 2 or 4) of key at owner. */
+void ts_key_ds(const struct ts_key *k, const char *owner, uint8_t digest_type, struct cds_ds *out);
+
+/* An RR with the key's DNSKEY rdata, as type (DNSKEY or CDNSKEY). */
+void ts_rr_dnskey(struct ts_rr *rr, uint16_t type, const struct ts_key *k);
+/* An RR with DS rdata, as type (DS or CDS). */
+void ts_rr_ds(struct ts_rr *rr, uint16_t type, const struct cds_ds *ds);
+/* An RR with raw rdata. */
+void ts_rr_raw(struct ts_rr *rr, uint16_t type, const void *rdata, size_t len);
+
+/*
+ * A whole DNS answer message (QR, AA, rcode) to owner/qtype holding rrs and,
+ * for each key in signers, an RRSIG over them valid from inception to
+ * expiration.  Returns the message length written to out (out must hold
+ * 4096 bytes).
+ */
+size_t ts_answer(uint8_t *out, const char *owner, uint16_t qtype, int rcode,
+		 const struct ts_rr *rrs, size_t n, const struct ts_key *const *signers,
+		 size_t nsigners, time_t inception, time_t expiration);
