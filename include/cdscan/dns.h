@@ -36,8 +36,10 @@ struct cds_rdata {
 struct cds_rrsig {
 	uint16_t key_tag;
 	uint8_t algorithm;
-	uint32_t inception;  /* seconds since the epoch (RFC 1982 arithmetic applied) */
+	uint32_t inception;  /* 32-bit serial time (RFC 4034 §3.1.5) */
 	uint32_t expiration;
+	uint16_t raw_len;
+	uint8_t *raw;        /* the whole RRSIG rdata (owned by the RRset) */
 };
 
 /* The records of one type at one name, as one server answered. */
@@ -76,6 +78,10 @@ void cds_rrset_clear(struct cds_rrset *rrset);
 
 /* True when both hold the same records (TTL, order, case and RRSIGs ignored). */
 bool cds_rrset_equal(const struct cds_rrset *a, const struct cds_rrset *b);
+
+/* True when both hold the same records and byte-identical RRSIGs: validating
+ * one is validating the other. */
+bool cds_rrset_identical(const struct cds_rrset *a, const struct cds_rrset *b);
 
 /* DNSSEC outcome, as getdns reports it. */
 enum cds_dnssec_status {

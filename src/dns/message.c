@@ -59,13 +59,20 @@ static int push_sig(struct cds_rrset *set, getdns_dict *rd)
 	getdns_dict_get_int(rd, "algorithm", &alg);
 	getdns_dict_get_int(rd, "signature_inception", &inc);
 	getdns_dict_get_int(rd, "signature_expiration", &exp);
+	getdns_bindata *raw = NULL;
+	if (getdns_dict_get_bindata(rd, "rdata_raw", &raw) != GETDNS_RETURN_GOOD)
+		return CDS_EDATA;
 	struct cds_rrsig *n = realloc(set->sigs, (set->sig_count + 1) * sizeof(*n));
 	if (!n)
 		return CDS_ENOMEM;
 	set->sigs = n;
+	uint8_t *copy = malloc(raw->size ? raw->size : 1);
+	if (!copy)
+		return CDS_ENOMEM;
+	memcpy(copy, raw->data, raw->size);
 	set->sigs[set->sig_count++] = (struct cds_rrsig){
 		.key_tag = (uint16_t)tag, .algorithm = (uint8_t)alg,
-		.inception = inc, .expiration = exp};
+		.inception = inc, .expiration = exp, .raw_len = (uint16_t)raw->size, .raw = copy};
 	return 0;
 }
 
@@ -307,6 +314,8 @@ void cds_rrset_clear(struct cds_rrset *set)
 	for (size_t i = 0; i < set->count; i++)
 		free(set->rdata[i].data);
 	free(set->rdata);
+	for (size_t i = 0; i < set->sig_count; i++)
+		free(set->sigs[i].raw);
 	free(set->sigs);
 	if (set->validation)
 		getdns_list_destroy(set->validation);
@@ -320,6 +329,23 @@ bool cds_rrset_equal(const struct cds_rrset *a, const struct cds_rrset *b)
 	for (size_t i = 0; i < a->count; i++)
 		if (rdata_cmp(&a->rdata[i], &b->rdata[i]) != 0)
 			return false;
+	return true;
+}
+
+bool cds_rrset_identical(const struct cds_rrset *a, const struct cds_rrset *b)
+{
+	if (a == b)
+		return true;
+	if (!cds_rrset_equal(a, b) || a->sig_count != b->sig_count)
+		return false;
+	for (size_t i = 0; i < a->sig_count; i++) {
+		bool found = false;
+		for (size_t k = 0; k < b->sig_count && !found; k++)
+			found = a->sigs[i].raw_len == b->sigs[k].raw_len &&
+				memcmp(a->sigs[i].raw, b->sigs[k].raw, a->sigs[i].raw_len) == 0;
+		if (!found)
+			return false;
+	}
 	return true;
 }
 

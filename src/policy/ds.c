@@ -80,19 +80,61 @@ static int fill_servers(const struct cds_scan_result *res, struct cds_verdict *v
 	return 0;
 }
 
-/* Does the DS subset ds[0..n) of one algorithm authenticate the DNSKEY RRset
- * a server serves? */
-static bool authenticates(const char *owner, const struct cds_server_result *sr,
-			  const struct cds_ds *ds, size_t n, time_t now)
+/*
+ * Validations of one decision, remembered: the same DNSKEY RRset is checked
+ * for `secure` and again for authentication, and the servers of one provider
+ * usually serve byte-identical signed RRsets.  Signature checks dominate the
+ * scan's CPU time (bench/), so each distinct (RRset, DNSKEY RRset, DS set)
+ * is validated once.  Entries match on exact content, never on a hash.
+ */
+#define MEMO_MAX 32
+
+struct memo {
+	const char *owner;
+	time_t now;
+	size_t count;
+	struct {
+		const struct cds_rrset *set, *dnskey;
+		struct cds_ds ds[16];
+		size_t n;
+		enum cds_dnssec_status st;
+	} e[MEMO_MAX];
+};
+
+static enum cds_dnssec_status validate(struct memo *m, const struct cds_rrset *set,
+				       const struct cds_rrset *dnskey, const struct cds_ds *ds,
+				       size_t n)
+{
+	for (size_t i = 0; i < m->count; i++) {
+		if (m->e[i].n == n && memcmp(m->e[i].ds, ds, n * sizeof(*ds)) == 0 &&
+		    cds_rrset_identical(m->e[i].set, set) &&
+		    cds_rrset_identical(m->e[i].dnskey, dnskey))
+			return m->e[i].st;
+	}
+	enum cds_dnssec_status st = cds_dnssec_validate(m->owner, set, dnskey, ds, n, m->now);
+	if (m->count < MEMO_MAX && n <= 16) {
+		m->e[m->count].set = set;
+		m->e[m->count].dnskey = dnskey;
+		memcpy(m->e[m->count].ds, ds, n * sizeof(*ds));
+		m->e[m->count].n = n;
+		m->e[m->count].st = st;
+		m->count++;
+	}
+	return st;
+}
+
+/* Does the DS subset ds[0..n) authenticate the DNSKEY RRset a server serves? */
+static bool authenticates(struct memo *m, const struct cds_server_result *sr,
+			  const struct cds_ds *ds, size_t n)
 {
 	const struct cds_rrset *dnskey = &sr->sets[CDS_Q_DNSKEY];
-	return cds_dnssec_validate(owner, dnskey, dnskey, ds, n, now) == CDS_DNSSEC_SECURE;
+	return validate(m, dnskey, dnskey, ds, n) == CDS_DNSSEC_SECURE;
 }
 
 /* RFC 6840 §5.11: for every algorithm in the DS set, the DS records of that
  * algorithm alone must authenticate the DNSKEY RRset. */
-static bool chain_holds(const char *owner, const struct cds_server_result *sr,
-			const struct cds_ds *ds, size_t n, time_t now, uint8_t *failed_alg)
+static bool chain_holds(struct memo *memo, const struct cds_server_result *sr,
+			const struct cds_ds *ds, size_t n, uint8_t *failed_alg)
 {
 	struct cds_ds subset[64];
 	bool seen[256] = {false};
@@ -101,11 +143,11 @@ static bool chain_holds(const char *owner, const struct cds_server_result *sr,
 		if (seen[alg])
 			continue;
 		seen[alg] = true;
-		size_t m = 0;
-		for (size_t k = 0; k < n && m < 64; k++)
+		size_t cnt = 0;
+		for (size_t k = 0; k < n && cnt < 64; k++)
 			if (ds[k].algorithm == alg)
-				subset[m++] = ds[k];
-		if (!authenticates(owner, sr, subset, m, now)) {
+				subset[cnt++] = ds[k];
+		if (!authenticates(memo, sr, subset, cnt)) {
 			*failed_alg = alg;
 			return false;
 		}
@@ -163,13 +205,30 @@ static bool cds_matches_cdnskey(const char *owner, const struct cds_rrset *cds,
 	return ok;
 }
 
+static int decide_ds_stages(const struct cds_scan_result *res, const struct cds_conf *conf,
+			    struct memo *memo, struct cds_verdict *v);
+
 /* The DS side.  Each check is a stage; the first that fails decides. */
 static int decide_ds(const struct cds_scan_result *res, const struct cds_conf *conf, time_t now,
 		     struct cds_verdict *v)
 {
+	struct memo *memo = calloc(1, sizeof(*memo));
+	if (!memo)
+		return CDS_ENOMEM;
+	memo->owner = res->delegation->domain;
+	memo->now = now;
+	int r = decide_ds_stages(res, conf, memo, v);
+	free(memo);
+	return r;
+}
+
+static int decide_ds_stages(const struct cds_scan_result *res, const struct cds_conf *conf,
+			    struct memo *memo, struct cds_verdict *v)
+{
 	const struct cds_delegation *d = res->delegation;
 	struct cds_verdict_side *side = &v->ds_side;
 	const char *owner = d->domain;
+	time_t now = memo->now;
 
 	for (size_t i = 0; i < d->ds_count; i++) {
 		if (ds_text_add(&side->current, &d->ds[i]) != 0 ||
@@ -182,7 +241,7 @@ static int decide_ds(const struct cds_scan_result *res, const struct cds_conf *c
 	v->secure = d->ds_count > 0 && res->server_count > 0;
 	for (size_t i = 0; i < res->server_count && v->secure; i++)
 		v->secure = res->servers[i].ok &&
-			    authenticates(owner, &res->servers[i], d->ds, d->ds_count, now);
+			    authenticates(memo, &res->servers[i], d->ds, d->ds_count);
 
 	if (d->opted_out) {
 		cds_verdict_decide(side, CDS_ACTION_NONE, CDS_R_OPTED_OUT, NULL);
@@ -236,7 +295,7 @@ static int decide_ds(const struct cds_scan_result *res, const struct cds_conf *c
 	/* RFC 7344 §4.1: the signal must be authenticated by the current DS set:
 	 * first the DNSKEY RRset at every server, then the signal's RRSIGs. */
 	for (size_t i = 0; i < res->server_count; i++) {
-		if (!authenticates(owner, &res->servers[i], d->ds, d->ds_count, now)) {
+		if (!authenticates(memo, &res->servers[i], d->ds, d->ds_count)) {
 			cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_BOGUS,
 					   "the DNSKEY RRset at %s is not authenticated by the "
 					   "current DS set",
@@ -257,8 +316,8 @@ static int decide_ds(const struct cds_scan_result *res, const struct cds_conf *c
 						   where(&v->servers[i]));
 				return 0;
 			}
-			enum cds_dnssec_status st = cds_dnssec_validate(
-				owner, set, &sr->sets[CDS_Q_DNSKEY], d->ds, d->ds_count, now);
+			enum cds_dnssec_status st =
+				validate(memo, set, &sr->sets[CDS_Q_DNSKEY], d->ds, d->ds_count);
 			if (st != CDS_DNSSEC_SECURE) {
 				bool expired = false, early = false;
 				for (size_t s = 0; s < set->sig_count; s++) {
@@ -388,7 +447,7 @@ static int decide_ds(const struct cds_scan_result *res, const struct cds_conf *c
 	 * RRset as each provider serves it. */
 	for (size_t i = 0; i < res->server_count; i++) {
 		uint8_t alg = 0;
-		if (!chain_holds(owner, &res->servers[i], proposed, n, now, &alg)) {
+		if (!chain_holds(memo, &res->servers[i], proposed, n, &alg)) {
 			cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_BREAKS_CHAIN,
 					   "the proposed DS records of algorithm %u do not "
 					   "authenticate the DNSKEY RRset at %s",
