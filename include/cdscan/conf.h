@@ -31,6 +31,7 @@ struct cds_conf {
 		char *addresses[CDS_CONF_MAX_RESOLVERS]; /* "ADDR[#PORT]" texts */
 		size_t address_count;  /* 0: the system's resolv.conf */
 		char *trust_anchor;    /* DS or DNSKEY file of the root (or lab root) */
+		uint64_t timeout_ms;   /* per query to a resolver (it recurses) */
 	} resolver;
 
 	struct {

@@ -23,6 +23,7 @@ struct cds_transport_opts {
 	uint32_t per_server_inflight; /* queries in flight per server address */
 	uint32_t per_server_qps;      /* queries started per second per address */
 	uint64_t timeout_ms;          /* per attempt */
+	uint64_t rd_timeout_ms;       /* per attempt of a CDS_QUERY_RD query (0: timeout_ms) */
 	uint32_t retries;             /* further UDP attempts after a timeout */
 	bool tcp_only;                /* never UDP */
 	uint16_t edns_size;           /* advertised EDNS(0) payload size */

@@ -12,6 +12,7 @@
 #include "cdscan/policy.h"
 #include "cdscan/scan.h"
 #include "cdscan/transport.h"
+#include "cdscan/zone.h"
 
 struct check {
 	const struct cds_cli *cli;
@@ -52,6 +53,67 @@ static int delegation_from_cli(const struct cds_cli *cli, struct cds_delegation 
 		d->ds_count = cli->ds_count;
 	}
 	return 0;
+}
+
+/* The delegation of domain in a parent zone file: its NS, its DS, and the
+ * glue the zone holds for its NS names.  The origin defaults to the parent
+ * of domain.  Returns an exit code. */
+static int delegation_from_zone(const char *path, struct cds_delegation *d)
+{
+	struct cds_zone_reader *z;
+	struct cds_zone_rr rr;
+	char err[600];
+	const char *dot = strchr(d->domain, '.');
+	const char *origin = dot && dot[1] ? dot + 1 : ".";
+	int r = cds_zone_open(path, origin, &z, err, sizeof(err));
+	if (r != 0) {
+		fprintf(stderr, "cdscan: check: %s\n", err);
+		return CDS_EXIT_DATAERR;
+	}
+	struct cds_zone_rr *glue = NULL;
+	size_t nglue = 0;
+	while ((r = cds_zone_next(z, &rr, err, sizeof(err))) == 1) {
+		if (strcmp(rr.owner, d->domain) == 0 && rr.type == CDS_T_NS) {
+			struct cds_ns_entry *n = realloc(d->ns, (d->ns_count + 1) * sizeof(*n));
+			if (!n)
+				break;
+			d->ns = n;
+			memset(&d->ns[d->ns_count], 0, sizeof(*n));
+			snprintf(d->ns[d->ns_count++].name, CDS_DNAME_BUFSIZE, "%s", rr.target);
+		} else if (strcmp(rr.owner, d->domain) == 0 && rr.type == CDS_T_DS) {
+			struct cds_ds *n = realloc(d->ds, (d->ds_count + 1) * sizeof(*n));
+			if (!n)
+				break;
+			d->ds = n;
+			d->ds[d->ds_count++] = rr.ds;
+		} else if ((rr.type == CDS_T_A || rr.type == CDS_T_AAAA) &&
+			   cds_dname_is_subdomain(rr.owner, d->domain)) {
+			struct cds_zone_rr *n = realloc(glue, (nglue + 1) * sizeof(*n));
+			if (!n)
+				break;
+			glue = n;
+			glue[nglue++] = rr;
+		}
+	}
+	cds_zone_close(z);
+	if (r < 0 || r == 1) {
+		fprintf(stderr, "cdscan: check: %s\n", r == 1 ? "out of memory" : err);
+		free(glue);
+		return r == 1 ? CDS_EXIT_SOFTWARE : CDS_EXIT_DATAERR;
+	}
+	/* In-bailiwick NS names take their addresses from the glue. */
+	for (size_t i = 0; i < d->ns_count; i++)
+		for (size_t g = 0; g < nglue; g++)
+			if (strcmp(glue[g].owner, d->ns[i].name) == 0 &&
+			    d->ns[i].addr_count < CDS_NS_MAX_ADDRS)
+				d->ns[i].addrs[d->ns[i].addr_count++] = glue[g].addr;
+	free(glue);
+	if (d->ns_count == 0) {
+		fprintf(stderr, "cdscan: check: %s: no delegation (NS records) for %s\n", path,
+			d->domain);
+		return CDS_EXIT_DATAERR;
+	}
+	return CDS_EXIT_OK;
 }
 
 static void scan_done_cb(struct cds_scan_result *res, void *arg)
@@ -157,11 +219,6 @@ int cds_cmd_check(const struct cds_cli *cli, const struct cds_conf *conf)
 	const char *resolvers[1] = {cli->resolver};
 	int r;
 
-	if (cli->parent_zone) {
-		fprintf(stderr, "cdscan: check: --parent-zone needs the zone file reader of "
-				"'cdscan import', which this version does not have\n");
-		return CDS_EXIT_SOFTWARE;
-	}
 	snprintf(c.d.domain, sizeof(c.d.domain), "%s", cli->domain);
 	c.d.has_last_change = cli->has_last_change;
 	c.d.last_change = cli->last_change;
@@ -176,7 +233,19 @@ int cds_cmd_check(const struct cds_cli *cli, const struct cds_conf *conf)
 		uv_loop_close(&loop);
 		return r == CDS_ECONFIG ? CDS_EXIT_CONFIG : CDS_EXIT_SOFTWARE;
 	}
-	if (cli->ns_count) {
+	if (cli->parent_zone) {
+		int rc = delegation_from_zone(cli->parent_zone, &c.d);
+		if (rc != CDS_EXIT_OK) {
+			cds_scanner_free(c.scanner);
+			uv_run(&loop, UV_RUN_DEFAULT);
+			uv_loop_close(&loop);
+			free(c.d.ns);
+			free(c.d.ds);
+			return rc;
+		}
+		start_scan(&c);
+		r = 0;
+	} else if (cli->ns_count) {
 		r = delegation_from_cli(cli, &c.d);
 		if (r == 0)
 			start_scan(&c);

@@ -42,6 +42,7 @@ static const struct key resolver_keys[] = {
 	{"addresses", K_ADDR_LIST, 0, 0, 0, NULL, NULL, NULL},
 	{"trust-anchor", K_STRING, OFF(resolver.trust_anchor), 0, 0, NULL,
 	 "/usr/share/dns/root.key", NULL},
+	{"timeout", K_DURATION, OFF(resolver.timeout_ms), 100, 60000, NULL, "5s", NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 

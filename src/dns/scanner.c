@@ -104,6 +104,7 @@ int cds_scanner_new(uv_loop_t *loop, const struct cds_conf *conf, const char *co
 		.per_server_inflight = conf->scan.per_server_queries,
 		.per_server_qps = conf->scan.per_server_qps,
 		.timeout_ms = conf->scan.timeout_ms,
+		.rd_timeout_ms = conf->resolver.timeout_ms,
 		.retries = conf->scan.retries,
 		.tcp_only = conf->scan.transport == CDS_TRANSPORT_TCP,
 		.edns_size = (uint16_t)conf->scan.edns_buffer_size,

@@ -42,6 +42,7 @@ struct query {
 	uint16_t qname_len;              /* question name, wire form, at msg + 12 */
 	uint16_t qtype;
 	uint32_t attempts;
+	uint64_t timeout_ms;             /* per attempt */
 	int deferred_error;              /* start failed: report from the timer */
 	bool tcp;
 	bool done;
@@ -518,7 +519,7 @@ static void timer_cb(uv_timer_t *timer)
 			finish(q, r, NULL, 0);
 			return;
 		}
-		uv_timer_start(&q->timer, timer_cb, q->t->opts.timeout_ms, 0);
+		uv_timer_start(&q->timer, timer_cb, q->timeout_ms, 0);
 		return;
 	}
 	finish(q, CDS_ETIMEDOUT, NULL, 0);
@@ -540,7 +541,7 @@ static void start_query(struct query *q)
 		uv_timer_start(&q->timer, timer_cb, 0, 0);
 		return;
 	}
-	uv_timer_start(&q->timer, timer_cb, t->opts.timeout_ms, t->opts.timeout_ms);
+	uv_timer_start(&q->timer, timer_cb, q->timeout_ms, q->timeout_ms);
 }
 
 int cds_transport_query(struct cds_transport *t, const struct cds_addr *server,
@@ -559,6 +560,9 @@ int cds_transport_query(struct cds_transport *t, const struct cds_addr *server,
 	q->cb = cb;
 	q->arg = arg;
 	q->qtype = qtype;
+	/* A resolver recurses before it answers: it gets its own timeout. */
+	q->timeout_ms = (flags & CDS_QUERY_RD) && t->opts.rd_timeout_ms ? t->opts.rd_timeout_ms
+								     : t->opts.timeout_ms;
 	q->srv = server_get(t, server);
 	if (!q->srv) {
 		free(q);

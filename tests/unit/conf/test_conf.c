@@ -19,6 +19,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c.database, "dbname=cdscan");
 	assert_int_equal(c.resolver.address_count, 0);
 	assert_string_equal(c.resolver.trust_anchor, "/usr/share/dns/root.key");
+	assert_int_equal(c.resolver.timeout_ms, 5000);
 	assert_int_equal(c.scan.timeout_ms, 2000);
 	assert_int_equal(c.scan.transport, CDS_TRANSPORT_UDP);
 	assert_int_equal(c.scan.edns_buffer_size, 1232);
