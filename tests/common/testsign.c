@@ -162,7 +162,8 @@ size_t ts_answer(uint8_t *out, const char *owner, uint16_t qtype, int rcode,
 	for (size_t i = 0; ow[i]; i += (size_t)ow[i] + 1)
 		labels++;
 	struct ts_rr sorted[16];
-	memcpy(sorted, rrs, n * sizeof(*rrs));
+	if (n)
+		memcpy(sorted, rrs, n * sizeof(*rrs));
 	memset(out, 0, 12);
 	out[2] = 0x84; /* QR, AA */
 	out[3] = (uint8_t)rcode;
