@@ -27,7 +27,13 @@ CONF
 "$build/cdscan" -c "$lab/cdscan.yaml" --check-config
 
 echo
-echo "Delegations in the lab (parent NS and DS, what the child's servers publish,"
-echo "and how the lab's validating resolver sees each zone):"
+echo "Delegations in the lab: the parent's NS and DS, what the child's servers"
+echo "publish, how the lab's validating resolver sees each zone, and cdscan's"
+echo "DS verdict (cdscan check on every nameserver address):"
 echo
-/usr/bin/python3 tests/lab/lab.py status --dir "$lab"
+/usr/bin/python3 tests/lab/lab.py status --dir "$lab" --cdscan "$build/cdscan"
+echo
+echo "One delegation in full (cdscan check rollover.test):"
+echo
+args=$(/usr/bin/python3 -c 'import json,sys; z=json.load(open(sys.argv[1]))["zones"]["rollover.test."]; print(" ".join(["--ns "+a for a in z["ns_args"]]+["--ds=\""+d+"\"" for d in z["ds"]]))' "$lab/lab.json")
+eval "\"$build/cdscan\" -c \"$lab/cdscan.yaml\" check rollover.test $args"

@@ -105,6 +105,9 @@ int cds_scanner_scan(struct cds_scanner *s, const struct cds_delegation *d, cds_
 /* Queries issued and answered so far. */
 void cds_scanner_counts(const struct cds_scanner *s, uint64_t *queries, uint64_t *answers);
 
+/* Truncated UDP answers asked again over TCP so far. */
+uint64_t cds_scanner_tcp_fallbacks(const struct cds_scanner *s);
+
 /* Free the scanner (no scan may be pending); run the loop once more after. */
 void cds_scanner_free(struct cds_scanner *s);
 

@@ -266,6 +266,12 @@ int cds_cmd_check(const struct cds_cli *cli, const struct cds_conf *conf)
 		c.done = true;
 	}
 	uv_run(&loop, UV_RUN_DEFAULT);
+	uint64_t queries = 0, answers = 0, tcp = 0;
+	cds_scanner_counts(c.scanner, &queries, &answers);
+	tcp = cds_scanner_tcp_fallbacks(c.scanner);
+	cds_log_debug("check done (queries %llu, answers %llu, tcp fallbacks %llu)",
+		      (unsigned long long)queries, (unsigned long long)answers,
+		      (unsigned long long)tcp);
 	if (c.lookup_error) {
 		fprintf(stderr, "cdscan: check: cannot look up the delegation of %s through the "
 				"resolver (%s)\n",

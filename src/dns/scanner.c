@@ -126,6 +126,13 @@ void cds_scanner_counts(const struct cds_scanner *s, uint64_t *queries, uint64_t
 	*answers = st.answers;
 }
 
+uint64_t cds_scanner_tcp_fallbacks(const struct cds_scanner *s)
+{
+	struct cds_transport_stats st;
+	cds_transport_stats(s->transport, &st);
+	return st.tcp_fallbacks;
+}
+
 void cds_scanner_free(struct cds_scanner *s)
 {
 	if (!s)

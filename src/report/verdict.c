@@ -319,7 +319,7 @@ static void print_list(FILE *f, const char *label, const struct cds_strlist *l)
 	if (sorted.n == 0)
 		fputs(" (none)", f);
 	for (size_t i = 0; i < sorted.n; i++)
-		fprintf(f, "%s%s", i ? "\n           " : " ", sorted.v[i]);
+		fprintf(f, "%s%s", i ? "\n            " : " ", sorted.v[i]);
 	fputc('\n', f);
 	cds_strlist_clear(&sorted);
 }

@@ -96,8 +96,9 @@ class Key:
         if self.algorithm not in ALGORITHMS:
             raise LabError("key %s of %s: unknown algorithm %s" % (label, owner, parts[0]))
         cmd = ["ldns-keygen", "-a", ALGORITHMS[self.algorithm]]
+        bits = [p for p in parts[1:] if p.isdigit()]
         if self.algorithm in (5, 7, 8, 10):
-            cmd += ["-b", "2048"]
+            cmd += ["-b", bits[0] if bits else "2048"]
         if self.ksk:
             cmd.append("-k")
         cmd.append(owner)
@@ -106,7 +107,8 @@ class Key:
             if os.path.exists(self.base + ext):
                 os.unlink(self.base + ext)
         with open(self.base + ".key") as f:
-            fields = f.read().split()
+            # ldns appends ";{id = ..., size = ...}": a comment, not data.
+            fields = f.read().split(";")[0].split()
         # "owner TTL IN DNSKEY flags proto alg key..." (ldns writes a TTL).
         i = fields.index("DNSKEY")
         self.flags, self.protocol = int(fields[i + 1]), int(fields[i + 2])
@@ -728,14 +730,43 @@ def cmd_status(args):
                                     "+retry=0", name, rtype], capture_output=True, text=True)
                 if p.stdout.strip():
                     signals.add(rtype)
+        verdict = ""
+        if args.cdscan:
+            verdict = cdscan_verdict(args.cdscan, info, name, z)
         rows.append((name, str(len(z["ns"])), str(len(z["ds"])),
                      ",".join(sorted(signals)) or "-",
-                     validation_state(info["resolver"], name), z.get("comment", "")))
-    head = ("zone", "NS", "DS", "signals", "validation", "scenario")
-    widths = [max(len(r[i]) for r in rows + [head]) for i in range(5)]
-    print("  ".join(h.ljust(w) for h, w in zip(head, widths)) + "  " + head[5])
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[5])
+                     validation_state(info["resolver"], name), verdict, z.get("comment", "")))
+    head = ("zone", "NS", "DS", "signals", "validation", "cdscan DS verdict", "scenario")
+    if not args.cdscan:  # drop the verdict column
+        head = head[:5] + head[6:]
+        rows = [r[:5] + r[6:] for r in rows]
+    widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head) - 1)]
+    for r in [head] + rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
+
+
+def cdscan_verdict(binary, info, name, z):
+    """`cdscan check` on one lab zone, as 'action (reason)'."""
+    exp = z.get("expect", {})
+    conf = os.path.join(info["dir"], "status-%s.yaml" % name.rstrip("."))
+    with open(conf, "w") as f:
+        f.write("resolver:\n  addresses: [%s]\n  trust-anchor: %s\nscan:\n  timeout: 500ms\n"
+                "  retries: 0\n%s" % (info["resolver"], info["trust_anchor"],
+                                      exp.get("config", "")))
+    cmd = [binary, "-q", "-c", conf, "check", name, "--json"]
+    for a in z["ns_args"]:
+        cmd += ["--ns", a]
+    for d in z["ds"]:
+        cmd += ["--ds", d]
+    if "last-change" in exp:
+        cmd += ["--last-change", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(
+            rel_time(exp["last-change"], time.time())))]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    os.unlink(conf)
+    if p.returncode != 0:
+        return "exit %d" % p.returncode
+    ds = json.loads(p.stdout)["ds"]
+    return "%s (%s)" % (ds["action"], ",".join(ds["reasons"]))
 
 
 def cmd_blackhole(args):
@@ -785,6 +816,7 @@ def main():
     env.add_argument("--dir", required=True)
     st = sub.add_parser("status", help="show the lab's child zones and how they validate")
     st.add_argument("--dir", required=True)
+    st.add_argument("--cdscan", help="add each zone's verdict from this cdscan binary")
     bh = sub.add_parser("blackhole", help="(internal) a server that never answers")
     bh.add_argument("address")
     args = ap.parse_args()

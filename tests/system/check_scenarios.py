@@ -11,6 +11,7 @@ import concurrent.futures
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -144,6 +145,20 @@ def run_zone(cdscan, lab, name, z, tmp):
                                                           [s["error"] for s in v["servers"]]))
     if "last-change" not in exp:
         errors += other_modes(cdscan, lab, name, conf, v)
+    if exp.get("tcp"):
+        # Truncated UDP answers must have been asked again over TCP.
+        d = subprocess.run(args[:3] + ["-vv"] + args[3:], capture_output=True, text=True)
+        m = re.search(r"tcp fallbacks (\d+)", d.stderr)
+        if not m or int(m.group(1)) == 0:
+            errors.append("no TCP fallback logged: %s" % d.stderr.strip()[-300:])
+    # The same verdict over TCP only (scan.transport: tcp).
+    tcp_conf = conf + ".tcp"
+    with open(tcp_conf, "w") as f:
+        f.write(open(conf).read().replace("scan:\n", "scan:\n  transport: tcp\n", 1))
+    t = subprocess.run([args[0], "-c", tcp_conf] + args[3:], capture_output=True, text=True,
+                       timeout=60)
+    if t.returncode != 0 or json.loads(t.stdout)["ds"]["reasons"] != ds["reasons"]:
+        errors.append("over TCP only: %s %s" % (t.returncode, t.stdout[-300:] or t.stderr))
     return errors, v
 
 
