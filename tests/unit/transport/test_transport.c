@@ -1,0 +1,389 @@
+/* Unit tests of the libuv transport against a scripted responder in the same
+ * loop (127.0.0.1, a kernel-chosen port): politeness limits, retries, wrong
+ * IDs ignored, truncation to TCP, and the callback contract. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <uv.h>
+
+#include "cdscan/error.h"
+#include "cdscan/transport.h"
+
+/* How the responder behaves. */
+struct responder {
+	uv_loop_t *loop;
+	uv_udp_t udp;
+	uv_tcp_t tcp;
+	struct cds_addr addr;
+	unsigned delay_ms;       /* answer after this long */
+	unsigned drop_first;     /* drop this many datagrams before answering */
+	bool wrong_id_first;     /* send an answer with a wrong ID before the right one */
+	bool truncate;           /* set TC over UDP; answer over TCP */
+	unsigned outstanding, max_outstanding, received, tcp_answers;
+};
+
+struct pending_answer {
+	uv_timer_t timer;
+	struct responder *r;
+	struct sockaddr_storage to;
+	uint8_t msg[512];
+	size_t len;
+};
+
+static void answer_close_cb(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void send_cb(uv_udp_send_t *req, int status)
+{
+	free(req);
+}
+
+static void udp_send(struct responder *r, const struct sockaddr *to, const uint8_t *m, size_t len)
+{
+	uv_udp_send_t *req = malloc(sizeof(*req) + len);
+	memcpy(req + 1, m, len);
+	uv_buf_t b = uv_buf_init((char *)(req + 1), (unsigned)len);
+	uv_udp_send(req, &r->udp, &b, 1, to, send_cb);
+}
+
+static void answer_timer_cb(uv_timer_t *t)
+{
+	struct pending_answer *p = t->data;
+	struct responder *r = p->r;
+	/* Answer: the query with QR and AA set (no records). */
+	p->msg[2] |= 0x84;
+	if (r->truncate)
+		p->msg[2] |= 0x02;
+	if (r->wrong_id_first) {
+		uint8_t bad[512];
+		memcpy(bad, p->msg, p->len);
+		bad[0] ^= 0xFF;
+		udp_send(r, (struct sockaddr *)&p->to, bad, p->len);
+	}
+	udp_send(r, (struct sockaddr *)&p->to, p->msg, p->len);
+	r->outstanding--;
+	uv_close((uv_handle_t *)t, answer_close_cb);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t s, uv_buf_t *b)
+{
+	static char buf[65536];
+	*b = uv_buf_init(buf, sizeof(buf));
+}
+
+static void recv_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
+		    unsigned flags)
+{
+	struct responder *r = h->data;
+	if (n <= 0 || !from)
+		return;
+	r->received++;
+	if (r->drop_first) {
+		r->drop_first--;
+		return;
+	}
+	struct pending_answer *p = calloc(1, sizeof(*p));
+	p->r = r;
+	memcpy(&p->to, from, from->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+						       : sizeof(struct sockaddr_in6));
+	p->len = (size_t)n < sizeof(p->msg) ? (size_t)n : sizeof(p->msg);
+	memcpy(p->msg, buf->base, p->len);
+	r->outstanding++;
+	if (r->outstanding > r->max_outstanding)
+		r->max_outstanding = r->outstanding;
+	uv_timer_init(r->loop, &p->timer);
+	p->timer.data = p;
+	uv_timer_start(&p->timer, answer_timer_cb, r->delay_ms, 0);
+}
+
+/* TCP side: read one length-prefixed query, answer it without TC. */
+struct tcp_conn {
+	uv_tcp_t h;
+	struct responder *r;
+	uint8_t buf[1024];
+	size_t len;
+	uv_write_t w;
+};
+
+static void conn_close_cb(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void tcp_alloc_cb(uv_handle_t *h, size_t s, uv_buf_t *b)
+{
+	struct tcp_conn *c = h->data;
+	*b = uv_buf_init((char *)c->buf + c->len, (unsigned)(sizeof(c->buf) - c->len));
+}
+
+static void tcp_write_cb(uv_write_t *w, int status)
+{
+	struct tcp_conn *c = w->data;
+	uv_close((uv_handle_t *)&c->h, conn_close_cb);
+}
+
+static void tcp_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct tcp_conn *c = s->data;
+	if (n < 0) {
+		uv_close((uv_handle_t *)&c->h, conn_close_cb);
+		return;
+	}
+	c->len += (size_t)n;
+	if (c->len < 2 || c->len < 2 + (size_t)(c->buf[0] << 8 | c->buf[1]))
+		return;
+	uv_read_stop(s);
+	c->buf[4] |= 0x84; /* QR, AA; no TC over TCP */
+	c->r->tcp_answers++;
+	c->w.data = c;
+	uv_buf_t out = uv_buf_init((char *)c->buf, (unsigned)c->len);
+	uv_write(&c->w, s, &out, 1, tcp_write_cb);
+}
+
+static void tcp_conn_cb(uv_stream_t *server, int status)
+{
+	struct responder *r = server->data;
+	struct tcp_conn *c = calloc(1, sizeof(*c));
+	c->r = r;
+	uv_tcp_init(r->loop, &c->h);
+	c->h.data = c;
+	uv_accept(server, (uv_stream_t *)&c->h);
+	uv_read_start((uv_stream_t *)&c->h, tcp_alloc_cb, tcp_read_cb);
+}
+
+static void responder_start(struct responder *r, uv_loop_t *loop)
+{
+	struct sockaddr_in sin;
+	int len = sizeof(sin);
+	r->loop = loop;
+	uv_ip4_addr("127.0.0.1", 0, &sin);
+	assert_int_equal(uv_udp_init(loop, &r->udp), 0);
+	r->udp.data = r;
+	assert_int_equal(uv_udp_bind(&r->udp, (struct sockaddr *)&sin, 0), 0);
+	uv_udp_getsockname(&r->udp, (struct sockaddr *)&sin, &len);
+	/* TCP on the same port, for the fallback test. */
+	uv_tcp_init(loop, &r->tcp);
+	r->tcp.data = r;
+	assert_int_equal(uv_tcp_bind(&r->tcp, (struct sockaddr *)&sin, 0), 0);
+	assert_int_equal(uv_listen((uv_stream_t *)&r->tcp, 16, tcp_conn_cb), 0);
+	uv_udp_recv_start(&r->udp, alloc_cb, recv_cb);
+	memset(&r->addr, 0, sizeof(r->addr));
+	memcpy(&r->addr.ss, &sin, sizeof(sin));
+	r->addr.len = sizeof(sin);
+}
+
+static void responder_stop(struct responder *r)
+{
+	uv_close((uv_handle_t *)&r->udp, NULL);
+	uv_close((uv_handle_t *)&r->tcp, NULL);
+}
+
+struct counts {
+	unsigned ok, timeouts, errors;
+	bool in_call; /* set while cds_transport_query runs */
+	bool sync_callback;
+	struct cds_transport **t;  /* to see when nothing is pending */
+	struct responder *r;       /* closed then, so that uv_run returns */
+};
+
+static void count_cb(int status, const uint8_t *a, size_t len, void *arg)
+{
+	struct counts *c = arg;
+	if (c->in_call)
+		c->sync_callback = true;
+	if (status == 0 && len >= 12)
+		c->ok++;
+	else if (status == CDS_ETIMEDOUT)
+		c->timeouts++;
+	else
+		c->errors++;
+	if (c->r && c->t && cds_transport_pending(*c->t) == 0) {
+		responder_stop(c->r);
+		c->r = NULL;
+	}
+}
+
+static struct cds_transport_opts opts(void)
+{
+	struct cds_transport_opts o = {.max_inflight = 100, .per_server_inflight = 100,
+				       .per_server_qps = 100000, .timeout_ms = 300,
+				       .retries = 0, .edns_size = 1232};
+	return o;
+}
+
+/* Run until every query is answered (the last callback closes the
+ * responder), then free the transport. */
+static void run(uv_loop_t *loop, struct cds_transport *t, struct responder *r)
+{
+	uv_run(loop, UV_RUN_DEFAULT);
+	cds_transport_free(t);
+	uv_run(loop, UV_RUN_DEFAULT);
+}
+
+static void test_per_server_limit(void **state)
+{
+	uv_loop_t loop;
+	struct responder r = {.delay_ms = 20};
+	struct cds_transport *t;
+	struct counts c = {.t = &t, .r = &r};
+	uv_loop_init(&loop);
+	responder_start(&r, &loop);
+	struct cds_transport_opts o = opts();
+	o.per_server_inflight = 4;
+	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+	for (int i = 0; i < 40; i++) {
+		c.in_call = true;
+		assert_int_equal(cds_transport_query(t, &r.addr, "example.test.", 6, CDS_QUERY_DO,
+						     count_cb, &c),
+				 0);
+		c.in_call = false;
+	}
+	assert_int_equal(cds_transport_pending(t), 40);
+	run(&loop, t, &r);
+	assert_int_equal(c.ok, 40);
+	assert_int_equal(r.received, 40);
+	/* Politeness: never more than 4 queries outstanding at the server. */
+	assert_true(r.max_outstanding <= 4);
+	assert_true(r.max_outstanding >= 2);
+	assert_false(c.sync_callback);
+	uv_loop_close(&loop);
+}
+
+static void test_global_limit_and_qps(void **state)
+{
+	uv_loop_t loop;
+	struct responder r = {.delay_ms = 5};
+	struct cds_transport *t;
+	struct counts c = {.t = &t, .r = &r};
+	uv_loop_init(&loop);
+	responder_start(&r, &loop);
+	struct cds_transport_opts o = opts();
+	o.max_inflight = 3;
+	o.per_server_qps = 200; /* 20 per tenth of a second at most */
+	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+	for (int i = 0; i < 60; i++)
+		cds_transport_query(t, &r.addr, "example.test.", 6, 0, count_cb, &c);
+	uint64_t t0 = uv_now(&loop);
+	run(&loop, t, &r);
+	uint64_t elapsed = uv_now(&loop) - t0;
+	assert_int_equal(c.ok, 60);
+	assert_true(r.max_outstanding <= 3);
+	/* 60 queries at 200/s with a burst of 20 cannot finish in under 200 ms
+	 * (a lower bound: a slow machine only makes it longer). */
+	assert_true(elapsed >= 190);
+	uv_loop_close(&loop);
+}
+
+static void test_retry_and_timeout(void **state)
+{
+	uv_loop_t loop;
+	struct responder r = {.drop_first = 1};
+	struct cds_transport *t;
+	struct counts c = {.t = &t, .r = &r};
+	uv_loop_init(&loop);
+	responder_start(&r, &loop);
+	struct cds_transport_opts o = opts();
+	o.retries = 1;
+	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+	cds_transport_query(t, &r.addr, "example.test.", 6, 0, count_cb, &c);
+	run(&loop, t, &r);
+	assert_int_equal(c.ok, 1);
+	assert_int_equal(r.received, 2);
+	uv_loop_close(&loop);
+
+	/* Without retries the dropped datagram is a timeout. */
+	struct responder r2 = {.drop_first = 1};
+	struct counts c2 = {.t = &t, .r = &r2};
+	uv_loop_init(&loop);
+	responder_start(&r2, &loop);
+	o.retries = 0;
+	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+	cds_transport_query(t, &r2.addr, "example.test.", 6, 0, count_cb, &c2);
+	run(&loop, t, &r2);
+	assert_int_equal(c2.timeouts, 1);
+	assert_int_equal(c2.ok, 0);
+	uv_loop_close(&loop);
+}
+
+static void test_wrong_id_and_truncation(void **state)
+{
+	uv_loop_t loop;
+	struct responder r = {.wrong_id_first = true};
+	struct cds_transport *t;
+	struct counts c = {.t = &t, .r = &r};
+	struct cds_transport_stats st;
+	uv_loop_init(&loop);
+	responder_start(&r, &loop);
+	struct cds_transport_opts o = opts();
+	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+	cds_transport_query(t, &r.addr, "example.test.", 6, 0, count_cb, &c);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	cds_transport_stats(t, &st);
+	assert_int_equal(c.ok, 1);
+	assert_int_equal(st.mismatched, 1);
+	cds_transport_free(t);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+
+	struct responder r2 = {.truncate = true};
+	struct counts c2 = {.t = &t, .r = &r2};
+	uv_loop_init(&loop);
+	responder_start(&r2, &loop);
+	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+	cds_transport_query(t, &r2.addr, "example.test.", 48, CDS_QUERY_DO, count_cb, &c2);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	cds_transport_stats(t, &st);
+	assert_int_equal(c2.ok, 1);
+	assert_int_equal(st.tcp_fallbacks, 1);
+	assert_int_equal(r2.tcp_answers, 1);
+	cds_transport_free(t);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+}
+
+static void test_contract(void **state)
+{
+	uv_loop_t loop;
+	struct counts c = {0};
+	struct cds_transport *t;
+	struct cds_addr closed;
+	uv_loop_init(&loop);
+	struct cds_transport_opts o = opts();
+	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+	/* A bad name is refused at once and the callback never runs. */
+	assert_int_equal(cds_transport_query(t, &closed, "a..b.", 6, 0, count_cb, &c), CDS_EINVAL);
+	/* A port where nothing listens: one error, through the callback. */
+	cds_addr_parse("127.0.0.1#9", 53, &closed);
+	c.in_call = true;
+	assert_int_equal(cds_transport_query(t, &closed, "example.test.", 6, 0, count_cb, &c), 0);
+	c.in_call = false;
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(c.ok + c.errors + c.timeouts, 1);
+	assert_false(c.sync_callback);
+	assert_int_equal(cds_transport_pending(t), 0);
+	cds_transport_free(t);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	struct cds_transport_opts bad = opts();
+	bad.max_inflight = 0;
+	assert_int_equal(cds_transport_new(&loop, &bad, &t), CDS_EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_per_server_limit),
+		cmocka_unit_test(test_global_limit_and_qps),
+		cmocka_unit_test(test_retry_and_timeout),
+		cmocka_unit_test(test_wrong_id_and_truncation),
+		cmocka_unit_test(test_contract),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
