@@ -38,6 +38,10 @@ struct cds_addr {
  */
 int cds_addr_parse(const char *text, uint16_t default_port, struct cds_addr *out);
 
+/* An address from A (4 octets) or AAAA (16 octets) rdata, with port.
+ * Returns 0 or CDS_EINVAL for any other length. */
+int cds_addr_from_rdata(const uint8_t *rdata, size_t len, uint16_t port, struct cds_addr *out);
+
 /* Format an address as "ADDR", or "ADDR#PORT" when the port is not 53. */
 void cds_addr_format(const struct cds_addr *addr, char *buf, size_t len);
 

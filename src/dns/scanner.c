@@ -166,25 +166,10 @@ static void resolve_answer_cb(int status, const uint8_t *wire, size_t len, void 
 	struct cds_rrset set;
 
 	if (status == 0 && cds_answer_parse(wire, len, e->name, rq->type, &info, &set) == 0) {
-		for (size_t i = 0; i < set.count && e->count < CDS_NS_MAX_ADDRS; i++) {
-			struct cds_addr *a = &e->addrs[e->count];
-			memset(a, 0, sizeof(*a));
-			if (rq->type == CDS_T_A && set.rdata[i].len == 4) {
-				struct sockaddr_in *sin = (struct sockaddr_in *)&a->ss;
-				sin->sin_family = AF_INET;
-				sin->sin_port = htons(53);
-				memcpy(&sin->sin_addr, set.rdata[i].data, 4);
-				a->len = sizeof(*sin);
+		for (size_t i = 0; i < set.count && e->count < CDS_NS_MAX_ADDRS; i++)
+			if (cds_addr_from_rdata(set.rdata[i].data, set.rdata[i].len, 53,
+						&e->addrs[e->count]) == 0)
 				e->count++;
-			} else if (rq->type == CDS_T_AAAA && set.rdata[i].len == 16) {
-				struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->ss;
-				sin6->sin6_family = AF_INET6;
-				sin6->sin6_port = htons(53);
-				memcpy(&sin6->sin6_addr, set.rdata[i].data, 16);
-				a->len = sizeof(*sin6);
-				e->count++;
-			}
-		}
 		cds_rrset_clear(&set);
 	} else if (status != 0) {
 		e->status = status;

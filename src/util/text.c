@@ -94,6 +94,28 @@ int cds_addr_parse(const char *text, uint16_t default_port, struct cds_addr *out
 	return 0;
 }
 
+int cds_addr_from_rdata(const uint8_t *rdata, size_t len, uint16_t port, struct cds_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (len == 4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&out->ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, rdata, 4);
+		out->len = sizeof(*sin);
+		return 0;
+	}
+	if (len == 16) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, rdata, 16);
+		out->len = sizeof(*sin6);
+		return 0;
+	}
+	return CDS_EINVAL;
+}
+
 void cds_addr_format(const struct cds_addr *addr, char *buf, size_t len)
 {
 	char host[INET6_ADDRSTRLEN];

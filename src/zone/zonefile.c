@@ -323,20 +323,7 @@ int cds_zone_next(struct cds_zone_reader *z, struct cds_zone_rr *rr, char *err, 
 		} else if (r == 0 && (rr->type == LDNS_RR_TYPE_A || rr->type == LDNS_RR_TYPE_AAAA) &&
 			   ldns_rr_rd_count(lr) == 1) {
 			ldns_rdf *a = ldns_rr_rdf(lr, 0);
-			memset(&rr->addr, 0, sizeof(rr->addr));
-			if (rr->type == LDNS_RR_TYPE_A && ldns_rdf_size(a) == 4) {
-				struct sockaddr_in *sin = (struct sockaddr_in *)&rr->addr.ss;
-				sin->sin_family = AF_INET;
-				sin->sin_port = htons(53);
-				memcpy(&sin->sin_addr, ldns_rdf_data(a), 4);
-				rr->addr.len = sizeof(*sin);
-			} else if (rr->type == LDNS_RR_TYPE_AAAA && ldns_rdf_size(a) == 16) {
-				struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&rr->addr.ss;
-				sin6->sin6_family = AF_INET6;
-				sin6->sin6_port = htons(53);
-				memcpy(&sin6->sin6_addr, ldns_rdf_data(a), 16);
-				rr->addr.len = sizeof(*sin6);
-			}
+			cds_addr_from_rdata(ldns_rdf_data(a), ldns_rdf_size(a), 53, &rr->addr);
 		}
 		ldns_rr_free(lr);
 		if (r != 0)
