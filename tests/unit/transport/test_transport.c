@@ -158,21 +158,29 @@ static void tcp_conn_cb(uv_stream_t *server, int status)
 	uv_read_start((uv_stream_t *)&c->h, tcp_alloc_cb, tcp_read_cb);
 }
 
+/* Listen on 127.0.0.1 with UDP and TCP on one kernel-chosen port; a port
+ * free for TCP may be taken for UDP, so try again until both bind. */
 static void responder_start(struct responder *r, uv_loop_t *loop)
 {
 	struct sockaddr_in sin;
-	int len = sizeof(sin);
 	r->loop = loop;
-	uv_ip4_addr("127.0.0.1", 0, &sin);
-	assert_int_equal(uv_udp_init(loop, &r->udp), 0);
-	r->udp.data = r;
-	assert_int_equal(uv_udp_bind(&r->udp, (struct sockaddr *)&sin, 0), 0);
-	uv_udp_getsockname(&r->udp, (struct sockaddr *)&sin, &len);
-	/* TCP on the same port, for the fallback test. */
-	uv_tcp_init(loop, &r->tcp);
-	r->tcp.data = r;
-	assert_int_equal(uv_tcp_bind(&r->tcp, (struct sockaddr *)&sin, 0), 0);
-	assert_int_equal(uv_listen((uv_stream_t *)&r->tcp, 16, tcp_conn_cb), 0);
+	for (int attempt = 0; attempt < 50; attempt++) {
+		int len = sizeof(sin);
+		uv_ip4_addr("127.0.0.1", 0, &sin);
+		assert_int_equal(uv_tcp_init(loop, &r->tcp), 0);
+		r->tcp.data = r;
+		assert_int_equal(uv_tcp_bind(&r->tcp, (struct sockaddr *)&sin, 0), 0);
+		assert_int_equal(uv_listen((uv_stream_t *)&r->tcp, 16, tcp_conn_cb), 0);
+		uv_tcp_getsockname(&r->tcp, (struct sockaddr *)&sin, &len);
+		assert_int_equal(uv_udp_init(loop, &r->udp), 0);
+		r->udp.data = r;
+		if (uv_udp_bind(&r->udp, (struct sockaddr *)&sin, 0) == 0)
+			break;
+		uv_close((uv_handle_t *)&r->udp, NULL);
+		uv_close((uv_handle_t *)&r->tcp, NULL);
+		uv_run(loop, UV_RUN_NOWAIT);
+		assert_true(attempt < 49);
+	}
 	uv_udp_recv_start(&r->udp, alloc_cb, recv_cb);
 	memset(&r->addr, 0, sizeof(r->addr));
 	memcpy(&r->addr.ss, &sin, sizeof(sin));
