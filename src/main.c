@@ -101,6 +101,12 @@ int main(int argc, char **argv)
 	case CDS_CMD_CHECK:
 		rc = cds_cmd_check(&cli, &conf);
 		break;
+	case CDS_CMD_DB_INIT:
+		rc = cds_cmd_db_init(&cli, &conf);
+		break;
+	case CDS_CMD_IMPORT:
+		rc = cds_cmd_import(&cli, &conf);
+		break;
 	default:
 		/* The commands arrive one issue at a time; until a command's
 		 * module exists it says so and fails with the internal-error

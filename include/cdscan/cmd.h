@@ -7,3 +7,9 @@
 
 /* cdscan check: one delegation, verdict on stdout.  Returns an exit code. */
 int cds_cmd_check(const struct cds_cli *cli, const struct cds_conf *conf);
+
+/* cdscan db init: create or migrate the schema. */
+int cds_cmd_db_init(const struct cds_cli *cli, const struct cds_conf *conf);
+
+/* cdscan import: a parent zone file's delegations into the table. */
+int cds_cmd_import(const struct cds_cli *cli, const struct cds_conf *conf);
