@@ -1,8 +1,8 @@
 # Turn sql/NNNN_*.sql into a C file with the migrations as strings, in order.
-# Run as: cmake -DSQL_DIR=... -DOUT=... -P embed_sql.cmake
+# Run by CMakeLists.txt as: cmake -DSQL_DIR=... -DOUT=... -P contrib/embed_sql.cmake
 file(GLOB files "${SQL_DIR}/[0-9][0-9][0-9][0-9]_*.sql")
 list(SORT files)
-set(body "/* Generated from sql/ by cmake/embed_sql.cmake: do not edit. */\n#include \"cdscan/db.h\"\n\nconst struct cds_migration cds_migrations[] = {\n")
+set(body "/* Generated from sql/ by contrib/embed_sql.cmake: do not edit. */\n#include \"cdscan/db.h\"\n\nconst struct cds_migration cds_migrations[] = {\n")
 foreach(f ${files})
   get_filename_component(name "${f}" NAME)
   string(REGEX MATCH "^[0-9]+" num "${name}")
