@@ -20,16 +20,31 @@ fi
 . "$lab/lab.env"
 
 cat >"$lab/cdscan.yaml" <<CONF
+database: "$CDSCAN_DATABASE"
 resolver:
   addresses: [$CDSCAN_LAB_RESOLVER]
   trust-anchor: $CDSCAN_LAB_TRUST_ANCHOR
+scan:
+  timeout: 500ms
+  retries: 1
 CONF
 "$build/cdscan" -c "$lab/cdscan.yaml" --check-config
 
 echo
-echo "Delegations in the lab: the parent's NS and DS, what the child's servers"
+echo "The registry's nightly job on the lab: load the parent zone test. into"
+echo "PostgreSQL, scan every delegation (dry run: no change set), and report:"
+echo
+"$build/cdscan" -c "$lab/cdscan.yaml" db init
+"$build/cdscan" -c "$lab/cdscan.yaml" import --zone "$lab/zones/127.53.0.2/test.zone"
+"$build/cdscan" -q -c "$lab/cdscan.yaml" scan --dry-run --report "$lab/report.txt"
+echo
+cat "$lab/report.txt"
+
+echo
+echo "The same delegations as a person would check them: the parent's NS and DS,"
+echo "what the child's servers"
 echo "publish, how the lab's validating resolver sees each zone, and cdscan's"
-echo "DS verdict (cdscan check on every nameserver address):"
+echo "DS verdict (cdscan check, no database):"
 echo
 /usr/bin/python3 tests/lab/lab.py status --dir "$lab" --cdscan "$build/cdscan"
 echo

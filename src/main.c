@@ -107,6 +107,9 @@ int main(int argc, char **argv)
 	case CDS_CMD_IMPORT:
 		rc = cds_cmd_import(&cli, &conf);
 		break;
+	case CDS_CMD_SCAN:
+		rc = cds_cmd_scan(&cli, &conf);
+		break;
 	default:
 		/* The commands arrive one issue at a time; until a command's
 		 * module exists it says so and fails with the internal-error

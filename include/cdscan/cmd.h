@@ -13,3 +13,6 @@ int cds_cmd_db_init(const struct cds_cli *cli, const struct cds_conf *conf);
 
 /* cdscan import: a parent zone file's delegations into the table. */
 int cds_cmd_import(const struct cds_cli *cli, const struct cds_conf *conf);
+
+/* cdscan scan: due delegations, decided, recorded, reported. */
+int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf);

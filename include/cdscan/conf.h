@@ -44,6 +44,7 @@ struct cds_conf {
 		enum cds_transport_mode transport;
 		uint32_t edns_buffer_size;   /* advertised EDNS(0) UDP size */
 		uint32_t batch_size;         /* delegations claimed per transaction */
+		uint64_t interval_ms;        /* between two scans of a delegation */
 	} scan;
 
 	struct {

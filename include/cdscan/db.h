@@ -3,8 +3,11 @@
  * PGconn stays inside src/db. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "cdscan/scan.h"
 
 /* One migration, compiled in from sql/NNNN_name.sql. */
 struct cds_migration {
@@ -33,6 +36,50 @@ void cds_db_close(struct cds_db *db);
  * binary) or CDS_EUNAVAIL, with err set.
  */
 int cds_db_migrate(struct cds_db *db, int *from, int *to, char *err, size_t errlen);
+
+/* One claimed delegation: its row id and the delegation to scan. */
+struct cds_db_item {
+	int64_t id;
+	int failures;               /* consecutive scans with an unusable server */
+	struct cds_delegation d;    /* ns and ds owned by the batch */
+};
+
+/* A batch of claimed delegations; the claiming transaction stays open until
+ * cds_db_batch_commit or cds_db_batch_abort. */
+struct cds_db_batch {
+	struct cds_db_item *items;
+	size_t count;
+	int64_t last_id; /* for the next claim of this run */
+};
+
+/*
+ * Begin a transaction and claim up to max due delegations with id > after,
+ * locking them (FOR UPDATE SKIP LOCKED: other scanners skip them).  With
+ * domains (normalised), those are claimed, due or not.  An empty batch
+ * means nothing is left (the transaction is then closed).  Returns 0 or
+ * CDS_EUNAVAIL.
+ */
+int cds_db_claim(struct cds_db *db, size_t max, int64_t after, char *const *domains,
+		 size_t ndomains, struct cds_db_batch *out, char *err, size_t errlen);
+
+/* Write one verdict of the open batch: the scan result; unless dry_run, a
+ * change set for a DS action and the next due time (interval, backing off
+ * with consecutive failures).  *changeset tells whether a change set was
+ * created (false when one is already open).  Returns 0 or CDS_EUNAVAIL. */
+int cds_db_record(struct cds_db *db, const struct cds_db_item *item, const char *verdict_json,
+		  const char *ds_action, const char *ns_action, const char *const *reasons,
+		  size_t nreasons, const char *const *proposed, size_t nproposed,
+		  const char *const *add, size_t nadd, const char *const *rem, size_t nrem,
+		  bool dry_run, bool failed, uint64_t interval_s, bool *changeset, char *err,
+		  size_t errlen);
+
+/* Commit the batch's transaction (results, change sets, schedule at once),
+ * or abort it.  Both free the batch's memory. */
+int cds_db_batch_commit(struct cds_db *db, struct cds_db_batch *b, char *err, size_t errlen);
+void cds_db_batch_abort(struct cds_db *db, struct cds_db_batch *b);
+
+/* Due delegations (not removed, not opted out), for progress. */
+int cds_db_count_due(struct cds_db *db, uint64_t *out, char *err, size_t errlen);
 
 /* What an import did. */
 struct cds_import_counts {

@@ -1,0 +1,280 @@
+/* The scan's side of the store: claiming due delegations (FOR UPDATE SKIP
+ * LOCKED, so several scanners share one database) and writing each batch's
+ * results, change sets and schedule in the claiming transaction. */
+#include <json-c/json.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cdscan/db.h"
+#include "cdscan/error.h"
+#include "db_internal.h"
+
+/* The claim keeps the transaction open: if the scanner dies, the locks go
+ * with it and the rows are due again; nothing is half-written. */
+static const char claim_sql[] =
+	"SELECT id, domain, array_to_string(ns, ' '), array_to_string(ds, ','), glue::text,"
+	"       coalesce(extract(epoch FROM ds_changed_at)::bigint, 0), opted_out,"
+	"       consecutive_failures "
+	"FROM delegations "
+	"WHERE removed_at IS NULL AND id > $1::bigint"
+	"  AND (($3::text[] IS NULL AND next_scan_at <= now()) OR domain = ANY($3::text[])) "
+	"ORDER BY id LIMIT $2::integer "
+	"FOR UPDATE SKIP LOCKED";
+
+/* A PostgreSQL array literal of strings, every element quoted and escaped
+ * (passed as a parameter, never pasted into SQL).  NULL with n == 0 and
+ * null_if_empty. */
+static char *pg_array(const char *const *v, size_t n)
+{
+	size_t len = 3;
+	for (size_t i = 0; i < n; i++)
+		len += 2 * strlen(v[i]) + 3;
+	char *out = malloc(len), *p = out;
+	if (!out)
+		return NULL;
+	*p++ = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*p++ = ',';
+		*p++ = '"';
+		for (const char *s = v[i]; *s; s++) {
+			if (*s == '"' || *s == '\\')
+				*p++ = '\\';
+			*p++ = *s;
+		}
+		*p++ = '"';
+	}
+	*p++ = '}';
+	*p = '\0';
+	return out;
+}
+
+static void free_items(struct cds_db_batch *b)
+{
+	for (size_t i = 0; i < b->count; i++) {
+		free(b->items[i].d.ns);
+		free(b->items[i].d.ds);
+	}
+	free(b->items);
+	b->items = NULL;
+	b->count = 0;
+}
+
+/* Fill one item from a claimed row. */
+static int item_from_row(PGresult *res, int row, struct cds_db_item *it)
+{
+	memset(it, 0, sizeof(*it));
+	it->id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
+	snprintf(it->d.domain, sizeof(it->d.domain), "%s", PQgetvalue(res, row, 1));
+	it->failures = atoi(PQgetvalue(res, row, 7));
+	it->d.opted_out = PQgetvalue(res, row, 6)[0] == 't';
+	long long changed = strtoll(PQgetvalue(res, row, 5), NULL, 10);
+	it->d.has_last_change = changed > 0;
+	it->d.last_change = (time_t)changed;
+
+	const char *ns = PQgetvalue(res, row, 2);
+	size_t nns = 1;
+	for (const char *p = ns; *p; p++)
+		nns += *p == ' ';
+	it->d.ns = calloc(nns, sizeof(*it->d.ns));
+	if (!it->d.ns)
+		return CDS_ENOMEM;
+	json_object *glue = json_tokener_parse(PQgetvalue(res, row, 4));
+	for (const char *p = ns; *p;) {
+		size_t l = strcspn(p, " ");
+		struct cds_ns_entry *e = &it->d.ns[it->d.ns_count];
+		char name[CDS_DNAME_BUFSIZE];
+		snprintf(name, sizeof(name), "%.*s", (int)l, p);
+		if (cds_dname_normalize(name, e->name) == 0) {
+			json_object *addrs;
+			/* Glue the parent holds is where it sends resolvers: ask those
+			 * addresses, not what the name resolves to elsewhere. */
+			if (glue && json_object_object_get_ex(glue, e->name, &addrs)) {
+				for (size_t a = 0; a < json_object_array_length(addrs) &&
+						   e->addr_count < CDS_NS_MAX_ADDRS;
+				     a++) {
+					const char *txt = json_object_get_string(
+						json_object_array_get_idx(addrs, a));
+					if (txt && cds_addr_parse(txt, 53, &e->addrs[e->addr_count]) == 0)
+						e->addr_count++;
+				}
+			}
+			it->d.ns_count++;
+		}
+		p += l;
+		while (*p == ' ')
+			p++;
+	}
+	json_object_put(glue);
+
+	const char *ds = PQgetvalue(res, row, 3);
+	size_t nds = 1;
+	for (const char *p = ds; *p; p++)
+		nds += *p == ',';
+	it->d.ds = calloc(nds, sizeof(*it->d.ds));
+	if (!it->d.ds)
+		return CDS_ENOMEM;
+	for (const char *p = ds; *p;) {
+		size_t l = strcspn(p, ",");
+		char txt[CDS_DS_TEXT_MAX + 8];
+		snprintf(txt, sizeof(txt), "%.*s", (int)l, p);
+		if (cds_ds_parse(txt, &it->d.ds[it->d.ds_count]) == 0)
+			it->d.ds_count++;
+		p += l + (p[l] == ',');
+	}
+	return 0;
+}
+
+int cds_db_claim(struct cds_db *db, size_t max, int64_t after, char *const *domains,
+		 size_t ndomains, struct cds_db_batch *out, char *err, size_t errlen)
+{
+	PGresult *res = NULL;
+	char after_txt[32], max_txt[16];
+	char *names = ndomains ? pg_array((const char *const *)domains, ndomains) : NULL;
+	const char *params[3] = {after_txt, max_txt, names};
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->last_id = after;
+	snprintf(after_txt, sizeof(after_txt), "%lld", (long long)after);
+	snprintf(max_txt, sizeof(max_txt), "%zu", max);
+	if (ndomains && !names)
+		return CDS_ENOMEM;
+	if ((r = cds_db_exec(db, "BEGIN", 0, NULL, NULL, err, errlen)) != 0 ||
+	    (r = cds_db_exec(db, claim_sql, 3, params, &res, err, errlen)) != 0) {
+		free(names);
+		cds_db_rollback(db);
+		return r;
+	}
+	free(names);
+	int rows = PQntuples(res);
+	if (rows == 0) {
+		PQclear(res);
+		return cds_db_exec(db, "COMMIT", 0, NULL, NULL, err, errlen);
+	}
+	out->items = calloc((size_t)rows, sizeof(*out->items));
+	if (!out->items) {
+		PQclear(res);
+		cds_db_rollback(db);
+		return CDS_ENOMEM;
+	}
+	for (int i = 0; i < rows; i++) {
+		if (item_from_row(res, i, &out->items[i]) != 0) {
+			out->count = (size_t)i + 1;
+			free_items(out);
+			PQclear(res);
+			cds_db_rollback(db);
+			return CDS_ENOMEM;
+		}
+		out->count++;
+		out->last_id = out->items[i].id;
+	}
+	PQclear(res);
+	return 0;
+}
+
+int cds_db_record(struct cds_db *db, const struct cds_db_item *item, const char *verdict_json,
+		  const char *ds_action, const char *ns_action, const char *const *reasons,
+		  size_t nreasons, const char *const *proposed, size_t nproposed,
+		  const char *const *add, size_t nadd, const char *const *rem, size_t nrem,
+		  bool dry_run, bool failed, uint64_t interval_s, bool *changeset, char *err,
+		  size_t errlen)
+{
+	char id[32], scanner[300], host[256] = "?", result_id[32];
+	PGresult *res = NULL;
+	int r;
+
+	*changeset = false;
+	snprintf(id, sizeof(id), "%lld", (long long)item->id);
+	gethostname(host, sizeof(host) - 1);
+	snprintf(scanner, sizeof(scanner), "%s:%ld", host, (long)getpid());
+	char *reason_arr = pg_array(reasons, nreasons);
+	if (!reason_arr)
+		return CDS_ENOMEM;
+	const char *p1[7] = {id, dry_run ? "true" : "false", ds_action, ns_action, reason_arr,
+			     verdict_json, scanner};
+	r = cds_db_exec(db,
+			"INSERT INTO scan_results (delegation_id, scanned_at, dry_run, ds_action,"
+			" ns_action, reasons, verdict, scanner)"
+			" VALUES ($1, now(), $2, $3, $4, $5::text[], $6::jsonb, $7) RETURNING id",
+			7, p1, &res, err, errlen);
+	free(reason_arr);
+	if (r != 0)
+		return r;
+	snprintf(result_id, sizeof(result_id), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (dry_run)
+		return 0;
+
+	if (strcmp(ds_action, "update") == 0 || strcmp(ds_action, "delete") == 0 ||
+	    strcmp(ds_action, "bootstrap") == 0) {
+		json_object *payload = json_object_new_object();
+		json_object *prop = json_object_new_array();
+		for (size_t i = 0; i < nproposed; i++)
+			json_object_array_add(prop, json_object_new_string(proposed[i]));
+		json_object_object_add(payload, "proposed", prop);
+		char *add_arr = pg_array(add, nadd), *rem_arr = pg_array(rem, nrem);
+		const char *p2[6] = {id, result_id, ds_action, add_arr, rem_arr,
+				     json_object_to_json_string(payload)};
+		/* The partial unique index allows one open change set per domain
+		 * and kind: while one is pending or sent, a new one waits. */
+		r = (add_arr && rem_arr)
+			    ? cds_db_exec(db,
+					  "INSERT INTO change_sets (delegation_id, scan_result_id, kind,"
+					  " action, add, rem, payload, cltrid)"
+					  " VALUES ($1, $2::bigint, 'ds', $3, $4::text[], $5::text[], $6::jsonb,"
+					  " 'cdscan-ds-' || $2::text)"
+					  " ON CONFLICT (delegation_id, kind)"
+					  " WHERE state IN ('pending', 'sent') DO NOTHING RETURNING id",
+					  6, p2, &res, err, errlen)
+			    : CDS_ENOMEM;
+		free(add_arr);
+		free(rem_arr);
+		json_object_put(payload);
+		if (r != 0)
+			return r;
+		*changeset = PQntuples(res) == 1;
+		PQclear(res);
+	}
+	/* Failing domains back off: the interval doubles with each consecutive
+	 * failure, up to 16 times. */
+	char failures[16], interval[32];
+	snprintf(failures, sizeof(failures), "%d", failed ? item->failures + 1 : 0);
+	snprintf(interval, sizeof(interval), "%llu", (unsigned long long)interval_s);
+	const char *p3[3] = {id, interval, failures};
+	return cds_db_exec(db,
+			   "UPDATE delegations SET consecutive_failures = $3::integer,"
+			   " next_scan_at = now() + make_interval(secs => $2::double precision"
+			   "   * power(2, least($3::integer, 4))),"
+			   " updated_at = now() WHERE id = $1",
+			   3, p3, NULL, err, errlen);
+}
+
+int cds_db_batch_commit(struct cds_db *db, struct cds_db_batch *b, char *err, size_t errlen)
+{
+	free_items(b);
+	return cds_db_exec(db, "COMMIT", 0, NULL, NULL, err, errlen);
+}
+
+void cds_db_batch_abort(struct cds_db *db, struct cds_db_batch *b)
+{
+	free_items(b);
+	cds_db_rollback(db);
+}
+
+int cds_db_count_due(struct cds_db *db, uint64_t *out, char *err, size_t errlen)
+{
+	PGresult *res = NULL;
+	int r = cds_db_exec(db,
+			    "SELECT count(*) FROM delegations"
+			    " WHERE removed_at IS NULL AND next_scan_at <= now()",
+			    0, NULL, &res, err, errlen);
+	if (r != 0)
+		return r;
+	*out = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
+}

@@ -1,0 +1,159 @@
+#!/usr/bin/python3
+"""System test of `cdscan scan` on the lab (real NSD, Unbound, PostgreSQL):
+dry run, real run with change sets, no duplicate open change set, two
+scanners sharing one database over 2,000 delegations, and kill -9 in the
+middle of a run followed by a rerun.  Usage: scan_test.py CDSCAN LAB_DIR"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+checks = []
+
+
+def check(ok, what):
+    checks.append(ok)
+    print(("ok   " if ok else "FAIL ") + what)
+
+
+def psql(db, sql):
+    return subprocess.run(["psql", db, "-XAtc", sql], capture_output=True,
+                          text=True).stdout.strip()
+
+
+class Env:
+    def __init__(self, binary, lab, tmp, name, extra=""):
+        self.binary = binary
+        admin = lab["database"].replace("dbname=cdscan", "dbname=postgres")
+        self.dbname = "cdscan_scan_%s_%d" % (name, os.getpid())
+        psql(admin, "CREATE DATABASE %s" % self.dbname)
+        self.admin = admin
+        self.db = lab["database"].replace("dbname=cdscan", "dbname=" + self.dbname)
+        self.conf = os.path.join(tmp, name + ".yaml")
+        with open(self.conf, "w") as f:
+            f.write("database: \"%s\"\nresolver:\n  addresses: [%s]\nscan:\n  timeout: 400ms\n"
+                    "  retries: 0\n  per-server-qps: 100000\n  per-server-queries-in-flight: 200\n"
+                    "%s" % (self.db, lab["resolver"], extra))
+        self.run("db", "init")
+
+    def run(self, *args, wait=True):
+        cmd = [self.binary, "-q", "-c", self.conf, *args]
+        if not wait:
+            return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True)
+        return subprocess.run(cmd, capture_output=True, text=True)
+
+    def drop(self):
+        psql(self.admin, "DROP DATABASE IF EXISTS %s" % self.dbname)
+
+
+def lab_part(binary, lab, tmp):
+    env = Env(binary, lab, tmp, "lab")
+    try:
+        parent = os.path.join(lab["dir"], "zones", "127.53.0.2", "test.zone")
+        env.run("import", "--zone", parent)
+        zones = {n: z for n, z in lab["zones"].items() if not z["provider"]}
+        # The scenarios whose outcome needs no extra config or --last-change.
+        plain = {n: z["expect"] for n, z in zones.items()
+                 if "ds" in z.get("expect", {}) and "config" not in z["expect"]
+                 and "last-change" not in z["expect"]}
+        report = os.path.join(tmp, "dry.json")
+        p = env.run("scan", "--dry-run", "--report", report, "--format", "json")
+        check(p.returncode == 0, "dry run: %s %s" % (p.stdout.strip(), p.stderr.strip()))
+        rep = json.load(open(report))
+        check(rep["dry_run"] is True and rep["summary"]["domains"] == len(zones),
+              "report: %d domains scanned, dry_run true" % rep["summary"]["domains"])
+        verdicts = {v["domain"]: v for v in rep["domains"]}
+        wrong = [n for n, e in plain.items()
+                 if e["ds"] not in ("no-signal", "signal-unchanged", "insecure-no-bootstrap")
+                 and (n not in verdicts or verdicts[n]["ds"]["reasons"][0] != e["ds"])]
+        check(not wrong, "every scenario's reason in the report (%s)" % wrong)
+        listed = all(v["ds"]["action"] != "none" or v["ns"]["action"] != "none"
+                     for v in rep["domains"])
+        check(listed, "the report lists only domains with an action or a rejection")
+        check(psql(env.db, "SELECT count(*) FROM change_sets") == "0",
+              "a dry run creates no change set")
+        check(psql(env.db, "SELECT count(*) FROM scan_results WHERE dry_run") == str(len(zones)),
+              "a dry run records its results, marked dry")
+        p = env.run("scan", "--report", os.path.join(tmp, "real.txt"))
+        want = sum(1 for n, v in verdicts.items() if v["ds"]["action"] in ("update", "delete"))
+        got = psql(env.db, "SELECT count(*), count(DISTINCT delegation_id), count(DISTINCT cltrid)"
+                           " FROM change_sets WHERE state = 'pending'")
+        check(got == "%d|%d|%d" % (want, want, want),
+              "one pending change set per changing domain: %s (want %d)" % (got, want))
+        text = open(os.path.join(tmp, "real.txt")).read()
+        check("ds-updated" in text and "rollover.test." in text, "text report names domains and reasons")
+        p = env.run("scan", "--domain", "rollover.test")
+        check("scanned 1 " in p.stdout and psql(env.db, "SELECT count(*) FROM change_sets") == str(want),
+              "a forced rescan adds no second open change set: " + p.stdout.strip())
+        p = env.run("scan")
+        check("scanned 0 " in p.stdout, "nothing is due after a run: " + p.stdout.strip())
+    finally:
+        env.drop()
+
+
+def big_zone(tmp, n):
+    path = os.path.join(tmp, "big.zone")
+    with open(path, "w") as f:
+        f.write("$ORIGIN scale.example.\n@ SOA ns hostmaster 1 3600 600 86400 300\n")
+        for i in range(n):
+            # provider-a refuses these zones: a quick, real answer.
+            f.write("d%d NS ns1.provider-a.net.\n" % i)
+    return path
+
+
+def concurrency_part(binary, lab, tmp):
+    env = Env(binary, lab, tmp, "two", "  batch-size: 50\n")
+    try:
+        env.run("import", "--zone", big_zone(tmp, 2000))
+        a = env.run("scan", wait=False)
+        b = env.run("scan", wait=False)
+        oa, ea = a.communicate(timeout=300)
+        ob, eb = b.communicate(timeout=300)
+        check(a.returncode == 0 and b.returncode == 0, "two scanners ran: %s | %s" % (oa.strip(), ob.strip()))
+        got = psql(env.db, "SELECT count(*), count(DISTINCT delegation_id) FROM scan_results")
+        check(got == "2000|2000", "two scanners: each of 2,000 delegations scanned exactly once (%s)" % got)
+    finally:
+        env.drop()
+
+    env = Env(binary, lab, tmp, "kill", "  batch-size: 50\n")
+    try:
+        env.run("import", "--zone", big_zone(tmp, 2000))
+        p = env.run("scan", wait=False)
+        deadline = time.time() + 60
+        while time.time() < deadline and psql(env.db, "SELECT count(*) FROM scan_results") in ("", "0"):
+            time.sleep(0.02)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        done = int(psql(env.db, "SELECT count(*) FROM scan_results"))
+        # Results and schedule are written in one transaction per batch: a
+        # delegation has a result exactly when its next scan moved ahead.
+        torn = psql(env.db, "SELECT count(*) FROM delegations d WHERE"
+                            " (EXISTS (SELECT 1 FROM scan_results s WHERE s.delegation_id = d.id))"
+                            " <> (next_scan_at > now())")
+        check(0 < done < 2000 and done % 50 == 0 and torn == "0",
+              "kill -9 mid-run: %d results in whole batches, %s half-written" % (done, torn))
+        p = env.run("scan")
+        got = psql(env.db, "SELECT count(*), count(DISTINCT delegation_id) FROM scan_results")
+        check(p.returncode == 0 and got == "2000|2000",
+              "after a rerun every delegation scanned exactly once (%s)" % got)
+    finally:
+        env.drop()
+
+
+def main():
+    binary, labdir = sys.argv[1], sys.argv[2]
+    lab = json.load(open(os.path.join(labdir, "lab.json")))
+    tmp = tempfile.mkdtemp()
+    lab_part(binary, lab, tmp)
+    concurrency_part(binary, lab, tmp)
+    print("%d passed, %d failed" % (checks.count(True), checks.count(False)))
+    sys.exit(0 if all(checks) else 1)
+
+
+if __name__ == "__main__":
+    main()
