@@ -45,6 +45,8 @@ struct cds_conf {
 		uint32_t edns_buffer_size;   /* advertised EDNS(0) UDP size */
 		uint32_t batch_size;         /* delegations claimed per transaction */
 		uint64_t interval_ms;        /* between two scans of a delegation */
+		uint32_t flag_unreachable_after; /* consecutive failed scans to flag */
+		uint64_t results_retention_ms;   /* scan results kept this long */
 	} scan;
 
 	struct {

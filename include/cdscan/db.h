@@ -78,6 +78,9 @@ int cds_db_record(struct cds_db *db, const struct cds_db_item *item, const char 
 int cds_db_batch_commit(struct cds_db *db, struct cds_db_batch *b, char *err, size_t errlen);
 void cds_db_batch_abort(struct cds_db *db, struct cds_db_batch *b);
 
+/* Delete scan results older than age_s seconds.  Returns 0 or CDS_EUNAVAIL. */
+int cds_db_prune_results(struct cds_db *db, uint64_t age_s, char *err, size_t errlen);
+
 /* Due delegations (not removed, not opted out), for progress. */
 int cds_db_count_due(struct cds_db *db, uint64_t *out, char *err, size_t errlen);
 

@@ -1,7 +1,6 @@
 /* cdscan scan: claim due delegations in batches, scan and decide them on one
  * loop, write results and change sets per batch in one transaction, and
  * write the operator's report. */
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,17 +13,8 @@
 #include "cdscan/error.h"
 #include "cdscan/log.h"
 #include "cdscan/policy.h"
+#include "cdscan/report.h"
 #include "cdscan/scan.h"
-
-/* Counts and rows of the report (CONTRACT.md "The scan report"). */
-struct report {
-	time_t started, finished;
-	uint64_t domains;
-	uint64_t ds[5], ns[5];      /* per action */
-	uint64_t reasons[CDS_R_COUNT];
-	uint64_t changesets, rejects;
-	json_object *rows;          /* verdicts whose DS or NS action is not none */
-};
 
 struct run {
 	const struct cds_cli *cli;
@@ -35,7 +25,7 @@ struct run {
 	struct cds_verdict *verdicts; /* one per batch item */
 	bool *decided;
 	size_t next, done;            /* within the batch */
-	struct report rep;
+	struct cds_report *rep;
 	uint64_t total;               /* due at the start, for progress */
 	struct timespec t0;
 	bool tty;
@@ -57,18 +47,18 @@ static void progress(struct run *r, bool final)
 	if (!final && s - r->last_progress < (r->tty ? 0.5 : 5.0))
 		return;
 	r->last_progress = s;
-	uint64_t done = r->rep.domains;
+	uint64_t done = cds_report_domains(r->rep);
 	double rate = s > 0 ? (double)done / s : 0;
 	double eta = rate > 0 && r->total > done ? (double)(r->total - done) / rate : 0;
 	if (r->tty) {
 		fprintf(stderr, "\rscanned %llu/%llu  %.0f/s  ETA %.0fs  rejects %llu   %s",
 			(unsigned long long)done, (unsigned long long)r->total, rate, eta,
-			(unsigned long long)r->rep.rejects, final ? "\n" : "");
+			(unsigned long long)cds_report_rejects(r->rep), final ? "\n" : "");
 		fflush(stderr);
 	} else {
 		cds_log_info("progress (scanned %llu of %llu, %.0f/s, eta %.0fs, rejects %llu)",
 			     (unsigned long long)done, (unsigned long long)r->total, rate, eta,
-			     (unsigned long long)r->rep.rejects);
+			     (unsigned long long)cds_report_rejects(r->rep));
 	}
 }
 
@@ -104,28 +94,6 @@ static void tick_cb(uv_timer_t *t)
 	progress(t->data, false);
 }
 
-static void count_verdict(struct run *r, const struct cds_verdict *v, bool changeset)
-{
-	struct report *rep = &r->rep;
-	rep->domains++;
-	rep->ds[v->ds_side.action]++;
-	rep->ns[v->ns_side.action]++;
-	for (size_t k = 0; k < v->ds_side.reason_count; k++)
-		rep->reasons[v->ds_side.reasons[k]]++;
-	for (size_t k = 0; k < v->ns_side.reason_count; k++)
-		rep->reasons[v->ns_side.reasons[k]]++;
-	rep->changesets += changeset;
-	rep->rejects += v->ds_side.action == CDS_ACTION_REJECT ||
-			v->ns_side.action == CDS_ACTION_REJECT;
-	if (v->ds_side.action != CDS_ACTION_NONE || v->ns_side.action != CDS_ACTION_NONE) {
-		char *s = cds_verdict_to_json(v, false);
-		json_object *o = s ? json_tokener_parse(s) : NULL;
-		if (o)
-			json_object_array_add(rep->rows, o);
-		free(s);
-	}
-}
-
 /* Write the batch's verdicts in its transaction and commit. */
 static int write_batch(struct run *r, struct cds_db *db, char *err, size_t errlen)
 {
@@ -157,7 +125,9 @@ static int write_batch(struct run *r, struct cds_db *db, char *err, size_t errle
 		free(json);
 		if (rc != 0)
 			return rc;
-		count_verdict(r, v, changeset);
+		unsigned failures = failed ? (unsigned)r->batch.items[i].failures + 1 : 0;
+		if ((rc = cds_report_add(r->rep, v, failures, changeset)) != 0)
+			return rc;
 	}
 	return cds_db_batch_commit(db, &r->batch, err, errlen);
 }
@@ -175,89 +145,13 @@ static void clear_verdicts(struct run *r, size_t n)
 
 static int write_report(const struct run *r, char *err, size_t errlen)
 {
-	const struct report *rep = &r->rep;
 	FILE *f = strcmp(r->cli->report_file, "-") == 0 ? stdout : fopen(r->cli->report_file, "w");
-	if (!f) {
+	int rc = f ? cds_report_write(r->rep, r->cli->report_format, f) : CDS_EDATA;
+	if (f && f != stdout && fclose(f) != 0)
+		rc = CDS_EDATA;
+	if (rc != 0)
 		snprintf(err, errlen, "%s: cannot write the report", r->cli->report_file);
-		return CDS_EDATA;
-	}
-	char a[32], b[32];
-	cds_time_format(rep->started, a, sizeof(a));
-	cds_time_format(rep->finished, b, sizeof(b));
-	if (r->cli->report_format == CDS_REPORT_JSON) {
-		json_object *o = json_object_new_object(), *sum = json_object_new_object();
-		json_object *ds = json_object_new_object(), *ns = json_object_new_object();
-		json_object *reasons = json_object_new_object();
-		json_object_object_add(o, "started_at", json_object_new_string(a));
-		json_object_object_add(o, "finished_at", json_object_new_string(b));
-		json_object_object_add(o, "dry_run", json_object_new_boolean(r->cli->dry_run));
-		json_object_object_add(sum, "domains", json_object_new_int64((int64_t)rep->domains));
-		for (int k = 0; k < 5; k++) {
-			if (rep->ds[k])
-				json_object_object_add(ds, cds_action_name((enum cds_action)k),
-						       json_object_new_int64((int64_t)rep->ds[k]));
-			if (rep->ns[k])
-				json_object_object_add(ns, cds_action_name((enum cds_action)k),
-						       json_object_new_int64((int64_t)rep->ns[k]));
-		}
-		for (int k = 0; k < CDS_R_COUNT; k++)
-			if (rep->reasons[k])
-				json_object_object_add(reasons, cds_reason_code((enum cds_reason)k),
-						       json_object_new_int64((int64_t)rep->reasons[k]));
-		json_object_object_add(sum, "ds", ds);
-		json_object_object_add(sum, "ns", ns);
-		json_object_object_add(sum, "reasons", reasons);
-		json_object_object_add(o, "summary", sum);
-		json_object_object_add(o, "domains", json_object_get(rep->rows));
-		fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-								JSON_C_TO_STRING_SPACED |
-								JSON_C_TO_STRING_NOSLASHESCAPE),
-		      f);
-		fputc('\n', f);
-		json_object_put(o);
-	} else {
-		fprintf(f, "cdscan scan report%s\nstarted %s, finished %s\n\n",
-			r->cli->dry_run ? " (dry run: no change set was created)" : "", a, b);
-		fprintf(f, "domains scanned: %llu, change sets created: %llu\n",
-			(unsigned long long)rep->domains, (unsigned long long)rep->changesets);
-		fprintf(f, "DS actions:");
-		for (int k = 0; k < 5; k++)
-			if (rep->ds[k])
-				fprintf(f, " %s %llu", cds_action_name((enum cds_action)k),
-					(unsigned long long)rep->ds[k]);
-		fprintf(f, "\nNS actions:");
-		for (int k = 0; k < 5; k++)
-			if (rep->ns[k])
-				fprintf(f, " %s %llu", cds_action_name((enum cds_action)k),
-					(unsigned long long)rep->ns[k]);
-		fprintf(f, "\n\nreasons:\n");
-		for (int k = 0; k < CDS_R_COUNT; k++)
-			if (rep->reasons[k])
-				fprintf(f, "  %8llu  %-24s %s\n", (unsigned long long)rep->reasons[k],
-					cds_reason_code((enum cds_reason)k),
-					cds_reason_text((enum cds_reason)k));
-		fprintf(f, "\ndomains with an action or a rejection:\n");
-		for (size_t i = 0; i < json_object_array_length(rep->rows); i++) {
-			json_object *v = json_object_array_get_idx(rep->rows, i), *d, *side, *act,
-				    *rs;
-			json_object_object_get_ex(v, "domain", &d);
-			json_object_object_get_ex(v, "ds", &side);
-			json_object_object_get_ex(side, "action", &act);
-			json_object_object_get_ex(side, "reasons", &rs);
-			const char *code = json_object_get_string(json_object_array_get_idx(rs, 0));
-			const char *text = "";
-			for (int k = 0; k < CDS_R_COUNT; k++)
-				if (strcmp(cds_reason_code((enum cds_reason)k), code) == 0)
-					text = cds_reason_text((enum cds_reason)k);
-			fprintf(f, "  %-32s DS %-7s %-24s %s\n", json_object_get_string(d),
-				json_object_get_string(act), code, text);
-		}
-	}
-	if (f != stdout && fclose(f) != 0) {
-		snprintf(err, errlen, "%s: cannot write the report", r->cli->report_file);
-		return CDS_EDATA;
-	}
-	return 0;
+	return rc;
 }
 
 int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
@@ -301,8 +195,13 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 	tick.data = &r;
 	/* Progress must not keep the loop running once the batch is done. */
 	uv_unref((uv_handle_t *)&tick);
-	r.rep.rows = json_object_new_array();
-	r.rep.started = time(NULL);
+	r.rep = cds_report_new(cli->dry_run, conf->scan.flag_unreachable_after);
+	if (!r.rep) {
+		cds_scanner_free(r.scanner);
+		cds_db_close(db);
+		return CDS_EXIT_SOFTWARE;
+	}
+	time_t started = time(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
 	/* --domain names as the array of strings the claim takes. */
 	char **names = calloc(cli->domain_count ? cli->domain_count : 1, sizeof(*names));
@@ -311,8 +210,8 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 	int64_t after = 0;
 	for (;;) {
 		size_t want = conf->scan.batch_size;
-		if (cli->has_limit && cli->limit - r.rep.domains < want)
-			want = (size_t)(cli->limit - r.rep.domains);
+		if (cli->has_limit && cli->limit - cds_report_domains(r.rep) < want)
+			want = (size_t)(cli->limit - cds_report_domains(r.rep));
 		if (want == 0)
 			break;
 		e = names ? cds_db_claim(db, want, after, names, cli->domain_count, &r.batch, err,
@@ -349,8 +248,12 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 		progress(&r, false);
 	}
 	free(names);
-	r.rep.finished = time(NULL);
+	cds_report_times(r.rep, started, time(NULL));
 	progress(&r, true);
+	/* Scan results older than scan.results-retention go. */
+	if (e == 0 && !cli->dry_run &&
+	    cds_db_prune_results(db, conf->scan.results_retention_ms / 1000, err, sizeof(err)) != 0)
+		cds_log_warning("could not remove old scan results (%s)", err);
 	if (e != 0) {
 		fprintf(stderr, "cdscan: scan: %s; the current batch was not written\n", err);
 		rc = cds_error_exit_code(e);
@@ -361,14 +264,14 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 	}
 	printf("scanned %llu delegations%s: DS update %llu, delete %llu, bootstrap %llu, reject "
 	       "%llu, none %llu; %llu change sets created (%.1f s)\n",
-	       (unsigned long long)r.rep.domains, cli->dry_run ? " (dry run)" : "",
-	       (unsigned long long)r.rep.ds[CDS_ACTION_UPDATE],
-	       (unsigned long long)r.rep.ds[CDS_ACTION_DELETE],
-	       (unsigned long long)r.rep.ds[CDS_ACTION_BOOTSTRAP],
-	       (unsigned long long)r.rep.ds[CDS_ACTION_REJECT],
-	       (unsigned long long)r.rep.ds[CDS_ACTION_NONE], (unsigned long long)r.rep.changesets,
-	       elapsed(&r));
-	json_object_put(r.rep.rows);
+	       (unsigned long long)cds_report_domains(r.rep), cli->dry_run ? " (dry run)" : "",
+	       (unsigned long long)cds_report_ds_count(r.rep, CDS_ACTION_UPDATE),
+	       (unsigned long long)cds_report_ds_count(r.rep, CDS_ACTION_DELETE),
+	       (unsigned long long)cds_report_ds_count(r.rep, CDS_ACTION_BOOTSTRAP),
+	       (unsigned long long)cds_report_ds_count(r.rep, CDS_ACTION_REJECT),
+	       (unsigned long long)cds_report_ds_count(r.rep, CDS_ACTION_NONE),
+	       (unsigned long long)cds_report_changesets(r.rep), elapsed(&r));
+	cds_report_free(r.rep);
 	uv_close((uv_handle_t *)&tick, NULL);
 	cds_scanner_free(r.scanner);
 	uv_run(&loop, UV_RUN_DEFAULT);

@@ -59,6 +59,10 @@ static const struct key scan_keys[] = {
 	{"batch-size", K_UINT, OFF(scan.batch_size), 1, 100000, NULL, "500", NULL},
 	{"interval", K_DURATION, OFF(scan.interval_ms), 1000, UINT64_C(365) * 86400000, NULL, "1d",
 	 NULL},
+	{"flag-unreachable-after", K_UINT, OFF(scan.flag_unreachable_after), 1, 1000, NULL, "3",
+	 NULL},
+	{"results-retention", K_DURATION, OFF(scan.results_retention_ms), 3600000,
+	 UINT64_C(3650) * 86400000, NULL, "90d", NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 

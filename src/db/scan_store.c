@@ -278,3 +278,14 @@ int cds_db_count_due(struct cds_db *db, uint64_t *out, char *err, size_t errlen)
 	PQclear(res);
 	return 0;
 }
+
+int cds_db_prune_results(struct cds_db *db, uint64_t age_s, char *err, size_t errlen)
+{
+	char age[32];
+	snprintf(age, sizeof(age), "%llu", (unsigned long long)age_s);
+	const char *params[1] = {age};
+	return cds_db_exec(db,
+			   "DELETE FROM scan_results"
+			   " WHERE scanned_at < now() - make_interval(secs => $1::double precision)",
+			   1, params, NULL, err, errlen);
+}

@@ -797,6 +797,20 @@ def cmd_blackhole(args):
                     key.fileobj.close()
 
 
+def cmd_pg_restart(args):
+    """Restart the lab's PostgreSQL (tests of a database that goes away) and
+    record the new postmaster's pid, so that `down` still stops it."""
+    d = os.path.abspath(args.dir)
+    data, sock = os.path.join(d, "pg", "data"), os.path.join(d, "pg", "sock")
+    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    run(prefix + [os.path.join(find_pg_bindir(), "pg_ctl"), "-D", data, "-m", "fast", "-w",
+                  "-t", "60", "-l", os.path.join(d, "log", "postgres.log"),
+                  "-o", "-k %s -c listen_addresses='' -c fsync=off" % sock, "restart"])
+    with open(os.path.join(data, "postmaster.pid")) as f:
+        record_pid(d, "postgres", int(f.readline()), "postgres")
+    print("lab: postgres restarted")
+
+
 def cmd_env(args):
     with open(os.path.join(os.path.abspath(args.dir), "lab.json")) as f:
         sys.stdout.write(env_text(json.load(f)))
@@ -817,12 +831,14 @@ def main():
     st = sub.add_parser("status", help="show the lab's child zones and how they validate")
     st.add_argument("--dir", required=True)
     st.add_argument("--cdscan", help="add each zone's verdict from this cdscan binary")
+    pr = sub.add_parser("pg-restart", help="restart the lab's PostgreSQL")
+    pr.add_argument("--dir", required=True)
     bh = sub.add_parser("blackhole", help="(internal) a server that never answers")
     bh.add_argument("address")
     args = ap.parse_args()
     try:
         {"up": cmd_up, "down": cmd_down, "env": cmd_env, "status": cmd_status,
-         "blackhole": cmd_blackhole}[args.cmd](args)
+         "blackhole": cmd_blackhole, "pg-restart": cmd_pg_restart}[args.cmd](args)
     except LabError as e:
         print("lab: error: %s" % e, file=sys.stderr)
         sys.exit(1)

@@ -1,0 +1,40 @@
+/* The operator's report of a scan (CONTRACT.md "The scan report"): counts
+ * per action and reason, and one row per domain with an action or a
+ * rejection, as text, JSON, or one self-contained HTML file. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "cdscan/cli.h"
+#include "cdscan/verdict.h"
+
+struct cds_report;
+
+/* A new, empty report.  flag_after: consecutive failed scans after which a
+ * domain's unreachable nameserver is flagged.  NULL on no memory. */
+struct cds_report *cds_report_new(bool dry_run, unsigned flag_after);
+
+/* Count one verdict; keep it as a row if its DS or NS action is not none.
+ * failures: consecutive scans with an unusable server, this one included.
+ * changeset: a change set was created for it.  Returns 0 or CDS_ENOMEM. */
+int cds_report_add(struct cds_report *r, const struct cds_verdict *v, unsigned failures,
+		   bool changeset);
+
+/* Domains counted, rejects among them, change sets created. */
+uint64_t cds_report_domains(const struct cds_report *r);
+uint64_t cds_report_rejects(const struct cds_report *r);
+uint64_t cds_report_changesets(const struct cds_report *r);
+/* Domains with DS action a. */
+uint64_t cds_report_ds_count(const struct cds_report *r, enum cds_action a);
+
+/* Set the start and end times. */
+void cds_report_times(struct cds_report *r, time_t started, time_t finished);
+
+/* Write the report to f in format.  Returns 0 or CDS_ENOMEM. */
+int cds_report_write(const struct cds_report *r, enum cds_report_format format, FILE *f);
+
+/* Free.  Accepts NULL. */
+void cds_report_free(struct cds_report *r);

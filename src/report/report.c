@@ -1,0 +1,411 @@
+/* The operator's report of a scan: counts, rows, and text, JSON or HTML. */
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdscan/error.h"
+#include "cdscan/report.h"
+
+/* One domain with an action or a rejection. */
+struct row {
+	json_object *verdict;
+	unsigned failures;
+	bool flagged; /* a nameserver unusable for flag_after scans or more */
+};
+
+struct cds_report {
+	bool dry_run;
+	unsigned flag_after;
+	time_t started, finished;
+	uint64_t domains, changesets, rejects, flagged;
+	uint64_t ds[5], ns[5];
+	uint64_t reasons[CDS_R_COUNT];
+	uint64_t reason_action[CDS_R_COUNT][5]; /* for the chart's colours */
+	struct row *rows;
+	size_t nrows, caprows;
+};
+
+struct cds_report *cds_report_new(bool dry_run, unsigned flag_after)
+{
+	struct cds_report *r = calloc(1, sizeof(*r));
+	if (r) {
+		r->dry_run = dry_run;
+		r->flag_after = flag_after;
+	}
+	return r;
+}
+
+void cds_report_free(struct cds_report *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nrows; i++)
+		json_object_put(r->rows[i].verdict);
+	free(r->rows);
+	free(r);
+}
+
+uint64_t cds_report_domains(const struct cds_report *r)
+{
+	return r->domains;
+}
+
+uint64_t cds_report_rejects(const struct cds_report *r)
+{
+	return r->rejects;
+}
+
+uint64_t cds_report_changesets(const struct cds_report *r)
+{
+	return r->changesets;
+}
+
+uint64_t cds_report_ds_count(const struct cds_report *r, enum cds_action a)
+{
+	return r->ds[a];
+}
+
+void cds_report_times(struct cds_report *r, time_t started, time_t finished)
+{
+	r->started = started;
+	r->finished = finished;
+}
+
+int cds_report_add(struct cds_report *r, const struct cds_verdict *v, unsigned failures,
+		   bool changeset)
+{
+	bool unusable = false;
+	for (size_t s = 0; s < v->server_count; s++)
+		unusable |= !v->servers[s].ok;
+	bool flagged = unusable && failures >= r->flag_after;
+	r->domains++;
+	r->ds[v->ds_side.action]++;
+	r->ns[v->ns_side.action]++;
+	for (size_t k = 0; k < v->ds_side.reason_count; k++) {
+		r->reasons[v->ds_side.reasons[k]]++;
+		r->reason_action[v->ds_side.reasons[k]][v->ds_side.action]++;
+	}
+	for (size_t k = 0; k < v->ns_side.reason_count; k++) {
+		r->reasons[v->ns_side.reasons[k]]++;
+		r->reason_action[v->ns_side.reasons[k]][v->ns_side.action]++;
+	}
+	r->changesets += changeset;
+	r->flagged += flagged;
+	r->rejects += v->ds_side.action == CDS_ACTION_REJECT || v->ns_side.action == CDS_ACTION_REJECT;
+	if (v->ds_side.action == CDS_ACTION_NONE && v->ns_side.action == CDS_ACTION_NONE && !flagged)
+		return 0;
+	if (r->nrows == r->caprows) {
+		size_t cap = r->caprows ? r->caprows * 2 : 64;
+		struct row *n = realloc(r->rows, cap * sizeof(*n));
+		if (!n)
+			return CDS_ENOMEM;
+		r->rows = n;
+		r->caprows = cap;
+	}
+	char *s = cds_verdict_to_json(v, false);
+	json_object *o = s ? json_tokener_parse(s) : NULL;
+	free(s);
+	if (!o)
+		return CDS_ENOMEM;
+	r->rows[r->nrows++] = (struct row){.verdict = o, .failures = failures, .flagged = flagged};
+	return 0;
+}
+
+/* ------------------------------------------------------------ helpers --- */
+
+static const char *get_str(json_object *o, const char *k1, const char *k2)
+{
+	json_object *a = NULL, *b = NULL;
+	if (!json_object_object_get_ex(o, k1, &a))
+		return "";
+	if (!k2)
+		return json_object_get_string(a);
+	return json_object_object_get_ex(a, k2, &b) ? json_object_get_string(b) : "";
+}
+
+static json_object *get_arr(json_object *o, const char *k1, const char *k2)
+{
+	json_object *a = NULL, *b = NULL;
+	json_object_object_get_ex(o, k1, &a);
+	json_object_object_get_ex(a, k2, &b);
+	return b;
+}
+
+static const char *reason_text_of(const char *code)
+{
+	for (int k = 0; k < CDS_R_COUNT; k++)
+		if (strcmp(cds_reason_code((enum cds_reason)k), code) == 0)
+			return cds_reason_text((enum cds_reason)k);
+	return "";
+}
+
+static void html_escape(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&#39;", f);
+			break;
+		default:
+			fputc(*s, f);
+		}
+	}
+}
+
+/* --------------------------------------------------------------- JSON --- */
+
+static int write_json(const struct cds_report *r, FILE *f, const char *a, const char *b)
+{
+	json_object *o = json_object_new_object(), *sum = json_object_new_object();
+	json_object *ds = json_object_new_object(), *ns = json_object_new_object();
+	json_object *reasons = json_object_new_object(), *rows = json_object_new_array();
+	if (!o || !sum || !ds || !ns || !reasons || !rows)
+		return CDS_ENOMEM;
+	json_object_object_add(o, "started_at", json_object_new_string(a));
+	json_object_object_add(o, "finished_at", json_object_new_string(b));
+	json_object_object_add(o, "dry_run", json_object_new_boolean(r->dry_run));
+	json_object_object_add(sum, "domains", json_object_new_int64((int64_t)r->domains));
+	for (int k = 0; k < 5; k++) {
+		if (r->ds[k])
+			json_object_object_add(ds, cds_action_name((enum cds_action)k),
+					       json_object_new_int64((int64_t)r->ds[k]));
+		if (r->ns[k])
+			json_object_object_add(ns, cds_action_name((enum cds_action)k),
+					       json_object_new_int64((int64_t)r->ns[k]));
+	}
+	for (int k = 0; k < CDS_R_COUNT; k++)
+		if (r->reasons[k])
+			json_object_object_add(reasons, cds_reason_code((enum cds_reason)k),
+					       json_object_new_int64((int64_t)r->reasons[k]));
+	json_object_object_add(sum, "ds", ds);
+	json_object_object_add(sum, "ns", ns);
+	json_object_object_add(sum, "reasons", reasons);
+	json_object_object_add(sum, "change_sets", json_object_new_int64((int64_t)r->changesets));
+	json_object_object_add(sum, "flagged_unreachable", json_object_new_int64((int64_t)r->flagged));
+	json_object_object_add(o, "summary", sum);
+	for (size_t i = 0; i < r->nrows; i++)
+		json_object_array_add(rows, json_object_get(r->rows[i].verdict));
+	json_object_object_add(o, "domains", rows);
+	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+							JSON_C_TO_STRING_NOSLASHESCAPE),
+	      f);
+	fputc('\n', f);
+	json_object_put(o);
+	return 0;
+}
+
+/* --------------------------------------------------------------- text --- */
+
+static void write_counts_text(const struct cds_report *r, FILE *f)
+{
+	fprintf(f, "domains scanned: %llu, change sets created: %llu\n",
+		(unsigned long long)r->domains, (unsigned long long)r->changesets);
+	fprintf(f, "DS actions:");
+	for (int k = 0; k < 5; k++)
+		if (r->ds[k])
+			fprintf(f, " %s %llu", cds_action_name((enum cds_action)k),
+				(unsigned long long)r->ds[k]);
+	fprintf(f, "\nNS actions:");
+	for (int k = 0; k < 5; k++)
+		if (r->ns[k])
+			fprintf(f, " %s %llu", cds_action_name((enum cds_action)k),
+				(unsigned long long)r->ns[k]);
+	fprintf(f, "\n\nreasons:\n");
+	for (int k = 0; k < CDS_R_COUNT; k++)
+		if (r->reasons[k])
+			fprintf(f, "  %8llu  %-24s %s\n", (unsigned long long)r->reasons[k],
+				cds_reason_code((enum cds_reason)k), cds_reason_text((enum cds_reason)k));
+}
+
+static void write_text(const struct cds_report *r, FILE *f, const char *a, const char *b)
+{
+	fprintf(f, "cdscan scan report%s\nstarted %s, finished %s\n\n",
+		r->dry_run ? " (dry run: no change set was created)" : "", a, b);
+	write_counts_text(r, f);
+	fprintf(f, "\ndomains with an action or a rejection:\n");
+	for (size_t i = 0; i < r->nrows; i++) {
+		json_object *v = r->rows[i].verdict;
+		json_object *rs = get_arr(v, "ds", "reasons");
+		const char *code = json_object_get_string(json_object_array_get_idx(rs, 0));
+		fprintf(f, "  %-32s DS %-9s %-24s %s\n", get_str(v, "domain", NULL),
+			get_str(v, "ds", "action"), code, reason_text_of(code));
+		json_object *ns_rs = get_arr(v, "ns", "reasons");
+		const char *ns_code = json_object_get_string(json_object_array_get_idx(ns_rs, 0));
+		if (strcmp(get_str(v, "ns", "action"), "none") != 0)
+			fprintf(f, "  %-32s NS %-9s %-24s %s\n", "", get_str(v, "ns", "action"),
+				ns_code, reason_text_of(ns_code));
+		if (r->rows[i].flagged)
+			fprintf(f, "  %-32s a nameserver has been unusable for %u consecutive "
+				   "scans\n",
+				"", r->rows[i].failures);
+	}
+}
+
+/* --------------------------------------------------------------- HTML --- */
+
+static const char *action_colour(int a)
+{
+	static const char *const c[] = {"#9aa5b1", "#2f9e44", "#1971c2", "#7048e8", "#e03131"};
+	return c[a];
+}
+
+/* One self-contained file: no external script, style or font, so that an
+ * operator can open it anywhere or mail it. */
+static void write_html(const struct cds_report *r, FILE *f, const char *a, const char *b)
+{
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	      "<title>cdscan scan report</title>\n<style>\n"
+	      "body{font-family:sans-serif;margin:2em;color:#222}\n"
+	      "table{border-collapse:collapse;margin:1em 0}\n"
+	      "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}\n"
+	      "th{background:#f1f3f5}.num{text-align:right}.flag{color:#e03131}\n"
+	      "tr.hidden{display:none}code{font-size:90%;word-break:break-all}\n"
+	      "td.why{min-width:16em}\n</style></head><body>\n", f);
+	fprintf(f, "<h1>cdscan scan report</h1>\n<p>Started %s, finished %s.%s</p>\n", a, b,
+		r->dry_run ? " <strong>Dry run: no change set was created.</strong>" : "");
+	fprintf(f, "<table id=\"summary\"><tr><th>domains scanned</th><td class=\"num\">%llu</td>"
+		   "</tr><tr><th>change sets created</th><td class=\"num\">%llu</td></tr>"
+		   "<tr><th>rejected</th><td class=\"num\">%llu</td></tr>"
+		   "<tr><th>flagged unreachable</th><td class=\"num\">%llu</td></tr>",
+		(unsigned long long)r->domains, (unsigned long long)r->changesets,
+		(unsigned long long)r->rejects, (unsigned long long)r->flagged);
+	for (int k = 0; k < 5; k++)
+		if (r->ds[k])
+			fprintf(f, "<tr><th>DS %s</th><td class=\"num\">%llu</td></tr>",
+				cds_action_name((enum cds_action)k), (unsigned long long)r->ds[k]);
+	fputs("</table>\n<h2>Actions per reason</h2>\n", f);
+
+	/* A horizontal bar chart in inline SVG: one bar per reason, split by
+	 * the action the verdicts with that reason took. */
+	uint64_t max = 1;
+	int bars = 0;
+	for (int k = 0; k < CDS_R_COUNT; k++) {
+		if (r->reasons[k] > max)
+			max = r->reasons[k];
+		bars += r->reasons[k] > 0;
+	}
+	fprintf(f, "<svg id=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" "
+		   "height=\"%d\" role=\"img\" aria-label=\"actions per reason\">\n",
+		bars * 22 + 30);
+	int y = 0;
+	for (int k = 0; k < CDS_R_COUNT; k++) {
+		if (!r->reasons[k])
+			continue;
+		fprintf(f, "<text x=\"0\" y=\"%d\" font-size=\"12\">%s</text>", y + 14,
+			cds_reason_code((enum cds_reason)k));
+		double x = 180;
+		for (int act = 0; act < 5; act++) {
+			uint64_t n = r->reason_action[k][act];
+			if (!n)
+				continue;
+			double w = 480.0 * (double)n / (double)max;
+			fprintf(f, "<rect class=\"bar\" data-reason=\"%s\" data-action=\"%s\" x=\"%.1f\" "
+				   "y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"%s\"><title>%s: %llu "
+				   "%s</title></rect>",
+				cds_reason_code((enum cds_reason)k), cds_action_name((enum cds_action)act),
+				x, y + 2, w, action_colour(act), cds_reason_code((enum cds_reason)k),
+				(unsigned long long)n, cds_action_name((enum cds_action)act));
+			x += w;
+		}
+		fprintf(f, "<text x=\"%.1f\" y=\"%d\" font-size=\"12\">%llu</text>\n", x + 6, y + 14,
+			(unsigned long long)r->reasons[k]);
+		y += 22;
+	}
+	fprintf(f, "<g font-size=\"12\">");
+	for (int act = 0, x = 0; act < 5; act++, x += 110)
+		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+			   "<text x=\"%d\" y=\"%d\">%s</text>",
+			x, y + 8, action_colour(act), x + 16, y + 18, cds_action_name((enum cds_action)act));
+	fputs("</g></svg>\n", f);
+
+	fputs("<h2>Domains with an action or a rejection</h2>\n<p><label>Reason: "
+	      "<select id=\"filter\"><option value=\"\">all</option>",
+	      f);
+	for (int k = 0; k < CDS_R_COUNT; k++)
+		if (r->reasons[k])
+			fprintf(f, "<option value=\"%s\">%s (%llu)</option>",
+				cds_reason_code((enum cds_reason)k), cds_reason_code((enum cds_reason)k),
+				(unsigned long long)r->reasons[k]);
+	fputs("</select></label> <span id=\"shown\"></span></p>\n<table id=\"domains\"><thead><tr>"
+	      "<th>domain</th><th>DS</th><th>reasons</th><th>why</th><th>add</th><th>remove</th>"
+	      "<th>NS</th></tr></thead><tbody>\n",
+	      f);
+	for (size_t i = 0; i < r->nrows; i++) {
+		json_object *v = r->rows[i].verdict;
+		json_object *dsr = get_arr(v, "ds", "reasons"), *nsr = get_arr(v, "ns", "reasons");
+		fputs("<tr data-reasons=\"", f);
+		for (size_t k = 0; k < json_object_array_length(dsr); k++)
+			fprintf(f, "%s ", json_object_get_string(json_object_array_get_idx(dsr, k)));
+		for (size_t k = 0; k < json_object_array_length(nsr); k++)
+			fprintf(f, "%s ", json_object_get_string(json_object_array_get_idx(nsr, k)));
+		fputs("\"><td>", f);
+		html_escape(f, get_str(v, "domain", NULL));
+		fprintf(f, "</td><td>%s</td><td>", get_str(v, "ds", "action"));
+		for (size_t k = 0; k < json_object_array_length(dsr); k++)
+			fprintf(f, "<code>%s</code> ",
+				json_object_get_string(json_object_array_get_idx(dsr, k)));
+		fputs("</td><td class=\"why\">", f);
+		const char *code = json_object_get_string(json_object_array_get_idx(dsr, 0));
+		html_escape(f, reason_text_of(code ? code : ""));
+		if (r->rows[i].flagged)
+			fprintf(f, " <span class=\"flag\">(a nameserver has been unusable for %u "
+				   "consecutive scans)</span>",
+				r->rows[i].failures);
+		fputs("</td>", f);
+		const char *lists[2] = {"add", "rem"};
+		for (int l = 0; l < 2; l++) {
+			json_object *arr = get_arr(v, "ds", lists[l]);
+			fputs("<td>", f);
+			for (size_t k = 0; k < json_object_array_length(arr); k++) {
+				fputs("<code>", f);
+				html_escape(f, json_object_get_string(json_object_array_get_idx(arr, k)));
+				fputs("</code><br>", f);
+			}
+			fputs("</td>", f);
+		}
+		fprintf(f, "<td>%s</td></tr>\n", get_str(v, "ns", "action"));
+	}
+	/* The filter: a reason chosen in the list, or given as #reason=CODE in
+	 * the address (so that a link can point at one reason). */
+	fputs("</tbody></table>\n<script>\n"
+	      "(function(){\n"
+	      "var sel=document.getElementById('filter');\n"
+	      "function apply(){var want=sel.value,n=0;\n"
+	      " document.querySelectorAll('#domains tbody tr').forEach(function(tr){\n"
+	      "  var show=!want||(' '+tr.dataset.reasons).indexOf(' '+want+' ')>=0;\n"
+	      "  tr.classList.toggle('hidden',!show);if(show)n++;});\n"
+	      " document.getElementById('shown').textContent=n+' shown';}\n"
+	      "var m=location.hash.match(/reason=([a-z0-9-]+)/);if(m)sel.value=m[1];\n"
+	      "sel.addEventListener('change',apply);apply();\n"
+	      "})();\n</script>\n</body></html>\n",
+	      f);
+}
+
+int cds_report_write(const struct cds_report *r, enum cds_report_format format, FILE *f)
+{
+	char a[32], b[32];
+	cds_time_format(r->started, a, sizeof(a));
+	cds_time_format(r->finished, b, sizeof(b));
+	switch (format) {
+	case CDS_REPORT_JSON:
+		return write_json(r, f, a, b);
+	case CDS_REPORT_HTML:
+		write_html(r, f, a, b);
+		return 0;
+	default:
+		write_text(r, f, a, b);
+		return 0;
+	}
+}
