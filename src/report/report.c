@@ -1,4 +1,5 @@
 /* The operator's report of a scan: counts, rows, and text, JSON or HTML. */
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,12 +7,20 @@
 #include "cdscan/error.h"
 #include "cdscan/report.h"
 
-/* One domain with an action or a rejection. */
+/* One domain with an action or a rejection, as read back from the spill
+ * file. */
 struct row {
 	json_object *verdict;
 	unsigned failures;
 	bool flagged; /* a nameserver unusable for flag_after scans or more */
 };
+
+/*
+ * Rows are not kept in memory: a registry's scan may reject hundreds of
+ * thousands of domains.  Each row is one line in an anonymous temporary file
+ * ("FAILURES FLAGGED JSON"), read back one at a time when the report is
+ * written, so memory does not grow with the number of domains.
+ */
 
 struct cds_report {
 	bool dry_run;
@@ -21,16 +30,21 @@ struct cds_report {
 	uint64_t ds[5], ns[5];
 	uint64_t reasons[CDS_R_COUNT];
 	uint64_t reason_action[CDS_R_COUNT][5]; /* for the chart's colours */
-	struct row *rows;
-	size_t nrows, caprows;
+	FILE *spill;  /* the rows, one per line */
+	size_t nrows;
 };
 
 struct cds_report *cds_report_new(bool dry_run, unsigned flag_after)
 {
 	struct cds_report *r = calloc(1, sizeof(*r));
-	if (r) {
-		r->dry_run = dry_run;
-		r->flag_after = flag_after;
+	if (!r)
+		return NULL;
+	r->dry_run = dry_run;
+	r->flag_after = flag_after;
+	r->spill = tmpfile();
+	if (!r->spill) {
+		free(r);
+		return NULL;
 	}
 	return r;
 }
@@ -39,9 +53,7 @@ void cds_report_free(struct cds_report *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->nrows; i++)
-		json_object_put(r->rows[i].verdict);
-	free(r->rows);
+	fclose(r->spill);
 	free(r);
 }
 
@@ -94,24 +106,59 @@ int cds_report_add(struct cds_report *r, const struct cds_verdict *v, unsigned f
 	r->rejects += v->ds_side.action == CDS_ACTION_REJECT || v->ns_side.action == CDS_ACTION_REJECT;
 	if (v->ds_side.action == CDS_ACTION_NONE && v->ns_side.action == CDS_ACTION_NONE && !flagged)
 		return 0;
-	if (r->nrows == r->caprows) {
-		size_t cap = r->caprows ? r->caprows * 2 : 64;
-		struct row *n = realloc(r->rows, cap * sizeof(*n));
-		if (!n)
-			return CDS_ENOMEM;
-		r->rows = n;
-		r->caprows = cap;
-	}
 	char *s = cds_verdict_to_json(v, false);
-	json_object *o = s ? json_tokener_parse(s) : NULL;
-	free(s);
-	if (!o)
+	if (!s)
 		return CDS_ENOMEM;
-	r->rows[r->nrows++] = (struct row){.verdict = o, .failures = failures, .flagged = flagged};
+	/* The compact JSON has no newline: one row per line. */
+	int n = fprintf(r->spill, "%u %d %s\n", failures, flagged ? 1 : 0, s);
+	free(s);
+	if (n < 0)
+		return -errno;
+	r->nrows++;
 	return 0;
 }
 
 /* ------------------------------------------------------------ helpers --- */
+
+/* Read the rows back in order: call next_row until it returns false; the
+ * row's verdict is released by the next call. */
+struct row_reader {
+	FILE *f;
+	char *line;
+	size_t cap;
+	struct row row;
+};
+
+static bool next_row(struct row_reader *rd)
+{
+	json_object_put(rd->row.verdict);
+	rd->row.verdict = NULL;
+	for (;;) {
+		if (getline(&rd->line, &rd->cap, rd->f) < 0) {
+			free(rd->line);
+			rd->line = NULL;
+			return false;
+		}
+		unsigned failures = 0;
+		int flagged = 0, off = 0;
+		if (sscanf(rd->line, "%u %d %n", &failures, &flagged, &off) < 2 || off == 0)
+			continue;
+		rd->row.verdict = json_tokener_parse(rd->line + off);
+		if (!rd->row.verdict)
+			continue;
+		rd->row.failures = failures;
+		rd->row.flagged = flagged != 0;
+		return true;
+	}
+}
+
+static struct row_reader rows_begin(const struct cds_report *r)
+{
+	struct row_reader rd = {.f = r->spill};
+	fflush(r->spill);
+	rewind(r->spill);
+	return rd;
+}
 
 static const char *get_str(json_object *o, const char *k1, const char *k2)
 {
@@ -195,13 +242,25 @@ static int write_json(const struct cds_report *r, FILE *f, const char *a, const 
 	json_object_object_add(sum, "change_sets", json_object_new_int64((int64_t)r->changesets));
 	json_object_object_add(sum, "flagged_unreachable", json_object_new_int64((int64_t)r->flagged));
 	json_object_object_add(o, "summary", sum);
-	for (size_t i = 0; i < r->nrows; i++)
-		json_object_array_add(rows, json_object_get(r->rows[i].verdict));
-	json_object_object_add(o, "domains", rows);
-	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-							JSON_C_TO_STRING_NOSLASHESCAPE),
-	      f);
-	fputc('\n', f);
+	/* The summary is one small object; the domains are streamed one by one
+	 * into the "domains" array, never held together. */
+	json_object_put(rows);
+	const char *head = json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t hl = strlen(head);
+	while (hl > 0 && head[hl - 1] != '}')
+		hl--;
+	fwrite(head, 1, hl > 0 ? hl - 1 : 0, f); /* all but the closing brace */
+	fputs(",\n  \"domains\": [", f);
+	struct row_reader rd = rows_begin(r);
+	bool first = true;
+	while (next_row(&rd)) {
+		fprintf(f, "%s\n    %s", first ? "" : ",",
+			json_object_to_json_string_ext(rd.row.verdict, JSON_C_TO_STRING_PLAIN |
+										JSON_C_TO_STRING_NOSLASHESCAPE));
+		first = false;
+	}
+	fputs(first ? "]\n}\n" : "\n  ]\n}\n", f);
 	json_object_put(o);
 	return 0;
 }
@@ -235,8 +294,9 @@ static void write_text(const struct cds_report *r, FILE *f, const char *a, const
 		r->dry_run ? " (dry run: no change set was created)" : "", a, b);
 	write_counts_text(r, f);
 	fprintf(f, "\ndomains with an action or a rejection:\n");
-	for (size_t i = 0; i < r->nrows; i++) {
-		json_object *v = r->rows[i].verdict;
+	struct row_reader rd = rows_begin(r);
+	while (next_row(&rd)) {
+		json_object *v = rd.row.verdict;
 		json_object *rs = get_arr(v, "ds", "reasons");
 		const char *code = json_object_get_string(json_object_array_get_idx(rs, 0));
 		fprintf(f, "  %-32s DS %-9s %-24s %s\n", get_str(v, "domain", NULL),
@@ -246,10 +306,10 @@ static void write_text(const struct cds_report *r, FILE *f, const char *a, const
 		if (strcmp(get_str(v, "ns", "action"), "none") != 0)
 			fprintf(f, "  %-32s NS %-9s %-24s %s\n", "", get_str(v, "ns", "action"),
 				ns_code, reason_text_of(ns_code));
-		if (r->rows[i].flagged)
+		if (rd.row.flagged)
 			fprintf(f, "  %-32s a nameserver has been unusable for %u consecutive "
 				   "scans\n",
-				"", r->rows[i].failures);
+				"", rd.row.failures);
 	}
 }
 
@@ -342,8 +402,9 @@ static void write_html(const struct cds_report *r, FILE *f, const char *a, const
 	      "<th>domain</th><th>DS</th><th>reasons</th><th>why</th><th>add</th><th>remove</th>"
 	      "<th>NS</th></tr></thead><tbody>\n",
 	      f);
-	for (size_t i = 0; i < r->nrows; i++) {
-		json_object *v = r->rows[i].verdict;
+	struct row_reader rd = rows_begin(r);
+	while (next_row(&rd)) {
+		json_object *v = rd.row.verdict;
 		json_object *dsr = get_arr(v, "ds", "reasons"), *nsr = get_arr(v, "ns", "reasons");
 		fputs("<tr data-reasons=\"", f);
 		for (size_t k = 0; k < json_object_array_length(dsr); k++)
@@ -359,10 +420,10 @@ static void write_html(const struct cds_report *r, FILE *f, const char *a, const
 		fputs("</td><td class=\"why\">", f);
 		const char *code = json_object_get_string(json_object_array_get_idx(dsr, 0));
 		html_escape(f, reason_text_of(code ? code : ""));
-		if (r->rows[i].flagged)
+		if (rd.row.flagged)
 			fprintf(f, " <span class=\"flag\">(a nameserver has been unusable for %u "
 				   "consecutive scans)</span>",
-				r->rows[i].failures);
+				rd.row.failures);
 		fputs("</td>", f);
 		const char *lists[2] = {"add", "rem"};
 		for (int l = 0; l < 2; l++) {

@@ -92,6 +92,21 @@ def lab_part(binary, lab, tmp):
               "a forced rescan adds no second open change set: " + p.stdout.strip())
         p = env.run("scan")
         check("scanned 0 " in p.stdout, "nothing is due after a run: " + p.stdout.strip())
+
+        # A domain whose nameserver stays down backs off, and is flagged in
+        # the report from the third failed scan on (flag-unreachable-after: 3).
+        for _ in range(2):
+            env.run("scan", "--domain", "one-down.test")
+        rep3 = os.path.join(tmp, "flag.json")
+        env.run("scan", "--domain", "one-down.test", "--report", rep3, "--format", "json")
+        row = psql(env.db, "SELECT consecutive_failures, round(extract(epoch FROM next_scan_at - now()) / 86400)"
+                           " FROM delegations WHERE domain = 'one-down.test.'")
+        check(row == "4|16", "four failed scans: failures and back-off to 16 days (%s)" % row)
+        flagged = json.load(open(rep3))["summary"]["flagged_unreachable"]
+        check(flagged == 1, "the report flags the unreachable domain (%s)" % flagged)
+        psql(env.db, "UPDATE delegations SET next_scan_at = now()")
+        p = env.run("scan", "--dry-run", "--limit", "5")
+        check("scanned 5 " in p.stdout, "--limit 5: " + p.stdout.strip())
     finally:
         env.drop()
 
