@@ -4,7 +4,6 @@ exit 69 and a clear message, no batch is half-written, and a rerun scans
 every delegation exactly once.  Restarts the lab's cluster: run alone
 (ctest RUN_SERIAL).  Usage: db_restart_test.py CDSCAN LAB_DIR"""
 
-import json
 import os
 import subprocess
 import sys
@@ -12,27 +11,15 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-checks = []
-
-
-def check(ok, what):
-    checks.append(ok)
-    print(("ok   " if ok else "FAIL ") + what)
-
-
-def psql(db, sql):
-    return subprocess.run(["psql", db, "-XAtc", sql], capture_output=True, text=True).stdout.strip()
+from labtest import TORN_SQL, Database, check, finish, load_lab, psql
 
 
 def main():
     binary, labdir = sys.argv[1], sys.argv[2]
-    lab = json.load(open(os.path.join(labdir, "lab.json")))
-    admin = lab["database"].replace("dbname=cdscan", "dbname=postgres")
-    dbname = "cdscan_restart_%d" % os.getpid()
-    psql(admin, "CREATE DATABASE %s" % dbname)
-    db = lab["database"].replace("dbname=cdscan", "dbname=" + dbname)
+    lab = load_lab(labdir)
     tmp = tempfile.mkdtemp()
-    try:
+    with Database(lab, "restart") as database:
+        db = database.conninfo
         zone = os.path.join(tmp, "z.zone")
         with open(zone, "w") as f:
             f.write("$ORIGIN restart.example.\n@ SOA ns h 1 3600 600 86400 300\n")
@@ -59,19 +46,14 @@ def main():
         done = int(psql(db, "SELECT count(*) FROM scan_results") or 0)
         check(p.returncode == 69 and "not written" in err,
               "the scanner stops with exit 69 and says so: %d %s" % (p.returncode, err.strip()[:200]))
-        torn = psql(db, "SELECT count(*) FROM delegations d WHERE"
-                        " (EXISTS (SELECT 1 FROM scan_results s WHERE s.delegation_id = d.id))"
-                        " <> (next_scan_at > now())")
+        torn = psql(db, TORN_SQL)
         check(0 < done < 2000 and done % 50 == 0 and torn == "0",
               "%d results, in whole batches, %s half-written" % (done, torn))
         p = run("scan", timeout=300)
         got = psql(db, "SELECT count(*), count(DISTINCT delegation_id) FROM scan_results")
         check(p.returncode == 0 and got == "2000|2000",
               "a rerun completes: every delegation scanned exactly once (%s)" % got)
-    finally:
-        psql(admin, "DROP DATABASE IF EXISTS %s" % dbname)
-    print("%d passed, %d failed" % (checks.count(True), checks.count(False)))
-    sys.exit(0 if all(checks) else 1)
+    finish()
 
 
 if __name__ == "__main__":

@@ -13,13 +13,9 @@ import subprocess
 import sys
 import tempfile
 
+from labtest import Database, check, finish, load_lab, psql
+
 N = 10000
-checks = []
-
-
-def check(ok, what):
-    checks.append(ok)
-    print(("ok   " if ok else "FAIL ") + what)
 
 
 def digest(*seed):
@@ -93,11 +89,6 @@ def cdscan(binary, db, *args):
     return subprocess.run([binary, *args], capture_output=True, text=True, env=env)
 
 
-def psql(db, sql):
-    p = subprocess.run(["psql", db, "-XAtc", sql], capture_output=True, text=True)
-    return p.stdout.strip()
-
-
 def counts(out):
     m = re.search(r"(\d+) delegations: (\d+) inserted, (\d+) changed, (\d+) unchanged, "
                   r"(\d+) removed", out)
@@ -112,12 +103,9 @@ def table(db):
 
 def main():
     binary, labdir = sys.argv[1], sys.argv[2]
-    lab = json.load(open(os.path.join(labdir, "lab.json")))
-    admin = lab["database"].replace("dbname=cdscan", "dbname=postgres")
-    dbname = "cdscan_import_%d" % os.getpid()
-    psql(admin, "CREATE DATABASE %s" % dbname)
-    db = lab["database"].replace("dbname=cdscan", "dbname=" + dbname)
-    try:
+    lab = load_lab(labdir)
+    with Database(lab, "import") as database:
+        db = database.conninfo
         tmp = tempfile.mkdtemp()
         p = cdscan(binary, db, "db", "init")
         check(p.returncode == 0 and "to 1" in p.stdout, "db init creates the schema: " + p.stdout.strip())
@@ -179,10 +167,7 @@ def main():
         check(p.returncode == 65 and "missing.zone" in p.stderr, "missing file: exit 65")
         p = cdscan(binary, "host=/nonexistent dbname=x", "import", "--zone", zone)
         check(p.returncode == 69, "database down: exit %d" % p.returncode)
-    finally:
-        psql(admin, "DROP DATABASE IF EXISTS %s" % dbname)
-    print("%d passed, %d failed" % (checks.count(True), checks.count(False)))
-    sys.exit(0 if all(checks) else 1)
+    finish()
 
 
 if __name__ == "__main__":

@@ -13,32 +13,18 @@ import subprocess
 import sys
 import tempfile
 
-checks = []
-
-
-def check(ok, what):
-    checks.append(ok)
-    print(("ok   " if ok else "FAIL ") + what)
-
-
-def psql(db, sql):
-    return subprocess.run(["psql", db, "-XAtc", sql], capture_output=True, text=True).stdout
+from labtest import Database, check, finish, load_lab, psql
 
 
 def main():
     binary, labdir = sys.argv[1], sys.argv[2]
-    lab = json.load(open(os.path.join(labdir, "lab.json")))
+    lab = load_lab(labdir)
     browser = shutil.which("chromium")
-    if not browser:
-        print("FAIL chromium is not installed (contrib/install-deps.sh installs it)")
-        print("0 passed, 1 failed")
-        sys.exit(1)
-    admin = lab["database"].replace("dbname=cdscan", "dbname=postgres")
-    dbname = "cdscan_html_%d" % os.getpid()
-    psql(admin, "CREATE DATABASE %s" % dbname)
-    db = lab["database"].replace("dbname=cdscan", "dbname=" + dbname)
+    if not check(browser, "chromium is installed (contrib/install-deps.sh installs it)"):
+        finish()
     tmp = tempfile.mkdtemp()
-    try:
+    with Database(lab, "html") as database:
+        db = database.conninfo
         conf = os.path.join(tmp, "c.yaml")
         open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\nscan:\n"
                               "  timeout: 400ms\n  retries: 0\n" % (db, lab["resolver"]))
@@ -75,11 +61,8 @@ def main():
         reasons = set(json.load(open(js))["summary"]["reasons"])
         bars = set(re.findall(r'<rect class="bar" data-reason="([a-z-]+)"', dom))
         check(bars == reasons, "the chart has bars for every reason (%d)" % len(bars))
-    finally:
-        psql(admin, "DROP DATABASE IF EXISTS %s" % dbname)
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (checks.count(True), checks.count(False)))
-    sys.exit(0 if all(checks) else 1)
+    shutil.rmtree(tmp, ignore_errors=True)
+    finish()
 
 
 if __name__ == "__main__":

@@ -12,27 +12,16 @@ import sys
 import tempfile
 import time
 
-checks = []
-
-
-def check(ok, what):
-    checks.append(ok)
-    print(("ok   " if ok else "FAIL ") + what)
-
-
-def psql(db, sql):
-    return subprocess.run(["psql", db, "-XAtc", sql], capture_output=True,
-                          text=True).stdout.strip()
+from labtest import TORN_SQL, Database, check, finish, load_lab, psql
 
 
 class Env:
+    """A database of its own, and a configuration pointing cdscan at it."""
+
     def __init__(self, binary, lab, tmp, name, extra=""):
         self.binary = binary
-        admin = lab["database"].replace("dbname=cdscan", "dbname=postgres")
-        self.dbname = "cdscan_scan_%s_%d" % (name, os.getpid())
-        psql(admin, "CREATE DATABASE %s" % self.dbname)
-        self.admin = admin
-        self.db = lab["database"].replace("dbname=cdscan", "dbname=" + self.dbname)
+        self.database = Database(lab, "scan_" + name)
+        self.db = self.database.conninfo
         self.conf = os.path.join(tmp, name + ".yaml")
         with open(self.conf, "w") as f:
             f.write("database: \"%s\"\nresolver:\n  addresses: [%s]\nscan:\n  timeout: 400ms\n"
@@ -48,7 +37,7 @@ class Env:
         return subprocess.run(cmd, capture_output=True, text=True)
 
     def drop(self):
-        psql(self.admin, "DROP DATABASE IF EXISTS %s" % self.dbname)
+        self.database.__exit__(None, None, None)
 
 
 def lab_part(binary, lab, tmp):
@@ -147,9 +136,7 @@ def concurrency_part(binary, lab, tmp):
         done = int(psql(env.db, "SELECT count(*) FROM scan_results"))
         # Results and schedule are written in one transaction per batch: a
         # delegation has a result exactly when its next scan moved ahead.
-        torn = psql(env.db, "SELECT count(*) FROM delegations d WHERE"
-                            " (EXISTS (SELECT 1 FROM scan_results s WHERE s.delegation_id = d.id))"
-                            " <> (next_scan_at > now())")
+        torn = psql(env.db, TORN_SQL)
         check(0 < done < 2000 and done % 50 == 0 and torn == "0",
               "kill -9 mid-run: %d results in whole batches, %s half-written" % (done, torn))
         p = env.run("scan")
@@ -162,12 +149,11 @@ def concurrency_part(binary, lab, tmp):
 
 def main():
     binary, labdir = sys.argv[1], sys.argv[2]
-    lab = json.load(open(os.path.join(labdir, "lab.json")))
+    lab = load_lab(labdir)
     tmp = tempfile.mkdtemp()
     lab_part(binary, lab, tmp)
     concurrency_part(binary, lab, tmp)
-    print("%d passed, %d failed" % (checks.count(True), checks.count(False)))
-    sys.exit(0 if all(checks) else 1)
+    finish()
 
 
 if __name__ == "__main__":

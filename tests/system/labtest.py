@@ -1,0 +1,56 @@
+"""What the system tests share: pass/fail bookkeeping with the closing line
+ctest's log shows, psql, and a throwaway database on the lab's cluster."""
+
+import json
+import os
+import subprocess
+import sys
+
+_results = []
+
+
+def check(ok, what):
+    """Record one check and print it."""
+    _results.append(bool(ok))
+    print(("ok   " if ok else "FAIL ") + what)
+    return ok
+
+
+def finish():
+    """Print 'N passed, N failed' and exit 0 only if every check passed."""
+    print("%d passed, %d failed" % (_results.count(True), _results.count(False)))
+    sys.exit(0 if _results and all(_results) else 1)
+
+
+def psql(db, sql):
+    return subprocess.run(["psql", db, "-XAtc", sql], capture_output=True,
+                          text=True).stdout.strip()
+
+
+def load_lab(labdir):
+    with open(os.path.join(labdir, "lab.json")) as f:
+        return json.load(f)
+
+
+class Database:
+    """A database of its own on the lab's cluster, dropped on exit."""
+
+    def __init__(self, lab, name):
+        self.admin = lab["database"].replace("dbname=cdscan", "dbname=postgres")
+        self.name = "cdscan_%s_%d" % (name, os.getpid())
+        psql(self.admin, "CREATE DATABASE %s" % self.name)
+        self.conninfo = lab["database"].replace("dbname=cdscan", "dbname=" + self.name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        psql(self.admin, "DROP DATABASE IF EXISTS %s" % self.name)
+        return False
+
+
+TORN_SQL = ("SELECT count(*) FROM delegations d WHERE"
+            " (EXISTS (SELECT 1 FROM scan_results s WHERE s.delegation_id = d.id))"
+            " <> (next_scan_at > now())")
+"""Delegations with a result but no moved schedule, or the reverse: a
+half-written batch (results and schedule are written in one transaction)."""
