@@ -167,6 +167,12 @@ def main():
         check(p.returncode == 65 and "missing.zone" in p.stderr, "missing file: exit 65")
         p = cdscan(binary, "host=/nonexistent dbname=x", "import", "--zone", zone)
         check(p.returncode == 69, "database down: exit %d" % p.returncode)
+        # A database migrated by a newer cdscan is refused, and left alone.
+        psql(db, "INSERT INTO schema_version (version, name) VALUES (99, '0099_future.sql')")
+        p = cdscan(binary, db, "db", "init")
+        check(p.returncode == 65 and "newer" in p.stderr and
+              psql(db, "SELECT max(version) FROM schema_version") == "99",
+              "db init refuses a newer schema: exit %d, %s" % (p.returncode, p.stderr.strip()))
     finish()
 
 
