@@ -169,9 +169,11 @@ static void lookup_ns_cb(int status, const struct cds_rrset *set, bool ad, void 
 					p += (size_t)w[p] + 1;
 				}
 				name[o] = '\0';
-				if (o == 0)
+				/* Names from the wire may be in any case (RFC 4343). */
+				if (o == 0 ||
+				    cds_dname_normalize(name, c->d.ns[c->d.ns_count].name) != 0)
 					continue;
-				snprintf(c->d.ns[c->d.ns_count++].name, CDS_DNAME_BUFSIZE, "%s", name);
+				c->d.ns_count++;
 			}
 		}
 	}
