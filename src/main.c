@@ -110,6 +110,9 @@ int main(int argc, char **argv)
 	case CDS_CMD_SCAN:
 		rc = cds_cmd_scan(&cli, &conf);
 		break;
+	case CDS_CMD_EPP_SEND:
+		rc = cds_cmd_epp_send(&cli, &conf);
+		break;
 	default:
 		/* The commands arrive one issue at a time; until a command's
 		 * module exists it says so and fails with the internal-error

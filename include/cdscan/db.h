@@ -84,6 +84,36 @@ int cds_db_prune_results(struct cds_db *db, uint64_t age_s, char *err, size_t er
 /* Due delegations (not removed, not opted out), for progress. */
 int cds_db_count_due(struct cds_db *db, uint64_t *out, char *err, size_t errlen);
 
+/* One pending DS change set of the outbox. */
+struct cds_db_change {
+	int64_t id;
+	char domain[256];
+	char action[16];  /* update, delete, bootstrap */
+	char cltrid[64];
+	char **add, **rem; /* DS texts (owned by the list) */
+	size_t nadd, nrem;
+};
+
+/* Claimed change sets; the claiming transaction stays open until
+ * cds_db_changes_commit or cds_db_changes_abort. */
+struct cds_db_changes {
+	struct cds_db_change *items;
+	size_t count;
+};
+
+/* Begin a transaction and claim up to max pending DS change sets, oldest
+ * first, locked (FOR UPDATE SKIP LOCKED).  Returns 0 or CDS_EUNAVAIL. */
+int cds_db_changes_claim(struct cds_db *db, size_t max, struct cds_db_changes *out, char *err,
+			 size_t errlen);
+
+/* Mark one claimed change set sent (state, attempt count, time).  Returns 0
+ * or CDS_EUNAVAIL. */
+int cds_db_change_sent(struct cds_db *db, int64_t id, char *err, size_t errlen);
+
+/* Commit or abort the claim; both free the list. */
+int cds_db_changes_commit(struct cds_db *db, struct cds_db_changes *c, char *err, size_t errlen);
+void cds_db_changes_abort(struct cds_db *db, struct cds_db_changes *c);
+
 /* What an import did. */
 struct cds_import_counts {
 	uint64_t records;     /* NS, DS, A and AAAA records read */

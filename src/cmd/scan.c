@@ -165,8 +165,8 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 	int rc = CDS_EXIT_OK;
 
 	if (cli->has_output || cli->spool_dir)
-		cds_log_notice("no output adapter in this version: change sets stay pending in the "
-			       "database");
+		cds_log_notice("scan hands nothing to the output adapter in this version: change "
+			       "sets stay pending until 'cdscan epp send'");
 	int e = cds_db_connect(conf->database, &db, err, sizeof(err));
 	if (e != 0) {
 		fprintf(stderr, "cdscan: scan: %s\n", err);

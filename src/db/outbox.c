@@ -1,0 +1,119 @@
+/* The change-set outbox: claim pending change sets for an output adapter and
+ * mark them sent once the adapter has them durably. */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdscan/db.h"
+#include "cdscan/error.h"
+#include "db_internal.h"
+
+static const char claim_sql[] =
+	"SELECT c.id, d.domain, c.action, c.cltrid, array_to_string(c.add, ','),"
+	"       array_to_string(c.rem, ',') "
+	"FROM change_sets c JOIN delegations d ON d.id = c.delegation_id "
+	"WHERE c.state = 'pending' AND c.kind = 'ds' "
+	"ORDER BY c.id LIMIT $1::integer "
+	"FOR UPDATE OF c SKIP LOCKED";
+
+/* "a,b,c" into a new array of strings; DS texts hold no comma. */
+static int split(const char *s, char ***out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!*s)
+		return 0;
+	size_t cap = 1;
+	for (const char *p = s; *p; p++)
+		cap += *p == ',';
+	*out = calloc(cap, sizeof(char *));
+	if (!*out)
+		return CDS_ENOMEM;
+	for (const char *p = s; *p;) {
+		size_t l = strcspn(p, ",");
+		if (!((*out)[*n] = strndup(p, l)))
+			return CDS_ENOMEM;
+		(*n)++;
+		p += l + (p[l] == ',');
+	}
+	return 0;
+}
+
+static void free_changes(struct cds_db_changes *c)
+{
+	for (size_t i = 0; i < c->count; i++) {
+		for (size_t k = 0; k < c->items[i].nadd; k++)
+			free(c->items[i].add[k]);
+		for (size_t k = 0; k < c->items[i].nrem; k++)
+			free(c->items[i].rem[k]);
+		free(c->items[i].add);
+		free(c->items[i].rem);
+	}
+	free(c->items);
+	c->items = NULL;
+	c->count = 0;
+}
+
+int cds_db_changes_claim(struct cds_db *db, size_t max, struct cds_db_changes *out, char *err,
+			 size_t errlen)
+{
+	PGresult *res = NULL;
+	char max_txt[16];
+	const char *params[1] = {max_txt};
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(max_txt, sizeof(max_txt), "%zu", max);
+	if ((r = cds_db_exec(db, "BEGIN", 0, NULL, NULL, err, errlen)) != 0 ||
+	    (r = cds_db_exec(db, claim_sql, 1, params, &res, err, errlen)) != 0) {
+		cds_db_rollback(db);
+		return r;
+	}
+	int rows = PQntuples(res);
+	out->items = calloc(rows ? (size_t)rows : 1, sizeof(*out->items));
+	if (!out->items) {
+		PQclear(res);
+		cds_db_rollback(db);
+		return CDS_ENOMEM;
+	}
+	for (int i = 0; i < rows; i++) {
+		struct cds_db_change *c = &out->items[i];
+		out->count++;
+		c->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		snprintf(c->domain, sizeof(c->domain), "%s", PQgetvalue(res, i, 1));
+		snprintf(c->action, sizeof(c->action), "%s", PQgetvalue(res, i, 2));
+		snprintf(c->cltrid, sizeof(c->cltrid), "%s", PQgetvalue(res, i, 3));
+		if (split(PQgetvalue(res, i, 4), &c->add, &c->nadd) != 0 ||
+		    split(PQgetvalue(res, i, 5), &c->rem, &c->nrem) != 0) {
+			PQclear(res);
+			cds_db_changes_abort(db, out);
+			return CDS_ENOMEM;
+		}
+	}
+	PQclear(res);
+	return 0;
+}
+
+int cds_db_change_sent(struct cds_db *db, int64_t id, char *err, size_t errlen)
+{
+	char id_txt[32];
+	snprintf(id_txt, sizeof(id_txt), "%lld", (long long)id);
+	const char *params[1] = {id_txt};
+	return cds_db_exec(db,
+			   "UPDATE change_sets SET state = 'sent', attempts = attempts + 1,"
+			   " updated_at = now() WHERE id = $1::bigint",
+			   1, params, NULL, err, errlen);
+}
+
+int cds_db_changes_commit(struct cds_db *db, struct cds_db_changes *c, char *err, size_t errlen)
+{
+	free_changes(c);
+	return cds_db_exec(db, "COMMIT", 0, NULL, NULL, err, errlen);
+}
+
+void cds_db_changes_abort(struct cds_db *db, struct cds_db_changes *c)
+{
+	free_changes(c);
+	cds_db_rollback(db);
+}
