@@ -1,8 +1,12 @@
 /* cdscan epp send: hand pending DS change sets to the output adapter.
  * epp-spool writes one EPP document per change set and marks it sent once
  * the file is durable; a crash in between leaves it pending, and the resend
- * rewrites the same file with the same clTRID. */
+ * rewrites the same file with the same clTRID.  json writes one change set
+ * per line for registries that feed their own pipeline. */
+#include <json-c/json.h>
 #include <stdio.h>
+#include <unistd.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +19,41 @@
 
 #define SEND_BATCH 100
 
+/* One change set as a JSON line (the json adapter). */
+static int json_line(FILE *out, const struct cds_db_change *c)
+{
+	json_object *o = json_object_new_object(), *add = json_object_new_array(),
+		    *rem = json_object_new_array();
+	if (!o || !add || !rem)
+		return CDS_ENOMEM;
+	for (size_t k = 0; k < c->nadd; k++)
+		json_object_array_add(add, json_object_new_string(c->add[k]));
+	for (size_t k = 0; k < c->nrem; k++)
+		json_object_array_add(rem, json_object_new_string(c->rem[k]));
+	json_object_object_add(o, "id", json_object_new_int64(c->id));
+	json_object_object_add(o, "domain", json_object_new_string(c->domain));
+	json_object_object_add(o, "kind", json_object_new_string("ds"));
+	json_object_object_add(o, "action", json_object_new_string(c->action));
+	json_object_object_add(o, "add", add);
+	json_object_object_add(o, "rem", rem);
+	json_object_object_add(o, "cltrid", json_object_new_string(c->cltrid));
+	fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return ferror(out) ? -EIO : 0;
+}
+
+/* Make what the json adapter wrote durable before the change sets are
+ * marked sent. */
+static int json_flush(FILE *out)
+{
+	if (fflush(out) != 0)
+		return -errno;
+	if (out != stdout && fsync(fileno(out)) != 0)
+		return -errno;
+	return 0;
+}
+
 int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
 {
 	struct cds_db *db;
@@ -23,19 +62,33 @@ int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
 	uint64_t sent = 0;
 	int e;
 
-	if (conf->output.adapter != CDS_OUTPUT_EPP_SPOOL) {
-		fprintf(stderr, "cdscan: epp send: only the epp-spool adapter is in this version "
-				"(output.adapter)\n");
+	enum cds_output_adapter adapter = cli->has_output ? cli->output : conf->output.adapter;
+	if (adapter == CDS_OUTPUT_EPP_TLS) {
+		fprintf(stderr, "cdscan: epp send: the epp-tls adapter is not in this version; use "
+				"epp-spool or json (output.adapter)\n");
 		return CDS_EXIT_SOFTWARE;
 	}
+	FILE *out = NULL;
+	if (adapter == CDS_OUTPUT_JSON) {
+		out = strcmp(conf->output.json_file, "-") == 0 ? stdout
+							       : fopen(conf->output.json_file, "a");
+		if (!out) {
+			fprintf(stderr, "cdscan: epp send: output.json-file %s: %s\n",
+				conf->output.json_file, strerror(errno));
+			return CDS_EXIT_CONFIG;
+		}
+	}
 	struct stat st;
-	if (stat(conf->output.spool_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+	if (adapter == CDS_OUTPUT_EPP_SPOOL &&
+	    (stat(conf->output.spool_dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
 		fprintf(stderr, "cdscan: epp send: output.spool-dir %s is not a directory\n",
 			conf->output.spool_dir);
 		return CDS_EXIT_CONFIG;
 	}
 	if ((e = cds_db_connect(conf->database, &db, err, sizeof(err))) != 0) {
 		fprintf(stderr, "cdscan: epp send: %s\n", err);
+		if (out && out != stdout)
+			fclose(out);
 		return cds_error_exit_code(e);
 	}
 	for (;;) {
@@ -52,6 +105,11 @@ int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
 		}
 		for (size_t i = 0; i < ch.count && e == 0; i++) {
 			const struct cds_db_change *c = &ch.items[i];
+			if (adapter == CDS_OUTPUT_JSON) {
+				if ((e = json_line(out, c)) != 0)
+					snprintf(err, sizeof(err), "output.json-file: %s", cds_strerror(e));
+				continue;
+			}
 			struct cds_epp_ds_change d = {
 				.domain = c->domain, .cltrid = c->cltrid,
 				.remove_all = strcmp(c->action, "delete") == 0,
@@ -76,6 +134,14 @@ int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
 					     c->domain, c->cltrid);
 			}
 		}
+		/* json: the lines are durable before the change sets are marked. */
+		if (e == 0 && adapter == CDS_OUTPUT_JSON) {
+			if ((e = json_flush(out)) != 0)
+				snprintf(err, sizeof(err), "output.json-file: %s", cds_strerror(e));
+			for (size_t i = 0; i < ch.count && e == 0; i++)
+				if ((e = cds_db_change_sent(db, ch.items[i].id, err, sizeof(err))) == 0)
+					sent++;
+		}
 		if (e != 0) {
 			cds_db_changes_abort(db, &ch);
 			break;
@@ -84,8 +150,16 @@ int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
 			break;
 	}
 	cds_db_close(db);
-	printf("%llu change sets spooled to %s\n", (unsigned long long)sent,
-	       conf->output.spool_dir);
+	if (out && out != stdout)
+		fclose(out);
+	/* With json on standard output the count goes to the log, not into the
+	 * data stream. */
+	if (adapter == CDS_OUTPUT_JSON)
+		cds_log_notice("%llu change sets written to %s", (unsigned long long)sent,
+			       conf->output.json_file);
+	else
+		printf("%llu change sets spooled to %s\n", (unsigned long long)sent,
+		       conf->output.spool_dir);
 	if (e != 0) {
 		fprintf(stderr, "cdscan: epp send: %s\n", err);
 		return e < 0 && e > -1000 ? CDS_EXIT_SOFTWARE : cds_error_exit_code(e);

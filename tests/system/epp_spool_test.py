@@ -7,6 +7,7 @@ check can fail), a resend writes nothing, file names and clTRIDs follow the
 contract.  Usage: epp_spool_test.py CDSCAN LAB_DIR"""
 
 import glob
+import json
 import os
 import re
 import subprocess
@@ -81,6 +82,31 @@ def main():
         x = subprocess.run(["xmllint", "--noout", "--schema", wrapper, broken],
                            capture_output=True, text=True)
         check(x.returncode == 3, "a broken document is rejected by the schemas (exit %d)" % x.returncode)
+
+    # The json adapter: one change set per line, then marked sent.
+    with Database(lab, "eppjson") as database:
+        db = database.conninfo
+        lines = os.path.join(tmp, "changes.jsonl")
+        conf = os.path.join(tmp, "j.yaml")
+        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\nscan:\n"
+                              "  timeout: 400ms\n  retries: 0\noutput:\n  adapter: json\n"
+                              "  json-file: %s\n" % (db, lab["resolver"], lines))
+        run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
+                                        text=True)
+        run("db", "init")
+        run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2", "test.zone"))
+        run("scan")
+        want = dict(r.split("|", 1) for r in psql(
+            db, "SELECT cltrid, action FROM change_sets WHERE state = 'pending'").splitlines())
+        p = run("epp", "send")
+        got = [json.loads(line) for line in open(lines)]
+        check(p.returncode == 0 and {g["cltrid"]: g["action"] for g in got} == want and
+              all(set(g) == {"id", "domain", "kind", "action", "add", "rem", "cltrid"} for g in got),
+              "json adapter: one line per change set (%d)" % len(got))
+        check(psql(db, "SELECT count(*) FROM change_sets WHERE state = 'sent'") == str(len(want)),
+              "json adapter: every written change set is marked sent")
+        run("epp", "send")
+        check(len(open(lines).readlines()) == len(got), "json adapter: a second send writes nothing")
     finish()
 
 
