@@ -26,6 +26,23 @@ struct cds_epp_ds_change {
  */
 int cds_epp_ds_update(const struct cds_epp_ds_change *c, char **xml, size_t *len);
 
+/* What an EPP server answered (RFC 5730 §2.6). */
+struct cds_epp_response {
+	int code;          /* result code: 1000, 1001, 2xxx; 0 when absent */
+	char msg[512];     /* the result's <msg> text */
+	char cltrid[64];   /* <trID><clTRID>, empty when absent */
+	char svtrid[64];   /* <trID><svTRID> */
+	bool greeting;     /* the document is a <greeting> */
+};
+
+/*
+ * Parse a response or greeting document from an EPP server (untrusted
+ * input: libxml2 with network access and entity expansion off).  Returns 0,
+ * or CDS_EDATA for anything that is not a well-formed EPP response or
+ * greeting.
+ */
+int cds_epp_parse_response(const char *buf, size_t len, struct cds_epp_response *out);
+
 /*
  * Write xml into dir as DOMAIN-ID.xml (DOMAIN without the trailing dot)
  * atomically: a temporary file, fsync, rename, fsync of the folder.  When

@@ -1,6 +1,7 @@
 /* EPP documents (libxml2: escaping and namespaces) and the atomic spool. */
 #include <errno.h>
 #include <fcntl.h>
+#include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,4 +142,73 @@ fail:;
 	unlink(tmp);
 	snprintf(err, errlen, "spool %s: %s", path, strerror(e));
 	return -e;
+}
+
+static bool is_epp(xmlNodePtr n, const char *name)
+{
+	return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
+	       strcmp((const char *)n->ns->href, NS_EPP) == 0 &&
+	       strcmp((const char *)n->name, name) == 0;
+}
+
+static xmlNodePtr child(xmlNodePtr n, const char *name)
+{
+	for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+		if (is_epp(c, name))
+			return c;
+	return NULL;
+}
+
+static void text_of(xmlNodePtr n, char *out, size_t len)
+{
+	xmlChar *t = n ? xmlNodeGetContent(n) : NULL;
+	snprintf(out, len, "%s", t ? (const char *)t : "");
+	xmlFree(t);
+}
+
+int cds_epp_parse_response(const char *buf, size_t len, struct cds_epp_response *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (len > INT32_MAX)
+		return CDS_EDATA;
+	/* No network, no entity expansion, no DTD: the peer is not trusted. */
+	xmlDocPtr doc = xmlReadMemory(buf, (int)len, "epp-response.xml", NULL,
+				      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc)
+		return CDS_EDATA;
+	int r = CDS_EDATA;
+	/* EPP never carries a DTD; one with entities could expand without
+	 * bound when the text is read ("billion laughs"): refuse it. */
+	if (doc->intSubset || doc->extSubset)
+		goto out;
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	if (!is_epp(root, "epp"))
+		goto out;
+	if (child(root, "greeting")) {
+		out->greeting = true;
+		r = 0;
+		goto out;
+	}
+	xmlNodePtr resp = child(root, "response");
+	xmlNodePtr result = child(resp, "result");
+	if (!result)
+		goto out;
+	xmlChar *code = xmlGetProp(result, BAD_CAST "code");
+	if (code) {
+		char *end = NULL;
+		long v = strtol((const char *)code, &end, 10);
+		if (end && *end == '\0' && v >= 1000 && v <= 2999)
+			out->code = (int)v;
+		xmlFree(code);
+	}
+	if (!out->code)
+		goto out;
+	text_of(child(result, "msg"), out->msg, sizeof(out->msg));
+	xmlNodePtr trid = child(resp, "trID");
+	text_of(child(trid, "clTRID"), out->cltrid, sizeof(out->cltrid));
+	text_of(child(trid, "svTRID"), out->svtrid, sizeof(out->svtrid));
+	r = 0;
+out:
+	xmlFreeDoc(doc);
+	return r;
 }
