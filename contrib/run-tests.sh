@@ -1,13 +1,14 @@
 #!/bin/bash
 # The test command (README.md; .ci/run calls it): install dependencies, build
 # with -Werror, run every test, then again under AddressSanitizer and
-# UndefinedBehaviorSanitizer, then the libFuzzer targets for a short while.
+# UndefinedBehaviorSanitizer, then the libFuzzer targets (a fixed seed and
+# number of inputs, CDSCAN_FUZZ_RUNS, so that the run is repeatable).
 # The lab needs port 53 on 127.53.0.0/16: run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
 jobs=$(nproc)
-fuzz_seconds=${CDSCAN_FUZZ_SECONDS:-20}
+fuzz_runs=${CDSCAN_FUZZ_RUNS:-100000}
 
 contrib/install-deps.sh
 
@@ -49,7 +50,7 @@ run_suite() {
 run_suite build-ci -j2 -- -DCMAKE_BUILD_TYPE=RelWithDebInfo
 run_suite build-ci-asan -- -DCMAKE_BUILD_TYPE=Debug -DCDSCAN_SANITIZE=address,undefined
 CC=clang run_suite build-ci-fuzz -L fuzz -- -DCMAKE_BUILD_TYPE=Debug \
-	-DCDSCAN_FUZZ=ON -DCDSCAN_FUZZ_SECONDS="$fuzz_seconds" \
+	-DCDSCAN_FUZZ=ON -DCDSCAN_FUZZ_RUNS="$fuzz_runs" \
 	-DCDSCAN_SANITIZE=address,undefined
 
 # Nothing the lab started may survive the suite, whether tests passed or not.
