@@ -1,6 +1,7 @@
 /* cdscan scan: claim due delegations in batches, scan and decide them on one
  * loop, write results and change sets per batch in one transaction, and
  * write the operator's report. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,11 +68,11 @@ static void start_next(struct run *r);
 static void scanned_cb(struct cds_scan_result *res, void *arg)
 {
 	struct run *r = arg;
-	size_t i;
-	/* The delegation is embedded in its batch item: find the item. */
-	for (i = 0; i < r->batch.count; i++)
-		if (&r->batch.items[i].d == res->delegation)
-			break;
+	/* The delegation is embedded in its batch item: its container. */
+	const struct cds_db_item *item =
+		(const struct cds_db_item *)((const char *)res->delegation -
+					     offsetof(struct cds_db_item, d));
+	size_t i = (size_t)(item - r->batch.items);
 	if (i < r->batch.count && cds_policy_decide(res, r->conf, time(NULL), &r->verdicts[i]) == 0)
 		r->decided[i] = true;
 	cds_scan_result_free(res);

@@ -212,9 +212,11 @@ static int decide_ds_stages(const struct cds_scan_result *res, const struct cds_
 static int decide_ds(const struct cds_scan_result *res, const struct cds_conf *conf, time_t now,
 		     struct cds_verdict *v)
 {
-	struct memo *memo = calloc(1, sizeof(*memo));
+	/* Only count needs a value: the entries are written before read. */
+	struct memo *memo = malloc(sizeof(*memo));
 	if (!memo)
 		return CDS_ENOMEM;
+	memo->count = 0;
 	memo->owner = res->delegation->domain;
 	memo->now = now;
 	int r = decide_ds_stages(res, conf, memo, v);
