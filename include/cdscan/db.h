@@ -3,6 +3,8 @@
  * PGconn stays inside src/db. */
 #pragma once
 
+#include "cdscan/verdict.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,16 +64,15 @@ struct cds_db_batch {
 int cds_db_claim(struct cds_db *db, size_t max, int64_t after, char *const *domains,
 		 size_t ndomains, struct cds_db_batch *out, char *err, size_t errlen);
 
-/* Write one verdict of the open batch: the scan result; unless dry_run, a
- * change set for a DS action and the next due time (interval, backing off
- * with consecutive failures).  *changeset tells whether a change set was
- * created (false when one is already open).  Returns 0 or CDS_EUNAVAIL. */
-int cds_db_record(struct cds_db *db, const struct cds_db_item *item, const char *verdict_json,
-		  const char *ds_action, const char *ns_action, const char *const *reasons,
-		  size_t nreasons, const char *const *proposed, size_t nproposed,
-		  const char *const *add, size_t nadd, const char *const *rem, size_t nrem,
-		  bool dry_run, bool failed, uint64_t interval_s, bool *changeset, char *err,
-		  size_t errlen);
+/* Write one verdict of the open batch: the scan result (verdict_json is v
+ * as JSON); unless dry_run, a change set per side whose action changes
+ * something (kind 'ds' and 'ns'), and the next due time (interval, backing
+ * off with consecutive failures).  *changesets counts the change sets
+ * created (none for a side that already has one open).  Returns 0 or
+ * CDS_EUNAVAIL. */
+int cds_db_record(struct cds_db *db, const struct cds_db_item *item, const struct cds_verdict *v,
+		  const char *verdict_json, bool dry_run, bool failed, uint64_t interval_s,
+		  unsigned *changesets, char *err, size_t errlen);
 
 /* Commit the batch's transaction (results, change sets, schedule at once),
  * or abort it.  Both free the batch's memory. */

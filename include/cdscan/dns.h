@@ -120,6 +120,25 @@ int cds_ds_from_rdata(const uint8_t *rdata, size_t len, struct cds_ds *out);
  * into buf; returns 0 or CDS_ERANGE when buf is too small. */
 int cds_dnskey_format(const uint8_t *rdata, size_t len, char *buf, size_t buflen);
 
+/* CSYNC flags (RFC 7477 §2.1.1.2). */
+#define CDS_CSYNC_IMMEDIATE 0x0001u
+#define CDS_CSYNC_SOAMINIMUM 0x0002u
+
+/* What a CSYNC record asks for (RFC 7477 §2.1). */
+struct cds_csync {
+	uint32_t serial;
+	uint16_t flags;
+	bool ns, a, aaaa;    /* types in the bitmap cdscan acts on */
+	uint16_t other_type; /* the first other type in the bitmap; 0: none */
+};
+
+/*
+ * Parse CSYNC rdata: serial, flags and the type bitmap (RFC 4034 §4.1.2:
+ * windows in increasing order, each 1 to 32 octets, filling the rdata).
+ * Returns 0 or CDS_EDATA.
+ */
+int cds_csync_parse(const uint8_t *rdata, size_t len, struct cds_csync *out);
+
 /* CSYNC rdata (RFC 7477 §2.1) in presentation form "SERIAL FLAGS TYPE...". */
 int cds_csync_format(const uint8_t *rdata, size_t len, char *buf, size_t buflen);
 

@@ -50,6 +50,29 @@ enum cds_query_kind {
 /* RR type of a query kind. */
 uint16_t cds_query_type(enum cds_query_kind kind);
 
+/* One in-bailiwick host name's addresses as a server of the child serves
+ * them (CSYNC glue, RFC 7477 §3.2.2). */
+struct cds_csync_host {
+	char name[CDS_DNAME_BUFSIZE];
+	struct cds_rrset a;    /* present: asked (A in the CSYNC bitmap) */
+	struct cds_rrset aaaa; /* present: asked (AAAA in the bitmap) */
+};
+
+/*
+ * What a server answered for CSYNC processing (RFC 7477 §3.4): after its
+ * first SOA, the NS RRset again and the addresses of in-bailiwick names,
+ * then the SOA once more.
+ */
+struct cds_csync_data {
+	bool ok;               /* every answer usable */
+	char error[160];       /* why not, when !ok */
+	struct cds_rrset ns;   /* present: asked (NS in the bitmap) */
+	struct cds_csync_host *hosts;
+	size_t host_count;
+	bool soa_after;        /* the second SOA was answered */
+	uint32_t soa_serial_after;
+};
+
 /* What one nameserver address answered. */
 struct cds_server_result {
 	char name[CDS_DNAME_BUFSIZE];
@@ -59,6 +82,7 @@ struct cds_server_result {
 	char error[128];   /* why not, in words, when !ok */
 	struct cds_rrset sets[CDS_Q_COUNT];
 	uint32_t soa_serial;
+	struct cds_csync_data *csync; /* NULL: no CSYNC processing */
 };
 
 /* The outcome of scanning one delegation (owned by the receiver). */
@@ -66,6 +90,10 @@ struct cds_scan_result {
 	const struct cds_delegation *delegation;
 	struct cds_server_result *servers;
 	size_t server_count;
+	/* Addresses a CSYNC would add (new NS names, new glue), each asked for
+	 * the SOA (sets[CDS_Q_SOA]) to prove it serves the zone. */
+	struct cds_server_result *probes;
+	size_t probe_count;
 	time_t scanned_at;
 };
 

@@ -26,6 +26,14 @@ int cds_dname_normalize(const char *in, char out[CDS_DNAME_BUFSIZE]);
 /* True if name (normalised) equals or is below zone (normalised). */
 bool cds_dname_is_subdomain(const char *name, const char *zone);
 
+/*
+ * A name in uncompressed wire form (as in canonical NS rdata) as normalised
+ * text, for host names only: letters, digits, '-' and '_' in labels.
+ * Returns 0, or CDS_EDATA (malformed, or a character a host name cannot
+ * hold, which would need escaping).
+ */
+int cds_dname_from_wire(const uint8_t *wire, size_t len, char out[CDS_DNAME_BUFSIZE]);
+
 /* A nameserver address with its port. */
 struct cds_addr {
 	struct sockaddr_storage ss; /* AF_INET or AF_INET6, port set */
@@ -76,6 +84,18 @@ int cds_time_parse(const char *text, time_t *out);
 
 /* Format as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
 void cds_time_format(time_t t, char *buf, size_t len);
+
+/* Order of two 32-bit serial numbers (RFC 1982 §3.2), as a SOA serial is
+ * compared. */
+enum cds_serial_order {
+	CDS_SERIAL_LESS = -1,
+	CDS_SERIAL_EQUAL = 0,
+	CDS_SERIAL_GREATER = 1,
+	CDS_SERIAL_UNDEFINED = 2, /* exactly 2^31 apart: RFC 1982 leaves it open */
+};
+
+/* How a compares to b in serial number arithmetic. */
+enum cds_serial_order cds_serial_compare(uint32_t a, uint32_t b);
 
 /*
  * Parse a duration: a whole number with a unit, "ms", "s", "m", "h" or "d"

@@ -52,6 +52,8 @@ enum cds_reason {
 	CDS_R_CSYNC_NO_GLUE,
 	CDS_R_CSYNC_EMPTY_NS,
 	CDS_R_CSYNC_NOT_PROCESSED, /* added: CSYNC seen, processing off */
+	CDS_R_CSYNC_NS_NOT_SERVING, /* added: a new NS or glue address does not serve */
+	CDS_R_CSYNC_BAD_HOST_NAME,  /* added: an NS name that is no host name */
 	CDS_R_COUNT
 };
 
@@ -129,9 +131,21 @@ struct cds_verdict {
 	size_t server_count;
 	struct cds_verdict_side ds_side;
 	struct cds_verdict_side ns_side;
-	struct cds_verdict_glue *glue;
+	struct cds_verdict_glue *glue; /* proposed (equal to current unless ns-updated) */
 	size_t glue_count;
+	struct cds_verdict_glue *glue_current; /* the parent's */
+	size_t glue_current_count;
 };
+
+/* Append a glue entry for name (addresses empty) to *arr; NULL on no memory. */
+struct cds_verdict_glue *cds_verdict_glue_add(struct cds_verdict_glue **arr, size_t *n,
+					      const char *name);
+
+/* The change set of one side, as stored and handed to the output adapter:
+ * {"proposed": [...]} and, for the NS side, the glue and the ordered
+ * operations (host create/update before the domain update, host delete
+ * after it).  Owned by the caller (free()); NULL on no memory. */
+char *cds_verdict_change_payload(const struct cds_verdict *v, bool ns_side);
 
 /* Free what v owns and zero it.  Accepts a zeroed verdict. */
 void cds_verdict_clear(struct cds_verdict *v);

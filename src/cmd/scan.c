@@ -103,31 +103,20 @@ static int write_batch(struct run *r, struct cds_db *db, char *err, size_t errle
 		if (!r->decided[i])
 			continue;
 		struct cds_verdict *v = &r->verdicts[i];
-		const char *reasons[2 * CDS_VERDICT_MAX_REASONS];
-		size_t nr = 0;
-		for (size_t k = 0; k < v->ds_side.reason_count; k++)
-			reasons[nr++] = cds_reason_code(v->ds_side.reasons[k]);
-		for (size_t k = 0; k < v->ns_side.reason_count; k++)
-			reasons[nr++] = cds_reason_code(v->ns_side.reasons[k]);
 		char *json = cds_verdict_to_json(v, false);
 		if (!json)
 			return CDS_ENOMEM;
-		bool failed = false, changeset = false;
+		bool failed = false;
+		unsigned changesets = 0;
 		for (size_t s = 0; s < v->server_count; s++)
 			failed |= !v->servers[s].ok;
-		cds_strlist_sort(&v->ds_side.proposed);
-		int rc = cds_db_record(db, &r->batch.items[i], json, cds_action_name(v->ds_side.action),
-				       cds_action_name(v->ns_side.action), reasons, nr,
-				       (const char *const *)v->ds_side.proposed.v,
-				       v->ds_side.proposed.n, (const char *const *)v->ds_side.add.v,
-				       v->ds_side.add.n, (const char *const *)v->ds_side.rem.v,
-				       v->ds_side.rem.n, r->cli->dry_run, failed, interval_s,
-				       &changeset, err, errlen);
+		int rc = cds_db_record(db, &r->batch.items[i], v, json, r->cli->dry_run, failed,
+				       interval_s, &changesets, err, errlen);
 		free(json);
 		if (rc != 0)
 			return rc;
 		unsigned failures = failed ? (unsigned)r->batch.items[i].failures + 1 : 0;
-		if ((rc = cds_report_add(r->rep, v, failures, changeset)) != 0)
+		if ((rc = cds_report_add(r->rep, v, failures, changesets > 0)) != 0)
 			return rc;
 	}
 	return cds_db_batch_commit(db, &r->batch, err, errlen);

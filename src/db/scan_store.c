@@ -176,26 +176,74 @@ int cds_db_claim(struct cds_db *db, size_t max, int64_t after, char *const *doma
 	return 0;
 }
 
-int cds_db_record(struct cds_db *db, const struct cds_db_item *item, const char *verdict_json,
-		  const char *ds_action, const char *ns_action, const char *const *reasons,
-		  size_t nreasons, const char *const *proposed, size_t nproposed,
-		  const char *const *add, size_t nadd, const char *const *rem, size_t nrem,
-		  bool dry_run, bool failed, uint64_t interval_s, bool *changeset, char *err,
-		  size_t errlen)
+/* One side's change set, unless one is open for the domain and kind. */
+static int record_change(struct cds_db *db, const char *id, const char *result_id,
+			 const struct cds_verdict *v, bool ns, bool *created, char *err,
+			 size_t errlen)
+{
+	const struct cds_verdict_side *side = ns ? &v->ns_side : &v->ds_side;
+	PGresult *res = NULL;
+	*created = false;
+	if (side->action != CDS_ACTION_UPDATE && side->action != CDS_ACTION_DELETE &&
+	    side->action != CDS_ACTION_BOOTSTRAP)
+		return 0;
+	char *payload = cds_verdict_change_payload(v, ns);
+	char *add_arr = pg_array((const char *const *)side->add.v, side->add.n);
+	char *rem_arr = pg_array((const char *const *)side->rem.v, side->rem.n);
+	const char *kind = ns ? "ns" : "ds";
+	const char *p[7] = {id, result_id, cds_action_name(side->action), add_arr, rem_arr,
+			    payload, kind};
+	/* The partial unique index allows one open change set per domain and
+	 * kind: while one is pending or sent, a new one waits.  The clTRID is
+	 * derived from the scan result, so it is stable across resends. */
+	int r = (payload && add_arr && rem_arr)
+			? cds_db_exec(db,
+				      "INSERT INTO change_sets (delegation_id, scan_result_id, kind,"
+				      " action, add, rem, payload, cltrid)"
+				      " VALUES ($1, $2::bigint, $7, $3, $4::text[], $5::text[], $6::jsonb,"
+				      " 'cdscan-' || $7 || '-' || $2::text)"
+				      " ON CONFLICT (delegation_id, kind)"
+				      " WHERE state IN ('pending', 'sent') DO NOTHING RETURNING id",
+				      7, p, &res, err, errlen)
+			: CDS_ENOMEM;
+	free(payload);
+	free(add_arr);
+	free(rem_arr);
+	if (r != 0)
+		return r;
+	*created = PQntuples(res) == 1;
+	PQclear(res);
+	return 0;
+}
+
+int cds_db_record(struct cds_db *db, const struct cds_db_item *item, const struct cds_verdict *v,
+		  const char *verdict_json, bool dry_run, bool failed, uint64_t interval_s,
+		  unsigned *changesets, char *err, size_t errlen)
 {
 	char id[32], scanner[300], host[256] = "?", result_id[32];
 	PGresult *res = NULL;
 	int r;
 
-	*changeset = false;
+	*changesets = 0;
 	snprintf(id, sizeof(id), "%lld", (long long)item->id);
 	gethostname(host, sizeof(host) - 1);
 	snprintf(scanner, sizeof(scanner), "%s:%ld", host, (long)getpid());
+	const char *reasons[2 * CDS_VERDICT_MAX_REASONS];
+	size_t nreasons = 0;
+	for (size_t k = 0; k < v->ds_side.reason_count; k++)
+		reasons[nreasons++] = cds_reason_code(v->ds_side.reasons[k]);
+	for (size_t k = 0; k < v->ns_side.reason_count; k++)
+		reasons[nreasons++] = cds_reason_code(v->ns_side.reasons[k]);
 	char *reason_arr = pg_array(reasons, nreasons);
 	if (!reason_arr)
 		return CDS_ENOMEM;
-	const char *p1[7] = {id, dry_run ? "true" : "false", ds_action, ns_action, reason_arr,
-			     verdict_json, scanner};
+	const char *p1[7] = {id,
+			     dry_run ? "true" : "false",
+			     cds_action_name(v->ds_side.action),
+			     cds_action_name(v->ns_side.action),
+			     reason_arr,
+			     verdict_json,
+			     scanner};
 	r = cds_db_exec(db,
 			"INSERT INTO scan_results (delegation_id, scanned_at, dry_run, ds_action,"
 			" ns_action, reasons, verdict, scanner)"
@@ -208,36 +256,11 @@ int cds_db_record(struct cds_db *db, const struct cds_db_item *item, const char 
 	PQclear(res);
 	if (dry_run)
 		return 0;
-
-	if (strcmp(ds_action, "update") == 0 || strcmp(ds_action, "delete") == 0 ||
-	    strcmp(ds_action, "bootstrap") == 0) {
-		json_object *payload = json_object_new_object();
-		json_object *prop = json_object_new_array();
-		for (size_t i = 0; i < nproposed; i++)
-			json_object_array_add(prop, json_object_new_string(proposed[i]));
-		json_object_object_add(payload, "proposed", prop);
-		char *add_arr = pg_array(add, nadd), *rem_arr = pg_array(rem, nrem);
-		const char *p2[6] = {id, result_id, ds_action, add_arr, rem_arr,
-				     json_object_to_json_string(payload)};
-		/* The partial unique index allows one open change set per domain
-		 * and kind: while one is pending or sent, a new one waits. */
-		r = (add_arr && rem_arr)
-			    ? cds_db_exec(db,
-					  "INSERT INTO change_sets (delegation_id, scan_result_id, kind,"
-					  " action, add, rem, payload, cltrid)"
-					  " VALUES ($1, $2::bigint, 'ds', $3, $4::text[], $5::text[], $6::jsonb,"
-					  " 'cdscan-ds-' || $2::text)"
-					  " ON CONFLICT (delegation_id, kind)"
-					  " WHERE state IN ('pending', 'sent') DO NOTHING RETURNING id",
-					  6, p2, &res, err, errlen)
-			    : CDS_ENOMEM;
-		free(add_arr);
-		free(rem_arr);
-		json_object_put(payload);
-		if (r != 0)
+	for (int ns = 0; ns < 2; ns++) {
+		bool created = false;
+		if ((r = record_change(db, id, result_id, v, ns, &created, err, errlen)) != 0)
 			return r;
-		*changeset = PQntuples(res) == 1;
-		PQclear(res);
+		*changesets += created;
 	}
 	/* Failing domains back off: the interval doubles with each consecutive
 	 * failure, up to 16 times. */

@@ -575,6 +575,40 @@ int cds_csync_format(const uint8_t *rdata, size_t len, char *buf, size_t buflen)
 	return (n > 0 && (size_t)n < buflen) ? 0 : CDS_ERANGE;
 }
 
+int cds_csync_parse(const uint8_t *rdata, size_t len, struct cds_csync *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (len < 6)
+		return CDS_EDATA;
+	out->serial = (uint32_t)rdata[0] << 24 | (uint32_t)rdata[1] << 16 |
+		      (uint32_t)rdata[2] << 8 | rdata[3];
+	out->flags = (uint16_t)(rdata[4] << 8 | rdata[5]);
+	int last_window = -1;
+	for (size_t o = 6; o < len;) {
+		if (o + 2 > len)
+			return CDS_EDATA;
+		unsigned window = rdata[o], blen = rdata[o + 1];
+		if ((int)window <= last_window || blen == 0 || blen > 32 || o + 2 + blen > len)
+			return CDS_EDATA;
+		last_window = (int)window;
+		for (unsigned i = 0; i < blen * 8; i++) {
+			if (!(rdata[o + 2 + i / 8] & (0x80 >> (i % 8))))
+				continue;
+			uint16_t t = (uint16_t)(window * 256 + i);
+			if (t == CDS_T_NS)
+				out->ns = true;
+			else if (t == CDS_T_A)
+				out->a = true;
+			else if (t == CDS_T_AAAA)
+				out->aaaa = true;
+			else if (!out->other_type)
+				out->other_type = t;
+		}
+		o += 2 + blen;
+	}
+	return 0;
+}
+
 bool cds_rdata_is_cds_delete(const struct cds_rdata *rd)
 {
 	static const uint8_t del[] = {0, 0, 0, 0, 0};

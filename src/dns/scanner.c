@@ -50,6 +50,7 @@ struct cds_scanner {
 	size_t resolver_count;
 	struct cache_entry **cache;
 	uint64_t scans;
+	bool csync; /* policy.csync: collect what CSYNC processing needs */
 };
 
 static uint32_t name_hash(const char *s)
@@ -85,6 +86,7 @@ int cds_scanner_new(uv_loop_t *loop, const struct cds_conf *conf, const char *co
 	if (!s)
 		return CDS_ENOMEM;
 	s->loop = loop;
+	s->csync = conf->policy.csync;
 	if (!resolvers || resolver_count == 0) {
 		resolvers = (const char *const *)conf->resolver.addresses;
 		resolver_count = conf->resolver.address_count;
@@ -289,20 +291,47 @@ struct job {
 	struct cds_scan_result *res;
 	size_t resolving;            /* NS names being looked up */
 	size_t pending;              /* queries not yet answered */
+	int phase;                   /* enum job_phase */
 	struct cds_addr (*addrs)[CDS_NS_MAX_ADDRS]; /* per NS: looked-up addresses */
 	size_t *addr_count;
 	int *resolve_status;
 	struct job_query *queries;
 };
 
+/* The phases of one delegation's scan; the CSYNC phases run only when a
+ * CSYNC is to be processed. */
+enum job_phase {
+	PHASE_APEX = 0, /* SOA DNSKEY CDS CDNSKEY CSYNC NS at every address */
+	PHASE_CSYNC_DATA, /* NS, A, AAAA again (RFC 7477 §3.4: after the SOA) */
+	PHASE_CSYNC_AFTER, /* the SOA again; probes of addresses a change adds */
+};
+
+static void csync_data_free(struct cds_csync_data *c)
+{
+	if (!c)
+		return;
+	cds_rrset_clear(&c->ns);
+	for (size_t h = 0; h < c->host_count; h++) {
+		cds_rrset_clear(&c->hosts[h].a);
+		cds_rrset_clear(&c->hosts[h].aaaa);
+	}
+	free(c->hosts);
+	free(c);
+}
+
 void cds_scan_result_free(struct cds_scan_result *res)
 {
 	if (!res)
 		return;
-	for (size_t i = 0; i < res->server_count; i++)
+	for (size_t i = 0; i < res->server_count; i++) {
 		for (int k = 0; k < CDS_Q_COUNT; k++)
 			cds_rrset_clear(&res->servers[i].sets[k]);
+		csync_data_free(res->servers[i].csync);
+	}
+	for (size_t i = 0; i < res->probe_count; i++)
+		cds_rrset_clear(&res->probes[i].sets[CDS_Q_SOA]);
 	free(res->servers);
+	free(res->probes);
 	free(res);
 }
 
@@ -376,6 +405,8 @@ void cds_server_take_answer(struct cds_server_result *srv, enum cds_query_kind k
 	}
 }
 
+static void job_next_phase(struct job *j);
+
 static void query_answer_cb(int status, const uint8_t *wire, size_t len, void *arg)
 {
 	struct job_query *q = arg;
@@ -383,7 +414,7 @@ static void query_answer_cb(int status, const uint8_t *wire, size_t len, void *a
 	cds_server_take_answer(&j->res->servers[q->server], q->kind, j->d->domain, status, wire,
 			       len);
 	if (--j->pending == 0)
-		job_done(j);
+		job_next_phase(j);
 }
 
 /* Finish a job on the next loop turn: used when no query was sent, so that
@@ -481,6 +512,328 @@ static void job_query_all(struct job *j)
 	}
 	if (--j->pending == 0)
 		job_done_later(j);
+}
+
+/* ------------------------------------------------ CSYNC processing --- */
+
+/* One query of the CSYNC phases. */
+struct csync_q {
+	struct job *job;
+	size_t server;       /* index in servers, or in probes for XQ_PROBE */
+	enum { XQ_NS, XQ_A, XQ_AAAA, XQ_SOA_AFTER, XQ_PROBE } what;
+	size_t host;
+};
+
+/* Mark c unusable with "what: detail" (or "what"), keeping the first. */
+static void csync_fail(struct cds_csync_data *c, const char *what, const char *detail)
+{
+	if (!c->ok)
+		return;
+	c->ok = false;
+	int n = snprintf(c->error, sizeof(c->error), "%.*s", (int)sizeof(c->error) - 1, what);
+	if (detail && n > 0 && (size_t)n + 3 < sizeof(c->error))
+		snprintf(c->error + n, sizeof(c->error) - (size_t)n, ": %.*s",
+			 (int)(sizeof(c->error) - (size_t)n - 3), detail);
+}
+
+/* Judge an answer for a name in the child zone (NS at the apex, A/AAAA of a
+ * host): usable data, or NODATA/NXDOMAIN as an empty set. */
+static void csync_take(struct cds_csync_data *c, struct cds_rrset *set, const char *qname,
+		       uint16_t type, int status, const uint8_t *wire, size_t len)
+{
+	const char *tname = type == CDS_T_NS ? "NS" : type == CDS_T_A ? "A" : "AAAA";
+	struct cds_answer_info info;
+	char what[CDS_DNAME_BUFSIZE + 8];
+	snprintf(what, sizeof(what), "%s %s", tname, qname);
+	cds_rrset_clear(set);
+	if (status != 0) {
+		csync_fail(c, what, status == CDS_ETIMEDOUT ? "timeout" : uv_strerror(status));
+	} else if (cds_answer_parse(wire, len, qname, type, &info, set) != 0) {
+		csync_fail(c, what, "malformed answer");
+	} else if (info.rcode != 0 && info.rcode != 3) {
+		csync_fail(c, what, rcode_name(info.rcode));
+	} else if (!info.aa) {
+		csync_fail(c, what,
+			   info.referral ? "below a zone cut (not the child's data)"
+					 : "answer not authoritative");
+	}
+	set->present = true;
+}
+
+static void csync_answer_cb(int status, const uint8_t *wire, size_t len, void *arg)
+{
+	struct csync_q *q = arg;
+	struct job *j = q->job;
+	struct cds_scan_result *res = j->res;
+	if (q->what == XQ_PROBE) {
+		struct cds_server_result *p = &res->probes[q->server];
+		cds_server_take_answer(p, CDS_Q_SOA, j->d->domain, status, wire, len);
+	} else {
+		struct cds_server_result *srv = &res->servers[q->server];
+		struct cds_csync_data *c = srv->csync;
+		if (q->what == XQ_NS) {
+			csync_take(c, &c->ns, j->d->domain, CDS_T_NS, status, wire, len);
+		} else if (q->what == XQ_A || q->what == XQ_AAAA) {
+			struct cds_csync_host *h = &c->hosts[q->host];
+			csync_take(c, q->what == XQ_A ? &h->a : &h->aaaa, h->name,
+				   q->what == XQ_A ? CDS_T_A : CDS_T_AAAA, status, wire, len);
+		} else {
+			/* The SOA after the data: judged like the first one, into a
+			 * scratch result so that the apex answers stay as they were. */
+			struct cds_server_result tmp;
+			memset(&tmp, 0, sizeof(tmp));
+			tmp.ok = true;
+			cds_server_take_answer(&tmp, CDS_Q_SOA, j->d->domain, status, wire, len);
+			if (tmp.ok) {
+				c->soa_after = true;
+				c->soa_serial_after = tmp.soa_serial;
+			} else {
+				csync_fail(c, "SOA after the data", tmp.error);
+			}
+			cds_rrset_clear(&tmp.sets[CDS_Q_SOA]);
+		}
+	}
+	free(q);
+	if (--j->pending == 0)
+		job_next_phase(j);
+}
+
+static int csync_send(struct job *j, const struct cds_addr *to, const char *qname,
+		      uint16_t type, size_t server, int what, size_t host)
+{
+	struct csync_q *q = malloc(sizeof(*q));
+	if (!q)
+		return CDS_ENOMEM;
+	*q = (struct csync_q){.job = j, .server = server, .what = what, .host = host};
+	int r = cds_transport_query(j->s->transport, to, qname, type, CDS_QUERY_DO,
+				    csync_answer_cb, q);
+	if (r != 0) {
+		free(q);
+		return r;
+	}
+	j->pending++;
+	return 0;
+}
+
+/* The CSYNC every server serves, when CSYNC processing has data to fetch:
+ * every address usable and serving the same single, parsable record.
+ * Otherwise the decision rejects (or does nothing) without more data. */
+static bool csync_wanted(const struct job *j, struct cds_csync *out)
+{
+	const struct cds_scan_result *res = j->res;
+	if (!j->s->csync || res->server_count == 0)
+		return false;
+	for (size_t i = 0; i < res->server_count; i++) {
+		const struct cds_server_result *srv = &res->servers[i];
+		if (!srv->ok || srv->sets[CDS_Q_CSYNC].count != 1 ||
+		    !cds_rrset_equal(&srv->sets[CDS_Q_CSYNC], &res->servers[0].sets[CDS_Q_CSYNC]))
+			return false;
+	}
+	const struct cds_rdata *rd = &res->servers[0].sets[CDS_Q_CSYNC].rdata[0];
+	return cds_csync_parse(rd->data, rd->len, out) == 0 && (out->ns || out->a || out->aaaa);
+}
+
+/* Add name to a host list unless present or out of bailiwick. */
+static int host_add(struct cds_csync_data *c, const char *name, const char *zone)
+{
+	if (!cds_dname_is_subdomain(name, zone))
+		return 0;
+	for (size_t h = 0; h < c->host_count; h++)
+		if (strcmp(c->hosts[h].name, name) == 0)
+			return 0;
+	struct cds_csync_host *n = realloc(c->hosts, (c->host_count + 1) * sizeof(*n));
+	if (!n)
+		return CDS_ENOMEM;
+	c->hosts = n;
+	memset(&n[c->host_count], 0, sizeof(*n));
+	snprintf(n[c->host_count].name, sizeof(n->name), "%s", name);
+	c->host_count++;
+	return 0;
+}
+
+/* Phase 2: at every address, NS again and A/AAAA of the in-bailiwick names
+ * of the child's NS set (and the parent's, for glue-only updates). */
+static void csync_fetch(struct job *j, const struct cds_csync *cs)
+{
+	struct cds_scan_result *res = j->res;
+	const struct cds_delegation *d = j->d;
+	for (size_t i = 0; i < res->server_count; i++) {
+		struct cds_server_result *srv = &res->servers[i];
+		struct cds_csync_data *c = calloc(1, sizeof(*c));
+		if (!c)
+			continue; /* no data: the decision rejects */
+		srv->csync = c;
+		c->ok = true;
+		if (cs->a || cs->aaaa) {
+			const struct cds_rrset *ns = &srv->sets[CDS_Q_NS];
+			for (size_t k = 0; k < ns->count; k++) {
+				char name[CDS_DNAME_BUFSIZE];
+				if (cds_dname_from_wire(ns->rdata[k].data, ns->rdata[k].len, name) ==
+					    0 &&
+				    host_add(c, name, d->domain) != 0)
+					csync_fail(c, "out of memory", NULL);
+			}
+			for (size_t k = 0; k < d->ns_count; k++)
+				if (host_add(c, d->ns[k].name, d->domain) != 0)
+					csync_fail(c, "out of memory", NULL);
+		}
+		int r = 0;
+		if (cs->ns)
+			r |= csync_send(j, &srv->addr, d->domain, CDS_T_NS, i, XQ_NS, 0);
+		for (size_t h = 0; h < c->host_count; h++) {
+			if (cs->a)
+				r |= csync_send(j, &srv->addr, c->hosts[h].name, CDS_T_A, i, XQ_A, h);
+			if (cs->aaaa)
+				r |= csync_send(j, &srv->addr, c->hosts[h].name, CDS_T_AAAA, i,
+						XQ_AAAA, h);
+		}
+		if (r != 0)
+			csync_fail(c, "a query could not be sent", NULL);
+	}
+}
+
+/* Is addr among the addresses the apex phase asked? */
+static bool asked(const struct cds_scan_result *res, const char *name, const struct cds_addr *a)
+{
+	for (size_t i = 0; i < res->server_count; i++) {
+		const struct cds_server_result *srv = &res->servers[i];
+		if (srv->has_addr && strcmp(srv->name, name) == 0 && srv->addr.len == a->len &&
+		    memcmp(&srv->addr.ss, &a->ss, a->len) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int probe_add(struct job *j, const char *name, const struct cds_addr *a,
+		     const char *error)
+{
+	struct cds_scan_result *res = j->res;
+	for (size_t i = 0; a && i < res->probe_count; i++)
+		if (strcmp(res->probes[i].name, name) == 0 && res->probes[i].addr.len == a->len &&
+		    memcmp(&res->probes[i].addr.ss, &a->ss, a->len) == 0)
+			return 0;
+	struct cds_server_result *n = realloc(res->probes, (res->probe_count + 1) * sizeof(*n));
+	if (!n)
+		return CDS_ENOMEM;
+	res->probes = n;
+	struct cds_server_result *p = &n[res->probe_count++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	if (!a) {
+		snprintf(p->error, sizeof(p->error), "%s", error);
+		return 0;
+	}
+	p->addr = *a;
+	p->has_addr = true;
+	p->ok = true;
+	return 0;
+}
+
+/* An out-of-bailiwick name the CSYNC adds, being looked up. */
+struct probe_lookup {
+	struct job *job;
+	char name[CDS_DNAME_BUFSIZE];
+};
+
+static void probe_send_all(struct job *j, size_t from)
+{
+	struct cds_scan_result *res = j->res;
+	for (size_t i = from; i < res->probe_count; i++) {
+		struct cds_server_result *p = &res->probes[i];
+		if (p->has_addr && csync_send(j, &p->addr, j->d->domain, CDS_T_SOA, i, XQ_PROBE, 0))
+			server_fail(p, "query could not be sent");
+	}
+}
+
+static void probe_resolved_cb(int status, const struct cds_addr *addrs, size_t n, void *arg)
+{
+	struct probe_lookup *pl = arg;
+	struct job *j = pl->job;
+	size_t from = j->res->probe_count;
+	if (status != 0 || n == 0)
+		probe_add(j, pl->name, NULL, "no address for the NS name");
+	for (size_t i = 0; status == 0 && i < n; i++)
+		probe_add(j, pl->name, &addrs[i], NULL);
+	probe_send_all(j, from);
+	free(pl);
+	if (--j->pending == 0)
+		job_next_phase(j);
+}
+
+/* Phase 3: the SOA again at every address, and a SOA query to every address
+ * the CSYNC would add (a new NS name, a new glue address), which must serve
+ * the zone before the parent points to it. */
+static void csync_after(struct job *j)
+{
+	struct cds_scan_result *res = j->res;
+	const struct cds_delegation *d = j->d;
+	for (size_t i = 0; i < res->server_count; i++) {
+		struct cds_server_result *srv = &res->servers[i];
+		if (srv->csync && csync_send(j, &srv->addr, d->domain, CDS_T_SOA, i, XQ_SOA_AFTER, 0))
+			csync_fail(srv->csync, "a query could not be sent", NULL);
+	}
+	/* The first address's view; the decision rejects when the addresses
+	 * disagree, so probing one view is enough. */
+	const struct cds_csync_data *c = res->server_count ? res->servers[0].csync : NULL;
+	if (!c || !c->ok)
+		return;
+	const struct cds_rrset *ns = c->ns.present ? &c->ns : &res->servers[0].sets[CDS_Q_NS];
+	for (size_t k = 0; k < ns->count; k++) {
+		char name[CDS_DNAME_BUFSIZE];
+		if (cds_dname_from_wire(ns->rdata[k].data, ns->rdata[k].len, name) != 0)
+			continue;
+		if (cds_dname_is_subdomain(name, d->domain))
+			continue; /* from the glue below */
+		bool current = false;
+		for (size_t n = 0; n < d->ns_count && !current; n++)
+			current = strcmp(d->ns[n].name, name) == 0;
+		if (current)
+			continue;
+		struct probe_lookup *pl = malloc(sizeof(*pl));
+		if (!pl)
+			continue;
+		pl->job = j;
+		snprintf(pl->name, sizeof(pl->name), "%s", name);
+		j->pending++;
+		if (cds_scanner_resolve(j->s, name, probe_resolved_cb, pl) != 0) {
+			j->pending--;
+			free(pl);
+			probe_add(j, name, NULL, "look-up failed");
+		}
+	}
+	size_t from = res->probe_count;
+	for (size_t h = 0; h < c->host_count; h++) {
+		const struct cds_csync_host *host = &c->hosts[h];
+		for (int t = 0; t < 2; t++) {
+			const struct cds_rrset *set = t ? &host->aaaa : &host->a;
+			for (size_t k = 0; k < set->count; k++) {
+				struct cds_addr a;
+				if (cds_addr_from_rdata(set->rdata[k].data, set->rdata[k].len, 53,
+							&a) == 0 &&
+				    !asked(res, host->name, &a))
+					probe_add(j, host->name, &a, NULL);
+			}
+		}
+	}
+	probe_send_all(j, from);
+}
+
+static void job_next_phase(struct job *j)
+{
+	struct cds_csync cs;
+	j->pending = 1; /* held while sending */
+	if (j->phase == PHASE_APEX && csync_wanted(j, &cs)) {
+		j->phase = PHASE_CSYNC_DATA;
+		csync_fetch(j, &cs);
+	} else if (j->phase == PHASE_CSYNC_DATA) {
+		j->phase = PHASE_CSYNC_AFTER;
+		csync_after(j);
+	} else {
+		job_done(j); /* always from an answer's callback */
+		return;
+	}
+	if (--j->pending == 0)
+		job_next_phase(j);
 }
 
 struct resolve_ctx {

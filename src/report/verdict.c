@@ -75,6 +75,11 @@ static const struct {
 	[CDS_R_CSYNC_NO_GLUE] = {"csync-no-glue",
 				 "an in-bailiwick nameserver without an address record"},
 	[CDS_R_CSYNC_EMPTY_NS] = {"csync-empty-ns", "the update would leave no nameserver"},
+	[CDS_R_CSYNC_NS_NOT_SERVING] = {"csync-ns-not-serving",
+					"a nameserver or glue address the update adds does not "
+					"serve the zone with the same SOA serial"},
+	[CDS_R_CSYNC_BAD_HOST_NAME] = {"csync-bad-host-name",
+				       "a child NS name is not a valid host name"},
 	[CDS_R_CSYNC_NOT_PROCESSED] = {"csync-not-processed",
 				       "a CSYNC record is published, but CSYNC processing is "
 				       "not enabled"},
@@ -171,9 +176,25 @@ void cds_verdict_clear(struct cds_verdict *v)
 	for (size_t i = 0; i < v->glue_count; i++)
 		cds_strlist_clear(&v->glue[i].addresses);
 	free(v->glue);
+	for (size_t i = 0; i < v->glue_current_count; i++)
+		cds_strlist_clear(&v->glue_current[i].addresses);
+	free(v->glue_current);
 	side_clear(&v->ds_side);
 	side_clear(&v->ns_side);
 	memset(v, 0, sizeof(*v));
+}
+
+struct cds_verdict_glue *cds_verdict_glue_add(struct cds_verdict_glue **arr, size_t *n,
+					      const char *name)
+{
+	struct cds_verdict_glue *g = realloc(*arr, (*n + 1) * sizeof(*g));
+	if (!g)
+		return NULL;
+	*arr = g;
+	g = &g[(*n)++];
+	memset(g, 0, sizeof(*g));
+	snprintf(g->name, sizeof(g->name), "%s", name);
+	return g;
 }
 
 void cds_verdict_decide(struct cds_verdict_side *side, enum cds_action action,
@@ -223,6 +244,14 @@ static json_object *json_strlist(const struct cds_strlist *l)
 	return a;
 }
 
+static json_object *json_glue(const struct cds_verdict_glue *g, size_t n)
+{
+	json_object *o = json_object_new_object();
+	for (size_t i = 0; o && i < n; i++)
+		json_object_object_add(o, g[i].name, json_strlist(&g[i].addresses));
+	return o;
+}
+
 static json_object *json_side(const struct cds_verdict_side *s, const struct cds_verdict *v,
 			      bool ns)
 {
@@ -237,13 +266,95 @@ static json_object *json_side(const struct cds_verdict_side *s, const struct cds
 	json_object_object_add(o, "add", json_strlist(&s->add));
 	json_object_object_add(o, "rem", json_strlist(&s->rem));
 	if (ns) {
-		json_object *g = json_object_new_object();
-		for (size_t i = 0; i < v->glue_count; i++)
-			json_object_object_add(g, v->glue[i].name,
-					       json_strlist(&v->glue[i].addresses));
-		json_object_object_add(o, "glue", g);
+		json_object_object_add(o, "glue", json_glue(v->glue, v->glue_count));
+		/* Added to the contract: the parent's glue, beside the proposed. */
+		json_object_object_add(o, "current_glue",
+				       json_glue(v->glue_current, v->glue_current_count));
 	}
+	if (s->detail[0])
+		json_object_object_add(o, "detail", json_object_new_string(s->detail));
 	return o;
+}
+
+static const struct cds_verdict_glue *glue_find(const struct cds_verdict_glue *g, size_t n,
+						const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(g[i].name, name) == 0)
+			return &g[i];
+	return NULL;
+}
+
+static json_object *json_host_op(const char *op, const char *name)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "op", json_object_new_string(op));
+	json_object_object_add(o, "name", json_object_new_string(name));
+	return o;
+}
+
+/* The NS change as ordered operations an EPP server accepts (RFC 5731,
+ * RFC 5732): host objects must exist with their addresses before a domain
+ * refers to them, and can go only once no domain does. */
+static json_object *ns_ops(const struct cds_verdict *v)
+{
+	const struct cds_verdict_side *s = &v->ns_side;
+	json_object *ops = json_object_new_array();
+	for (size_t i = 0; i < v->glue_count; i++) {
+		const struct cds_verdict_glue *now = &v->glue[i];
+		static const struct cds_verdict_glue none;
+		const struct cds_verdict_glue *was =
+			glue_find(v->glue_current, v->glue_current_count, now->name);
+		if (!was)
+			was = &none; /* in the NS set without glue: addresses to add */
+		if (!cds_strlist_contains(&s->current, now->name)) {
+			json_object *o = json_host_op("host-create", now->name);
+			json_object_object_add(o, "addrs", json_strlist(&now->addresses));
+			json_object_array_add(ops, o);
+		} else if (!cds_strlist_equal(&now->addresses, &was->addresses)) {
+			struct cds_strlist add = {0}, rem = {0};
+			for (size_t k = 0; k < now->addresses.n; k++)
+				if (!cds_strlist_contains(&was->addresses, now->addresses.v[k]))
+					cds_strlist_add(&add, now->addresses.v[k]);
+			for (size_t k = 0; k < was->addresses.n; k++)
+				if (!cds_strlist_contains(&now->addresses, was->addresses.v[k]))
+					cds_strlist_add(&rem, was->addresses.v[k]);
+			json_object *o = json_host_op("host-update", now->name);
+			json_object_object_add(o, "add", json_strlist(&add));
+			json_object_object_add(o, "rem", json_strlist(&rem));
+			json_object_array_add(ops, o);
+			cds_strlist_clear(&add);
+			cds_strlist_clear(&rem);
+		}
+	}
+	if (s->add.n || s->rem.n) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "op", json_object_new_string("domain-update"));
+		json_object_object_add(o, "add", json_strlist(&s->add));
+		json_object_object_add(o, "rem", json_strlist(&s->rem));
+		json_object_array_add(ops, o);
+	}
+	for (size_t i = 0; i < s->rem.n; i++)
+		if (glue_find(v->glue_current, v->glue_current_count, s->rem.v[i]))
+			json_object_array_add(ops, json_host_op("host-delete", s->rem.v[i]));
+	return ops;
+}
+
+char *cds_verdict_change_payload(const struct cds_verdict *v, bool ns_side)
+{
+	const struct cds_verdict_side *s = ns_side ? &v->ns_side : &v->ds_side;
+	json_object *o = json_object_new_object();
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "proposed", json_strlist(&s->proposed));
+	if (ns_side) {
+		json_object_object_add(o, "glue", json_glue(v->glue, v->glue_count));
+		json_object_object_add(o, "ops", ns_ops(v));
+	}
+	const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	char *out = txt ? strdup(txt) : NULL;
+	json_object_put(o);
+	return out;
 }
 
 static json_object *verdict_json(const struct cds_verdict *v)
@@ -364,4 +475,13 @@ void cds_verdict_print_text(const struct cds_verdict *v, FILE *f)
 	    v->ds_side.action != CDS_ACTION_REJECT)
 		print_list(f, "new DS:", &v->ds_side.proposed);
 	print_side(f, "NS", &v->ns_side);
+	if (v->ns_side.action == CDS_ACTION_UPDATE) {
+		print_list(f, "new NS:", &v->ns_side.proposed);
+		for (size_t i = 0; i < v->glue_count; i++) {
+			fprintf(f, "  glue %s:", v->glue[i].name);
+			for (size_t k = 0; k < v->glue[i].addresses.n; k++)
+				fprintf(f, " %s", v->glue[i].addresses.v[k]);
+			fputc('\n', f);
+		}
+	}
 }

@@ -279,6 +279,45 @@ static int digits(const char **p, int count, int *out)
 	return 0;
 }
 
+int cds_dname_from_wire(const uint8_t *wire, size_t len, char out[CDS_DNAME_BUFSIZE])
+{
+	size_t o = 0, i = 0;
+	while (i < len && wire[i] != 0) {
+		size_t l = wire[i++];
+		if (l > 63 || i + l >= len || o + l + 2 > CDS_DNAME_BUFSIZE)
+			return CDS_EDATA;
+		for (size_t k = 0; k < l; k++) {
+			char c = (char)wire[i + k];
+			if (c >= 'A' && c <= 'Z')
+				c = (char)(c - 'A' + 'a');
+			else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+				   c == '_'))
+				return CDS_EDATA;
+			out[o++] = c;
+		}
+		out[o++] = '.';
+		i += l;
+	}
+	if (i >= len || i + 1 != len)
+		return CDS_EDATA; /* no root label, or bytes after it */
+	if (o == 0)
+		out[o++] = '.';
+	out[o] = '\0';
+	return 0;
+}
+
+enum cds_serial_order cds_serial_compare(uint32_t a, uint32_t b)
+{
+	/* RFC 1982 §3.2 with SERIAL_BITS 32: the distance decides, not the
+	 * values; a difference of exactly 2^31 has no order. */
+	uint32_t d = b - a;
+	if (d == 0)
+		return CDS_SERIAL_EQUAL;
+	if (d == 0x80000000u)
+		return CDS_SERIAL_UNDEFINED;
+	return d < 0x80000000u ? CDS_SERIAL_LESS : CDS_SERIAL_GREATER;
+}
+
 int cds_time_parse(const char *text, time_t *out)
 {
 	const char *p = text;

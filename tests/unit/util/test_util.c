@@ -158,6 +158,32 @@ static void test_time_and_duration(void **state)
 	assert_int_equal(cds_uint_parse("18446744073709551616", 0, UINT64_MAX, &v), CDS_ERANGE);
 }
 
+/* RFC 1982 §3.2 serial arithmetic, around the wrap of 2^32 too. */
+static void test_serial_arithmetic(void **state)
+{
+	(void)state;
+	assert_int_equal(cds_serial_compare(1, 2), CDS_SERIAL_LESS);
+	assert_int_equal(cds_serial_compare(2, 1), CDS_SERIAL_GREATER);
+	assert_int_equal(cds_serial_compare(7, 7), CDS_SERIAL_EQUAL);
+	/* Across the wrap: 0xFFFFFFFF + 1 = 0, so 0xFFFFFFFF < 0 < 5. */
+	assert_int_equal(cds_serial_compare(0xFFFFFFFFu, 0), CDS_SERIAL_LESS);
+	assert_int_equal(cds_serial_compare(0, 0xFFFFFFFFu), CDS_SERIAL_GREATER);
+	assert_int_equal(cds_serial_compare(0xFFFFFF00u, 5), CDS_SERIAL_LESS);
+	assert_int_equal(cds_serial_compare(5, 0xFFFFFF00u), CDS_SERIAL_GREATER);
+	/* The largest step forward is 2^31 - 1. */
+	assert_int_equal(cds_serial_compare(10, 10 + 0x7FFFFFFFu), CDS_SERIAL_LESS);
+	assert_int_equal(cds_serial_compare(10 + 0x7FFFFFFFu, 10), CDS_SERIAL_GREATER);
+	/* 2^31 + 1 ahead in plain numbers is behind in serial arithmetic. */
+	assert_int_equal(cds_serial_compare(10, 10 + 0x80000001u), CDS_SERIAL_GREATER);
+	assert_int_equal(cds_serial_compare(0x80000005u, 4), CDS_SERIAL_LESS);
+	/* Exactly 2^31 apart: undefined in both directions. */
+	assert_int_equal(cds_serial_compare(0, 0x80000000u), CDS_SERIAL_UNDEFINED);
+	assert_int_equal(cds_serial_compare(0x80000000u, 0), CDS_SERIAL_UNDEFINED);
+	assert_int_equal(cds_serial_compare(0xC0000000u, 0x40000000u), CDS_SERIAL_UNDEFINED);
+	/* A date-based serial incremented past the wrap stays greater. */
+	assert_int_equal(cds_serial_compare(4294967290u, 4294967290u + 20u), CDS_SERIAL_LESS);
+}
+
 static void test_errors(void **state)
 {
 	assert_string_equal(cds_strerror(CDS_ECONFIG), "configuration error");
@@ -176,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_addr),
 		cmocka_unit_test(test_ds),
 		cmocka_unit_test(test_time_and_duration),
+		cmocka_unit_test(test_serial_arithmetic),
 		cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
