@@ -73,6 +73,28 @@ struct cds_answer_info {
 int cds_answer_parse(const uint8_t *wire, size_t len, const char *qname, uint16_t qtype,
 		     struct cds_answer_info *info, struct cds_rrset *out);
 
+/* What a parent's server says of a delegation (a referral, RFC 1034 §4.3.2):
+ * the NS names and the glue for them. */
+#define CDS_REFERRAL_MAX_NS 16
+struct cds_referral {
+	size_t ns_count;
+	struct {
+		char name[CDS_DNAME_BUFSIZE];
+		size_t addr_count;
+		struct cds_addr addrs[8];
+	} ns[CDS_REFERRAL_MAX_NS];
+};
+
+/*
+ * Parse the answer of a parent's server to "domain NS" (RD=0): the NS RRset
+ * at domain from the authority section of a referral (or the answer
+ * section, when the server is authoritative for the child too) and the
+ * A/AAAA glue for those names from the additional section.  Returns 0,
+ * CDS_EDATA (not a DNS message) or CDS_ENOENT (no NS for domain in it).
+ */
+int cds_referral_parse(const uint8_t *wire, size_t len, const char *domain,
+		       struct cds_referral *out);
+
 /* Free what rrset owns and zero it.  Accepts a zeroed rrset. */
 void cds_rrset_clear(struct cds_rrset *rrset);
 

@@ -153,3 +153,13 @@ int cds_scanner_resolve(struct cds_scanner *s, const char *name, cds_resolve_cb 
 typedef void (*cds_lookup_cb)(int status, const struct cds_rrset *set, bool ad, void *arg);
 int cds_scanner_lookup(struct cds_scanner *s, const char *qname, uint16_t qtype,
 		       unsigned flags, cds_lookup_cb cb, void *arg);
+
+/*
+ * Ask a parent's server (RD=0) for domain's NS and parse the referral: the
+ * delegation as the parent holds it (the resolver would answer with the
+ * child's own NS set).  cb gets 0 and the referral (valid during the call),
+ * or an error.
+ */
+typedef void (*cds_referral_cb)(int status, const struct cds_referral *ref, void *arg);
+int cds_scanner_referral(struct cds_scanner *s, const struct cds_addr *server, const char *domain,
+			 cds_referral_cb cb, void *arg);

@@ -22,6 +22,9 @@ struct check {
 	int lookups;     /* real-DNS mode: NS and DS look-ups outstanding */
 	int lookup_error;
 	bool ds_ad;      /* the resolver validated the DS answer */
+	char parent[CDS_DNAME_BUFSIZE]; /* real-DNS mode: the parent zone sought */
+	char pns[16][CDS_DNAME_BUFSIZE]; /* its NS names */
+	size_t pns_count, pns_next;
 	int exit_code;
 	bool done;
 };
@@ -147,41 +150,98 @@ static void start_scan(struct check *c)
 	}
 }
 
-static void lookup_ns_cb(int status, const struct cds_rrset *set, bool ad, void *arg)
+/* One look-up of the real-DNS mode is done: scan when both are. */
+static void lookup_done(struct check *c)
 {
-	struct check *c = arg;
-	if (status != 0 || !set || set->count == 0) {
-		c->lookup_error = status ? status : CDS_ENOENT;
-	} else {
-		c->d.ns = calloc(set->count, sizeof(*c->d.ns));
-		if (!c->d.ns) {
-			c->lookup_error = CDS_ENOMEM;
-		} else {
-			for (size_t i = 0; i < set->count; i++) {
-				char name[CDS_DNAME_BUFSIZE];
-				/* NS rdata is a wire-form name; turn it into text. */
-				const uint8_t *w = set->rdata[i].data;
-				size_t o = 0, p = 0;
-				while (p < set->rdata[i].len && w[p] && o + w[p] + 2 < sizeof(name)) {
-					memcpy(name + o, w + p + 1, w[p]);
-					o += w[p];
-					name[o++] = '.';
-					p += (size_t)w[p] + 1;
-				}
-				name[o] = '\0';
-				/* Names from the wire may be in any case (RFC 4343). */
-				if (o == 0 ||
-				    cds_dname_normalize(name, c->d.ns[c->d.ns_count].name) != 0)
-					continue;
-				c->d.ns_count++;
-			}
-		}
-	}
 	if (--c->lookups == 0) {
 		if (c->lookup_error)
 			c->done = true;
 		else
 			start_scan(c);
+	}
+}
+
+static void find_parent(struct check *c);
+static void try_parent_server(struct check *c);
+
+/* The delegation as one of the parent's servers refers to it. */
+static void referral_cb(int status, const struct cds_referral *ref, void *arg)
+{
+	struct check *c = arg;
+	if (status != 0) {
+		c->pns_next++; /* the next of the parent's servers */
+		try_parent_server(c);
+		return;
+	}
+	c->d.ns = calloc(ref->ns_count, sizeof(*c->d.ns));
+	if (!c->d.ns) {
+		c->lookup_error = CDS_ENOMEM;
+		lookup_done(c);
+		return;
+	}
+	for (size_t i = 0; i < ref->ns_count; i++) {
+		struct cds_ns_entry *e = &c->d.ns[c->d.ns_count++];
+		snprintf(e->name, sizeof(e->name), "%s", ref->ns[i].name);
+		/* Glue only for names inside the child; others are looked up. */
+		if (cds_dname_is_subdomain(e->name, c->d.domain))
+			for (size_t a = 0; a < ref->ns[i].addr_count && a < CDS_NS_MAX_ADDRS; a++)
+				e->addrs[e->addr_count++] = ref->ns[i].addrs[a];
+	}
+	lookup_done(c);
+}
+
+static void parent_addr_cb(int status, const struct cds_addr *addrs, size_t n, void *arg)
+{
+	struct check *c = arg;
+	if (status != 0 || n == 0 ||
+	    cds_scanner_referral(c->scanner, &addrs[0], c->d.domain, referral_cb, c) != 0) {
+		c->pns_next++;
+		try_parent_server(c);
+	}
+}
+
+static void try_parent_server(struct check *c)
+{
+	while (c->pns_next < c->pns_count) {
+		if (cds_scanner_resolve(c->scanner, c->pns[c->pns_next], parent_addr_cb, c) == 0)
+			return;
+		c->pns_next++;
+	}
+	c->lookup_error = CDS_EUNAVAIL;
+	lookup_done(c);
+}
+
+/* The parent zone's NS set: the nearest ancestor of the domain with one. */
+static void parent_ns_cb(int status, const struct cds_rrset *set, bool ad, void *arg)
+{
+	struct check *c = arg;
+	(void)ad;
+	if (status == 0 && set && set->count > 0) {
+		c->pns_count = 0;
+		for (size_t i = 0; i < set->count && c->pns_count < 16; i++)
+			if (cds_dname_from_wire(set->rdata[i].data, set->rdata[i].len,
+						c->pns[c->pns_count]) == 0)
+				c->pns_count++;
+		c->pns_next = 0;
+		try_parent_server(c);
+		return;
+	}
+	if (status != 0 || strcmp(c->parent, ".") == 0) {
+		c->lookup_error = status ? status : CDS_ENOENT;
+		lookup_done(c);
+		return;
+	}
+	const char *dot = strchr(c->parent, '.');
+	memmove(c->parent, dot[1] ? dot + 1 : ".", strlen(dot[1] ? dot + 1 : ".") + 1);
+	find_parent(c);
+}
+
+static void find_parent(struct check *c)
+{
+	int r = cds_scanner_lookup(c->scanner, c->parent, CDS_T_NS, CDS_QUERY_CD, parent_ns_cb, c);
+	if (r != 0) {
+		c->lookup_error = r;
+		lookup_done(c);
 	}
 }
 
@@ -206,12 +266,7 @@ static void lookup_ds_cb(int status, const struct cds_rrset *set, bool ad, void 
 					"bit): the verdict rests on an unauthenticated DS set",
 					c->d.domain);
 	}
-	if (--c->lookups == 0) {
-		if (c->lookup_error)
-			c->done = true;
-		else
-			start_scan(c);
-	}
+	lookup_done(c);
 }
 
 int cds_cmd_check(const struct cds_cli *cli, const struct cds_conf *conf)
@@ -252,14 +307,17 @@ int cds_cmd_check(const struct cds_cli *cli, const struct cds_conf *conf)
 		if (r == 0)
 			start_scan(&c);
 	} else {
-		/* Real-DNS mode: the parent's NS and DS through the resolver. */
+		/* Real-DNS mode: the DS through the validating resolver; the NS
+		 * set from a referral by one of the parent's servers (a resolver
+		 * answers with the child's own NS set, which a CSYNC may be about
+		 * to change).  The parent's NS set is asked with CD: a zone whose
+		 * own data is bogus must still be checkable. */
+		const char *dot = strchr(c.d.domain, '.');
+		snprintf(c.parent, sizeof(c.parent), "%s", dot && dot[1] ? dot + 1 : ".");
 		c.lookups = 2;
-		/* CD for the NS set: a child whose own data is bogus must still be
-		 * checkable; its verdict will say why. */
-		r = cds_scanner_lookup(c.scanner, c.d.domain, CDS_T_NS, CDS_QUERY_CD, lookup_ns_cb,
-				       &c);
+		r = cds_scanner_lookup(c.scanner, c.d.domain, CDS_T_DS, 0, lookup_ds_cb, &c);
 		if (r == 0)
-			r = cds_scanner_lookup(c.scanner, c.d.domain, CDS_T_DS, 0, lookup_ds_cb, &c);
+			find_parent(&c);
 		else
 			c.lookups = 0;
 	}

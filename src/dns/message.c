@@ -344,6 +344,80 @@ int cds_answer_parse(const uint8_t *wire, size_t len, const char *qname, uint16_
 	return 0;
 }
 
+/* NS records at owner (wire form) in a section, into out. */
+static void referral_ns(getdns_list *section, const uint8_t *owner, size_t olen,
+			struct cds_referral *out)
+{
+	size_t n = 0;
+	getdns_list_get_length(section, &n);
+	for (size_t i = 0; i < n && out->ns_count < CDS_REFERRAL_MAX_NS; i++) {
+		getdns_dict *rr = NULL, *rd = NULL;
+		getdns_bindata *name = NULL, *ns = NULL;
+		uint32_t type = 0;
+		if (getdns_list_get_dict(section, i, &rr) != GETDNS_RETURN_GOOD ||
+		    getdns_dict_get_int(rr, "type", &type) != GETDNS_RETURN_GOOD || type != CDS_T_NS ||
+		    getdns_dict_get_bindata(rr, "name", &name) != GETDNS_RETURN_GOOD ||
+		    !wire_name_equal(name->data, name->size, owner, olen) ||
+		    getdns_dict_get_dict(rr, "rdata", &rd) != GETDNS_RETURN_GOOD ||
+		    getdns_dict_get_bindata(rd, "nsdname", &ns) != GETDNS_RETURN_GOOD)
+			continue;
+		char txt[CDS_DNAME_BUFSIZE];
+		if (cds_dname_from_wire(ns->data, ns->size, txt) != 0)
+			continue;
+		bool dup = false;
+		for (size_t k = 0; k < out->ns_count && !dup; k++)
+			dup = strcmp(out->ns[k].name, txt) == 0;
+		if (!dup)
+			snprintf(out->ns[out->ns_count++].name, CDS_DNAME_BUFSIZE, "%s", txt);
+	}
+}
+
+int cds_referral_parse(const uint8_t *wire, size_t len, const char *domain,
+		       struct cds_referral *out)
+{
+	getdns_dict *msg = NULL;
+	getdns_list *sec = NULL;
+	uint8_t owner[256];
+	int olen = cds_dname_to_wire(domain, owner);
+
+	memset(out, 0, sizeof(*out));
+	if (olen < 0)
+		return CDS_EINVAL;
+	if (!message_well_formed(wire, len) ||
+	    getdns_wire2msg_dict(wire, len, &msg) != GETDNS_RETURN_GOOD)
+		return CDS_EDATA;
+	if (getdns_dict_get_list(msg, "authority", &sec) == GETDNS_RETURN_GOOD)
+		referral_ns(sec, owner, (size_t)olen, out);
+	if (out->ns_count == 0 && getdns_dict_get_list(msg, "answer", &sec) == GETDNS_RETURN_GOOD)
+		referral_ns(sec, owner, (size_t)olen, out);
+	size_t n = 0;
+	if (getdns_dict_get_list(msg, "additional", &sec) == GETDNS_RETURN_GOOD)
+		getdns_list_get_length(sec, &n);
+	for (size_t i = 0; i < n; i++) {
+		getdns_dict *rr = NULL, *rd = NULL;
+		getdns_bindata *name = NULL, *raw = NULL;
+		uint32_t type = 0;
+		char txt[CDS_DNAME_BUFSIZE];
+		if (getdns_list_get_dict(sec, i, &rr) != GETDNS_RETURN_GOOD ||
+		    getdns_dict_get_int(rr, "type", &type) != GETDNS_RETURN_GOOD ||
+		    (type != CDS_T_A && type != CDS_T_AAAA) ||
+		    getdns_dict_get_bindata(rr, "name", &name) != GETDNS_RETURN_GOOD ||
+		    getdns_dict_get_dict(rr, "rdata", &rd) != GETDNS_RETURN_GOOD ||
+		    getdns_dict_get_bindata(rd, "rdata_raw", &raw) != GETDNS_RETURN_GOOD ||
+		    cds_dname_from_wire(name->data, name->size, txt) != 0)
+			continue;
+		for (size_t k = 0; k < out->ns_count; k++) {
+			if (strcmp(out->ns[k].name, txt) != 0 || out->ns[k].addr_count >= 8)
+				continue;
+			if (cds_addr_from_rdata(raw->data, raw->size, 53,
+						&out->ns[k].addrs[out->ns[k].addr_count]) == 0)
+				out->ns[k].addr_count++;
+		}
+	}
+	getdns_dict_destroy(msg);
+	return out->ns_count ? 0 : CDS_ENOENT;
+}
+
 void cds_rrset_clear(struct cds_rrset *set)
 {
 	if (!set)

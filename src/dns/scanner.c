@@ -945,3 +945,41 @@ int cds_scanner_lookup(struct cds_scanner *s, const char *qname, uint16_t qtype,
 		free(l);
 	return r;
 }
+
+struct referral_q {
+	char domain[CDS_DNAME_BUFSIZE];
+	cds_referral_cb cb;
+	void *arg;
+};
+
+static void referral_answer_cb(int status, const uint8_t *wire, size_t len, void *arg)
+{
+	struct referral_q *q = arg;
+	struct cds_referral *ref = malloc(sizeof(*ref));
+	if (!ref)
+		q->cb(CDS_ENOMEM, NULL, q->arg);
+	else if (status != 0)
+		q->cb(status, NULL, q->arg);
+	else if ((status = cds_referral_parse(wire, len, q->domain, ref)) != 0)
+		q->cb(status, NULL, q->arg);
+	else
+		q->cb(0, ref, q->arg);
+	free(ref);
+	free(q);
+}
+
+int cds_scanner_referral(struct cds_scanner *s, const struct cds_addr *server, const char *domain,
+			 cds_referral_cb cb, void *arg)
+{
+	struct referral_q *q = malloc(sizeof(*q));
+	if (!q)
+		return CDS_ENOMEM;
+	snprintf(q->domain, sizeof(q->domain), "%s", domain);
+	q->cb = cb;
+	q->arg = arg;
+	int r = cds_transport_query(s->transport, server, domain, CDS_T_NS, 0, referral_answer_cb,
+				    q);
+	if (r != 0)
+		free(q);
+	return r;
+}

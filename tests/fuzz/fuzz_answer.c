@@ -1,7 +1,8 @@
 /* libFuzzer target: the answer-handling path.  Input: the domain and the
  * parent's DS (each NUL-terminated text), the time of the check (4 bytes),
  * then DNS messages, each behind a 2-byte length, handed in turn to two
- * servers as their SOA, DNSKEY, CDS, CDNSKEY, CSYNC and NS answers.  Then
+ * servers as their SOA, DNSKEY, CDS, CDNSKEY, CSYNC and NS answers, then
+ * as each server's CSYNC data (NS, A and AAAA of ns1.DOMAIN).  Then
  * the decision runs and the verdict is rendered as JSON.  Seeds are real
  * answers from the lab (make_answer_seeds.py). */
 #include <stdint.h>
@@ -75,6 +76,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				       d.domain, 0, data + off, len);
 		off += len;
 	}
+	/* Further messages: the CSYNC data of each server (NS again, A and
+	 * AAAA of the in-bailiwick NS name), the second SOA taken as equal. */
+	struct cds_csync_data csd[2];
+	struct cds_csync_host hosts[2];
+	memset(csd, 0, sizeof(csd));
+	memset(hosts, 0, sizeof(hosts));
+	for (int s = 0; s < 2 && off + 2 <= size; s++) {
+		struct cds_answer_info info;
+		csd[s].ok = true;
+		csd[s].hosts = &hosts[s];
+		csd[s].host_count = 1;
+		csd[s].soa_after = true;
+		csd[s].soa_serial_after = servers[s].soa_serial;
+		snprintf(hosts[s].name, sizeof(hosts[s].name), "%s", ns[0].name);
+		struct cds_rrset *sets[3] = {&csd[s].ns, &hosts[s].a, &hosts[s].aaaa};
+		static const uint16_t types[3] = {CDS_T_NS, CDS_T_A, CDS_T_AAAA};
+		for (int k = 0; k < 3 && off + 2 <= size; k++) {
+			size_t len = (size_t)data[off] << 8 | data[off + 1];
+			off += 2;
+			if (len > size - off)
+				len = size - off;
+			cds_answer_parse(data + off, len, k ? hosts[s].name : d.domain, types[k], &info,
+					 sets[k]);
+			sets[k]->present = true;
+			off += len;
+		}
+		servers[s].csync = &csd[s];
+	}
 	struct cds_scan_result res = {.delegation = &d, .servers = servers, .server_count = 2,
 				      .scanned_at = now};
 	struct cds_verdict v;
@@ -82,8 +111,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(cds_verdict_to_json(&v, false));
 		cds_verdict_clear(&v);
 	}
-	for (int s = 0; s < 2; s++)
+	for (int s = 0; s < 2; s++) {
 		for (int k = 0; k < CDS_Q_COUNT; k++)
 			cds_rrset_clear(&servers[s].sets[k]);
+		cds_rrset_clear(&csd[s].ns);
+		cds_rrset_clear(&hosts[s].a);
+		cds_rrset_clear(&hosts[s].aaaa);
+	}
 	return 0;
 }

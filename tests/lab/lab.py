@@ -132,11 +132,16 @@ class Key:
 class Server:
     """One nameserver address: one NSD instance, unless it is `down`."""
 
-    def __init__(self, name, address, down=False):
+    def __init__(self, name, address, down=False, flip=False):
         self.name = fqdn(name)
         self.address = address
         self.down = down
+        # flip: a zone "reload" between any two SOA queries: SOA answers
+        # alternate between the zones as built and the same zones one serial
+        # later (two NSDs behind a small proxy; see cmd_flip).
+        self.flip = flip
         self.zones = {}        # zone name -> zone file text (unsigned input handled by Zone)
+        self.zones_next = {}   # flip: the zones one serial later
         if not ipaddress.ip_address(address).is_loopback:
             raise LabError("server %s: %s is not a loopback address" % (name, address))
 
@@ -149,7 +154,11 @@ class Zone:
         self.spec = spec
         self.keys = {label: Key(keydir, self.name, label, ks)
                      for label, ks in spec.get("keys", {}).items()}
-        self.ns = [fqdn(n) for n in spec.get("ns", [])]
+        self.ns = [fqdn(n) for n in spec.get("ns", [])]   # the lab servers serving it
+        # The delegation in the parent: by default the serving servers; a
+        # scenario may delegate to other names (in-bailiwick, with glue).
+        self.parent_ns = [fqdn(n) for n in spec.get("parent-ns", spec.get("ns", []))]
+        self.parent_glue = {fqdn(n): list(a) for n, a in spec.get("parent-glue", {}).items()}
         self.records = list(spec.get("records", []))
         self.variants = {fqdn(s): v for s, v in spec.get("at", {}).items()}
 
@@ -180,6 +189,10 @@ class Zone:
         for item in items:
             out.append(item if " " in item else self.key(item).dnskey_rdata())
         return out
+
+
+def rtype(addr):
+    return "AAAA" if ":" in addr else "A"
 
 
 def owner_in(name, zone):
@@ -229,7 +242,8 @@ class Lab:
         for pname, p in self.specs["provider"].items():
             for host, addr in p.get("servers", {}).items():
                 sname = fqdn(host + "." + pname)
-                self.servers[sname] = Server(sname, addr, down=p.get("down", False))
+                self.servers[sname] = Server(sname, addr, down=p.get("down", False),
+                                             flip=p.get("flip-serial", False))
         for name, spec in self.specs["provider"].items():
             # A provider that is down serves nothing, not even its own zone:
             # its server names get their addresses from the TLD zone.
@@ -260,8 +274,8 @@ class Lab:
             self._sign_tld(t)
         self._sign_root()
 
-    def _zone_text(self, z, server, ns, dnskeys, extra):
-        serial = z.option(server, "serial", 2026112901)
+    def _zone_text(self, z, server, ns, dnskeys, extra, serial_step=0):
+        serial = z.option(server, "serial", 2026112901) + serial_step
         lines = ["$ORIGIN %s" % z.name, "$TTL 300",
                  "@ SOA %s hostmaster.%s %d 3600 600 86400 300"
                  % (ns[0] if ns else TLD_SERVER[0], z.name if z.name != "." else "", serial)]
@@ -272,8 +286,9 @@ class Lab:
 
     def _sign(self, z, text, workdir, fname, sign_with, window, sigkeys_for=None):
         """Sign text with keys sign_with; return the signed zone text.
-        sigkeys_for: (types, keys, window) re-signs those types' RRSIGs
-        with other keys or another validity window (broken-signal cases)."""
+        sigkeys_for: [(types, keys, window, owner)] re-signs those types'
+        RRSIGs at owner with other keys or another validity window, or drops
+        them (keys empty): broken-signature cases."""
         path = os.path.join(workdir, fname)
         with open(path, "w") as f:
             f.write(text)
@@ -284,10 +299,9 @@ class Lab:
              "-f", path + ".signed", path] + [z.key(k).base for k in sign_with])
         with open(path + ".signed") as f:
             signed = f.read()
-        if sigkeys_for:
-            types, keys, win = sigkeys_for
+        for types, keys, win, owner in sigkeys_for or []:
             other = self._sign(z, text, workdir, fname + ".alt", keys, win) if keys else ""
-            signed = replace_rrsigs(signed, other, types, z.name)
+            signed = replace_rrsigs(signed, other, types, owner)
         return signed
 
     def _sign_child(self, z):
@@ -307,31 +321,49 @@ class Lab:
                 extra.append("@ CSYNC %s" % rr)
             extra += z.option(server, "records", [])
             if z.name in self.specs["provider"]:
-                extra += ["%s A %s" % (s.name, s.address) for s in self.servers.values()
-                          if owner_in(s.name, z.name)]
+                extra += ["%s %s %s" % (s.name, rtype(s.address), s.address)
+                          for s in self.servers.values() if owner_in(s.name, z.name)]
             sign_with = z.option(server, "sign-with", [k for k in keys])
             window = z.option(server, "sig-window", ["-1h", "+30d"])
-            broken = None
+            broken = []
             types = ["CDS", "CDNSKEY"]
             if z.option(server, "signal-unsigned", False):
-                broken = (types, [], None)
+                broken.append((types, [], None, z.name))
             elif z.option(server, "signal-signed-by") or z.option(server, "signal-sig-window"):
-                broken = (types, z.option(server, "signal-signed-by", sign_with),
-                          z.option(server, "signal-sig-window", window))
+                broken.append((types, z.option(server, "signal-signed-by", sign_with),
+                               z.option(server, "signal-sig-window", window), z.name))
+            # resign = [{ types = [...], owner = "ns1", with = [keys], window = [..] }]:
+            # any RRset's RRSIGs replaced (with = []: removed).
+            for rs in z.option(server, "resign", []):
+                owner = rs.get("owner", "@")
+                broken.append((rs["types"], rs.get("with", []), rs.get("window", window),
+                               z.name if owner == "@" else fqdn(owner + "." + z.name)))
             workdir = os.path.join(self.dir, "zones", srv.address)
             os.makedirs(workdir, exist_ok=True)
             text = self._zone_text(z, server, ns, dnskeys if sign_with else [], extra)
             srv.zones[z.name] = self._sign(z, text, workdir, z.name + "zone", sign_with,
                                            window, broken)
+            if srv.flip:
+                text = self._zone_text(z, server, ns, dnskeys if sign_with else [], extra, 1)
+                srv.zones_next[z.name] = self._sign(z, text, workdir, z.name + "zone.next",
+                                                    sign_with, window, broken)
 
     def _delegation(self, child):
         """NS, DS and glue lines for a child in its parent zone."""
-        lines = ["%s NS %s" % (child.name, n) for n in child.ns]
+        lines = ["%s NS %s" % (child.name, n) for n in child.parent_ns]
         lines += ["%s DS %s" % (child.name, d) for d in child.ds_set(child.spec.get("ds", []))]
-        for n in child.ns:
+        for n in child.parent_ns:
             if owner_in(n, child.name):
-                lines.append("%s A %s" % (n, self.servers[n].address))
+                for a in self.glue_of(child, n):
+                    lines.append("%s %s %s" % (n, rtype(a), a))
         return lines
+
+    def glue_of(self, child, name):
+        """The parent's addresses for one NS name of child: its parent-glue,
+        else the lab server's address."""
+        if name in child.parent_glue:
+            return child.parent_glue[name]
+        return [self.servers[name].address] if name in self.servers else []
 
     def _sign_tld(self, t):
         z = self.infra[t]
@@ -343,7 +375,7 @@ class Lab:
         # providers, the TLD server itself) get their address here.
         for s in self.servers.values():
             if owner_in(s.name, t) and not any(owner_in(s.name, c) for c in self.zones):
-                extra.append("%s A %s" % (s.name, s.address))
+                extra.append("%s %s %s" % (s.name, rtype(s.address), s.address))
         workdir = os.path.join(self.dir, "zones", TLD_SERVER[1])
         os.makedirs(workdir, exist_ok=True)
         text = self._zone_text(z, None, [TLD_SERVER[0]], [z.key("k").dnskey_rdata()], extra)
@@ -371,7 +403,7 @@ class Lab:
         left running elsewhere would otherwise answer in our place."""
         addrs = [s.address for s in self.servers.values() if s.zones or s.down == "silent"]
         for addr in addrs + [RESOLVER_ADDR]:
-            probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            probe = socket.socket(family(addr), socket.SOCK_DGRAM)
             try:
                 probe.bind((addr, 53))
             except OSError as e:
@@ -385,7 +417,16 @@ class Lab:
         os.makedirs(os.path.join(self.dir, "log"), exist_ok=True)
         os.makedirs(os.path.join(self.dir, "pids"), exist_ok=True)
         for srv in self.servers.values():
-            if not srv.down and srv.zones:
+            if not srv.down and srv.zones and srv.flip:
+                self._start_nsd(srv, FLIP_PORTS[0], srv.zones)
+                self._start_nsd(srv, FLIP_PORTS[1], srv.zones_next)
+                for port in FLIP_PORTS:
+                    wait_answer(srv.address, next(iter(srv.zones)), "nsd %s#%d" % (srv.address, port),
+                                self._log("nsd-%s-%d" % (srv.address, port)), port=port)
+                self._spawn("flip-" + srv.address,
+                            [sys.executable, os.path.abspath(__file__), "flip", srv.address],
+                            "python3")
+            elif not srv.down and srv.zones:
                 self._start_nsd(srv)
             elif srv.down == "silent":
                 self._spawn("silent-" + srv.address,
@@ -414,10 +455,11 @@ class Lab:
             raise LabError("%s exited at once (see %s)" % (name, self._log(name)))
         return p
 
-    def _start_nsd(self, srv):
-        d = os.path.join(self.dir, "nsd", srv.address)
+    def _start_nsd(self, srv, port=53, zones=None):
+        tag = srv.address if port == 53 else "%s-%d" % (srv.address, port)
+        d = os.path.join(self.dir, "nsd", tag)
         os.makedirs(d, exist_ok=True)
-        conf = ["server:", "  ip-address: %s" % srv.address, "  port: 53",
+        conf = ["server:", "  ip-address: %s" % srv.address, "  port: %d" % port,
                 '  username: ""', '  chroot: ""', "  zonesdir: %s" % d,
                 '  database: ""', "  zonelistfile: %s/zone.list" % d,
                 "  xfrdfile: %s/xfrd.state" % d, "  pidfile: %s/nsd.pid" % d,
@@ -427,7 +469,7 @@ class Lab:
                 # scanner's queries: one client asking thousands per second.
                 "  rrl-ratelimit: 0",
                 "remote-control:", "  control-enable: no"]
-        for zname, text in srv.zones.items():
+        for zname, text in (srv.zones if zones is None else zones).items():
             fname = "root.zone" if zname == "." else zname + "zone"
             with open(os.path.join(d, fname), "w") as f:
                 f.write(text)
@@ -435,7 +477,7 @@ class Lab:
         with open(os.path.join(d, "nsd.conf"), "w") as f:
             f.write("\n".join(conf) + "\n")
         run(["nsd-checkconf", os.path.join(d, "nsd.conf")])
-        self._spawn("nsd-" + srv.address, ["nsd", "-d", "-c", os.path.join(d, "nsd.conf")], "nsd")
+        self._spawn("nsd-" + tag, ["nsd", "-d", "-c", os.path.join(d, "nsd.conf")], "nsd")
 
     def _start_unbound(self):
         d = os.path.join(self.dir, "unbound")
@@ -518,7 +560,9 @@ remote-control:
                 "file": z.spec.get("_file"),
                 "provider": z.name in self.specs["provider"],
                 "ns": z.ns,
-                "ns_args": ["%s@%s" % (n, self.servers[n].address) for n in z.ns],
+                "parent_ns": z.parent_ns,
+                "ns_args": [("%s@%s" % (n, a)) for n in z.parent_ns for a in self.glue_of(z, n)]
+                           + [n for n in z.parent_ns if not self.glue_of(z, n)],
                 "ds": sorted(z.ds_set(z.spec.get("ds", []))),
                 "keys": {l: {"keytag": k.keytag, "algorithm": k.algorithm, "ksk": k.ksk,
                              "dnskey": k.dnskey_rdata()} for l, k in z.keys.items()},
@@ -545,13 +589,13 @@ def env_text(info):
     return "\n".join(out) + "\n"
 
 
-def replace_rrsigs(signed, other, types, origin):
-    """Swap the RRSIGs covering `types` at the apex in signed for those in
-    other (nothing when other is empty): used to publish signals signed by a
-    foreign key, with an expired signature, or with none."""
+def replace_rrsigs(signed, other, types, owner):
+    """Swap the RRSIGs covering `types` at owner in signed for those in
+    other (nothing when other is empty): used to publish signals or data
+    signed by a foreign key, with an expired signature, or with none."""
     def is_target(line):
         f = line.split()
-        return (len(f) > 4 and f[3] == "RRSIG" and f[4] in types and fqdn(f[0]) == origin)
+        return (len(f) > 4 and f[3] == "RRSIG" and f[4] in types and fqdn(f[0]) == owner)
     kept = [l for l in signed.splitlines() if not is_target(l)]
     kept += [l for l in other.splitlines() if is_target(l)]
     return "\n".join(kept) + "\n"
@@ -623,7 +667,11 @@ def find_pg_bindir():
 
 # ------------------------------------------------------------------ DNS ----
 
-def dns_query(addr, qname, qtype, rd=False, do=True, timeout=0.5):
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def dns_query(addr, qname, qtype, rd=False, do=True, timeout=0.5, port=53):
     """One UDP query; returns (rcode, flags) or None on timeout."""
     qid = random.randrange(65536)
     flags = 0x0100 if rd else 0
@@ -633,10 +681,10 @@ def dns_query(addr, qname, qtype, rd=False, do=True, timeout=0.5):
             wire += bytes([len(label)]) + label.encode()
     wire += b"\0" + struct.pack(">HH", qtype, 1)
     wire += b"\0" + struct.pack(">HHIH", 41, 1232, 0x8000 if do else 0, 0)
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
     s.settimeout(timeout)
     try:
-        s.sendto(wire, (addr, 53))
+        s.sendto(wire, (addr, port))
         while True:
             data, _ = s.recvfrom(65535)
             if len(data) >= 12 and struct.unpack(">H", data[:2])[0] == qid:
@@ -648,11 +696,11 @@ def dns_query(addr, qname, qtype, rd=False, do=True, timeout=0.5):
         s.close()
 
 
-def wait_answer(addr, zone, what, log, rd=False, want_ad=False, limit=20.0):
+def wait_answer(addr, zone, what, log, rd=False, want_ad=False, limit=20.0, port=53):
     deadline = time.time() + limit
     last = None
     while time.time() < deadline:
-        last = dns_query(addr, zone, 6, rd=rd)
+        last = dns_query(addr, zone, 6, rd=rd, port=port)
         if last and last[0] == 0 and (not want_ad or last[1] & 0x20):
             return
         time.sleep(0.05)
@@ -797,6 +845,87 @@ def cmd_blackhole(args):
                     key.fileobj.close()
 
 
+FLIP_PORTS = (5300, 5301)
+
+
+def cmd_flip(args):
+    """The front of a `flip-serial` server: every query goes to the NSD with
+    the zones as built (port 5300), except that SOA queries alternate between
+    it and the NSD with the same zones one serial later (port 5301), as if
+    the zone were reloaded between any two SOA queries (RFC 7477 §3.4)."""
+    import selectors
+    import threading
+    fam = family(args.address)
+    state = {"soa": 0}
+    lock = threading.Lock()
+
+    def upstream_port(query):
+        o = 12
+        while o < len(query) and query[o]:
+            o += 1 + query[o]
+        qtype = struct.unpack(">H", query[o + 1:o + 3])[0] if o + 3 <= len(query) else 0
+        if qtype != 6:
+            return FLIP_PORTS[0]
+        with lock:
+            state["soa"] += 1
+            return FLIP_PORTS[(state["soa"] + 1) % 2]
+
+    def over_tcp(conn):
+        try:
+            while True:
+                head = conn.recv(2)
+                if len(head) < 2:
+                    return
+                n = struct.unpack(">H", head)[0]
+                q = b""
+                while len(q) < n:
+                    chunk = conn.recv(n - len(q))
+                    if not chunk:
+                        return
+                    q += chunk
+                with socket.create_connection((args.address, upstream_port(q)), 3) as up:
+                    up.sendall(head + q)
+                    rh = up.recv(2)
+                    m = struct.unpack(">H", rh)[0]
+                    r = b""
+                    while len(r) < m:
+                        chunk = up.recv(m - len(r))
+                        if not chunk:
+                            return
+                        r += chunk
+                conn.sendall(rh + r)
+        except OSError:
+            return
+        finally:
+            conn.close()
+
+    udp = socket.socket(fam, socket.SOCK_DGRAM)
+    udp.bind((args.address, 53))
+    tcp = socket.socket(fam, socket.SOCK_STREAM)
+    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    tcp.bind((args.address, 53))
+    tcp.listen(64)
+    sel = selectors.DefaultSelector()
+    sel.register(udp, selectors.EVENT_READ)
+    sel.register(tcp, selectors.EVENT_READ)
+    while True:
+        for key, _ in sel.select():
+            if key.fileobj is tcp:
+                c, _ = tcp.accept()
+                threading.Thread(target=over_tcp, args=(c,), daemon=True).start()
+                continue
+            q, client = udp.recvfrom(65535)
+            up = socket.socket(fam, socket.SOCK_DGRAM)
+            up.settimeout(2)
+            try:
+                up.sendto(q, (args.address, upstream_port(q)))
+                udp.sendto(up.recv(65535), client)
+            except OSError:
+                pass
+            finally:
+                up.close()
+
+
 def cmd_pg_restart(args):
     """Restart the lab's PostgreSQL (tests of a database that goes away) and
     record the new postmaster's pid, so that `down` still stops it."""
@@ -835,10 +964,13 @@ def main():
     pr.add_argument("--dir", required=True)
     bh = sub.add_parser("blackhole", help="(internal) a server that never answers")
     bh.add_argument("address")
+    fl = sub.add_parser("flip", help="(internal) the front of a flip-serial server")
+    fl.add_argument("address")
     args = ap.parse_args()
     try:
         {"up": cmd_up, "down": cmd_down, "env": cmd_env, "status": cmd_status,
-         "blackhole": cmd_blackhole, "pg-restart": cmd_pg_restart}[args.cmd](args)
+         "blackhole": cmd_blackhole, "flip": cmd_flip,
+         "pg-restart": cmd_pg_restart}[args.cmd](args)
     except LabError as e:
         print("lab: error: %s" % e, file=sys.stderr)
         sys.exit(1)
