@@ -107,6 +107,11 @@ struct cds_db_changes {
 int cds_db_changes_claim(struct cds_db *db, size_t max, struct cds_db_changes *out, char *err,
 			 size_t errlen);
 
+/* Pending change sets of kind ('ds' or 'ns') into *out.  Returns 0 or
+ * CDS_EUNAVAIL. */
+int cds_db_count_pending(struct cds_db *db, const char *kind, uint64_t *out, char *err,
+			 size_t errlen);
+
 /* Mark one claimed change set sent (state, attempt count, time).  Returns 0
  * or CDS_EUNAVAIL. */
 int cds_db_change_sent(struct cds_db *db, int64_t id, char *err, size_t errlen);

@@ -149,6 +149,13 @@ int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
 		if ((e = cds_db_changes_commit(db, &ch, err, sizeof(err))) != 0)
 			break;
 	}
+	/* NS change sets (CSYNC) stay pending until the output adapters write
+	 * host and NS operations; say so rather than pass them over silently. */
+	uint64_t waiting = 0;
+	if (e == 0 && cds_db_count_pending(db, "ns", &waiting, err, sizeof(err)) == 0 && waiting)
+		cds_log_warning("%llu NS change sets (CSYNC) stay pending: this version's output "
+				"adapters write DS changes only",
+				(unsigned long long)waiting);
 	cds_db_close(db);
 	if (out && out != stdout)
 		fclose(out);

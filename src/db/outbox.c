@@ -117,3 +117,18 @@ void cds_db_changes_abort(struct cds_db *db, struct cds_db_changes *c)
 	free_changes(c);
 	cds_db_rollback(db);
 }
+
+int cds_db_count_pending(struct cds_db *db, const char *kind, uint64_t *out, char *err,
+			 size_t errlen)
+{
+	PGresult *res = NULL;
+	const char *p[1] = {kind};
+	int r = cds_db_exec(db,
+			    "SELECT count(*) FROM change_sets WHERE state = 'pending' AND kind = $1",
+			    1, p, &res, err, errlen);
+	if (r != 0)
+		return r;
+	*out = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
+}
