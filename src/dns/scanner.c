@@ -629,8 +629,13 @@ static bool csync_wanted(const struct job *j, struct cds_csync *out)
 		    !cds_rrset_equal(&srv->sets[CDS_Q_CSYNC], &res->servers[0].sets[CDS_Q_CSYNC]))
 			return false;
 	}
+	/* Only what the decision would act on: a secure delegation, known
+	 * flags with immediate set, only NS/A/AAAA in the bitmap. */
 	const struct cds_rdata *rd = &res->servers[0].sets[CDS_Q_CSYNC].rdata[0];
-	return cds_csync_parse(rd->data, rd->len, out) == 0 && (out->ns || out->a || out->aaaa);
+	return j->d->ds_count > 0 && cds_csync_parse(rd->data, rd->len, out) == 0 &&
+	       (out->flags & CDS_CSYNC_IMMEDIATE) &&
+	       !(out->flags & ~(CDS_CSYNC_IMMEDIATE | CDS_CSYNC_SOAMINIMUM)) && !out->other_type &&
+	       (out->ns || out->a || out->aaaa);
 }
 
 /* Add name to a host list unless present or out of bailiwick. */
