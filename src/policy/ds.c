@@ -157,14 +157,12 @@ int cds_policy_decide_ds(const struct cds_scan_result *res, const struct cds_con
 	}
 	/* RFC 7344 §4.1: the signal must be authenticated by the current DS set:
 	 * first the DNSKEY RRset at every server, then the signal's RRSIGs. */
-	for (size_t i = 0; i < res->server_count; i++) {
-		if (!cds_memo_authenticates(memo, &res->servers[i], d->ds, d->ds_count)) {
-			cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_BOGUS,
-					   "the DNSKEY RRset at %s is not authenticated by the "
-					   "current DS set",
-					   cds_policy_where(&v->servers[i]));
-			return 0;
-		}
+	long bad = cds_policy_first_unauthenticated(memo, res);
+	if (bad >= 0) {
+		cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_BOGUS,
+				   "the DNSKEY RRset at %s is not authenticated by the current DS set",
+				   cds_policy_where(&v->servers[bad]));
+		return 0;
 	}
 	for (size_t i = 0; i < res->server_count; i++) {
 		const struct cds_server_result *sr = &res->servers[i];

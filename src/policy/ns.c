@@ -218,14 +218,14 @@ static int decide_csync(const struct cds_scan_result *res, const struct cds_conf
 				   "authenticated");
 		return 0;
 	}
+	long bad = cds_policy_first_unauthenticated(memo, res);
+	if (bad >= 0) {
+		cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_CSYNC_BOGUS,
+				   "the DNSKEY RRset at %s is not authenticated by the current DS set",
+				   cds_policy_where(&v->servers[bad]));
+		return 0;
+	}
 	for (size_t i = 0; i < res->server_count; i++) {
-		if (!cds_memo_authenticates(memo, &res->servers[i], d->ds, d->ds_count)) {
-			cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_CSYNC_BOGUS,
-					   "the DNSKEY RRset at %s is not authenticated by the "
-					   "current DS set",
-					   cds_policy_where(&v->servers[i]));
-			return 0;
-		}
 		enum cds_reason r = data_valid(memo, res, i, &res->servers[i].sets[CDS_Q_CSYNC],
 					       "CSYNC", v, why, sizeof(why));
 		if (r != CDS_R_COUNT) {

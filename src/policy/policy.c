@@ -110,6 +110,15 @@ bool cds_memo_authenticates(struct cds_memo *m, const struct cds_server_result *
 }
 
 
+long cds_policy_first_unauthenticated(struct cds_memo *m, const struct cds_scan_result *res)
+{
+	const struct cds_delegation *d = res->delegation;
+	for (size_t i = 0; i < res->server_count; i++)
+		if (!cds_memo_authenticates(m, &res->servers[i], d->ds, d->ds_count))
+			return (long)i;
+	return -1;
+}
+
 /* The glue the parent holds: addresses of the in-bailiwick NS names. */
 static int current_glue(const struct cds_delegation *d, struct cds_verdict *v)
 {

@@ -36,6 +36,10 @@ enum cds_dnssec_status cds_memo_validate(struct cds_memo *m, const struct cds_rr
 bool cds_memo_authenticates(struct cds_memo *m, const struct cds_server_result *sr,
 			    const struct cds_ds *ds, size_t n);
 
+/* The first server whose DNSKEY RRset the delegation's current DS set does
+ * not authenticate, or -1 when it authenticates them all. */
+long cds_policy_first_unauthenticated(struct cds_memo *m, const struct cds_scan_result *res);
+
 /* "NAME (ADDR)" of a server, for detail messages (thread-local buffer). */
 const char *cds_policy_where(const struct cds_verdict_server *s);
 

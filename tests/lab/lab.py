@@ -870,30 +870,29 @@ def cmd_flip(args):
             state["soa"] += 1
             return FLIP_PORTS[(state["soa"] + 1) % 2]
 
+    def read_message(sock):
+        """One length-prefixed DNS message over TCP (RFC 1035 4.2.2), or None."""
+        data = b""
+        while len(data) < 2 or len(data) < 2 + struct.unpack(">H", data[:2])[0]:
+            want = 2 - len(data) if len(data) < 2 else 2 + struct.unpack(">H", data[:2])[0] - len(data)
+            chunk = sock.recv(want)
+            if not chunk:
+                return None
+            data += chunk
+        return data
+
     def over_tcp(conn):
         try:
             while True:
-                head = conn.recv(2)
-                if len(head) < 2:
+                q = read_message(conn)
+                if q is None:
                     return
-                n = struct.unpack(">H", head)[0]
-                q = b""
-                while len(q) < n:
-                    chunk = conn.recv(n - len(q))
-                    if not chunk:
-                        return
-                    q += chunk
-                with socket.create_connection((args.address, upstream_port(q)), 3) as up:
-                    up.sendall(head + q)
-                    rh = up.recv(2)
-                    m = struct.unpack(">H", rh)[0]
-                    r = b""
-                    while len(r) < m:
-                        chunk = up.recv(m - len(r))
-                        if not chunk:
-                            return
-                        r += chunk
-                conn.sendall(rh + r)
+                with socket.create_connection((args.address, upstream_port(q[2:])), 3) as up:
+                    up.sendall(q)
+                    r = read_message(up)
+                if r is None:
+                    return
+                conn.sendall(r)
         except OSError:
             return
         finally:
