@@ -98,6 +98,9 @@ int cds_referral_parse(const uint8_t *wire, size_t len, const char *domain,
 /* Free what rrset owns and zero it.  Accepts a zeroed rrset. */
 void cds_rrset_clear(struct cds_rrset *rrset);
 
+/* Copy src's records (not its RRSIGs) into dst.  Returns 0 or CDS_ENOMEM. */
+int cds_rrset_copy_records(const struct cds_rrset *src, struct cds_rrset *dst);
+
 /* True when both hold the same records (TTL, order, case and RRSIGs ignored). */
 bool cds_rrset_equal(const struct cds_rrset *a, const struct cds_rrset *b);
 

@@ -34,6 +34,12 @@ struct cds_delegation {
 	bool has_last_change;
 	time_t last_change; /* when the parent last changed the DS set */
 	bool opted_out;     /* automation disabled for this domain */
+	/* Accept-after-delay (RFC 8078 §3.3): the last observation of this
+	 * insecure delegation's signal (scan keeps them in the database). */
+	bool has_observation;
+	char observed_signal[1024]; /* the proposed DS set, joined by ',' */
+	time_t observed_first;
+	uint32_t observed_scans;
 };
 
 /* The answers cdscan asks every address for, in this order. */
@@ -73,6 +79,23 @@ struct cds_csync_data {
 	uint32_t soa_serial_after;
 };
 
+/*
+ * What the RFC 9615 signaling name of one NS host name gave (looked up
+ * through the resolver with CD set, validated here from the trust anchor):
+ * _dsboot.<child>._signal.<ns host>.
+ */
+struct cds_bootstrap_signal {
+	char ns[CDS_DNAME_BUFSIZE];         /* the NS host name */
+	char zone[CDS_DNAME_BUFSIZE];       /* the zone the host name is in */
+	enum cds_dnssec_status zone_status; /* SECURE: a securely delegated zone */
+	char zone_why[200];
+	struct cds_rrset sets[2];           /* [0] CDS, [1] CDNSKEY: records only */
+	enum cds_dnssec_status status[2];
+	bool missing[2];                    /* NXDOMAIN or NODATA */
+	int error[2];                       /* the look-up failed */
+	char why[2][200];
+};
+
 /* What one nameserver address answered. */
 struct cds_server_result {
 	char name[CDS_DNAME_BUFSIZE];
@@ -94,6 +117,12 @@ struct cds_scan_result {
 	 * the SOA (sets[CDS_Q_SOA]) to prove it serves the zone. */
 	struct cds_server_result *probes;
 	size_t probe_count;
+	/* RFC 9615 (insecure delegations with a signal, policy.bootstrap.
+	 * authenticated): one entry per NS host name outside the child. */
+	bool signals_asked;
+	struct cds_bootstrap_signal *signals;
+	size_t signal_count;
+	bool signal_over_tcp; /* CDS and CDNSKEY were asked over TCP */
 	time_t scanned_at;
 };
 
@@ -129,6 +158,20 @@ int cds_scanner_new(uv_loop_t *loop, const struct cds_conf *conf, const char *co
  * CDS_ENOMEM (then cb never runs). */
 int cds_scanner_scan(struct cds_scanner *s, const struct cds_delegation *d, cds_scan_cb cb,
 		     void *arg);
+
+/*
+ * Load the trust anchor for validating the resolver's answers (RFC 9615
+ * signals): DS or DNSKEY records of one zone, in zone file syntax (the root's
+ * /usr/share/dns/root.key, or a lab's).  Returns 0, or CDS_EDATA with
+ * "FILE[:LINE]: reason" in err.
+ */
+int cds_scanner_trust_anchor(struct cds_scanner *s, const char *path, char *err, size_t errlen);
+
+/* The trust anchor RFC 9615 needs, when policy.bootstrap.authenticated is
+ * on: path (--trust-anchor), else resolver.trust-anchor.  0 when loaded or
+ * not needed; CDS_EDATA with the reason in err. */
+int cds_scanner_bootstrap_anchor(struct cds_scanner *s, const struct cds_conf *conf,
+				 const char *path, char *err, size_t errlen);
 
 /* Queries issued and answered so far. */
 void cds_scanner_counts(const struct cds_scanner *s, uint64_t *queries, uint64_t *answers);

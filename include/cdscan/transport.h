@@ -46,6 +46,7 @@ struct cds_transport;
 #define CDS_QUERY_RD 0x01 /* recursion desired (to a resolver) */
 #define CDS_QUERY_DO 0x02 /* DNSSEC OK */
 #define CDS_QUERY_CD 0x04 /* checking disabled (RFC 4035 §3.2.2) */
+#define CDS_QUERY_TCP 0x08 /* over TCP only (no UDP first) */
 
 /* Transport-level errors, beside the ones in error.h. */
 #define CDS_ETIMEDOUT (-ETIMEDOUT)

@@ -85,6 +85,13 @@ int cds_time_parse(const char *text, time_t *out);
 /* Format as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
 void cds_time_format(time_t t, char *buf, size_t len);
 
+/*
+ * The time cdscan decides at: now, or the RFC 3339 time in the environment
+ * variable CDSCAN_NOW (a test clock: accept-after-delay over simulated days
+ * without sleeping; signature validity is judged at the same time).
+ */
+time_t cds_clock(void);
+
 /* Order of two 32-bit serial numbers (RFC 1982 §3.2), as a SOA serial is
  * compared. */
 enum cds_serial_order {

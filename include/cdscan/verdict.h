@@ -54,6 +54,7 @@ enum cds_reason {
 	CDS_R_CSYNC_NOT_PROCESSED, /* added: CSYNC seen, processing off */
 	CDS_R_CSYNC_NS_NOT_SERVING, /* added: a new NS or glue address does not serve */
 	CDS_R_CSYNC_BAD_HOST_NAME,  /* added: an NS name that is no host name */
+	CDS_R_BOOTSTRAP_SIGNAL_BOGUS, /* added: an RFC 9615 signal fails validation */
 	CDS_R_COUNT
 };
 
@@ -101,6 +102,29 @@ struct cds_verdict_side {
 	char detail[512]; /* which server, which record: for people */
 };
 
+/* An RFC 9615 signaling name as found under one NS host name. */
+struct cds_verdict_signal {
+	char ns[CDS_DNAME_BUFSIZE];
+	char zone[CDS_DNAME_BUFSIZE];  /* the zone the host name is in */
+	const char *status;            /* secure, missing, insecure, bogus, error */
+	char detail[200];
+	struct cds_strlist cds;        /* presentation form */
+	struct cds_strlist cdnskey;
+};
+
+/* The bootstrap part of the DS side (insecure delegations with a signal). */
+struct cds_verdict_bootstrap {
+	struct cds_verdict_signal *signals;
+	size_t signal_count;
+	/* accept-after-delay: the observation to keep (observed) or to forget */
+	bool observed;
+	char signal[1024];     /* the proposed DS set, joined by ',' */
+	time_t first_seen;
+	uint32_t scans;        /* consecutive scans that saw it unchanged */
+	uint32_t scans_needed;
+	uint64_t delay_needed_s;
+};
+
 /* What one nameserver address served. */
 struct cds_verdict_server {
 	char name[CDS_DNAME_BUFSIZE];
@@ -135,6 +159,7 @@ struct cds_verdict {
 	size_t glue_count;
 	struct cds_verdict_glue *glue_current; /* the parent's */
 	size_t glue_current_count;
+	struct cds_verdict_bootstrap bootstrap;
 };
 
 /* Append a glue entry for name (addresses empty) to *arr; NULL on no memory. */

@@ -18,7 +18,7 @@ struct cds_zone_rr {
 	const char *file;  /* where it was read (valid until the next call) */
 	unsigned line;     /* first line of the record */
 	char target[CDS_DNAME_BUFSIZE]; /* NS: the nameserver name */
-	struct cds_ds ds;  /* DS */
+	struct cds_ds ds;  /* DS; for a DNSKEY its SHA-256 DS */
 	struct cds_addr addr; /* A, AAAA (port 53) */
 };
 

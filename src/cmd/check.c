@@ -123,7 +123,7 @@ static void scan_done_cb(struct cds_scan_result *res, void *arg)
 {
 	struct check *c = arg;
 	struct cds_verdict v;
-	int r = cds_policy_decide(res, c->conf, time(NULL), &v);
+	int r = cds_policy_decide(res, c->conf, cds_clock(), &v);
 	cds_scan_result_free(res);
 	c->done = true;
 	if (r != 0) {
@@ -289,6 +289,19 @@ int cds_cmd_check(const struct cds_cli *cli, const struct cds_conf *conf)
 					 : cds_strerror(r));
 		uv_loop_close(&loop);
 		return r == CDS_ECONFIG ? CDS_EXIT_CONFIG : CDS_EXIT_SOFTWARE;
+	}
+	char taerr[512];
+	if (cds_scanner_bootstrap_anchor(c.scanner, conf, cli->trust_anchor, taerr,
+					 sizeof(taerr)) != 0) {
+		fprintf(stderr,
+			"cdscan: check: the trust anchor for RFC 9615 signals: %s "
+			"(--trust-anchor, resolver.trust-anchor; or policy.bootstrap.authenticated: "
+			"false)\n",
+			taerr);
+		cds_scanner_free(c.scanner);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		uv_loop_close(&loop);
+		return CDS_EXIT_CONFIG;
 	}
 	if (cli->parent_zone) {
 		int rc = delegation_from_zone(cli->parent_zone, &c.d);

@@ -73,7 +73,7 @@ static void scanned_cb(struct cds_scan_result *res, void *arg)
 		(const struct cds_db_item *)((const char *)res->delegation -
 					     offsetof(struct cds_db_item, d));
 	size_t i = (size_t)(item - r->batch.items);
-	if (i < r->batch.count && cds_policy_decide(res, r->conf, time(NULL), &r->verdicts[i]) == 0)
+	if (i < r->batch.count && cds_policy_decide(res, r->conf, cds_clock(), &r->verdicts[i]) == 0)
 		r->decided[i] = true;
 	cds_scan_result_free(res);
 	r->done++;
@@ -177,6 +177,20 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 			    &r.scanner);
 	if (e != 0) {
 		fprintf(stderr, "cdscan: scan: no resolver: set resolver.addresses or --resolver\n");
+		cds_db_close(db);
+		uv_loop_close(&loop);
+		return CDS_EXIT_CONFIG;
+	}
+	char taerr[512];
+	if (cds_scanner_bootstrap_anchor(r.scanner, conf, cli->trust_anchor, taerr,
+					 sizeof(taerr)) != 0) {
+		fprintf(stderr,
+			"cdscan: scan: the trust anchor for RFC 9615 signals: %s "
+			"(--trust-anchor, resolver.trust-anchor; or policy.bootstrap.authenticated: "
+			"false)\n",
+			taerr);
+		cds_scanner_free(r.scanner);
+		uv_run(&loop, UV_RUN_DEFAULT);
 		cds_db_close(db);
 		uv_loop_close(&loop);
 		return CDS_EXIT_CONFIG;

@@ -17,12 +17,15 @@
 static const char claim_sql[] =
 	"SELECT id, domain, array_to_string(ns, ' '), array_to_string(ds, ','), glue::text,"
 	"       coalesce(extract(epoch FROM ds_changed_at)::bigint, 0), opted_out,"
-	"       consecutive_failures "
-	"FROM delegations "
+	"       consecutive_failures, o.delegation_id IS NOT NULL,"
+	"       coalesce(array_to_string(o.signal, ','), ''),"
+	"       coalesce(extract(epoch FROM o.first_seen)::bigint, 0),"
+	"       coalesce(o.consistent_scans, 0) "
+	"FROM delegations LEFT JOIN bootstrap_observations o ON o.delegation_id = delegations.id "
 	"WHERE removed_at IS NULL AND id > $1::bigint"
 	"  AND (($3::text[] IS NULL AND next_scan_at <= now()) OR domain = ANY($3::text[])) "
 	"ORDER BY id LIMIT $2::integer "
-	"FOR UPDATE SKIP LOCKED";
+	"FOR UPDATE OF delegations SKIP LOCKED";
 
 /* A PostgreSQL array literal of strings, every element quoted and escaped
  * (passed as a parameter, never pasted into SQL).  NULL with n == 0 and
@@ -74,6 +77,11 @@ static int item_from_row(PGresult *res, int row, struct cds_db_item *it)
 	long long changed = strtoll(PQgetvalue(res, row, 5), NULL, 10);
 	it->d.has_last_change = changed > 0;
 	it->d.last_change = (time_t)changed;
+	it->d.has_observation = PQgetvalue(res, row, 8)[0] == 't';
+	snprintf(it->d.observed_signal, sizeof(it->d.observed_signal), "%s",
+		 PQgetvalue(res, row, 9));
+	it->d.observed_first = (time_t)strtoll(PQgetvalue(res, row, 10), NULL, 10);
+	it->d.observed_scans = (uint32_t)strtoul(PQgetvalue(res, row, 11), NULL, 10);
 
 	const char *ns = PQgetvalue(res, row, 2);
 	size_t nns = 1;
@@ -216,6 +224,36 @@ static int record_change(struct cds_db *db, const char *id, const char *result_i
 	return 0;
 }
 
+/* Accept-after-delay's clock (RFC 8078 §3.3): keep the observation the
+ * decision made, or forget the old one (a changed, inconsistent or failed
+ * signal, a secure delegation, a bootstrap done): the clock restarts. */
+static int record_observation(struct cds_db *db, const char *id, const struct cds_db_item *item,
+			      const struct cds_verdict *v, char *err, size_t errlen)
+{
+	const struct cds_verdict_bootstrap *b = &v->bootstrap;
+	if (!b->observed || v->ds_side.action == CDS_ACTION_BOOTSTRAP) {
+		if (!item->d.has_observation)
+			return 0;
+		const char *p[1] = {id};
+		return cds_db_exec(db, "DELETE FROM bootstrap_observations WHERE delegation_id = $1",
+				   1, p, NULL, err, errlen);
+	}
+	char first[32], last[32], scans[16];
+	snprintf(first, sizeof(first), "%lld", (long long)b->first_seen);
+	snprintf(last, sizeof(last), "%lld", (long long)v->checked_at);
+	snprintf(scans, sizeof(scans), "%u", b->scans);
+	const char *p[5] = {id, b->signal, first, last, scans};
+	return cds_db_exec(db,
+			   "INSERT INTO bootstrap_observations (delegation_id, signal, first_seen,"
+			   " last_seen, consistent_scans, over_tcp)"
+			   " VALUES ($1, string_to_array($2, ','), to_timestamp($3::bigint),"
+			   " to_timestamp($4::bigint), $5::integer, true)"
+			   " ON CONFLICT (delegation_id) DO UPDATE SET signal = EXCLUDED.signal,"
+			   " first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen,"
+			   " consistent_scans = EXCLUDED.consistent_scans, over_tcp = true",
+			   5, p, NULL, err, errlen);
+}
+
 int cds_db_record(struct cds_db *db, const struct cds_db_item *item, const struct cds_verdict *v,
 		  const char *verdict_json, bool dry_run, bool failed, uint64_t interval_s,
 		  unsigned *changesets, char *err, size_t errlen)
@@ -256,6 +294,8 @@ int cds_db_record(struct cds_db *db, const struct cds_db_item *item, const struc
 	PQclear(res);
 	if (dry_run)
 		return 0;
+	if ((r = record_observation(db, id, item, v, err, errlen)) != 0)
+		return r;
 	for (int ns = 0; ns < 2; ns++) {
 		bool created = false;
 		if ((r = record_change(db, id, result_id, v, ns, &created, err, errlen)) != 0)

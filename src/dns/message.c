@@ -433,6 +433,30 @@ void cds_rrset_clear(struct cds_rrset *set)
 	memset(set, 0, sizeof(*set));
 }
 
+int cds_rrset_copy_records(const struct cds_rrset *src, struct cds_rrset *dst)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->type = src->type;
+	dst->rcode = src->rcode;
+	dst->present = src->present;
+	if (src->count == 0)
+		return 0;
+	dst->rdata = calloc(src->count, sizeof(*dst->rdata));
+	if (!dst->rdata)
+		return CDS_ENOMEM;
+	for (size_t i = 0; i < src->count; i++) {
+		dst->rdata[i].data = malloc(src->rdata[i].len ? src->rdata[i].len : 1);
+		if (!dst->rdata[i].data) {
+			cds_rrset_clear(dst);
+			return CDS_ENOMEM;
+		}
+		memcpy(dst->rdata[i].data, src->rdata[i].data, src->rdata[i].len);
+		dst->rdata[i].len = src->rdata[i].len;
+		dst->count = i + 1;
+	}
+	return 0;
+}
+
 bool cds_rrset_equal(const struct cds_rrset *a, const struct cds_rrset *b)
 {
 	if (a->count != b->count)

@@ -9,6 +9,8 @@
 #include "cdscan/log.h"
 #include "cdscan/scan.h"
 #include "cdscan/transport.h"
+#include "cdscan/zone.h"
+#include "trust.h"
 
 #define CACHE_BUCKETS 16384u
 #define MAX_RESOLVERS 8
@@ -51,6 +53,9 @@ struct cds_scanner {
 	struct cache_entry **cache;
 	uint64_t scans;
 	bool csync; /* policy.csync: collect what CSYNC processing needs */
+	bool bootstrap;   /* policy.bootstrap.authenticated: RFC 9615 signals */
+	bool after_delay; /* policy.bootstrap.accept-after-delay: signals over TCP */
+	struct cds_trust *trust;
 };
 
 static uint32_t name_hash(const char *s)
@@ -87,6 +92,8 @@ int cds_scanner_new(uv_loop_t *loop, const struct cds_conf *conf, const char *co
 		return CDS_ENOMEM;
 	s->loop = loop;
 	s->csync = conf->policy.csync;
+	s->bootstrap = conf->policy.bootstrap_authenticated;
+	s->after_delay = conf->policy.bootstrap_after_delay;
 	if (!resolvers || resolver_count == 0) {
 		resolvers = (const char *const *)conf->resolver.addresses;
 		resolver_count = conf->resolver.address_count;
@@ -116,8 +123,62 @@ int cds_scanner_new(uv_loop_t *loop, const struct cds_conf *conf, const char *co
 		free(s);
 		return CDS_ENOMEM;
 	}
+	s->trust = cds_trust_new(loop, s->transport, &s->resolvers[0]);
+	if (!s->trust) {
+		cds_transport_free(s->transport);
+		free(s->cache);
+		free(s);
+		return CDS_ENOMEM;
+	}
 	*out = s;
 	return 0;
+}
+
+int cds_scanner_trust_anchor(struct cds_scanner *s, const char *path, char *err, size_t errlen)
+{
+	struct cds_zone_reader *z;
+	struct cds_zone_rr rr;
+	struct cds_ds ds[16];
+	char owner[CDS_DNAME_BUFSIZE] = "";
+	size_t n = 0;
+	int r = cds_zone_open(path, ".", &z, err, errlen);
+	if (r != 0)
+		return CDS_EDATA;
+	while ((r = cds_zone_next(z, &rr, err, errlen)) == 1) {
+		if (rr.type != CDS_T_DS && rr.type != CDS_T_DNSKEY)
+			continue;
+		if (owner[0] && strcmp(owner, rr.owner) != 0) {
+			snprintf(err, errlen, "%s:%u: trust anchors for two zones (%s and %s)", rr.file,
+				 rr.line, owner, rr.owner);
+			r = CDS_EDATA;
+			break;
+		}
+		snprintf(owner, sizeof(owner), "%s", rr.owner);
+		if (n < 16)
+			ds[n++] = rr.ds;
+	}
+	cds_zone_close(z);
+	if (r == 0 && n == 0) {
+		snprintf(err, errlen, "%s: no DS or DNSKEY record", path);
+		r = CDS_EDATA;
+	}
+	if (r != 0)
+		return CDS_EDATA;
+	return cds_trust_set_anchor(s->trust, owner, ds, n);
+}
+
+int cds_scanner_bootstrap_anchor(struct cds_scanner *s, const struct cds_conf *conf,
+				 const char *path, char *err, size_t errlen)
+{
+	if (!conf->policy.bootstrap_authenticated)
+		return 0;
+	if (!path)
+		path = conf->resolver.trust_anchor;
+	if (!path) {
+		snprintf(err, errlen, "no trust anchor: set resolver.trust-anchor");
+		return CDS_EDATA;
+	}
+	return cds_scanner_trust_anchor(s, path, err, errlen);
 }
 
 void cds_scanner_counts(const struct cds_scanner *s, uint64_t *queries, uint64_t *answers)
@@ -148,6 +209,7 @@ void cds_scanner_free(struct cds_scanner *s)
 		}
 	}
 	free(s->cache);
+	cds_trust_free(s->trust);
 	cds_transport_free(s->transport);
 	free(s);
 }
@@ -304,6 +366,7 @@ enum job_phase {
 	PHASE_APEX = 0, /* SOA DNSKEY CDS CDNSKEY CSYNC NS at every address */
 	PHASE_CSYNC_DATA, /* NS, A, AAAA again (RFC 7477 §3.4: after the SOA) */
 	PHASE_CSYNC_AFTER, /* the SOA again; probes of addresses a change adds */
+	PHASE_BOOTSTRAP, /* RFC 9615 signals through the resolver, validated */
 };
 
 static void csync_data_free(struct cds_csync_data *c)
@@ -330,6 +393,10 @@ void cds_scan_result_free(struct cds_scan_result *res)
 	}
 	for (size_t i = 0; i < res->probe_count; i++)
 		cds_rrset_clear(&res->probes[i].sets[CDS_Q_SOA]);
+	for (size_t i = 0; i < res->signal_count; i++)
+		for (int k = 0; k < 2; k++)
+			cds_rrset_clear(&res->signals[i].sets[k]);
+	free(res->signals);
 	free(res->servers);
 	free(res->probes);
 	free(res);
@@ -495,6 +562,13 @@ static void job_query_all(struct job *j)
 		}
 	}
 	res->server_count = k;
+	/* Accept-after-delay needs the signal of an insecure delegation seen
+	 * over TCP (RFC 8078 §3.3: harder to spoof than UDP). */
+	unsigned signal_flags = CDS_QUERY_DO;
+	if (d->ds_count == 0 && j->s->after_delay) {
+		signal_flags |= CDS_QUERY_TCP;
+		res->signal_over_tcp = true;
+	}
 	j->pending = 1; /* held while sending, so that no answer finishes the job */
 	for (size_t i = 0; i < k; i++) {
 		if (!res->servers[i].has_addr)
@@ -502,8 +576,10 @@ static void job_query_all(struct job *j)
 		for (int kind = 0; kind < CDS_Q_COUNT; kind++) {
 			struct job_query *q = &j->queries[i * CDS_Q_COUNT + (size_t)kind];
 			*q = (struct job_query){.job = j, .server = i, .kind = kind};
+			unsigned fl = kind == CDS_Q_CDS || kind == CDS_Q_CDNSKEY ? signal_flags
+										 : CDS_QUERY_DO;
 			int r = cds_transport_query(j->s->transport, &res->servers[i].addr, d->domain,
-						    query_types[kind], CDS_QUERY_DO, query_answer_cb, q);
+						    query_types[kind], fl, query_answer_cb, q);
 			if (r != 0)
 				server_fail(&res->servers[i], "query could not be sent");
 			else
@@ -823,6 +899,122 @@ static void csync_after(struct job *j)
 	probe_send_all(j, from);
 }
 
+/* ------------------------------------------- RFC 9615 bootstrapping --- */
+
+/* An insecure delegation whose every address answered, with the same
+ * CDS/CDNSKEY everywhere and something in it: the signals can decide. */
+static bool bootstrap_wanted(const struct job *j)
+{
+	const struct cds_scan_result *res = j->res;
+	if (!j->s->bootstrap || j->d->ds_count > 0 || res->server_count == 0)
+		return false;
+	const struct cds_server_result *ref = &res->servers[0];
+	if (ref->sets[CDS_Q_CDS].count == 0 && ref->sets[CDS_Q_CDNSKEY].count == 0)
+		return false;
+	for (size_t i = 0; i < res->server_count; i++) {
+		const struct cds_server_result *srv = &res->servers[i];
+		if (!srv->ok || !cds_rrset_equal(&srv->sets[CDS_Q_CDS], &ref->sets[CDS_Q_CDS]) ||
+		    !cds_rrset_equal(&srv->sets[CDS_Q_CDNSKEY], &ref->sets[CDS_Q_CDNSKEY]))
+			return false;
+	}
+	return true;
+}
+
+struct signal_q {
+	struct job *job;
+	size_t host;
+	int what; /* 0 CDS, 1 CDNSKEY, 2 the host's zone */
+};
+
+static void signal_cb(const struct cds_trust_result *r, void *arg)
+{
+	struct signal_q *q = arg;
+	struct job *j = q->job;
+	struct cds_bootstrap_signal *sig = &j->res->signals[q->host];
+	if (q->what == 2) {
+		sig->zone_status = r->status;
+		if (r->zone)
+			snprintf(sig->zone, sizeof(sig->zone), "%s", r->zone);
+		snprintf(sig->zone_why, sizeof(sig->zone_why), "%s", r->why ? r->why : "");
+	} else {
+		int k = q->what;
+		sig->status[k] = r->status;
+		sig->missing[k] = r->missing;
+		sig->error[k] = r->error;
+		snprintf(sig->why[k], sizeof(sig->why[k]), "%s", r->why ? r->why : "");
+		if (r->set && r->set->count &&
+		    cds_rrset_copy_records(r->set, &sig->sets[k]) != 0) {
+			sig->status[k] = CDS_DNSSEC_ERROR;
+			sig->error[k] = CDS_ENOMEM;
+			snprintf(sig->why[k], sizeof(sig->why[k]), "out of memory");
+		}
+	}
+	free(q);
+	if (--j->pending == 0)
+		job_next_phase(j);
+}
+
+/* RFC 9615 §4.2 step 3: for every NS host name outside the child, the
+ * signaling name's CDS and CDNSKEY, and whether the host's zone is secure. */
+static void bootstrap_fetch(struct job *j)
+{
+	const struct cds_delegation *d = j->d;
+	struct cds_scan_result *res = j->res;
+	res->signals_asked = true;
+	res->signals = calloc(d->ns_count ? d->ns_count : 1, sizeof(*res->signals));
+	if (!res->signals)
+		return; /* nothing asked: the decision says so */
+	for (size_t i = 0; i < d->ns_count; i++) {
+		const char *ns = d->ns[i].name;
+		if (cds_dname_is_subdomain(ns, d->domain))
+			continue;
+		bool dup = false;
+		for (size_t h = 0; h < res->signal_count && !dup; h++)
+			dup = strcmp(res->signals[h].ns, ns) == 0;
+		if (dup)
+			continue;
+		size_t h = res->signal_count++;
+		struct cds_bootstrap_signal *sig = &res->signals[h];
+		snprintf(sig->ns, sizeof(sig->ns), "%s", ns);
+		char qname[CDS_DNAME_BUFSIZE + 32];
+		/* "_dsboot." + child + "_signal." + host: too long a name cannot
+		 * carry a signal (RFC 9615 §3.1 leaves such children out). */
+		int len = snprintf(qname, sizeof(qname), "_dsboot.%s_signal.%s", d->domain, ns);
+		bool too_long = len < 0 || (size_t)len >= CDS_DNAME_BUFSIZE - 1;
+		for (int what = 0; what < 3; what++) {
+			if (what < 2 && too_long) {
+				sig->status[what] = CDS_DNSSEC_ERROR;
+				sig->error[what] = CDS_EINVAL;
+				snprintf(sig->why[what], sizeof(sig->why[what]),
+					 "the signaling name would exceed 255 octets");
+				continue;
+			}
+			struct signal_q *q = malloc(sizeof(*q));
+			int r = CDS_ENOMEM;
+			if (q) {
+				*q = (struct signal_q){.job = j, .host = h, .what = what};
+				j->pending++;
+				r = what == 2 ? cds_trust_zone_of(j->s->trust, ns, signal_cb, q)
+					      : cds_trust_rrset(j->s->trust, qname,
+								what ? CDS_T_CDNSKEY : CDS_T_CDS,
+								signal_cb, q);
+				if (r != 0) {
+					j->pending--;
+					free(q);
+				}
+			}
+			if (r != 0 && what < 2) {
+				sig->status[what] = CDS_DNSSEC_ERROR;
+				sig->error[what] = r;
+				snprintf(sig->why[what], sizeof(sig->why[what]), "out of memory");
+			} else if (r != 0) {
+				sig->zone_status = CDS_DNSSEC_ERROR;
+				snprintf(sig->zone_why, sizeof(sig->zone_why), "out of memory");
+			}
+		}
+	}
+}
+
 static void job_next_phase(struct job *j)
 {
 	struct cds_csync cs;
@@ -830,6 +1022,9 @@ static void job_next_phase(struct job *j)
 	if (j->phase == PHASE_APEX && csync_wanted(j, &cs)) {
 		j->phase = PHASE_CSYNC_DATA;
 		csync_fetch(j, &cs);
+	} else if (j->phase == PHASE_APEX && bootstrap_wanted(j)) {
+		j->phase = PHASE_BOOTSTRAP;
+		bootstrap_fetch(j);
 	} else if (j->phase == PHASE_CSYNC_DATA) {
 		j->phase = PHASE_CSYNC_AFTER;
 		csync_after(j);
@@ -882,7 +1077,7 @@ int cds_scanner_scan(struct cds_scanner *s, const struct cds_delegation *d, cds_
 		return CDS_ENOMEM;
 	}
 	j->res->delegation = d;
-	j->res->scanned_at = time(NULL);
+	j->res->scanned_at = cds_clock();
 	s->scans++;
 	j->resolving = 1; /* held while starting look-ups */
 	for (size_t i = 0; i < d->ns_count; i++) {

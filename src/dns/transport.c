@@ -45,6 +45,7 @@ struct query {
 	uint64_t timeout_ms;             /* per attempt */
 	int deferred_error;              /* start failed: report from the timer */
 	bool tcp;
+	bool tcp_only;                   /* CDS_QUERY_TCP or opts.tcp_only */
 	bool done;
 
 	uv_timer_t timer;
@@ -533,7 +534,7 @@ static void start_query(struct query *q)
 	t->inflight++;
 	q->srv->inflight++;
 	q->attempts = 1;
-	r = q->t->opts.tcp_only ? start_tcp(q) : start_udp(q);
+	r = q->tcp_only ? start_tcp(q) : start_udp(q);
 	if (r != 0) {
 		/* libuv contract: the callback runs later, never from inside
 		 * cds_transport_query; the timer reports the error. */
@@ -560,6 +561,7 @@ int cds_transport_query(struct cds_transport *t, const struct cds_addr *server,
 	q->cb = cb;
 	q->arg = arg;
 	q->qtype = qtype;
+	q->tcp_only = t->opts.tcp_only || (flags & CDS_QUERY_TCP);
 	/* A resolver recurses before it answers: it gets its own timeout. */
 	q->timeout_ms = (flags & CDS_QUERY_RD) && t->opts.rd_timeout_ms ? t->opts.rd_timeout_ms
 								     : t->opts.timeout_ms;

@@ -90,7 +90,6 @@ int cds_policy_decide_ds(const struct cds_scan_result *res, const struct cds_con
 {
 	const struct cds_delegation *d = res->delegation;
 	struct cds_verdict_side *side = &v->ds_side;
-	const char *owner = d->domain;
 	time_t now = memo->now;
 
 	for (size_t i = 0; i < d->ds_count; i++) {
@@ -149,12 +148,8 @@ int cds_policy_decide_ds(const struct cds_scan_result *res, const struct cds_con
 		cds_verdict_decide(side, CDS_ACTION_NONE, CDS_R_NO_SIGNAL, NULL);
 		return 0;
 	}
-	if (d->ds_count == 0) {
-		cds_verdict_decide(side, CDS_ACTION_NONE, CDS_R_INSECURE_NO_BOOTSTRAP,
-				   "no DS at the parent; the signal cannot be authenticated by "
-				   "the chain of trust");
-		return 0;
-	}
+	if (d->ds_count == 0)
+		return cds_policy_decide_bootstrap(res, conf, memo, v);
 	/* RFC 7344 §4.1: the signal must be authenticated by the current DS set:
 	 * first the DNSKEY RRset at every server, then the signal's RRSIGs. */
 	long bad = cds_policy_first_unauthenticated(memo, res);
@@ -220,6 +215,40 @@ int cds_policy_decide_ds(const struct cds_scan_result *res, const struct cds_con
 			}
 		}
 	}
+	int del = cds_policy_delete_signal(res, side);
+	if (del == 1)
+		return 0;
+	if (del == 2) {
+		if (!conf->policy.allow_delete) {
+			cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_DELETE_NOT_ALLOWED,
+					   "policy.allow-delete is false");
+			return 0;
+		}
+		cds_strlist_clear(&side->proposed);
+		cds_verdict_decide(side, CDS_ACTION_DELETE, CDS_R_DELETE, NULL);
+		return cds_verdict_side_diff(side);
+	}
+	struct cds_ds proposed[CDS_PROPOSED_MAX];
+	size_t n = 0;
+	int r = cds_policy_propose_ds(res, conf, memo, v, proposed, &n);
+	if (r != 0)
+		return r == 1 ? 0 : r;
+	cds_strlist_clear(&side->proposed);
+	for (size_t i = 0; i < n; i++)
+		if (cds_ds_text_add(&side->proposed, &proposed[i]) != 0)
+			return CDS_ENOMEM;
+	if (cds_strlist_equal(&side->proposed, &side->current)) {
+		cds_verdict_decide(side, CDS_ACTION_NONE, CDS_R_SIGNAL_UNCHANGED, NULL);
+		return 0;
+	}
+	cds_verdict_decide(side, CDS_ACTION_UPDATE, CDS_R_DS_UPDATED, NULL);
+	return cds_verdict_side_diff(side);
+}
+
+int cds_policy_delete_signal(const struct cds_scan_result *res, struct cds_verdict_side *side)
+{
+	const struct cds_rrset *cds = &res->servers[0].sets[CDS_Q_CDS];
+	const struct cds_rrset *cdnskey = &res->servers[0].sets[CDS_Q_CDNSKEY];
 	/* RFC 8078 §4 (erratum 5049): a delete is exactly one record. */
 	bool cds_del = false, key_del = false;
 	for (size_t i = 0; i < cds->count; i++)
@@ -230,42 +259,43 @@ int cds_policy_decide_ds(const struct cds_scan_result *res, const struct cds_con
 		cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_MIXED_DELETE,
 				   "the %s RRset holds the delete record and other records",
 				   cds_del && cds->count > 1 ? "CDS" : "CDNSKEY");
+		return 1;
+	}
+	if (!cds_del && !key_del)
 		return 0;
+	if ((cds->count && !cds_del) || (cdnskey->count && !key_del)) {
+		cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_CDS_CDNSKEY_MISMATCH,
+				   "one of CDS and CDNSKEY asks for deletion, the other for keys");
+		return 1;
 	}
-	if (cds_del || key_del) {
-		if ((cds->count && !cds_del) || (cdnskey->count && !key_del)) {
-			cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_CDS_CDNSKEY_MISMATCH,
-					   "one of CDS and CDNSKEY asks for deletion, the other "
-					   "for keys");
-			return 0;
-		}
-		if (!conf->policy.allow_delete) {
-			cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_DELETE_NOT_ALLOWED,
-					   "policy.allow-delete is false");
-			return 0;
-		}
-		cds_strlist_clear(&side->proposed);
-		cds_verdict_decide(side, CDS_ACTION_DELETE, CDS_R_DELETE, NULL);
-		return cds_verdict_side_diff(side);
-	}
+	return 2;
+}
+
+int cds_policy_propose_ds(const struct cds_scan_result *res, const struct cds_conf *conf,
+			  struct cds_memo *memo, struct cds_verdict *v, struct cds_ds *proposed,
+			  size_t *count)
+{
+	const struct cds_rrset *cds = &res->servers[0].sets[CDS_Q_CDS];
+	const struct cds_rrset *cdnskey = &res->servers[0].sets[CDS_Q_CDNSKEY];
+	struct cds_verdict_side *side = &v->ds_side;
+	const char *owner = res->delegation->domain;
 	char why[256];
 	if (cds->count && cdnskey->count &&
 	    !cds_matches_cdnskey(owner, cds, cdnskey, why, sizeof(why))) {
 		cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_CDS_CDNSKEY_MISMATCH, "%s", why);
-		return 0;
+		return 1;
 	}
 	/* The proposed DS set: the CDS records as published, else DS computed
 	 * from CDNSKEY with every digest type of policy.compute-digests. */
-	struct cds_ds proposed[128];
 	size_t n = 0;
 	if (cds->count) {
-		for (size_t i = 0; i < cds->count && n < 128; i++)
+		for (size_t i = 0; i < cds->count && n < CDS_PROPOSED_MAX; i++)
 			if (cds_ds_from_rdata(cds->rdata[i].data, cds->rdata[i].len, &proposed[n]) ==
 			    0)
 				n++;
 	} else {
 		for (size_t i = 0; i < cdnskey->count; i++) {
-			for (int dt = 1; dt < 256 && n < 128; dt++) {
+			for (int dt = 1; dt < 256 && n < CDS_PROPOSED_MAX; dt++) {
 				if (!conf->policy.compute_digests[dt])
 					continue;
 				if (cds_ds_from_dnskey(owner, cdnskey->rdata[i].data,
@@ -280,7 +310,7 @@ int cds_policy_decide_ds(const struct cds_scan_result *res, const struct cds_con
 		if (!conf->policy.algorithms[alg]) {
 			cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_ALGORITHM_NOT_ALLOWED,
 					   "CDNSKEY algorithm %u is not in policy.algorithms", alg);
-			return 0;
+			return 1;
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -289,20 +319,25 @@ int cds_policy_decide_ds(const struct cds_scan_result *res, const struct cds_con
 					   "CDS for key %u has algorithm %u, not in "
 					   "policy.algorithms",
 					   proposed[i].keytag, proposed[i].algorithm);
-			return 0;
+			return 1;
 		}
 		if (!conf->policy.digest_types[proposed[i].digest_type]) {
 			cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_DIGEST_NOT_ALLOWED,
 					   "CDS for key %u has digest type %u, not in "
 					   "policy.digest-types",
 					   proposed[i].keytag, proposed[i].digest_type);
-			return 0;
+			return 1;
 		}
+	}
+	if (n == 0) {
+		cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_BREAKS_CHAIN,
+				   "the signal yields no usable DS record");
+		return 1;
 	}
 	if (n > conf->policy.max_ds) {
 		cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_TOO_MANY_DS,
 				   "%zu DS records, policy.max-ds is %u", n, conf->policy.max_ds);
-		return 0;
+		return 1;
 	}
 	/* Continuity (RFC 8901 §6): the new DS set must authenticate the DNSKEY
 	 * RRset as each provider serves it. */
@@ -313,18 +348,10 @@ int cds_policy_decide_ds(const struct cds_scan_result *res, const struct cds_con
 					   "the proposed DS records of algorithm %u do not "
 					   "authenticate the DNSKEY RRset at %s",
 					   alg, cds_policy_where(&v->servers[i]));
-			return 0;
+			return 1;
 		}
 	}
-	cds_strlist_clear(&side->proposed);
-	for (size_t i = 0; i < n; i++)
-		if (cds_ds_text_add(&side->proposed, &proposed[i]) != 0)
-			return CDS_ENOMEM;
-	if (cds_strlist_equal(&side->proposed, &side->current)) {
-		cds_verdict_decide(side, CDS_ACTION_NONE, CDS_R_SIGNAL_UNCHANGED, NULL);
-		return 0;
-	}
-	cds_verdict_decide(side, CDS_ACTION_UPDATE, CDS_R_DS_UPDATED, NULL);
-	return cds_verdict_side_diff(side);
+	*count = n;
+	return 0;
 }
 

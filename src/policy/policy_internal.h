@@ -49,6 +49,26 @@ time_t cds_sig_time(uint32_t t, time_t now);
 /* Append a DS in presentation form. */
 int cds_ds_text_add(struct cds_strlist *l, const struct cds_ds *ds);
 
+/* Most DS records a signal may propose. */
+#define CDS_PROPOSED_MAX 128
+
+/* Is the apex signal (servers[0]) a delete (RFC 8078 §4)?  0: no; 1: a
+ * malformed delete, decided (mixed-delete, cds-cdnskey-mismatch); 2: yes. */
+int cds_policy_delete_signal(const struct cds_scan_result *res, struct cds_verdict_side *side);
+
+/* The DS set the apex signal asks for, through every stage a signal must
+ * pass whatever authenticates it: CDS/CDNSKEY agreement, algorithms, digest
+ * types, policy.max-ds, continuity at every address.  Returns 0 with
+ * proposed[0..*n), 1 when a stage rejected it (decided in v), or CDS_ENOMEM. */
+int cds_policy_propose_ds(const struct cds_scan_result *res, const struct cds_conf *conf,
+			  struct cds_memo *memo, struct cds_verdict *v, struct cds_ds *proposed,
+			  size_t *n);
+
+/* The DS side of an insecure delegation with a signal: RFC 9615, then
+ * accept-after-delay (RFC 8078 §3.3), as policy allows. */
+int cds_policy_decide_bootstrap(const struct cds_scan_result *res, const struct cds_conf *conf,
+				struct cds_memo *memo, struct cds_verdict *v);
+
 int cds_policy_decide_ds(const struct cds_scan_result *res, const struct cds_conf *conf,
 			 struct cds_memo *memo, struct cds_verdict *v);
 int cds_policy_decide_ns(const struct cds_scan_result *res, const struct cds_conf *conf,

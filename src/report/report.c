@@ -32,7 +32,30 @@ struct cds_report {
 	uint64_t reason_action[CDS_R_COUNT][5]; /* for the chart's colours */
 	FILE *spill;  /* the rows, one per line */
 	size_t nrows;
+	/* Accept-after-delay candidates still on the clock, one per line:
+	 * "DOMAIN SCANS REQUIRED_SCANS FIRST_SEEN REQUIRED_SECONDS NOW". */
+	FILE *candidates;
+	size_t ncandidates;
 };
+
+/* One bootstrap candidate read back. */
+struct candidate {
+	char domain[CDS_DNAME_BUFSIZE];
+	unsigned scans, needed;
+	long long first, delay, now;
+};
+
+static bool next_candidate(FILE *f, struct candidate *c)
+{
+	return fscanf(f, "%254s %u %u %lld %lld %lld", c->domain, &c->scans, &c->needed, &c->first,
+		      &c->delay, &c->now) == 6;
+}
+
+/* Hours on the clock so far. */
+static long long candidate_hours(const struct candidate *c)
+{
+	return c->now > c->first ? (c->now - c->first) / 3600 : 0;
+}
 
 struct cds_report *cds_report_new(bool dry_run, unsigned flag_after)
 {
@@ -42,7 +65,12 @@ struct cds_report *cds_report_new(bool dry_run, unsigned flag_after)
 	r->dry_run = dry_run;
 	r->flag_after = flag_after;
 	r->spill = tmpfile();
-	if (!r->spill) {
+	r->candidates = tmpfile();
+	if (!r->spill || !r->candidates) {
+		if (r->spill)
+			fclose(r->spill);
+		if (r->candidates)
+			fclose(r->candidates);
 		free(r);
 		return NULL;
 	}
@@ -54,6 +82,7 @@ void cds_report_free(struct cds_report *r)
 	if (!r)
 		return;
 	fclose(r->spill);
+	fclose(r->candidates);
 	free(r);
 }
 
@@ -104,6 +133,14 @@ int cds_report_add(struct cds_report *r, const struct cds_verdict *v, unsigned f
 	r->changesets += changeset;
 	r->flagged += flagged;
 	r->rejects += v->ds_side.action == CDS_ACTION_REJECT || v->ns_side.action == CDS_ACTION_REJECT;
+	if (v->bootstrap.observed && v->ds_side.action == CDS_ACTION_NONE) {
+		if (fprintf(r->candidates, "%s %u %u %lld %llu %lld\n", v->domain, v->bootstrap.scans,
+			    v->bootstrap.scans_needed, (long long)v->bootstrap.first_seen,
+			    (unsigned long long)v->bootstrap.delay_needed_s,
+			    (long long)v->checked_at) < 0)
+			return -errno;
+		r->ncandidates++;
+	}
 	if (v->ds_side.action == CDS_ACTION_NONE && v->ns_side.action == CDS_ACTION_NONE && !flagged)
 		return 0;
 	char *s = cds_verdict_to_json(v, false);
@@ -260,6 +297,22 @@ static int write_json(const struct cds_report *r, FILE *f, const char *a, const 
 										JSON_C_TO_STRING_NOSLASHESCAPE));
 		first = false;
 	}
+	fputs(first ? "]" : "\n  ]", f);
+	/* Added to the contract: accept-after-delay candidates on the clock. */
+	fputs(",\n  \"bootstrap_candidates\": [", f);
+	struct candidate c;
+	rewind(r->candidates);
+	first = true;
+	while (next_candidate(r->candidates, &c)) {
+		char ts[32];
+		cds_time_format((time_t)c.first, ts, sizeof(ts));
+		fprintf(f,
+			"%s\n    {\"domain\": \"%s\", \"scans\": %u, \"required_scans\": %u, "
+			"\"first_seen\": \"%s\", \"hours\": %lld, \"required_hours\": %lld}",
+			first ? "" : ",", c.domain, c.scans, c.needed, ts, candidate_hours(&c),
+			c.delay / 3600);
+		first = false;
+	}
 	fputs(first ? "]\n}\n" : "\n  ]\n}\n", f);
 	json_object_put(o);
 	return 0;
@@ -310,6 +363,17 @@ static void write_text(const struct cds_report *r, FILE *f, const char *a, const
 			fprintf(f, "  %-32s a nameserver has been unusable for %u consecutive "
 				   "scans\n",
 				"", rd.row.failures);
+	}
+	if (r->ncandidates == 0)
+		return;
+	fprintf(f, "\nbootstrap candidates (accept-after-delay, on the clock):\n");
+	struct candidate c;
+	rewind(r->candidates);
+	while (next_candidate(r->candidates, &c)) {
+		char ts[32];
+		cds_time_format((time_t)c.first, ts, sizeof(ts));
+		fprintf(f, "  %-32s %u of %u scans, %lld of %lld hours, first seen %s\n", c.domain,
+			c.scans, c.needed, candidate_hours(&c), c.delay / 3600, ts);
 	}
 }
 
@@ -438,9 +502,27 @@ static void write_html(const struct cds_report *r, FILE *f, const char *a, const
 		}
 		fprintf(f, "<td>%s</td></tr>\n", get_str(v, "ns", "action"));
 	}
+	fputs("</tbody></table>\n", f);
+	if (r->ncandidates) {
+		fputs("<h2>Bootstrap candidates (accept-after-delay)</h2>\n<table id=\"candidates\">"
+		      "<thead><tr><th>domain</th><th>scans</th><th>hours</th><th>first seen</th>"
+		      "</tr></thead><tbody>\n",
+		      f);
+		struct candidate c;
+		rewind(r->candidates);
+		while (next_candidate(r->candidates, &c)) {
+			char ts[32];
+			cds_time_format((time_t)c.first, ts, sizeof(ts));
+			fputs("<tr><td>", f);
+			html_escape(f, c.domain);
+			fprintf(f, "</td><td>%u of %u</td><td>%lld of %lld</td><td>%s</td></tr>\n",
+				c.scans, c.needed, candidate_hours(&c), c.delay / 3600, ts);
+		}
+		fputs("</tbody></table>\n", f);
+	}
 	/* The filter: a reason chosen in the list, or given as #reason=CODE in
 	 * the address (so that a link can point at one reason). */
-	fputs("</tbody></table>\n<script>\n"
+	fputs("<script>\n"
 	      "(function(){\n"
 	      "var sel=document.getElementById('filter');\n"
 	      "function apply(){var want=sel.value,n=0;\n"

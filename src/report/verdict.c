@@ -80,6 +80,9 @@ static const struct {
 					"serve the zone with the same SOA serial"},
 	[CDS_R_CSYNC_BAD_HOST_NAME] = {"csync-bad-host-name",
 				       "a child NS name is not a valid host name"},
+	[CDS_R_BOOTSTRAP_SIGNAL_BOGUS] = {"bootstrap-signal-bogus",
+					  "an RFC 9615 signal is present but does not validate "
+					  "from the trust anchor"},
 	[CDS_R_CSYNC_NOT_PROCESSED] = {"csync-not-processed",
 				       "a CSYNC record is published, but CSYNC processing is "
 				       "not enabled"},
@@ -179,6 +182,11 @@ void cds_verdict_clear(struct cds_verdict *v)
 	for (size_t i = 0; i < v->glue_current_count; i++)
 		cds_strlist_clear(&v->glue_current[i].addresses);
 	free(v->glue_current);
+	for (size_t i = 0; i < v->bootstrap.signal_count; i++) {
+		cds_strlist_clear(&v->bootstrap.signals[i].cds);
+		cds_strlist_clear(&v->bootstrap.signals[i].cdnskey);
+	}
+	free(v->bootstrap.signals);
 	side_clear(&v->ds_side);
 	side_clear(&v->ns_side);
 	memset(v, 0, sizeof(*v));
@@ -252,6 +260,41 @@ static json_object *json_glue(const struct cds_verdict_glue *g, size_t n)
 	return o;
 }
 
+/* Added to the contract: "bootstrap" in the DS side of an insecure
+ * delegation with a signal: the RFC 9615 signals per NS host name, and the
+ * accept-after-delay clock. */
+static json_object *json_bootstrap(const struct cds_verdict_bootstrap *b)
+{
+	json_object *o = json_object_new_object();
+	json_object *sigs = json_object_new_array();
+	for (size_t i = 0; i < b->signal_count; i++) {
+		const struct cds_verdict_signal *g = &b->signals[i];
+		json_object *e = json_object_new_object();
+		json_object_object_add(e, "ns", json_object_new_string(g->ns));
+		json_object_object_add(e, "zone", g->zone[0] ? json_object_new_string(g->zone)
+							     : NULL);
+		json_object_object_add(e, "status", json_object_new_string(g->status));
+		json_object_object_add(e, "cds", json_strlist(&g->cds));
+		json_object_object_add(e, "cdnskey", json_strlist(&g->cdnskey));
+		if (g->detail[0])
+			json_object_object_add(e, "detail", json_object_new_string(g->detail));
+		json_object_array_add(sigs, e);
+	}
+	json_object_object_add(o, "signals", sigs);
+	if (b->observed) {
+		char ts[32];
+		json_object *ob = json_object_new_object();
+		cds_time_format(b->first_seen, ts, sizeof(ts));
+		json_object_object_add(ob, "first_seen", json_object_new_string(ts));
+		json_object_object_add(ob, "scans", json_object_new_int64(b->scans));
+		json_object_object_add(ob, "required_scans", json_object_new_int64(b->scans_needed));
+		json_object_object_add(ob, "required_seconds",
+				       json_object_new_int64((int64_t)b->delay_needed_s));
+		json_object_object_add(o, "observation", ob);
+	}
+	return o;
+}
+
 static json_object *json_side(const struct cds_verdict_side *s, const struct cds_verdict *v,
 			      bool ns)
 {
@@ -270,6 +313,8 @@ static json_object *json_side(const struct cds_verdict_side *s, const struct cds
 		/* Added to the contract: the parent's glue, beside the proposed. */
 		json_object_object_add(o, "current_glue",
 				       json_glue(v->glue_current, v->glue_current_count));
+	} else if (v->bootstrap.signal_count || v->bootstrap.observed) {
+		json_object_object_add(o, "bootstrap", json_bootstrap(&v->bootstrap));
 	}
 	if (s->detail[0])
 		json_object_object_add(o, "detail", json_object_new_string(s->detail));
@@ -471,6 +516,18 @@ void cds_verdict_print_text(const struct cds_verdict *v, FILE *f)
 			s->dnskey_count, s->cds.n, s->cdnskey.n, s->csync ? "CSYNC" : "no CSYNC");
 	}
 	print_side(f, "DS", &v->ds_side);
+	for (size_t i = 0; i < v->bootstrap.signal_count; i++) {
+		const struct cds_verdict_signal *g = &v->bootstrap.signals[i];
+		fprintf(f, "  signal under %s (zone %s): %s%s%s\n", g->ns,
+			g->zone[0] ? g->zone : "?", g->status, g->detail[0] ? ", " : "", g->detail);
+	}
+	if (v->bootstrap.observed) {
+		char first[32];
+		cds_time_format(v->bootstrap.first_seen, first, sizeof(first));
+		fprintf(f, "  observed: %u of %u scans since %s (%llu hours required)\n",
+			v->bootstrap.scans, v->bootstrap.scans_needed, first,
+			(unsigned long long)(v->bootstrap.delay_needed_s / 3600));
+	}
 	if (v->ds_side.proposed.n && v->ds_side.action != CDS_ACTION_NONE &&
 	    v->ds_side.action != CDS_ACTION_REJECT)
 		print_list(f, "new DS:", &v->ds_side.proposed);

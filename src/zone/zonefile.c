@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cdscan/dns.h"
 #include "cdscan/error.h"
 #include "cdscan/zone.h"
 
@@ -320,6 +321,15 @@ int cds_zone_next(struct cds_zone_reader *z, struct cds_zone_rr *rr, char *err, 
 				rr->ds.digest_len = (uint8_t)ldns_rdf_size(dg);
 				memcpy(rr->ds.digest, ldns_rdf_data(dg), ldns_rdf_size(dg));
 			}
+		} else if (r == 0 && rr->type == LDNS_RR_TYPE_DNSKEY && ldns_rr_rd_count(lr) == 4) {
+			/* A DNSKEY (a trust anchor file) stands for its SHA-256 DS. */
+			ldns_buffer *b = ldns_buffer_new(1024);
+			if (!b || ldns_rr_rdata2buffer_wire(b, lr) != LDNS_STATUS_OK ||
+			    cds_ds_from_dnskey(rr->owner, ldns_buffer_begin(b),
+					       ldns_buffer_position(b), 2, &rr->ds) != 0)
+				r = CDS_ESYNTAX;
+			if (b)
+				ldns_buffer_free(b);
 		} else if (r == 0 && (rr->type == LDNS_RR_TYPE_A || rr->type == LDNS_RR_TYPE_AAAA) &&
 			   ldns_rr_rd_count(lr) == 1) {
 			ldns_rdf *a = ldns_rr_rdf(lr, 0);

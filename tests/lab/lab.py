@@ -323,6 +323,7 @@ class Lab:
             if z.name in self.specs["provider"]:
                 extra += ["%s %s %s" % (s.name, rtype(s.address), s.address)
                           for s in self.servers.values() if owner_in(s.name, z.name)]
+                extra += self._signals_in(z)
             sign_with = z.option(server, "sign-with", [k for k in keys])
             window = z.option(server, "sig-window", ["-1h", "+30d"])
             broken = []
@@ -347,6 +348,30 @@ class Lab:
                 text = self._zone_text(z, server, ns, dnskeys if sign_with else [], extra, 1)
                 srv.zones_next[z.name] = self._sign(z, text, workdir, z.name + "zone.next",
                                                     sign_with, window, broken)
+
+    def _signals_in(self, provider):
+        """RFC 9615 signals a provider zone publishes for its children:
+        _dsboot.<child>._signal.<ns host> CDS and CDNSKEY, for every child
+        with `dsboot` whose NS host names are in this zone."""
+        lines = []
+        for c in self.zones.values():
+            cfg = c.spec.get("dsboot")
+            if not cfg or c.name in self.specs["provider"]:
+                continue
+            cfg = cfg if isinstance(cfg, dict) else {}
+            skip = {fqdn(h) for h in cfg.get("skip", [])}
+            at = {fqdn(h): v for h, v in cfg.get("at", {}).items()}
+            for host in c.parent_ns:
+                if not owner_in(host, provider.name) or owner_in(host, c.name) or host in skip:
+                    continue
+                over = at.get(host, {})
+                owner = "_dsboot.%s_signal.%s" % (c.name, host)
+                for rr in c.ds_set(over.get("cds", cfg.get("cds", c.spec.get("cds", [])))):
+                    lines.append("%s CDS %s" % (owner, rr))
+                for rr in c.dnskey_rdatas(over.get("cdnskey",
+                                                   cfg.get("cdnskey", c.spec.get("cdnskey", [])))):
+                    lines.append("%s CDNSKEY %s" % (owner, rr))
+        return lines
 
     def _delegation(self, child):
         """NS, DS and glue lines for a child in its parent zone."""

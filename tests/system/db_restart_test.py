@@ -28,9 +28,9 @@ def main():
         conf = os.path.join(tmp, "c.yaml")
         # Slow enough (600 queries/s to the one server) that the restart
         # lands in the middle of the run.
-        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\nscan:\n"
+        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\nscan:\n"
                               "  timeout: 400ms\n  retries: 0\n  batch-size: 50\n"
-                              "  per-server-qps: 600\n" % (db, lab["resolver"]))
+                              "  per-server-qps: 600\n" % (db, lab["resolver"], lab["trust_anchor"]))
         run = lambda *a, **k: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
                                              text=True, **k)
         run("db", "init")

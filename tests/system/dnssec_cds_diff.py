@@ -67,7 +67,9 @@ def main():
             "policy:\n  compute-digests: [2, 4]\n" % lab["resolver"])
     for name, z in sorted(lab["zones"].items()):
         exp = z.get("expect", {})
-        if "ds" not in exp or exp["ds"] in SKIP:
+        # dnssec-cds maintains an existing DS set; bootstrapping an insecure
+        # delegation is outside its reach.
+        if "ds" not in exp or exp["ds"] in SKIP or not z["ds"]:
             continue
         checks += 1
         child = "".join(dig(lab["servers"][ns]["address"], name, t)

@@ -34,9 +34,9 @@ def main():
     with Database(lab, "epp") as database:
         db = database.conninfo
         conf = os.path.join(tmp, "c.yaml")
-        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\nscan:\n"
+        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\nscan:\n"
                               "  timeout: 400ms\n  retries: 0\noutput:\n  spool-dir: %s\n"
-                              % (db, lab["resolver"], spool))
+                              % (db, lab["resolver"], lab["trust_anchor"], spool))
         run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
                                         text=True)
         run("db", "init")
@@ -89,9 +89,9 @@ def main():
         db = database.conninfo
         lines = os.path.join(tmp, "changes.jsonl")
         conf = os.path.join(tmp, "j.yaml")
-        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\nscan:\n"
+        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\nscan:\n"
                               "  timeout: 400ms\n  retries: 0\noutput:\n  adapter: json\n"
-                              "  json-file: %s\n" % (db, lab["resolver"], lines))
+                              "  json-file: %s\n" % (db, lab["resolver"], lab["trust_anchor"], lines))
         run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
                                         text=True)
         run("db", "init")

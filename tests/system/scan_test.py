@@ -24,9 +24,9 @@ class Env:
         self.db = self.database.conninfo
         self.conf = os.path.join(tmp, name + ".yaml")
         with open(self.conf, "w") as f:
-            f.write("database: \"%s\"\nresolver:\n  addresses: [%s]\nscan:\n  timeout: 400ms\n"
+            f.write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\nscan:\n  timeout: 400ms\n"
                     "  retries: 0\n  per-server-qps: 100000\n  per-server-queries-in-flight: 200\n"
-                    "%s" % (self.db, lab["resolver"], extra))
+                    "%s" % (self.db, lab["resolver"], lab["trust_anchor"], extra))
         self.run("db", "init")
 
     def run(self, *args, wait=True):
@@ -69,7 +69,7 @@ def lab_part(binary, lab, tmp):
         check(psql(env.db, "SELECT count(*) FROM scan_results WHERE dry_run") == str(len(zones)),
               "a dry run records its results, marked dry")
         p = env.run("scan", "--report", os.path.join(tmp, "real.txt"))
-        want = sum(1 for n, v in verdicts.items() if v["ds"]["action"] in ("update", "delete"))
+        want = sum(1 for n, v in verdicts.items() if v["ds"]["action"] in ("update", "delete", "bootstrap"))
         got = psql(env.db, "SELECT count(*), count(DISTINCT delegation_id), count(DISTINCT cltrid)"
                            " FROM change_sets WHERE state = 'pending' AND kind = 'ds'")
         check(got == "%d|%d|%d" % (want, want, want),

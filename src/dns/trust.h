@@ -1,0 +1,47 @@
+/* Validated look-ups through the resolver, for RFC 9615 signals: the
+ * resolver is asked with CD set and its AD bit is never trusted; every RRset
+ * is validated here, link by link from the configured trust anchor, with
+ * getdns.  Internal to src/dns (the scanner owns one). */
+#pragma once
+
+#include <stdbool.h>
+#include <uv.h>
+
+#include "cdscan/dns.h"
+#include "cdscan/transport.h"
+#include "cdscan/util.h"
+
+struct cds_trust;
+
+/* The outcome of one look-up; valid during the callback only. */
+struct cds_trust_result {
+	int error;                      /* 0, or why nothing could be said (look-up failed) */
+	enum cds_dnssec_status status;  /* of the RRset, or of the zone */
+	bool missing;                   /* no such RRset (NXDOMAIN or NODATA) */
+	const struct cds_rrset *set;    /* the records (cds_trust_rrset) */
+	const char *zone;               /* the zone the data is in, when known */
+	const char *why;                /* in words, when not secure */
+};
+
+typedef void (*cds_trust_cb)(const struct cds_trust_result *r, void *arg);
+
+/* A cache of resolver answers and zone validations for the scanner's life;
+ * queries go to resolver over transport. */
+struct cds_trust *cds_trust_new(uv_loop_t *loop, struct cds_transport *transport,
+				const struct cds_addr *resolver);
+void cds_trust_free(struct cds_trust *t);
+
+/* The trust anchor: DS records of zone owner (normalised).  Without one,
+ * every look-up ends with CDS_DNSSEC_INDETERMINATE. */
+int cds_trust_set_anchor(struct cds_trust *t, const char *owner, const struct cds_ds *ds,
+			 size_t n);
+
+/* qname/qtype and whether it validates from the anchor.  cb may run before
+ * the call returns (everything cached).  Returns 0 or CDS_ENOMEM. */
+int cds_trust_rrset(struct cds_trust *t, const char *qname, uint16_t qtype, cds_trust_cb cb,
+		    void *arg);
+
+/* The zone name is in (the closest enclosing SOA) and whether its DNSKEY
+ * RRset validates from the anchor (a securely delegated zone).  Same
+ * callback rules. */
+int cds_trust_zone_of(struct cds_trust *t, const char *name, cds_trust_cb cb, void *arg);
