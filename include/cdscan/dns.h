@@ -127,6 +127,10 @@ enum cds_dnssec_status cds_dnssec_validate(const char *owner, const struct cds_r
 					   const struct cds_rrset *dnskey,
 					   const struct cds_ds *ds, size_t n, time_t now);
 
+/* The signer's name of an RRSIG (RFC 4034 §3.1.7) as normalised text.
+ * Returns 0 or CDS_EDATA (truncated, or not a host-style name). */
+int cds_rrsig_signer(const struct cds_rrsig *sig, char out[CDS_DNAME_BUFSIZE]);
+
 /* Key tag of DNSKEY rdata (RFC 4034 Appendix B). */
 uint16_t cds_dnskey_keytag(const uint8_t *rdata, size_t len);
 

@@ -719,3 +719,17 @@ bool cds_rdata_is_cdnskey_delete(const struct cds_rdata *rd)
 	static const uint8_t del[] = {0, 0, 3, 0, 0};
 	return rd->len == sizeof(del) && memcmp(rd->data, del, sizeof(del)) == 0;
 }
+
+int cds_rrsig_signer(const struct cds_rrsig *sig, char out[CDS_DNAME_BUFSIZE])
+{
+	/* RFC 4034 §3.1.7: after 18 fixed octets, uncompressed. */
+	if (sig->raw_len <= 18)
+		return CDS_EDATA;
+	const uint8_t *w = sig->raw + 18;
+	size_t max = sig->raw_len - 18u, i = 0;
+	while (i < max && w[i] != 0)
+		i += (size_t)w[i] + 1;
+	if (i >= max)
+		return CDS_EDATA;
+	return cds_dname_from_wire(w, i + 1, out);
+}

@@ -194,19 +194,12 @@ static struct entry *fetch(struct task *k, const char *name, uint16_t type)
 
 /* -------------------------------------------------------- the chain --- */
 
-/* The signer name of the first RRSIG of set (RFC 4034 §3.1.7: after 18
- * fixed octets, uncompressed). */
+/* The signer name of the first RRSIG of set. */
 static int signer_of(const struct cds_rrset *set, char out[CDS_DNAME_BUFSIZE])
 {
-	if (set->sig_count == 0 || set->sigs[0].raw_len <= 18)
+	if (set->sig_count == 0)
 		return CDS_ENOENT;
-	const uint8_t *w = set->sigs[0].raw + 18;
-	size_t max = set->sigs[0].raw_len - 18, i = 0;
-	while (i < max && w[i] != 0)
-		i += (size_t)w[i] + 1;
-	if (i >= max)
-		return CDS_EDATA;
-	return cds_dname_from_wire(w, i + 1, out);
+	return cds_rrsig_signer(&set->sigs[0], out);
 }
 
 /* The parent domain of a name ("." stays "."). */

@@ -2,8 +2,12 @@
  * parent's DS (each NUL-terminated text), the time of the check (4 bytes),
  * then DNS messages, each behind a 2-byte length, handed in turn to two
  * servers as their SOA, DNSKEY, CDS, CDNSKEY, CSYNC and NS answers, then
- * as each server's CSYNC data (NS, A and AAAA of ns1.DOMAIN).  Then
- * the decision runs and the verdict is rendered as JSON.  Seeds are real
+ * as each server's CSYNC data (NS, A and AAAA of ns1.DOMAIN).  With the DS
+ * text "-HOST" the delegation is insecure, its second nameserver is HOST
+ * (default ns2.example.), and two more messages are the RFC 9615 signal
+ * (CDS, CDNSKEY) under HOST, judged per a status byte (which also selects
+ * accept-after-delay).  Then the decision runs and the verdict is rendered
+ * as JSON.  Seeds are real
  * answers from the lab (make_answer_seeds.py). */
 #include <stdint.h>
 #include <stdio.h>
@@ -27,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	char domain[CDS_DNAME_BUFSIZE] = "fuzz.test.";
 	struct cds_ds ds;
-	bool have_ds = false;
+	bool have_ds = false, insecure = false;
+	char host[CDS_DNAME_BUFSIZE] = "ns2.example.";
 	size_t off = 0;
 	const char *text = (const char *)data;
 	const uint8_t *nul = memchr(data, 0, size);
@@ -36,6 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off = (size_t)(nul - data) + 1;
 		nul = memchr(data + off, 0, size - off);
 		if (nul) {
+			insecure = text[off] == '-';
+			if (insecure)
+				cds_dname_normalize(text + off + 1, host);
 			have_ds = cds_ds_parse(text + off, &ds) == 0;
 			off = (size_t)(nul - data) + 1;
 		}
@@ -50,13 +58,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			       (uint32_t)data[off + 2] << 8 | data[off + 3]);
 		off += 4;
 	}
-	struct cds_ns_entry ns[2] = {{.name = "ns1.fuzz.test."}, {.name = "ns2.example."}};
+	struct cds_ns_entry ns[2] = {{.name = "ns1.fuzz.test."}, {.name = ""}};
+	memcpy(ns[1].name, host, sizeof(host));
 	cds_addr_parse("127.0.0.1", 53, &ns[0].addrs[0]);
 	ns[0].addr_count = 1;
 	cds_addr_parse("::1", 53, &ns[1].addrs[0]);
 	ns[1].addr_count = 1;
 	struct cds_delegation d = {.ns = ns, .ns_count = 2,
-				   .ds = &ds, .ds_count = 1, .has_last_change = true,
+				   .ds = &ds, .ds_count = insecure ? 0 : 1, .has_last_change = true,
 				   .last_change = now - 86400};
 	memcpy(d.domain, domain, sizeof(domain));
 	struct cds_server_result servers[2];
@@ -106,6 +115,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	struct cds_scan_result res = {.delegation = &d, .servers = servers, .server_count = 2,
 				      .scanned_at = now};
+	struct cds_bootstrap_signal sig;
+	memset(&sig, 0, sizeof(sig));
+	if (insecure && off < size) {
+		uint8_t st = data[off++];
+		conf.policy.bootstrap_after_delay = st & 0x80;
+		memcpy(sig.ns, host, sizeof(host));
+		snprintf(sig.zone, sizeof(sig.zone), "%s", host);
+		sig.zone_status = (enum cds_dnssec_status)(st & 3);
+		char qname[CDS_DNAME_BUFSIZE + 32];
+		snprintf(qname, sizeof(qname), "_dsboot.%s_signal.%s", d.domain, host);
+		for (int k = 0; k < 2 && off + 2 <= size; k++) {
+			struct cds_answer_info info;
+			size_t len = (size_t)data[off] << 8 | data[off + 1];
+			off += 2;
+			if (len > size - off)
+				len = size - off;
+			cds_answer_parse(data + off, len, qname, k ? CDS_T_CDNSKEY : CDS_T_CDS, &info,
+					 &sig.sets[k]);
+			off += len;
+			sig.missing[k] = sig.sets[k].count == 0;
+			sig.status[k] = (enum cds_dnssec_status)((st >> (2 + 2 * k)) & 3);
+			char signer[CDS_DNAME_BUFSIZE];
+			for (size_t i = 0; i < sig.sets[k].sig_count; i++)
+				cds_rrsig_signer(&sig.sets[k].sigs[i], signer);
+		}
+		res.signals = &sig;
+		res.signal_count = 1;
+		res.signals_asked = true;
+		res.signal_over_tcp = st & 0x40;
+	}
 	struct cds_verdict v;
 	if (cds_policy_decide(&res, &conf, now, &v) == 0) {
 		free(cds_verdict_to_json(&v, false));
@@ -118,5 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cds_rrset_clear(&hosts[s].a);
 		cds_rrset_clear(&hosts[s].aaaa);
 	}
+	cds_rrset_clear(&sig.sets[0]);
+	cds_rrset_clear(&sig.sets[1]);
 	return 0;
 }

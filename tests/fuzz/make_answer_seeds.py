@@ -44,6 +44,25 @@ def main():
                 blob += struct.pack(">H", len(m)) + m
         with open(os.path.join(out, name.rstrip(".")), "wb") as f:
             f.write(blob)
+    # Insecure delegations (DS text "-"): the apex answers, six empty CSYNC
+    # data messages, a status byte (all secure, read over TCP), then the
+    # RFC 9615 signal as the first nameserver's provider serves it.
+    for name in ("bootstrap-one.test.", "bootstrap-mismatch.test."):
+        z = lab["zones"][name]
+        addrs = ([lab["servers"][n]["address"] for n in z["ns"]] * 2)[:2]
+        blob = (name.encode() + b"\0-" + z["ns"][-1].encode() + b"\0" +
+                struct.pack(">I", int(time.time())))
+        for a in addrs:
+            for t in TYPES:
+                m = ask(a, name, t)
+                blob += struct.pack(">H", len(m)) + m
+        blob += b"\0\0" * 6 + b"\x40"
+        signal = "_dsboot.%s_signal.%s" % (name, z["ns"][-1])
+        for t in (59, 60):
+            m = ask(lab["servers"][z["ns"][-1]]["address"], signal, t)
+            blob += struct.pack(">H", len(m)) + m
+        with open(os.path.join(out, name.rstrip(".")), "wb") as f:
+            f.write(blob)
 
 
 if __name__ == "__main__":
