@@ -85,14 +85,16 @@ int cds_db_prune_results(struct cds_db *db, uint64_t age_s, char *err, size_t er
 /* Due delegations (not removed, not opted out), for progress. */
 int cds_db_count_due(struct cds_db *db, uint64_t *out, char *err, size_t errlen);
 
-/* One pending DS change set of the outbox. */
+/* One pending change set of the outbox (DS or NS). */
 struct cds_db_change {
 	int64_t id;
 	char domain[256];
+	char kind[8];     /* ds, ns */
 	char action[16];  /* update, delete, bootstrap */
 	char cltrid[64];
-	char **add, **rem; /* DS texts (owned by the list) */
+	char **add, **rem; /* DS texts, or NS names (owned by the list) */
 	size_t nadd, nrem;
+	char *payload;     /* the JSON payload (owned) */
 };
 
 /* Claimed change sets; the claiming transaction stays open until

@@ -1,4 +1,4 @@
-/* cdscan epp send: hand pending DS change sets to the output adapter.
+/* cdscan epp send: hand pending change sets (DS and NS) to the output adapter.
  * epp-spool writes one EPP document per change set and marks it sent once
  * the file is durable; a crash in between leaves it pending, and the resend
  * rewrites the same file with the same clTRID.  json writes one change set
@@ -32,11 +32,15 @@ static int json_line(FILE *out, const struct cds_db_change *c)
 		json_object_array_add(rem, json_object_new_string(c->rem[k]));
 	json_object_object_add(o, "id", json_object_new_int64(c->id));
 	json_object_object_add(o, "domain", json_object_new_string(c->domain));
-	json_object_object_add(o, "kind", json_object_new_string("ds"));
+	json_object_object_add(o, "kind", json_object_new_string(c->kind));
 	json_object_object_add(o, "action", json_object_new_string(c->action));
 	json_object_object_add(o, "add", add);
 	json_object_object_add(o, "rem", rem);
 	json_object_object_add(o, "cltrid", json_object_new_string(c->cltrid));
+	/* NS change sets: the ordered host and domain operations. */
+	json_object *payload = json_tokener_parse(c->payload);
+	if (payload)
+		json_object_object_add(o, "payload", payload);
 	fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 								 JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -110,22 +114,26 @@ int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
 					snprintf(err, sizeof(err), "output.json-file: %s", cds_strerror(e));
 				continue;
 			}
-			struct cds_epp_ds_change d = {
-				.domain = c->domain, .cltrid = c->cltrid,
-				.remove_all = strcmp(c->action, "delete") == 0,
-				.add = (const char *const *)c->add, .nadd = c->nadd,
-				.rem = (const char *const *)c->rem, .nrem = c->nrem};
-			char *xml = NULL;
-			size_t len = 0;
-			e = cds_epp_ds_update(&d, &xml, &len);
+			struct cds_epp_change_in in = {
+				.kind = c->kind, .action = c->action, .domain = c->domain,
+				.cltrid = c->cltrid, .add = (const char *const *)c->add,
+				.nadd = c->nadd, .rem = (const char *const *)c->rem, .nrem = c->nrem,
+				.payload = c->payload};
+			struct cds_epp_plan plan;
+			e = cds_epp_plan(&in, &plan);
 			if (e != 0) {
 				snprintf(err, sizeof(err), "change set %lld of %s: cannot build EPP (%s)",
 					 (long long)c->id, c->domain, cds_strerror(e));
 				break;
 			}
-			e = cds_epp_spool_write(conf->output.spool_dir, c->domain, c->id, xml, len, err,
-						sizeof(err));
-			free(xml);
+			/* Host commands before the change set's own file, those
+			 * after it last: a reader taking files as they appear
+			 * sees them in an order the registry accepts. */
+			for (size_t k = 0; k < plan.n && e == 0; k++)
+				e = cds_epp_spool_write(conf->output.spool_dir, c->domain, c->id,
+							plan.steps[k].suffix, plan.steps[k].xml,
+							plan.steps[k].len, err, sizeof(err));
+			cds_epp_plan_free(&plan);
 			if (e == 0)
 				e = cds_db_change_sent(db, c->id, err, sizeof(err));
 			if (e == 0) {
@@ -149,13 +157,6 @@ int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
 		if ((e = cds_db_changes_commit(db, &ch, err, sizeof(err))) != 0)
 			break;
 	}
-	/* NS change sets (CSYNC) stay pending until the output adapters write
-	 * host and NS operations; say so rather than pass them over silently. */
-	uint64_t waiting = 0;
-	if (e == 0 && cds_db_count_pending(db, "ns", &waiting, err, sizeof(err)) == 0 && waiting)
-		cds_log_warning("%llu NS change sets (CSYNC) stay pending: this version's output "
-				"adapters write DS changes only",
-				(unsigned long long)waiting);
 	cds_db_close(db);
 	if (out && out != stdout)
 		fclose(out);

@@ -11,9 +11,9 @@
 
 static const char claim_sql[] =
 	"SELECT c.id, d.domain, c.action, c.cltrid, array_to_string(c.add, ','),"
-	"       array_to_string(c.rem, ',') "
+	"       array_to_string(c.rem, ','), c.kind, coalesce(c.payload::text, '{}') "
 	"FROM change_sets c JOIN delegations d ON d.id = c.delegation_id "
-	"WHERE c.state = 'pending' AND c.kind = 'ds' "
+	"WHERE c.state = 'pending' "
 	"ORDER BY c.id LIMIT $1::integer "
 	"FOR UPDATE OF c SKIP LOCKED";
 
@@ -49,6 +49,7 @@ static void free_changes(struct cds_db_changes *c)
 			free(c->items[i].rem[k]);
 		free(c->items[i].add);
 		free(c->items[i].rem);
+		free(c->items[i].payload);
 	}
 	free(c->items);
 	c->items = NULL;
@@ -84,7 +85,9 @@ int cds_db_changes_claim(struct cds_db *db, size_t max, struct cds_db_changes *o
 		snprintf(c->domain, sizeof(c->domain), "%s", PQgetvalue(res, i, 1));
 		snprintf(c->action, sizeof(c->action), "%s", PQgetvalue(res, i, 2));
 		snprintf(c->cltrid, sizeof(c->cltrid), "%s", PQgetvalue(res, i, 3));
-		if (split(PQgetvalue(res, i, 4), &c->add, &c->nadd) != 0 ||
+		snprintf(c->kind, sizeof(c->kind), "%s", PQgetvalue(res, i, 6));
+		c->payload = strdup(PQgetvalue(res, i, 7));
+		if (!c->payload || split(PQgetvalue(res, i, 4), &c->add, &c->nadd) != 0 ||
 		    split(PQgetvalue(res, i, 5), &c->rem, &c->nrem) != 0) {
 			PQclear(res);
 			cds_db_changes_abort(db, out);

@@ -15,6 +15,7 @@
 #define NS_EPP "urn:ietf:params:xml:ns:epp-1.0"
 #define NS_DOMAIN "urn:ietf:params:xml:ns:domain-1.0"
 #define NS_SECDNS "urn:ietf:params:xml:ns:secDNS-1.1"
+#define NS_HOST "urn:ietf:params:xml:ns:host-1.0"
 
 /* <secDNS:dsData> for one DS text (RFC 5910 §4.1). */
 static int add_ds_data(xmlNodePtr parent, xmlNsPtr ns, const char *text)
@@ -38,81 +39,282 @@ static int add_ds_data(xmlNodePtr parent, xmlNsPtr ns, const char *text)
 	return 0;
 }
 
-int cds_epp_ds_update(const struct cds_epp_ds_change *c, char **xml, size_t *len)
+/* An EPP command document under construction (RFC 5730 §2.5). */
+struct cmd_doc {
+	xmlDocPtr doc;
+	xmlNodePtr cmd;
+	xmlNsPtr ns_epp;
+};
+
+/* <epp><command><VERB>: returns the verb element. */
+static xmlNodePtr doc_begin(struct cmd_doc *d, const char *verb)
 {
-	char name[CDS_DNAME_BUFSIZE];
-	int r = CDS_ENOMEM;
-
-	/* EPP domain names carry no trailing dot (RFC 5731 §2.1). */
-	snprintf(name, sizeof(name), "%s", c->domain);
-	size_t nl = strlen(name);
-	if (nl > 1 && name[nl - 1] == '.')
-		name[nl - 1] = '\0';
-
-	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-	xmlNodePtr epp = doc ? xmlNewNode(NULL, BAD_CAST "epp") : NULL;
+	memset(d, 0, sizeof(*d));
+	d->doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNodePtr epp = d->doc ? xmlNewNode(NULL, BAD_CAST "epp") : NULL;
 	if (!epp)
-		goto out;
-	xmlNsPtr ns_epp = xmlNewNs(epp, BAD_CAST NS_EPP, NULL);
-	xmlSetNs(epp, ns_epp);
-	xmlDocSetRootElement(doc, epp);
-	xmlNodePtr cmd = xmlNewChild(epp, ns_epp, BAD_CAST "command", NULL);
-	xmlNodePtr upd = xmlNewChild(cmd, ns_epp, BAD_CAST "update", NULL);
-	xmlNodePtr dupd = xmlNewChild(upd, NULL, BAD_CAST "update", NULL);
-	xmlNsPtr ns_dom = xmlNewNs(dupd, BAD_CAST NS_DOMAIN, BAD_CAST "domain");
-	xmlSetNs(dupd, ns_dom);
-	xmlNewTextChild(dupd, ns_dom, BAD_CAST "name", BAD_CAST name);
+		return NULL;
+	d->ns_epp = xmlNewNs(epp, BAD_CAST NS_EPP, NULL);
+	xmlSetNs(epp, d->ns_epp);
+	xmlDocSetRootElement(d->doc, epp);
+	d->cmd = xmlNewChild(epp, d->ns_epp, BAD_CAST "command", NULL);
+	return d->cmd ? xmlNewChild(d->cmd, d->ns_epp, BAD_CAST verb, NULL) : NULL;
+}
 
-	xmlNodePtr ext = xmlNewChild(cmd, ns_epp, BAD_CAST "extension", NULL);
-	xmlNodePtr supd = xmlNewChild(ext, NULL, BAD_CAST "update", NULL);
-	xmlNsPtr ns_sec = xmlNewNs(supd, BAD_CAST NS_SECDNS, BAD_CAST "secDNS");
-	xmlSetNs(supd, ns_sec);
-	/* RFC 5910 §5: rem before add. */
-	if (c->remove_all) {
-		xmlNodePtr rem = xmlNewChild(supd, ns_sec, BAD_CAST "rem", NULL);
-		xmlNewTextChild(rem, ns_sec, BAD_CAST "all", BAD_CAST "true");
-	} else if (c->nrem) {
-		xmlNodePtr rem = xmlNewChild(supd, ns_sec, BAD_CAST "rem", NULL);
-		for (size_t i = 0; i < c->nrem; i++)
-			if ((r = add_ds_data(rem, ns_sec, c->rem[i])) != 0)
-				goto out;
-	}
-	if (c->nadd) {
-		xmlNodePtr add = xmlNewChild(supd, ns_sec, BAD_CAST "add", NULL);
-		for (size_t i = 0; i < c->nadd; i++)
-			if ((r = add_ds_data(add, ns_sec, c->add[i])) != 0)
-				goto out;
-	}
-	xmlNewTextChild(cmd, ns_epp, BAD_CAST "clTRID", BAD_CAST c->cltrid);
+/* An object element (domain:update, host:create...) in its namespace. */
+static xmlNodePtr object(xmlNodePtr parent, const char *uri, const char *prefix,
+			 const char *name, xmlNsPtr *ns)
+{
+	xmlNodePtr n = xmlNewChild(parent, NULL, BAD_CAST name, NULL);
+	if (!n)
+		return NULL;
+	*ns = xmlNewNs(n, BAD_CAST uri, BAD_CAST prefix);
+	xmlSetNs(n, *ns);
+	return n;
+}
 
+/* Close with the clTRID and serialise into *xml (malloc'd). */
+static int doc_finish(struct cmd_doc *d, const char *cltrid, char **xml, size_t *len)
+{
+	int r = CDS_ENOMEM;
+	xmlNewTextChild(d->cmd, d->ns_epp, BAD_CAST "clTRID", BAD_CAST cltrid);
 	xmlChar *mem = NULL;
 	int size = 0;
-	xmlDocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 1);
-	if (!mem)
-		goto out;
-	*xml = malloc((size_t)size + 1);
-	if (*xml) {
-		memcpy(*xml, mem, (size_t)size);
-		(*xml)[size] = '\0';
-		*len = (size_t)size;
-		r = 0;
+	xmlDocDumpFormatMemoryEnc(d->doc, &mem, &size, "UTF-8", 1);
+	if (mem) {
+		*xml = malloc((size_t)size + 1);
+		if (*xml) {
+			memcpy(*xml, mem, (size_t)size);
+			(*xml)[size] = '\0';
+			*len = (size_t)size;
+			r = 0;
+		}
+		xmlFree(mem);
 	}
-	xmlFree(mem);
-out:
-	xmlFreeDoc(doc);
+	xmlFreeDoc(d->doc);
+	d->doc = NULL;
 	return r;
 }
 
-int cds_epp_spool_write(const char *dir, const char *domain, int64_t id, const char *xml,
-			size_t len, char *err, size_t errlen)
+static void doc_abort(struct cmd_doc *d)
+{
+	xmlFreeDoc(d->doc);
+	d->doc = NULL;
+}
+
+/* EPP names carry no trailing dot (RFC 5731 §2.1, RFC 5732 §2.1). */
+static void epp_name(const char *in, char out[CDS_DNAME_BUFSIZE])
+{
+	snprintf(out, CDS_DNAME_BUFSIZE, "%s", in);
+	size_t nl = strlen(out);
+	if (nl > 1 && out[nl - 1] == '.')
+		out[nl - 1] = '\0';
+}
+
+/* <secDNS:keyData> for one DNSKEY text "FLAGS PROTOCOL ALG BASE64" (RFC 5910
+ * §4.2). */
+static int add_key_data(xmlNodePtr parent, xmlNsPtr ns, const char *text)
+{
+	unsigned flags, proto, alg;
+	int off = 0;
+	if (sscanf(text, "%u %u %u %n", &flags, &proto, &alg, &off) != 3 || off <= 0 ||
+	    flags > 65535 || proto > 255 || alg > 255 || !text[off])
+		return CDS_EDATA;
+	char key[4096];
+	size_t k = 0;
+	for (const char *p = text + off; *p && k + 1 < sizeof(key); p++)
+		if (*p != ' ')
+			key[k++] = *p;
+	key[k] = '\0';
+	xmlNodePtr d = xmlNewChild(parent, ns, BAD_CAST "keyData", NULL);
+	if (!d)
+		return CDS_ENOMEM;
+	char num[8];
+	snprintf(num, sizeof(num), "%u", flags);
+	xmlNewTextChild(d, ns, BAD_CAST "flags", BAD_CAST num);
+	snprintf(num, sizeof(num), "%u", proto);
+	xmlNewTextChild(d, ns, BAD_CAST "protocol", BAD_CAST num);
+	snprintf(num, sizeof(num), "%u", alg);
+	xmlNewTextChild(d, ns, BAD_CAST "alg", BAD_CAST num);
+	xmlNewTextChild(d, ns, BAD_CAST "pubKey", BAD_CAST key);
+	return 0;
+}
+
+int cds_epp_ds_update(const struct cds_epp_ds_change *c, char **xml, size_t *len)
+{
+	char name[CDS_DNAME_BUFSIZE];
+	struct cmd_doc d;
+	xmlNsPtr ns_dom, ns_sec;
+	int r = CDS_ENOMEM;
+
+	epp_name(c->domain, name);
+	xmlNodePtr upd = doc_begin(&d, "update");
+	xmlNodePtr dupd = upd ? object(upd, NS_DOMAIN, "domain", "update", &ns_dom) : NULL;
+	if (!dupd)
+		goto fail;
+	xmlNewTextChild(dupd, ns_dom, BAD_CAST "name", BAD_CAST name);
+	xmlNodePtr ext = xmlNewChild(d.cmd, d.ns_epp, BAD_CAST "extension", NULL);
+	xmlNodePtr supd = ext ? object(ext, NS_SECDNS, "secDNS", "update", &ns_sec) : NULL;
+	if (!supd)
+		goto fail;
+	/* RFC 5910 §5: rem before add.  Keys are replaced as a whole: the
+	 * registry's key set is not known here, only the DS the parent holds. */
+	if (c->remove_all || (c->key_data && c->had_ds)) {
+		xmlNodePtr rem = xmlNewChild(supd, ns_sec, BAD_CAST "rem", NULL);
+		xmlNewTextChild(rem, ns_sec, BAD_CAST "all", BAD_CAST "true");
+	} else if (c->nrem && !c->key_data) {
+		xmlNodePtr rem = xmlNewChild(supd, ns_sec, BAD_CAST "rem", NULL);
+		for (size_t i = 0; i < c->nrem; i++)
+			if ((r = add_ds_data(rem, ns_sec, c->rem[i])) != 0)
+				goto fail;
+	}
+	if (c->key_data && !c->remove_all) {
+		if (c->nkeys == 0) {
+			r = CDS_EDATA; /* nothing to express the DS set with */
+			goto fail;
+		}
+		xmlNodePtr add = xmlNewChild(supd, ns_sec, BAD_CAST "add", NULL);
+		for (size_t i = 0; i < c->nkeys; i++)
+			if ((r = add_key_data(add, ns_sec, c->keys[i])) != 0)
+				goto fail;
+	} else if (c->nadd) {
+		xmlNodePtr add = xmlNewChild(supd, ns_sec, BAD_CAST "add", NULL);
+		for (size_t i = 0; i < c->nadd; i++)
+			if ((r = add_ds_data(add, ns_sec, c->add[i])) != 0)
+				goto fail;
+	}
+	return doc_finish(&d, c->cltrid, xml, len);
+fail:
+	doc_abort(&d);
+	return r;
+}
+
+/* <host:addr ip="v4|v6"> elements. */
+static int add_addrs(xmlNodePtr parent, xmlNsPtr ns, const char *elem,
+		     const char *const *addrs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct cds_addr a;
+		if (cds_addr_parse(addrs[i], 53, &a) != 0)
+			return CDS_EDATA;
+		xmlNodePtr e = xmlNewTextChild(parent, ns, BAD_CAST elem, BAD_CAST addrs[i]);
+		if (!e)
+			return CDS_ENOMEM;
+		xmlNewProp(e, BAD_CAST "ip", BAD_CAST(strchr(addrs[i], ':') ? "v6" : "v4"));
+	}
+	return 0;
+}
+
+int cds_epp_host_command(const struct cds_epp_host_change *c, char **xml, size_t *len)
+{
+	static const char *const verbs[] = {"create", "update", "delete"};
+	char name[CDS_DNAME_BUFSIZE];
+	struct cmd_doc d;
+	xmlNsPtr ns;
+	int r = CDS_ENOMEM;
+
+	epp_name(c->host, name);
+	xmlNodePtr verb = doc_begin(&d, verbs[c->op]);
+	xmlNodePtr h = verb ? object(verb, NS_HOST, "host", verbs[c->op], &ns) : NULL;
+	if (!h)
+		goto fail;
+	xmlNewTextChild(h, ns, BAD_CAST "name", BAD_CAST name);
+	if (c->op == CDS_EPP_HOST_CREATE) {
+		if ((r = add_addrs(h, ns, "addr", c->add, c->nadd)) != 0)
+			goto fail;
+	} else if (c->op == CDS_EPP_HOST_UPDATE) {
+		/* RFC 5732 §3.2.5: add, then rem. */
+		if (c->nadd) {
+			xmlNodePtr add = xmlNewChild(h, ns, BAD_CAST "add", NULL);
+			if ((r = add_addrs(add, ns, "addr", c->add, c->nadd)) != 0)
+				goto fail;
+		}
+		if (c->nrem) {
+			xmlNodePtr rem = xmlNewChild(h, ns, BAD_CAST "rem", NULL);
+			if ((r = add_addrs(rem, ns, "addr", c->rem, c->nrem)) != 0)
+				goto fail;
+		}
+		if (!c->nadd && !c->nrem) {
+			r = CDS_EDATA; /* an empty update is not valid EPP */
+			goto fail;
+		}
+	}
+	return doc_finish(&d, c->cltrid, xml, len);
+fail:
+	doc_abort(&d);
+	return r;
+}
+
+/* <domain:ns> with hostObj names, or hostAttr names with their addresses. */
+static int add_ns(xmlNodePtr parent, xmlNsPtr ns, bool host_attr, const struct cds_epp_host *h,
+		  size_t n)
+{
+	xmlNodePtr nsn = xmlNewChild(parent, ns, BAD_CAST "ns", NULL);
+	if (!nsn)
+		return CDS_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		char name[CDS_DNAME_BUFSIZE];
+		epp_name(h[i].name, name);
+		if (!host_attr) {
+			xmlNewTextChild(nsn, ns, BAD_CAST "hostObj", BAD_CAST name);
+			continue;
+		}
+		xmlNodePtr a = xmlNewChild(nsn, ns, BAD_CAST "hostAttr", NULL);
+		if (!a)
+			return CDS_ENOMEM;
+		xmlNewTextChild(a, ns, BAD_CAST "hostName", BAD_CAST name);
+		int r = add_addrs(a, ns, "hostAddr", h[i].addrs, h[i].naddrs);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+int cds_epp_ns_update(const struct cds_epp_ns_change *c, char **xml, size_t *len)
+{
+	char name[CDS_DNAME_BUFSIZE];
+	struct cmd_doc d;
+	xmlNsPtr ns;
+	int r = CDS_ENOMEM;
+
+	if (c->nadd == 0 && c->nrem == 0)
+		return CDS_EDATA;
+	epp_name(c->domain, name);
+	xmlNodePtr upd = doc_begin(&d, "update");
+	xmlNodePtr dupd = upd ? object(upd, NS_DOMAIN, "domain", "update", &ns) : NULL;
+	if (!dupd)
+		goto fail;
+	xmlNewTextChild(dupd, ns, BAD_CAST "name", BAD_CAST name);
+	/* RFC 5731 §3.2.5: add before rem in the schema's sequence. */
+	if (c->nadd) {
+		xmlNodePtr add = xmlNewChild(dupd, ns, BAD_CAST "add", NULL);
+		if (!add || (r = add_ns(add, ns, c->host_attr, c->add, c->nadd)) != 0)
+			goto fail;
+	}
+	if (c->nrem) {
+		xmlNodePtr rem = xmlNewChild(dupd, ns, BAD_CAST "rem", NULL);
+		if (!rem || (r = add_ns(rem, ns, c->host_attr, c->rem, c->nrem)) != 0)
+			goto fail;
+	}
+	return doc_finish(&d, c->cltrid, xml, len);
+fail:
+	doc_abort(&d);
+	return r;
+}
+
+int cds_epp_spool_write(const char *dir, const char *domain, int64_t id, const char *suffix,
+			const char *xml, size_t len, char *err, size_t errlen)
 {
 	char name[CDS_DNAME_BUFSIZE], path[4096], tmp[4096];
 	snprintf(name, sizeof(name), "%s", domain);
 	size_t nl = strlen(name);
 	if (nl > 1 && name[nl - 1] == '.')
 		name[nl - 1] = '\0';
-	snprintf(path, sizeof(path), "%s/%s-%lld.xml", dir, name, (long long)id);
-	snprintf(tmp, sizeof(tmp), "%s/.%s-%lld.xml.tmp", dir, name, (long long)id);
+	char sfx[40] = "";
+	if (suffix && *suffix)
+		snprintf(sfx, sizeof(sfx), ".%.30s", suffix);
+	snprintf(path, sizeof(path), "%s/%s-%lld%s.xml", dir, name, (long long)id, sfx);
+	snprintf(tmp, sizeof(tmp), "%s/.%s-%lld%s.xml.tmp", dir, name, (long long)id, sfx);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		goto fail;

@@ -395,6 +395,9 @@ char *cds_verdict_change_payload(const struct cds_verdict *v, bool ns_side)
 	if (ns_side) {
 		json_object_object_add(o, "glue", json_glue(v->glue, v->glue_count));
 		json_object_object_add(o, "ops", ns_ops(v));
+	} else if (v->server_count && v->servers[0].cdnskey.n) {
+		/* The keys, for registries that take keyData (RFC 5910). */
+		json_object_object_add(o, "keys", json_strlist(&v->servers[0].cdnskey));
 	}
 	const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	char *out = txt ? strdup(txt) : NULL;

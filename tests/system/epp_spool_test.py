@@ -42,16 +42,45 @@ def main():
         run("db", "init")
         run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2", "test.zone"))
         run("scan")
-        pending = {r.split("|")[0]: r.split("|")[1:] for r in
-                   psql(db, "SELECT c.id, d.domain, c.cltrid, c.action FROM change_sets c"
-                            " JOIN delegations d ON d.id = c.delegation_id"
-                            " WHERE c.state = 'pending' AND c.kind = 'ds'").splitlines()}
-        check(len(pending) >= 5, "%d pending change sets after the scan" % len(pending))
+        pending = {}
+        for r in psql(db, "SELECT c.id, d.domain, c.cltrid, c.action, c.kind, c.payload::text"
+                          " FROM change_sets c JOIN delegations d ON d.id = c.delegation_id"
+                          " WHERE c.state = 'pending'").splitlines():
+            k, domain, cltrid, action, kind, payload = r.split("|", 5)
+            pending[k] = (domain, cltrid, action, kind, json.loads(payload))
+        nds = sum(1 for v in pending.values() if v[3] == "ds")
+        nns = sum(1 for v in pending.values() if v[3] == "ns")
+        check(nds >= 5 and nns >= 3, "%d DS and %d NS change sets pending after the scan"
+              % (nds, nns))
         p = run("epp", "send")
         files = sorted(os.listdir(spool))
-        want = sorted("%s-%s.xml" % (v[0].rstrip("."), k) for k, v in pending.items())
+        # Expected files: DOMAIN-ID.xml for the change set's own command;
+        # for NS change sets with host objects, host:create/update before it
+        # (DOMAIN-ID.before-K.xml) and host:delete after it (after-K).
+        want, steps = [], {}
+        for k, (domain, cltrid, action, kind, payload) in pending.items():
+            base = "%s-%s" % (domain.rstrip("."), k)
+            plan = []
+            if kind == "ns":
+                ops = payload["ops"]
+                pre = [o for o in ops if o["op"] in ("host-create", "host-update")]
+                post = [o for o in ops if o["op"] == "host-delete"]
+                dom = [o for o in ops if o["op"] == "domain-update"]
+                if not dom and pre:
+                    dom, pre = [pre[-1]], pre[:-1]
+                plan += [("before-%d" % (i + 1), "%s-b%d" % (cltrid, i + 1), o)
+                         for i, o in enumerate(pre)]
+                plan += [("", cltrid, dom[0])]
+                plan += [("after-%d" % (i + 1), "%s-a%d" % (cltrid, i + 1), o)
+                         for i, o in enumerate(post)]
+            else:
+                plan = [("", cltrid, None)]
+            steps[k] = [(base + ("." + sfx if sfx else "") + ".xml", trid, o) for sfx, trid, o in plan]
+            want += [f for f, _, _ in steps[k]]
+        want.sort()
         check(p.returncode == 0 and files == want,
-              "one file per change set, named DOMAIN-ID.xml: %s" % (files if files != want else len(files)))
+              "one file per command, the change set's named DOMAIN-ID.xml: %s"
+              % (files if files != want else len(files)))
         bad = []
         for f in files:
             x = subprocess.run(["xmllint", "--noout", "--schema", wrapper, os.path.join(spool, f)],
@@ -59,15 +88,28 @@ def main():
             if x.returncode != 0:
                 bad.append((f, x.stderr.strip()[:200]))
         check(not bad, "every document validates against epp-wrapper.xsd %s" % bad)
-        for k, (domain, cltrid, action) in pending.items():
-            text = open(os.path.join(spool, "%s-%s.xml" % (domain.rstrip("."), k))).read()
-            ok = ("<clTRID>%s</clTRID>" % cltrid in text and
-                  "<domain:name>%s</domain:name>" % domain.rstrip(".") in text and
-                  (("<secDNS:all>true</secDNS:all>" in text) == (action == "delete")))
-            if not check(ok, "%s: clTRID %s, name, %s" % (domain, cltrid, action)):
-                print(text)
-        check(psql(db, "SELECT count(*) FROM change_sets WHERE state = 'pending'"
-                       " AND kind = 'ds'") == "0" and
+        verbs = {"host-create": "<host:create", "host-update": "<host:update",
+                 "host-delete": "<host:delete", "domain-update": "<domain:update"}
+        for k, (domain, cltrid, action, kind, payload) in pending.items():
+            for f, trid, op in steps[k]:
+                path = os.path.join(spool, f)
+                text = open(path).read() if os.path.exists(path) else ""
+                ok = "<clTRID>%s</clTRID>" % trid in text
+                if kind == "ds":
+                    ok = ok and ("<domain:name>%s</domain:name>" % domain.rstrip(".") in text and
+                                 (("<secDNS:all>true</secDNS:all>" in text) == (action == "delete")))
+                    what = action
+                else:
+                    ok = ok and verbs[op["op"]] in text
+                    if op["op"] == "domain-update":
+                        ok = ok and all("<domain:hostObj>%s</domain:hostObj>" % n.rstrip(".")
+                                        in text for n in op["add"] + op["rem"])
+                    elif op["op"] == "host-create":
+                        ok = ok and all(">%s</host:addr>" % a in text for a in op["addrs"])
+                    what = op["op"]
+                if not check(ok, "%s: %s, clTRID %s, %s" % (domain, f, trid, what)):
+                    print(text)
+        check(psql(db, "SELECT count(*) FROM change_sets WHERE state = 'pending'") == "0" and
               psql(db, "SELECT count(*) FROM change_sets WHERE state = 'sent'") == str(len(pending)),
               "every spooled change set is marked sent")
         check(not glob.glob(os.path.join(spool, ".*")), "no temporary file left in the spool")
@@ -76,7 +118,8 @@ def main():
               p.stdout.startswith("0 change sets"), "a second send writes nothing")
         # The schema check can fail: an algorithm number out of range.
         broken = os.path.join(tmp, "broken.xml")
-        text = open(os.path.join(spool, files[0])).read()
+        text = open(os.path.join(spool, [f for f in files if "secDNS" in
+                                         open(os.path.join(spool, f)).read()][0])).read()
         open(broken, "w").write(re.sub(r"<secDNS:alg>\d+</secDNS:alg>", "<secDNS:alg>300</secDNS:alg>",
                                        text, count=1) if "<secDNS:alg>" in text
                                 else text.replace("<secDNS:all>true", "<secDNS:all>maybe"))
@@ -98,13 +141,15 @@ def main():
         run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2", "test.zone"))
         run("scan")
         want = dict(r.split("|", 1) for r in psql(
-            db, "SELECT cltrid, action FROM change_sets WHERE state = 'pending'"
-                " AND kind = 'ds'").splitlines())
+            db, "SELECT cltrid, action FROM change_sets WHERE state = 'pending'").splitlines())
         p = run("epp", "send")
         got = [json.loads(line) for line in open(lines)]
         check(p.returncode == 0 and {g["cltrid"]: g["action"] for g in got} == want and
-              all(set(g) == {"id", "domain", "kind", "action", "add", "rem", "cltrid"} for g in got),
-              "json adapter: one line per change set (%d)" % len(got))
+              all(set(g) == {"id", "domain", "kind", "action", "add", "rem", "cltrid", "payload"}
+                  for g in got) and
+              all("ops" in g["payload"] for g in got if g["kind"] == "ns"),
+              "json adapter: one line per change set, NS ones with their operations (%d)"
+              % len(got))
         check(psql(db, "SELECT count(*) FROM change_sets WHERE state = 'sent'") == str(len(want)),
               "json adapter: every written change set is marked sent")
         run("epp", "send")
