@@ -21,6 +21,44 @@ enum cds_output_adapter {
 /* Most resolver addresses the config takes. */
 #define CDS_CONF_MAX_RESOLVERS 8
 
+/* Most registry profiles, and TLDs per profile. */
+#define CDS_CONF_MAX_REGISTRIES 32
+#define CDS_REGISTRY_MAX_TLDS 64
+
+/* A policy key a registry profile may override: as the top level, or set. */
+enum cds_tristate { CDS_INHERIT = 0, CDS_NO, CDS_YES };
+
+/* A registry profile (the registrar's view: one per registry it talks to):
+ * which TLDs it serves, how it takes DS and NS changes, and how to reach its
+ * EPP server. */
+struct cds_registry {
+	char *name;
+	char *tlds[CDS_REGISTRY_MAX_TLDS]; /* normalised zone names */
+	size_t tld_count;
+	bool scans_cds_itself; /* the registry acts on CDS itself: skip its TLDs */
+	int ds_interface;      /* 0 dsData, 1 keyData (RFC 5910) */
+	int host_model;        /* 0 hostObj, 1 hostAttr (RFC 5731) */
+	char *spool_dir;       /* epp-spool: this registry's files (NULL: output.spool-dir) */
+	struct {
+		char *server;          /* host name or address */
+		uint32_t port;
+		char *username;        /* EPP client ID */
+		char *password_file;   /* the password, first line of this file */
+		char *password_env;    /* or of this environment variable */
+		char *client_cert;     /* PEM file, optional */
+		char *client_key;      /* PEM file, optional */
+		char *ca_file;         /* PEM bundle; NULL: the system's */
+		bool verify;           /* verify the server's certificate and name */
+		uint64_t timeout_ms;   /* per command */
+		uint32_t retries;      /* further attempts of a command */
+	} epp;
+	struct {
+		enum cds_tristate allow_delete, csync, bootstrap_authenticated,
+			bootstrap_after_delay;
+	} policy;
+	unsigned line; /* where the profile starts in the file */
+};
+
 /* The whole configuration.  Strings are owned by the struct (freed by
  * cds_conf_deinit).  Every field is a key documented in cdscan.yaml(5). */
 struct cds_conf {
@@ -72,7 +110,18 @@ struct cds_conf {
 		enum cds_log_level level;
 		enum cds_log_format format;
 	} log;
+
+	struct cds_registry registries[CDS_CONF_MAX_REGISTRIES];
+	size_t registry_count; /* 0: one registry, the output.* settings */
 };
+
+/* The profile whose TLD is the longest suffix of domain, or NULL. */
+const struct cds_registry *cds_conf_registry_for(const struct cds_conf *conf, const char *domain);
+
+/* conf with the profile's policy overrides applied, into *out (a shallow
+ * copy: out borrows conf's strings and must not be deinitialised). */
+void cds_conf_effective(const struct cds_conf *conf, const struct cds_registry *reg,
+			struct cds_conf *out);
 
 /* Where a config error is: file, position, key path ("scan.timeout"). */
 struct cds_conf_error {

@@ -66,13 +66,19 @@ int cds_db_claim(struct cds_db *db, size_t max, int64_t after, char *const *doma
 
 /* Write one verdict of the open batch: the scan result (verdict_json is v
  * as JSON); unless dry_run, a change set per side whose action changes
- * something (kind 'ds' and 'ns'), and the next due time (interval, backing
+ * something (kind 'ds' and 'ns'; none with no_changes: no registry profile
+ * takes it), and the next due time (interval, backing
  * off with consecutive failures).  *changesets counts the change sets
  * created (none for a side that already has one open).  Returns 0 or
  * CDS_EUNAVAIL. */
 int cds_db_record(struct cds_db *db, const struct cds_db_item *item, const struct cds_verdict *v,
-		  const char *verdict_json, bool dry_run, bool failed, uint64_t interval_s,
-		  unsigned *changesets, char *err, size_t errlen);
+		  const char *verdict_json, bool dry_run, bool no_changes, bool failed,
+		  uint64_t interval_s, unsigned *changesets, char *err, size_t errlen);
+
+/* A delegation of the open batch left unscanned (its registry scans CDS
+ * itself): only its next due time moves.  Returns 0 or CDS_EUNAVAIL. */
+int cds_db_skip(struct cds_db *db, const struct cds_db_item *item, uint64_t interval_s,
+		char *err, size_t errlen);
 
 /* Commit the batch's transaction (results, change sets, schedule at once),
  * or abort it.  Both free the batch's memory. */
@@ -117,6 +123,10 @@ int cds_db_count_pending(struct cds_db *db, const char *kind, uint64_t *out, cha
 /* Mark one claimed change set sent (state, attempt count, time).  Returns 0
  * or CDS_EUNAVAIL. */
 int cds_db_change_sent(struct cds_db *db, int64_t id, char *err, size_t errlen);
+
+/* Mark one claimed change set failed, keeping why (a registry's message,
+ * or why it cannot be expressed).  Returns 0 or CDS_EUNAVAIL. */
+int cds_db_change_failed(struct cds_db *db, int64_t id, const char *why, char *err, size_t errlen);
 
 /* Commit or abort the claim; both free the list. */
 int cds_db_changes_commit(struct cds_db *db, struct cds_db_changes *c, char *err, size_t errlen);

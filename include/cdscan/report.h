@@ -23,6 +23,13 @@ struct cds_report *cds_report_new(bool dry_run, unsigned flag_after);
 int cds_report_add(struct cds_report *r, const struct cds_verdict *v, unsigned failures,
 		   bool changeset);
 
+/* A delegation not scanned because its registry scans CDS itself. */
+int cds_report_skip(struct cds_report *r, const char *registry);
+
+/* A delegation with an action but under no registry profile (no change
+ * set was made for it). */
+int cds_report_unrouted(struct cds_report *r, const char *domain);
+
 /* Domains counted, rejects among them, change sets created. */
 uint64_t cds_report_domains(const struct cds_report *r);
 uint64_t cds_report_rejects(const struct cds_report *r);

@@ -123,7 +123,14 @@ static void scan_done_cb(struct cds_scan_result *res, void *arg)
 {
 	struct check *c = arg;
 	struct cds_verdict v;
-	int r = cds_policy_decide(res, c->conf, cds_clock(), &v);
+	/* A registry profile's policy overrides apply to its delegations. */
+	struct cds_conf *eff = malloc(sizeof(*eff));
+	int r = CDS_ENOMEM;
+	if (eff) {
+		cds_conf_effective(c->conf, cds_conf_registry_for(c->conf, c->d.domain), eff);
+		r = cds_policy_decide(res, eff, cds_clock(), &v);
+		free(eff);
+	}
 	cds_scan_result_free(res);
 	c->done = true;
 	if (r != 0) {

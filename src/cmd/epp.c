@@ -114,13 +114,41 @@ int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
 					snprintf(err, sizeof(err), "output.json-file: %s", cds_strerror(e));
 				continue;
 			}
+			const struct cds_registry *reg = cds_conf_registry_for(conf, c->domain);
+			if (conf->registry_count && !reg) {
+				/* scan makes none; one left from before the profiles
+				 * changed waits for an operator. */
+				cds_log_warning("change set %lld of %s: no registry profile takes %s; "
+						"left pending",
+						(long long)c->id, c->domain, c->domain);
+				continue;
+			}
+			const char *dir = reg && reg->spool_dir ? reg->spool_dir
+								: conf->output.spool_dir;
 			struct cds_epp_change_in in = {
 				.kind = c->kind, .action = c->action, .domain = c->domain,
 				.cltrid = c->cltrid, .add = (const char *const *)c->add,
 				.nadd = c->nadd, .rem = (const char *const *)c->rem, .nrem = c->nrem,
-				.payload = c->payload};
+				.payload = c->payload,
+				.key_data = reg && reg->ds_interface == 1,
+				.host_attr = reg && reg->host_model == 1};
 			struct cds_epp_plan plan;
 			e = cds_epp_plan(&in, &plan);
+			if (e == CDS_EDATA) {
+				/* This change set cannot be said in EPP (keyData from a
+				 * child without CDNSKEY, a damaged payload): it fails
+				 * alone, with the reason kept. */
+				char why[200];
+				snprintf(why, sizeof(why), "cannot be expressed in EPP%s",
+					 in.key_data && strcmp(c->kind, "ds") == 0
+						 ? ": the registry takes keyData and the child "
+						   "publishes no CDNSKEY"
+						 : "");
+				cds_log_error("change set %lld of %s %s", (long long)c->id, c->domain,
+					      why);
+				e = cds_db_change_failed(db, c->id, why, err, sizeof(err));
+				continue;
+			}
 			if (e != 0) {
 				snprintf(err, sizeof(err), "change set %lld of %s: cannot build EPP (%s)",
 					 (long long)c->id, c->domain, cds_strerror(e));
@@ -130,7 +158,7 @@ int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
 			 * after it last: a reader taking files as they appear
 			 * sees them in an order the registry accepts. */
 			for (size_t k = 0; k < plan.n && e == 0; k++)
-				e = cds_epp_spool_write(conf->output.spool_dir, c->domain, c->id,
+				e = cds_epp_spool_write(dir, c->domain, c->id,
 							plan.steps[k].suffix, plan.steps[k].xml,
 							plan.steps[k].len, err, sizeof(err));
 			cds_epp_plan_free(&plan);

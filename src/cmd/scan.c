@@ -25,6 +25,9 @@ struct run {
 	struct cds_db_batch batch;
 	struct cds_verdict *verdicts; /* one per batch item */
 	bool *decided;
+	const struct cds_registry **regs; /* per batch item: its profile, or NULL */
+	bool *skipped;                /* the registry scans CDS itself */
+	struct cds_conf *effective;   /* per profile: policy with its overrides */
 	size_t next, done;            /* within the batch */
 	struct cds_report *rep;
 	uint64_t total;               /* due at the start, for progress */
@@ -65,6 +68,13 @@ static void progress(struct run *r, bool final)
 
 static void start_next(struct run *r);
 
+/* The policy an item is decided under: its registry profile's overrides. */
+static const struct cds_conf *conf_of(const struct run *r, size_t i)
+{
+	const struct cds_registry *reg = r->regs[i];
+	return reg ? &r->effective[reg - r->conf->registries] : r->conf;
+}
+
 static void scanned_cb(struct cds_scan_result *res, void *arg)
 {
 	struct run *r = arg;
@@ -73,7 +83,8 @@ static void scanned_cb(struct cds_scan_result *res, void *arg)
 		(const struct cds_db_item *)((const char *)res->delegation -
 					     offsetof(struct cds_db_item, d));
 	size_t i = (size_t)(item - r->batch.items);
-	if (i < r->batch.count && cds_policy_decide(res, r->conf, cds_clock(), &r->verdicts[i]) == 0)
+	if (i < r->batch.count &&
+	    cds_policy_decide(res, conf_of(r, i), cds_clock(), &r->verdicts[i]) == 0)
 		r->decided[i] = true;
 	cds_scan_result_free(res);
 	r->done++;
@@ -84,6 +95,12 @@ static void start_next(struct run *r)
 {
 	while (r->next < r->batch.count) {
 		size_t i = r->next++;
+		r->regs[i] = cds_conf_registry_for(r->conf, r->batch.items[i].d.domain);
+		if (r->regs[i] && r->regs[i]->scans_cds_itself) {
+			r->skipped[i] = true; /* not ours to scan */
+			r->done++;
+			continue;
+		}
 		if (cds_scanner_scan(r->scanner, &r->batch.items[i].d, scanned_cb, r) == 0)
 			return;
 		r->done++; /* no memory to scan it: it stays undecided */
@@ -100,6 +117,15 @@ static int write_batch(struct run *r, struct cds_db *db, char *err, size_t errle
 {
 	uint64_t interval_s = r->conf->scan.interval_ms / 1000;
 	for (size_t i = 0; i < r->batch.count; i++) {
+		int rc;
+		if (r->skipped[i]) {
+			if (!r->cli->dry_run &&
+			    (rc = cds_db_skip(db, &r->batch.items[i], interval_s, err, errlen)) != 0)
+				return rc;
+			if ((rc = cds_report_skip(r->rep, r->regs[i]->name)) != 0)
+				return rc;
+			continue;
+		}
 		if (!r->decided[i])
 			continue;
 		struct cds_verdict *v = &r->verdicts[i];
@@ -110,13 +136,20 @@ static int write_batch(struct run *r, struct cds_db *db, char *err, size_t errle
 		unsigned changesets = 0;
 		for (size_t s = 0; s < v->server_count; s++)
 			failed |= !v->servers[s].ok;
-		int rc = cds_db_record(db, &r->batch.items[i], v, json, r->cli->dry_run, failed,
-				       interval_s, &changesets, err, errlen);
+		/* With registry profiles, a delegation under none of them is
+		 * decided and reported, but nobody is told: no change set. */
+		bool unrouted = r->conf->registry_count > 0 && !r->regs[i];
+		rc = cds_db_record(db, &r->batch.items[i], v, json, r->cli->dry_run, unrouted, failed,
+				   interval_s, &changesets, err, errlen);
 		free(json);
 		if (rc != 0)
 			return rc;
 		unsigned failures = failed ? (unsigned)r->batch.items[i].failures + 1 : 0;
 		if ((rc = cds_report_add(r->rep, v, failures, changesets > 0)) != 0)
+			return rc;
+		if (unrouted && (v->ds_side.action != CDS_ACTION_NONE ||
+				 v->ns_side.action != CDS_ACTION_NONE) &&
+		    (rc = cds_report_unrouted(r->rep, v->domain)) != 0)
 			return rc;
 	}
 	return cds_db_batch_commit(db, &r->batch, err, errlen);
@@ -129,8 +162,12 @@ static void clear_verdicts(struct run *r, size_t n)
 			cds_verdict_clear(&r->verdicts[i]);
 	free(r->verdicts);
 	free(r->decided);
+	free(r->regs);
+	free(r->skipped);
 	r->verdicts = NULL;
 	r->decided = NULL;
+	r->regs = NULL;
+	r->skipped = NULL;
 }
 
 static int write_report(const struct run *r, char *err, size_t errlen)
@@ -205,6 +242,15 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 		cds_db_close(db);
 		return CDS_EXIT_SOFTWARE;
 	}
+	r.effective = calloc(conf->registry_count ? conf->registry_count : 1, sizeof(*r.effective));
+	if (!r.effective) {
+		cds_report_free(r.rep);
+		cds_scanner_free(r.scanner);
+		cds_db_close(db);
+		return CDS_EXIT_SOFTWARE;
+	}
+	for (size_t i = 0; i < conf->registry_count; i++)
+		cds_conf_effective(conf, &conf->registries[i], &r.effective[i]);
 	time_t started = time(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
 	/* --domain names as the array of strings the claim takes. */
@@ -228,7 +274,9 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 		after = r.batch.last_id;
 		r.verdicts = calloc(r.batch.count, sizeof(*r.verdicts));
 		r.decided = calloc(r.batch.count, sizeof(*r.decided));
-		if (!r.verdicts || !r.decided) {
+		r.regs = calloc(r.batch.count, sizeof(*r.regs));
+		r.skipped = calloc(r.batch.count, sizeof(*r.skipped));
+		if (!r.verdicts || !r.decided || !r.regs || !r.skipped) {
 			cds_db_batch_abort(db, &r.batch);
 			e = CDS_ENOMEM;
 			break;
@@ -276,6 +324,7 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 	       (unsigned long long)cds_report_ds_count(r.rep, CDS_ACTION_NONE),
 	       (unsigned long long)cds_report_changesets(r.rep), elapsed(&r));
 	cds_report_free(r.rep);
+	free(r.effective);
 	uv_close((uv_handle_t *)&tick, NULL);
 	cds_scanner_free(r.scanner);
 	uv_run(&loop, UV_RUN_DEFAULT);

@@ -19,6 +19,9 @@ enum key_type {
 	K_ENUM,      /* int: index into names */
 	K_UINT8_SET, /* bool[256]: a non-empty list of numbers in [min, max] */
 	K_ADDR_LIST, /* the resolver address list */
+	K_NAME_LIST, /* a registry's TLDs */
+	K_TRISTATE,  /* enum cds_tristate: true or false, unset inherits */
+	K_PROFILES,  /* the list of registry profiles */
 };
 
 struct key {
@@ -32,6 +35,7 @@ struct key {
 };
 
 #define OFF(field) offsetof(struct cds_conf, field)
+#define ROFF(field) offsetof(struct cds_registry, field)
 
 static const char *const transport_names[] = {"udp", "tcp", NULL};
 static const char *const adapter_names[] = {"epp-spool", "epp-tls", "json", NULL};
@@ -101,6 +105,46 @@ static const struct key log_keys[] = {
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
+static const char *const ds_interface_names[] = {"dsData", "keyData", NULL};
+static const char *const host_model_names[] = {"hostObj", "hostAttr", NULL};
+
+static const struct key registry_epp_keys[] = {
+	{"server", K_STRING, ROFF(epp.server), 0, 0, NULL, NULL, NULL},
+	{"port", K_UINT, ROFF(epp.port), 1, 65535, NULL, "700", NULL},
+	{"username", K_STRING, ROFF(epp.username), 0, 0, NULL, NULL, NULL},
+	{"password-file", K_STRING, ROFF(epp.password_file), 0, 0, NULL, NULL, NULL},
+	{"password-env", K_STRING, ROFF(epp.password_env), 0, 0, NULL, NULL, NULL},
+	{"client-certificate", K_STRING, ROFF(epp.client_cert), 0, 0, NULL, NULL, NULL},
+	{"client-key", K_STRING, ROFF(epp.client_key), 0, 0, NULL, NULL, NULL},
+	{"ca-file", K_STRING, ROFF(epp.ca_file), 0, 0, NULL, NULL, NULL},
+	{"verify", K_BOOL, ROFF(epp.verify), 0, 0, NULL, "true", NULL},
+	{"timeout", K_DURATION, ROFF(epp.timeout_ms), 100, 600000, NULL, "30s", NULL},
+	{"retries", K_UINT, ROFF(epp.retries), 0, 20, NULL, "3", NULL},
+	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct key registry_policy_keys[] = {
+	{"allow-delete", K_TRISTATE, ROFF(policy.allow_delete), 0, 0, NULL, NULL, NULL},
+	{"csync", K_TRISTATE, ROFF(policy.csync), 0, 0, NULL, NULL, NULL},
+	{"bootstrap-authenticated", K_TRISTATE, ROFF(policy.bootstrap_authenticated), 0, 0, NULL,
+	 NULL, NULL},
+	{"accept-after-delay", K_TRISTATE, ROFF(policy.bootstrap_after_delay), 0, 0, NULL, NULL,
+	 NULL},
+	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct key registry_keys[] = {
+	{"name", K_STRING, ROFF(name), 0, 0, NULL, NULL, NULL},
+	{"tlds", K_NAME_LIST, ROFF(tlds), 0, 0, NULL, NULL, NULL},
+	{"scans-cds-itself", K_BOOL, ROFF(scans_cds_itself), 0, 0, NULL, "false", NULL},
+	{"ds-interface", K_ENUM, ROFF(ds_interface), 0, 0, ds_interface_names, "dsData", NULL},
+	{"host-model", K_ENUM, ROFF(host_model), 0, 0, host_model_names, "hostObj", NULL},
+	{"spool-dir", K_STRING, ROFF(spool_dir), 0, 0, NULL, NULL, NULL},
+	{"epp", K_SECTION, 0, 0, 0, NULL, NULL, registry_epp_keys},
+	{"policy", K_SECTION, 0, 0, 0, NULL, NULL, registry_policy_keys},
+	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
 static const struct key root_keys[] = {
 	{"database", K_STRING, OFF(database), 0, 0, NULL, "dbname=cdscan", NULL},
 	{"resolver", K_SECTION, 0, 0, 0, NULL, NULL, resolver_keys},
@@ -108,6 +152,7 @@ static const struct key root_keys[] = {
 	{"policy", K_SECTION, 0, 0, 0, NULL, NULL, policy_keys},
 	{"output", K_SECTION, 0, 0, 0, NULL, NULL, output_keys},
 	{"log", K_SECTION, 0, 0, 0, NULL, NULL, log_keys},
+	{"registries", K_PROFILES, 0, 0, 0, NULL, NULL, registry_keys},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -116,7 +161,13 @@ struct loader {
 	const char *file;
 	struct cds_conf *conf;
 	struct cds_conf_error *err;
+	char *base; /* what key offsets are relative to: conf, or a registry */
 };
+
+static char *base_of(struct loader *ld)
+{
+	return ld->base ? ld->base : (char *)ld->conf;
+}
 
 static int fail(struct loader *ld, const yaml_node_t *node, const char *key, const char *fmt,
 		...) __attribute__((format(printf, 4, 5)));
@@ -172,9 +223,10 @@ static bool parse_bool(const char *text, bool *out)
 static int set_scalar(struct loader *ld, const struct key *k, const char *path,
 		      const yaml_node_t *node, const char *text)
 {
-	void *dst = (char *)ld->conf + k->offset;
+	void *dst = base_of(ld) + k->offset;
 	uint64_t v;
 	int r;
+	bool b;
 
 	switch (k->type) {
 	case K_STRING:
@@ -182,6 +234,11 @@ static int set_scalar(struct loader *ld, const struct key *k, const char *path,
 	case K_BOOL:
 		if (!parse_bool(text, (bool *)dst))
 			return fail(ld, node, path, "expected true or false, got '%s'", text);
+		return 0;
+	case K_TRISTATE:
+		if (!parse_bool(text, &b))
+			return fail(ld, node, path, "expected true or false, got '%s'", text);
+		*(enum cds_tristate *)dst = b ? CDS_YES : CDS_NO;
 		return 0;
 	case K_UINT:
 		r = cds_uint_parse(text, k->min, k->max, &v);
@@ -235,7 +292,19 @@ static int add_element(struct loader *ld, const struct key *k, const char *path,
 		if (r != 0)
 			return fail(ld, node, path, "'%s' is not a number in %llu..%llu", text,
 				    (unsigned long long)k->min, (unsigned long long)k->max);
-		((bool *)((char *)ld->conf + k->offset))[v] = true;
+		((bool *)(base_of(ld) + k->offset))[v] = true;
+		return 0;
+	}
+	if (k->type == K_NAME_LIST) {
+		struct cds_registry *reg = (struct cds_registry *)base_of(ld);
+		char name[CDS_DNAME_BUFSIZE];
+		if (cds_dname_normalize(text, name) != 0)
+			return fail(ld, node, path, "'%s' is not a domain name", text);
+		if (reg->tld_count >= CDS_REGISTRY_MAX_TLDS)
+			return fail(ld, node, path, "more than %d names", CDS_REGISTRY_MAX_TLDS);
+		if (set_string(&reg->tlds[reg->tld_count], name) != 0)
+			return CDS_ENOMEM;
+		reg->tld_count++;
 		return 0;
 	}
 	/* K_ADDR_LIST */
@@ -254,7 +323,16 @@ static int add_element(struct loader *ld, const struct key *k, const char *path,
 static void clear_list(struct loader *ld, const struct key *k)
 {
 	if (k->type == K_UINT8_SET) {
-		memset((char *)ld->conf + k->offset, 0, 256 * sizeof(bool));
+		memset(base_of(ld) + k->offset, 0, 256 * sizeof(bool));
+		return;
+	}
+	if (k->type == K_NAME_LIST) {
+		struct cds_registry *reg = (struct cds_registry *)base_of(ld);
+		for (size_t i = 0; i < reg->tld_count; i++) {
+			free(reg->tlds[i]);
+			reg->tlds[i] = NULL;
+		}
+		reg->tld_count = 0;
 		return;
 	}
 	for (size_t i = 0; i < ld->conf->resolver.address_count; i++) {
@@ -273,6 +351,8 @@ static int apply_defaults(struct loader *ld, const struct key *keys, const char 
 		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", k->name);
 		if (k->type == K_SECTION) {
 			r = apply_defaults(ld, k->children, path);
+		} else if (k->type == K_PROFILES || k->type == K_NAME_LIST || k->type == K_TRISTATE) {
+			continue; /* none by default */
 		} else if (k->type == K_UINT8_SET || k->type == K_ADDR_LIST) {
 			clear_list(ld, k);
 			for (const char *p = k->def; p && *p && r == 0;) {
@@ -296,6 +376,8 @@ static const char *scalar_text(const yaml_node_t *n)
 
 static int load_mapping(struct loader *ld, yaml_document_t *doc, yaml_node_t *map,
 			const struct key *keys, const char *prefix);
+static int load_profiles(struct loader *ld, yaml_document_t *doc, const struct key *k,
+			 const char *path, yaml_node_t *val);
 
 static int load_value(struct loader *ld, yaml_document_t *doc, const struct key *k,
 		      const char *path, yaml_node_t *val)
@@ -307,8 +389,11 @@ static int load_value(struct loader *ld, yaml_document_t *doc, const struct key 
 		if (val->type != YAML_MAPPING_NODE)
 			return fail(ld, val, path, "expected a mapping of keys");
 		return load_mapping(ld, doc, val, k->children, path);
+	case K_PROFILES:
+		return load_profiles(ld, doc, k, path, val);
 	case K_UINT8_SET:
 	case K_ADDR_LIST:
+	case K_NAME_LIST:
 		if (val->type != YAML_SEQUENCE_NODE)
 			return fail(ld, val, path, "expected a list, such as [1, 2]");
 		clear_list(ld, k);
@@ -332,6 +417,54 @@ static int load_value(struct loader *ld, yaml_document_t *doc, const struct key 
 				    val->type == YAML_MAPPING_NODE ? "mapping" : "list");
 		return set_scalar(ld, k, path, val, scalar_text(val));
 	}
+}
+
+/* registries: a list of mappings, each a profile with its own defaults. */
+static int load_profiles(struct loader *ld, yaml_document_t *doc, const struct key *k,
+			 const char *path, yaml_node_t *val)
+{
+	if (val->type != YAML_SEQUENCE_NODE)
+		return fail(ld, val, path, "expected a list of registry profiles");
+	for (yaml_node_item_t *it = val->data.sequence.items.start;
+	     it < val->data.sequence.items.top; it++) {
+		yaml_node_t *item = yaml_document_get_node(doc, *it);
+		if (!item || item->type != YAML_MAPPING_NODE)
+			return fail(ld, item ? item : val, path,
+				    "each registry profile is a mapping of keys");
+		if (ld->conf->registry_count >= CDS_CONF_MAX_REGISTRIES)
+			return fail(ld, item, path, "more than %d registry profiles",
+				    CDS_CONF_MAX_REGISTRIES);
+		struct cds_registry *reg = &ld->conf->registries[ld->conf->registry_count++];
+		reg->line = (unsigned)item->start_mark.line + 1;
+		ld->base = (char *)reg;
+		int r = apply_defaults(ld, k->children, path);
+		if (r == 0)
+			r = load_mapping(ld, doc, item, k->children, path);
+		ld->base = NULL;
+		if (r != 0)
+			return r;
+		yaml_node_t at = *item;
+		if (!reg->name || !*reg->name)
+			return fail(ld, &at, path, "a registry profile needs a name");
+		if (reg->tld_count == 0)
+			return fail(ld, &at, path, "registry '%s' lists no tlds", reg->name);
+		for (size_t i = 0; i + 1 < ld->conf->registry_count; i++) {
+			const struct cds_registry *o = &ld->conf->registries[i];
+			if (strcmp(o->name, reg->name) == 0)
+				return fail(ld, &at, path, "registry '%s' defined twice", reg->name);
+			for (size_t a = 0; a < o->tld_count; a++)
+				for (size_t b = 0; b < reg->tld_count; b++)
+					if (strcmp(o->tlds[a], reg->tlds[b]) == 0)
+						return fail(ld, &at, path,
+							    "%s is in registries '%s' and '%s'",
+							    reg->tlds[b], o->name, reg->name);
+		}
+		if (reg->epp.password_file && reg->epp.password_env)
+			return fail(ld, &at, path,
+				    "registry '%s': give password-file or password-env, not both",
+				    reg->name);
+	}
+	return 0;
 }
 
 /* Walk a mapping along the schema.  The walk follows the schema, never the
@@ -517,6 +650,20 @@ void cds_conf_deinit(struct cds_conf *conf)
 	free(conf->resolver.trust_anchor);
 	free(conf->output.spool_dir);
 	free(conf->output.json_file);
+	for (size_t i = 0; i < conf->registry_count; i++) {
+		struct cds_registry *r = &conf->registries[i];
+		free(r->name);
+		for (size_t k = 0; k < r->tld_count; k++)
+			free(r->tlds[k]);
+		free(r->spool_dir);
+		free(r->epp.server);
+		free(r->epp.username);
+		free(r->epp.password_file);
+		free(r->epp.password_env);
+		free(r->epp.client_cert);
+		free(r->epp.client_key);
+		free(r->epp.ca_file);
+	}
 	memset(conf, 0, sizeof(*conf));
 }
 
@@ -539,7 +686,7 @@ static void foreach_key(const struct key *keys, const char *prefix,
 	char path[128];
 	for (const struct key *k = keys; k->name; k++) {
 		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", k->name);
-		if (k->type == K_SECTION)
+		if (k->type == K_SECTION || k->type == K_PROFILES)
 			foreach_key(k->children, path, cb, arg);
 		else
 			cb(path, arg);
@@ -549,4 +696,40 @@ static void foreach_key(const struct key *keys, const char *prefix,
 void cds_conf_foreach_key(void (*cb)(const char *path, void *arg), void *arg)
 {
 	foreach_key(root_keys, "", cb, arg);
+}
+
+const struct cds_registry *cds_conf_registry_for(const struct cds_conf *conf, const char *domain)
+{
+	const struct cds_registry *best = NULL;
+	size_t best_len = 0;
+	for (size_t i = 0; i < conf->registry_count; i++) {
+		const struct cds_registry *r = &conf->registries[i];
+		for (size_t k = 0; k < r->tld_count; k++) {
+			size_t l = strlen(r->tlds[k]);
+			if (l > best_len && cds_dname_is_subdomain(domain, r->tlds[k]) &&
+			    strcmp(domain, r->tlds[k]) != 0) {
+				best = r;
+				best_len = l;
+			}
+		}
+	}
+	return best;
+}
+
+static void override(bool *dst, enum cds_tristate t)
+{
+	if (t != CDS_INHERIT)
+		*dst = t == CDS_YES;
+}
+
+void cds_conf_effective(const struct cds_conf *conf, const struct cds_registry *reg,
+			struct cds_conf *out)
+{
+	memcpy(out, conf, sizeof(*out));
+	if (!reg)
+		return;
+	override(&out->policy.allow_delete, reg->policy.allow_delete);
+	override(&out->policy.csync, reg->policy.csync);
+	override(&out->policy.bootstrap_authenticated, reg->policy.bootstrap_authenticated);
+	override(&out->policy.bootstrap_after_delay, reg->policy.bootstrap_after_delay);
 }

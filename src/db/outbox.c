@@ -109,6 +109,17 @@ int cds_db_change_sent(struct cds_db *db, int64_t id, char *err, size_t errlen)
 			   1, params, NULL, err, errlen);
 }
 
+int cds_db_change_failed(struct cds_db *db, int64_t id, const char *why, char *err, size_t errlen)
+{
+	char id_txt[32];
+	snprintf(id_txt, sizeof(id_txt), "%lld", (long long)id);
+	const char *params[2] = {id_txt, why};
+	return cds_db_exec(db,
+			   "UPDATE change_sets SET state = 'failed', attempts = attempts + 1,"
+			   " last_error = $2, updated_at = now() WHERE id = $1::bigint",
+			   2, params, NULL, err, errlen);
+}
+
 int cds_db_changes_commit(struct cds_db *db, struct cds_db_changes *c, char *err, size_t errlen)
 {
 	free_changes(c);

@@ -255,8 +255,8 @@ static int record_observation(struct cds_db *db, const char *id, const struct cd
 }
 
 int cds_db_record(struct cds_db *db, const struct cds_db_item *item, const struct cds_verdict *v,
-		  const char *verdict_json, bool dry_run, bool failed, uint64_t interval_s,
-		  unsigned *changesets, char *err, size_t errlen)
+		  const char *verdict_json, bool dry_run, bool no_changes, bool failed,
+		  uint64_t interval_s, unsigned *changesets, char *err, size_t errlen)
 {
 	char id[32], scanner[300], host[256] = "?", result_id[32];
 	PGresult *res = NULL;
@@ -296,7 +296,7 @@ int cds_db_record(struct cds_db *db, const struct cds_db_item *item, const struc
 		return 0;
 	if ((r = record_observation(db, id, item, v, err, errlen)) != 0)
 		return r;
-	for (int ns = 0; ns < 2; ns++) {
+	for (int ns = 0; ns < 2 && !no_changes; ns++) {
 		bool created = false;
 		if ((r = record_change(db, id, result_id, v, ns, &created, err, errlen)) != 0)
 			return r;
@@ -351,4 +351,17 @@ int cds_db_prune_results(struct cds_db *db, uint64_t age_s, char *err, size_t er
 			   "DELETE FROM scan_results"
 			   " WHERE scanned_at < now() - make_interval(secs => $1::double precision)",
 			   1, params, NULL, err, errlen);
+}
+
+int cds_db_skip(struct cds_db *db, const struct cds_db_item *item, uint64_t interval_s,
+		char *err, size_t errlen)
+{
+	char id[32], interval[32];
+	snprintf(id, sizeof(id), "%lld", (long long)item->id);
+	snprintf(interval, sizeof(interval), "%llu", (unsigned long long)interval_s);
+	const char *p[2] = {id, interval};
+	return cds_db_exec(db,
+			   "UPDATE delegations SET next_scan_at = now() + make_interval(secs =>"
+			   " $2::double precision), updated_at = now() WHERE id = $1",
+			   2, p, NULL, err, errlen);
 }

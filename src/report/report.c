@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cdscan/conf.h"
 #include "cdscan/error.h"
 #include "cdscan/report.h"
 
@@ -36,6 +37,15 @@ struct cds_report {
 	 * "DOMAIN SCANS REQUIRED_SCANS FIRST_SEEN REQUIRED_SECONDS NOW". */
 	FILE *candidates;
 	size_t ncandidates;
+	/* Registry profiles: delegations skipped per registry that scans CDS
+	 * itself, and domains with an action under no profile (one per line). */
+	struct {
+		char name[64];
+		uint64_t count;
+	} skipped[CDS_CONF_MAX_REGISTRIES];
+	size_t nskipped;
+	FILE *unrouted;
+	size_t nunrouted;
 };
 
 /* One bootstrap candidate read back. */
@@ -66,11 +76,14 @@ struct cds_report *cds_report_new(bool dry_run, unsigned flag_after)
 	r->flag_after = flag_after;
 	r->spill = tmpfile();
 	r->candidates = tmpfile();
-	if (!r->spill || !r->candidates) {
+	r->unrouted = tmpfile();
+	if (!r->spill || !r->candidates || !r->unrouted) {
 		if (r->spill)
 			fclose(r->spill);
 		if (r->candidates)
 			fclose(r->candidates);
+		if (r->unrouted)
+			fclose(r->unrouted);
 		free(r);
 		return NULL;
 	}
@@ -83,7 +96,68 @@ void cds_report_free(struct cds_report *r)
 		return;
 	fclose(r->spill);
 	fclose(r->candidates);
+	fclose(r->unrouted);
 	free(r);
+}
+
+int cds_report_skip(struct cds_report *r, const char *registry)
+{
+	size_t i = 0;
+	while (i < r->nskipped && strcmp(r->skipped[i].name, registry) != 0)
+		i++;
+	if (i == r->nskipped) {
+		if (r->nskipped == CDS_CONF_MAX_REGISTRIES)
+			return CDS_EINVAL;
+		snprintf(r->skipped[i].name, sizeof(r->skipped[i].name), "%s", registry);
+		r->nskipped++;
+	}
+	r->skipped[i].count++;
+	return 0;
+}
+
+int cds_report_unrouted(struct cds_report *r, const char *domain)
+{
+	if (fprintf(r->unrouted, "%s\n", domain) < 0)
+		return -errno;
+	r->nunrouted++;
+	return 0;
+}
+
+static void html_escape(FILE *f, const char *s);
+
+/* The registry notes as text lines (text and HTML reports). */
+static void write_registry_notes(const struct cds_report *r, FILE *f, bool html)
+{
+	for (size_t i = 0; i < r->nskipped; i++) {
+		fputs(html ? "<p>" : "", f);
+		fprintf(f, "%llu delegations not scanned: registry ",
+			(unsigned long long)r->skipped[i].count);
+		if (html)
+			html_escape(f, r->skipped[i].name);
+		else
+			fputs(r->skipped[i].name, f);
+		fputs(" scans CDS itself (scans-cds-itself)", f);
+		fputs(html ? "</p>\n" : "\n", f);
+	}
+	if (r->nunrouted == 0)
+		return;
+	fprintf(f, html ? "<p>%zu domains with an action under no registry profile (no change "
+			  "set made):" : "%zu domains with an action under no registry profile (no "
+					  "change set made):\n",
+		r->nunrouted);
+	char line[CDS_DNAME_BUFSIZE + 2];
+	rewind(r->unrouted);
+	while (fgets(line, sizeof(line), r->unrouted)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (html) {
+			fputs(" <code>", f);
+			html_escape(f, line);
+			fputs("</code>", f);
+		} else {
+			fprintf(f, "  %s\n", line);
+		}
+	}
+	fputs(html ? "</p>\n" : "", f);
 }
 
 uint64_t cds_report_domains(const struct cds_report *r)
@@ -313,7 +387,22 @@ static int write_json(const struct cds_report *r, FILE *f, const char *a, const 
 			c.delay / 3600);
 		first = false;
 	}
-	fputs(first ? "]\n}\n" : "\n  ]\n}\n", f);
+	fputs(first ? "]" : "\n  ]", f);
+	/* Added to the contract: registry profiles' notes. */
+	fputs(",\n  \"registries\": {\"skipped\": {", f);
+	for (size_t i = 0; i < r->nskipped; i++)
+		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", r->skipped[i].name,
+			(unsigned long long)r->skipped[i].count);
+	fputs("}, \"without_profile\": [", f);
+	char line[CDS_DNAME_BUFSIZE + 2];
+	rewind(r->unrouted);
+	first = true;
+	while (fgets(line, sizeof(line), r->unrouted)) {
+		line[strcspn(line, "\n")] = '\0';
+		fprintf(f, "%s\"%s\"", first ? "" : ", ", line);
+		first = false;
+	}
+	fputs("]}\n}\n", f);
 	json_object_put(o);
 	return 0;
 }
@@ -346,6 +435,10 @@ static void write_text(const struct cds_report *r, FILE *f, const char *a, const
 	fprintf(f, "cdscan scan report%s\nstarted %s, finished %s\n\n",
 		r->dry_run ? " (dry run: no change set was created)" : "", a, b);
 	write_counts_text(r, f);
+	if (r->nskipped || r->nunrouted) {
+		fputc('\n', f);
+		write_registry_notes(r, f, false);
+	}
 	fprintf(f, "\ndomains with an action or a rejection:\n");
 	struct row_reader rd = rows_begin(r);
 	while (next_row(&rd)) {
@@ -503,6 +596,7 @@ static void write_html(const struct cds_report *r, FILE *f, const char *a, const
 		fprintf(f, "<td>%s</td></tr>\n", get_str(v, "ns", "action"));
 	}
 	fputs("</tbody></table>\n", f);
+	write_registry_notes(r, f, true);
 	if (r->ncandidates) {
 		fputs("<h2>Bootstrap candidates (accept-after-delay)</h2>\n<table id=\"candidates\">"
 		      "<thead><tr><th>domain</th><th>scans</th><th>hours</th><th>first seen</th>"

@@ -127,6 +127,57 @@ def main():
                            capture_output=True, text=True)
         check(x.returncode == 3, "a broken document is rejected by the schemas (exit %d)" % x.returncode)
 
+    # A registry profile taking keyData and hostAttr: every document still
+    # validates; NS changes are one domain update each; a DS change whose
+    # child publishes no CDNSKEY cannot be keyData and fails alone.
+    with Database(lab, "eppprofile") as database:
+        db = database.conninfo
+        pspool = os.path.join(tmp, "profile-spool")
+        os.mkdir(pspool)
+        conf = os.path.join(tmp, "p.yaml")
+        open(conf, "w").write(
+            "database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
+            "scan:\n  timeout: 400ms\n  retries: 0\noutput:\n  spool-dir: %s\n"
+            "registries:\n  - name: lab\n    tlds: [test]\n    ds-interface: keyData\n"
+            "    host-model: hostAttr\n    spool-dir: %s\n"
+            % (db, lab["resolver"], lab["trust_anchor"], spool, pspool))
+        run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
+                                        text=True)
+        run("db", "init")
+        run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2", "test.zone"))
+        run("scan")
+        rows = [r.split("|", 4) for r in psql(
+            db, "SELECT c.id, d.domain, c.kind, c.action, c.payload::text FROM change_sets c"
+                " JOIN delegations d ON d.id = c.delegation_id").splitlines()]
+        p = run("epp", "send")
+        files = sorted(os.listdir(pspool))
+        keyless = {k for k, _, kind, action, pl in rows
+                   if kind == "ds" and action != "delete" and not json.loads(pl).get("keys")}
+        want = sorted("%s-%s.xml" % (d.rstrip("."), k) for k, d, _, _, _ in rows
+                      if k not in keyless)
+        check(p.returncode == 0 and files == want,
+              "keyData/hostAttr profile: one file per change set in the profile's spool-dir "
+              "(%d), none for the %d without CDNSKEY" % (len(files), len(keyless)))
+        bad = [f for f in files if subprocess.run(
+            ["xmllint", "--noout", "--schema", wrapper, os.path.join(pspool, f)],
+            capture_output=True).returncode != 0]
+        check(not bad, "keyData/hostAttr documents validate against epp-wrapper.xsd %s" % bad)
+        texts = {f: open(os.path.join(pspool, f)).read() for f in files}
+        ds_files = [t for t in texts.values() if "secDNS" in t]
+        check(ds_files and all("<secDNS:keyData>" in t and "<secDNS:dsData>" not in t
+                               for t in ds_files if "<secDNS:all>" not in t or "<secDNS:add>" in t),
+              "DS changes are sent as keyData")
+        ns_files = [t for t in texts.values() if "<domain:ns>" in t]
+        check(ns_files and all("<domain:hostAttr>" in t and "hostObj" not in t for t in ns_files)
+              and not any("<host:" in t for t in texts.values()),
+              "NS changes as hostAttr, no host object commands (%d)" % len(ns_files))
+        glue = [t for t in ns_files if "<domain:hostAddr" in t]
+        check(glue, "in-bailiwick names carry their addresses (%d)" % len(glue))
+        failed = psql(db, "SELECT count(*) FROM change_sets WHERE state = 'failed'"
+                          " AND last_error LIKE '%keyData%CDNSKEY%'")
+        check(failed == str(len(keyless)) and len(keyless) > 0,
+              "change sets without CDNSKEY fail with the reason: %s of %d" % (failed, len(keyless)))
+
     # The json adapter: one change set per line, then marked sent.
     with Database(lab, "eppjson") as database:
         db = database.conninfo

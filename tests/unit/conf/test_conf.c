@@ -224,6 +224,78 @@ static void test_keys_documented(void **state)
 	cds_conf_foreach_key(check_key_documented, man);
 }
 
+/* Registry profiles: defaults per profile, the longest TLD wins, policy
+ * overrides, and the errors a profile can have. */
+static void test_registries(void **state)
+{
+	static const char y[] = "policy:\n  allow-delete: true\n"
+				"registries:\n"
+				"  - name: nic-se\n"
+				"    tlds: [se, NU.]\n"
+				"    ds-interface: keyData\n"
+				"    epp:\n      server: epp.nic.se\n      username: r42\n"
+				"      password-env: SE_PW\n"
+				"    policy:\n      allow-delete: false\n"
+				"  - name: co-se\n    tlds: [co.se]\n    host-model: hostAttr\n"
+				"  - name: nic-ch\n    tlds: [ch]\n    scans-cds-itself: true\n";
+	struct cds_conf c, eff;
+	struct cds_conf_error e;
+	assert_int_equal(cds_conf_load_buffer(y, sizeof(y) - 1, "r.yaml", &c, &e), 0);
+	assert_int_equal(c.registry_count, 3);
+	const struct cds_registry *se = &c.registries[0];
+	assert_string_equal(se->name, "nic-se");
+	assert_int_equal(se->tld_count, 2);
+	assert_string_equal(se->tlds[1], "nu.");
+	assert_int_equal(se->ds_interface, 1);
+	assert_int_equal(se->host_model, 0);
+	assert_int_equal(se->epp.port, 700);
+	assert_true(se->epp.verify);
+	assert_true(se->epp.timeout_ms == 30000);
+	assert_string_equal(se->epp.password_env, "SE_PW");
+	assert_int_equal(c.registries[1].host_model, 1);
+	assert_true(c.registries[2].scans_cds_itself);
+	assert_ptr_equal(cds_conf_registry_for(&c, "example.se."), se);
+	assert_ptr_equal(cds_conf_registry_for(&c, "shop.co.se."), &c.registries[1]);
+	assert_ptr_equal(cds_conf_registry_for(&c, "x.nu."), se);
+	assert_null(cds_conf_registry_for(&c, "example.fi."));
+	assert_null(cds_conf_registry_for(&c, "se."));
+	cds_conf_effective(&c, se, &eff);
+	assert_false(eff.policy.allow_delete);
+	assert_true(eff.policy.csync);
+	cds_conf_effective(&c, &c.registries[1], &eff);
+	assert_true(eff.policy.allow_delete);
+	cds_conf_deinit(&c);
+
+	static const struct {
+		const char *yaml, *key, *msg;
+		unsigned line;
+	} bad[] = {
+		{"registries:\n  - tlds: [se]\n", "registries", "needs a name", 2},
+		{"registries:\n  - name: a\n", "registries", "lists no tlds", 2},
+		{"registries:\n  - name: a\n    tlds: [se]\n  - name: b\n    tlds: [nu, se]\n",
+		 "registries", "se. is in registries 'a' and 'b'", 4},
+		{"registries:\n  - name: a\n    tlds: [se]\n  - name: a\n    tlds: [nu]\n",
+		 "registries", "defined twice", 4},
+		{"registries:\n  - name: a\n    tlds: ['bad name']\n", "registries.tlds",
+		 "not a domain name", 3},
+		{"registries:\n  - name: a\n    tlds: [se]\n    host-model: hostobj\n",
+		 "registries.host-model", "not one of", 4},
+		{"registries:\n  - name: a\n    tlds: [se]\n    epp:\n      password-file: /x\n"
+		 "      password-env: X\n",
+		 "registries", "not both", 2},
+		{"registries:\n  - name: a\n    tlds: [se]\n    policy:\n      csync: maybe\n",
+		 "registries.policy.csync", "true or false", 5},
+		{"registries: {name: a}\n", "registries", "list of registry profiles", 1},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = cds_conf_load_buffer(bad[i].yaml, strlen(bad[i].yaml), "b.yaml", &c, &e);
+		if (r != CDS_ECONFIG || strcmp(e.key, bad[i].key) != 0 ||
+		    !strstr(e.message, bad[i].msg) || e.line != bad[i].line)
+			fail_msg("case %zu: r=%d key '%s' line %u message '%s'", i, r, e.key, e.line,
+				 e.message);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,7 +303,7 @@ int main(void)
 		cmocka_unit_test(test_full_file),      cmocka_unit_test(test_empty_file),
 		cmocka_unit_test(test_bad_files),      cmocka_unit_test(test_error_format),
 		cmocka_unit_test(test_missing_file),   cmocka_unit_test(test_env_override),
-		cmocka_unit_test(test_keys_documented),
+		cmocka_unit_test(test_keys_documented), cmocka_unit_test(test_registries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
