@@ -2,6 +2,9 @@
  * configuration to an exit code (CONTRACT.md). */
 #pragma once
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "cdscan/cli.h"
 #include "cdscan/conf.h"
 
@@ -16,6 +19,15 @@ int cds_cmd_import(const struct cds_cli *cli, const struct cds_conf *conf);
 
 /* cdscan epp send: pending change sets to the output adapter. */
 int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf);
+
+struct cds_db;
+
+/* The epp-tls adapter: every pending change set to its registry's EPP server
+ * (db connected).  *sent and *failed count outcomes.  Returns 0,
+ * CDS_EUNAVAIL (another sender runs; a registry out of reach: its change
+ * sets stay pending) or CDS_ENOMEM, with err set. */
+int cds_epp_send_tls(const struct cds_cli *cli, const struct cds_conf *conf, struct cds_db *db,
+		     uint64_t *sent, uint64_t *failed, char *err, size_t errlen);
 
 /* cdscan scan: due delegations, decided, recorded, reported. */
 int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf);

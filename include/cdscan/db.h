@@ -101,6 +101,7 @@ struct cds_db_change {
 	char **add, **rem; /* DS texts, or NS names (owned by the list) */
 	size_t nadd, nrem;
 	char *payload;     /* the JSON payload (owned) */
+	int attempts;      /* sends begun before; > 0: the outcome may be unknown */
 };
 
 /* Claimed change sets; the claiming transaction stays open until
@@ -123,6 +124,23 @@ int cds_db_count_pending(struct cds_db *db, const char *kind, uint64_t *out, cha
 /* Mark one claimed change set sent (state, attempt count, time).  Returns 0
  * or CDS_EUNAVAIL. */
 int cds_db_change_sent(struct cds_db *db, int64_t id, char *err, size_t errlen);
+
+/* epp-tls: up to max pending change sets with id > after, in id order,
+ * without locking or a transaction (see cds_db_try_lock).  Free with
+ * cds_db_changes_free.  Returns 0, CDS_EUNAVAIL or CDS_ENOMEM. */
+int cds_db_changes_list(struct cds_db *db, size_t max, int64_t after, struct cds_db_changes *out,
+			char *err, size_t errlen);
+void cds_db_changes_free(struct cds_db_changes *c);
+
+/* Record that a send of change set id begins (committed before the command
+ * goes out), or that it is done, with the registry's svTRID. */
+int cds_db_change_attempt(struct cds_db *db, int64_t id, char *err, size_t errlen);
+int cds_db_change_done(struct cds_db *db, int64_t id, const char *svtrid, char *err,
+		       size_t errlen);
+
+/* Take the session-level advisory lock called name, without waiting:
+ * *got tells whether this connection holds it now. */
+int cds_db_try_lock(struct cds_db *db, const char *name, bool *got, char *err, size_t errlen);
 
 /* Mark one claimed change set failed, keeping why (a registry's message,
  * or why it cannot be expressed).  Returns 0 or CDS_EUNAVAIL. */

@@ -98,6 +98,18 @@ struct cds_epp_step {
 	char host[256];
 	char *xml;
 	size_t len;
+	/* How to tell, after a lost response, whether the command is in place
+	 * (an <info> and the state it must show): */
+	int check;         /* enum cds_epp_check */
+	char *want;        /* sorted items joined by ',' (malloc'd) */
+};
+
+enum cds_epp_check {
+	CDS_EPP_CHECK_DS = 0,   /* domain:info: the DS set equals want */
+	CDS_EPP_CHECK_KEYS,     /* domain:info: the key set equals want */
+	CDS_EPP_CHECK_NS,       /* domain:info: the NS names equal want */
+	CDS_EPP_CHECK_HOST,     /* host:info: the addresses equal want */
+	CDS_EPP_CHECK_GONE,     /* host:info: no such object (2303) */
 };
 
 struct cds_epp_plan {
@@ -114,6 +126,39 @@ struct cds_epp_plan {
  */
 int cds_epp_plan(const struct cds_epp_change_in *in, struct cds_epp_plan *out);
 void cds_epp_plan_free(struct cds_epp_plan *p);
+
+/* items sorted and joined by ',' into *out (malloc'd); names lose their
+ * trailing dot.  The form of cds_epp_step.want.  Returns 0 or CDS_ENOMEM. */
+int cds_epp_want(const char *const *items, size_t n, bool names, char **out);
+
+/* Session commands (RFC 5730 §2.9.1): <login> with the domain and host
+ * object URIs and the secDNS-1.1 extension; <logout>; <info> of a domain
+ * (hosts="all") or of a host.  Same returns as above. */
+int cds_epp_login(const char *clid, const char *password, const char *cltrid, char **xml,
+		  size_t *len);
+int cds_epp_logout(const char *cltrid, char **xml, size_t *len);
+int cds_epp_info(bool host, const char *name, const char *cltrid, char **xml, size_t *len);
+
+/* What an <info> response says (RFC 5731 §3.1.2, RFC 5732 §3.1.2, RFC 5910
+ * §5.1.2), as texts: NS names and DS without the trailing dot as EPP writes
+ * them, DS in presentation form, keys "FLAGS PROTOCOL ALG BASE64". */
+#define CDS_EPP_INFO_MAX 64
+#define CDS_EPP_INFO_TEXT 1200
+struct cds_epp_info {
+	bool domain, host; /* which infData was there */
+	char ns[CDS_EPP_INFO_MAX][CDS_EPP_INFO_TEXT];
+	size_t nns;
+	char addrs[CDS_EPP_INFO_MAX][CDS_EPP_INFO_TEXT];
+	size_t naddrs;
+	char ds[CDS_EPP_INFO_MAX][CDS_EPP_INFO_TEXT];
+	size_t nds;
+	char keys[CDS_EPP_INFO_MAX][CDS_EPP_INFO_TEXT];
+	size_t nkeys;
+};
+
+/* Parse an <info> response (untrusted: as cds_epp_parse_response).  Returns
+ * 0, CDS_EDATA or CDS_ERANGE (more than CDS_EPP_INFO_MAX items). */
+int cds_epp_parse_info(const char *buf, size_t len, struct cds_epp_info *out);
 
 /* What an EPP server answered (RFC 5730 §2.6). */
 struct cds_epp_response {
@@ -140,3 +185,41 @@ int cds_epp_parse_response(const char *buf, size_t len, struct cds_epp_response 
  */
 int cds_epp_spool_write(const char *dir, const char *domain, int64_t id, const char *suffix,
 			const char *xml, size_t len, char *err, size_t errlen);
+
+/* Where and how to reach a registry's EPP server (RFC 5734). */
+struct cds_epp_endpoint {
+	const char *server;
+	uint16_t port;
+	const char *username;
+	const char *password;
+	const char *client_cert; /* PEM, or NULL */
+	const char *client_key;  /* PEM, or NULL: in client_cert */
+	const char *ca_file;     /* NULL: the system's */
+	bool verify;
+	uint64_t timeout_ms;     /* per exchange */
+};
+
+struct cds_epp_session;
+
+/*
+ * Connect, TLS, read the greeting, log in.  Returns 0 with *out, or
+ * CDS_EUNAVAIL (connection, TLS, a refused login that may pass later),
+ * CDS_ECONFIG (certificate files; a login refused for its credentials,
+ * 2200/2201) or CDS_ENOMEM, with err set.  The password never reaches err.
+ */
+int cds_epp_open(const struct cds_epp_endpoint *ep, struct cds_epp_session **out, char *err,
+		 size_t errlen);
+
+/*
+ * Send one command and read its response.  raw (optional) gets the response
+ * document (malloc'd).  Returns 0 (resp filled, whatever its code),
+ * CDS_EUNAVAIL (connection lost or no answer in time: whether the command
+ * was applied is unknown) or CDS_EDATA (not an EPP response).
+ */
+int cds_epp_exchange(struct cds_epp_session *s, const char *xml, size_t len,
+		     struct cds_epp_response *resp, char **raw, size_t *rawlen, char *err,
+		     size_t errlen);
+
+/* Log out (when logout and the session still works), close, free. */
+void cds_epp_close(struct cds_epp_session *s, bool logout);
+

@@ -68,9 +68,28 @@ int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
 
 	enum cds_output_adapter adapter = cli->has_output ? cli->output : conf->output.adapter;
 	if (adapter == CDS_OUTPUT_EPP_TLS) {
-		fprintf(stderr, "cdscan: epp send: the epp-tls adapter is not in this version; use "
-				"epp-spool or json (output.adapter)\n");
-		return CDS_EXIT_SOFTWARE;
+		bool any = false;
+		for (size_t i = 0; i < conf->registry_count; i++)
+			any |= conf->registries[i].epp.server != NULL;
+		if (!any) {
+			fprintf(stderr, "cdscan: epp send: the epp-tls adapter needs a registry "
+					"profile with epp.server (registries in cdscan.yaml(5))\n");
+			return CDS_EXIT_CONFIG;
+		}
+		if ((e = cds_db_connect(conf->database, &db, err, sizeof(err))) != 0) {
+			fprintf(stderr, "cdscan: epp send: %s\n", err);
+			return cds_error_exit_code(e);
+		}
+		uint64_t failed = 0;
+		e = cds_epp_send_tls(cli, conf, db, &sent, &failed, err, sizeof(err));
+		cds_db_close(db);
+		printf("%llu change sets applied by the registries, %llu failed\n",
+		       (unsigned long long)sent, (unsigned long long)failed);
+		if (e != 0) {
+			fprintf(stderr, "cdscan: epp send: %s\n", err);
+			return cds_error_exit_code(e);
+		}
+		return CDS_EXIT_OK;
 	}
 	FILE *out = NULL;
 	if (adapter == CDS_OUTPUT_JSON) {

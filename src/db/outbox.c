@@ -11,7 +11,7 @@
 
 static const char claim_sql[] =
 	"SELECT c.id, d.domain, c.action, c.cltrid, array_to_string(c.add, ','),"
-	"       array_to_string(c.rem, ','), c.kind, coalesce(c.payload::text, '{}') "
+	"       array_to_string(c.rem, ','), c.kind, coalesce(c.payload::text, '{}'), c.attempts "
 	"FROM change_sets c JOIN delegations d ON d.id = c.delegation_id "
 	"WHERE c.state = 'pending' "
 	"ORDER BY c.id LIMIT $1::integer "
@@ -56,6 +56,30 @@ static void free_changes(struct cds_db_changes *c)
 	c->count = 0;
 }
 
+/* The rows of a change-set query into out. */
+static int fill_changes(PGresult *res, struct cds_db_changes *out)
+{
+	int rows = PQntuples(res);
+	out->items = calloc(rows ? (size_t)rows : 1, sizeof(*out->items));
+	if (!out->items)
+		return CDS_ENOMEM;
+	for (int i = 0; i < rows; i++) {
+		struct cds_db_change *c = &out->items[i];
+		out->count++;
+		c->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		snprintf(c->domain, sizeof(c->domain), "%s", PQgetvalue(res, i, 1));
+		snprintf(c->action, sizeof(c->action), "%s", PQgetvalue(res, i, 2));
+		snprintf(c->cltrid, sizeof(c->cltrid), "%s", PQgetvalue(res, i, 3));
+		snprintf(c->kind, sizeof(c->kind), "%s", PQgetvalue(res, i, 6));
+		c->payload = strdup(PQgetvalue(res, i, 7));
+		c->attempts = atoi(PQgetvalue(res, i, 8));
+		if (!c->payload || split(PQgetvalue(res, i, 4), &c->add, &c->nadd) != 0 ||
+		    split(PQgetvalue(res, i, 5), &c->rem, &c->nrem) != 0)
+			return CDS_ENOMEM;
+	}
+	return 0;
+}
+
 int cds_db_changes_claim(struct cds_db *db, size_t max, struct cds_db_changes *out, char *err,
 			 size_t errlen)
 {
@@ -71,31 +95,11 @@ int cds_db_changes_claim(struct cds_db *db, size_t max, struct cds_db_changes *o
 		cds_db_rollback(db);
 		return r;
 	}
-	int rows = PQntuples(res);
-	out->items = calloc(rows ? (size_t)rows : 1, sizeof(*out->items));
-	if (!out->items) {
-		PQclear(res);
-		cds_db_rollback(db);
-		return CDS_ENOMEM;
-	}
-	for (int i = 0; i < rows; i++) {
-		struct cds_db_change *c = &out->items[i];
-		out->count++;
-		c->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-		snprintf(c->domain, sizeof(c->domain), "%s", PQgetvalue(res, i, 1));
-		snprintf(c->action, sizeof(c->action), "%s", PQgetvalue(res, i, 2));
-		snprintf(c->cltrid, sizeof(c->cltrid), "%s", PQgetvalue(res, i, 3));
-		snprintf(c->kind, sizeof(c->kind), "%s", PQgetvalue(res, i, 6));
-		c->payload = strdup(PQgetvalue(res, i, 7));
-		if (!c->payload || split(PQgetvalue(res, i, 4), &c->add, &c->nadd) != 0 ||
-		    split(PQgetvalue(res, i, 5), &c->rem, &c->nrem) != 0) {
-			PQclear(res);
-			cds_db_changes_abort(db, out);
-			return CDS_ENOMEM;
-		}
-	}
+	r = fill_changes(res, out);
 	PQclear(res);
-	return 0;
+	if (r != 0)
+		cds_db_changes_abort(db, out);
+	return r;
 }
 
 int cds_db_change_sent(struct cds_db *db, int64_t id, char *err, size_t errlen)
@@ -107,6 +111,74 @@ int cds_db_change_sent(struct cds_db *db, int64_t id, char *err, size_t errlen)
 			   "UPDATE change_sets SET state = 'sent', attempts = attempts + 1,"
 			   " updated_at = now() WHERE id = $1::bigint",
 			   1, params, NULL, err, errlen);
+}
+
+/* epp-tls: the pending change sets after id, without a lock or an open
+ * transaction (the sender holds the advisory lock; each step commits on
+ * its own, so that an attempt is on record before its command is sent). */
+static const char list_sql[] =
+	"SELECT c.id, d.domain, c.action, c.cltrid, array_to_string(c.add, ','),"
+	"       array_to_string(c.rem, ','), c.kind, coalesce(c.payload::text, '{}'), c.attempts "
+	"FROM change_sets c JOIN delegations d ON d.id = c.delegation_id "
+	"WHERE c.state = 'pending' AND c.id > $2::bigint "
+	"ORDER BY c.id LIMIT $1::integer";
+
+int cds_db_changes_list(struct cds_db *db, size_t max, int64_t after, struct cds_db_changes *out,
+			char *err, size_t errlen)
+{
+	PGresult *res = NULL;
+	char max_txt[16], after_txt[32];
+	const char *params[2] = {max_txt, after_txt};
+	memset(out, 0, sizeof(*out));
+	snprintf(max_txt, sizeof(max_txt), "%zu", max);
+	snprintf(after_txt, sizeof(after_txt), "%lld", (long long)after);
+	int r = cds_db_exec(db, list_sql, 2, params, &res, err, errlen);
+	if (r != 0)
+		return r;
+	r = fill_changes(res, out);
+	PQclear(res);
+	return r;
+}
+
+void cds_db_changes_free(struct cds_db_changes *c)
+{
+	free_changes(c);
+}
+
+int cds_db_change_attempt(struct cds_db *db, int64_t id, char *err, size_t errlen)
+{
+	char id_txt[32];
+	snprintf(id_txt, sizeof(id_txt), "%lld", (long long)id);
+	const char *params[1] = {id_txt};
+	return cds_db_exec(db,
+			   "UPDATE change_sets SET attempts = attempts + 1, updated_at = now()"
+			   " WHERE id = $1::bigint",
+			   1, params, NULL, err, errlen);
+}
+
+int cds_db_change_done(struct cds_db *db, int64_t id, const char *svtrid, char *err,
+		       size_t errlen)
+{
+	char id_txt[32];
+	snprintf(id_txt, sizeof(id_txt), "%lld", (long long)id);
+	const char *params[2] = {id_txt, svtrid};
+	return cds_db_exec(db,
+			   "UPDATE change_sets SET state = 'done', svtrid = $2, last_error = NULL,"
+			   " updated_at = now() WHERE id = $1::bigint",
+			   2, params, NULL, err, errlen);
+}
+
+int cds_db_try_lock(struct cds_db *db, const char *name, bool *got, char *err, size_t errlen)
+{
+	PGresult *res = NULL;
+	const char *params[1] = {name};
+	int r = cds_db_exec(db, "SELECT pg_try_advisory_lock(hashtext($1))", 1, params, &res, err,
+			    errlen);
+	if (r != 0)
+		return r;
+	*got = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return 0;
 }
 
 int cds_db_change_failed(struct cds_db *db, int64_t id, const char *why, char *err, size_t errlen)

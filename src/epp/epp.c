@@ -302,6 +302,59 @@ fail:
 	return r;
 }
 
+int cds_epp_login(const char *clid, const char *password, const char *cltrid, char **xml,
+		  size_t *len)
+{
+	struct cmd_doc d;
+	xmlNodePtr login = doc_begin(&d, "login");
+	if (!login) {
+		doc_abort(&d);
+		return CDS_ENOMEM;
+	}
+	xmlNsPtr e = d.ns_epp;
+	xmlNewTextChild(login, e, BAD_CAST "clID", BAD_CAST clid);
+	xmlNewTextChild(login, e, BAD_CAST "pw", BAD_CAST password);
+	xmlNodePtr opt = xmlNewChild(login, e, BAD_CAST "options", NULL);
+	xmlNewTextChild(opt, e, BAD_CAST "version", BAD_CAST "1.0");
+	xmlNewTextChild(opt, e, BAD_CAST "lang", BAD_CAST "en");
+	xmlNodePtr svcs = xmlNewChild(login, e, BAD_CAST "svcs", NULL);
+	xmlNewTextChild(svcs, e, BAD_CAST "objURI", BAD_CAST NS_DOMAIN);
+	xmlNewTextChild(svcs, e, BAD_CAST "objURI", BAD_CAST NS_HOST);
+	xmlNodePtr ext = xmlNewChild(svcs, e, BAD_CAST "svcExtension", NULL);
+	xmlNewTextChild(ext, e, BAD_CAST "extURI", BAD_CAST NS_SECDNS);
+	return doc_finish(&d, cltrid, xml, len);
+}
+
+int cds_epp_logout(const char *cltrid, char **xml, size_t *len)
+{
+	struct cmd_doc d;
+	if (!doc_begin(&d, "logout")) {
+		doc_abort(&d);
+		return CDS_ENOMEM;
+	}
+	return doc_finish(&d, cltrid, xml, len);
+}
+
+int cds_epp_info(bool host, const char *name, const char *cltrid, char **xml, size_t *len)
+{
+	char n[CDS_DNAME_BUFSIZE];
+	struct cmd_doc d;
+	xmlNsPtr ns;
+	epp_name(name, n);
+	xmlNodePtr info = doc_begin(&d, "info");
+	xmlNodePtr o = info ? object(info, host ? NS_HOST : NS_DOMAIN, host ? "host" : "domain",
+				     "info", &ns)
+			    : NULL;
+	if (!o) {
+		doc_abort(&d);
+		return CDS_ENOMEM;
+	}
+	xmlNodePtr nn = xmlNewTextChild(o, ns, BAD_CAST "name", BAD_CAST n);
+	if (!host)
+		xmlNewProp(nn, BAD_CAST "hosts", BAD_CAST "all");
+	return doc_finish(&d, cltrid, xml, len);
+}
+
 int cds_epp_spool_write(const char *dir, const char *domain, int64_t id, const char *suffix,
 			const char *xml, size_t len, char *err, size_t errlen)
 {
@@ -410,6 +463,113 @@ int cds_epp_parse_response(const char *buf, size_t len, struct cds_epp_response 
 	text_of(child(trid, "clTRID"), out->cltrid, sizeof(out->cltrid));
 	text_of(child(trid, "svTRID"), out->svtrid, sizeof(out->svtrid));
 	r = 0;
+out:
+	xmlFreeDoc(doc);
+	return r;
+}
+
+static bool is_in(xmlNodePtr n, const char *uri, const char *name)
+{
+	return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
+	       strcmp((const char *)n->ns->href, uri) == 0 &&
+	       strcmp((const char *)n->name, name) == 0;
+}
+
+/* The first descendant element uri:name of n (depth-first). */
+static xmlNodePtr find(xmlNodePtr n, const char *uri, const char *name, int depth)
+{
+	for (xmlNodePtr c = n ? n->children : NULL; c && depth < 16; c = c->next) {
+		if (is_in(c, uri, name))
+			return c;
+		xmlNodePtr f = find(c, uri, name, depth + 1);
+		if (f)
+			return f;
+	}
+	return NULL;
+}
+
+static void text_in(xmlNodePtr n, const char *uri, const char *name, char *out, size_t len)
+{
+	xmlNodePtr c = NULL;
+	for (c = n ? n->children : NULL; c && !is_in(c, uri, name); c = c->next)
+		;
+	text_of(c, out, len);
+}
+
+static int info_add(char (*list)[CDS_EPP_INFO_TEXT], size_t *n, const char *text)
+{
+	if (*n >= CDS_EPP_INFO_MAX)
+		return CDS_ERANGE;
+	snprintf(list[(*n)++], CDS_EPP_INFO_TEXT, "%s", text);
+	return 0;
+}
+
+int cds_epp_parse_info(const char *buf, size_t len, struct cds_epp_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (len > INT32_MAX)
+		return CDS_EDATA;
+	xmlDocPtr doc = xmlReadMemory(buf, (int)len, "epp-info.xml", NULL,
+				      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc)
+		return CDS_EDATA;
+	int r = CDS_EDATA;
+	if (doc->intSubset || doc->extSubset)
+		goto out;
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	xmlNodePtr resd = child(child(root, "response"), "resData");
+	if (!is_epp(root, "epp") || !resd)
+		goto out;
+	r = 0;
+	char t[CDS_EPP_INFO_TEXT];
+	/* domain:infData: name servers (hostObj or hostAttr names). */
+	xmlNodePtr dinf = find(resd, NS_DOMAIN, "infData", 0);
+	xmlNodePtr nsn = dinf ? find(dinf, NS_DOMAIN, "ns", 0) : NULL;
+	for (xmlNodePtr c = nsn ? nsn->children : NULL; c && r == 0; c = c->next) {
+		if (is_in(c, NS_DOMAIN, "hostObj")) {
+			text_of(c, t, sizeof(t));
+		} else if (is_in(c, NS_DOMAIN, "hostAttr")) {
+			text_in(c, NS_DOMAIN, "hostName", t, sizeof(t));
+		} else {
+			continue;
+		}
+		r = info_add(out->ns, &out->nns, t);
+	}
+	out->domain = dinf != NULL;
+	/* host:infData: addresses. */
+	xmlNodePtr hinf = find(resd, NS_HOST, "infData", 0);
+	for (xmlNodePtr c = hinf ? hinf->children : NULL; c && r == 0; c = c->next)
+		if (is_in(c, NS_HOST, "addr")) {
+			text_of(c, t, sizeof(t));
+			r = info_add(out->addrs, &out->naddrs, t);
+		}
+	out->host = hinf != NULL;
+	/* secDNS:infData (in the extension): DS and keys. */
+	xmlNodePtr ext = child(child(root, "response"), "extension");
+	xmlNodePtr sinf = ext ? find(ext, NS_SECDNS, "infData", 0) : NULL;
+	for (xmlNodePtr c = sinf ? sinf->children : NULL; c && r == 0; c = c->next) {
+		char a[16], b[16], cc[16], d[CDS_EPP_INFO_TEXT - 64];
+		if (is_in(c, NS_SECDNS, "dsData")) {
+			text_in(c, NS_SECDNS, "keyTag", a, sizeof(a));
+			text_in(c, NS_SECDNS, "alg", b, sizeof(b));
+			text_in(c, NS_SECDNS, "digestType", cc, sizeof(cc));
+			text_in(c, NS_SECDNS, "digest", d, sizeof(d));
+			struct cds_ds ds;
+			char txt[CDS_DS_TEXT_MAX];
+			snprintf(t, sizeof(t), "%s %s %s %s", a, b, cc, d);
+			if (cds_ds_parse(t, &ds) == 0) {
+				cds_ds_format(&ds, txt);
+				r = info_add(out->ds, &out->nds, txt);
+			}
+		} else if (is_in(c, NS_SECDNS, "keyData")) {
+			text_in(c, NS_SECDNS, "flags", a, sizeof(a));
+			text_in(c, NS_SECDNS, "protocol", b, sizeof(b));
+			text_in(c, NS_SECDNS, "alg", cc, sizeof(cc));
+			text_in(c, NS_SECDNS, "pubKey", d, sizeof(d));
+			snprintf(t, sizeof(t), "%s %s %s %s", a, b, cc, d);
+			r = info_add(out->keys, &out->nkeys, t);
+		}
+	}
 out:
 	xmlFreeDoc(doc);
 	return r;

@@ -12,8 +12,10 @@
 
 void cds_epp_plan_free(struct cds_epp_plan *p)
 {
-	for (size_t i = 0; i < p->n; i++)
+	for (size_t i = 0; i < p->n; i++) {
 		free(p->steps[i].xml);
+		free(p->steps[i].want);
+	}
 	free(p->steps);
 	memset(p, 0, sizeof(*p));
 }
@@ -58,6 +60,38 @@ static size_t strings(json_object *arr, const char **out, size_t max)
 
 #define MAX_ITEMS 64
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The state a step must leave: items normalised (no trailing dot on
+ * names, as EPP writes them), sorted, joined by ','. */
+int cds_epp_want(const char *const *items, size_t n, bool names, char **out)
+{
+	const char *v[MAX_ITEMS];
+	size_t len = 1;
+	if (n > MAX_ITEMS)
+		n = MAX_ITEMS;
+	for (size_t i = 0; i < n; i++) {
+		v[i] = items[i];
+		len += strlen(items[i]) + 1;
+	}
+	qsort(v, n, sizeof(v[0]), cmp_str);
+	char *s = malloc(len), *p = s;
+	if (!s)
+		return CDS_ENOMEM;
+	*p = '\0';
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(v[i]);
+		if (names && l > 1 && v[i][l - 1] == '.')
+			l--;
+		p += sprintf(p, "%s%.*s", i ? "," : "", (int)l, v[i]);
+	}
+	*out = s;
+	return 0;
+}
+
 static int plan_ds(const struct cds_epp_change_in *in, struct cds_epp_plan *p)
 {
 	const char *keys[MAX_ITEMS];
@@ -73,12 +107,28 @@ static int plan_ds(const struct cds_epp_change_in *in, struct cds_epp_plan *p)
 		.keys = keys, .nkeys = nkeys};
 	struct cds_epp_step *s = step_new(p, 0, in->cltrid, "domain:update (DS)", in->domain);
 	int r = s ? cds_epp_ds_update(&c, &s->xml, &s->len) : CDS_ENOMEM;
+	if (r == 0) {
+		/* In place: the proposed DS set (keys for keyData; none after a
+		 * delete). */
+		const char *prop[MAX_ITEMS];
+		size_t np = 0;
+		if (o && json_object_object_get_ex(o, "proposed", &arr))
+			np = strings(arr, prop, MAX_ITEMS);
+		s->check = in->key_data ? CDS_EPP_CHECK_KEYS : CDS_EPP_CHECK_DS;
+		if (c.remove_all)
+			r = cds_epp_want(NULL, 0, false, &s->want);
+		else if (in->key_data)
+			r = cds_epp_want(keys, nkeys, false, &s->want);
+		else
+			r = cds_epp_want(prop, np, false, &s->want);
+	}
 	json_object_put(o);
 	return r;
 }
 
 static int host_step(struct cds_epp_plan *p, int role, const char *cltrid,
-		     enum cds_epp_host_op op, const char *name, json_object *add, json_object *rem)
+		     enum cds_epp_host_op op, const char *name, json_object *add, json_object *rem,
+		     json_object *glue)
 {
 	static const char *const what[] = {"host:create", "host:update", "host:delete"};
 	const char *a[MAX_ITEMS], *b[MAX_ITEMS];
@@ -91,7 +141,18 @@ static int host_step(struct cds_epp_plan *p, int role, const char *cltrid,
 	c.cltrid = s->cltrid;
 	s->host_op = (int)op;
 	snprintf(s->host, sizeof(s->host), "%s", name);
-	return cds_epp_host_command(&c, &s->xml, &s->len);
+	int r = cds_epp_host_command(&c, &s->xml, &s->len);
+	if (r != 0)
+		return r;
+	/* In place: the host's addresses as the change wants them (glue), or
+	 * the host gone. */
+	s->check = op == CDS_EPP_HOST_DELETE ? CDS_EPP_CHECK_GONE : CDS_EPP_CHECK_HOST;
+	const char *g[MAX_ITEMS];
+	size_t ng = 0;
+	json_object *addrs = NULL;
+	if (glue && json_object_object_get_ex(glue, name, &addrs))
+		ng = strings(addrs, g, MAX_ITEMS);
+	return cds_epp_want(g, ng, false, &s->want);
 }
 
 /* A host command waiting for its place in the plan. */
@@ -172,7 +233,7 @@ static int plan_ns(const struct cds_epp_change_in *in, struct cds_epp_plan *p)
 		for (size_t k = 0; r == 0 && k < nh; k++)
 			if (hops[k].role == role)
 				r = host_step(p, role, in->cltrid, hops[k].op, hops[k].name,
-					      hops[k].add, hops[k].rem);
+					      hops[k].add, hops[k].rem, glue);
 		if (role == 0 && domain_update && r == 0) {
 			struct cds_epp_ns_change c = {.domain = in->domain, .cltrid = in->cltrid,
 						      .host_attr = in->host_attr, .add = add,
@@ -180,6 +241,15 @@ static int plan_ns(const struct cds_epp_change_in *in, struct cds_epp_plan *p)
 			struct cds_epp_step *s =
 				step_new(p, 0, in->cltrid, "domain:update (NS)", in->domain);
 			r = s ? cds_epp_ns_update(&c, &s->xml, &s->len) : CDS_ENOMEM;
+			json_object *prop = NULL;
+			const char *names[MAX_ITEMS];
+			size_t nn = json_object_object_get_ex(o, "proposed", &prop)
+					    ? strings(prop, names, MAX_ITEMS)
+					    : 0;
+			if (r == 0) {
+				s->check = CDS_EPP_CHECK_NS;
+				r = cds_epp_want(names, nn, true, &s->want);
+			}
 		}
 	}
 	if (r == 0 && p->n == 0)

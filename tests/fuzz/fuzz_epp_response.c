@@ -1,4 +1,5 @@
-/* libFuzzer target: parsing what an EPP server sends (responses, greetings). */
+/* libFuzzer target: parsing what an EPP server sends (responses, greetings,
+ * info data). */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,5 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cds_epp_response r;
 	cds_epp_parse_response((const char *)data, size, &r);
+	/* <info> responses (domain, host, secDNS) read after a lost answer. */
+	static struct cds_epp_info info;
+	cds_epp_parse_info((const char *)data, size, &info);
 	return 0;
 }

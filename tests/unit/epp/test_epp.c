@@ -46,6 +46,125 @@ static void test_update(void **state)
 	assert_int_equal(cds_epp_ds_update(&b, &xml, &len), CDS_EDATA);
 }
 
+/* A plan from an NS change set's payload: host objects around the domain
+ * update with hostObj, one domain update with hostAttr. */
+static void test_ns_plan(void **state)
+{
+	static const char payload[] =
+		"{\"proposed\": [\"ns1.p.net.\", \"ns3.child.test.\"],"
+		" \"glue\": {\"ns3.child.test.\": [\"192.0.2.3\", \"2001:db8::3\"]},"
+		" \"ops\": [{\"op\": \"host-create\", \"name\": \"ns3.child.test.\","
+		" \"addrs\": [\"192.0.2.3\", \"2001:db8::3\"]},"
+		" {\"op\": \"domain-update\", \"add\": [\"ns3.child.test.\"],"
+		" \"rem\": [\"ns2.child.test.\"]},"
+		" {\"op\": \"host-delete\", \"name\": \"ns2.child.test.\"}]}";
+	struct cds_epp_change_in in = {.kind = "ns", .action = "update", .domain = "child.test.",
+				       .cltrid = "cdscan-ns-7", .payload = payload};
+	struct cds_epp_plan p;
+	assert_int_equal(cds_epp_plan(&in, &p), 0);
+	assert_int_equal(p.n, 3);
+	assert_int_equal(p.steps[0].role, -1);
+	assert_string_equal(p.steps[0].cltrid, "cdscan-ns-7-b1");
+	assert_string_equal(p.steps[0].suffix, "before-1");
+	assert_non_null(strstr(p.steps[0].xml, "<host:create"));
+	assert_non_null(strstr(p.steps[0].xml, "<host:addr ip=\"v6\">2001:db8::3</host:addr>"));
+	assert_string_equal(p.steps[0].want, "192.0.2.3,2001:db8::3");
+	assert_int_equal(p.steps[1].role, 0);
+	assert_string_equal(p.steps[1].cltrid, "cdscan-ns-7");
+	assert_string_equal(p.steps[1].suffix, "");
+	assert_non_null(strstr(p.steps[1].xml, "<domain:hostObj>ns3.child.test</domain:hostObj>"));
+	char *add = strstr(p.steps[1].xml, "<domain:add>"), *rem = strstr(p.steps[1].xml, "<domain:rem>");
+	assert_true(add && rem && add < rem);
+	assert_string_equal(p.steps[1].want, "ns1.p.net,ns3.child.test");
+	assert_int_equal(p.steps[2].role, 1);
+	assert_non_null(strstr(p.steps[2].xml, "<host:delete"));
+	assert_int_equal(p.steps[2].check, CDS_EPP_CHECK_GONE);
+	cds_epp_plan_free(&p);
+
+	in.host_attr = true;
+	assert_int_equal(cds_epp_plan(&in, &p), 0);
+	assert_int_equal(p.n, 1);
+	assert_null(strstr(p.steps[0].xml, "<host:"));
+	assert_non_null(strstr(p.steps[0].xml, "<domain:hostName>ns3.child.test</domain:hostName>"));
+	assert_non_null(strstr(p.steps[0].xml, "<domain:hostAddr ip=\"v4\">192.0.2.3"));
+	cds_epp_plan_free(&p);
+
+	/* Glue only: the host update is the change set's own command. */
+	static const char glue_only[] =
+		"{\"proposed\": [], \"glue\": {}, \"ops\": [{\"op\": \"host-update\","
+		" \"name\": \"ns1.child.test.\", \"add\": [\"192.0.2.9\"], \"rem\": [\"192.0.2.1\"]}]}";
+	in.host_attr = false;
+	in.payload = glue_only;
+	assert_int_equal(cds_epp_plan(&in, &p), 0);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.steps[0].role, 0);
+	assert_string_equal(p.steps[0].cltrid, "cdscan-ns-7");
+	char *ha = strstr(p.steps[0].xml, "<host:add>"), *hr = strstr(p.steps[0].xml, "<host:rem>");
+	assert_true(ha && hr && ha < hr);
+	cds_epp_plan_free(&p);
+	in.payload = "{\"ops\": 5}";
+	assert_int_equal(cds_epp_plan(&in, &p), CDS_EDATA);
+}
+
+/* keyData: the key set replaced as a whole; none to send is an error. */
+static void test_key_data(void **state)
+{
+	const char *keys[] = {"257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+"
+			      "KkxLbxILfDLUT0rAK9iUzy1L53eKGQ=="};
+	struct cds_epp_ds_change c = {.domain = "child.test.", .cltrid = "k", .key_data = true,
+				      .had_ds = true, .keys = keys, .nkeys = 1};
+	char *xml;
+	size_t len;
+	assert_int_equal(cds_epp_ds_update(&c, &xml, &len), 0);
+	char *rem = strstr(xml, "<secDNS:all>true</secDNS:all>"), *add = strstr(xml, "<secDNS:keyData>");
+	assert_true(rem && add && rem < add);
+	assert_non_null(strstr(xml, "<secDNS:flags>257</secDNS:flags>"));
+	assert_null(strstr(xml, "dsData"));
+	free(xml);
+	c.had_ds = false; /* a bootstrap: nothing to remove */
+	assert_int_equal(cds_epp_ds_update(&c, &xml, &len), 0);
+	assert_null(strstr(xml, "<secDNS:rem>"));
+	free(xml);
+	c.nkeys = 0;
+	assert_int_equal(cds_epp_ds_update(&c, &xml, &len), CDS_EDATA);
+}
+
+/* <info> responses read back: NS, DS, keys, host addresses. */
+static void test_info(void **state)
+{
+	static const char dom[] =
+		"<epp xmlns=\"urn:ietf:params:xml:ns:epp-1.0\"><response><result code=\"1000\">"
+		"<msg>ok</msg></result><resData><domain:infData "
+		"xmlns:domain=\"urn:ietf:params:xml:ns:domain-1.0\"><domain:name>child.test"
+		"</domain:name><domain:ns><domain:hostObj>ns1.p.net</domain:hostObj><domain:hostAttr>"
+		"<domain:hostName>ns2.child.test</domain:hostName></domain:hostAttr></domain:ns>"
+		"</domain:infData></resData><extension><secDNS:infData "
+		"xmlns:secDNS=\"urn:ietf:params:xml:ns:secDNS-1.1\"><secDNS:dsData><secDNS:keyTag>2371"
+		"</secDNS:keyTag><secDNS:alg>13</secDNS:alg><secDNS:digestType>2</secDNS:digestType>"
+		"<secDNS:digest>1f987cc6583e92df0890718c42eb95abf2b7b1a1b9c1b3d1e1f1a1b1c1d1e1f1"
+		"</secDNS:digest></secDNS:dsData></secDNS:infData></extension><trID><svTRID>1</svTRID>"
+		"</trID></response></epp>";
+	struct cds_epp_info *info = malloc(sizeof(*info));
+	assert_non_null(info);
+	assert_int_equal(cds_epp_parse_info(dom, sizeof(dom) - 1, info), 0);
+	assert_true(info->domain);
+	assert_int_equal(info->nns, 2);
+	assert_string_equal(info->ns[1], "ns2.child.test");
+	assert_int_equal(info->nds, 1);
+	assert_string_equal(info->ds[0], DS_A); /* normalised: upper-case hex */
+	static const char host[] =
+		"<epp xmlns=\"urn:ietf:params:xml:ns:epp-1.0\"><response><result code=\"1000\">"
+		"<msg>ok</msg></result><resData><host:infData xmlns:host=\"urn:ietf:params:xml:ns:"
+		"host-1.0\"><host:name>ns3.child.test</host:name><host:addr ip=\"v4\">192.0.2.3"
+		"</host:addr></host:infData></resData><trID><svTRID>1</svTRID></trID></response></epp>";
+	assert_int_equal(cds_epp_parse_info(host, sizeof(host) - 1, info), 0);
+	assert_true(info->host && !info->domain);
+	assert_int_equal(info->naddrs, 1);
+	assert_string_equal(info->addrs[0], "192.0.2.3");
+	assert_int_equal(cds_epp_parse_info("<epp/>", 6, info), CDS_EDATA);
+	free(info);
+}
+
 static int parse(const char *s, struct cds_epp_response *r)
 {
 	return cds_epp_parse_response(s, strlen(s), r);
@@ -103,6 +222,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_update),
 		cmocka_unit_test(test_responses),
+		cmocka_unit_test(test_ns_plan),
+		cmocka_unit_test(test_key_data),
+		cmocka_unit_test(test_info),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
