@@ -26,8 +26,14 @@ struct cds_db;
  * (db connected).  *sent and *failed count outcomes.  Returns 0,
  * CDS_EUNAVAIL (another sender runs; a registry out of reach: its change
  * sets stay pending) or CDS_ENOMEM, with err set. */
-int cds_epp_send_tls(const struct cds_cli *cli, const struct cds_conf *conf, struct cds_db *db,
-		     uint64_t *sent, uint64_t *failed, char *err, size_t errlen);
+int cds_epp_send_tls(const struct cds_conf *conf, bool has_limit, uint64_t limit,
+		     struct cds_db *db, uint64_t *sent, uint64_t *failed, char *err, size_t errlen);
+
+/* Hand pending change sets to adapter (spool_dir: NULL for the config's);
+ * at most limit when has_limit.  Returns an exit code.  epp send, and scan
+ * with --output or --spool-dir. */
+int cds_epp_drain(const struct cds_conf *conf, enum cds_output_adapter adapter,
+		  const char *spool_dir, bool has_limit, uint64_t limit);
 
 /* cdscan scan: due delegations, decided, recorded, reported. */
 int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf);

@@ -58,7 +58,8 @@ static int json_flush(FILE *out)
 	return 0;
 }
 
-int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
+int cds_epp_drain(const struct cds_conf *conf, enum cds_output_adapter adapter,
+		  const char *spool_dir, bool has_limit, uint64_t limit)
 {
 	struct cds_db *db;
 	struct cds_db_changes ch;
@@ -66,7 +67,8 @@ int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
 	uint64_t sent = 0;
 	int e;
 
-	enum cds_output_adapter adapter = cli->has_output ? cli->output : conf->output.adapter;
+	if (!spool_dir)
+		spool_dir = conf->output.spool_dir;
 	if (adapter == CDS_OUTPUT_EPP_TLS) {
 		bool any = false;
 		for (size_t i = 0; i < conf->registry_count; i++)
@@ -81,7 +83,7 @@ int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
 			return cds_error_exit_code(e);
 		}
 		uint64_t failed = 0;
-		e = cds_epp_send_tls(cli, conf, db, &sent, &failed, err, sizeof(err));
+		e = cds_epp_send_tls(conf, has_limit, limit, db, &sent, &failed, err, sizeof(err));
 		cds_db_close(db);
 		printf("%llu change sets applied by the registries, %llu failed\n",
 		       (unsigned long long)sent, (unsigned long long)failed);
@@ -103,9 +105,9 @@ int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
 	}
 	struct stat st;
 	if (adapter == CDS_OUTPUT_EPP_SPOOL &&
-	    (stat(conf->output.spool_dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+	    (stat(spool_dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
 		fprintf(stderr, "cdscan: epp send: output.spool-dir %s is not a directory\n",
-			conf->output.spool_dir);
+			spool_dir);
 		return CDS_EXIT_CONFIG;
 	}
 	if ((e = cds_db_connect(conf->database, &db, err, sizeof(err))) != 0) {
@@ -116,8 +118,8 @@ int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
 	}
 	for (;;) {
 		size_t want = SEND_BATCH;
-		if (cli->has_limit && cli->limit - sent < want)
-			want = (size_t)(cli->limit - sent);
+		if (has_limit && limit - sent < want)
+			want = (size_t)(limit - sent);
 		if (want == 0)
 			break;
 		if ((e = cds_db_changes_claim(db, want, &ch, err, sizeof(err))) != 0)
@@ -142,8 +144,7 @@ int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
 						(long long)c->id, c->domain, c->domain);
 				continue;
 			}
-			const char *dir = reg && reg->spool_dir ? reg->spool_dir
-								: conf->output.spool_dir;
+			const char *dir = reg && reg->spool_dir ? reg->spool_dir : spool_dir;
 			struct cds_epp_change_in in = {
 				.kind = c->kind, .action = c->action, .domain = c->domain,
 				.cltrid = c->cltrid, .add = (const char *const *)c->add,
@@ -214,10 +215,16 @@ int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
 			       conf->output.json_file);
 	else
 		printf("%llu change sets spooled to %s\n", (unsigned long long)sent,
-		       conf->output.spool_dir);
+		       spool_dir);
 	if (e != 0) {
 		fprintf(stderr, "cdscan: epp send: %s\n", err);
 		return e < 0 && e > -1000 ? CDS_EXIT_SOFTWARE : cds_error_exit_code(e);
 	}
 	return CDS_EXIT_OK;
+}
+
+int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
+{
+	return cds_epp_drain(conf, cli->has_output ? cli->output : conf->output.adapter, NULL,
+			     cli->has_limit, cli->limit);
 }

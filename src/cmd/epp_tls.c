@@ -311,8 +311,8 @@ static struct regsess *regsess_for(struct regsess *all, size_t n, const struct c
 	return NULL;
 }
 
-int cds_epp_send_tls(const struct cds_cli *cli, const struct cds_conf *conf, struct cds_db *db,
-		     uint64_t *sent, uint64_t *failed, char *err, size_t errlen)
+int cds_epp_send_tls(const struct cds_conf *conf, bool has_limit, uint64_t limit,
+		     struct cds_db *db, uint64_t *sent, uint64_t *failed, char *err, size_t errlen)
 {
 	bool got = false;
 	int e = cds_db_try_lock(db, "cdscan epp send", &got, err, errlen);
@@ -348,7 +348,7 @@ int cds_epp_send_tls(const struct cds_cli *cli, const struct cds_conf *conf, str
 		for (size_t i = 0; i < ch.count && e == 0; i++) {
 			const struct cds_db_change *c = &ch.items[i];
 			after = c->id;
-			if (cli->has_limit && handled >= cli->limit)
+			if (has_limit && handled >= limit)
 				break;
 			const struct cds_registry *reg = cds_conf_registry_for(conf, c->domain);
 			struct regsess *r = reg ? regsess_for(rs, conf->registry_count, reg) : NULL;
@@ -410,7 +410,7 @@ int cds_epp_send_tls(const struct cds_cli *cli, const struct cds_conf *conf, str
 			}
 		}
 		cds_db_changes_free(&ch);
-		if (cli->has_limit && handled >= cli->limit)
+		if (has_limit && handled >= limit)
 			break;
 	}
 	for (size_t i = 0; i < conf->registry_count; i++) {

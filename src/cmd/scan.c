@@ -191,9 +191,6 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 	uv_timer_t tick;
 	int rc = CDS_EXIT_OK;
 
-	if (cli->has_output || cli->spool_dir)
-		cds_log_notice("scan hands nothing to the output adapter in this version: change "
-			       "sets stay pending until 'cdscan epp send'");
 	int e = cds_db_connect(conf->database, &db, err, sizeof(err));
 	if (e != 0) {
 		fprintf(stderr, "cdscan: scan: %s\n", err);
@@ -323,6 +320,14 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 	       (unsigned long long)cds_report_ds_count(r.rep, CDS_ACTION_REJECT),
 	       (unsigned long long)cds_report_ds_count(r.rep, CDS_ACTION_NONE),
 	       (unsigned long long)cds_report_changesets(r.rep), elapsed(&r));
+	/* --output or --spool-dir: hand the change sets over now, as epp send
+	 * would (a dry run has none). */
+	if (rc == CDS_EXIT_OK && !cli->dry_run && (cli->has_output || cli->spool_dir)) {
+		int x = cds_epp_drain(conf, cli->has_output ? cli->output : conf->output.adapter,
+				      cli->spool_dir, false, 0);
+		if (x != CDS_EXIT_OK)
+			rc = x;
+	}
 	cds_report_free(r.rep);
 	free(r.effective);
 	uv_close((uv_handle_t *)&tick, NULL);

@@ -205,6 +205,26 @@ def main():
               "json adapter: every written change set is marked sent")
         run("epp", "send")
         check(len(open(lines).readlines()) == len(got), "json adapter: a second send writes nothing")
+
+    # scan --spool-dir hands its change sets over at once (no epp send).
+    with Database(lab, "eppdirect") as database:
+        db = database.conninfo
+        direct = os.path.join(tmp, "direct")
+        os.mkdir(direct)
+        conf = os.path.join(tmp, "d.yaml")
+        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
+                              "scan:\n  timeout: 400ms\n  retries: 0\n"
+                              % (db, lab["resolver"], lab["trust_anchor"]))
+        run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
+                                        text=True)
+        run("db", "init")
+        run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2", "test.zone"))
+        p = run("scan", "--spool-dir", direct)
+        n = psql(db, "SELECT count(*) FROM change_sets WHERE state = 'sent'")
+        check(p.returncode == 0 and int(n) > 0 and
+              psql(db, "SELECT count(*) FROM change_sets WHERE state = 'pending'") == "0" and
+              len([f for f in os.listdir(direct) if not f.startswith(".")]) >= int(n),
+              "scan --spool-dir spools its change sets directly (%s sent)" % n)
     finish()
 
 
