@@ -5,6 +5,7 @@ $INCLUDE, relative names, omitted owners, glue, multi-line DS), a re-import
 with changes, and a broken file that must leave the table as it was.
 Usage: import_test.py CDSCAN LAB_DIR"""
 
+import glob
 import json
 import os
 import hashlib
@@ -12,6 +13,8 @@ import re
 import subprocess
 import sys
 import tempfile
+
+HERE_SQL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "sql")
 
 from labtest import Database, check, finish, load_lab, psql
 
@@ -108,7 +111,10 @@ def main():
         db = database.conninfo
         tmp = tempfile.mkdtemp()
         p = cdscan(binary, db, "db", "init")
-        check(p.returncode == 0 and "to 1" in p.stdout, "db init creates the schema: " + p.stdout.strip())
+        latest = max(int(os.path.basename(f)[:4]) for f in
+                     glob.glob(os.path.join(HERE_SQL, "[0-9][0-9][0-9][0-9]_*.sql")))
+        check(p.returncode == 0 and "from version 0 to %d" % latest in p.stdout,
+              "db init creates the schema (every migration): " + p.stdout.strip())
         p = cdscan(binary, db, "db", "init")
         check(p.returncode == 0 and "up to date" in p.stdout, "db init again changes nothing")
 
