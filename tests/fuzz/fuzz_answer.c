@@ -123,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(sig.ns, host, sizeof(host));
 		snprintf(sig.zone, sizeof(sig.zone), "%s", host);
 		sig.zone_status = (enum cds_dnssec_status)(st & 3);
-		char qname[CDS_DNAME_BUFSIZE + 32];
+		char qname[2 * CDS_DNAME_BUFSIZE + 32];
 		snprintf(qname, sizeof(qname), "_dsboot.%s_signal.%s", d.domain, host);
 		for (int k = 0; k < 2 && off + 2 <= size; k++) {
 			struct cds_answer_info info;
