@@ -34,6 +34,7 @@ struct run {
 	struct timespec t0;
 	bool tty;
 	double last_progress;
+	double decide_s, db_s; /* time spent deciding, and in the database */
 	int error;
 };
 
@@ -83,9 +84,11 @@ static void scanned_cb(struct cds_scan_result *res, void *arg)
 		(const struct cds_db_item *)((const char *)res->delegation -
 					     offsetof(struct cds_db_item, d));
 	size_t i = (size_t)(item - r->batch.items);
+	double t0 = elapsed(r);
 	if (i < r->batch.count &&
 	    cds_policy_decide(res, conf_of(r, i), cds_clock(), &r->verdicts[i]) == 0)
 		r->decided[i] = true;
+	r->decide_s += elapsed(r) - t0;
 	cds_scan_result_free(res);
 	r->done++;
 	start_next(r);
@@ -261,9 +264,11 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 			want = (size_t)(cli->limit - cds_report_domains(r.rep));
 		if (want == 0)
 			break;
+		double t_db = elapsed(&r);
 		e = names ? cds_db_claim(db, want, after, names, cli->domain_count, &r.batch, err,
 					 sizeof(err))
 			  : CDS_ENOMEM;
+		r.db_s += elapsed(&r) - t_db;
 		if (e != 0)
 			break;
 		if (r.batch.count == 0)
@@ -287,7 +292,9 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 		uv_run(&loop, UV_RUN_DEFAULT);
 		uv_timer_stop(&tick);
 		size_t n = r.batch.count;
+		t_db = elapsed(&r);
 		e = write_batch(&r, db, err, sizeof(err));
+		r.db_s += elapsed(&r) - t_db;
 		clear_verdicts(&r, n);
 		if (e != 0) {
 			/* Nothing of this batch is written: its rows stay due. */
@@ -299,6 +306,15 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 	free(names);
 	cds_report_times(r.rep, started, time(NULL));
 	progress(&r, true);
+	uint64_t queries = 0, answers = 0;
+	cds_scanner_counts(r.scanner, &queries, &answers);
+	double wall = elapsed(&r);
+	/* For the benchmark and for capacity planning: where the time went. */
+	cds_log_notice("scan statistics (queries %llu, answers %llu, tcp fallbacks %llu, wall "
+		       "%.2fs, deciding %.2fs, database %.2fs, waiting for DNS %.2fs)",
+		       (unsigned long long)queries, (unsigned long long)answers,
+		       (unsigned long long)cds_scanner_tcp_fallbacks(r.scanner), wall, r.decide_s,
+		       r.db_s, wall - r.decide_s - r.db_s > 0 ? wall - r.decide_s - r.db_s : 0);
 	/* Scan results older than scan.results-retention go. */
 	if (e == 0 && !cli->dry_run &&
 	    cds_db_prune_results(db, conf->scan.results_retention_ms / 1000, err, sizeof(err)) != 0)
