@@ -64,16 +64,24 @@ struct cds_db_batch {
 int cds_db_claim(struct cds_db *db, size_t max, int64_t after, char *const *domains,
 		 size_t ndomains, struct cds_db_batch *out, char *err, size_t errlen);
 
-/* Write one verdict of the open batch: the scan result (verdict_json is v
- * as JSON); unless dry_run, a change set per side whose action changes
- * something (kind 'ds' and 'ns'; none with no_changes: no registry profile
- * takes it), and the next due time (interval, backing
- * off with consecutive failures).  *changesets counts the change sets
- * created (none for a side that already has one open).  Returns 0 or
- * CDS_EUNAVAIL. */
-int cds_db_record(struct cds_db *db, const struct cds_db_item *item, const struct cds_verdict *v,
-		  const char *verdict_json, bool dry_run, bool no_changes, bool failed,
-		  uint64_t interval_s, unsigned *changesets, char *err, size_t errlen);
+/* One decided delegation of the open batch. */
+struct cds_db_outcome {
+	const struct cds_db_item *item;
+	const struct cds_verdict *v;
+	const char *json;      /* v as JSON */
+	bool no_changes;       /* no registry profile takes it: no change set */
+	bool failed;           /* a server was unusable: back off */
+	unsigned changesets;   /* out: change sets created */
+};
+
+/* Write the verdicts of the open batch (o in claim order): the scan results
+ * in one statement; unless dry_run, a change set per side whose action
+ * changes something (kind 'ds' and 'ns'; none for a side that already has
+ * one open, none with no_changes), accept-after-delay observations, and the
+ * next due time of each (interval, backing off with consecutive failures).
+ * Returns 0 or CDS_EUNAVAIL. */
+int cds_db_record_batch(struct cds_db *db, struct cds_db_outcome *o, size_t n, bool dry_run,
+			uint64_t interval_s, char *err, size_t errlen);
 
 /* A delegation of the open batch left unscanned (its registry scans CDS
  * itself): only its next due time moves.  Returns 0 or CDS_EUNAVAIL. */

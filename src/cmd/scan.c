@@ -119,42 +119,49 @@ static void tick_cb(uv_timer_t *t)
 static int write_batch(struct run *r, struct cds_db *db, char *err, size_t errlen)
 {
 	uint64_t interval_s = r->conf->scan.interval_ms / 1000;
-	for (size_t i = 0; i < r->batch.count; i++) {
-		int rc;
+	struct cds_db_outcome *o = calloc(r->batch.count ? r->batch.count : 1, sizeof(*o));
+	size_t n = 0;
+	int rc = o ? 0 : CDS_ENOMEM;
+	for (size_t i = 0; i < r->batch.count && rc == 0; i++) {
 		if (r->skipped[i]) {
-			if (!r->cli->dry_run &&
-			    (rc = cds_db_skip(db, &r->batch.items[i], interval_s, err, errlen)) != 0)
-				return rc;
-			if ((rc = cds_report_skip(r->rep, r->regs[i]->name)) != 0)
-				return rc;
+			if (!r->cli->dry_run)
+				rc = cds_db_skip(db, &r->batch.items[i], interval_s, err, errlen);
+			if (rc == 0)
+				rc = cds_report_skip(r->rep, r->regs[i]->name);
 			continue;
 		}
 		if (!r->decided[i])
 			continue;
 		struct cds_verdict *v = &r->verdicts[i];
-		char *json = cds_verdict_to_json(v, false);
-		if (!json)
-			return CDS_ENOMEM;
-		bool failed = false;
-		unsigned changesets = 0;
+		struct cds_db_outcome *x = &o[n];
+		x->item = &r->batch.items[i];
+		x->v = v;
+		if (!(x->json = cds_verdict_to_json(v, false))) {
+			rc = CDS_ENOMEM;
+			break;
+		}
+		n++;
 		for (size_t s = 0; s < v->server_count; s++)
-			failed |= !v->servers[s].ok;
+			x->failed |= !v->servers[s].ok;
 		/* With registry profiles, a delegation under none of them is
 		 * decided and reported, but nobody is told: no change set. */
-		bool unrouted = r->conf->registry_count > 0 && !r->regs[i];
-		rc = cds_db_record(db, &r->batch.items[i], v, json, r->cli->dry_run, unrouted, failed,
-				   interval_s, &changesets, err, errlen);
-		free(json);
-		if (rc != 0)
-			return rc;
-		unsigned failures = failed ? (unsigned)r->batch.items[i].failures + 1 : 0;
-		if ((rc = cds_report_add(r->rep, v, failures, changesets > 0)) != 0)
-			return rc;
-		if (unrouted && (v->ds_side.action != CDS_ACTION_NONE ||
-				 v->ns_side.action != CDS_ACTION_NONE) &&
-		    (rc = cds_report_unrouted(r->rep, v->domain)) != 0)
-			return rc;
+		x->no_changes = r->conf->registry_count > 0 && !r->regs[i];
 	}
+	if (rc == 0)
+		rc = cds_db_record_batch(db, o, n, r->cli->dry_run, interval_s, err, errlen);
+	for (size_t k = 0; k < n && rc == 0; k++) {
+		const struct cds_verdict *v = o[k].v;
+		unsigned failures = o[k].failed ? (unsigned)o[k].item->failures + 1 : 0;
+		rc = cds_report_add(r->rep, v, failures, o[k].changesets > 0);
+		if (rc == 0 && o[k].no_changes &&
+		    (v->ds_side.action != CDS_ACTION_NONE || v->ns_side.action != CDS_ACTION_NONE))
+			rc = cds_report_unrouted(r->rep, v->domain);
+	}
+	for (size_t k = 0; k < n; k++)
+		free((char *)o[k].json);
+	free(o);
+	if (rc != 0)
+		return rc;
 	return cds_db_batch_commit(db, &r->batch, err, errlen);
 }
 

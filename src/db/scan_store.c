@@ -254,66 +254,140 @@ static int record_observation(struct cds_db *db, const char *id, const struct cd
 			   5, p, NULL, err, errlen);
 }
 
-int cds_db_record(struct cds_db *db, const struct cds_db_item *item, const struct cds_verdict *v,
-		  const char *verdict_json, bool dry_run, bool no_changes, bool failed,
-		  uint64_t interval_s, unsigned *changesets, char *err, size_t errlen)
+/* Outcomes are in claim order, which is id order: find one by id. */
+static struct cds_db_outcome *outcome_by_id(struct cds_db_outcome *o, size_t n, int64_t id)
 {
-	char id[32], scanner[300], host[256] = "?", result_id[32];
-	PGresult *res = NULL;
-	int r;
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (o[mid].item->id == id)
+			return &o[mid];
+		if (o[mid].item->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
 
-	*changesets = 0;
-	snprintf(id, sizeof(id), "%lld", (long long)item->id);
+/* Free the strings of a parameter column. */
+static void free_column(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int cds_db_record_batch(struct cds_db *db, struct cds_db_outcome *o, size_t n, bool dry_run,
+			uint64_t interval_s, char *err, size_t errlen)
+{
+	char scanner[300], host[256] = "?";
+	PGresult *res = NULL;
+	int r = CDS_ENOMEM;
+
+	if (n == 0)
+		return 0;
 	gethostname(host, sizeof(host) - 1);
 	snprintf(scanner, sizeof(scanner), "%s:%ld", host, (long)getpid());
-	const char *reasons[2 * CDS_VERDICT_MAX_REASONS];
-	size_t nreasons = 0;
-	for (size_t k = 0; k < v->ds_side.reason_count; k++)
-		reasons[nreasons++] = cds_reason_code(v->ds_side.reasons[k]);
-	for (size_t k = 0; k < v->ns_side.reason_count; k++)
-		reasons[nreasons++] = cds_reason_code(v->ns_side.reasons[k]);
-	char *reason_arr = pg_array(reasons, nreasons);
-	if (!reason_arr)
-		return CDS_ENOMEM;
-	const char *p1[7] = {id,
-			     dry_run ? "true" : "false",
-			     cds_action_name(v->ds_side.action),
-			     cds_action_name(v->ns_side.action),
-			     reason_arr,
-			     verdict_json,
+	/* One statement for the whole batch's results (a statement per row
+	 * was a fifth of the scan's time): each column an array parameter. */
+	char **ids = calloc(n, sizeof(char *)), **reasons = calloc(n, sizeof(char *)),
+	     **fails = calloc(n, sizeof(char *));
+	const char **dsa = calloc(n, sizeof(char *)), **nsa = calloc(n, sizeof(char *)),
+		   **json = calloc(n, sizeof(char *));
+	char *a_ids = NULL, *a_dsa = NULL, *a_nsa = NULL, *a_reasons = NULL, *a_json = NULL,
+	     *a_fails = NULL;
+	if (!ids || !reasons || !fails || !dsa || !nsa || !json)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct cds_verdict *v = o[i].v;
+		char buf[2 * CDS_VERDICT_MAX_REASONS * 32] = "";
+		size_t len = 0;
+		const struct cds_verdict_side *sides[2] = {&v->ds_side, &v->ns_side};
+		for (int s = 0; s < 2; s++)
+			for (size_t k = 0; k < sides[s]->reason_count && len < sizeof(buf); k++)
+				len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
+							len ? "," : "",
+							cds_reason_code(sides[s]->reasons[k]));
+		if (asprintf(&ids[i], "%lld", (long long)o[i].item->id) < 0 ||
+		    !(reasons[i] = strdup(buf)) ||
+		    asprintf(&fails[i], "%d", o[i].failed ? o[i].item->failures + 1 : 0) < 0) {
+			ids[i] = reasons[i] = fails[i] = NULL;
+			goto out;
+		}
+		dsa[i] = cds_action_name(v->ds_side.action);
+		nsa[i] = cds_action_name(v->ns_side.action);
+		json[i] = o[i].json;
+		o[i].changesets = 0;
+	}
+	a_ids = pg_array((const char *const *)ids, n);
+	a_dsa = pg_array(dsa, n);
+	a_nsa = pg_array(nsa, n);
+	a_reasons = pg_array((const char *const *)reasons, n);
+	a_json = pg_array(json, n);
+	a_fails = pg_array((const char *const *)fails, n);
+	if (!a_ids || !a_dsa || !a_nsa || !a_reasons || !a_json || !a_fails)
+		goto out;
+	const char *p1[7] = {a_ids, dry_run ? "true" : "false", a_dsa, a_nsa, a_reasons, a_json,
 			     scanner};
 	r = cds_db_exec(db,
 			"INSERT INTO scan_results (delegation_id, scanned_at, dry_run, ds_action,"
 			" ns_action, reasons, verdict, scanner)"
-			" VALUES ($1, now(), $2, $3, $4, $5::text[], $6::jsonb, $7) RETURNING id",
+			" SELECT t.d, now(), $2::boolean, t.a, t.b, string_to_array(t.r, ','),"
+			" t.v::jsonb, $7"
+			" FROM unnest($1::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])"
+			"   AS t(d, a, b, r, v)"
+			" RETURNING id, delegation_id",
 			7, p1, &res, err, errlen);
-	free(reason_arr);
 	if (r != 0)
-		return r;
-	snprintf(result_id, sizeof(result_id), "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
+		goto out;
 	if (dry_run)
-		return 0;
-	if ((r = record_observation(db, id, item, v, err, errlen)) != 0)
-		return r;
-	for (int ns = 0; ns < 2 && !no_changes; ns++) {
-		bool created = false;
-		if ((r = record_change(db, id, result_id, v, ns, &created, err, errlen)) != 0)
-			return r;
-		*changesets += created;
+		goto out;
+	/* Change sets and observations: only the few rows that have one. */
+	for (int row = 0; row < PQntuples(res) && r == 0; row++) {
+		struct cds_db_outcome *x =
+			outcome_by_id(o, n, strtoll(PQgetvalue(res, row, 1), NULL, 10));
+		if (!x)
+			continue;
+		char id[32];
+		snprintf(id, sizeof(id), "%lld", (long long)x->item->id);
+		const char *result_id = PQgetvalue(res, row, 0);
+		r = record_observation(db, id, x->item, x->v, err, errlen);
+		for (int ns = 0; ns < 2 && !x->no_changes && r == 0; ns++) {
+			bool created = false;
+			r = record_change(db, id, result_id, x->v, ns, &created, err, errlen);
+			x->changesets += created;
+		}
 	}
+	if (r != 0)
+		goto out;
 	/* Failing domains back off: the interval doubles with each consecutive
 	 * failure, up to 16 times. */
-	char failures[16], interval[32];
-	snprintf(failures, sizeof(failures), "%d", failed ? item->failures + 1 : 0);
+	char interval[32];
 	snprintf(interval, sizeof(interval), "%llu", (unsigned long long)interval_s);
-	const char *p3[3] = {id, interval, failures};
-	return cds_db_exec(db,
-			   "UPDATE delegations SET consecutive_failures = $3::integer,"
-			   " next_scan_at = now() + make_interval(secs => $2::double precision"
-			   "   * power(2, least($3::integer, 4))),"
-			   " updated_at = now() WHERE id = $1",
-			   3, p3, NULL, err, errlen);
+	const char *p3[3] = {a_ids, interval, a_fails};
+	r = cds_db_exec(db,
+			"UPDATE delegations AS d SET consecutive_failures = t.f,"
+			" next_scan_at = now() + make_interval(secs => $2::double precision"
+			"   * power(2, least(t.f, 4))),"
+			" updated_at = now()"
+			" FROM unnest($1::bigint[], $3::integer[]) AS t(id, f) WHERE d.id = t.id",
+			3, p3, NULL, err, errlen);
+out:
+	PQclear(res);
+	free_column(ids, n);
+	free_column(reasons, n);
+	free_column(fails, n);
+	free(dsa);
+	free(nsa);
+	free(json);
+	free(a_ids);
+	free(a_dsa);
+	free(a_nsa);
+	free(a_reasons);
+	free(a_json);
+	free(a_fails);
+	return r;
 }
 
 int cds_db_batch_commit(struct cds_db *db, struct cds_db_batch *b, char *err, size_t errlen)
