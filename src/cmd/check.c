@@ -300,11 +300,7 @@ int cds_cmd_check(const struct cds_cli *cli, const struct cds_conf *conf)
 	char taerr[512];
 	if (cds_scanner_bootstrap_anchor(c.scanner, conf, cli->trust_anchor, taerr,
 					 sizeof(taerr)) != 0) {
-		fprintf(stderr,
-			"cdscan: check: the trust anchor for RFC 9615 signals: %s "
-			"(--trust-anchor, resolver.trust-anchor; or policy.bootstrap.authenticated: "
-			"false)\n",
-			taerr);
+		fprintf(stderr, "cdscan: check: %s\n", taerr);
 		cds_scanner_free(c.scanner);
 		uv_run(&loop, UV_RUN_DEFAULT);
 		uv_loop_close(&loop);

@@ -228,11 +228,7 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 	char taerr[512];
 	if (cds_scanner_bootstrap_anchor(r.scanner, conf, cli->trust_anchor, taerr,
 					 sizeof(taerr)) != 0) {
-		fprintf(stderr,
-			"cdscan: scan: the trust anchor for RFC 9615 signals: %s "
-			"(--trust-anchor, resolver.trust-anchor; or policy.bootstrap.authenticated: "
-			"false)\n",
-			taerr);
+		fprintf(stderr, "cdscan: scan: %s\n", taerr);
 		cds_scanner_free(r.scanner);
 		uv_run(&loop, UV_RUN_DEFAULT);
 		cds_db_close(db);

@@ -102,15 +102,21 @@ int cds_db_changes_claim(struct cds_db *db, size_t max, struct cds_db_changes *o
 	return r;
 }
 
-int cds_db_change_sent(struct cds_db *db, int64_t id, char *err, size_t errlen)
+/* Run an UPDATE of one change set ($1 its id). */
+static int update_one(struct cds_db *db, int64_t id, const char *sql, char *err, size_t errlen)
 {
 	char id_txt[32];
 	snprintf(id_txt, sizeof(id_txt), "%lld", (long long)id);
 	const char *params[1] = {id_txt};
-	return cds_db_exec(db,
-			   "UPDATE change_sets SET state = 'sent', attempts = attempts + 1,"
-			   " updated_at = now() WHERE id = $1::bigint",
-			   1, params, NULL, err, errlen);
+	return cds_db_exec(db, sql, 1, params, NULL, err, errlen);
+}
+
+int cds_db_change_sent(struct cds_db *db, int64_t id, char *err, size_t errlen)
+{
+	return update_one(db, id,
+			  "UPDATE change_sets SET state = 'sent', attempts = attempts + 1,"
+			  " updated_at = now() WHERE id = $1::bigint",
+			  err, errlen);
 }
 
 /* epp-tls: the pending change sets after id, without a lock or an open
@@ -147,13 +153,10 @@ void cds_db_changes_free(struct cds_db_changes *c)
 
 int cds_db_change_attempt(struct cds_db *db, int64_t id, char *err, size_t errlen)
 {
-	char id_txt[32];
-	snprintf(id_txt, sizeof(id_txt), "%lld", (long long)id);
-	const char *params[1] = {id_txt};
-	return cds_db_exec(db,
-			   "UPDATE change_sets SET attempts = attempts + 1, updated_at = now()"
-			   " WHERE id = $1::bigint",
-			   1, params, NULL, err, errlen);
+	return update_one(db, id,
+			  "UPDATE change_sets SET attempts = attempts + 1, updated_at = now()"
+			  " WHERE id = $1::bigint",
+			  err, errlen);
 }
 
 int cds_db_change_done(struct cds_db *db, int64_t id, const char *svtrid, char *err,

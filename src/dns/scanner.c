@@ -174,11 +174,14 @@ int cds_scanner_bootstrap_anchor(struct cds_scanner *s, const struct cds_conf *c
 		return 0;
 	if (!path)
 		path = conf->resolver.trust_anchor;
-	if (!path) {
-		snprintf(err, errlen, "no trust anchor: set resolver.trust-anchor");
-		return CDS_EDATA;
-	}
-	return cds_scanner_trust_anchor(s, path, err, errlen);
+	char why[400];
+	int r = path ? cds_scanner_trust_anchor(s, path, why, sizeof(why)) : CDS_EDATA;
+	if (r != 0)
+		snprintf(err, errlen,
+			 "the trust anchor for RFC 9615 signals: %s (--trust-anchor, "
+			 "resolver.trust-anchor; or policy.bootstrap.authenticated: false)",
+			 path ? why : "none set");
+	return r;
 }
 
 void cds_scanner_counts(const struct cds_scanner *s, uint64_t *queries, uint64_t *answers)

@@ -421,21 +421,30 @@ static void text_of(xmlNodePtr n, char *out, size_t len)
 	xmlFree(t);
 }
 
+/* A document from the registry (untrusted): no network, no entity
+ * expansion, no DTD.  NULL when it is not well-formed or carries a DTD. */
+static xmlDocPtr read_untrusted(const char *buf, size_t len, const char *name)
+{
+	if (len > INT32_MAX)
+		return NULL;
+	xmlDocPtr doc = xmlReadMemory(buf, (int)len, name, NULL,
+				      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	/* EPP never carries a DTD; one with entities could expand without
+	 * bound when the text is read ("billion laughs"): refuse it. */
+	if (doc && (doc->intSubset || doc->extSubset)) {
+		xmlFreeDoc(doc);
+		return NULL;
+	}
+	return doc;
+}
+
 int cds_epp_parse_response(const char *buf, size_t len, struct cds_epp_response *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (len > INT32_MAX)
-		return CDS_EDATA;
-	/* No network, no entity expansion, no DTD: the peer is not trusted. */
-	xmlDocPtr doc = xmlReadMemory(buf, (int)len, "epp-response.xml", NULL,
-				      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	xmlDocPtr doc = read_untrusted(buf, len, "epp-response.xml");
 	if (!doc)
 		return CDS_EDATA;
 	int r = CDS_EDATA;
-	/* EPP never carries a DTD; one with entities could expand without
-	 * bound when the text is read ("billion laughs"): refuse it. */
-	if (doc->intSubset || doc->extSubset)
-		goto out;
 	xmlNodePtr root = xmlDocGetRootElement(doc);
 	if (!is_epp(root, "epp"))
 		goto out;
@@ -507,15 +516,10 @@ static int info_add(char (*list)[CDS_EPP_INFO_TEXT], size_t *n, const char *text
 int cds_epp_parse_info(const char *buf, size_t len, struct cds_epp_info *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (len > INT32_MAX)
-		return CDS_EDATA;
-	xmlDocPtr doc = xmlReadMemory(buf, (int)len, "epp-info.xml", NULL,
-				      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	xmlDocPtr doc = read_untrusted(buf, len, "epp-info.xml");
 	if (!doc)
 		return CDS_EDATA;
 	int r = CDS_EDATA;
-	if (doc->intSubset || doc->extSubset)
-		goto out;
 	xmlNodePtr root = xmlDocGetRootElement(doc);
 	xmlNodePtr resd = child(child(root, "response"), "resData");
 	if (!is_epp(root, "epp") || !resd)
