@@ -23,7 +23,8 @@ in-zone glue, written one record per line with absolute owners, as the lab
 writes test.zone).
 
 Usage: epp_server.py --port N --cert PEM --key PEM --dir DIR [--zone FILE]
-                     [--address 127.0.0.1] [--user U --password P] [--schemas DIR]"""
+                     [--address 127.0.0.1] [--user U --password P] [--schemas DIR]
+                     [--client-ca PEM]  (then a client certificate is required)"""
 
 import argparse
 import json
@@ -343,6 +344,7 @@ def main():
     p.add_argument("--password", default="lab-password")
     p.add_argument("--schemas")
     p.add_argument("--zone")
+    p.add_argument("--client-ca", help="require a client certificate signed by this CA")
     ARGS = p.parse_args()
     if ARGS.zone:
         load_zone(ARGS.zone)
@@ -350,6 +352,9 @@ def main():
         sys.exit("epp_server: loopback addresses only")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(ARGS.cert, ARGS.key)
+    if ARGS.client_ca:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(ARGS.client_ca)
     srv = Server((ARGS.address, ARGS.port), ctx)
     with open(os.path.join(ARGS.dir, "ready"), "w") as f:
         f.write(str(os.getpid()))

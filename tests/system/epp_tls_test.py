@@ -75,7 +75,62 @@ def main():
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=10)
+    client_certificates(binary, lab, tmp, args)
     finish()
+
+
+def client_certificates(binary, lab, tmp, server_args):
+    """A registry that requires a client certificate: refused without one,
+    served with it."""
+    make_cert(os.path.join(tmp, "client"), "lab-registrar")
+    sdir = os.path.join(tmp, "epp-cc")
+    os.mkdir(sdir)
+    port = free_port()
+    args = list(server_args)
+    args[args.index("--port") + 1] = str(port)
+    args[args.index("--dir") + 1] = sdir
+    args += ["--client-ca", os.path.join(tmp, "client.pem")]
+    server = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if os.path.exists(os.path.join(sdir, "ready")):
+                break
+            time.sleep(0.05)
+        with Database(lab, "epptlscc") as database:
+            db = database.conninfo
+            pw = os.path.join(tmp, "pw-cc")
+            open(pw, "w").write("lab-password\n")
+
+            def config(extra):
+                path = os.path.join(tmp, "cc.yaml")
+                open(path, "w").write(
+                    "database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
+                    "scan:\n  timeout: 400ms\n  retries: 0\noutput:\n  adapter: epp-tls\n"
+                    "registries:\n  - name: lab\n    tlds: [test]\n    epp:\n"
+                    "      server: 127.0.0.1\n      port: %d\n      username: lab-registrar\n"
+                    "      password-file: %s\n      ca-file: %s\n      retries: 0\n%s"
+                    % (db, lab["resolver"], lab["trust_anchor"], port, pw,
+                       os.path.join(tmp, "server.pem"), extra))
+                return path
+            conf = config("")
+            run = lambda c, *a: subprocess.run([binary, "-c", c, *a], capture_output=True,
+                                               text=True, timeout=120)
+            run(conf, "db", "init")
+            run(conf, "import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2",
+                                                       "test.zone"))
+            run(conf, "scan", "--domain", "rollover.test")
+            p = run(conf, "epp", "send")
+            check(p.returncode == 69 and not lines(os.path.join(sdir, "applied.jsonl")),
+                  "a registry that wants a client certificate: nothing sent without one")
+            conf = config("      client-certificate: %s\n      client-key: %s\n"
+                          % (os.path.join(tmp, "client.pem"), os.path.join(tmp, "client.key")))
+            p = run(conf, "epp", "send")
+            check(p.returncode == 0 and len(lines(os.path.join(sdir, "applied.jsonl"))) == 1,
+                  "with the client certificate: applied (%d) %s" % (p.returncode,
+                                                                   p.stderr.strip()[-200:]))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
 
 
 def run_tests(binary, lab, tmp, sdir, port, db, have_schemas):
