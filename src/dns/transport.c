@@ -14,8 +14,16 @@
 #define UDP_BUF_MAX 4096u
 #define TCP_MSG_MAX 65535u
 #define PUMP_INTERVAL_MS 5
+/* UDP sockets are shared by the queries to one server address: a socket per
+ * query cost a socket, connect, epoll and close system call each (13% of a
+ * scan's CPU).  Each socket still has a kernel-random source port, serves at
+ * most UDP_SOCK_USES queries before a fresh one takes over, and carries at
+ * most UDP_SOCK_INFLIGHT at once, each with an ID unique on it. */
+#define UDP_SOCK_USES 512u
+#define UDP_SOCK_INFLIGHT 64u
 
 struct query;
+struct udp_sock;
 
 /* One server address: its limits' state and the queries waiting for it. */
 struct server {
@@ -28,6 +36,19 @@ struct server {
 	struct query *wait_tail;
 	struct server *ready_next;    /* in t->ready: has waiting queries */
 	bool in_ready;
+	struct udp_sock *socks;       /* connected UDP sockets to this address */
+};
+
+/* A connected UDP socket shared by queries to one server. */
+struct udp_sock {
+	uv_udp_t h;
+	struct cds_transport *t;
+	struct server *srv;
+	struct udp_sock *next;        /* in srv->socks */
+	struct query *queries;        /* in flight on it (query.sock_next) */
+	uint32_t inflight, uses;
+	bool retired;                 /* takes no new query; closes when idle */
+	uint8_t buf[UDP_BUF_MAX];
 };
 
 struct query {
@@ -49,17 +70,19 @@ struct query {
 	bool done;
 
 	uv_timer_t timer;
-	uv_udp_t udp;
 	uv_tcp_t tcp_handle;
 	uv_connect_t connect;
 	uv_write_t write;
 	uv_udp_send_t send;
-	uint8_t open_handles;            /* handles to close before free */
-	bool udp_open, tcp_open, timer_open;
+	uint8_t open_handles;            /* handles and requests to end before free */
+	bool tcp_open, timer_open;
+	bool send_pending;               /* send in flight: its callback is due */
 
+	struct udp_sock *sock;           /* the UDP socket it is on, if any */
+	struct query *sock_next;
 	uint8_t *tcpbuf;                 /* length prefix + message */
 	size_t tcplen;
-	uint8_t udpbuf[UDP_BUF_MAX];
+	uint8_t lenbuf[2];               /* TCP length prefix of the query */
 };
 
 struct cds_transport {
@@ -262,24 +285,62 @@ static void pump(struct cds_transport *t)
 	}
 }
 
-static void close_cb(uv_handle_t *h)
+/* One holder of the query (a handle, a send) is done with it. */
+static void release(struct query *q)
 {
-	struct query *q = h->data;
 	if (--q->open_handles == 0) {
 		free(q->tcpbuf);
 		free(q);
 	}
 }
 
+static void close_cb(uv_handle_t *h)
+{
+	release(h->data);
+}
+
+/* ------------------------------------------------------ UDP sockets --- */
+
+static void sock_close_cb(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void sock_close(struct udp_sock *s)
+{
+	if (s->srv) {
+		struct udp_sock **pp = &s->srv->socks;
+		while (*pp && *pp != s)
+			pp = &(*pp)->next;
+		if (*pp)
+			*pp = s->next;
+		s->srv = NULL;
+	}
+	uv_close((uv_handle_t *)&s->h, sock_close_cb);
+}
+
+static void sock_detach(struct query *q)
+{
+	struct udp_sock *s = q->sock;
+	if (!s)
+		return;
+	struct query **pp = &s->queries;
+	while (*pp && *pp != q)
+		pp = &(*pp)->sock_next;
+	if (*pp)
+		*pp = q->sock_next;
+	q->sock = NULL;
+	s->inflight--;
+	if (s->retired && s->inflight == 0)
+		sock_close(s);
+}
+
 static void close_handles(struct query *q)
 {
+	sock_detach(q);
 	if (q->timer_open) {
 		q->timer_open = false;
 		uv_close((uv_handle_t *)&q->timer, close_cb);
-	}
-	if (q->udp_open) {
-		q->udp_open = false;
-		uv_close((uv_handle_t *)&q->udp, close_cb);
 	}
 	if (q->tcp_open) {
 		q->tcp_open = false;
@@ -400,7 +461,7 @@ static void tcp_connect_cb(uv_connect_t *req, int status)
 		finish(q, status, NULL, 0);
 		return;
 	}
-	uint8_t *len = q->udpbuf; /* the UDP buffer is free once on TCP */
+	uint8_t *len = q->lenbuf;
 	len[0] = (uint8_t)(q->msglen >> 8);
 	len[1] = (uint8_t)q->msglen;
 	uv_buf_t bufs[2] = {uv_buf_init((char *)len, 2), uv_buf_init((char *)q->msg, q->msglen)};
@@ -433,35 +494,39 @@ static int start_tcp(struct query *q)
 
 static void udp_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-	struct query *q = h->data;
-	*buf = uv_buf_init((char *)q->udpbuf, sizeof(q->udpbuf));
+	struct udp_sock *s = h->data;
+	*buf = uv_buf_init((char *)s->buf, sizeof(s->buf));
 }
 
 static void udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 			const struct sockaddr *from, unsigned flags)
 {
-	struct query *q = h->data;
-	if (q->done || nread == 0)
+	struct udp_sock *s = h->data;
+	if (nread == 0)
 		return;
 	if (nread < 0) {
-		/* ICMP port unreachable on a connected socket: nothing listens. */
-		finish(q, (int)nread, NULL, 0);
+		/* ICMP port unreachable on the connected socket: nothing listens
+		 * at the address; every query on it gets the error. */
+		s->retired = true;
+		while (s->queries)
+			finish(s->queries, (int)nread, NULL, 0);
 		return;
 	}
-	if (!answer_matches(q, q->udpbuf, (size_t)nread)) {
-		q->t->stats.mismatched++;
+	struct query *q = s->queries;
+	while (q && !answer_matches(q, s->buf, (size_t)nread))
+		q = q->sock_next;
+	if (!q) {
+		s->t->stats.mismatched++;
 		return;
 	}
-	bool truncated = (q->udpbuf[2] & 0x02) || (flags & UV_UDP_PARTIAL);
+	bool truncated = (s->buf[2] & 0x02) || (flags & UV_UDP_PARTIAL);
 	if (!truncated) {
-		finish(q, 0, q->udpbuf, (size_t)nread);
+		finish(q, 0, s->buf, (size_t)nread);
 		return;
 	}
 	/* RFC 7766: a truncated answer is asked again over TCP. */
 	q->t->stats.tcp_fallbacks++;
-	uv_udp_recv_stop(&q->udp);
-	q->udp_open = false;
-	uv_close((uv_handle_t *)&q->udp, close_cb);
+	sock_detach(q);
 	int r = start_tcp(q);
 	if (r != 0) {
 		finish(q, r, NULL, 0);
@@ -473,36 +538,90 @@ static void udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 static void udp_send_cb(uv_udp_send_t *req, int status)
 {
 	struct query *q = req->data;
+	q->send_pending = false;
 	if (status < 0 && status != UV_ECANCELED)
 		finish(q, status, NULL, 0);
+	release(q);
+}
+
+/* A socket for a query to srv: one with room, else a new one. */
+static struct udp_sock *sock_get(struct cds_transport *t, struct server *srv, int *err)
+{
+	for (struct udp_sock *s = srv->socks; s; s = s->next)
+		if (!s->retired && s->inflight < UDP_SOCK_INFLIGHT)
+			return s;
+	struct udp_sock *s = calloc(1, sizeof(*s));
+	if (!s) {
+		*err = CDS_ENOMEM;
+		return NULL;
+	}
+	*err = uv_udp_init(t->loop, &s->h);
+	if (*err != 0) {
+		free(s);
+		return NULL;
+	}
+	s->h.data = s;
+	/* An idle socket must not keep the loop running: the queries' timers
+	 * do while there is work. */
+	uv_unref((uv_handle_t *)&s->h);
+	s->t = t;
+	s->srv = srv;
+	s->next = srv->socks;
+	srv->socks = s;
+	/* A connected socket gets a random source port from the kernel and
+	 * only sees datagrams from the server. */
+	*err = uv_udp_connect(&s->h, (const struct sockaddr *)&srv->addr.ss);
+	if (*err == 0)
+		*err = uv_udp_recv_start(&s->h, udp_alloc_cb, udp_recv_cb);
+	if (*err != 0) {
+		sock_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* A fresh ID for q, unique among the queries on its socket. */
+static void sock_new_id(struct query *q)
+{
+	for (;;) {
+		new_id(q);
+		struct query *o = q->sock ? q->sock->queries : NULL;
+		while (o && (o == q || o->msg[0] != q->msg[0] || o->msg[1] != q->msg[1]))
+			o = o->sock_next;
+		if (!o)
+			return;
+	}
 }
 
 static int udp_send(struct query *q)
 {
+	if (q->send_pending)
+		return 0; /* the previous datagram is still queued: it counts */
 	uv_buf_t b = uv_buf_init((char *)q->msg, q->msglen);
 	q->send.data = q;
-	int r = uv_udp_send(&q->send, &q->udp, &b, 1, NULL, udp_send_cb);
-	if (r == 0)
+	int r = uv_udp_send(&q->send, &q->sock->h, &b, 1, NULL, udp_send_cb);
+	if (r == 0) {
+		q->send_pending = true;
+		q->open_handles++;
 		q->t->stats.sent++;
+	}
 	return r;
 }
 
 static int start_udp(struct query *q)
 {
-	int r = uv_udp_init(q->t->loop, &q->udp);
-	if (r != 0)
+	int r = 0;
+	struct udp_sock *s = sock_get(q->t, q->srv, &r);
+	if (!s)
 		return r;
-	q->udp.data = q;
-	q->udp_open = true;
-	q->open_handles++;
-	/* A connected socket gets a random source port from the kernel and
-	 * only sees datagrams from the server. */
-	r = uv_udp_connect(&q->udp, (const struct sockaddr *)&q->srv->addr.ss);
-	if (r == 0)
-		r = uv_udp_recv_start(&q->udp, udp_alloc_cb, udp_recv_cb);
-	if (r == 0)
-		r = udp_send(q);
-	return r;
+	q->sock = s;
+	q->sock_next = s->queries;
+	s->queries = q;
+	s->inflight++;
+	if (++s->uses >= UDP_SOCK_USES)
+		s->retired = true;
+	sock_new_id(q);
+	return udp_send(q);
 }
 
 static void timer_cb(uv_timer_t *timer)
@@ -512,9 +631,9 @@ static void timer_cb(uv_timer_t *timer)
 		finish(q, q->deferred_error, NULL, 0);
 		return;
 	}
-	if (!q->tcp && q->attempts <= q->t->opts.retries) {
+	if (!q->tcp && q->sock && q->attempts <= q->t->opts.retries) {
 		q->attempts++;
-		new_id(q);
+		sock_new_id(q);
 		int r = udp_send(q);
 		if (r != 0) {
 			finish(q, r, NULL, 0);
@@ -556,7 +675,7 @@ int cds_transport_query(struct cds_transport *t, const struct cds_addr *server,
 	struct query *q = malloc(sizeof(*q));
 	if (!q)
 		return CDS_ENOMEM;
-	memset(q, 0, offsetof(struct query, udpbuf));
+	memset(q, 0, sizeof(*q));
 	q->t = t;
 	q->cb = cb;
 	q->arg = arg;
@@ -641,7 +760,7 @@ int cds_transport_new(uv_loop_t *loop, const struct cds_transport_opts *opts,
 	t->random_used = sizeof(t->random);
 	uv_timer_init(loop, &t->pump_timer);
 	t->pump_timer.data = t;
-	/* Each query in flight holds a socket (RLIMIT_NOFILE defaults to 1024). */
+	/* Queries in flight hold sockets (RLIMIT_NOFILE defaults to 1024). */
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
@@ -680,5 +799,10 @@ void cds_transport_free(struct cds_transport *t)
 {
 	if (!t)
 		return;
+	/* No query is pending (the contract): close the idle sockets. */
+	for (size_t i = 0; i < SERVER_BUCKETS; i++)
+		for (struct server *s = t->buckets[i]; s; s = s->hash_next)
+			while (s->socks)
+				sock_close(s->socks);
 	uv_close((uv_handle_t *)&t->pump_timer, pump_close_cb);
 }
