@@ -102,13 +102,14 @@ int cds_db_changes_claim(struct cds_db *db, size_t max, struct cds_db_changes *o
 	return r;
 }
 
-/* Run an UPDATE of one change set ($1 its id). */
-static int update_one(struct cds_db *db, int64_t id, const char *sql, char *err, size_t errlen)
+/* Run an UPDATE of one change set: $1 its id, $2 text when given. */
+static int update_one(struct cds_db *db, int64_t id, const char *sql, const char *text,
+		      char *err, size_t errlen)
 {
 	char id_txt[32];
 	snprintf(id_txt, sizeof(id_txt), "%lld", (long long)id);
-	const char *params[1] = {id_txt};
-	return cds_db_exec(db, sql, 1, params, NULL, err, errlen);
+	const char *params[2] = {id_txt, text};
+	return cds_db_exec(db, sql, text ? 2 : 1, params, NULL, err, errlen);
 }
 
 int cds_db_change_sent(struct cds_db *db, int64_t id, char *err, size_t errlen)
@@ -116,7 +117,7 @@ int cds_db_change_sent(struct cds_db *db, int64_t id, char *err, size_t errlen)
 	return update_one(db, id,
 			  "UPDATE change_sets SET state = 'sent', attempts = attempts + 1,"
 			  " updated_at = now() WHERE id = $1::bigint",
-			  err, errlen);
+			  NULL, err, errlen);
 }
 
 /* epp-tls: the pending change sets after id, without a lock or an open
@@ -156,19 +157,16 @@ int cds_db_change_attempt(struct cds_db *db, int64_t id, char *err, size_t errle
 	return update_one(db, id,
 			  "UPDATE change_sets SET attempts = attempts + 1, updated_at = now()"
 			  " WHERE id = $1::bigint",
-			  err, errlen);
+			  NULL, err, errlen);
 }
 
 int cds_db_change_done(struct cds_db *db, int64_t id, const char *svtrid, char *err,
 		       size_t errlen)
 {
-	char id_txt[32];
-	snprintf(id_txt, sizeof(id_txt), "%lld", (long long)id);
-	const char *params[2] = {id_txt, svtrid};
-	return cds_db_exec(db,
-			   "UPDATE change_sets SET state = 'done', svtrid = $2, last_error = NULL,"
-			   " updated_at = now() WHERE id = $1::bigint",
-			   2, params, NULL, err, errlen);
+	return update_one(db, id,
+			  "UPDATE change_sets SET state = 'done', svtrid = $2, last_error = NULL,"
+			  " updated_at = now() WHERE id = $1::bigint",
+			  svtrid, err, errlen);
 }
 
 int cds_db_try_lock(struct cds_db *db, const char *name, bool *got, char *err, size_t errlen)
@@ -186,13 +184,10 @@ int cds_db_try_lock(struct cds_db *db, const char *name, bool *got, char *err, s
 
 int cds_db_change_failed(struct cds_db *db, int64_t id, const char *why, char *err, size_t errlen)
 {
-	char id_txt[32];
-	snprintf(id_txt, sizeof(id_txt), "%lld", (long long)id);
-	const char *params[2] = {id_txt, why};
-	return cds_db_exec(db,
-			   "UPDATE change_sets SET state = 'failed', attempts = attempts + 1,"
-			   " last_error = $2, updated_at = now() WHERE id = $1::bigint",
-			   2, params, NULL, err, errlen);
+	return update_one(db, id,
+			  "UPDATE change_sets SET state = 'failed', attempts = attempts + 1,"
+			  " last_error = $2, updated_at = now() WHERE id = $1::bigint",
+			  why, err, errlen);
 }
 
 int cds_db_changes_commit(struct cds_db *db, struct cds_db_changes *c, char *err, size_t errlen)
