@@ -115,13 +115,8 @@ int cds_policy_decide_ds(const struct cds_scan_result *res, const struct cds_con
 		return 0;
 	}
 	/* RFC 9975 §3: any unusable address means no action. */
-	for (size_t i = 0; i < res->server_count; i++) {
-		if (!res->servers[i].ok) {
-			cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_NS_UNREACHABLE, "%s: %s",
-					   cds_policy_where(&v->servers[i]), res->servers[i].error);
-			return 0;
-		}
-	}
+	if (cds_policy_reject_unusable(res, v, side))
+		return 0;
 	/* Consistency: the same CDS and CDNSKEY RRsets at every address; NODATA
 	 * at one and records at another is a disagreement too. */
 	const struct cds_server_result *ref = &res->servers[0];

@@ -187,13 +187,8 @@ static int decide_csync(const struct cds_scan_result *res, const struct cds_conf
 	char why[400];
 	(void)conf;
 
-	for (size_t i = 0; i < res->server_count; i++) {
-		if (!res->servers[i].ok) {
-			cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_NS_UNREACHABLE, "%s: %s",
-					   cds_policy_where(&v->servers[i]), res->servers[i].error);
-			return 0;
-		}
-	}
+	if (cds_policy_reject_unusable(res, v, side))
+		return 0;
 	const struct cds_server_result *ref = &res->servers[0];
 	for (size_t i = 1; i < res->server_count; i++) {
 		if (!cds_rrset_equal(&ref->sets[CDS_Q_CSYNC], &res->servers[i].sets[CDS_Q_CSYNC])) {

@@ -170,3 +170,16 @@ int cds_policy_decide(const struct cds_scan_result *res, const struct cds_conf *
 	free(memo);
 	return r;
 }
+
+bool cds_policy_reject_unusable(const struct cds_scan_result *res, const struct cds_verdict *v,
+				struct cds_verdict_side *side)
+{
+	for (size_t i = 0; i < res->server_count; i++) {
+		if (!res->servers[i].ok) {
+			cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_NS_UNREACHABLE, "%s: %s",
+					   cds_policy_where(&v->servers[i]), res->servers[i].error);
+			return true;
+		}
+	}
+	return false;
+}

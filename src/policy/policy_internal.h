@@ -40,6 +40,12 @@ bool cds_memo_authenticates(struct cds_memo *m, const struct cds_server_result *
  * not authenticate, or -1 when it authenticates them all. */
 long cds_policy_first_unauthenticated(struct cds_memo *m, const struct cds_scan_result *res);
 
+/* RFC 9975 §3: any unusable address means no action.  Decides side as
+ * ns-unreachable (naming the first such address) and returns true, or
+ * returns false when every address answered. */
+bool cds_policy_reject_unusable(const struct cds_scan_result *res, const struct cds_verdict *v,
+				struct cds_verdict_side *side);
+
 /* "NAME (ADDR)" of a server, for detail messages (thread-local buffer). */
 const char *cds_policy_where(const struct cds_verdict_server *s);
 
