@@ -1,7 +1,6 @@
-/* DNS data as the policy sees it: answers parsed (by getdns) into canonical
- * RRsets with their signatures, DNSSEC validation of an RRset against a DS
- * set (getdns_validate_dnssec2), and DS digests (OpenSSL).  getdns types stay
- * inside src/dns. */
+/* DNS data as the policy sees it: answers read into canonical RRsets with
+ * their signatures, DNSSEC validation of an RRset against a DS set (RRSIGs
+ * verified with OpenSSL), and DS digests (OpenSSL). */
 #pragma once
 
 #include <stdbool.h>
@@ -44,14 +43,16 @@ struct cds_rrsig {
 
 /* The records of one type at one name, as one server answered. */
 struct cds_rrset {
+	uint8_t owner[256];    /* the name asked for, lower-cased wire form */
+	uint16_t owner_len;
 	uint16_t type;
 	int rcode;             /* of the answer: 0 NOERROR, 3 NXDOMAIN, ... */
 	bool present;          /* an answer was parsed into this set */
 	size_t count;          /* records; 0 with rcode 0 is NODATA */
 	struct cds_rdata *rdata; /* sorted canonically (RFC 4034 §6.3) */
 	size_t sig_count;
-	struct cds_rrsig *sigs;  /* RRSIGs covering type */
-	void *validation;        /* getdns records for validation (owned) */
+	struct cds_rrsig *sigs;  /* RRSIGs covering type; raw with the signer
+				    uncompressed and lower-cased */
 };
 
 /* Header facts of a parsed answer. */
@@ -65,9 +66,10 @@ struct cds_answer_info {
 };
 
 /*
- * Parse a whole DNS message (the answer to qname/qtype) with getdns and fill
- * out with the records of qtype at qname from the answer section and the
- * RRSIGs covering them.  Returns 0 or CDS_EDATA (not a DNS message).
+ * Parse a whole DNS message (the answer to qname/qtype; its structure is
+ * checked first) and fill out with the class IN records of qtype at qname
+ * from the answer section and the RRSIGs covering them.  Returns 0 or
+ * CDS_EDATA (not a well-formed DNS message).
  * Release with cds_rrset_clear.
  */
 int cds_answer_parse(const uint8_t *wire, size_t len, const char *qname, uint16_t qtype,
@@ -108,7 +110,7 @@ bool cds_rrset_equal(const struct cds_rrset *a, const struct cds_rrset *b);
  * one is validating the other. */
 bool cds_rrset_identical(const struct cds_rrset *a, const struct cds_rrset *b);
 
-/* DNSSEC outcome, as getdns reports it. */
+/* DNSSEC outcome (the statuses of RFC 4035 §4.3). */
 enum cds_dnssec_status {
 	CDS_DNSSEC_SECURE = 0,
 	CDS_DNSSEC_BOGUS,
@@ -118,14 +120,27 @@ enum cds_dnssec_status {
 };
 
 /*
- * Validate set (records + RRSIGs) at owner with the DNSKEY RRset dnskey (its
- * records + RRSIGs) and the DS records ds[0..n) as trust anchor, at time now:
- * the chain DS -> DNSKEY -> set.  With set == dnskey, validates the DNSKEY
- * RRset itself.  Signature validity periods are checked against now.
+ * Validate set (records + RRSIGs) with the DNSKEY RRset dnskey of zone (its
+ * records + RRSIGs) and the DS records ds[0..n) of zone as trust anchor, at
+ * time now: the chain DS -> DNSKEY -> set (RFC 4035 §5.2, §5.3).  With set ==
+ * dnskey, validates the DNSKEY RRset itself.  set may lie below zone (its
+ * owner is set->owner; the RRSIG's signer must be zone).  INSECURE: no DS,
+ * no records, no RRSIG, or no DS of an algorithm and digest cdscan supports.
  */
-enum cds_dnssec_status cds_dnssec_validate(const char *owner, const struct cds_rrset *set,
+enum cds_dnssec_status cds_dnssec_validate(const char *zone, const struct cds_rrset *set,
 					   const struct cds_rrset *dnskey,
 					   const struct cds_ds *ds, size_t n, time_t now);
+
+/*
+ * The second half of that: set signed by a zone key of dnskey, a DNSKEY
+ * RRset already authenticated (by cds_dnssec_validate of dnskey itself).
+ * SECURE or BOGUS (INSECURE when set has no records or no RRSIG).
+ */
+enum cds_dnssec_status cds_dnssec_verify(const char *zone, const struct cds_rrset *set,
+					 const struct cds_rrset *dnskey, time_t now);
+
+/* True when cdscan verifies signatures of DNSSEC algorithm alg. */
+bool cds_dnssec_algorithm_supported(uint8_t alg);
 
 /* The signer's name of an RRSIG (RFC 4034 §3.1.7) as normalised text.
  * Returns 0 or CDS_EDATA (truncated, or not a host-style name). */

@@ -6,8 +6,7 @@
  *
  * Why not getdns's own transport: shared/NOTES-getdns.md measured it at
  * 7,000-22,000 queries/s with timeouts under load and aborts with its libuv
- * binding; the scan needs several times that against many addresses.  getdns
- * stays in use for parsing answers and for DNSSEC validation (dnssec.h). */
+ * binding; the scan needs several times that against many addresses. */
 #pragma once
 
 #include <stdbool.h>

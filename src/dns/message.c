@@ -1,8 +1,6 @@
-/* Parsing answers into canonical RRsets (getdns), DNSSEC validation
- * (getdns_validate_dnssec2) and DS digests (OpenSSL). */
+/* Reading DNS answers into canonical RRsets, RRset utilities and DS
+ * digests (OpenSSL).  DNSSEC validation is in dnssec.c. */
 #include <ctype.h>
-#include <getdns/getdns.h>
-#include <getdns/getdns_extra.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,92 +10,13 @@
 #include "cdscan/error.h"
 #include "cdscan/transport.h"
 
-/* Case-insensitive comparison of two wire-form names (RFC 4343). */
-static bool wire_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	if (alen != blen)
-		return false;
-	for (size_t i = 0; i < alen; i++)
-		if (tolower(a[i]) != tolower(b[i]))
-			return false;
-	return true;
-}
-
-static int rdata_cmp(const void *x, const void *y)
-{
-	const struct cds_rdata *a = x, *b = y;
-	size_t n = a->len < b->len ? a->len : b->len;
-	int c = memcmp(a->data, b->data, n);
-	if (c != 0)
-		return c;
-	return (int)a->len - (int)b->len;
-}
-
-static int push_rdata(struct cds_rrset *set, const uint8_t *data, size_t len, bool lower_name)
-{
-	struct cds_rdata *n = realloc(set->rdata, (set->count + 1) * sizeof(*n));
-	if (!n)
-		return CDS_ENOMEM;
-	set->rdata = n;
-	uint8_t *copy = malloc(len ? len : 1);
-	if (!copy)
-		return CDS_ENOMEM;
-	memcpy(copy, data, len);
-	if (lower_name)
-		for (size_t i = 0; i < len; i++)
-			copy[i] = (uint8_t)tolower(copy[i]);
-	set->rdata[set->count].len = (uint16_t)len;
-	set->rdata[set->count].data = copy;
-	set->count++;
-	return 0;
-}
-
-static int push_sig(struct cds_rrset *set, getdns_dict *rd)
-{
-	uint32_t tag = 0, alg = 0, inc = 0, exp = 0;
-	getdns_dict_get_int(rd, "key_tag", &tag);
-	getdns_dict_get_int(rd, "algorithm", &alg);
-	getdns_dict_get_int(rd, "signature_inception", &inc);
-	getdns_dict_get_int(rd, "signature_expiration", &exp);
-	getdns_bindata *raw = NULL;
-	if (getdns_dict_get_bindata(rd, "rdata_raw", &raw) != GETDNS_RETURN_GOOD)
-		return CDS_EDATA;
-	struct cds_rrsig *n = realloc(set->sigs, (set->sig_count + 1) * sizeof(*n));
-	if (!n)
-		return CDS_ENOMEM;
-	set->sigs = n;
-	uint8_t *copy = malloc(raw->size ? raw->size : 1);
-	if (!copy)
-		return CDS_ENOMEM;
-	memcpy(copy, raw->data, raw->size);
-	set->sigs[set->sig_count++] = (struct cds_rrsig){
-		.key_tag = (uint16_t)tag, .algorithm = (uint8_t)alg,
-		.inception = inc, .expiration = exp, .raw_len = (uint16_t)raw->size, .raw = copy};
-	return 0;
-}
-
-/* The canonical rdata of one record: the names inside NS rdata are taken
- * from getdns's parsed field (uncompressed) and lower-cased; every other
- * type cdscan compares carries no names, so the raw rdata is canonical. */
-static int add_record(struct cds_rrset *set, uint16_t type, getdns_dict *rd)
-{
-	getdns_bindata *b = NULL;
-	if (type == CDS_T_NS) {
-		if (getdns_dict_get_bindata(rd, "nsdname", &b) != GETDNS_RETURN_GOOD)
-			return CDS_EDATA;
-		return push_rdata(set, b->data, b->size, true);
-	}
-	if (getdns_dict_get_bindata(rd, "rdata_raw", &b) != GETDNS_RETURN_GOOD)
-		return CDS_EDATA;
-	return push_rdata(set, b->data, b->size, false);
-}
-
 /*
- * Structural check of a DNS message before getdns sees it.  getdns 1.6's
- * getdns_wire2msg_dict reads past the end of some malformed messages (found
- * by tests/fuzz/fuzz_answer.c: a heap overflow in its memcpy), and the
- * messages come from any nameserver on the Internet.  Written by hand
- * because it is the guard in front of the library: every name (labels,
+ * Structural check of a DNS message before anything reads it.  Written
+ * first as the guard in front of getdns (cdscan's parser until the
+ * benchmark): getdns 1.6's getdns_wire2msg_dict reads past the end of some
+ * malformed messages (found by tests/fuzz/fuzz_answer.c: a heap overflow in
+ * its memcpy), and the messages come from any nameserver on the Internet.
+ * Every name (labels,
  * compression pointers that point backwards, RFC 1035 §4.1.4), every RR
  * header and RDLENGTH, and the names inside the rdata of the types that
  * carry them must lie inside the message.
@@ -238,14 +157,199 @@ static bool message_well_formed(const uint8_t *m, size_t len)
 	return true;
 }
 
+/*
+ * Reading answers.  Every message first passes message_well_formed (below);
+ * the records cdscan needs are then read straight from the checked wire form
+ * into cds_rrset.  cdscan used getdns_wire2msg_dict for this until the
+ * benchmark (bench/RESULTS.md) showed its dict representation of every
+ * answer taking 43% of the scan's CPU (malloc and strcmp per field); the
+ * structural check already walks every name and record, so reading the few
+ * fields needed here is a small step on top of it.  getdns stays the oracle
+ * in tests/fuzz/fuzz_answer.c.
+ */
+
+/* A (possibly compressed) name at *off, already checked by check_name, copied
+ * uncompressed into out; *off moves past it in the message.  lower: fold
+ * ASCII upper case (RFC 4034 §6.2).  Returns the length or 0 when it does
+ * not fit (not reached for checked messages; kept as a guard). */
+static size_t read_name(const uint8_t *m, size_t len, size_t *off, uint8_t out[256], bool lower)
+{
+	size_t p = *off, o = 0;
+	bool jumped = false;
+	for (int hops = 0; hops <= 64; ) {
+		if (p >= len)
+			return 0;
+		uint8_t l = m[p];
+		if ((l & 0xC0) == 0xC0) {
+			if (p + 1 >= len)
+				return 0;
+			if (!jumped)
+				*off = p + 2;
+			jumped = true;
+			p = (size_t)(l & 0x3F) << 8 | m[p + 1];
+			hops++;
+			continue;
+		}
+		if (l & 0xC0 || o + l + 1 > 255 || p + l + 1 > len)
+			return 0;
+		out[o++] = l;
+		for (size_t i = 1; i <= l; i++)
+			out[o++] = lower ? (uint8_t)tolower(m[p + i]) : m[p + i];
+		if (l == 0) {
+			if (!jumped)
+				*off = p + 1;
+			return o;
+		}
+		p += (size_t)l + 1;
+	}
+	return 0;
+}
+
+/* One resource record of a checked message. */
+struct wire_rr {
+	uint8_t owner[256];
+	size_t owner_len;
+	uint16_t type, class;
+	uint32_t ttl;
+	size_t rdata, rdlen; /* offset and length of the rdata in the message */
+};
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static bool read_rr(const uint8_t *m, size_t len, size_t *off, struct wire_rr *rr)
+{
+	rr->owner_len = read_name(m, len, off, rr->owner, false);
+	if (rr->owner_len == 0 || *off + 10 > len)
+		return false;
+	rr->type = get16(m + *off);
+	rr->class = get16(m + *off + 2);
+	rr->ttl = get32(m + *off + 4);
+	rr->rdlen = get16(m + *off + 8);
+	rr->rdata = *off + 10;
+	*off = rr->rdata + rr->rdlen;
+	return *off <= len;
+}
+
+/* Skip the question section; returns the offset of the answer section. */
+static size_t skip_question(const uint8_t *m, size_t len)
+{
+	size_t off = 12;
+	unsigned qd = get16(m + 4);
+	for (unsigned i = 0; i < qd; i++) {
+		uint8_t tmp[256];
+		if (read_name(m, len, &off, tmp, false) == 0 || off + 4 > len)
+			return 0;
+		off += 4;
+	}
+	return off;
+}
+
+static int push_rdata(struct cds_rrset *set, const uint8_t *data, size_t len)
+{
+	struct cds_rdata *n = realloc(set->rdata, (set->count + 1) * sizeof(*n));
+	if (!n)
+		return CDS_ENOMEM;
+	set->rdata = n;
+	uint8_t *copy = malloc(len ? len : 1);
+	if (!copy)
+		return CDS_ENOMEM;
+	memcpy(copy, data, len);
+	set->rdata[set->count].len = (uint16_t)len;
+	set->rdata[set->count].data = copy;
+	set->count++;
+	return 0;
+}
+
+/*
+ * The canonical rdata of one record (RFC 4034 §6.2): the names inside NS
+ * and SOA rdata uncompressed and lower-cased; the other types cdscan reads
+ * carry no names (A, AAAA, DNSKEY, CDNSKEY, DS, CDS, CSYNC).
+ */
+static int add_record(struct cds_rrset *set, const uint8_t *m, size_t len,
+		      const struct wire_rr *rr)
+{
+	uint8_t buf[2 * 255 + 20];
+	size_t o = rr->rdata, n;
+	switch (rr->type) {
+	case CDS_T_NS:
+		if ((n = read_name(m, len, &o, buf, true)) == 0)
+			return CDS_EDATA;
+		return push_rdata(set, buf, n);
+	case CDS_T_SOA: {
+		size_t a = read_name(m, len, &o, buf, true);
+		size_t b = a ? read_name(m, len, &o, buf + a, true) : 0;
+		if (b == 0 || o + 20 != rr->rdata + rr->rdlen)
+			return CDS_EDATA;
+		memcpy(buf + a + b, m + o, 20);
+		return push_rdata(set, buf, a + b + 20);
+	}
+	default:
+		return push_rdata(set, m + rr->rdata, rr->rdlen);
+	}
+}
+
+/* An RRSIG's rdata with its signer's name uncompressed and lower-cased: the
+ * form that goes into the signed data (RFC 4034 §3.1.8.1). */
+static int push_sig(struct cds_rrset *set, const uint8_t *m, size_t len, const struct wire_rr *rr)
+{
+	uint8_t signer[256];
+	size_t o = rr->rdata + 18, end = rr->rdata + rr->rdlen;
+	if (rr->rdlen <= 18)
+		return CDS_EDATA;
+	size_t sl = read_name(m, len, &o, signer, true);
+	if (sl == 0 || o > end)
+		return CDS_EDATA;
+	size_t total = 18 + sl + (end - o);
+	struct cds_rrsig *n = realloc(set->sigs, (set->sig_count + 1) * sizeof(*n));
+	if (!n)
+		return CDS_ENOMEM;
+	set->sigs = n;
+	uint8_t *raw = malloc(total);
+	if (!raw)
+		return CDS_ENOMEM;
+	memcpy(raw, m + rr->rdata, 18);
+	memcpy(raw + 18, signer, sl);
+	memcpy(raw + 18 + sl, m + o, end - o);
+	const uint8_t *f = m + rr->rdata;
+	set->sigs[set->sig_count++] = (struct cds_rrsig){
+		.key_tag = get16(f + 16), .algorithm = f[2], .inception = get32(f + 12),
+		.expiration = get32(f + 8), .raw_len = (uint16_t)total, .raw = raw};
+	return 0;
+}
+
+static bool wire_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	if (alen != blen)
+		return false;
+	for (size_t i = 0; i < alen; i++)
+		if (tolower(a[i]) != tolower(b[i]))
+			return false;
+	return true;
+}
+
+static int rdata_cmp(const void *x, const void *y)
+{
+	const struct cds_rdata *a = x, *b = y;
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = memcmp(a->data, b->data, n);
+	if (c != 0)
+		return c;
+	return (int)a->len - (int)b->len;
+}
+
 int cds_answer_parse(const uint8_t *wire, size_t len, const char *qname, uint16_t qtype,
 		     struct cds_answer_info *info, struct cds_rrset *out)
 {
-	getdns_dict *msg = NULL, *header = NULL;
-	getdns_list *answer = NULL, *authority = NULL;
 	uint8_t qwire[256];
 	int qlen = cds_dname_to_wire(qname, qwire);
-	uint32_t v;
 	int r = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -253,82 +357,53 @@ int cds_answer_parse(const uint8_t *wire, size_t len, const char *qname, uint16_
 	out->type = qtype;
 	if (qlen < 0)
 		return CDS_EINVAL;
-	if (!message_well_formed(wire, len) ||
-	    getdns_wire2msg_dict(wire, len, &msg) != GETDNS_RETURN_GOOD)
+	if (!message_well_formed(wire, len))
 		return CDS_EDATA;
-	if (getdns_dict_get_dict(msg, "header", &header) != GETDNS_RETURN_GOOD) {
-		getdns_dict_destroy(msg);
+	size_t off = skip_question(wire, len);
+	if (off == 0)
 		return CDS_EDATA;
-	}
-	if (getdns_dict_get_int(header, "rcode", &v) == GETDNS_RETURN_GOOD)
-		info->rcode = (int)v;
-	if (getdns_dict_get_int(header, "aa", &v) == GETDNS_RETURN_GOOD)
-		info->aa = v != 0;
-	if (getdns_dict_get_int(header, "tc", &v) == GETDNS_RETURN_GOOD)
-		info->tc = v != 0;
-	if (getdns_dict_get_int(header, "ad", &v) == GETDNS_RETURN_GOOD)
-		info->ad = v != 0;
+	info->rcode = wire[3] & 0x0F;
+	info->aa = (wire[2] & 0x04) != 0;
+	info->tc = (wire[2] & 0x02) != 0;
+	info->ad = (wire[3] & 0x20) != 0;
 	out->rcode = info->rcode;
 	out->present = true;
+	for (int i = 0; i < qlen; i++)
+		out->owner[i] = (uint8_t)tolower(qwire[i]);
+	out->owner_len = (uint16_t)qlen;
 
-	getdns_list *vlist = getdns_list_create();
-	if (!vlist) {
-		getdns_dict_destroy(msg);
-		return CDS_ENOMEM;
-	}
-	size_t n = 0, vn = 0;
-	if (getdns_dict_get_list(msg, "answer", &answer) == GETDNS_RETURN_GOOD)
-		getdns_list_get_length(answer, &n);
-	for (size_t i = 0; i < n && r == 0; i++) {
-		getdns_dict *rr = NULL, *rd = NULL;
-		getdns_bindata *name = NULL;
-		uint32_t type = 0, covered = 0;
-		if (getdns_list_get_dict(answer, i, &rr) != GETDNS_RETURN_GOOD ||
-		    getdns_dict_get_int(rr, "type", &type) != GETDNS_RETURN_GOOD ||
-		    getdns_dict_get_bindata(rr, "name", &name) != GETDNS_RETURN_GOOD ||
-		    getdns_dict_get_dict(rr, "rdata", &rd) != GETDNS_RETURN_GOOD)
-			continue;
-		if (!wire_name_equal(name->data, name->size, qwire, (size_t)qlen))
-			continue;
-		if (type == qtype) {
-			r = add_record(out, (uint16_t)type, rd);
-			if (type == CDS_T_SOA)
-				getdns_dict_get_int(rd, "serial", &info->soa_serial);
-		} else if (type == CDS_T_RRSIG &&
-			   getdns_dict_get_int(rd, "type_covered", &covered) == GETDNS_RETURN_GOOD &&
-			   covered == qtype) {
-			r = push_sig(out, rd);
-		} else {
-			continue;
+	unsigned an = get16(wire + 6), ns = get16(wire + 8);
+	struct wire_rr rr;
+	for (unsigned i = 0; i < an && r == 0; i++) {
+		if (!read_rr(wire, len, &off, &rr)) {
+			r = CDS_EDATA;
+			break;
 		}
-		if (r == 0 && getdns_list_set_dict(vlist, vn++, rr) != GETDNS_RETURN_GOOD)
-			r = CDS_ENOMEM;
+		if (rr.class != 1 || !wire_name_equal(rr.owner, rr.owner_len, qwire, (size_t)qlen))
+			continue;
+		if (rr.type == qtype) {
+			r = add_record(out, wire, len, &rr);
+			if (r == 0 && qtype == CDS_T_SOA)
+				info->soa_serial = get32(wire + rr.rdata + rr.rdlen - 20);
+		} else if (rr.type == CDS_T_RRSIG && rr.rdlen > 18 &&
+			   get16(wire + rr.rdata) == qtype) {
+			r = push_sig(out, wire, len, &rr);
+		}
 	}
 	/* A referral: nothing in the answer, NS records in the authority
-	 * section for a name other than the zone asked about. */
-	size_t an = 0;
-	if (answer)
-		getdns_list_get_length(answer, &an);
-	if (r == 0 && an == 0 && !info->aa &&
-	    getdns_dict_get_list(msg, "authority", &authority) == GETDNS_RETURN_GOOD) {
-		size_t m = 0;
-		getdns_list_get_length(authority, &m);
-		for (size_t i = 0; i < m; i++) {
-			getdns_dict *rr = NULL;
-			uint32_t type = 0;
-			if (getdns_list_get_dict(authority, i, &rr) == GETDNS_RETURN_GOOD &&
-			    getdns_dict_get_int(rr, "type", &type) == GETDNS_RETURN_GOOD &&
-			    type == CDS_T_NS)
-				info->referral = true;
+	 * section (for a name other than the zone asked about). */
+	for (unsigned i = 0; r == 0 && an == 0 && !info->aa && i < ns; i++) {
+		if (!read_rr(wire, len, &off, &rr)) {
+			r = CDS_EDATA;
+			break;
 		}
+		if (rr.type == CDS_T_NS)
+			info->referral = true;
 	}
-	getdns_dict_destroy(msg);
 	if (r != 0) {
-		getdns_list_destroy(vlist);
 		cds_rrset_clear(out);
 		return r;
 	}
-	out->validation = vlist;
 	/* Canonical order, duplicates removed (RFC 2181 §5: an RRset is a set). */
 	if (out->count > 1) {
 		qsort(out->rdata, out->count, sizeof(*out->rdata), rdata_cmp);
@@ -344,25 +419,21 @@ int cds_answer_parse(const uint8_t *wire, size_t len, const char *qname, uint16_
 	return 0;
 }
 
-/* NS records at owner (wire form) in a section, into out. */
-static void referral_ns(getdns_list *section, const uint8_t *owner, size_t olen,
-			struct cds_referral *out)
+/* The NS names at owner in the next count records at *off, into out. */
+static bool referral_ns(const uint8_t *m, size_t len, size_t *off, unsigned count,
+			const uint8_t *owner, size_t olen, struct cds_referral *out)
 {
-	size_t n = 0;
-	getdns_list_get_length(section, &n);
-	for (size_t i = 0; i < n && out->ns_count < CDS_REFERRAL_MAX_NS; i++) {
-		getdns_dict *rr = NULL, *rd = NULL;
-		getdns_bindata *name = NULL, *ns = NULL;
-		uint32_t type = 0;
-		if (getdns_list_get_dict(section, i, &rr) != GETDNS_RETURN_GOOD ||
-		    getdns_dict_get_int(rr, "type", &type) != GETDNS_RETURN_GOOD || type != CDS_T_NS ||
-		    getdns_dict_get_bindata(rr, "name", &name) != GETDNS_RETURN_GOOD ||
-		    !wire_name_equal(name->data, name->size, owner, olen) ||
-		    getdns_dict_get_dict(rr, "rdata", &rd) != GETDNS_RETURN_GOOD ||
-		    getdns_dict_get_bindata(rd, "nsdname", &ns) != GETDNS_RETURN_GOOD)
+	struct wire_rr rr;
+	for (unsigned i = 0; i < count; i++) {
+		if (!read_rr(m, len, off, &rr))
+			return false;
+		if (rr.type != CDS_T_NS || out->ns_count >= CDS_REFERRAL_MAX_NS ||
+		    !wire_name_equal(rr.owner, rr.owner_len, owner, olen))
 			continue;
+		uint8_t ns[256];
+		size_t o = rr.rdata, nl = read_name(m, len, &o, ns, true);
 		char txt[CDS_DNAME_BUFSIZE];
-		if (cds_dname_from_wire(ns->data, ns->size, txt) != 0)
+		if (nl == 0 || cds_dname_from_wire(ns, nl, txt) != 0)
 			continue;
 		bool dup = false;
 		for (size_t k = 0; k < out->ns_count && !dup; k++)
@@ -370,51 +441,49 @@ static void referral_ns(getdns_list *section, const uint8_t *owner, size_t olen,
 		if (!dup)
 			snprintf(out->ns[out->ns_count++].name, CDS_DNAME_BUFSIZE, "%s", txt);
 	}
+	return true;
 }
 
 int cds_referral_parse(const uint8_t *wire, size_t len, const char *domain,
 		       struct cds_referral *out)
 {
-	getdns_dict *msg = NULL;
-	getdns_list *sec = NULL;
 	uint8_t owner[256];
 	int olen = cds_dname_to_wire(domain, owner);
 
 	memset(out, 0, sizeof(*out));
 	if (olen < 0)
 		return CDS_EINVAL;
-	if (!message_well_formed(wire, len) ||
-	    getdns_wire2msg_dict(wire, len, &msg) != GETDNS_RETURN_GOOD)
+	if (!message_well_formed(wire, len))
 		return CDS_EDATA;
-	if (getdns_dict_get_list(msg, "authority", &sec) == GETDNS_RETURN_GOOD)
-		referral_ns(sec, owner, (size_t)olen, out);
-	if (out->ns_count == 0 && getdns_dict_get_list(msg, "answer", &sec) == GETDNS_RETURN_GOOD)
-		referral_ns(sec, owner, (size_t)olen, out);
-	size_t n = 0;
-	if (getdns_dict_get_list(msg, "additional", &sec) == GETDNS_RETURN_GOOD)
-		getdns_list_get_length(sec, &n);
-	for (size_t i = 0; i < n; i++) {
-		getdns_dict *rr = NULL, *rd = NULL;
-		getdns_bindata *name = NULL, *raw = NULL;
-		uint32_t type = 0;
+	size_t off = skip_question(wire, len);
+	unsigned an = get16(wire + 6), ns = get16(wire + 8), ar = get16(wire + 10);
+	if (off == 0)
+		return CDS_EDATA;
+	/* The authority section's NS RRset of a referral wins over NS in the
+	 * answer section (a server authoritative for the child too). */
+	struct cds_referral from_answer;
+	memset(&from_answer, 0, sizeof(from_answer));
+	if (!referral_ns(wire, len, &off, an, owner, (size_t)olen, &from_answer) ||
+	    !referral_ns(wire, len, &off, ns, owner, (size_t)olen, out))
+		return CDS_EDATA;
+	if (out->ns_count == 0)
+		*out = from_answer;
+	struct wire_rr rr;
+	for (unsigned i = 0; i < ar; i++) {
 		char txt[CDS_DNAME_BUFSIZE];
-		if (getdns_list_get_dict(sec, i, &rr) != GETDNS_RETURN_GOOD ||
-		    getdns_dict_get_int(rr, "type", &type) != GETDNS_RETURN_GOOD ||
-		    (type != CDS_T_A && type != CDS_T_AAAA) ||
-		    getdns_dict_get_bindata(rr, "name", &name) != GETDNS_RETURN_GOOD ||
-		    getdns_dict_get_dict(rr, "rdata", &rd) != GETDNS_RETURN_GOOD ||
-		    getdns_dict_get_bindata(rd, "rdata_raw", &raw) != GETDNS_RETURN_GOOD ||
-		    cds_dname_from_wire(name->data, name->size, txt) != 0)
+		if (!read_rr(wire, len, &off, &rr))
+			return CDS_EDATA;
+		if (rr.class != 1 || (rr.type != CDS_T_A && rr.type != CDS_T_AAAA) ||
+		    cds_dname_from_wire(rr.owner, rr.owner_len, txt) != 0)
 			continue;
 		for (size_t k = 0; k < out->ns_count; k++) {
 			if (strcmp(out->ns[k].name, txt) != 0 || out->ns[k].addr_count >= 8)
 				continue;
-			if (cds_addr_from_rdata(raw->data, raw->size, 53,
+			if (cds_addr_from_rdata(wire + rr.rdata, rr.rdlen, 53,
 						&out->ns[k].addrs[out->ns[k].addr_count]) == 0)
 				out->ns[k].addr_count++;
 		}
 	}
-	getdns_dict_destroy(msg);
 	return out->ns_count ? 0 : CDS_ENOENT;
 }
 
@@ -428,8 +497,6 @@ void cds_rrset_clear(struct cds_rrset *set)
 	for (size_t i = 0; i < set->sig_count; i++)
 		free(set->sigs[i].raw);
 	free(set->sigs);
-	if (set->validation)
-		getdns_list_destroy(set->validation);
 	memset(set, 0, sizeof(*set));
 }
 
@@ -439,6 +506,8 @@ int cds_rrset_copy_records(const struct cds_rrset *src, struct cds_rrset *dst)
 	dst->type = src->type;
 	dst->rcode = src->rcode;
 	dst->present = src->present;
+	memcpy(dst->owner, src->owner, src->owner_len);
+	dst->owner_len = src->owner_len;
 	if (src->count == 0)
 		return 0;
 	dst->rdata = calloc(src->count, sizeof(*dst->rdata));
@@ -482,79 +551,6 @@ bool cds_rrset_identical(const struct cds_rrset *a, const struct cds_rrset *b)
 			return false;
 	}
 	return true;
-}
-
-/* A DS record as a getdns rr dict, for the trust anchor list. */
-static getdns_dict *ds_dict(const uint8_t *owner, size_t olen, const struct cds_ds *ds)
-{
-	uint8_t wire[256 + 10 + 4 + CDS_DS_DIGEST_MAX];
-	size_t o = 0;
-	memcpy(wire, owner, olen);
-	o = olen;
-	size_t rdlen = 4 + (size_t)ds->digest_len;
-	uint8_t fixed[10] = {0, CDS_T_DS, 0, 1, 0, 0, 0x0e, 0x10, (uint8_t)(rdlen >> 8),
-			     (uint8_t)rdlen};
-	memcpy(wire + o, fixed, sizeof(fixed));
-	o += sizeof(fixed);
-	wire[o++] = (uint8_t)(ds->keytag >> 8);
-	wire[o++] = (uint8_t)ds->keytag;
-	wire[o++] = ds->algorithm;
-	wire[o++] = ds->digest_type;
-	memcpy(wire + o, ds->digest, ds->digest_len);
-	o += ds->digest_len;
-	getdns_dict *d = NULL;
-	if (getdns_wire2rr_dict(wire, o, &d) != GETDNS_RETURN_GOOD)
-		return NULL;
-	return d;
-}
-
-enum cds_dnssec_status cds_dnssec_validate(const char *owner, const struct cds_rrset *set,
-					   const struct cds_rrset *dnskey,
-					   const struct cds_ds *ds, size_t n, time_t now)
-{
-	uint8_t ow[256];
-	int olen = cds_dname_to_wire(owner, ow);
-	enum cds_dnssec_status st = CDS_DNSSEC_ERROR;
-
-	if (olen < 0 || !set->validation || !dnskey->validation)
-		return CDS_DNSSEC_ERROR;
-	if (set->count == 0 || set->sig_count == 0 || n == 0)
-		return CDS_DNSSEC_INSECURE;
-	getdns_list *tas = getdns_list_create();
-	if (!tas)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		getdns_dict *d = ds_dict(ow, (size_t)olen, &ds[i]);
-		if (!d)
-			goto out;
-		getdns_return_t r = getdns_list_set_dict(tas, i, d);
-		getdns_dict_destroy(d);
-		if (r != GETDNS_RETURN_GOOD)
-			goto out;
-	}
-	/* getdns needs the DNSKEY RRset (with its RRSIGs) among the support
-	 * records also when it is the RRset being validated (measured: BOGUS
-	 * with an empty support list, SECURE with it). */
-	switch ((int)getdns_validate_dnssec2(set->validation, dnskey->validation, tas, now, 0)) {
-	case GETDNS_DNSSEC_SECURE:
-		st = CDS_DNSSEC_SECURE;
-		break;
-	case GETDNS_DNSSEC_BOGUS:
-		st = CDS_DNSSEC_BOGUS;
-		break;
-	case GETDNS_DNSSEC_INSECURE:
-		st = CDS_DNSSEC_INSECURE;
-		break;
-	case GETDNS_DNSSEC_INDETERMINATE:
-		st = CDS_DNSSEC_INDETERMINATE;
-		break;
-	default:
-		st = CDS_DNSSEC_ERROR;
-	}
-out:
-	if (tas)
-		getdns_list_destroy(tas);
-	return st;
 }
 
 uint16_t cds_dnskey_keytag(const uint8_t *rdata, size_t len)

@@ -2,13 +2,12 @@
  * RRsets must be DNSSEC-validated).  A resolver's AD bit says only that the
  * resolver believes the answer, over a path cdscan does not authenticate;
  * so the resolver is asked with CD set, for the RRset and for every DNSKEY
- * and DS up to the trust anchor, and each link is validated here with getdns
- * (cds_dnssec_validate).  Answers and zone outcomes are cached for the
+ * and DS up to the trust anchor, and each link is validated here
+ * (cds_dnssec_validate, dnssec.c).  Answers and zone outcomes are cached for the
  * scanner's life: the signals of many children share a few provider zones.
  *
  * Written here rather than left to getdns's own recursion because getdns's
- * stub/recursive transport is the one the engine replaced (NOTES-getdns.md);
- * only the chain walking is ours, every signature check is getdns's. */
+ * stub/recursive transport is the one the engine replaced (NOTES-getdns.md). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

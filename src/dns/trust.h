@@ -1,7 +1,6 @@
 /* Validated look-ups through the resolver, for RFC 9615 signals: the
  * resolver is asked with CD set and its AD bit is never trusted; every RRset
- * is validated here, link by link from the configured trust anchor, with
- * getdns.  Internal to src/dns (the scanner owns one). */
+ * is validated here, link by link from the configured trust anchor.  Internal to src/dns (the scanner owns one). */
 #pragma once
 
 #include <stdbool.h>

@@ -90,7 +90,17 @@ enum cds_dnssec_status cds_memo_validate(struct cds_memo *m, const struct cds_rr
 		    cds_rrset_identical(m->e[i].dnskey, dnskey))
 			return m->e[i].st;
 	}
-	enum cds_dnssec_status st = cds_dnssec_validate(m->owner, set, dnskey, ds, n, m->now);
+	enum cds_dnssec_status st;
+	if (set == dnskey) {
+		st = cds_dnssec_validate(m->owner, set, dnskey, ds, n, m->now);
+	} else {
+		/* DS -> DNSKEY once (memoised), then DNSKEY -> set. */
+		st = cds_memo_validate(m, dnskey, dnskey, ds, n);
+		if (st == CDS_DNSSEC_SECURE)
+			st = cds_dnssec_verify(m->owner, set, dnskey, m->now);
+		else if (set->count == 0 || set->sig_count == 0)
+			st = CDS_DNSSEC_INSECURE;
+	}
 	if (m->count < CDS_MEMO_MAX && n <= 16) {
 		m->e[m->count].set = set;
 		m->e[m->count].dnskey = dnskey;

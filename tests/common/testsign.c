@@ -11,25 +11,59 @@
 
 int ts_key_new(struct ts_key *k, uint16_t flags)
 {
-	uint8_t pub[65];
+	return ts_key_new_alg(k, flags, 13);
+}
+
+int ts_key_new_alg(struct ts_key *k, uint16_t flags, uint8_t algorithm)
+{
+	uint8_t pub[300];
 	size_t publen = 0;
 	memset(k, 0, sizeof(*k));
-	EVP_PKEY *p = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	if (!p || !EVP_PKEY_get_octet_string_param(p, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub),
-						   &publen) ||
-	    publen != 65) {
-		EVP_PKEY_free(p);
-		return -1;
-	}
-	k->pkey = p;
 	k->rdata[0] = (uint8_t)(flags >> 8);
 	k->rdata[1] = (uint8_t)flags;
 	k->rdata[2] = 3;
-	k->rdata[3] = 13;
-	memcpy(k->rdata + 4, pub + 1, 64); /* RFC 6605 §4: X || Y */
-	k->rdlen = 68;
+	k->rdata[3] = algorithm;
+	EVP_PKEY *p = NULL;
+	if (algorithm == 13) {
+		p = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		if (!p || !EVP_PKEY_get_octet_string_param(p, OSSL_PKEY_PARAM_PUB_KEY, pub,
+							   sizeof(pub), &publen) ||
+		    publen != 65)
+			goto fail;
+		memcpy(k->rdata + 4, pub + 1, 64); /* RFC 6605 §4: X || Y */
+		k->rdlen = 68;
+	} else if (algorithm == 15) {
+		p = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+		publen = 32;
+		if (!p || !EVP_PKEY_get_raw_public_key(p, k->rdata + 4, &publen) || publen != 32)
+			goto fail;
+		k->rdlen = 36;
+	} else if (algorithm == 8) {
+		BIGNUM *n = NULL, *e = NULL;
+		p = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+		if (!p || !EVP_PKEY_get_bn_param(p, OSSL_PKEY_PARAM_RSA_N, &n) ||
+		    !EVP_PKEY_get_bn_param(p, OSSL_PKEY_PARAM_RSA_E, &e) || BN_num_bytes(n) != 256) {
+			BN_free(n);
+			BN_free(e);
+			goto fail;
+		}
+		/* RFC 3110 §2: exponent length, exponent, modulus. */
+		int el = BN_num_bytes(e);
+		k->rdata[4] = (uint8_t)el;
+		BN_bn2bin(e, k->rdata + 5);
+		BN_bn2bin(n, k->rdata + 5 + el);
+		k->rdlen = 5 + (size_t)el + 256;
+		BN_free(n);
+		BN_free(e);
+	} else {
+		return -1;
+	}
+	k->pkey = p;
 	k->keytag = cds_dnskey_keytag(k->rdata, k->rdlen);
 	return 0;
+fail:
+	EVP_PKEY_free(p);
+	return -1;
 }
 
 void ts_key_free(struct ts_key *k)
@@ -95,7 +129,7 @@ static size_t rrsig_rdata(uint8_t *out, const uint8_t *owner, size_t olen, unsig
 {
 	size_t o = 0;
 	put16(out, type);
-	out[2] = 13;
+	out[2] = k->rdata[3];
 	out[3] = (uint8_t)labels;
 	put32(out + 4, 300);
 	put32(out + 8, (uint32_t)expiration);
@@ -121,15 +155,20 @@ static size_t rrsig_rdata(uint8_t *out, const uint8_t *owner, size_t olen, unsig
 		memcpy(data + d, rrs[i].rdata, rrs[i].rdlen);
 		d += rrs[i].rdlen;
 	}
-	uint8_t der[128];
-	size_t derlen = sizeof(der);
+	uint8_t sigbuf[512];
+	size_t siglen = sizeof(sigbuf);
+	uint8_t alg = k->rdata[3];
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, k->pkey);
-	EVP_DigestSign(ctx, der, &derlen, data, d);
+	EVP_DigestSignInit(ctx, NULL, alg == 15 ? NULL : EVP_sha256(), NULL, k->pkey);
+	EVP_DigestSign(ctx, sigbuf, &siglen, data, d);
 	EVP_MD_CTX_free(ctx);
+	if (alg != 13) {
+		memcpy(out + o, sigbuf, siglen); /* RSA (RFC 5702) and Ed25519 as made */
+		return o + siglen;
+	}
 	/* DER ECDSA-Sig-Value to r || s (RFC 6605 §4). */
-	const unsigned char *p = der;
-	ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)derlen);
+	const unsigned char *p = sigbuf;
+	ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)siglen);
 	const BIGNUM *r, *s;
 	ECDSA_SIG_get0(sig, &r, &s);
 	BN_bn2binpad(r, out + o, 32);

@@ -1,6 +1,7 @@
 /* Test helper: DNSSEC-signed answers made in-process with OpenSSL (ECDSA
- * P-256, RFC 4034 canonical form), so decision tests run on real
- * signatures without hand-typed data.  Not part of cdscan itself. */
+ * P-256 by default, RSASHA256 and Ed25519 on request; RFC 4034 canonical
+ * form), so decision tests run on real signatures without hand-typed data.
+ * Not part of cdscan itself. */
 #pragma once
 
 #include <stddef.h>
@@ -9,10 +10,10 @@
 
 #include "cdscan/util.h"
 
-/* An ECDSA P-256 key with its DNSKEY rdata. */
+/* A signing key with its DNSKEY rdata. */
 struct ts_key {
 	void *pkey;           /* EVP_PKEY */
-	uint8_t rdata[4 + 64];
+	uint8_t rdata[4 + 3 + 256 + 8];
 	size_t rdlen;
 	uint16_t keytag;
 };
@@ -24,8 +25,10 @@ struct ts_rr {
 	size_t rdlen;
 };
 
-/* Make a key (flags 257 or 256).  Returns 0 or -1. */
+/* Make an ECDSA P-256 key (flags 257 or 256).  Returns 0 or -1. */
 int ts_key_new(struct ts_key *k, uint16_t flags);
+/* The same with algorithm 8 (RSASHA256, 2048 bits), 13 or 15 (Ed25519). */
+int ts_key_new_alg(struct ts_key *k, uint16_t flags, uint8_t algorithm);
 void ts_key_free(struct ts_key *k);
 
 /* The DS (digest type 2 or 4) of key at owner. */

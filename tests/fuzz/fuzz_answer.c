@@ -7,7 +7,8 @@
  * (default ns2.example.), and two more messages are the RFC 9615 signal
  * (CDS, CDNSKEY) under HOST, judged per a status byte (which also selects
  * accept-after-delay).  Then the decision runs and the verdict is rendered
- * as JSON.  Seeds are real
+ * as JSON.  Every RRset cdscan's validator calls secure is validated by
+ * getdns too (tests/common/oracle.c), which must agree.  Seeds are real
  * answers from the lab (make_answer_seeds.py). */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "cdscan/conf.h"
 #include "cdscan/policy.h"
 #include "cdscan/scan.h"
+#include "oracle.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -84,6 +86,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cds_server_take_answer(&servers[i / CDS_Q_COUNT], (enum cds_query_kind)(i % CDS_Q_COUNT),
 				       d.domain, 0, data + off, len);
 		off += len;
+	}
+	/* The differential check: never secure where getdns says otherwise. */
+	for (int s = 0; s < 2; s++) {
+		const struct cds_rrset *keys = &servers[s].sets[CDS_Q_DNSKEY];
+		for (int k = 0; k < CDS_Q_COUNT; k++) {
+			const struct cds_rrset *set = &servers[s].sets[k];
+			if (cds_dnssec_validate(d.domain, set, keys, &ds, 1, now) ==
+				    CDS_DNSSEC_SECURE &&
+			    oracle_validate(d.domain, set, keys, &ds, 1, now) != CDS_DNSSEC_SECURE)
+				abort();
+		}
 	}
 	/* Further messages: the CSYNC data of each server (NS again, A and
 	 * AAAA of the in-bailiwick NS name), the second SOA taken as equal. */

@@ -1,0 +1,338 @@
+/* Unit tests of src/dns: reading answers into canonical RRsets
+ * (cds_answer_parse, cds_referral_parse) and DNSSEC validation
+ * (cds_dnssec_validate, cds_dnssec_verify) checked against getdns's
+ * validator (tests/common/oracle.c) on answers signed with RSASHA256,
+ * ECDSA P-256 and Ed25519. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cdscan/dns.h"
+#include "cdscan/error.h"
+#include "oracle.h"
+#include "testsign.h"
+
+#define ZONE "example.test."
+#define NOW ((time_t)1800000000)
+
+struct signed_zone {
+	struct ts_key ksk, zsk, outsider;
+	struct cds_ds ds; /* of ksk */
+	struct cds_rrset dnskey, cds;
+};
+
+static void parse(const uint8_t *m, size_t len, const char *qname, uint16_t type,
+		  struct cds_rrset *out)
+{
+	struct cds_answer_info info;
+	assert_int_equal(cds_answer_parse(m, len, qname, type, &info, out), 0);
+	assert_int_equal(info.rcode, 0);
+	assert_true(info.aa);
+}
+
+/* DNSKEY {ksk, zsk} signed by ksk; CDS (ksk's DS) signed by signer. */
+static void make_zone(struct signed_zone *z, const char *qname,
+		      const struct ts_key *cds_signer)
+{
+	uint8_t m[4096];
+	struct ts_rr rr[2];
+	ts_rr_dnskey(&rr[0], CDS_T_DNSKEY, &z->ksk);
+	ts_rr_dnskey(&rr[1], CDS_T_DNSKEY, &z->zsk);
+	const struct ts_key *ksk[] = {&z->ksk};
+	size_t len = ts_answer(m, ZONE, CDS_T_DNSKEY, 0, rr, 2, ksk, 1, NOW - 3600, NOW + 86400);
+	parse(m, len, qname, CDS_T_DNSKEY, &z->dnskey);
+	ts_key_ds(&z->ksk, ZONE, 2, &z->ds);
+	ts_rr_ds(&rr[0], CDS_T_CDS, &z->ds);
+	const struct ts_key *signer[] = {cds_signer ? cds_signer : &z->zsk};
+	len = ts_answer(m, ZONE, CDS_T_CDS, 0, rr, 1, signer, 1, NOW - 3600, NOW + 86400);
+	parse(m, len, qname, CDS_T_CDS, &z->cds);
+}
+
+static void new_zone(struct signed_zone *z, uint8_t alg)
+{
+	memset(z, 0, sizeof(*z));
+	assert_int_equal(ts_key_new_alg(&z->ksk, 257, alg), 0);
+	assert_int_equal(ts_key_new_alg(&z->zsk, 256, alg), 0);
+	assert_int_equal(ts_key_new_alg(&z->outsider, 256, alg), 0);
+}
+
+static void free_zone(struct signed_zone *z)
+{
+	cds_rrset_clear(&z->dnskey);
+	cds_rrset_clear(&z->cds);
+	ts_key_free(&z->ksk);
+	ts_key_free(&z->zsk);
+	ts_key_free(&z->outsider);
+}
+
+/* cdscan and getdns agree, and the status is want. */
+static void both(const struct cds_rrset *set, const struct cds_rrset *dnskey,
+		 const struct cds_ds *ds, size_t n, time_t now, enum cds_dnssec_status want)
+{
+	enum cds_dnssec_status own = cds_dnssec_validate(ZONE, set, dnskey, ds, n, now);
+	enum cds_dnssec_status oracle = oracle_validate(ZONE, set, dnskey, ds, n, now);
+	assert_int_equal(own, want);
+	assert_int_equal(oracle, want);
+}
+
+static void test_secure_per_algorithm(void **state)
+{
+	(void)state;
+	static const uint8_t algs[] = {8, 13, 15};
+	for (size_t a = 0; a < sizeof(algs); a++) {
+		struct signed_zone z;
+		new_zone(&z, algs[a]);
+		/* Asked in mixed case: the owner is canonical all the same. */
+		make_zone(&z, "Example.TEST.", NULL);
+		assert_int_equal(z.dnskey.count, 2);
+		assert_int_equal(z.dnskey.sig_count, 1);
+		both(&z.dnskey, &z.dnskey, &z.ds, 1, NOW, CDS_DNSSEC_SECURE);
+		both(&z.cds, &z.dnskey, &z.ds, 1, NOW, CDS_DNSSEC_SECURE);
+		assert_int_equal(cds_dnssec_verify(ZONE, &z.cds, &z.dnskey, NOW),
+				 CDS_DNSSEC_SECURE);
+		free_zone(&z);
+	}
+}
+
+static void test_bogus(void **state)
+{
+	(void)state;
+	struct signed_zone z;
+	new_zone(&z, 13);
+	make_zone(&z, ZONE, NULL);
+
+	/* Outside the validity period. */
+	both(&z.dnskey, &z.dnskey, &z.ds, 1, NOW + 2 * 86400, CDS_DNSSEC_BOGUS);
+	both(&z.dnskey, &z.dnskey, &z.ds, 1, NOW - 2 * 3600, CDS_DNSSEC_BOGUS);
+
+	/* A DS whose digest matches no key. */
+	struct cds_ds wrong = z.ds;
+	wrong.digest[0] ^= 1;
+	both(&z.dnskey, &z.dnskey, &wrong, 1, NOW, CDS_DNSSEC_BOGUS);
+
+	/* The DS of the ZSK, which did not sign the DNSKEY RRset. */
+	struct cds_ds zds;
+	ts_key_ds(&z.zsk, ZONE, 2, &zds);
+	both(&z.dnskey, &z.dnskey, &zds, 1, NOW, CDS_DNSSEC_BOGUS);
+
+	/* A changed signature, then a changed record. */
+	struct cds_rrsig *sig = &z.cds.sigs[0];
+	sig->raw[sig->raw_len - 1] ^= 0x40;
+	both(&z.cds, &z.dnskey, &z.ds, 1, NOW, CDS_DNSSEC_BOGUS);
+	sig->raw[sig->raw_len - 1] ^= 0x40;
+	both(&z.cds, &z.dnskey, &z.ds, 1, NOW, CDS_DNSSEC_SECURE);
+	z.cds.rdata[0].data[4] ^= 1;
+	both(&z.cds, &z.dnskey, &z.ds, 1, NOW, CDS_DNSSEC_BOGUS);
+	assert_int_equal(cds_dnssec_verify(ZONE, &z.cds, &z.dnskey, NOW), CDS_DNSSEC_BOGUS);
+
+	/* Validated as another zone's: the signer does not match. */
+	assert_int_equal(cds_dnssec_validate("other.test.", &z.dnskey, &z.dnskey, &z.ds, 1, NOW),
+			 CDS_DNSSEC_BOGUS);
+
+	/* No DS cdscan can use (algorithm 3, DSA): insecure, not bogus. */
+	struct cds_ds dsa = z.ds;
+	dsa.algorithm = 3;
+	assert_int_equal(cds_dnssec_validate(ZONE, &z.dnskey, &z.dnskey, &dsa, 1, NOW),
+			 CDS_DNSSEC_INSECURE);
+	free_zone(&z);
+
+	/* CDS signed by a key outside the DNSKEY RRset. */
+	new_zone(&z, 15);
+	make_zone(&z, ZONE, &z.outsider);
+	both(&z.dnskey, &z.dnskey, &z.ds, 1, NOW, CDS_DNSSEC_SECURE);
+	both(&z.cds, &z.dnskey, &z.ds, 1, NOW, CDS_DNSSEC_BOGUS);
+	free_zone(&z);
+}
+
+static void test_not_a_zone_key(void **state)
+{
+	(void)state;
+	/* A key without the zone key flag (RFC 4034 §2.1.1) signs nothing. */
+	struct ts_key k;
+	assert_int_equal(ts_key_new_alg(&k, 1, 13), 0);
+	uint8_t m[4096];
+	struct ts_rr rr;
+	ts_rr_dnskey(&rr, CDS_T_DNSKEY, &k);
+	const struct ts_key *signer[] = {&k};
+	size_t len = ts_answer(m, ZONE, CDS_T_DNSKEY, 0, &rr, 1, signer, 1, NOW - 60, NOW + 60);
+	struct cds_rrset set;
+	parse(m, len, ZONE, CDS_T_DNSKEY, &set);
+	struct cds_ds ds;
+	ts_key_ds(&k, ZONE, 2, &ds);
+	assert_int_equal(cds_dnssec_validate(ZONE, &set, &set, &ds, 1, NOW), CDS_DNSSEC_BOGUS);
+	cds_rrset_clear(&set);
+	ts_key_free(&k);
+}
+
+/* A hand-made message: header, question, then raw records. */
+struct msg {
+	uint8_t b[1024];
+	size_t len;
+};
+
+static void put(struct msg *m, const void *p, size_t n)
+{
+	memcpy(m->b + m->len, p, n);
+	m->len += n;
+}
+
+static void put16(struct msg *m, unsigned v)
+{
+	uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+	put(m, b, 2);
+}
+
+/* Header (QR AA), question "Example.TEST." type qtype at offset 12. */
+static void start(struct msg *m, uint16_t qtype, unsigned an, unsigned ns, unsigned ar)
+{
+	static const uint8_t h[] = {0x12, 0x34, 0x84, 0x00, 0, 1};
+	m->len = 0;
+	put(m, h, sizeof(h));
+	put16(m, an);
+	put16(m, ns);
+	put16(m, ar);
+	put(m, "\7Example\4TEST\0", 14);
+	put16(m, qtype);
+	put16(m, 1);
+}
+
+static void rr_head(struct msg *m, const void *owner, size_t olen, uint16_t type,
+		    uint16_t class, size_t rdlen)
+{
+	static const uint8_t ttl[] = {0, 0, 0x0e, 0x10};
+	put(m, owner, olen);
+	put16(m, type);
+	put16(m, class);
+	put(m, ttl, 4);
+	put16(m, (unsigned)rdlen);
+}
+
+static const uint8_t PTR_Q[] = {0xC0, 12}; /* the question's name */
+
+static void test_parse_canonical(void **state)
+{
+	(void)state;
+	struct msg m;
+	start(&m, CDS_T_NS, 5, 0, 0);
+	/* NS "NS1" + pointer to the question's name, twice (a duplicate). */
+	for (int i = 0; i < 2; i++) {
+		rr_head(&m, PTR_Q, 2, CDS_T_NS, 1, 6);
+		put(&m, "\3NS1\xC0\x0C", 6);
+	}
+	/* Class CH: not the zone's data. */
+	rr_head(&m, PTR_Q, 2, CDS_T_NS, 3, 6);
+	put(&m, "\3ns9\xC0\x0C", 6);
+	/* NS at another name. */
+	rr_head(&m, "\3www\xC0\x0C", 6, CDS_T_NS, 1, 6);
+	put(&m, "\3ns8\xC0\x0C", 6);
+	/* An RRSIG over NS whose signer name is compressed. */
+	uint8_t fixed[18] = {0, CDS_T_NS, 13, 2};
+	rr_head(&m, PTR_Q, 2, CDS_T_RRSIG, 1, 18 + 2 + 4);
+	put(&m, fixed, 18);
+	put(&m, PTR_Q, 2);
+	put(&m, "SIGN", 4);
+
+	struct cds_rrset set;
+	struct cds_answer_info info;
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_NS, &info, &set), 0);
+	assert_int_equal(set.count, 1);
+	assert_int_equal(set.rdata[0].len, 18);
+	assert_memory_equal(set.rdata[0].data, "\3ns1\7example\4test\0", 18);
+	assert_int_equal(set.owner_len, 14);
+	assert_memory_equal(set.owner, "\7example\4test\0", 14);
+	assert_int_equal(set.sig_count, 1);
+	assert_int_equal(set.sigs[0].raw_len, 18 + 14 + 4);
+	assert_memory_equal(set.sigs[0].raw + 18, "\7example\4test\0SIGN", 18);
+	char signer[CDS_DNAME_BUFSIZE];
+	assert_int_equal(cds_rrsig_signer(&set.sigs[0], signer), 0);
+	assert_string_equal(signer, ZONE);
+	cds_rrset_clear(&set);
+
+	/* SOA: both names uncompressed and lower-cased, the serial read. */
+	start(&m, CDS_T_SOA, 1, 0, 0);
+	rr_head(&m, PTR_Q, 2, CDS_T_SOA, 1, 6 + 2 + 20);
+	put(&m, "\3NS1\xC0\x0C", 6);
+	put(&m, PTR_Q, 2);
+	static const uint8_t times[20] = {0, 0, 0, 42};
+	put(&m, times, 20);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_SOA, &info, &set), 0);
+	assert_int_equal(info.soa_serial, 42);
+	assert_int_equal(set.count, 1);
+	assert_int_equal(set.rdata[0].len, 18 + 14 + 20);
+	assert_memory_equal(set.rdata[0].data, "\3ns1\7example\4test\0\7example\4test\0", 32);
+	cds_rrset_clear(&set);
+}
+
+static void test_referral(void **state)
+{
+	(void)state;
+	struct msg m;
+	start(&m, CDS_T_NS, 0, 2, 2);
+	m.b[2] = 0x80; /* not authoritative */
+	rr_head(&m, PTR_Q, 2, CDS_T_NS, 1, 6);
+	put(&m, "\3ns1\xC0\x0C", 6);
+	rr_head(&m, PTR_Q, 2, CDS_T_NS, 1, 18);
+	put(&m, "\3ns2\x08PROVIDER\3net\0", 18);
+	rr_head(&m, "\3NS1\xC0\x0C", 6, CDS_T_A, 1, 4);
+	put(&m, "\x7f\x35\0\x01", 4);
+	rr_head(&m, "\3ns1\xC0\x0C", 6, CDS_T_AAAA, 1, 16);
+	put(&m, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+
+	struct cds_referral ref;
+	assert_int_equal(cds_referral_parse(m.b, m.len, ZONE, &ref), 0);
+	assert_int_equal(ref.ns_count, 2);
+	assert_string_equal(ref.ns[0].name, "ns1.example.test.");
+	assert_string_equal(ref.ns[1].name, "ns2.provider.net.");
+	assert_int_equal(ref.ns[0].addr_count, 2);
+	assert_int_equal(ref.ns[1].addr_count, 0);
+	assert_int_equal(cds_referral_parse(m.b, m.len, "other.test.", &ref), CDS_ENOENT);
+
+	struct cds_rrset set;
+	struct cds_answer_info info;
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, &info, &set), 0);
+	assert_true(info.referral);
+	assert_int_equal(set.count, 0);
+	cds_rrset_clear(&set);
+}
+
+static void test_malformed(void **state)
+{
+	(void)state;
+	struct msg m;
+	struct cds_rrset set;
+	struct cds_answer_info info;
+	start(&m, CDS_T_NS, 1, 0, 0);
+	rr_head(&m, PTR_Q, 2, CDS_T_NS, 1, 6);
+	put(&m, "\3ns1\xC0\x0C", 6);
+	/* Every truncation of a good message is refused. */
+	for (size_t cut = 0; cut < m.len; cut++)
+		assert_int_equal(cds_answer_parse(m.b, cut, ZONE, CDS_T_NS, &info, &set),
+				 CDS_EDATA);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_NS, &info, &set), 0);
+	cds_rrset_clear(&set);
+	/* A name pointing forward (a loop in the making). */
+	m.b[m.len - 1] = (uint8_t)(m.len - 2);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_NS, &info, &set), CDS_EDATA);
+	/* An rdata that does not fill its RDLENGTH. */
+	start(&m, CDS_T_NS, 1, 0, 0);
+	rr_head(&m, PTR_Q, 2, CDS_T_NS, 1, 7);
+	put(&m, "\3ns1\xC0\x0C\0", 7);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_NS, &info, &set), CDS_EDATA);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_secure_per_algorithm),
+		cmocka_unit_test(test_bogus),
+		cmocka_unit_test(test_not_a_zone_key),
+		cmocka_unit_test(test_parse_canonical),
+		cmocka_unit_test(test_referral),
+		cmocka_unit_test(test_malformed),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
