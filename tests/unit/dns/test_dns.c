@@ -168,6 +168,29 @@ static void test_not_a_zone_key(void **state)
 	ts_key_free(&k);
 }
 
+static void test_point_off_curve(void **state)
+{
+	(void)state;
+	/* A P-256 DNSKEY whose point is not on the curve: DS and key tag
+	 * match it, but it is no key (and signs nothing). */
+	struct ts_key k;
+	assert_int_equal(ts_key_new_alg(&k, 257, 13), 0);
+	k.rdata[k.rdlen - 1] ^= 1;
+	k.keytag = cds_dnskey_keytag(k.rdata, k.rdlen);
+	uint8_t m[4096];
+	struct ts_rr rr;
+	ts_rr_dnskey(&rr, CDS_T_DNSKEY, &k);
+	const struct ts_key *signer[] = {&k};
+	size_t len = ts_answer(m, ZONE, CDS_T_DNSKEY, 0, &rr, 1, signer, 1, NOW - 60, NOW + 60);
+	struct cds_rrset set;
+	parse(m, len, ZONE, CDS_T_DNSKEY, &set);
+	struct cds_ds ds;
+	ts_key_ds(&k, ZONE, 2, &ds);
+	both(&set, &set, &ds, 1, NOW, CDS_DNSSEC_BOGUS);
+	cds_rrset_clear(&set);
+	ts_key_free(&k);
+}
+
 /* A hand-made message: header, question, then raw records. */
 struct msg {
 	uint8_t b[1024];
@@ -330,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_secure_per_algorithm),
 		cmocka_unit_test(test_bogus),
 		cmocka_unit_test(test_not_a_zone_key),
+		cmocka_unit_test(test_point_off_curve),
 		cmocka_unit_test(test_parse_canonical),
 		cmocka_unit_test(test_referral),
 		cmocka_unit_test(test_malformed),
