@@ -35,20 +35,28 @@ enum kind {
 	K_MISMATCH, /* CDS and CDNSKEY name different keys: cds-cdnskey-mismatch */
 	K_INCONS,  /* only server B publishes CDS: ns-inconsistent */
 	K_CSYNC,   /* CSYNC that changes nothing: csync-unchanged */
+	K_UNREACH, /* the second nameserver never answers: ns-unreachable */
 	K_COUNT,
 };
 
 static const char *const ds_reason[K_COUNT] = {
 	"no-signal", "no-signal", "signal-unchanged", "ds-updated", "bogus",
-	"breaks-chain", "cds-cdnskey-mismatch", "ns-inconsistent", "no-signal"};
+	"breaks-chain", "cds-cdnskey-mismatch", "ns-inconsistent", "no-signal",
+	"ns-unreachable"};
 
 /* The mix (per 1,000 zones): ~85% no signal (some insecure), ~8% unchanged,
- * ~4% rollovers, ~2% rejects of four kinds, ~1% CSYNC. */
+ * ~4% rollovers, ~2% rejects of four kinds, ~1% CSYNC, and with a silent
+ * address given, 0.5% whose second nameserver never answers (a lame
+ * delegation, ns-unreachable on the DS side: every scan meets some, and
+ * each costs the scanner its timeouts). */
+static bool with_silent;
 static enum kind kind_of(unsigned long i)
 {
 	unsigned r = (unsigned)(i * 7919 % 1000); /* spread kinds over the names */
-	if (r < 780)
+	if (r < 775 || (r < 780 && !with_silent))
 		return K_NOSIG;
+	if (r < 780)
+		return K_UNREACH;
 	if (r < 850)
 		return K_INSECURE;
 	if (r < 930)
@@ -199,11 +207,13 @@ static void write_zone(const char *path, const char *origin, ldns_rr_list *rrs, 
 
 int main(int argc, char **argv)
 {
-	if (argc != 5) {
-		fprintf(stderr, "usage: genzones DIR N ADDR_A ADDR_B\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: genzones DIR N ADDR_A ADDR_B [ADDR_SILENT]\n");
 		return 64;
 	}
 	const char *dir = argv[1], *addr_a = argv[3], *addr_b = argv[4];
+	const char *addr_silent = argc == 6 ? argv[5] : NULL;
+	with_silent = addr_silent != NULL;
 	unsigned long n = strtoul(argv[2], NULL, 10);
 	char path[4096];
 	for (size_t i = 0; i < POOL_P256; i++)
@@ -248,11 +258,13 @@ int main(int argc, char **argv)
 		ldns_rr_list_push_rr(base, rr("%s 300 IN NS ns1.%s", name, name));
 		ldns_rr_list_push_rr(base, rr("%s 300 IN NS ns2.%s", name, name));
 		ldns_rr_list_push_rr(base, rr("ns1.%s 300 IN A %s", name, addr_a));
-		ldns_rr_list_push_rr(base, rr("ns2.%s 300 IN A %s", name, addr_b));
+		/* A lame delegation's second address: nothing answers there. */
+		const char *second = k == K_UNREACH ? addr_silent : addr_b;
+		ldns_rr_list_push_rr(base, rr("ns2.%s 300 IN A %s", name, second));
 		ldns_rr_list_push_rr(base, rr("www.%s 300 IN A 192.0.2.1", name));
 		/* What the parent holds. */
 		fprintf(parent, "%s NS ns1.%s\n%s NS ns2.%s\nns1.%s A %s\nns2.%s A %s\n", name, name,
-			name, name, name, addr_a, name, addr_b);
+			name, name, name, addr_a, name, second);
 		bool signed_zone = k != K_INSECURE;
 		if (signed_zone)
 			fprintf(parent, "%s DS %s\n", name, k == K_BOGUS ? dsb_t : dsa_t);
@@ -303,7 +315,10 @@ int main(int argc, char **argv)
 			name);
 		for (size_t q = 0; q < 6; q++)
 			fprintf(qf, "%s %s\n", name, qtypes[q]);
-		if (sampled[k] < 10 && signed_zone) {
+		/* The script's sample: signed zones that answer (the script
+		 * would wait out the silent server's timeouts too, but at 0.5%
+		 * of the mix, not in every tenth sample). */
+		if (sampled[k] < 10 && signed_zone && k != K_UNREACH) {
 			sampled[k]++;
 			fprintf(sf, "%s %s %s\n", name, ds_reason[k], k == K_BOGUS ? dsb_t : dsa_t);
 		}
@@ -342,11 +357,14 @@ int main(int argc, char **argv)
 	for (size_t s = 0; s < nseen; s++)
 		if (ds[s])
 			fprintf(ef, "\"%s\": %lu, ", seen[s], ds[s]);
-	fprintf(ef, "\"no-csync\": %lu, \"csync-unchanged\": %lu}, \"kinds\": {", n - count[K_CSYNC],
-		count[K_CSYNC]);
+	/* The NS side: no CSYNC but for the CSYNC kind (a lame delegation's
+	 * reachable server has none either). */
+	fprintf(ef, "\"no-csync\": %lu, \"csync-unchanged\": %lu}, \"kinds\": {",
+		n - count[K_CSYNC], count[K_CSYNC]);
 	static const char *const kname[K_COUNT] = {"no-signal",  "insecure",      "unchanged",
 						   "rollover",   "bogus",         "breaks-chain",
-						   "mismatch",   "inconsistent",  "csync"};
+						   "mismatch",   "inconsistent",  "csync",
+						   "unreachable"};
 	for (int k = 0; k < K_COUNT; k++)
 		fprintf(ef, "%s\"%s\": %lu", k ? ", " : "", kname[k], count[k]);
 	fprintf(ef, "}}\n");
