@@ -82,6 +82,7 @@ struct cds_conf {
 		enum cds_transport_mode transport;
 		uint32_t edns_buffer_size;   /* advertised EDNS(0) UDP size */
 		uint32_t batch_size;         /* delegations claimed per transaction */
+		uint64_t lease_ms;           /* a claimed delegation is due again after it */
 		uint64_t interval_ms;        /* between two scans of a delegation */
 		uint32_t flag_unreachable_after; /* consecutive failed scans to flag */
 		uint64_t results_retention_ms;   /* scan results kept this long */

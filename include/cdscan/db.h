@@ -46,8 +46,7 @@ struct cds_db_item {
 	struct cds_delegation d;    /* ns and ds owned by the batch */
 };
 
-/* A batch of claimed delegations; the claiming transaction stays open until
- * cds_db_batch_commit or cds_db_batch_abort. */
+/* A batch of claimed delegations (free with cds_db_batch_free). */
 struct cds_db_batch {
 	struct cds_db_item *items;
 	size_t count;
@@ -55,16 +54,22 @@ struct cds_db_batch {
 };
 
 /*
- * Begin a transaction and claim up to max due delegations with id > after,
- * locking them (FOR UPDATE SKIP LOCKED: other scanners skip them).  With
- * domains (normalised), those are claimed, due or not.  An empty batch
- * means nothing is left (the transaction is then closed).  Returns 0 or
+ * Claim up to max due delegations with id > after, in id order, locking
+ * them for the statement (FOR UPDATE SKIP LOCKED: other scanners skip
+ * them) and leasing them: their next due time moves lease_s seconds ahead,
+ * committed at once.  cds_db_write_results then sets it for real; a
+ * scanner that never writes leaves them due when the lease ends.  With
+ * domains (normalised), those are claimed, due or not.  lease_s == 0 (a
+ * dry run): the rows are read as they are, neither locked nor moved.  An
+ * empty batch means nothing is left.  Returns 0, CDS_ENOMEM or
  * CDS_EUNAVAIL.
  */
 int cds_db_claim(struct cds_db *db, size_t max, int64_t after, char *const *domains,
-		 size_t ndomains, struct cds_db_batch *out, char *err, size_t errlen);
+		 size_t ndomains, uint64_t lease_s, struct cds_db_batch *out, char *err,
+		 size_t errlen);
+void cds_db_batch_free(struct cds_db_batch *b);
 
-/* One decided delegation of the open batch. */
+/* One decided delegation. */
 struct cds_db_outcome {
 	const struct cds_db_item *item;
 	const struct cds_verdict *v;
@@ -74,24 +79,19 @@ struct cds_db_outcome {
 	unsigned changesets;   /* out: change sets created */
 };
 
-/* Write the verdicts of the open batch (o in claim order): the scan results
- * in one statement; unless dry_run, a change set per side whose action
- * changes something (kind 'ds' and 'ns'; none for a side that already has
- * one open, none with no_changes), accept-after-delay observations, and the
- * next due time of each (interval, backing off with consecutive failures).
- * Returns 0 or CDS_EUNAVAIL. */
-int cds_db_record_batch(struct cds_db *db, struct cds_db_outcome *o, size_t n, bool dry_run,
-			uint64_t interval_s, char *err, size_t errlen);
-
-/* A delegation of the open batch left unscanned (its registry scans CDS
- * itself): only its next due time moves.  Returns 0 or CDS_EUNAVAIL. */
-int cds_db_skip(struct cds_db *db, const struct cds_db_item *item, uint64_t interval_s,
-		char *err, size_t errlen);
-
-/* Commit the batch's transaction (results, change sets, schedule at once),
- * or abort it.  Both free the batch's memory. */
-int cds_db_batch_commit(struct cds_db *db, struct cds_db_batch *b, char *err, size_t errlen);
-void cds_db_batch_abort(struct cds_db *db, struct cds_db_batch *b);
+/*
+ * Write, in one transaction, the verdicts o[0..n) (any order; sorted here
+ * by id): the scan results in one statement; unless dry_run, a change set
+ * per side whose action changes something (kind 'ds' and 'ns'; none for a
+ * side that already has one open, none with no_changes), accept-after-delay
+ * observations, and the next due time of each (interval, backing off with
+ * consecutive failures); and, unless dry_run, the next due time of the
+ * delegations skipped[0..nskipped) left unscanned (their registry scans CDS
+ * itself).  All or nothing.  Returns 0 or CDS_EUNAVAIL.
+ */
+int cds_db_write_results(struct cds_db *db, struct cds_db_outcome *o, size_t n,
+			 const struct cds_db_item *const *skipped, size_t nskipped, bool dry_run,
+			 uint64_t interval_s, char *err, size_t errlen);
 
 /* Delete scan results older than age_s seconds.  Returns 0 or CDS_EUNAVAIL. */
 int cds_db_prune_results(struct cds_db *db, uint64_t age_s, char *err, size_t errlen);

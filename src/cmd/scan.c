@@ -1,6 +1,7 @@
-/* cdscan scan: claim due delegations in batches, scan and decide them on one
- * loop, write results and change sets per batch in one transaction, and
- * write the operator's report. */
+/* cdscan scan: claim due delegations under a lease, scan and decide them on
+ * one loop with at most scan.concurrency in flight (refilled as each one
+ * ends, across claims), write results, change sets and schedule a group at
+ * a time, and write the operator's report. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,18 +18,42 @@
 #include "cdscan/report.h"
 #include "cdscan/scan.h"
 
+/* One claim's delegations: kept until every one is written or dropped. */
+struct chunk {
+	struct run *r;
+	struct chunk *next;
+	struct cds_db_batch batch;
+	const struct cds_registry **regs; /* per item: its profile, or NULL */
+	bool *skipped;                    /* the registry scans CDS itself */
+	size_t started;                   /* items started, in order */
+	size_t open;                      /* items neither written nor dropped */
+};
+
+/* A delegation scanned (or skipped), waiting for the next write: at most
+ * scan.batch-size of them, whatever number of claims a slow delegation
+ * keeps alive. */
+struct finished {
+	struct chunk *c;
+	size_t i;
+	bool decided;
+	struct cds_verdict v;
+};
+
 struct run {
 	const struct cds_cli *cli;
 	const struct cds_conf *conf;
 	struct cds_scanner *scanner;
+	struct cds_db *db;
 	uv_loop_t *loop;
-	struct cds_db_batch batch;
-	struct cds_verdict *verdicts; /* one per batch item */
-	bool *decided;
-	const struct cds_registry **regs; /* per batch item: its profile, or NULL */
-	bool *skipped;                /* the registry scans CDS itself */
+	struct chunk *chunks;         /* in claim order */
+	struct finished *fin;         /* up to scan.batch-size */
+	size_t nfin;
+	size_t inflight;              /* scans running */
+	int64_t after;                /* the claim cursor */
+	uint64_t claimed, unwritten;
+	char **names;                 /* --domain, as the claim takes them */
+	bool exhausted, pumping;
 	struct cds_conf *effective;   /* per profile: policy with its overrides */
-	size_t next, done;            /* within the batch */
 	struct cds_report *rep;
 	uint64_t total;               /* due at the start, for progress */
 	struct timespec t0;
@@ -36,6 +61,7 @@ struct run {
 	double last_progress;
 	double decide_s, db_s; /* time spent deciding, and in the database */
 	int error;
+	char errmsg[700];
 };
 
 static double elapsed(const struct run *r)
@@ -67,74 +93,81 @@ static void progress(struct run *r, bool final)
 	}
 }
 
-static void start_next(struct run *r);
-
 /* The policy an item is decided under: its registry profile's overrides. */
-static const struct cds_conf *conf_of(const struct run *r, size_t i)
+static const struct cds_conf *conf_of(const struct run *r, const struct chunk *c, size_t i)
 {
-	const struct cds_registry *reg = r->regs[i];
+	const struct cds_registry *reg = c->regs[i];
 	return reg ? &r->effective[reg - r->conf->registries] : r->conf;
 }
 
-static void scanned_cb(struct cds_scan_result *res, void *arg)
+static void free_chunk(struct chunk *c)
 {
-	struct run *r = arg;
-	/* The delegation is embedded in its batch item: its container. */
-	const struct cds_db_item *item =
-		(const struct cds_db_item *)((const char *)res->delegation -
-					     offsetof(struct cds_db_item, d));
-	size_t i = (size_t)(item - r->batch.items);
-	double t0 = elapsed(r);
-	if (i < r->batch.count &&
-	    cds_policy_decide(res, conf_of(r, i), cds_clock(), &r->verdicts[i]) == 0)
-		r->decided[i] = true;
-	r->decide_s += elapsed(r) - t0;
-	cds_scan_result_free(res);
-	r->done++;
-	start_next(r);
+	cds_db_batch_free(&c->batch);
+	free(c->regs);
+	free(c->skipped);
+	free(c);
 }
 
-static void start_next(struct run *r)
+/* Chunks whose items are all started and written or dropped go. */
+static void sweep(struct run *r)
 {
-	while (r->next < r->batch.count) {
-		size_t i = r->next++;
-		r->regs[i] = cds_conf_registry_for(r->conf, r->batch.items[i].d.domain);
-		if (r->regs[i] && r->regs[i]->scans_cds_itself) {
-			r->skipped[i] = true; /* not ours to scan */
-			r->done++;
-			continue;
+	for (struct chunk **p = &r->chunks; *p;) {
+		struct chunk *x = *p;
+		if (x->open == 0 && x->started == x->batch.count) {
+			*p = x->next;
+			free_chunk(x);
+		} else {
+			p = &x->next;
 		}
-		if (cds_scanner_scan(r->scanner, &r->batch.items[i].d, scanned_cb, r) == 0)
-			return;
-		r->done++; /* no memory to scan it: it stays undecided */
 	}
 }
 
-static void tick_cb(uv_timer_t *t)
+/* n items of c written or dropped. */
+static void release(struct run *r, struct chunk *c, size_t n)
 {
-	progress(t->data, false);
+	c->open -= n;
+	if (c->open == 0 && c->started == c->batch.count)
+		sweep(r);
 }
 
-/* Write the batch's verdicts in its transaction and commit. */
-static int write_batch(struct run *r, struct cds_db *db, char *err, size_t errlen)
+/* Drop what cannot be written any more (after a database error). */
+static void drop_finished(struct run *r)
+{
+	for (size_t k = 0; k < r->nfin; k++) {
+		struct finished *f = &r->fin[k];
+		if (f->decided)
+			cds_verdict_clear(&f->v);
+		f->decided = false;
+		r->unwritten++;
+		release(r, f->c, 1);
+	}
+	r->nfin = 0;
+}
+
+/* Write the finished delegations in one transaction, then report them. */
+static int flush(struct run *r)
 {
 	uint64_t interval_s = r->conf->scan.interval_ms / 1000;
-	struct cds_db_outcome *o = calloc(r->batch.count ? r->batch.count : 1, sizeof(*o));
-	size_t n = 0;
-	int rc = o ? 0 : CDS_ENOMEM;
-	for (size_t i = 0; i < r->batch.count && rc == 0; i++) {
-		if (r->skipped[i]) {
-			if (!r->cli->dry_run)
-				rc = cds_db_skip(db, &r->batch.items[i], interval_s, err, errlen);
-			if (rc == 0)
-				rc = cds_report_skip(r->rep, r->regs[i]->name);
+	size_t n = 0, nskip = 0;
+	int rc = 0;
+	if (r->nfin == 0)
+		return 0;
+	struct cds_db_outcome *o = calloc(r->nfin, sizeof(*o));
+	const struct cds_db_item **skip = calloc(r->nfin, sizeof(*skip));
+	if (!o || !skip)
+		rc = CDS_ENOMEM;
+	for (size_t k = 0; k < r->nfin && rc == 0; k++) {
+		struct chunk *c = r->fin[k].c;
+		size_t i = r->fin[k].i;
+		if (c->skipped[i]) {
+			skip[nskip++] = &c->batch.items[i];
 			continue;
 		}
-		if (!r->decided[i])
-			continue;
-		struct cds_verdict *v = &r->verdicts[i];
+		if (!r->fin[k].decided)
+			continue; /* no memory to scan it: due again after the lease */
+		struct cds_verdict *v = &r->fin[k].v;
 		struct cds_db_outcome *x = &o[n];
-		x->item = &r->batch.items[i];
+		x->item = &c->batch.items[i];
 		x->v = v;
 		if (!(x->json = cds_verdict_to_json(v, false))) {
 			rc = CDS_ENOMEM;
@@ -145,10 +178,18 @@ static int write_batch(struct run *r, struct cds_db *db, char *err, size_t errle
 			x->failed |= !v->servers[s].ok;
 		/* With registry profiles, a delegation under none of them is
 		 * decided and reported, but nobody is told: no change set. */
-		x->no_changes = r->conf->registry_count > 0 && !r->regs[i];
+		x->no_changes = r->conf->registry_count > 0 && !c->regs[i];
 	}
+	double t0 = elapsed(r);
 	if (rc == 0)
-		rc = cds_db_record_batch(db, o, n, r->cli->dry_run, interval_s, err, errlen);
+		rc = cds_db_write_results(r->db, o, n, skip, nskip, r->cli->dry_run, interval_s,
+					  r->errmsg, sizeof(r->errmsg));
+	r->db_s += elapsed(r) - t0;
+	for (size_t k = 0; k < r->nfin && rc == 0; k++) {
+		struct chunk *c = r->fin[k].c;
+		if (c->skipped[r->fin[k].i])
+			rc = cds_report_skip(r->rep, c->regs[r->fin[k].i]->name);
+	}
 	for (size_t k = 0; k < n && rc == 0; k++) {
 		const struct cds_verdict *v = o[k].v;
 		unsigned failures = o[k].failed ? (unsigned)o[k].item->failures + 1 : 0;
@@ -157,29 +198,177 @@ static int write_batch(struct run *r, struct cds_db *db, char *err, size_t errle
 		    (v->ds_side.action != CDS_ACTION_NONE || v->ns_side.action != CDS_ACTION_NONE))
 			rc = cds_report_unrouted(r->rep, v->domain);
 	}
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; o && k < n; k++)
 		free((char *)o[k].json);
 	free(o);
-	if (rc != 0)
+	free(skip);
+	if (rc != 0) {
+		if (!r->errmsg[0] || rc == CDS_ENOMEM)
+			snprintf(r->errmsg, sizeof(r->errmsg), "%s", cds_strerror(rc));
+		r->error = rc;
+		drop_finished(r);
 		return rc;
-	return cds_db_batch_commit(db, &r->batch, err, errlen);
+	}
+	for (size_t k = 0; k < r->nfin; k++) {
+		struct finished *f = &r->fin[k];
+		if (f->decided)
+			cds_verdict_clear(&f->v);
+		f->decided = false;
+		release(r, f->c, 1);
+	}
+	r->nfin = 0;
+	progress(r, false);
+	return 0;
 }
 
-static void clear_verdicts(struct run *r, size_t n)
+/* Claim the next batch at the end of the chunk list.  Returns it, or NULL
+ * when nothing is left or on an error (r->error). */
+static struct chunk *claim(struct run *r)
 {
-	for (size_t i = 0; i < n; i++)
-		if (r->decided[i])
-			cds_verdict_clear(&r->verdicts[i]);
-	free(r->verdicts);
-	free(r->decided);
-	free(r->regs);
-	free(r->skipped);
-	r->verdicts = NULL;
-	r->decided = NULL;
-	r->regs = NULL;
-	r->skipped = NULL;
+	size_t want = r->conf->scan.batch_size;
+	if (r->cli->has_limit && r->cli->limit - r->claimed < want)
+		want = (size_t)(r->cli->limit - r->claimed);
+	if (want == 0) {
+		r->exhausted = true;
+		return NULL;
+	}
+	struct chunk *c = calloc(1, sizeof(*c));
+	if (!c) {
+		r->error = CDS_ENOMEM;
+		snprintf(r->errmsg, sizeof(r->errmsg), "out of memory");
+		return NULL;
+	}
+	double t0 = elapsed(r);
+	uint64_t lease_s = r->cli->dry_run ? 0 : (r->conf->scan.lease_ms + 999) / 1000;
+	int e = cds_db_claim(r->db, want, r->after, r->names, r->cli->domain_count, lease_s,
+			     &c->batch, r->errmsg, sizeof(r->errmsg));
+	r->db_s += elapsed(r) - t0;
+	size_t n = c->batch.count;
+	if (e == 0 && n > 0) {
+		c->regs = calloc(n, sizeof(*c->regs));
+		c->skipped = calloc(n, sizeof(*c->skipped));
+		if (!c->regs || !c->skipped) {
+			e = CDS_ENOMEM;
+			snprintf(r->errmsg, sizeof(r->errmsg), "out of memory");
+		}
+	}
+	if (e != 0 || n == 0) {
+		if (e != 0) {
+			r->error = e;
+			r->unwritten += n; /* leased, never scanned */
+		} else {
+			r->exhausted = true;
+		}
+		free_chunk(c);
+		return NULL;
+	}
+	r->after = c->batch.last_id;
+	r->claimed += n;
+	c->open = n;
+	c->r = r;
+	struct chunk **p = &r->chunks;
+	while (*p)
+		p = &(*p)->next;
+	*p = c;
+	return c;
 }
 
+static void pump(struct run *r);
+
+/* The next place in the finished list (there is always one: it is written
+ * out when full). */
+static struct finished *next_finished(struct run *r, struct chunk *c, size_t i)
+{
+	struct finished *f = &r->fin[r->nfin];
+	f->c = c;
+	f->i = i;
+	f->decided = false;
+	return f;
+}
+
+/* The place next_finished gave is taken: write out a full list. */
+static void add_finished(struct run *r)
+{
+	r->nfin++;
+	if (r->error)
+		drop_finished(r);
+	else if (r->nfin >= r->conf->scan.batch_size)
+		flush(r);
+}
+
+static void scanned_cb(struct cds_scan_result *res, void *arg)
+{
+	struct chunk *c = arg;
+	struct run *r = c->r;
+	/* The delegation is embedded in its item: its index. */
+	const struct cds_db_item *item =
+		(const struct cds_db_item *)((const char *)res->delegation -
+					     offsetof(struct cds_db_item, d));
+	size_t i = (size_t)(item - c->batch.items);
+	struct finished *f = next_finished(r, c, i);
+	double t0 = elapsed(r);
+	f->decided = !r->error &&
+		     cds_policy_decide(res, conf_of(r, c, i), cds_clock(), &f->v) == 0;
+	r->decide_s += elapsed(r) - t0;
+	cds_scan_result_free(res);
+	r->inflight--;
+	add_finished(r);
+	pump(r);
+}
+
+/*
+ * Keep scan.concurrency delegations in flight: start the next claimed one
+ * as each ends, and claim more when none is left, so that a slow
+ * delegation (a lame nameserver's timeouts) holds only its own place.
+ * When nothing runs and nothing is left, the last results are written.
+ */
+static void pump(struct run *r)
+{
+	if (r->pumping)
+		return; /* the outer call goes on */
+	r->pumping = true;
+	while (!r->error && r->inflight < r->conf->scan.concurrency) {
+		struct chunk *c = r->chunks;
+		while (c && c->started == c->batch.count)
+			c = c->next;
+		if (!c && (r->exhausted || !(c = claim(r))))
+			break;
+		size_t i = c->started++;
+		c->regs[i] = cds_conf_registry_for(r->conf, c->batch.items[i].d.domain);
+		if (c->regs[i] && c->regs[i]->scans_cds_itself) {
+			c->skipped[i] = true; /* not ours to scan */
+			next_finished(r, c, i);
+			add_finished(r);
+			continue;
+		}
+		if (cds_scanner_scan(r->scanner, &c->batch.items[i].d, scanned_cb, c) == 0) {
+			r->inflight++;
+		} else {
+			next_finished(r, c, i); /* no memory to scan it: undecided */
+			add_finished(r);
+		}
+	}
+	if (r->inflight == 0 && !r->error && r->exhausted)
+		flush(r);
+	if (r->error) {
+		/* Nothing more is written: what is claimed and not started is
+		 * left to its lease. */
+		drop_finished(r);
+		for (struct chunk *c = r->chunks; c; c = c->next) {
+			size_t left = c->batch.count - c->started;
+			c->started = c->batch.count;
+			c->open -= left;
+			r->unwritten += left;
+		}
+		sweep(r);
+	}
+	r->pumping = false;
+}
+
+static void tick_cb(uv_timer_t *t)
+{
+	progress(t->data, false);
+}
 static int write_report(const struct run *r, char *err, size_t errlen)
 {
 	FILE *f = strcmp(r->cli->report_file, "-") == 0 ? stdout : fopen(r->cli->report_file, "w");
@@ -257,56 +446,31 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 	time_t started = time(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
 	/* --domain names as the array of strings the claim takes. */
-	char **names = calloc(cli->domain_count ? cli->domain_count : 1, sizeof(*names));
-	for (size_t i = 0; names && i < cli->domain_count; i++)
-		names[i] = (char *)cli->domains[i];
-	int64_t after = 0;
-	for (;;) {
-		size_t want = conf->scan.batch_size;
-		if (cli->has_limit && cli->limit - cds_report_domains(r.rep) < want)
-			want = (size_t)(cli->limit - cds_report_domains(r.rep));
-		if (want == 0)
-			break;
-		double t_db = elapsed(&r);
-		e = names ? cds_db_claim(db, want, after, names, cli->domain_count, &r.batch, err,
-					 sizeof(err))
-			  : CDS_ENOMEM;
-		r.db_s += elapsed(&r) - t_db;
-		if (e != 0)
-			break;
-		if (r.batch.count == 0)
-			break;
-		after = r.batch.last_id;
-		r.verdicts = calloc(r.batch.count, sizeof(*r.verdicts));
-		r.decided = calloc(r.batch.count, sizeof(*r.decided));
-		r.regs = calloc(r.batch.count, sizeof(*r.regs));
-		r.skipped = calloc(r.batch.count, sizeof(*r.skipped));
-		if (!r.verdicts || !r.decided || !r.regs || !r.skipped) {
-			cds_db_batch_abort(db, &r.batch);
-			e = CDS_ENOMEM;
-			break;
-		}
-		r.next = r.done = 0;
-		/* At most scan.concurrency delegations in flight; each finished
-		 * one starts the next. */
-		for (size_t i = 0; i < conf->scan.concurrency && r.next < r.batch.count; i++)
-			start_next(&r);
+	r.names = calloc(cli->domain_count ? cli->domain_count : 1, sizeof(*r.names));
+	r.fin = calloc(conf->scan.batch_size, sizeof(*r.fin));
+	r.db = db;
+	for (size_t i = 0; r.names && i < cli->domain_count; i++)
+		r.names[i] = (char *)cli->domains[i];
+	if (!r.names || !r.fin) {
+		r.error = CDS_ENOMEM;
+		snprintf(r.errmsg, sizeof(r.errmsg), "out of memory");
+	} else {
+		pump(&r);
 		uv_timer_start(&tick, tick_cb, 1000, 1000);
 		uv_run(&loop, UV_RUN_DEFAULT);
 		uv_timer_stop(&tick);
-		size_t n = r.batch.count;
-		t_db = elapsed(&r);
-		e = write_batch(&r, db, err, sizeof(err));
-		r.db_s += elapsed(&r) - t_db;
-		clear_verdicts(&r, n);
-		if (e != 0) {
-			/* Nothing of this batch is written: its rows stay due. */
-			cds_db_batch_abort(db, &r.batch);
-			break;
-		}
-		progress(&r, false);
+		if (!r.error)
+			flush(&r);
 	}
-	free(names);
+	e = r.error;
+	snprintf(err, sizeof(err), "%s", r.errmsg);
+	while (r.chunks) {
+		struct chunk *c = r.chunks;
+		r.chunks = c->next;
+		free_chunk(c);
+	}
+	free(r.fin);
+	free(r.names);
 	cds_report_times(r.rep, started, time(NULL));
 	progress(&r, true);
 	uint64_t queries = 0, answers = 0;
@@ -323,7 +487,10 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 	    cds_db_prune_results(db, conf->scan.results_retention_ms / 1000, err, sizeof(err)) != 0)
 		cds_log_warning("could not remove old scan results (%s)", err);
 	if (e != 0) {
-		fprintf(stderr, "cdscan: scan: %s; the current batch was not written\n", err);
+		fprintf(stderr,
+			"cdscan: scan: %s; %llu claimed delegations were not written (due again when "
+			"their scan.lease ends)\n",
+			err, (unsigned long long)r.unwritten);
 		rc = cds_error_exit_code(e);
 	}
 	if (cli->report_file && write_report(&r, err, sizeof(err)) != 0) {

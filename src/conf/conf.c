@@ -61,6 +61,7 @@ static const struct key scan_keys[] = {
 	{"transport", K_ENUM, OFF(scan.transport), 0, 0, transport_names, "udp", NULL},
 	{"edns-buffer-size", K_UINT, OFF(scan.edns_buffer_size), 512, 4096, NULL, "1232", NULL},
 	{"batch-size", K_UINT, OFF(scan.batch_size), 1, 100000, NULL, "500", NULL},
+	{"lease", K_DURATION, OFF(scan.lease_ms), 1000, 86400000, NULL, "10m", NULL},
 	{"interval", K_DURATION, OFF(scan.interval_ms), 1000, UINT64_C(365) * 86400000, NULL, "1d",
 	 NULL},
 	{"flag-unreachable-after", K_UINT, OFF(scan.flag_unreachable_after), 1, 1000, NULL, "3",

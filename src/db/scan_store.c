@@ -1,6 +1,7 @@
 /* The scan's side of the store: claiming due delegations (FOR UPDATE SKIP
- * LOCKED, so several scanners share one database) and writing each batch's
- * results, change sets and schedule in the claiming transaction. */
+ * LOCKED, so several scanners share one database) under a lease, and
+ * writing results, change sets and schedule, a group at a time, each group
+ * in one transaction. */
 #include <json-c/json.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -12,20 +13,39 @@
 #include "cdscan/error.h"
 #include "db_internal.h"
 
-/* The claim keeps the transaction open: if the scanner dies, the locks go
- * with it and the rows are due again; nothing is half-written. */
-static const char claim_sql[] =
-	"SELECT id, domain, array_to_string(ns, ' '), array_to_string(ds, ','), glue::text,"
-	"       coalesce(extract(epoch FROM ds_changed_at)::bigint, 0), opted_out,"
-	"       consecutive_failures, o.delegation_id IS NOT NULL,"
-	"       coalesce(array_to_string(o.signal, ','), ''),"
-	"       coalesce(extract(epoch FROM o.first_seen)::bigint, 0),"
-	"       coalesce(o.consistent_scans, 0) "
-	"FROM delegations LEFT JOIN bootstrap_observations o ON o.delegation_id = delegations.id "
-	"WHERE removed_at IS NULL AND id > $1::bigint"
+/*
+ * The claim leases the rows it takes: their next due time moves a lease
+ * ahead in the same statement, committed at once, so no transaction stays
+ * open while they are scanned (a batch held open until its slowest
+ * delegation answered kept the scanner waiting out every lame delegation's
+ * timeouts; bench/RESULTS.md).  The result's write sets the real next due
+ * time; a scanner that stops before it leaves the rows due when the lease
+ * ends.  $4: the lease in seconds.
+ */
+#define CLAIM_WHERE                                                                        \
+	"WHERE removed_at IS NULL AND id > $1::bigint"                                      \
 	"  AND (($3::text[] IS NULL AND next_scan_at <= now()) OR domain = ANY($3::text[])) "
-	"ORDER BY id LIMIT $2::integer "
-	"FOR UPDATE OF delegations SKIP LOCKED";
+#define CLAIM_COLUMNS(t)                                                                   \
+	"SELECT " t ".id, " t ".domain, array_to_string(" t ".ns, ' '),"                    \
+	"       array_to_string(" t ".ds, ','), " t ".glue::text,"                           \
+	"       coalesce(extract(epoch FROM " t ".ds_changed_at)::bigint, 0), " t ".opted_out," \
+	"       " t ".consecutive_failures, o.delegation_id IS NOT NULL,"                      \
+	"       coalesce(array_to_string(o.signal, ','), ''),"                                 \
+	"       coalesce(extract(epoch FROM o.first_seen)::bigint, 0),"                        \
+	"       coalesce(o.consistent_scans, 0) "
+static const char claim_sql[] =
+	"WITH c AS (SELECT id FROM delegations " CLAIM_WHERE
+	"           ORDER BY id LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
+	" u AS (UPDATE delegations AS d"
+	"       SET next_scan_at = now() + make_interval(secs => $4::double precision)"
+	"       FROM c WHERE d.id = c.id RETURNING d.*) "
+	CLAIM_COLUMNS("u")
+	"FROM u LEFT JOIN bootstrap_observations o ON o.delegation_id = u.id ORDER BY u.id";
+/* A dry run takes the rows as they are: no lock, no lease. */
+static const char peek_sql[] =
+	CLAIM_COLUMNS("delegations")
+	"FROM delegations LEFT JOIN bootstrap_observations o ON o.delegation_id = delegations.id "
+	CLAIM_WHERE "ORDER BY id LIMIT $2::integer";
 
 /* A PostgreSQL array literal of strings, every element quoted and escaped
  * (passed as a parameter, never pasted into SQL).  NULL with n == 0 and
@@ -137,36 +157,35 @@ static int item_from_row(PGresult *res, int row, struct cds_db_item *it)
 }
 
 int cds_db_claim(struct cds_db *db, size_t max, int64_t after, char *const *domains,
-		 size_t ndomains, struct cds_db_batch *out, char *err, size_t errlen)
+		 size_t ndomains, uint64_t lease_s, struct cds_db_batch *out, char *err,
+		 size_t errlen)
 {
 	PGresult *res = NULL;
-	char after_txt[32], max_txt[16];
+	char after_txt[32], max_txt[16], lease_txt[32];
 	char *names = ndomains ? pg_array((const char *const *)domains, ndomains) : NULL;
-	const char *params[3] = {after_txt, max_txt, names};
+	const char *params[4] = {after_txt, max_txt, names, lease_txt};
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	out->last_id = after;
 	snprintf(after_txt, sizeof(after_txt), "%lld", (long long)after);
 	snprintf(max_txt, sizeof(max_txt), "%zu", max);
+	snprintf(lease_txt, sizeof(lease_txt), "%llu", (unsigned long long)lease_s);
 	if (ndomains && !names)
 		return CDS_ENOMEM;
-	if ((r = cds_db_exec(db, "BEGIN", 0, NULL, NULL, err, errlen)) != 0 ||
-	    (r = cds_db_exec(db, claim_sql, 3, params, &res, err, errlen)) != 0) {
-		free(names);
-		cds_db_rollback(db);
-		return r;
-	}
+	r = cds_db_exec(db, lease_s ? claim_sql : peek_sql, lease_s ? 4 : 3, params, &res, err,
+			errlen);
 	free(names);
+	if (r != 0)
+		return r;
 	int rows = PQntuples(res);
 	if (rows == 0) {
 		PQclear(res);
-		return cds_db_exec(db, "COMMIT", 0, NULL, NULL, err, errlen);
+		return 0;
 	}
 	out->items = calloc((size_t)rows, sizeof(*out->items));
 	if (!out->items) {
 		PQclear(res);
-		cds_db_rollback(db);
 		return CDS_ENOMEM;
 	}
 	for (int i = 0; i < rows; i++) {
@@ -174,7 +193,6 @@ int cds_db_claim(struct cds_db *db, size_t max, int64_t after, char *const *doma
 			out->count = (size_t)i + 1;
 			free_items(out);
 			PQclear(res);
-			cds_db_rollback(db);
 			return CDS_ENOMEM;
 		}
 		out->count++;
@@ -278,7 +296,8 @@ static void free_column(char **v, size_t n)
 	free(v);
 }
 
-int cds_db_record_batch(struct cds_db *db, struct cds_db_outcome *o, size_t n, bool dry_run,
+/* The results of o[0..n) (in id order) in the open transaction. */
+static int record_batch(struct cds_db *db, struct cds_db_outcome *o, size_t n, bool dry_run,
 			uint64_t interval_s, char *err, size_t errlen)
 {
 	char scanner[300], host[256] = "?";
@@ -390,16 +409,9 @@ out:
 	return r;
 }
 
-int cds_db_batch_commit(struct cds_db *db, struct cds_db_batch *b, char *err, size_t errlen)
+void cds_db_batch_free(struct cds_db_batch *b)
 {
 	free_items(b);
-	return cds_db_exec(db, "COMMIT", 0, NULL, NULL, err, errlen);
-}
-
-void cds_db_batch_abort(struct cds_db *db, struct cds_db_batch *b)
-{
-	free_items(b);
-	cds_db_rollback(db);
 }
 
 int cds_db_count_due(struct cds_db *db, uint64_t *out, char *err, size_t errlen)
@@ -427,8 +439,10 @@ int cds_db_prune_results(struct cds_db *db, uint64_t age_s, char *err, size_t er
 			   1, params, NULL, err, errlen);
 }
 
-int cds_db_skip(struct cds_db *db, const struct cds_db_item *item, uint64_t interval_s,
-		char *err, size_t errlen)
+/* A delegation left unscanned (its registry scans CDS itself): only its
+ * next due time moves. */
+static int skip_one(struct cds_db *db, const struct cds_db_item *item, uint64_t interval_s,
+		    char *err, size_t errlen)
 {
 	char id[32], interval[32];
 	snprintf(id, sizeof(id), "%lld", (long long)item->id);
@@ -438,4 +452,33 @@ int cds_db_skip(struct cds_db *db, const struct cds_db_item *item, uint64_t inte
 			   "UPDATE delegations SET next_scan_at = now() + make_interval(secs =>"
 			   " $2::double precision), updated_at = now() WHERE id = $1",
 			   2, p, NULL, err, errlen);
+}
+
+static int outcome_cmp(const void *x, const void *y)
+{
+	const struct cds_db_outcome *a = x, *b = y;
+	return a->item->id < b->item->id ? -1 : a->item->id > b->item->id;
+}
+
+int cds_db_write_results(struct cds_db *db, struct cds_db_outcome *o, size_t n,
+			 const struct cds_db_item *const *skipped, size_t nskipped, bool dry_run,
+			 uint64_t interval_s, char *err, size_t errlen)
+{
+	int r;
+	if (n == 0 && (nskipped == 0 || dry_run))
+		return 0;
+	/* Delegations finish in any order; the results statement maps its
+	 * returned ids back by binary search. */
+	qsort(o, n, sizeof(*o), outcome_cmp);
+	if ((r = cds_db_exec(db, "BEGIN", 0, NULL, NULL, err, errlen)) != 0)
+		return r;
+	for (size_t i = 0; i < nskipped && !dry_run && r == 0; i++)
+		r = skip_one(db, skipped[i], interval_s, err, errlen);
+	if (r == 0)
+		r = record_batch(db, o, n, dry_run, interval_s, err, errlen);
+	if (r == 0)
+		r = cds_db_exec(db, "COMMIT", 0, NULL, NULL, err, errlen);
+	if (r != 0)
+		cds_db_rollback(db);
+	return r;
 }

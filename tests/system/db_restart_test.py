@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """PostgreSQL restarted under a running `cdscan scan`: the scanner stops with
-exit 69 and a clear message, no batch is half-written, and a rerun scans
-every delegation exactly once.  Restarts the lab's cluster: run alone
+exit 69 and a clear message, no batch is half-written, and once the lease of
+what it had claimed has ended, a rerun scans every delegation exactly once
+(nothing before: the claimed ones are not due until then).  Restarts the lab's cluster: run alone
 (ctest RUN_SERIAL).  Usage: db_restart_test.py CDSCAN LAB_DIR"""
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -27,9 +29,11 @@ def main():
                 f.write("d%d NS ns1.provider-a.net.\n" % i)
         conf = os.path.join(tmp, "c.yaml")
         # Slow enough (600 queries/s to the one server) that the restart
-        # lands in the middle of the run.
+        # lands in the middle of the run; 50 in flight, so that whatever is
+        # claimed is still leased when the scanner has stopped.
         open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\nscan:\n"
-                              "  timeout: 400ms\n  retries: 0\n  batch-size: 50\n"
+                              "  timeout: 400ms\n  retries: 0\n  batch-size: 50\n  concurrency: 50\n"
+                              "  lease: 5s\n"
                               "  per-server-qps: 600\n" % (db, lab["resolver"], lab["trust_anchor"]))
         run = lambda *a, **k: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
                                              text=True, **k)
@@ -46,9 +50,20 @@ def main():
         done = int(psql(db, "SELECT count(*) FROM scan_results") or 0)
         check(p.returncode == 69 and "not written" in err,
               "the scanner stops with exit 69 and says so: %d %s" % (p.returncode, err.strip()[:200]))
+        failed_at = time.time()
         torn = psql(db, TORN_SQL)
         check(0 < done < 2000 and done % 50 == 0 and torn == "0",
               "%d results, in whole batches, %s half-written" % (done, torn))
+        # What the stopped scanner had claimed and not written is leased:
+        # not due until the lease ends, and exactly what it said it lost.
+        leased = psql(db, "SELECT count(*) FROM delegations d WHERE next_scan_at > now() AND NOT"
+                      " EXISTS (SELECT 1 FROM scan_results s WHERE s.delegation_id = d.id)")
+        m = re.search(r"(\d+) claimed delegations were not written", err)
+        check(time.time() - failed_at < 4 and m is not None and int(leased or 0) > 0
+              and m.group(1) == leased,
+              "the unwritten delegations are leased, as the message says (%s, %s)"
+              % (leased, m.group(1) if m else None))
+        time.sleep(max(0.0, failed_at + 5.5 - time.time()))
         p = run("scan", timeout=300)
         got = psql(db, "SELECT count(*), count(DISTINCT delegation_id) FROM scan_results")
         check(p.returncode == 0 and got == "2000|2000",

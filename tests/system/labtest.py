@@ -51,6 +51,8 @@ class Database:
 
 TORN_SQL = ("SELECT count(*) FROM delegations d WHERE"
             " (EXISTS (SELECT 1 FROM scan_results s WHERE s.delegation_id = d.id))"
-            " <> (next_scan_at > now())")
-"""Delegations with a result but no moved schedule, or the reverse: a
-half-written batch (results and schedule are written in one transaction)."""
+            " <> (next_scan_at > now() + interval '1 hour')")
+"""Delegations with a result but no schedule moved to the next scan (a day
+ahead), or the reverse: a half-written group (results and schedule are
+written in one transaction).  A claim's lease (minutes at most in the
+tests) is not a next scan."""
