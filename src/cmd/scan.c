@@ -18,23 +18,20 @@
 #include "cdscan/report.h"
 #include "cdscan/scan.h"
 
-/* One claim's delegations: kept until every one is written or dropped. */
-struct chunk {
+/* One claimed delegation, from its start to its write: its own copy, so
+ * that a slow delegation (a lame nameserver's timeouts) keeps only itself
+ * in memory, not the batch it was claimed with. */
+struct work {
 	struct run *r;
-	struct chunk *next;
-	struct cds_db_batch batch;
-	const struct cds_registry **regs; /* per item: its profile, or NULL */
-	bool *skipped;                    /* the registry scans CDS itself */
-	size_t started;                   /* items started, in order */
-	size_t open;                      /* items neither written nor dropped */
+	struct cds_db_item item;
+	const struct cds_registry *reg; /* its profile, or NULL */
+	bool skipped;                   /* the registry scans CDS itself */
 };
 
 /* A delegation scanned (or skipped), waiting for the next write: at most
- * scan.batch-size of them, whatever number of claims a slow delegation
- * keeps alive. */
+ * scan.batch-size of them. */
 struct finished {
-	struct chunk *c;
-	size_t i;
+	struct work *w;
 	bool decided;
 	struct cds_verdict v;
 };
@@ -45,7 +42,8 @@ struct run {
 	struct cds_scanner *scanner;
 	struct cds_db *db;
 	uv_loop_t *loop;
-	struct chunk *chunks;         /* in claim order */
+	struct cds_db_batch batch;    /* the last claim */
+	size_t next;                  /* its first delegation not started */
 	struct finished *fin;         /* up to scan.batch-size */
 	size_t nfin;
 	size_t inflight;              /* scans running */
@@ -93,41 +91,18 @@ static void progress(struct run *r, bool final)
 	}
 }
 
-/* The policy an item is decided under: its registry profile's overrides. */
-static const struct cds_conf *conf_of(const struct run *r, const struct chunk *c, size_t i)
+/* The policy a delegation is decided under: its registry profile's
+ * overrides. */
+static const struct cds_conf *conf_of(const struct run *r, const struct work *w)
 {
-	const struct cds_registry *reg = c->regs[i];
-	return reg ? &r->effective[reg - r->conf->registries] : r->conf;
+	return w->reg ? &r->effective[w->reg - r->conf->registries] : r->conf;
 }
 
-static void free_chunk(struct chunk *c)
+static void free_work(struct work *w)
 {
-	cds_db_batch_free(&c->batch);
-	free(c->regs);
-	free(c->skipped);
-	free(c);
-}
-
-/* Chunks whose items are all started and written or dropped go. */
-static void sweep(struct run *r)
-{
-	for (struct chunk **p = &r->chunks; *p;) {
-		struct chunk *x = *p;
-		if (x->open == 0 && x->started == x->batch.count) {
-			*p = x->next;
-			free_chunk(x);
-		} else {
-			p = &x->next;
-		}
-	}
-}
-
-/* n items of c written or dropped. */
-static void release(struct run *r, struct chunk *c, size_t n)
-{
-	c->open -= n;
-	if (c->open == 0 && c->started == c->batch.count)
-		sweep(r);
+	free(w->item.d.ns);
+	free(w->item.d.ds);
+	free(w);
 }
 
 /* Drop what cannot be written any more (after a database error). */
@@ -139,7 +114,7 @@ static void drop_finished(struct run *r)
 			cds_verdict_clear(&f->v);
 		f->decided = false;
 		r->unwritten++;
-		release(r, f->c, 1);
+		free_work(f->w);
 	}
 	r->nfin = 0;
 }
@@ -157,17 +132,16 @@ static int flush(struct run *r)
 	if (!o || !skip)
 		rc = CDS_ENOMEM;
 	for (size_t k = 0; k < r->nfin && rc == 0; k++) {
-		struct chunk *c = r->fin[k].c;
-		size_t i = r->fin[k].i;
-		if (c->skipped[i]) {
-			skip[nskip++] = &c->batch.items[i];
+		struct work *w = r->fin[k].w;
+		if (w->skipped) {
+			skip[nskip++] = &w->item;
 			continue;
 		}
 		if (!r->fin[k].decided)
 			continue; /* no memory to scan it: due again after the lease */
 		struct cds_verdict *v = &r->fin[k].v;
 		struct cds_db_outcome *x = &o[n];
-		x->item = &c->batch.items[i];
+		x->item = &w->item;
 		x->v = v;
 		if (!(x->json = cds_verdict_to_json(v, false))) {
 			rc = CDS_ENOMEM;
@@ -178,18 +152,16 @@ static int flush(struct run *r)
 			x->failed |= !v->servers[s].ok;
 		/* With registry profiles, a delegation under none of them is
 		 * decided and reported, but nobody is told: no change set. */
-		x->no_changes = r->conf->registry_count > 0 && !c->regs[i];
+		x->no_changes = r->conf->registry_count > 0 && !w->reg;
 	}
 	double t0 = elapsed(r);
 	if (rc == 0)
 		rc = cds_db_write_results(r->db, o, n, skip, nskip, r->cli->dry_run, interval_s,
 					  r->errmsg, sizeof(r->errmsg));
 	r->db_s += elapsed(r) - t0;
-	for (size_t k = 0; k < r->nfin && rc == 0; k++) {
-		struct chunk *c = r->fin[k].c;
-		if (c->skipped[r->fin[k].i])
-			rc = cds_report_skip(r->rep, c->regs[r->fin[k].i]->name);
-	}
+	for (size_t k = 0; k < r->nfin && rc == 0; k++)
+		if (r->fin[k].w->skipped)
+			rc = cds_report_skip(r->rep, r->fin[k].w->reg->name);
 	for (size_t k = 0; k < n && rc == 0; k++) {
 		const struct cds_verdict *v = o[k].v;
 		unsigned failures = o[k].failed ? (unsigned)o[k].item->failures + 1 : 0;
@@ -214,74 +186,52 @@ static int flush(struct run *r)
 		if (f->decided)
 			cds_verdict_clear(&f->v);
 		f->decided = false;
-		release(r, f->c, 1);
+		free_work(f->w);
 	}
 	r->nfin = 0;
 	progress(r, false);
 	return 0;
 }
 
-/* Claim the next batch at the end of the chunk list.  Returns it, or NULL
- * when nothing is left or on an error (r->error). */
-static struct chunk *claim(struct run *r)
+/* Claim the next batch into r->batch.  Returns false when nothing is left
+ * or on an error (r->error). */
+static bool claim(struct run *r)
 {
 	size_t want = r->conf->scan.batch_size;
+	cds_db_batch_free(&r->batch);
+	r->next = 0;
 	if (r->cli->has_limit && r->cli->limit - r->claimed < want)
 		want = (size_t)(r->cli->limit - r->claimed);
 	if (want == 0) {
 		r->exhausted = true;
-		return NULL;
-	}
-	struct chunk *c = calloc(1, sizeof(*c));
-	if (!c) {
-		r->error = CDS_ENOMEM;
-		snprintf(r->errmsg, sizeof(r->errmsg), "out of memory");
-		return NULL;
+		return false;
 	}
 	double t0 = elapsed(r);
 	uint64_t lease_s = r->cli->dry_run ? 0 : (r->conf->scan.lease_ms + 999) / 1000;
 	int e = cds_db_claim(r->db, want, r->after, r->names, r->cli->domain_count, lease_s,
-			     &c->batch, r->errmsg, sizeof(r->errmsg));
+			     &r->batch, r->errmsg, sizeof(r->errmsg));
 	r->db_s += elapsed(r) - t0;
-	size_t n = c->batch.count;
-	if (e == 0 && n > 0) {
-		c->regs = calloc(n, sizeof(*c->regs));
-		c->skipped = calloc(n, sizeof(*c->skipped));
-		if (!c->regs || !c->skipped) {
-			e = CDS_ENOMEM;
-			snprintf(r->errmsg, sizeof(r->errmsg), "out of memory");
-		}
+	if (e != 0) {
+		r->error = e;
+		return false;
 	}
-	if (e != 0 || n == 0) {
-		if (e != 0) {
-			r->error = e;
-			r->unwritten += n; /* leased, never scanned */
-		} else {
-			r->exhausted = true;
-		}
-		free_chunk(c);
-		return NULL;
+	if (r->batch.count == 0) {
+		r->exhausted = true;
+		return false;
 	}
-	r->after = c->batch.last_id;
-	r->claimed += n;
-	c->open = n;
-	c->r = r;
-	struct chunk **p = &r->chunks;
-	while (*p)
-		p = &(*p)->next;
-	*p = c;
-	return c;
+	r->after = r->batch.last_id;
+	r->claimed += r->batch.count;
+	return true;
 }
 
 static void pump(struct run *r);
 
 /* The next place in the finished list (there is always one: it is written
  * out when full). */
-static struct finished *next_finished(struct run *r, struct chunk *c, size_t i)
+static struct finished *next_finished(struct run *r, struct work *w)
 {
 	struct finished *f = &r->fin[r->nfin];
-	f->c = c;
-	f->i = i;
+	f->w = w;
 	f->decided = false;
 	return f;
 }
@@ -298,17 +248,12 @@ static void add_finished(struct run *r)
 
 static void scanned_cb(struct cds_scan_result *res, void *arg)
 {
-	struct chunk *c = arg;
-	struct run *r = c->r;
-	/* The delegation is embedded in its item: its index. */
-	const struct cds_db_item *item =
-		(const struct cds_db_item *)((const char *)res->delegation -
-					     offsetof(struct cds_db_item, d));
-	size_t i = (size_t)(item - c->batch.items);
-	struct finished *f = next_finished(r, c, i);
+	struct work *w = arg;
+	struct run *r = w->r;
+	struct finished *f = next_finished(r, w);
 	double t0 = elapsed(r);
 	f->decided = !r->error &&
-		     cds_policy_decide(res, conf_of(r, c, i), cds_clock(), &f->v) == 0;
+		     cds_policy_decide(res, conf_of(r, w), cds_clock(), &f->v) == 0;
 	r->decide_s += elapsed(r) - t0;
 	cds_scan_result_free(res);
 	r->inflight--;
@@ -328,23 +273,30 @@ static void pump(struct run *r)
 		return; /* the outer call goes on */
 	r->pumping = true;
 	while (!r->error && r->inflight < r->conf->scan.concurrency) {
-		struct chunk *c = r->chunks;
-		while (c && c->started == c->batch.count)
-			c = c->next;
-		if (!c && (r->exhausted || !(c = claim(r))))
+		if (r->next == r->batch.count && (r->exhausted || !claim(r)))
 			break;
-		size_t i = c->started++;
-		c->regs[i] = cds_conf_registry_for(r->conf, c->batch.items[i].d.domain);
-		if (c->regs[i] && c->regs[i]->scans_cds_itself) {
-			c->skipped[i] = true; /* not ours to scan */
-			next_finished(r, c, i);
-			add_finished(r);
-			continue;
+		struct cds_db_item *it = &r->batch.items[r->next++];
+		struct work *w = calloc(1, sizeof(*w));
+		if (!w) {
+			r->error = CDS_ENOMEM;
+			snprintf(r->errmsg, sizeof(r->errmsg), "out of memory");
+			r->unwritten++;
+			break;
 		}
-		if (cds_scanner_scan(r->scanner, &c->batch.items[i].d, scanned_cb, c) == 0) {
+		/* The delegation's lists move to the work. */
+		w->r = r;
+		w->item = *it;
+		it->d.ns = NULL;
+		it->d.ds = NULL;
+		w->reg = cds_conf_registry_for(r->conf, w->item.d.domain);
+		if (w->reg && w->reg->scans_cds_itself) {
+			w->skipped = true; /* not ours to scan */
+			next_finished(r, w);
+			add_finished(r);
+		} else if (cds_scanner_scan(r->scanner, &w->item.d, scanned_cb, w) == 0) {
 			r->inflight++;
 		} else {
-			next_finished(r, c, i); /* no memory to scan it: undecided */
+			next_finished(r, w); /* no memory to scan it: undecided */
 			add_finished(r);
 		}
 	}
@@ -354,13 +306,8 @@ static void pump(struct run *r)
 		/* Nothing more is written: what is claimed and not started is
 		 * left to its lease. */
 		drop_finished(r);
-		for (struct chunk *c = r->chunks; c; c = c->next) {
-			size_t left = c->batch.count - c->started;
-			c->started = c->batch.count;
-			c->open -= left;
-			r->unwritten += left;
-		}
-		sweep(r);
+		r->unwritten += r->batch.count - r->next;
+		r->next = r->batch.count;
 	}
 	r->pumping = false;
 }
@@ -464,11 +411,7 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 	}
 	e = r.error;
 	snprintf(err, sizeof(err), "%s", r.errmsg);
-	while (r.chunks) {
-		struct chunk *c = r.chunks;
-		r.chunks = c->next;
-		free_chunk(c);
-	}
+	cds_db_batch_free(&r.batch);
 	free(r.fin);
 	free(r.names);
 	cds_report_times(r.rep, started, time(NULL));
