@@ -2,6 +2,7 @@
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +78,20 @@ void ts_key_ds(const struct ts_key *k, const char *owner, uint8_t digest_type, s
 	cds_ds_from_dnskey(owner, k->rdata, k->rdlen, digest_type, out);
 }
 
+static void put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
 void ts_rr_raw(struct ts_rr *rr, uint16_t type, const void *rdata, size_t len)
 {
 	rr->type = type;
@@ -100,18 +115,67 @@ void ts_rr_ds(struct ts_rr *rr, uint16_t type, const struct cds_ds *ds)
 	ts_rr_raw(rr, type, b, 4 + (size_t)ds->digest_len);
 }
 
-static void put16(uint8_t *p, unsigned v)
+
+void ts_rr_name(struct ts_rr *rr, uint16_t type, const char *name)
 {
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
+	rr->type = type;
+	rr->rdlen = (size_t)cds_dname_to_wire(name, rr->rdata);
 }
 
-static void put32(uint8_t *p, uint32_t v)
+void ts_rr_soa(struct ts_rr *rr, uint32_t serial)
 {
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
+	/* MNAME and RNAME the root, then serial, refresh, retry, expire and
+	 * minimum (RFC 1035 §3.3.13). */
+	memset(rr->rdata, 0, 22);
+	put32(rr->rdata + 2, serial);
+	rr->type = CDS_T_SOA;
+	rr->rdlen = 22;
+}
+
+int ts_rr_addr(struct ts_rr *rr, const char *text)
+{
+	if (inet_pton(AF_INET, text, rr->rdata) == 1) {
+		rr->type = CDS_T_A;
+		rr->rdlen = 4;
+	} else if (inet_pton(AF_INET6, text, rr->rdata) == 1) {
+		rr->type = CDS_T_AAAA;
+		rr->rdlen = 16;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+void ts_rr_csync(struct ts_rr *rr, uint32_t serial, uint16_t flags, const uint16_t *types,
+		 size_t n)
+{
+	/* RFC 7477 §2.1.1: serial, flags, then the type bitmap of RFC 4034
+	 * §4.1.2 (windows in increasing order, each as long as its last
+	 * octet with a bit set). */
+	uint8_t bits[256][32];
+	int last[256];
+	memset(bits, 0, sizeof(bits));
+	for (int w = 0; w < 256; w++)
+		last[w] = -1;
+	for (size_t i = 0; i < n; i++) {
+		int w = types[i] >> 8, o = (types[i] & 0xff) / 8;
+		bits[w][o] |= (uint8_t)(0x80 >> (types[i] & 7));
+		if (o > last[w])
+			last[w] = o;
+	}
+	put32(rr->rdata, serial);
+	put16(rr->rdata + 4, flags);
+	size_t len = 6;
+	for (int w = 0; w < 256; w++) {
+		if (last[w] < 0)
+			continue;
+		rr->rdata[len] = (uint8_t)w;
+		rr->rdata[len + 1] = (uint8_t)(last[w] + 1);
+		memcpy(rr->rdata + len + 2, bits[w], (size_t)last[w] + 1);
+		len += 2 + (size_t)last[w] + 1;
+	}
+	rr->type = CDS_T_CSYNC;
+	rr->rdlen = len;
 }
 
 static int cmp_rr(const void *x, const void *y)
@@ -122,21 +186,31 @@ static int cmp_rr(const void *x, const void *y)
 	return c ? c : (int)a->rdlen - (int)b->rdlen;
 }
 
+/* An owner and the zone that signs its records, in wire form. */
+struct names {
+	uint8_t owner[256];
+	size_t olen;
+	unsigned labels;
+	uint8_t signer[256];
+	size_t slen;
+};
+
 /* RRSIG rdata (RFC 4034 §3.1) over rrs (sorted canonically), signed by k. */
-static size_t rrsig_rdata(uint8_t *out, const uint8_t *owner, size_t olen, unsigned labels,
-			  uint16_t type, struct ts_rr *rrs, size_t n, const struct ts_key *k,
-			  time_t inception, time_t expiration)
+static size_t rrsig_rdata(uint8_t *out, const struct names *nm, uint16_t type, struct ts_rr *rrs,
+			  size_t n, const struct ts_key *k, time_t inception, time_t expiration)
 {
+	const uint8_t *owner = nm->owner;
+	size_t olen = nm->olen;
 	size_t o = 0;
 	put16(out, type);
 	out[2] = k->rdata[3];
-	out[3] = (uint8_t)labels;
+	out[3] = (uint8_t)nm->labels;
 	put32(out + 4, 300);
 	put32(out + 8, (uint32_t)expiration);
 	put32(out + 12, (uint32_t)inception);
 	put16(out + 16, k->keytag);
-	memcpy(out + 18, owner, olen); /* signer = owner (apex) */
-	o = 18 + olen;
+	memcpy(out + 18, nm->signer, nm->slen); /* RFC 4034 §3.1.7: the zone */
+	o = 18 + nm->slen;
 	/* Signed data: RRSIG rdata without signature, then each RR in
 	 * canonical form and order (RFC 4034 §3.1.8.1, §6.3). */
 	uint8_t data[8192];
@@ -195,11 +269,23 @@ size_t ts_answer(uint8_t *out, const char *owner, uint16_t qtype, int rcode,
 		 const struct ts_rr *rrs, size_t n, const struct ts_key *const *signers,
 		 size_t nsigners, time_t inception, time_t expiration)
 {
-	uint8_t ow[256];
-	size_t olen = (size_t)cds_dname_to_wire(owner, ow);
-	unsigned labels = 0;
-	for (size_t i = 0; ow[i]; i += (size_t)ow[i] + 1)
-		labels++;
+	return ts_answer_zone(out, owner, owner, qtype, rcode, rrs, n, signers, nsigners,
+			      inception, expiration);
+}
+
+size_t ts_answer_zone(uint8_t *out, const char *zone, const char *owner, uint16_t qtype,
+		      int rcode, const struct ts_rr *rrs, size_t n,
+		      const struct ts_key *const *signers, size_t nsigners, time_t inception,
+		      time_t expiration)
+{
+	struct names nm;
+	nm.olen = (size_t)cds_dname_to_wire(owner, nm.owner);
+	nm.slen = (size_t)cds_dname_to_wire(zone, nm.signer);
+	nm.labels = 0;
+	for (size_t i = 0; nm.owner[i]; i += (size_t)nm.owner[i] + 1)
+		nm.labels++;
+	const uint8_t *ow = nm.owner;
+	size_t olen = nm.olen;
 	struct ts_rr sorted[16];
 	if (n)
 		memcpy(sorted, rrs, n * sizeof(*rrs));
@@ -218,8 +304,8 @@ size_t ts_answer(uint8_t *out, const char *owner, uint16_t qtype, int rcode,
 		o = put_rr(out, o, ow, olen, rrs[i].type, rrs[i].rdata, rrs[i].rdlen);
 	for (size_t i = 0; n && i < nsigners; i++) {
 		uint8_t sig[512];
-		size_t sl = rrsig_rdata(sig, ow, olen, labels, qtype, sorted, n, signers[i],
-					inception, expiration);
+		size_t sl = rrsig_rdata(sig, &nm, qtype, sorted, n, signers[i], inception,
+					expiration);
 		o = put_rr(out, o, ow, olen, CDS_T_RRSIG, sig, sl);
 	}
 	return o;

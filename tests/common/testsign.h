@@ -40,6 +40,15 @@ void ts_rr_dnskey(struct ts_rr *rr, uint16_t type, const struct ts_key *k);
 void ts_rr_ds(struct ts_rr *rr, uint16_t type, const struct cds_ds *ds);
 /* An RR with raw rdata. */
 void ts_rr_raw(struct ts_rr *rr, uint16_t type, const void *rdata, size_t len);
+/* An RR whose rdata is one name (NS), uncompressed. */
+void ts_rr_name(struct ts_rr *rr, uint16_t type, const char *name);
+/* A SOA RR with serial (names the root, timers zero). */
+void ts_rr_soa(struct ts_rr *rr, uint32_t serial);
+/* An A or AAAA RR from an address text.  Returns 0 or -1 (not an address). */
+int ts_rr_addr(struct ts_rr *rr, const char *text);
+/* A CSYNC RR (RFC 7477 §2.1.1): serial, flags and the types[0..n) bitmap. */
+void ts_rr_csync(struct ts_rr *rr, uint32_t serial, uint16_t flags, const uint16_t *types,
+		 size_t n);
 
 /*
  * A whole DNS answer message (QR, AA, rcode) to owner/qtype holding rrs and,
@@ -50,3 +59,9 @@ void ts_rr_raw(struct ts_rr *rr, uint16_t type, const void *rdata, size_t len);
 size_t ts_answer(uint8_t *out, const char *owner, uint16_t qtype, int rcode,
 		 const struct ts_rr *rrs, size_t n, const struct ts_key *const *signers,
 		 size_t nsigners, time_t inception, time_t expiration);
+/* The same for owner at or below zone, the RRSIGs signed by zone (RFC 4034
+ * §3.1.7): the A and AAAA of a host name in the zone. */
+size_t ts_answer_zone(uint8_t *out, const char *zone, const char *owner, uint16_t qtype,
+		      int rcode, const struct ts_rr *rrs, size_t n,
+		      const struct ts_key *const *signers, size_t nsigners, time_t inception,
+		      time_t expiration);
