@@ -279,7 +279,11 @@ int tscan_decide(struct tscan *t, const struct cds_conf *conf)
 	t->res.signals = t->res.signal_count || t->res.signals_asked ? t->signals : NULL;
 	t->res.scanned_at = t->now;
 	cds_verdict_clear(&t->v);
-	return cds_policy_decide(&t->res, conf, t->now, &t->v);
+	int r = cds_policy_decide(&t->res, conf, t->now, &t->v);
+	/* TSCAN_DUMP=1 shows every verdict, for writing and debugging tests. */
+	if (r == 0 && getenv("TSCAN_DUMP"))
+		cds_verdict_print_json(&t->v, stderr);
+	return r;
 }
 
 void tscan_free(struct tscan *t)

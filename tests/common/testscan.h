@@ -128,7 +128,8 @@ struct cds_bootstrap_signal *tscan_add_signal(struct tscan *t, const char *ns,
 					      size_t ncdnskey);
 
 /* cds_policy_decide on what t holds, into t->v (a previous verdict is
- * cleared first).  Returns what cds_policy_decide returns. */
+ * cleared first).  Returns what cds_policy_decide returns.  With TSCAN_DUMP
+ * in the environment, the verdict is printed as JSON to stderr. */
 int tscan_decide(struct tscan *t, const struct cds_conf *conf);
 
 /* Release everything t owns, the verdict included. */
