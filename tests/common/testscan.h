@@ -56,10 +56,10 @@ struct tscan_csync {
 };
 
 /* A scan result under construction, with the delegation it is of and the
- * verdict decided on it.  Lives on the test's stack; tscan_free releases
- * what it owns. */
+ * verdict decided on it.  Lives in a tscan_case (it is large for a stack);
+ * tscan_free releases what it owns. */
 struct tscan {
-	const char *zone;
+	const char *zone; /* borrowed: must outlive t */
 	time_t now; /* the clock of the answers' RRSIGs and of the decision */
 	struct cds_ns_entry ns[TSCAN_MAX];
 	struct cds_ds ds[TSCAN_MAX];
@@ -94,7 +94,8 @@ struct tscan_case {
 int tscan_case_setup(void **state);
 int tscan_case_teardown(void **state);
 
-/* Start t for zone (normalised) at time now: no NS, no DS, no server. */
+/* Start t (zeroed or freed) for zone (normalised) at time now: no NS, no
+ * DS, no server. */
 void tscan_init(struct tscan *t, const char *zone, time_t now);
 
 /* The parent holds NS name, with the glue addresses glue[0..) (NULL, or
