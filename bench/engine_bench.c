@@ -48,7 +48,7 @@ static void start_next(struct bench *b)
 		return;
 	struct cds_delegation *d = &b->zones[b->started % b->zone_count];
 	b->started++;
-	if (cds_scanner_scan(b->scanner, d, done_cb, b) != 0)
+	if (cds_scanner_scan(b->scanner, d, NULL, done_cb, b) != 0)
 		b->failures++;
 }
 
@@ -133,8 +133,9 @@ int main(int argc, char **argv)
 	uv_run(&loop, UV_RUN_DEFAULT);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	getrusage(RUSAGE_SELF, &r1);
-	uint64_t queries, answers;
-	cds_scanner_counts(b.scanner, &queries, &answers);
+	struct cds_scanner_stats st;
+	cds_scanner_stats(b.scanner, &st);
+	uint64_t queries = st.queries, answers = st.answers;
 	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	double cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec -
 			      r0.ru_stime.tv_sec) +

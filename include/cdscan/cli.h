@@ -11,6 +11,7 @@
 
 #include "cdscan/conf.h"
 #include "cdscan/log.h"
+#include "cdscan/report.h"
 #include "cdscan/util.h"
 
 enum cds_command {
@@ -21,12 +22,6 @@ enum cds_command {
 	CDS_CMD_SCAN,
 	CDS_CMD_EPP_SEND,
 	CDS_CMD_DAEMON,
-};
-
-enum cds_report_format {
-	CDS_REPORT_TEXT = 0,
-	CDS_REPORT_JSON,
-	CDS_REPORT_HTML,
 };
 
 /* One --ns NAME[@ADDR]. */

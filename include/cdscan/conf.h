@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "cdscan/log.h"
+#include "cdscan/model.h"
 
 enum cds_transport_mode {
 	CDS_TRANSPORT_UDP = 0, /* UDP, TCP after a truncated answer */
@@ -36,8 +37,8 @@ struct cds_registry {
 	char *tlds[CDS_REGISTRY_MAX_TLDS]; /* normalised zone names */
 	size_t tld_count;
 	bool scans_cds_itself; /* the registry acts on CDS itself: skip its TLDs */
-	int ds_interface;      /* 0 dsData, 1 keyData (RFC 5910) */
-	int host_model;        /* 0 hostObj, 1 hostAttr (RFC 5731) */
+	enum cds_ds_interface ds_interface; /* dsData or keyData (RFC 5910) */
+	enum cds_host_model host_model;     /* hostObj or hostAttr (RFC 5731) */
 	char *spool_dir;       /* epp-spool: this registry's files (NULL: output.spool-dir) */
 	struct {
 		char *server;          /* host name or address */

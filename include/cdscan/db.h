@@ -1,15 +1,14 @@
 /* The PostgreSQL store (libpq, parameterised queries only): connection,
- * forward-only migrations, and the import of a parent zone's delegations.
- * PGconn stays inside src/db. */
+ * forward-only migrations, the import of a parent zone's delegations, the
+ * scan pipeline's claims and writes, and the outbox of change sets.  The
+ * store speaks the model; PGconn and PGresult stay inside src/db. */
 #pragma once
-
-#include "cdscan/verdict.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cdscan/scan.h"
+#include "cdscan/model.h"
 
 /* One migration, compiled in from sql/NNNN_name.sql. */
 struct cds_migration {
@@ -74,16 +73,17 @@ struct cds_db_outcome {
 	const struct cds_db_item *item;
 	const struct cds_verdict *v;
 	const char *json;      /* v as JSON */
-	bool no_changes;       /* no registry profile takes it: no change set */
+	/* The change set of each side, or NULL (none, or no registry profile
+	 * takes the delegation). */
+	const struct cds_change_set *changes[CDS_KIND_COUNT];
 	bool failed;           /* a server was unusable: back off */
 	unsigned changesets;   /* out: change sets created */
 };
 
 /*
  * Write, in one transaction, the verdicts o[0..n) (any order; sorted here
- * by id): the scan results in one statement; unless dry_run, a change set
- * per side whose action changes something (kind 'ds' and 'ns'; none for a
- * side that already has one open, none with no_changes), accept-after-delay
+ * by id): the scan results in one statement; unless dry_run, each change
+ * set given (none for a side that already has one open), accept-after-delay
  * observations, and the next due time of each (interval, backing off with
  * consecutive failures); and, unless dry_run, the next due time of the
  * delegations skipped[0..nskipped) left unscanned (their registry scans CDS
@@ -99,34 +99,23 @@ int cds_db_prune_results(struct cds_db *db, uint64_t age_s, char *err, size_t er
 /* Due delegations (not removed, not opted out), for progress. */
 int cds_db_count_due(struct cds_db *db, uint64_t *out, char *err, size_t errlen);
 
-/* One pending change set of the outbox (DS or NS). */
-struct cds_db_change {
-	int64_t id;
-	char domain[256];
-	char kind[8];     /* ds, ns */
-	char action[16];  /* update, delete, bootstrap */
-	char cltrid[64];
-	char **add, **rem; /* DS texts, or NS names (owned by the list) */
-	size_t nadd, nrem;
-	char *payload;     /* the JSON payload (owned) */
-	int attempts;      /* sends begun before; > 0: the outcome may be unknown */
-};
-
-/* Claimed change sets; the claiming transaction stays open until
+/* Pending change sets of the outbox, as the model's change sets (id,
+ * clTRID and attempts filled; attempts > 0: a send was begun before and its
+ * outcome may be unknown).  A claim's transaction stays open until
  * cds_db_changes_commit or cds_db_changes_abort. */
 struct cds_db_changes {
-	struct cds_db_change *items;
+	struct cds_change_set *items;
 	size_t count;
 };
 
-/* Begin a transaction and claim up to max pending DS change sets, oldest
- * first, locked (FOR UPDATE SKIP LOCKED).  Returns 0 or CDS_EUNAVAIL. */
+/* Begin a transaction and claim up to max pending change sets, oldest
+ * first, locked (FOR UPDATE SKIP LOCKED).  Returns 0, CDS_EUNAVAIL or
+ * CDS_ENOMEM. */
 int cds_db_changes_claim(struct cds_db *db, size_t max, struct cds_db_changes *out, char *err,
 			 size_t errlen);
 
-/* Pending change sets of kind ('ds' or 'ns') into *out.  Returns 0 or
- * CDS_EUNAVAIL. */
-int cds_db_count_pending(struct cds_db *db, const char *kind, uint64_t *out, char *err,
+/* Pending change sets of kind into *out.  Returns 0 or CDS_EUNAVAIL. */
+int cds_db_count_pending(struct cds_db *db, enum cds_kind kind, uint64_t *out, char *err,
 			 size_t errlen);
 
 /* Mark one claimed change set sent (state, attempt count, time).  Returns 0

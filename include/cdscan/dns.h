@@ -1,5 +1,5 @@
-/* DNS data as the policy sees it: answers read into canonical RRsets with
- * their signatures, DNSSEC validation of an RRset against a DS set (RRSIGs
+/* DNS data as the policy sees it: domain names (text and wire form),
+ * answers read into canonical RRsets with their signatures, DNSSEC validation of an RRset against a DS set (RRSIGs
  * verified with OpenSSL), and DS digests (OpenSSL). */
 #pragma once
 
@@ -23,6 +23,33 @@ enum {
 	CDS_T_CDNSKEY = 60,
 	CDS_T_CSYNC = 62,
 };
+
+/* ----------------------------------------------------------- names --- */
+
+/*
+ * Normalise a domain name given by a person or a zone file: lower case,
+ * fully qualified (one trailing dot), labels of 1..63 octets, 255 octets in
+ * wire form at most.  Letters, digits, '-', '_' and '*' are accepted; escapes
+ * and other octets are not (no delegation in a registry uses them).
+ * "." is the root.  Writes into out (CDS_DNAME_BUFSIZE bytes).
+ * Returns 0 or CDS_ESYNTAX.
+ */
+int cds_dname_normalize(const char *in, char out[CDS_DNAME_BUFSIZE]);
+
+/* True if name (normalised) equals or is below zone (normalised). */
+bool cds_dname_is_subdomain(const char *name, const char *zone);
+
+/*
+ * A name in uncompressed wire form (as in canonical NS rdata) as normalised
+ * text, for host names only: letters, digits, '-' and '_' in labels.
+ * Returns 0, or CDS_EDATA (malformed, or a character a host name cannot
+ * hold, which would need escaping).
+ */
+int cds_dname_from_wire(const uint8_t *wire, size_t len, char out[CDS_DNAME_BUFSIZE]);
+
+/* Encode a normalised name in wire form into out (256 bytes); returns the
+ * length or CDS_EINVAL. */
+int cds_dname_to_wire(const char *name, uint8_t out[256]);
 
 /* One record's data in canonical wire form (RFC 4034 §6.2: names in NS
  * rdata lower-cased and uncompressed). */

@@ -1,12 +1,15 @@
-/* EPP output: <domain:update> documents with the secDNS-1.1 extension
- * (RFC 5731, RFC 5910) built with libxml2, and the epp-spool adapter
- * (CONTRACT.md "EPP spool"): one document per change set, written
- * atomically. */
+/* EPP (RFC 5730-5734, RFC 5910): command documents built with libxml2
+ * (<domain:update> with the secDNS-1.1 extension, host objects, session
+ * commands), the plan of commands that carries a change set, responses
+ * parsed as untrusted input, and the session over TLS.  The outbox's
+ * adapters (src/outbox) decide where the documents go. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "cdscan/model.h"
 
 /* A DS change to send. */
 struct cds_epp_ds_change {
@@ -73,35 +76,10 @@ struct cds_epp_ns_change {
  * or CDS_ENOMEM. */
 int cds_epp_ns_update(const struct cds_epp_ns_change *c, char **xml, size_t *len);
 
-/* A change set as the outbox holds it. */
-struct cds_epp_change_in {
-	const char *kind;       /* "ds" or "ns" */
-	const char *action;     /* update, delete, bootstrap */
-	const char *domain;
-	const char *cltrid;
-	const char *const *add; /* DS texts (kind ds) */
-	size_t nadd;
-	const char *const *rem;
-	size_t nrem;
-	const char *payload;    /* the change set's JSON payload */
-	bool key_data;          /* the registry takes keyData (RFC 5910 §4.2) */
-	bool host_attr;         /* the registry takes hostAttr (RFC 5731 §1.1) */
-};
-
-/* One EPP command of a plan. */
-struct cds_epp_step {
-	int role;          /* -1 before the change set's command, 0 it, 1 after */
-	char cltrid[96];   /* stable across resends */
-	char suffix[24];   /* spool file: DOMAIN-ID.SUFFIX.xml; empty for role 0 */
-	char what[300];    /* "host:create ns1.example.test." for logs */
-	int host_op;       /* enum cds_epp_host_op of a host command */
-	char host[256];
-	char *xml;
-	size_t len;
-	/* How to tell, after a lost response, whether the command is in place
-	 * (an <info> and the state it must show): */
-	int check;         /* enum cds_epp_check */
-	char *want;        /* sorted items joined by ',' (malloc'd) */
+/* How one registry takes changes (its profile, conf.h). */
+struct cds_epp_profile {
+	enum cds_ds_interface ds_interface; /* dsData or keyData (RFC 5910 §4) */
+	enum cds_host_model host_model;     /* hostObj or hostAttr (RFC 5731 §1.1) */
 };
 
 enum cds_epp_check {
@@ -112,19 +90,38 @@ enum cds_epp_check {
 	CDS_EPP_CHECK_GONE,     /* host:info: no such object (2303) */
 };
 
+/* One EPP command of a plan. */
+struct cds_epp_step {
+	int role;          /* -1 before the change set's command, 0 it, 1 after */
+	char cltrid[96];   /* stable across resends */
+	char suffix[24];   /* spool file: DOMAIN-ID.SUFFIX.xml; empty for role 0 */
+	char what[300];    /* "host:create ns1.example.test." for logs */
+	enum cds_epp_host_op host_op; /* of a host command */
+	char host[256];
+	char *xml;
+	size_t len;
+	/* How to tell, after a lost response, whether the command is in place
+	 * (an <info> and the state it must show): */
+	enum cds_epp_check check;
+	char *want;        /* sorted items joined by ',' (malloc'd) */
+};
+
+
 struct cds_epp_plan {
 	struct cds_epp_step *steps; /* in the order to send */
 	size_t n;
 };
 
 /*
- * The EPP commands of a change set, in an order an EPP server accepts: for
- * kind ns with host objects, host:create/host:update of in-bailiwick names
- * before the domain update and host:delete after it; with hostAttr a single
- * domain update.  Returns 0, CDS_EDATA (a malformed change set) or
- * CDS_ENOMEM.
+ * The EPP commands of a change set for a registry with profile pr, in an
+ * order an EPP server accepts: for kind ns with host objects,
+ * host:create/host:update of in-bailiwick names before the domain update
+ * and host:delete after it; with hostAttr a single domain update.  Returns
+ * 0, CDS_EDATA (the change set cannot be said in EPP: keyData without
+ * keys, a malformed DS text, nothing to send) or CDS_ENOMEM.
  */
-int cds_epp_plan(const struct cds_epp_change_in *in, struct cds_epp_plan *out);
+int cds_epp_plan(const struct cds_change_set *cs, const struct cds_epp_profile *pr,
+		 struct cds_epp_plan *out);
 void cds_epp_plan_free(struct cds_epp_plan *p);
 
 /* items sorted and joined by ',' into *out (malloc'd); names lose their
@@ -176,15 +173,6 @@ struct cds_epp_response {
  * greeting.
  */
 int cds_epp_parse_response(const char *buf, size_t len, struct cds_epp_response *out);
-
-/*
- * Write xml into dir as DOMAIN-ID.xml, or DOMAIN-ID.SUFFIX.xml for the
- * host commands around it (DOMAIN without the trailing dot), atomically: a temporary file, fsync, rename, fsync of the folder.  When
- * this returns 0 the file is durable.  Returns 0 or a negative errno, with
- * err set.
- */
-int cds_epp_spool_write(const char *dir, const char *domain, int64_t id, const char *suffix,
-			const char *xml, size_t len, char *err, size_t errlen);
 
 /* Where and how to reach a registry's EPP server (RFC 5734). */
 struct cds_epp_endpoint {

@@ -15,6 +15,7 @@ enum cds_error {
 	CDS_EINVAL = -EINVAL,
 	CDS_ERANGE = -ERANGE,
 	CDS_ENOENT = -ENOENT,
+	CDS_ETIMEDOUT = -ETIMEDOUT, /* no answer in time (a query, a session) */
 
 	CDS_EUSAGE = -1001,    /* command line is wrong */
 	CDS_ECONFIG = -1002,   /* configuration file is wrong */

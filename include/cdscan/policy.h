@@ -1,13 +1,17 @@
-/* Decisions: from what every nameserver served (scan.h) to a verdict
- * (verdict.h) under the policy of the configuration.  Pure functions of
- * their inputs (the clock is a parameter), so tests replay them. */
+/* The policy layer: from what every nameserver served (the model's
+ * cds_scan_result) to a verdict under the policy of the configuration, and
+ * from a verdict to the change sets the outbox sends.  Pure functions of
+ * their inputs (the clock is a parameter), so tests replay them.  Every rule
+ * lives here once: the scan layer asks the predicates below what the
+ * decision will need instead of re-deriving them. */
 #pragma once
 
+#include <stdbool.h>
 #include <time.h>
 
 #include "cdscan/conf.h"
-#include "cdscan/scan.h"
-#include "cdscan/verdict.h"
+#include "cdscan/dns.h"
+#include "cdscan/model.h"
 
 /*
  * Decide the DS and NS sides for one scanned delegation at time now and fill
@@ -16,3 +20,40 @@
  */
 int cds_policy_decide(const struct cds_scan_result *res, const struct cds_conf *conf,
 		      time_t now, struct cds_verdict *v);
+
+/*
+ * Would the decision act on the CSYNC the apex answers of res show, so that
+ * the data it points to (RFC 7477 §3.4) is worth fetching?  True when CSYNC
+ * processing is on, the delegation is secure, every address answered with
+ * the same single CSYNC record, and that record has known flags with
+ * immediate set and names only NS, A or AAAA (at least one).  *out gets the
+ * parsed record.
+ */
+bool cds_policy_csync_actionable(const struct cds_scan_result *res, const struct cds_conf *conf,
+				 struct cds_csync *out);
+
+/*
+ * Is the apex signal the same everywhere: every address usable and serving
+ * the same CDS and the same CDNSKEY RRset (RFC 9975 §3)?
+ */
+bool cds_policy_signal_consistent(const struct cds_scan_result *res);
+
+/* Can RFC 9615 signals decide for res: policy.bootstrap.authenticated, an
+ * insecure delegation, and a consistent, non-empty apex signal? */
+bool cds_policy_bootstrap_wanted(const struct cds_scan_result *res, const struct cds_conf *conf);
+
+/* Must the apex signal of d be read over TCP: an insecure delegation under
+ * accept-after-delay (RFC 8078 §3.3: harder to spoof than UDP)? */
+bool cds_policy_signal_over_tcp(const struct cds_delegation *d, const struct cds_conf *conf);
+
+/*
+ * The change set of side kind of v, for a side whose action changes
+ * something (update, delete, bootstrap): what to add and remove, the whole
+ * proposed set, for DS the keys (keyData registries), for NS the proposed
+ * glue and the host and domain operations in an order an EPP server
+ * accepts.  out is zeroed first (release with cds_change_set_clear); its id
+ * and clTRID are the store's to give.  Returns 0, CDS_ENOENT (the side
+ * changes nothing) or CDS_ENOMEM.
+ */
+int cds_policy_change_set(const struct cds_verdict *v, enum cds_kind kind,
+			  struct cds_change_set *out);

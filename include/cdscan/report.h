@@ -8,8 +8,14 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "cdscan/cli.h"
-#include "cdscan/verdict.h"
+#include "cdscan/model.h"
+
+/* The formats of the report. */
+enum cds_report_format {
+	CDS_REPORT_TEXT = 0,
+	CDS_REPORT_JSON,
+	CDS_REPORT_HTML,
+};
 
 struct cds_report;
 
@@ -45,3 +51,6 @@ int cds_report_write(const struct cds_report *r, enum cds_report_format format, 
 
 /* Free.  Accepts NULL. */
 void cds_report_free(struct cds_report *r);
+
+/* A verdict in words: one line per server, then the decisions. */
+void cds_verdict_print_text(const struct cds_verdict *v, FILE *f);

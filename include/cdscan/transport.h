@@ -47,9 +47,6 @@ struct cds_transport;
 #define CDS_QUERY_CD 0x04 /* checking disabled (RFC 4035 §3.2.2) */
 #define CDS_QUERY_TCP 0x08 /* over TCP only (no UDP first) */
 
-/* Transport-level errors, beside the ones in error.h. */
-#define CDS_ETIMEDOUT (-ETIMEDOUT)
-
 /*
  * Called exactly once per accepted query, on the loop thread.  status is 0
  * with the answer (a whole DNS message whose ID and question match the
@@ -85,7 +82,3 @@ void cds_transport_stats(const struct cds_transport *t, struct cds_transport_sta
  * asynchronously), so run the loop once more before closing it.  Accepts NULL.
  */
 void cds_transport_free(struct cds_transport *t);
-
-/* Encode a normalised name in wire form into out (256 bytes); returns the
- * length or CDS_EINVAL. */
-int cds_dname_to_wire(const char *name, uint8_t out[256]);

@@ -1,5 +1,6 @@
-/* Small parsers and formatters shared by every layer: domain names, server
- * addresses, DS records in presentation form, RFC 3339 times, durations. */
+/* Small parsers and formatters shared by every layer: server addresses, DS
+ * records in presentation form, RFC 3339 times, durations.  (Domain names:
+ * dns.h.) */
 #pragma once
 
 #include <stdbool.h>
@@ -12,27 +13,6 @@
 #define CDS_DNAME_TEXT_MAX 254
 /* Buffer size that holds any normalised name and its NUL. */
 #define CDS_DNAME_BUFSIZE (CDS_DNAME_TEXT_MAX + 1)
-
-/*
- * Normalise a domain name given by a person or a zone file: lower case,
- * fully qualified (one trailing dot), labels of 1..63 octets, 255 octets in
- * wire form at most.  Letters, digits, '-', '_' and '*' are accepted; escapes
- * and other octets are not (no delegation in a registry uses them).
- * "." is the root.  Writes into out (CDS_DNAME_BUFSIZE bytes).
- * Returns 0 or CDS_ESYNTAX.
- */
-int cds_dname_normalize(const char *in, char out[CDS_DNAME_BUFSIZE]);
-
-/* True if name (normalised) equals or is below zone (normalised). */
-bool cds_dname_is_subdomain(const char *name, const char *zone);
-
-/*
- * A name in uncompressed wire form (as in canonical NS rdata) as normalised
- * text, for host names only: letters, digits, '-' and '_' in labels.
- * Returns 0, or CDS_EDATA (malformed, or a character a host name cannot
- * hold, which would need escaping).
- */
-int cds_dname_from_wire(const uint8_t *wire, size_t len, char out[CDS_DNAME_BUFSIZE]);
 
 /* A nameserver address with its port. */
 struct cds_addr {

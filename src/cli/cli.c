@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cdscan/cli.h"
+#include "cdscan/dns.h"
 #include "cdscan/error.h"
 #include "cdscan/version.h"
 

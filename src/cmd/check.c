@@ -10,6 +10,7 @@
 #include "cdscan/error.h"
 #include "cdscan/log.h"
 #include "cdscan/policy.h"
+#include "cdscan/report.h"
 #include "cdscan/scan.h"
 #include "cdscan/transport.h"
 #include "cdscan/zone.h"
@@ -17,6 +18,7 @@
 struct check {
 	const struct cds_cli *cli;
 	const struct cds_conf *conf;
+	struct cds_conf eff; /* conf with the domain's registry profile applied */
 	struct cds_scanner *scanner;
 	struct cds_delegation d;
 	int lookups;     /* real-DNS mode: NS and DS look-ups outstanding */
@@ -123,14 +125,7 @@ static void scan_done_cb(struct cds_scan_result *res, void *arg)
 {
 	struct check *c = arg;
 	struct cds_verdict v;
-	/* A registry profile's policy overrides apply to its delegations. */
-	struct cds_conf *eff = malloc(sizeof(*eff));
-	int r = CDS_ENOMEM;
-	if (eff) {
-		cds_conf_effective(c->conf, cds_conf_registry_for(c->conf, c->d.domain), eff);
-		r = cds_policy_decide(res, eff, cds_clock(), &v);
-		free(eff);
-	}
+	int r = cds_policy_decide(res, &c->eff, cds_clock(), &v);
 	cds_scan_result_free(res);
 	c->done = true;
 	if (r != 0) {
@@ -149,7 +144,7 @@ static void scan_done_cb(struct cds_scan_result *res, void *arg)
 
 static void start_scan(struct check *c)
 {
-	int r = cds_scanner_scan(c->scanner, &c->d, scan_done_cb, c);
+	int r = cds_scanner_scan(c->scanner, &c->d, &c->eff, scan_done_cb, c);
 	if (r != 0) {
 		cds_log_error("cannot start the scan (%s)", cds_strerror(r));
 		c->exit_code = CDS_EXIT_SOFTWARE;
@@ -276,91 +271,112 @@ static void lookup_ds_cb(int status, const struct cds_rrset *set, bool ad, void 
 	lookup_done(c);
 }
 
-int cds_cmd_check(const struct cds_cli *cli, const struct cds_conf *conf)
+/* Real-DNS mode: the DS through the validating resolver; the NS set from a
+ * referral by one of the parent zone's servers (a resolver answers with
+ * the child's own NS set, which a CSYNC may be about to change).  The
+ * parent's NS set is asked with CD: a zone whose own data is bogus must
+ * still be checkable. */
+static int start_real_dns(struct check *c)
 {
-	struct check c = {.cli = cli, .conf = conf, .exit_code = CDS_EXIT_SOFTWARE};
-	uv_loop_t loop;
-	const char *resolvers[1] = {cli->resolver};
-	int r;
+	const char *dot = strchr(c->d.domain, '.');
+	snprintf(c->parent, sizeof(c->parent), "%s", dot && dot[1] ? dot + 1 : ".");
+	c->lookups = 2;
+	int r = cds_scanner_lookup(c->scanner, c->d.domain, CDS_T_DS, 0, lookup_ds_cb, c);
+	if (r == 0)
+		find_parent(c);
+	else
+		c->lookups = 0;
+	return r;
+}
 
-	snprintf(c.d.domain, sizeof(c.d.domain), "%s", cli->domain);
-	c.d.has_last_change = cli->has_last_change;
-	c.d.last_change = cli->last_change;
-	if (uv_loop_init(&loop) != 0)
-		return CDS_EXIT_SOFTWARE;
-	r = cds_scanner_new(&loop, conf, cli->resolver ? resolvers : NULL, cli->resolver ? 1 : 0,
-			    &c.scanner);
+/* The delegation from the arguments, a parent zone file or DNS, then its
+ * scan.  Returns an exit code (the run's outcome comes later). */
+static int start(struct check *c)
+{
+	int r;
+	if (c->cli->parent_zone) {
+		int rc = delegation_from_zone(c->cli->parent_zone, &c->d);
+		if (rc != CDS_EXIT_OK)
+			return rc;
+		start_scan(c);
+		return CDS_EXIT_OK;
+	}
+	r = c->cli->ns_count ? delegation_from_cli(c->cli, &c->d) : start_real_dns(c);
+	if (r == 0 && c->cli->ns_count)
+		start_scan(c);
+	if (r != 0) {
+		cds_log_error("check: %s", cds_strerror(r));
+		c->done = true;
+	}
+	return CDS_EXIT_OK;
+}
+
+/* A look-up of the delegation through the resolver failed: say so. */
+static int lookup_failed(const struct check *c)
+{
+	fprintf(stderr, "cdscan: check: cannot look up the delegation of %s through the "
+			"resolver (%s)\n",
+		c->d.domain,
+		c->lookup_error == CDS_ETIMEDOUT ? "timeout"
+		: c->lookup_error == CDS_ENOENT  ? "no NS records"
+						 : cds_strerror(c->lookup_error));
+	return c->lookup_error == CDS_ENOENT ? CDS_EXIT_DATAERR : CDS_EXIT_UNAVAILABLE;
+}
+
+/* The scanner for this check, with the trust anchor RFC 9615 needs.
+ * Returns an exit code. */
+static int make_scanner(struct check *c, uv_loop_t *loop)
+{
+	const char *resolvers[1] = {c->cli->resolver};
+	char taerr[512];
+	int r = cds_scanner_new(loop, c->conf, c->cli->resolver ? resolvers : NULL,
+				c->cli->resolver ? 1 : 0, &c->scanner);
 	if (r != 0) {
 		fprintf(stderr, "cdscan: check: %s\n",
 			r == CDS_ECONFIG ? "no resolver: set resolver.addresses or --resolver"
 					 : cds_strerror(r));
-		uv_loop_close(&loop);
 		return r == CDS_ECONFIG ? CDS_EXIT_CONFIG : CDS_EXIT_SOFTWARE;
 	}
-	char taerr[512];
-	if (cds_scanner_bootstrap_anchor(c.scanner, conf, cli->trust_anchor, taerr,
+	if (cds_scanner_bootstrap_anchor(c->scanner, c->conf, c->cli->trust_anchor, taerr,
 					 sizeof(taerr)) != 0) {
 		fprintf(stderr, "cdscan: check: %s\n", taerr);
-		cds_scanner_free(c.scanner);
-		uv_run(&loop, UV_RUN_DEFAULT);
-		uv_loop_close(&loop);
 		return CDS_EXIT_CONFIG;
 	}
-	if (cli->parent_zone) {
-		int rc = delegation_from_zone(cli->parent_zone, &c.d);
-		if (rc != CDS_EXIT_OK) {
-			cds_scanner_free(c.scanner);
-			uv_run(&loop, UV_RUN_DEFAULT);
-			uv_loop_close(&loop);
-			free(c.d.ns);
-			free(c.d.ds);
-			return rc;
-		}
-		start_scan(&c);
-		r = 0;
-	} else if (cli->ns_count) {
-		r = delegation_from_cli(cli, &c.d);
-		if (r == 0)
-			start_scan(&c);
-	} else {
-		/* Real-DNS mode: the DS through the validating resolver; the NS
-		 * set from a referral by one of the parent's servers (a resolver
-		 * answers with the child's own NS set, which a CSYNC may be about
-		 * to change).  The parent's NS set is asked with CD: a zone whose
-		 * own data is bogus must still be checkable. */
-		const char *dot = strchr(c.d.domain, '.');
-		snprintf(c.parent, sizeof(c.parent), "%s", dot && dot[1] ? dot + 1 : ".");
-		c.lookups = 2;
-		r = cds_scanner_lookup(c.scanner, c.d.domain, CDS_T_DS, 0, lookup_ds_cb, &c);
-		if (r == 0)
-			find_parent(&c);
-		else
-			c.lookups = 0;
+	return CDS_EXIT_OK;
+}
+
+int cds_cmd_check(const struct cds_cli *cli, const struct cds_conf *conf)
+{
+	struct check *c = calloc(1, sizeof(*c));
+	uv_loop_t loop;
+	int rc;
+	if (!c)
+		return CDS_EXIT_SOFTWARE;
+	if (uv_loop_init(&loop) != 0) {
+		free(c);
+		return CDS_EXIT_SOFTWARE;
 	}
-	if (r != 0) {
-		cds_log_error("check: %s", cds_strerror(r));
-		c.done = true;
-	}
+	*c = (struct check){.cli = cli, .conf = conf, .exit_code = CDS_EXIT_SOFTWARE};
+	snprintf(c->d.domain, sizeof(c->d.domain), "%s", cli->domain);
+	c->d.has_last_change = cli->has_last_change;
+	c->d.last_change = cli->last_change;
+	/* A registry profile's policy overrides apply to its delegations. */
+	cds_conf_effective(conf, cds_conf_registry_for(conf, c->d.domain), &c->eff);
+	if ((rc = make_scanner(c, &loop)) != CDS_EXIT_OK || (rc = start(c)) != CDS_EXIT_OK)
+		goto out;
 	uv_run(&loop, UV_RUN_DEFAULT);
-	uint64_t queries = 0, answers = 0, tcp = 0;
-	cds_scanner_counts(c.scanner, &queries, &answers);
-	tcp = cds_scanner_tcp_fallbacks(c.scanner);
+	struct cds_scanner_stats st;
+	cds_scanner_stats(c->scanner, &st);
 	cds_log_debug("check done (queries %llu, answers %llu, tcp fallbacks %llu)",
-		      (unsigned long long)queries, (unsigned long long)answers,
-		      (unsigned long long)tcp);
-	if (c.lookup_error) {
-		fprintf(stderr, "cdscan: check: cannot look up the delegation of %s through the "
-				"resolver (%s)\n",
-			c.d.domain,
-			c.lookup_error == CDS_ETIMEDOUT ? "timeout"
-			: c.lookup_error == CDS_ENOENT  ? "no NS records"
-							: cds_strerror(c.lookup_error));
-		c.exit_code = c.lookup_error == CDS_ENOENT ? CDS_EXIT_DATAERR : CDS_EXIT_UNAVAILABLE;
-	}
-	cds_scanner_free(c.scanner);
+		      (unsigned long long)st.queries, (unsigned long long)st.answers,
+		      (unsigned long long)st.tcp_fallbacks);
+	rc = c->lookup_error ? lookup_failed(c) : c->exit_code;
+out:
+	cds_scanner_free(c->scanner);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
-	free(c.d.ns);
-	free(c.d.ds);
-	return c.exit_code;
+	free(c->d.ns);
+	free(c->d.ds);
+	free(c);
+	return rc;
 }

@@ -17,46 +17,51 @@ static const char claim_sql[] =
 	"ORDER BY c.id LIMIT $1::integer "
 	"FOR UPDATE OF c SKIP LOCKED";
 
-/* "a,b,c" into a new array of strings; DS texts hold no comma. */
-static int split(const char *s, char ***out, size_t *n)
+/* "a,b,c" into l; DS texts and names hold no comma. */
+static int split(const char *s, struct cds_strlist *l)
 {
-	*out = NULL;
-	*n = 0;
-	if (!*s)
-		return 0;
-	size_t cap = 1;
-	for (const char *p = s; *p; p++)
-		cap += *p == ',';
-	*out = calloc(cap, sizeof(char *));
-	if (!*out)
-		return CDS_ENOMEM;
 	for (const char *p = s; *p;) {
-		size_t l = strcspn(p, ",");
-		if (!((*out)[*n] = strndup(p, l)))
-			return CDS_ENOMEM;
-		(*n)++;
-		p += l + (p[l] == ',');
+		size_t len = strcspn(p, ",");
+		char *item = strndup(p, len);
+		int r = item ? cds_strlist_add(l, item) : CDS_ENOMEM;
+		free(item);
+		if (r != 0)
+			return r;
+		p += len + (p[len] == ',');
 	}
 	return 0;
 }
 
 static void free_changes(struct cds_db_changes *c)
 {
-	for (size_t i = 0; i < c->count; i++) {
-		for (size_t k = 0; k < c->items[i].nadd; k++)
-			free(c->items[i].add[k]);
-		for (size_t k = 0; k < c->items[i].nrem; k++)
-			free(c->items[i].rem[k]);
-		free(c->items[i].add);
-		free(c->items[i].rem);
-		free(c->items[i].payload);
-	}
+	for (size_t i = 0; i < c->count; i++)
+		cds_change_set_clear(&c->items[i]);
 	free(c->items);
 	c->items = NULL;
 	c->count = 0;
 }
 
-/* The rows of a change-set query into out. */
+/* One row of a change-set query into cs.  A row the store cannot have
+ * written (unknown kind or action, damaged payload) is CDS_EDATA. */
+static int fill_change(PGresult *res, int i, struct cds_change_set *cs)
+{
+	int r;
+	cs->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+	snprintf(cs->domain, sizeof(cs->domain), "%s", PQgetvalue(res, i, 1));
+	snprintf(cs->cltrid, sizeof(cs->cltrid), "%s", PQgetvalue(res, i, 3));
+	cs->attempts = atoi(PQgetvalue(res, i, 8));
+	if (cds_action_parse(PQgetvalue(res, i, 2), &cs->action) != 0 ||
+	    cds_kind_parse(PQgetvalue(res, i, 6), &cs->kind) != 0)
+		return CDS_EDATA;
+	if ((r = split(PQgetvalue(res, i, 4), &cs->add)) != 0 ||
+	    (r = split(PQgetvalue(res, i, 5), &cs->rem)) != 0)
+		return r;
+	return cds_change_set_read_payload(cs, PQgetvalue(res, i, 7));
+}
+
+/* The rows of a change-set query into out.  A damaged row is kept with its
+ * id and domain only and payload_error set, so that the sender can fail it
+ * alone. */
 static int fill_changes(PGresult *res, struct cds_db_changes *out)
 {
 	int rows = PQntuples(res);
@@ -64,18 +69,17 @@ static int fill_changes(PGresult *res, struct cds_db_changes *out)
 	if (!out->items)
 		return CDS_ENOMEM;
 	for (int i = 0; i < rows; i++) {
-		struct cds_db_change *c = &out->items[i];
-		out->count++;
-		c->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-		snprintf(c->domain, sizeof(c->domain), "%s", PQgetvalue(res, i, 1));
-		snprintf(c->action, sizeof(c->action), "%s", PQgetvalue(res, i, 2));
-		snprintf(c->cltrid, sizeof(c->cltrid), "%s", PQgetvalue(res, i, 3));
-		snprintf(c->kind, sizeof(c->kind), "%s", PQgetvalue(res, i, 6));
-		c->payload = strdup(PQgetvalue(res, i, 7));
-		c->attempts = atoi(PQgetvalue(res, i, 8));
-		if (!c->payload || split(PQgetvalue(res, i, 4), &c->add, &c->nadd) != 0 ||
-		    split(PQgetvalue(res, i, 5), &c->rem, &c->nrem) != 0)
-			return CDS_ENOMEM;
+		struct cds_change_set *cs = &out->items[out->count++];
+		int r = fill_change(res, i, cs);
+		if (r == CDS_ENOMEM)
+			return r;
+		if (r != 0) {
+			int64_t id = cs->id;
+			cds_change_set_clear(cs);
+			cs->id = id;
+			snprintf(cs->domain, sizeof(cs->domain), "%s", PQgetvalue(res, i, 1));
+			cs->damaged = true;
+		}
 	}
 	return 0;
 }
@@ -202,11 +206,11 @@ void cds_db_changes_abort(struct cds_db *db, struct cds_db_changes *c)
 	cds_db_rollback(db);
 }
 
-int cds_db_count_pending(struct cds_db *db, const char *kind, uint64_t *out, char *err,
+int cds_db_count_pending(struct cds_db *db, enum cds_kind kind, uint64_t *out, char *err,
 			 size_t errlen)
 {
 	PGresult *res = NULL;
-	const char *p[1] = {kind};
+	const char *p[1] = {cds_kind_name(kind)};
 	int r = cds_db_exec(db,
 			    "SELECT count(*) FROM change_sets WHERE state = 'pending' AND kind = $1",
 			    1, p, &res, err, errlen);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cdscan/db.h"
+#include "cdscan/dns.h"
 #include "cdscan/error.h"
 #include "db_internal.h"
 
@@ -202,22 +203,18 @@ int cds_db_claim(struct cds_db *db, size_t max, int64_t after, char *const *doma
 	return 0;
 }
 
-/* One side's change set, unless one is open for the domain and kind. */
+/* A change set, unless one is open for the domain and kind. */
 static int record_change(struct cds_db *db, const char *id, const char *result_id,
-			 const struct cds_verdict *v, bool ns, bool *created, char *err,
+			 const struct cds_change_set *cs, bool *created, char *err,
 			 size_t errlen)
 {
-	const struct cds_verdict_side *side = ns ? &v->ns_side : &v->ds_side;
 	PGresult *res = NULL;
 	*created = false;
-	if (side->action != CDS_ACTION_UPDATE && side->action != CDS_ACTION_DELETE &&
-	    side->action != CDS_ACTION_BOOTSTRAP)
-		return 0;
-	char *payload = cds_verdict_change_payload(v, ns);
-	char *add_arr = pg_array((const char *const *)side->add.v, side->add.n);
-	char *rem_arr = pg_array((const char *const *)side->rem.v, side->rem.n);
-	const char *kind = ns ? "ns" : "ds";
-	const char *p[7] = {id, result_id, cds_action_name(side->action), add_arr, rem_arr,
+	char *payload = cds_change_set_payload(cs);
+	char *add_arr = pg_array((const char *const *)cs->add.v, cs->add.n);
+	char *rem_arr = pg_array((const char *const *)cs->rem.v, cs->rem.n);
+	const char *kind = cds_kind_name(cs->kind);
+	const char *p[7] = {id, result_id, cds_action_name(cs->action), add_arr, rem_arr,
 			    payload, kind};
 	/* The partial unique index allows one open change set per domain and
 	 * kind: while one is pending or sent, a new one waits.  The clTRID is
@@ -288,66 +285,140 @@ static struct cds_db_outcome *outcome_by_id(struct cds_db_outcome *o, size_t n, 
 	return NULL;
 }
 
-/* Free the strings of a parameter column. */
-static void free_column(char **v, size_t n)
+/* The batch as array parameters, one per column (one statement for the
+ * whole batch: a statement per row was a fifth of the scan's time). */
+struct columns {
+	char *ids, *dsa, *nsa, *reasons, *json, *fails;
+};
+
+static void columns_free(struct columns *c)
 {
-	for (size_t i = 0; v && i < n; i++)
-		free(v[i]);
+	free(c->ids);
+	free(c->dsa);
+	free(c->nsa);
+	free(c->reasons);
+	free(c->json);
+	free(c->fails);
+}
+
+/* The reason codes of both sides, joined by ','. */
+static void reasons_of(const struct cds_verdict *v, char *buf, size_t len)
+{
+	size_t o = 0;
+	const struct cds_verdict_side *sides[2] = {&v->ds_side, &v->ns_side};
+	buf[0] = '\0';
+	for (int s = 0; s < 2; s++)
+		for (size_t k = 0; k < sides[s]->reason_count && o < len; k++)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "," : "",
+					      cds_reason_code(sides[s]->reasons[k]));
+}
+
+/* One column's array literal from n texts made by cell(o, i, buf). */
+static char *column(const struct cds_db_outcome *o, size_t n,
+		    const char *(*cell)(const struct cds_db_outcome *, char *, size_t))
+{
+	const char **v = calloc(n, sizeof(*v));
+	char (*bufs)[2 * CDS_VERDICT_MAX_REASONS * 32] = calloc(n, sizeof(*bufs));
+	char *out = NULL;
+	if (v && bufs) {
+		for (size_t i = 0; i < n; i++)
+			v[i] = cell(&o[i], bufs[i], sizeof(bufs[i]));
+		out = pg_array(v, n);
+	}
 	free(v);
+	free(bufs);
+	return out;
+}
+
+static const char *cell_id(const struct cds_db_outcome *o, char *buf, size_t len)
+{
+	snprintf(buf, len, "%lld", (long long)o->item->id);
+	return buf;
+}
+
+static const char *cell_ds_action(const struct cds_db_outcome *o, char *buf, size_t len)
+{
+	return cds_action_name(o->v->ds_side.action);
+}
+
+static const char *cell_ns_action(const struct cds_db_outcome *o, char *buf, size_t len)
+{
+	return cds_action_name(o->v->ns_side.action);
+}
+
+static const char *cell_reasons(const struct cds_db_outcome *o, char *buf, size_t len)
+{
+	reasons_of(o->v, buf, len);
+	return buf;
+}
+
+static const char *cell_json(const struct cds_db_outcome *o, char *buf, size_t len)
+{
+	return o->json;
+}
+
+/* Consecutive failures, this scan included (0: every server answered). */
+static const char *cell_failures(const struct cds_db_outcome *o, char *buf, size_t len)
+{
+	snprintf(buf, len, "%d", o->failed ? o->item->failures + 1 : 0);
+	return buf;
+}
+
+static int columns_of(const struct cds_db_outcome *o, size_t n, struct columns *c)
+{
+	c->ids = column(o, n, cell_id);
+	c->dsa = column(o, n, cell_ds_action);
+	c->nsa = column(o, n, cell_ns_action);
+	c->reasons = column(o, n, cell_reasons);
+	c->json = column(o, n, cell_json);
+	c->fails = column(o, n, cell_failures);
+	return c->ids && c->dsa && c->nsa && c->reasons && c->json && c->fails ? 0 : CDS_ENOMEM;
+}
+
+/* Change sets and observations: only the few rows that have one.  res: the
+ * inserted results (id, delegation id). */
+static int record_changes(struct cds_db *db, PGresult *res, struct cds_db_outcome *o, size_t n,
+			  char *err, size_t errlen)
+{
+	int r = 0;
+	for (int row = 0; row < PQntuples(res) && r == 0; row++) {
+		struct cds_db_outcome *x =
+			outcome_by_id(o, n, strtoll(PQgetvalue(res, row, 1), NULL, 10));
+		if (!x)
+			continue;
+		char id[32];
+		snprintf(id, sizeof(id), "%lld", (long long)x->item->id);
+		const char *result_id = PQgetvalue(res, row, 0);
+		r = record_observation(db, id, x->item, x->v, err, errlen);
+		for (int k = 0; k < CDS_KIND_COUNT && r == 0; k++) {
+			bool created = false;
+			if (!x->changes[k])
+				continue;
+			r = record_change(db, id, result_id, x->changes[k], &created, err, errlen);
+			x->changesets += created;
+		}
+	}
+	return r;
 }
 
 /* The results of o[0..n) (in id order) in the open transaction. */
 static int record_batch(struct cds_db *db, struct cds_db_outcome *o, size_t n, bool dry_run,
 			uint64_t interval_s, char *err, size_t errlen)
 {
-	char scanner[300], host[256] = "?";
+	char scanner[300], host[256] = "?", interval[32];
+	struct columns c = {0};
 	PGresult *res = NULL;
-	int r = CDS_ENOMEM;
+	int r;
 
 	if (n == 0)
 		return 0;
 	gethostname(host, sizeof(host) - 1);
 	snprintf(scanner, sizeof(scanner), "%s:%ld", host, (long)getpid());
-	/* One statement for the whole batch's results (a statement per row
-	 * was a fifth of the scan's time): each column an array parameter. */
-	char **ids = calloc(n, sizeof(char *)), **reasons = calloc(n, sizeof(char *)),
-	     **fails = calloc(n, sizeof(char *));
-	const char **dsa = calloc(n, sizeof(char *)), **nsa = calloc(n, sizeof(char *)),
-		   **json = calloc(n, sizeof(char *));
-	char *a_ids = NULL, *a_dsa = NULL, *a_nsa = NULL, *a_reasons = NULL, *a_json = NULL,
-	     *a_fails = NULL;
-	if (!ids || !reasons || !fails || !dsa || !nsa || !json)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		const struct cds_verdict *v = o[i].v;
-		char buf[2 * CDS_VERDICT_MAX_REASONS * 32] = "";
-		size_t len = 0;
-		const struct cds_verdict_side *sides[2] = {&v->ds_side, &v->ns_side};
-		for (int s = 0; s < 2; s++)
-			for (size_t k = 0; k < sides[s]->reason_count && len < sizeof(buf); k++)
-				len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
-							len ? "," : "",
-							cds_reason_code(sides[s]->reasons[k]));
-		if (asprintf(&ids[i], "%lld", (long long)o[i].item->id) < 0 ||
-		    !(reasons[i] = strdup(buf)) ||
-		    asprintf(&fails[i], "%d", o[i].failed ? o[i].item->failures + 1 : 0) < 0) {
-			ids[i] = reasons[i] = fails[i] = NULL;
-			goto out;
-		}
-		dsa[i] = cds_action_name(v->ds_side.action);
-		nsa[i] = cds_action_name(v->ns_side.action);
-		json[i] = o[i].json;
+	for (size_t i = 0; i < n; i++)
 		o[i].changesets = 0;
-	}
-	a_ids = pg_array((const char *const *)ids, n);
-	a_dsa = pg_array(dsa, n);
-	a_nsa = pg_array(nsa, n);
-	a_reasons = pg_array((const char *const *)reasons, n);
-	a_json = pg_array(json, n);
-	a_fails = pg_array((const char *const *)fails, n);
-	if (!a_ids || !a_dsa || !a_nsa || !a_reasons || !a_json || !a_fails)
+	if ((r = columns_of(o, n, &c)) != 0)
 		goto out;
-	const char *p1[7] = {a_ids, dry_run ? "true" : "false", a_dsa, a_nsa, a_reasons, a_json,
+	const char *p1[7] = {c.ids, dry_run ? "true" : "false", c.dsa, c.nsa, c.reasons, c.json,
 			     scanner};
 	r = cds_db_exec(db,
 			"INSERT INTO scan_results (delegation_id, scanned_at, dry_run, ds_action,"
@@ -358,33 +429,12 @@ static int record_batch(struct cds_db *db, struct cds_db_outcome *o, size_t n, b
 			"   AS t(d, a, b, r, v)"
 			" RETURNING id, delegation_id",
 			7, p1, &res, err, errlen);
-	if (r != 0)
-		goto out;
-	if (dry_run)
-		goto out;
-	/* Change sets and observations: only the few rows that have one. */
-	for (int row = 0; row < PQntuples(res) && r == 0; row++) {
-		struct cds_db_outcome *x =
-			outcome_by_id(o, n, strtoll(PQgetvalue(res, row, 1), NULL, 10));
-		if (!x)
-			continue;
-		char id[32];
-		snprintf(id, sizeof(id), "%lld", (long long)x->item->id);
-		const char *result_id = PQgetvalue(res, row, 0);
-		r = record_observation(db, id, x->item, x->v, err, errlen);
-		for (int ns = 0; ns < 2 && !x->no_changes && r == 0; ns++) {
-			bool created = false;
-			r = record_change(db, id, result_id, x->v, ns, &created, err, errlen);
-			x->changesets += created;
-		}
-	}
-	if (r != 0)
+	if (r != 0 || dry_run || (r = record_changes(db, res, o, n, err, errlen)) != 0)
 		goto out;
 	/* Failing domains back off: the interval doubles with each consecutive
 	 * failure, up to 16 times. */
-	char interval[32];
 	snprintf(interval, sizeof(interval), "%llu", (unsigned long long)interval_s);
-	const char *p3[3] = {a_ids, interval, a_fails};
+	const char *p3[3] = {c.ids, interval, c.fails};
 	r = cds_db_exec(db,
 			"UPDATE delegations AS d SET consecutive_failures = t.f,"
 			" next_scan_at = now() + make_interval(secs => $2::double precision"
@@ -394,18 +444,7 @@ static int record_batch(struct cds_db *db, struct cds_db_outcome *o, size_t n, b
 			3, p3, NULL, err, errlen);
 out:
 	PQclear(res);
-	free_column(ids, n);
-	free_column(reasons, n);
-	free_column(fails, n);
-	free(dsa);
-	free(nsa);
-	free(json);
-	free(a_ids);
-	free(a_dsa);
-	free(a_nsa);
-	free(a_reasons);
-	free(a_json);
-	free(a_fails);
+	columns_free(&c);
 	return r;
 }
 

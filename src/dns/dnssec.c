@@ -23,7 +23,6 @@
 
 #include "cdscan/dns.h"
 #include "cdscan/error.h"
-#include "cdscan/transport.h"
 
 enum { DNSKEY_ZONE = 0x0100 };
 

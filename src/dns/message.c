@@ -8,7 +8,6 @@
 
 #include "cdscan/dns.h"
 #include "cdscan/error.h"
-#include "cdscan/transport.h"
 
 /*
  * Structural check of a DNS message before anything reads it.  Written

@@ -7,6 +7,7 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 
+#include "cdscan/dns.h"
 #include "cdscan/error.h"
 #include "cdscan/transport.h"
 
@@ -113,28 +114,6 @@ static uint16_t random_id(struct cds_transport *t)
 	uint16_t id = (uint16_t)(t->random[t->random_used] << 8 | t->random[t->random_used + 1]);
 	t->random_used += 2;
 	return id;
-}
-
-int cds_dname_to_wire(const char *name, uint8_t out[256])
-{
-	size_t o = 0;
-	if (strcmp(name, ".") == 0) {
-		out[0] = 0;
-		return 1;
-	}
-	const char *p = name;
-	while (*p) {
-		const char *dot = strchr(p, '.');
-		size_t l = dot ? (size_t)(dot - p) : strlen(p);
-		if (l == 0 || l > 63 || o + 1 + l + 1 > 255)
-			return CDS_EINVAL;
-		out[o++] = (uint8_t)l;
-		memcpy(out + o, p, l);
-		o += l;
-		p += l + (dot ? 1 : 0);
-	}
-	out[o++] = 0;
-	return (int)o;
 }
 
 static uint32_t addr_hash(const struct cds_addr *a)

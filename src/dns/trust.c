@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "cdscan/error.h"
-#include "trust.h"
+#include "cdscan/trust.h"
 
 #define BUCKETS 4096u
 #define MAX_ANCHOR_DS 16

@@ -355,50 +355,6 @@ int cds_epp_info(bool host, const char *name, const char *cltrid, char **xml, si
 	return doc_finish(&d, cltrid, xml, len);
 }
 
-int cds_epp_spool_write(const char *dir, const char *domain, int64_t id, const char *suffix,
-			const char *xml, size_t len, char *err, size_t errlen)
-{
-	char name[CDS_DNAME_BUFSIZE], path[4096], tmp[4096];
-	snprintf(name, sizeof(name), "%s", domain);
-	size_t nl = strlen(name);
-	if (nl > 1 && name[nl - 1] == '.')
-		name[nl - 1] = '\0';
-	char sfx[40] = "";
-	if (suffix && *suffix)
-		snprintf(sfx, sizeof(sfx), ".%.30s", suffix);
-	snprintf(path, sizeof(path), "%s/%s-%lld%s.xml", dir, name, (long long)id, sfx);
-	snprintf(tmp, sizeof(tmp), "%s/.%s-%lld%s.xml.tmp", dir, name, (long long)id, sfx);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		goto fail;
-	for (size_t off = 0; off < len;) {
-		ssize_t n = write(fd, xml + off, len - off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
-			goto fail;
-		}
-		off += (size_t)n;
-	}
-	/* Durable before it becomes visible, and the rename durable too. */
-	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0)
-		goto fail;
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) != 0) {
-		if (dfd >= 0)
-			close(dfd);
-		goto fail;
-	}
-	close(dfd);
-	return 0;
-fail:;
-	int e = errno;
-	unlink(tmp);
-	snprintf(err, errlen, "spool %s: %s", path, strerror(e));
-	return -e;
-}
-
 static bool is_epp(xmlNodePtr n, const char *name)
 {
 	return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -21,7 +22,6 @@
 
 #include "cdscan/epp.h"
 #include "cdscan/error.h"
-#include "cdscan/transport.h" /* CDS_ETIMEDOUT */
 
 /* Largest EPP data unit accepted from a server. */
 #define MAX_FRAME (4u << 20)
@@ -216,21 +216,15 @@ void cds_epp_close(struct cds_epp_session *s, bool logout)
 	free(s);
 }
 
-int cds_epp_open(const struct cds_epp_endpoint *ep, struct cds_epp_session **out, char *err,
-		 size_t errlen)
+/* The TLS context: TLS 1.2 at least, the server verified against the CA
+ * file (or the system's), the client certificate when there is one. */
+static int tls_context(struct cds_epp_session *s, const struct cds_epp_endpoint *ep, char *err,
+		       size_t errlen)
 {
-	struct cds_epp_session *s = calloc(1, sizeof(*s));
-	if (!s)
-		return CDS_ENOMEM;
-	s->fd = -1;
-	s->timeout_ms = ep->timeout_ms ? ep->timeout_ms : 30000;
-	snprintf(s->cltrid_prefix, sizeof(s->cltrid_prefix), "cdscan-session-%ld-%ld",
-		 (long)getpid(), (long)time(NULL));
-	int r = CDS_EUNAVAIL;
 	s->ctx = SSL_CTX_new(TLS_client_method());
 	if (!s->ctx) {
 		ssl_error(err, errlen, "TLS");
-		goto fail;
+		return CDS_EUNAVAIL;
 	}
 	SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION);
 	if (ep->verify) {
@@ -238,8 +232,7 @@ int cds_epp_open(const struct cds_epp_endpoint *ep, struct cds_epp_session **out
 		if ((ep->ca_file ? SSL_CTX_load_verify_locations(s->ctx, ep->ca_file, NULL)
 				 : SSL_CTX_set_default_verify_paths(s->ctx)) != 1) {
 			ssl_error(err, errlen, ep->ca_file ? ep->ca_file : "the system's CA bundle");
-			r = CDS_ECONFIG;
-			goto fail;
+			return CDS_ECONFIG;
 		}
 	}
 	if (ep->client_cert &&
@@ -248,20 +241,26 @@ int cds_epp_open(const struct cds_epp_endpoint *ep, struct cds_epp_session **out
 					 SSL_FILETYPE_PEM) != 1 ||
 	     SSL_CTX_check_private_key(s->ctx) != 1)) {
 		ssl_error(err, errlen, ep->client_cert);
-		r = CDS_ECONFIG;
-		goto fail;
+		return CDS_ECONFIG;
 	}
+	return 0;
+}
+
+/* Connect and shake hands; the certificate must carry the server's name,
+ * or its address when it is one. */
+static int tls_connect(struct cds_epp_session *s, const struct cds_epp_endpoint *ep, char *err,
+		       size_t errlen)
+{
 	s->fd = tcp_connect(ep->server, ep->port, s->timeout_ms, err, errlen);
 	if (s->fd < 0)
-		goto fail;
+		return CDS_EUNAVAIL;
 	s->ssl = SSL_new(s->ctx);
 	if (!s->ssl || SSL_set_fd(s->ssl, s->fd) != 1) {
 		ssl_error(err, errlen, "TLS");
-		goto fail;
+		return CDS_EUNAVAIL;
 	}
 	SSL_set_tlsext_host_name(s->ssl, ep->server);
 	if (ep->verify) {
-		/* The name, or the address, the registry's certificate must carry. */
 		unsigned char a[16];
 		X509_VERIFY_PARAM *vp = SSL_get0_param(s->ssl);
 		if (inet_pton(AF_INET, ep->server, a) == 1 || inet_pton(AF_INET6, ep->server, a) == 1)
@@ -273,51 +272,65 @@ int cds_epp_open(const struct cds_epp_endpoint *ep, struct cds_epp_session **out
 	for (;;) {
 		int c = SSL_connect(s->ssl);
 		if (c == 1)
-			break;
-		if (SSL_get_error(s->ssl, c) == SSL_ERROR_SSL ||
-		    (r = wait_io(s, c, deadline)) != 0) {
+			return 0;
+		if (SSL_get_error(s->ssl, c) == SSL_ERROR_SSL || wait_io(s, c, deadline) != 0) {
 			long v = SSL_get_verify_result(s->ssl);
 			if (v != X509_V_OK)
 				snprintf(err, errlen, "%s: certificate: %s", ep->server,
 					 X509_verify_cert_error_string(v));
 			else
 				ssl_error(err, errlen, "TLS handshake");
-			r = CDS_EUNAVAIL;
-			goto fail;
+			return CDS_EUNAVAIL;
 		}
 	}
-	/* The greeting (RFC 5730 §2.4), then <login>. */
-	char *buf = NULL;
-	size_t n = 0;
+}
+
+/* The greeting (RFC 5730 §2.4), then <login>. */
+static int greet_and_login(struct cds_epp_session *s, const struct cds_epp_endpoint *ep,
+			   char *err, size_t errlen)
+{
+	char *buf = NULL, *xml = NULL, cltrid[96];
+	size_t n = 0, len = 0;
 	struct cds_epp_response resp;
-	if ((r = frame_read(s, &buf, &n)) != 0 || cds_epp_parse_response(buf, n, &resp) != 0 ||
-	    !resp.greeting) {
+	int r = frame_read(s, &buf, &n);
+	if (r != 0 || cds_epp_parse_response(buf, n, &resp) != 0 || !resp.greeting) {
 		snprintf(err, errlen, "%s: no EPP greeting", ep->server);
 		free(buf);
-		r = CDS_EUNAVAIL;
-		goto fail;
+		return CDS_EUNAVAIL;
 	}
 	free(buf);
-	char *xml = NULL, cltrid[96];
-	size_t len = 0;
 	snprintf(cltrid, sizeof(cltrid), "%s-login", s->cltrid_prefix);
 	if ((r = cds_epp_login(ep->username, ep->password, cltrid, &xml, &len)) != 0)
-		goto fail;
+		return r;
 	r = cds_epp_exchange(s, xml, len, &resp, NULL, NULL, err, errlen);
 	/* The login carried the password: wipe the copy. */
-	memset(xml, 0, len);
+	OPENSSL_cleanse(xml, len);
 	free(xml);
 	if (r != 0)
-		goto fail;
+		return r;
 	if (resp.code != 1000) {
 		snprintf(err, errlen, "login refused: %d %s", resp.code, resp.msg);
-		r = resp.code == 2200 || resp.code == 2201 ? CDS_ECONFIG : CDS_EUNAVAIL;
+		return resp.code == 2200 || resp.code == 2201 ? CDS_ECONFIG : CDS_EUNAVAIL;
+	}
+	return 0;
+}
+
+int cds_epp_open(const struct cds_epp_endpoint *ep, struct cds_epp_session **out, char *err,
+		 size_t errlen)
+{
+	struct cds_epp_session *s = calloc(1, sizeof(*s));
+	int r;
+	if (!s)
+		return CDS_ENOMEM;
+	s->fd = -1;
+	s->timeout_ms = ep->timeout_ms ? ep->timeout_ms : 30000;
+	snprintf(s->cltrid_prefix, sizeof(s->cltrid_prefix), "cdscan-session-%ld-%ld",
+		 (long)getpid(), (long)time(NULL));
+	if ((r = tls_context(s, ep, err, errlen)) != 0 || (r = tls_connect(s, ep, err, errlen)) != 0 ||
+	    (r = greet_and_login(s, ep, err, errlen)) != 0) {
 		cds_epp_close(s, false);
 		return r;
 	}
 	*out = s;
 	return 0;
-fail:
-	cds_epp_close(s, false);
-	return r;
 }

@@ -1,132 +1,102 @@
 /* The decision on one scanned delegation: what the servers served, copied
- * into the verdict, then the DS side (ds.c) and the NS side (ns.c), sharing
- * one memo of DNSSEC validations. */
+ * into the verdict, then the DS side (ds.c, bootstrap.c) and the NS side
+ * (ns.c), sharing one memo of DNSSEC validations; and the rules the scan
+ * layer asks about before it fetches more. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cdscan/dns.h"
 #include "cdscan/error.h"
-#include "cdscan/policy.h"
 #include "policy_internal.h"
 
-const char *cds_policy_where(const struct cds_verdict_server *s)
+int run_stages(const stage_fn *stages, size_t n, struct decision *dc)
 {
-	static __thread char buf[CDS_DNAME_BUFSIZE + 80];
-	snprintf(buf, sizeof(buf), "%s (%s)", s->name, s->address[0] ? s->address : "no address");
-	return buf;
+	for (size_t i = 0; i < n; i++) {
+		int r = stages[i](dc);
+		if (r != STAGE_PASS)
+			return r;
+	}
+	return STAGE_PASS;
 }
 
 /* RRSIG times are 32-bit serial numbers (RFC 4034 §3.1.5, RFC 1982): take
  * the value closest to now. */
-time_t cds_sig_time(uint32_t t, time_t now)
+time_t sig_time(uint32_t t, time_t now)
 {
 	return now + (int32_t)(t - (uint32_t)now);
 }
 
-int cds_ds_text_add(struct cds_strlist *l, const struct cds_ds *ds)
+int ds_text_add(struct cds_strlist *l, const struct cds_ds *ds)
 {
 	char txt[CDS_DS_TEXT_MAX];
 	cds_ds_format(ds, txt);
 	return cds_strlist_add(l, txt);
 }
 
-/* Copy what each server served into the verdict. */
+/* The CDS RRset as DS texts ("(malformed CDS)" for a record that is not). */
+static int cds_texts(const struct cds_rrset *cds, struct cds_strlist *out)
+{
+	for (size_t k = 0; k < cds->count; k++) {
+		struct cds_ds ds;
+		char txt[CDS_DS_TEXT_MAX];
+		if (cds_ds_from_rdata(cds->rdata[k].data, cds->rdata[k].len, &ds) == 0)
+			cds_ds_format(&ds, txt);
+		else
+			snprintf(txt, sizeof(txt), "(malformed CDS)");
+		if (cds_strlist_add(out, txt) != 0)
+			return CDS_ENOMEM;
+	}
+	return 0;
+}
+
+/* The CDNSKEY RRset as key texts. */
+static int cdnskey_texts(const struct cds_rrset *ck, struct cds_strlist *out)
+{
+	for (size_t k = 0; k < ck->count; k++) {
+		char txt[2048];
+		if (cds_dnskey_format(ck->rdata[k].data, ck->rdata[k].len, txt, sizeof(txt)))
+			snprintf(txt, sizeof(txt), "(malformed CDNSKEY)");
+		if (cds_strlist_add(out, txt) != 0)
+			return CDS_ENOMEM;
+	}
+	return 0;
+}
+
+/* Copy what one server served into the verdict. */
+static int fill_server(const struct cds_server_result *sr, struct cds_verdict_server *s)
+{
+	snprintf(s->name, sizeof(s->name), "%s", sr->name);
+	if (sr->has_addr)
+		cds_addr_format(&sr->addr, s->address, sizeof(s->address));
+	s->ok = sr->ok;
+	snprintf(s->error, sizeof(s->error), "%s", sr->error);
+	s->soa = sr->sets[CDS_Q_SOA].count == 1;
+	s->soa_serial = sr->soa_serial;
+	s->dnskey_count = sr->sets[CDS_Q_DNSKEY].count;
+	if (cds_texts(&sr->sets[CDS_Q_CDS], &s->cds) != 0 ||
+	    cdnskey_texts(&sr->sets[CDS_Q_CDNSKEY], &s->cdnskey) != 0)
+		return CDS_ENOMEM;
+	const struct cds_rrset *cs = &sr->sets[CDS_Q_CSYNC];
+	if (cs->count > 0) {
+		char txt[1024];
+		if (cds_csync_format(cs->rdata[0].data, cs->rdata[0].len, txt, sizeof(txt)))
+			snprintf(txt, sizeof(txt), "(malformed CSYNC)");
+		if (!(s->csync = strdup(txt)))
+			return CDS_ENOMEM;
+	}
+	return 0;
+}
+
 static int fill_servers(const struct cds_scan_result *res, struct cds_verdict *v)
 {
 	v->servers = calloc(res->server_count ? res->server_count : 1, sizeof(*v->servers));
 	if (!v->servers)
 		return CDS_ENOMEM;
 	v->server_count = res->server_count;
-	for (size_t i = 0; i < res->server_count; i++) {
-		const struct cds_server_result *sr = &res->servers[i];
-		struct cds_verdict_server *s = &v->servers[i];
-		snprintf(s->name, sizeof(s->name), "%s", sr->name);
-		if (sr->has_addr)
-			cds_addr_format(&sr->addr, s->address, sizeof(s->address));
-		s->ok = sr->ok;
-		snprintf(s->error, sizeof(s->error), "%s", sr->error);
-		s->soa = sr->sets[CDS_Q_SOA].count == 1;
-		s->soa_serial = sr->soa_serial;
-		s->dnskey_count = sr->sets[CDS_Q_DNSKEY].count;
-		const struct cds_rrset *cds = &sr->sets[CDS_Q_CDS];
-		for (size_t k = 0; k < cds->count; k++) {
-			struct cds_ds ds;
-			char txt[CDS_DS_TEXT_MAX];
-			if (cds_ds_from_rdata(cds->rdata[k].data, cds->rdata[k].len, &ds) == 0)
-				cds_ds_format(&ds, txt);
-			else
-				snprintf(txt, sizeof(txt), "(malformed CDS)");
-			if (cds_strlist_add(&s->cds, txt) != 0)
-				return CDS_ENOMEM;
-		}
-		const struct cds_rrset *ck = &sr->sets[CDS_Q_CDNSKEY];
-		for (size_t k = 0; k < ck->count; k++) {
-			char txt[2048];
-			if (cds_dnskey_format(ck->rdata[k].data, ck->rdata[k].len, txt, sizeof(txt)))
-				snprintf(txt, sizeof(txt), "(malformed CDNSKEY)");
-			if (cds_strlist_add(&s->cdnskey, txt) != 0)
-				return CDS_ENOMEM;
-		}
-		const struct cds_rrset *cs = &sr->sets[CDS_Q_CSYNC];
-		if (cs->count > 0) {
-			char txt[1024];
-			if (cds_csync_format(cs->rdata[0].data, cs->rdata[0].len, txt, sizeof(txt)))
-				snprintf(txt, sizeof(txt), "(malformed CSYNC)");
-			if (!(s->csync = strdup(txt)))
-				return CDS_ENOMEM;
-		}
-	}
-	return 0;
-}
-
-enum cds_dnssec_status cds_memo_validate(struct cds_memo *m, const struct cds_rrset *set,
-					 const struct cds_rrset *dnskey, const struct cds_ds *ds,
-					 size_t n)
-{
-	for (size_t i = 0; i < m->count; i++) {
-		if (m->e[i].n == n && memcmp(m->e[i].ds, ds, n * sizeof(*ds)) == 0 &&
-		    cds_rrset_identical(m->e[i].set, set) &&
-		    cds_rrset_identical(m->e[i].dnskey, dnskey))
-			return m->e[i].st;
-	}
-	enum cds_dnssec_status st;
-	if (set == dnskey) {
-		st = cds_dnssec_validate(m->owner, set, dnskey, ds, n, m->now);
-	} else {
-		/* DS -> DNSKEY once (memoised), then DNSKEY -> set. */
-		st = cds_memo_validate(m, dnskey, dnskey, ds, n);
-		if (st == CDS_DNSSEC_SECURE)
-			st = cds_dnssec_verify(m->owner, set, dnskey, m->now);
-		else if (set->count == 0 || set->sig_count == 0)
-			st = CDS_DNSSEC_INSECURE;
-	}
-	if (m->count < CDS_MEMO_MAX && n <= 16) {
-		m->e[m->count].set = set;
-		m->e[m->count].dnskey = dnskey;
-		memcpy(m->e[m->count].ds, ds, n * sizeof(*ds));
-		m->e[m->count].n = n;
-		m->e[m->count].st = st;
-		m->count++;
-	}
-	return st;
-}
-
-bool cds_memo_authenticates(struct cds_memo *m, const struct cds_server_result *sr,
-			    const struct cds_ds *ds, size_t n)
-{
-	const struct cds_rrset *dnskey = &sr->sets[CDS_Q_DNSKEY];
-	return cds_memo_validate(m, dnskey, dnskey, ds, n) == CDS_DNSSEC_SECURE;
-}
-
-
-long cds_policy_first_unauthenticated(struct cds_memo *m, const struct cds_scan_result *res)
-{
-	const struct cds_delegation *d = res->delegation;
 	for (size_t i = 0; i < res->server_count; i++)
-		if (!cds_memo_authenticates(m, &res->servers[i], d->ds, d->ds_count))
-			return (long)i;
-	return -1;
+		if (fill_server(&res->servers[i], &v->servers[i]) != 0)
+			return CDS_ENOMEM;
+	return 0;
 }
 
 /* The glue the parent holds: addresses of the in-bailiwick NS names. */
@@ -151,45 +121,115 @@ static int current_glue(const struct cds_delegation *d, struct cds_verdict *v)
 	return 0;
 }
 
-int cds_policy_decide(const struct cds_scan_result *res, const struct cds_conf *conf,
-		      time_t now, struct cds_verdict *v)
+/* The verdict's head: domain, time, the parent's NS and DS sets. */
+static int fill_head(const struct cds_delegation *d, time_t now, struct cds_verdict *v)
 {
-	const struct cds_delegation *d = res->delegation;
-	int r;
-
-	memset(v, 0, sizeof(*v));
 	snprintf(v->domain, sizeof(v->domain), "%s", d->domain);
 	v->checked_at = now;
 	for (size_t i = 0; i < d->ns_count; i++)
 		if (cds_strlist_add(&v->ns, d->ns[i].name) != 0)
 			return CDS_ENOMEM;
 	for (size_t i = 0; i < d->ds_count; i++)
-		if (cds_ds_text_add(&v->ds, &d->ds[i]) != 0)
+		if (ds_text_add(&v->ds, &d->ds[i]) != 0)
 			return CDS_ENOMEM;
-	/* Only count needs a value: the entries are written before read. */
+	return 0;
+}
+
+int cds_policy_decide(const struct cds_scan_result *res, const struct cds_conf *conf,
+		      time_t now, struct cds_verdict *v)
+{
+	const struct cds_delegation *d = res->delegation;
+	/* The decision holds the proposal arrays; the memo is large too. */
+	struct decision *dc = calloc(1, sizeof(*dc));
 	struct cds_memo *memo = malloc(sizeof(*memo));
-	if (!memo)
-		return CDS_ENOMEM;
+	int r = CDS_ENOMEM;
+
+	memset(v, 0, sizeof(*v));
+	if (!dc || !memo)
+		goto out;
+	/* Only count needs a value: the entries are written before read. */
 	memo->count = 0;
 	memo->owner = d->domain;
 	memo->now = now;
-	if ((r = current_glue(d, v)) != 0 || (r = fill_servers(res, v)) != 0 ||
-	    (r = cds_policy_decide_ds(res, conf, memo, v)) != 0 ||
-	    (r = cds_policy_decide_ns(res, conf, memo, v)) != 0)
+	*dc = (struct decision){.res = res, .d = d, .conf = conf, .memo = memo, .v = v,
+				.now = now};
+	if ((r = fill_head(d, now, v)) != 0 || (r = current_glue(d, v)) != 0 ||
+	    (r = fill_servers(res, v)) != 0)
+		goto out;
+	dc->side = &v->ds_side;
+	if ((r = decide_ds(dc)) < 0)
+		goto out;
+	dc->side = &v->ns_side;
+	r = decide_ns(dc);
+out:
+	if (r < 0)
 		cds_verdict_clear(v);
 	free(memo);
-	return r;
+	free(dc);
+	return r < 0 ? r : 0;
 }
 
-bool cds_policy_reject_unusable(const struct cds_scan_result *res, const struct cds_verdict *v,
-				struct cds_verdict_side *side)
+/* ----------------------------------------------------- shared rules --- */
+
+long first_unauthenticated(struct decision *dc)
 {
+	const struct cds_scan_result *res = dc->res;
+	for (size_t i = 0; i < res->server_count; i++)
+		if (!cds_memo_authenticates(dc->memo, &res->servers[i], dc->d->ds, dc->d->ds_count))
+			return (long)i;
+	return -1;
+}
+
+int stage_all_usable(struct decision *dc)
+{
+	const struct cds_scan_result *res = dc->res;
 	for (size_t i = 0; i < res->server_count; i++) {
 		if (!res->servers[i].ok) {
-			cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_NS_UNREACHABLE, "%s: %s",
-					   cds_policy_where(&v->servers[i]), res->servers[i].error);
-			return true;
+			cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_NS_UNREACHABLE,
+					   WHERE_FMT ": %s", WHERE_ARGS(&dc->v->servers[i]),
+					   res->servers[i].error);
+			return STAGE_DECIDED;
 		}
 	}
-	return false;
+	return STAGE_PASS;
+}
+
+long first_signal_mismatch(const struct cds_scan_result *res, const char **what)
+{
+	const struct cds_server_result *ref = &res->servers[0];
+	for (size_t i = 1; i < res->server_count; i++) {
+		const struct cds_server_result *sr = &res->servers[i];
+		*what = !cds_rrset_equal(&ref->sets[CDS_Q_CDS], &sr->sets[CDS_Q_CDS]) ? "CDS"
+			: !cds_rrset_equal(&ref->sets[CDS_Q_CDNSKEY], &sr->sets[CDS_Q_CDNSKEY])
+				? "CDNSKEY"
+				: NULL;
+		if (*what)
+			return (long)i;
+	}
+	return -1;
+}
+
+bool cds_policy_signal_consistent(const struct cds_scan_result *res)
+{
+	const char *what;
+	if (res->server_count == 0)
+		return false;
+	for (size_t i = 0; i < res->server_count; i++)
+		if (!res->servers[i].ok)
+			return false;
+	return first_signal_mismatch(res, &what) < 0;
+}
+
+bool cds_policy_bootstrap_wanted(const struct cds_scan_result *res, const struct cds_conf *conf)
+{
+	if (!conf->policy.bootstrap_authenticated || res->delegation->ds_count > 0 ||
+	    !cds_policy_signal_consistent(res))
+		return false;
+	const struct cds_server_result *ref = &res->servers[0];
+	return ref->sets[CDS_Q_CDS].count > 0 || ref->sets[CDS_Q_CDNSKEY].count > 0;
+}
+
+bool cds_policy_signal_over_tcp(const struct cds_delegation *d, const struct cds_conf *conf)
+{
+	return d->ds_count == 0 && conf->policy.bootstrap_after_delay;
 }

@@ -1,5 +1,5 @@
-/* What the DS side (ds.c), the NS side (ns.c) and the decision (policy.c)
- * share inside the policy module. */
+/* What the decision's parts share inside the policy layer: the decision in
+ * progress, the stage runner, and the memo of DNSSEC validations. */
 #pragma once
 
 #include "cdscan/dns.h"
@@ -14,6 +14,7 @@
  * content, never on a hash.
  */
 #define CDS_MEMO_MAX 32
+#define CDS_MEMO_MAX_DS 16
 
 struct cds_memo {
 	const char *owner; /* the zone: owner of the DNSKEY and DS RRsets */
@@ -21,7 +22,7 @@ struct cds_memo {
 	size_t count;
 	struct {
 		const struct cds_rrset *set, *dnskey;
-		struct cds_ds ds[16];
+		struct cds_ds ds[CDS_MEMO_MAX_DS];
 		size_t n;
 		enum cds_dnssec_status st;
 	} e[CDS_MEMO_MAX];
@@ -36,46 +37,97 @@ enum cds_dnssec_status cds_memo_validate(struct cds_memo *m, const struct cds_rr
 bool cds_memo_authenticates(struct cds_memo *m, const struct cds_server_result *sr,
 			    const struct cds_ds *ds, size_t n);
 
-/* The first server whose DNSKEY RRset the delegation's current DS set does
- * not authenticate, or -1 when it authenticates them all. */
-long cds_policy_first_unauthenticated(struct cds_memo *m, const struct cds_scan_result *res);
-
-/* RFC 9975 §3: any unusable address means no action.  Decides side as
- * ns-unreachable (naming the first such address) and returns true, or
- * returns false when every address answered. */
-bool cds_policy_reject_unusable(const struct cds_scan_result *res, const struct cds_verdict *v,
-				struct cds_verdict_side *side);
-
-/* "NAME (ADDR)" of a server, for detail messages (thread-local buffer). */
-const char *cds_policy_where(const struct cds_verdict_server *s);
-
-/* An RRSIG time (32-bit serial, RFC 4034 §3.1.5) as the time closest to now. */
-time_t cds_sig_time(uint32_t t, time_t now);
-
-/* Append a DS in presentation form. */
-int cds_ds_text_add(struct cds_strlist *l, const struct cds_ds *ds);
-
 /* Most DS records a signal may propose. */
 #define CDS_PROPOSED_MAX 128
 
-/* Is the apex signal (servers[0]) a delete (RFC 8078 §4)?  0: no; 1: a
- * malformed delete, decided (mixed-delete, cds-cdnskey-mismatch); 2: yes. */
-int cds_policy_delete_signal(const struct cds_scan_result *res, struct cds_verdict_side *side);
+struct bootstrap_state;
 
-/* The DS set the apex signal asks for, through every stage a signal must
+/* One delegation's decision in progress, handed from stage to stage. */
+struct decision {
+	const struct cds_scan_result *res;
+	const struct cds_delegation *d;
+	const struct cds_conf *conf;
+	struct cds_memo *memo;
+	struct cds_verdict *v;
+	struct cds_verdict_side *side; /* the side being decided */
+	time_t now;
+	/* DS side: the DS set the signal asks for (propose_ds) */
+	struct cds_ds proposed[CDS_PROPOSED_MAX];
+	size_t nproposed;
+	/* NS side: the CSYNC record (parsed), the first server's data */
+	struct cds_csync cs;
+	const struct cds_csync_data *c0;
+	/* bootstrap: how the RFC 9615 signals were judged */
+	struct bootstrap_state *boot;
+};
+
+/*
+ * A stage decides one rule: it returns STAGE_PASS (the rule holds, the next
+ * stage follows), STAGE_DECIDED (the side is decided; stop), or a negative
+ * error code.  Decisions are tables of stages run in order (as Unbound's
+ * validator dispatches one function per state).
+ */
+enum { STAGE_PASS = 0, STAGE_DECIDED = 1 };
+typedef int (*stage_fn)(struct decision *dc);
+
+/* Run stages[0..n) until one decides.  Returns STAGE_PASS (none decided),
+ * STAGE_DECIDED, or an error. */
+int run_stages(const stage_fn *stages, size_t n, struct decision *dc);
+
+#define RUN_STAGES(table, dc) run_stages((table), sizeof(table) / sizeof((table)[0]), (dc))
+
+/* A server in details: "NAME (ADDR)". */
+#define WHERE_FMT "%s (%s)"
+#define WHERE_ARGS(vs) (vs)->name, ((vs)->address[0] ? (vs)->address : "no address")
+
+/* The first server whose DNSKEY RRset the delegation's current DS set does
+ * not authenticate, or -1 when it authenticates them all. */
+long first_unauthenticated(struct decision *dc);
+
+/* RFC 9975 §3: any unusable address means no action.  A stage: decides the
+ * side as ns-unreachable, naming the first such address. */
+int stage_all_usable(struct decision *dc);
+
+/* The first server whose CDS or CDNSKEY RRset differs from the first
+ * server's (*what: "CDS", "CDNSKEY"), or -1. */
+long first_signal_mismatch(const struct cds_scan_result *res, const char **what);
+
+/* An RRSIG time (32-bit serial, RFC 4034 §3.1.5) as the time closest to now. */
+time_t sig_time(uint32_t t, time_t now);
+
+/* Append a DS in presentation form. */
+int ds_text_add(struct cds_strlist *l, const struct cds_ds *ds);
+
+/* What the apex signal (servers[0]) says about deletion (RFC 8078 §4). */
+enum delete_kind {
+	DELETE_NONE = 0,  /* asks for keys */
+	DELETE_MALFORMED, /* decided: mixed-delete or cds-cdnskey-mismatch */
+	DELETE_ASKED,     /* a well-formed delete */
+};
+
+/* Classify the apex signal; DELETE_MALFORMED has decided dc->side. */
+enum delete_kind delete_signal(struct decision *dc);
+
+/*
+ * The DS set the apex signal asks for, through every stage a signal must
  * pass whatever authenticates it: CDS/CDNSKEY agreement, algorithms, digest
- * types, policy.max-ds, continuity at every address.  Returns 0 with
- * proposed[0..*n), 1 when a stage rejected it (decided in v), or CDS_ENOMEM. */
-int cds_policy_propose_ds(const struct cds_scan_result *res, const struct cds_conf *conf,
-			  struct cds_memo *memo, struct cds_verdict *v, struct cds_ds *proposed,
-			  size_t *n);
+ * types, policy.max-ds, continuity at every address.  Returns STAGE_PASS
+ * with dc->proposed[0..dc->nproposed), STAGE_DECIDED (rejected, decided in
+ * dc->side) or an error.
+ */
+int propose_ds(struct decision *dc);
 
-/* The DS side of an insecure delegation with a signal: RFC 9615, then
- * accept-after-delay (RFC 8078 §3.3), as policy allows. */
-int cds_policy_decide_bootstrap(const struct cds_scan_result *res, const struct cds_conf *conf,
-				struct cds_memo *memo, struct cds_verdict *v);
+/* dc->proposed as sorted texts into out. */
+int proposed_texts(const struct decision *dc, struct cds_strlist *out);
 
-int cds_policy_decide_ds(const struct cds_scan_result *res, const struct cds_conf *conf,
-			 struct cds_memo *memo, struct cds_verdict *v);
-int cds_policy_decide_ns(const struct cds_scan_result *res, const struct cds_conf *conf,
-			 struct cds_memo *memo, struct cds_verdict *v);
+/* The NS set and glue a processed CSYNC asks for, and whether the parent
+ * may point to them (ns_proposal.c): a stage. */
+int ns_propose(struct decision *dc);
+
+/* Proposed NS and glue back to the parent's: nothing changes. */
+int ns_proposal_reset(struct cds_verdict *v);
+
+/* The sides: DS (ds.c) with its bootstrap branch (bootstrap.c), NS (ns.c). */
+int decide_ds(struct decision *dc);
+int decide_bootstrap(struct decision *dc);
+int decide_ns(struct decision *dc);

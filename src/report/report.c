@@ -28,9 +28,9 @@ struct cds_report {
 	unsigned flag_after;
 	time_t started, finished;
 	uint64_t domains, changesets, rejects, flagged;
-	uint64_t ds[5], ns[5];
+	uint64_t ds[CDS_ACTION_COUNT], ns[CDS_ACTION_COUNT];
 	uint64_t reasons[CDS_R_COUNT];
-	uint64_t reason_action[CDS_R_COUNT][5]; /* for the chart's colours */
+	uint64_t reason_action[CDS_R_COUNT][CDS_ACTION_COUNT]; /* for the chart's colours */
 	FILE *spill;  /* the rows, one per line */
 	size_t nrows;
 	/* Accept-after-delay candidates still on the clock, one per line:
@@ -324,18 +324,25 @@ static void html_escape(FILE *f, const char *s)
 
 /* --------------------------------------------------------------- JSON --- */
 
-static int write_json(const struct cds_report *r, FILE *f, const char *a, const char *b)
+/* The report's head and summary, as one small object. */
+static json_object *json_head(const struct cds_report *r, const char *a, const char *b)
 {
 	json_object *o = json_object_new_object(), *sum = json_object_new_object();
 	json_object *ds = json_object_new_object(), *ns = json_object_new_object();
-	json_object *reasons = json_object_new_object(), *rows = json_object_new_array();
-	if (!o || !sum || !ds || !ns || !reasons || !rows)
-		return CDS_ENOMEM;
+	json_object *reasons = json_object_new_object();
+	if (!o || !sum || !ds || !ns || !reasons) {
+		json_object_put(o);
+		json_object_put(sum);
+		json_object_put(ds);
+		json_object_put(ns);
+		json_object_put(reasons);
+		return NULL;
+	}
 	json_object_object_add(o, "started_at", json_object_new_string(a));
 	json_object_object_add(o, "finished_at", json_object_new_string(b));
 	json_object_object_add(o, "dry_run", json_object_new_boolean(r->dry_run));
 	json_object_object_add(sum, "domains", json_object_new_int64((int64_t)r->domains));
-	for (int k = 0; k < 5; k++) {
+	for (int k = 0; k < CDS_ACTION_COUNT; k++) {
 		if (r->ds[k])
 			json_object_object_add(ds, cds_action_name((enum cds_action)k),
 					       json_object_new_int64((int64_t)r->ds[k]));
@@ -353,9 +360,55 @@ static int write_json(const struct cds_report *r, FILE *f, const char *a, const 
 	json_object_object_add(sum, "change_sets", json_object_new_int64((int64_t)r->changesets));
 	json_object_object_add(sum, "flagged_unreachable", json_object_new_int64((int64_t)r->flagged));
 	json_object_object_add(o, "summary", sum);
-	/* The summary is one small object; the domains are streamed one by one
+	return o;
+}
+
+/* Added to the contract: accept-after-delay candidates on the clock. */
+static void json_candidates(const struct cds_report *r, FILE *f)
+{
+	struct candidate c;
+	bool first = true;
+	fputs(",\n  \"bootstrap_candidates\": [", f);
+	rewind(r->candidates);
+	while (next_candidate(r->candidates, &c)) {
+		char ts[32];
+		cds_time_format((time_t)c.first, ts, sizeof(ts));
+		fprintf(f,
+			"%s\n    {\"domain\": \"%s\", \"scans\": %u, \"required_scans\": %u, "
+			"\"first_seen\": \"%s\", \"hours\": %lld, \"required_hours\": %lld}",
+			first ? "" : ",", c.domain, c.scans, c.needed, ts, candidate_hours(&c),
+			c.delay / 3600);
+		first = false;
+	}
+	fputs(first ? "]" : "\n  ]", f);
+}
+
+/* Added to the contract: registry profiles' notes. */
+static void json_registries(const struct cds_report *r, FILE *f)
+{
+	char line[CDS_DNAME_BUFSIZE + 2];
+	bool first = true;
+	fputs(",\n  \"registries\": {\"skipped\": {", f);
+	for (size_t i = 0; i < r->nskipped; i++)
+		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", r->skipped[i].name,
+			(unsigned long long)r->skipped[i].count);
+	fputs("}, \"without_profile\": [", f);
+	rewind(r->unrouted);
+	while (fgets(line, sizeof(line), r->unrouted)) {
+		line[strcspn(line, "\n")] = '\0';
+		fprintf(f, "%s\"%s\"", first ? "" : ", ", line);
+		first = false;
+	}
+	fputs("]}", f);
+}
+
+static int write_json(const struct cds_report *r, FILE *f, const char *a, const char *b)
+{
+	json_object *o = json_head(r, a, b);
+	if (!o)
+		return CDS_ENOMEM;
+	/* The head is one small object; the domains are streamed one by one
 	 * into the "domains" array, never held together. */
-	json_object_put(rows);
 	const char *head = json_object_to_json_string_ext(
 		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 	size_t hl = strlen(head);
@@ -372,37 +425,9 @@ static int write_json(const struct cds_report *r, FILE *f, const char *a, const 
 		first = false;
 	}
 	fputs(first ? "]" : "\n  ]", f);
-	/* Added to the contract: accept-after-delay candidates on the clock. */
-	fputs(",\n  \"bootstrap_candidates\": [", f);
-	struct candidate c;
-	rewind(r->candidates);
-	first = true;
-	while (next_candidate(r->candidates, &c)) {
-		char ts[32];
-		cds_time_format((time_t)c.first, ts, sizeof(ts));
-		fprintf(f,
-			"%s\n    {\"domain\": \"%s\", \"scans\": %u, \"required_scans\": %u, "
-			"\"first_seen\": \"%s\", \"hours\": %lld, \"required_hours\": %lld}",
-			first ? "" : ",", c.domain, c.scans, c.needed, ts, candidate_hours(&c),
-			c.delay / 3600);
-		first = false;
-	}
-	fputs(first ? "]" : "\n  ]", f);
-	/* Added to the contract: registry profiles' notes. */
-	fputs(",\n  \"registries\": {\"skipped\": {", f);
-	for (size_t i = 0; i < r->nskipped; i++)
-		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", r->skipped[i].name,
-			(unsigned long long)r->skipped[i].count);
-	fputs("}, \"without_profile\": [", f);
-	char line[CDS_DNAME_BUFSIZE + 2];
-	rewind(r->unrouted);
-	first = true;
-	while (fgets(line, sizeof(line), r->unrouted)) {
-		line[strcspn(line, "\n")] = '\0';
-		fprintf(f, "%s\"%s\"", first ? "" : ", ", line);
-		first = false;
-	}
-	fputs("]}\n}\n", f);
+	json_candidates(r, f);
+	json_registries(r, f);
+	fputs("\n}\n", f);
 	json_object_put(o);
 	return 0;
 }
@@ -414,12 +439,12 @@ static void write_counts_text(const struct cds_report *r, FILE *f)
 	fprintf(f, "domains scanned: %llu, change sets created: %llu\n",
 		(unsigned long long)r->domains, (unsigned long long)r->changesets);
 	fprintf(f, "DS actions:");
-	for (int k = 0; k < 5; k++)
+	for (int k = 0; k < CDS_ACTION_COUNT; k++)
 		if (r->ds[k])
 			fprintf(f, " %s %llu", cds_action_name((enum cds_action)k),
 				(unsigned long long)r->ds[k]);
 	fprintf(f, "\nNS actions:");
-	for (int k = 0; k < 5; k++)
+	for (int k = 0; k < CDS_ACTION_COUNT; k++)
 		if (r->ns[k])
 			fprintf(f, " %s %llu", cds_action_name((enum cds_action)k),
 				(unsigned long long)r->ns[k]);
@@ -480,7 +505,7 @@ static const char *action_colour(int a)
 
 /* One self-contained file: no external script, style or font, so that an
  * operator can open it anywhere or mail it. */
-static void write_html(const struct cds_report *r, FILE *f, const char *a, const char *b)
+static void html_head(const struct cds_report *r, FILE *f, const char *a, const char *b)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	      "<title>cdscan scan report</title>\n<style>\n"
@@ -498,14 +523,18 @@ static void write_html(const struct cds_report *r, FILE *f, const char *a, const
 		   "<tr><th>flagged unreachable</th><td class=\"num\">%llu</td></tr>",
 		(unsigned long long)r->domains, (unsigned long long)r->changesets,
 		(unsigned long long)r->rejects, (unsigned long long)r->flagged);
-	for (int k = 0; k < 5; k++)
+	for (int k = 0; k < CDS_ACTION_COUNT; k++)
 		if (r->ds[k])
 			fprintf(f, "<tr><th>DS %s</th><td class=\"num\">%llu</td></tr>",
 				cds_action_name((enum cds_action)k), (unsigned long long)r->ds[k]);
-	fputs("</table>\n<h2>Actions per reason</h2>\n", f);
+	fputs("</table>\n", f);
+}
 
-	/* A horizontal bar chart in inline SVG: one bar per reason, split by
-	 * the action the verdicts with that reason took. */
+/* A horizontal bar chart in inline SVG: one bar per reason, split by the
+ * action the verdicts with that reason took. */
+static void html_chart(const struct cds_report *r, FILE *f)
+{
+	fputs("<h2>Actions per reason</h2>\n", f);
 	uint64_t max = 1;
 	int bars = 0;
 	for (int k = 0; k < CDS_R_COUNT; k++) {
@@ -523,7 +552,7 @@ static void write_html(const struct cds_report *r, FILE *f, const char *a, const
 		fprintf(f, "<text x=\"0\" y=\"%d\" font-size=\"12\">%s</text>", y + 14,
 			cds_reason_code((enum cds_reason)k));
 		double x = 180;
-		for (int act = 0; act < 5; act++) {
+		for (int act = 0; act < CDS_ACTION_COUNT; act++) {
 			uint64_t n = r->reason_action[k][act];
 			if (!n)
 				continue;
@@ -541,12 +570,54 @@ static void write_html(const struct cds_report *r, FILE *f, const char *a, const
 		y += 22;
 	}
 	fprintf(f, "<g font-size=\"12\">");
-	for (int act = 0, x = 0; act < 5; act++, x += 110)
+	for (int act = 0, x = 0; act < CDS_ACTION_COUNT; act++, x += 110)
 		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
 			   "<text x=\"%d\" y=\"%d\">%s</text>",
 			x, y + 8, action_colour(act), x + 16, y + 18, cds_action_name((enum cds_action)act));
 	fputs("</g></svg>\n", f);
+}
 
+/* One domain's row: its reasons (for the filter), DS action, why, what is
+ * added and removed, NS action. */
+static void html_row(FILE *f, const struct row *row)
+{
+	json_object *v = row->verdict;
+	json_object *dsr = get_arr(v, "ds", "reasons"), *nsr = get_arr(v, "ns", "reasons");
+	fputs("<tr data-reasons=\"", f);
+	for (size_t k = 0; k < json_object_array_length(dsr); k++)
+		fprintf(f, "%s ", json_object_get_string(json_object_array_get_idx(dsr, k)));
+	for (size_t k = 0; k < json_object_array_length(nsr); k++)
+		fprintf(f, "%s ", json_object_get_string(json_object_array_get_idx(nsr, k)));
+	fputs("\"><td>", f);
+	html_escape(f, get_str(v, "domain", NULL));
+	fprintf(f, "</td><td>%s</td><td>", get_str(v, "ds", "action"));
+	for (size_t k = 0; k < json_object_array_length(dsr); k++)
+		fprintf(f, "<code>%s</code> ", json_object_get_string(json_object_array_get_idx(dsr, k)));
+	fputs("</td><td class=\"why\">", f);
+	const char *code = json_object_get_string(json_object_array_get_idx(dsr, 0));
+	html_escape(f, reason_text_of(code ? code : ""));
+	if (row->flagged)
+		fprintf(f, " <span class=\"flag\">(a nameserver has been unusable for %u "
+			   "consecutive scans)</span>",
+			row->failures);
+	fputs("</td>", f);
+	const char *lists[2] = {"add", "rem"};
+	for (int l = 0; l < 2; l++) {
+		json_object *arr = get_arr(v, "ds", lists[l]);
+		fputs("<td>", f);
+		for (size_t k = 0; k < json_object_array_length(arr); k++) {
+			fputs("<code>", f);
+			html_escape(f, json_object_get_string(json_object_array_get_idx(arr, k)));
+			fputs("</code><br>", f);
+		}
+		fputs("</td>", f);
+	}
+	fprintf(f, "<td>%s</td></tr>\n", get_str(v, "ns", "action"));
+}
+
+/* The domains with an action or a rejection, with a filter by reason. */
+static void html_domains(const struct cds_report *r, FILE *f)
+{
 	fputs("<h2>Domains with an action or a rejection</h2>\n<p><label>Reason: "
 	      "<select id=\"filter\"><option value=\"\">all</option>",
 	      f);
@@ -560,60 +631,41 @@ static void write_html(const struct cds_report *r, FILE *f, const char *a, const
 	      "<th>NS</th></tr></thead><tbody>\n",
 	      f);
 	struct row_reader rd = rows_begin(r);
-	while (next_row(&rd)) {
-		json_object *v = rd.row.verdict;
-		json_object *dsr = get_arr(v, "ds", "reasons"), *nsr = get_arr(v, "ns", "reasons");
-		fputs("<tr data-reasons=\"", f);
-		for (size_t k = 0; k < json_object_array_length(dsr); k++)
-			fprintf(f, "%s ", json_object_get_string(json_object_array_get_idx(dsr, k)));
-		for (size_t k = 0; k < json_object_array_length(nsr); k++)
-			fprintf(f, "%s ", json_object_get_string(json_object_array_get_idx(nsr, k)));
-		fputs("\"><td>", f);
-		html_escape(f, get_str(v, "domain", NULL));
-		fprintf(f, "</td><td>%s</td><td>", get_str(v, "ds", "action"));
-		for (size_t k = 0; k < json_object_array_length(dsr); k++)
-			fprintf(f, "<code>%s</code> ",
-				json_object_get_string(json_object_array_get_idx(dsr, k)));
-		fputs("</td><td class=\"why\">", f);
-		const char *code = json_object_get_string(json_object_array_get_idx(dsr, 0));
-		html_escape(f, reason_text_of(code ? code : ""));
-		if (rd.row.flagged)
-			fprintf(f, " <span class=\"flag\">(a nameserver has been unusable for %u "
-				   "consecutive scans)</span>",
-				rd.row.failures);
-		fputs("</td>", f);
-		const char *lists[2] = {"add", "rem"};
-		for (int l = 0; l < 2; l++) {
-			json_object *arr = get_arr(v, "ds", lists[l]);
-			fputs("<td>", f);
-			for (size_t k = 0; k < json_object_array_length(arr); k++) {
-				fputs("<code>", f);
-				html_escape(f, json_object_get_string(json_object_array_get_idx(arr, k)));
-				fputs("</code><br>", f);
-			}
-			fputs("</td>", f);
-		}
-		fprintf(f, "<td>%s</td></tr>\n", get_str(v, "ns", "action"));
+	while (next_row(&rd))
+		html_row(f, &rd.row);
+	fputs("</tbody></table>\n", f);
+}
+
+static void html_candidates(const struct cds_report *r, FILE *f)
+{
+	if (!r->ncandidates)
+		return;
+	fputs("<h2>Bootstrap candidates (accept-after-delay)</h2>\n<table id=\"candidates\">"
+	      "<thead><tr><th>domain</th><th>scans</th><th>hours</th><th>first seen</th>"
+	      "</tr></thead><tbody>\n",
+	      f);
+	struct candidate c;
+	rewind(r->candidates);
+	while (next_candidate(r->candidates, &c)) {
+		char ts[32];
+		cds_time_format((time_t)c.first, ts, sizeof(ts));
+		fputs("<tr><td>", f);
+		html_escape(f, c.domain);
+		fprintf(f, "</td><td>%u of %u</td><td>%lld of %lld</td><td>%s</td></tr>\n",
+			c.scans, c.needed, candidate_hours(&c), c.delay / 3600, ts);
 	}
 	fputs("</tbody></table>\n", f);
+}
+
+/* One self-contained file: no external script, style or font, so that an
+ * operator can open it anywhere or mail it. */
+static void write_html(const struct cds_report *r, FILE *f, const char *a, const char *b)
+{
+	html_head(r, f, a, b);
+	html_chart(r, f);
+	html_domains(r, f);
 	write_registry_notes(r, f, true);
-	if (r->ncandidates) {
-		fputs("<h2>Bootstrap candidates (accept-after-delay)</h2>\n<table id=\"candidates\">"
-		      "<thead><tr><th>domain</th><th>scans</th><th>hours</th><th>first seen</th>"
-		      "</tr></thead><tbody>\n",
-		      f);
-		struct candidate c;
-		rewind(r->candidates);
-		while (next_candidate(r->candidates, &c)) {
-			char ts[32];
-			cds_time_format((time_t)c.first, ts, sizeof(ts));
-			fputs("<tr><td>", f);
-			html_escape(f, c.domain);
-			fprintf(f, "</td><td>%u of %u</td><td>%lld of %lld</td><td>%s</td></tr>\n",
-				c.scans, c.needed, candidate_hours(&c), c.delay / 3600, ts);
-		}
-		fputs("</tbody></table>\n", f);
-	}
+	html_candidates(r, f);
 	/* The filter: a reason chosen in the list, or given as #reason=CODE in
 	 * the address (so that a link can point at one reason). */
 	fputs("<script>\n"

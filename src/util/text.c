@@ -1,4 +1,4 @@
-/* Parsers and formatters for names, addresses, DS text, times, durations. */
+/* Parsers and formatters for addresses, DS text, times, durations. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
@@ -8,57 +8,6 @@
 
 #include "cdscan/error.h"
 #include "cdscan/util.h"
-
-int cds_dname_normalize(const char *in, char out[CDS_DNAME_BUFSIZE])
-{
-	size_t n = strlen(in), o = 0, label = 0;
-
-	if (n == 0)
-		return CDS_ESYNTAX;
-	if (strcmp(in, ".") == 0) {
-		strcpy(out, ".");
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)in[i];
-		if (c == '.') {
-			/* An empty label ("a..b", ".a") is an error; one final dot is fine. */
-			if (label == 0)
-				return CDS_ESYNTAX;
-			label = 0;
-		} else {
-			if (!isalnum(c) && c != '-' && c != '_' && c != '*')
-				return CDS_ESYNTAX;
-			if (++label > 63)
-				return CDS_ESYNTAX;
-			c = (unsigned char)tolower(c);
-		}
-		if (o >= CDS_DNAME_TEXT_MAX)
-			return CDS_ESYNTAX;
-		out[o++] = (char)c;
-	}
-	if (out[o - 1] != '.') {
-		if (o >= CDS_DNAME_TEXT_MAX)
-			return CDS_ESYNTAX;
-		out[o++] = '.';
-	}
-	out[o] = '\0';
-	/* Wire length is the text length plus one for the first length octet. */
-	if (o + 1 > 255)
-		return CDS_ESYNTAX;
-	return 0;
-}
-
-bool cds_dname_is_subdomain(const char *name, const char *zone)
-{
-	size_t ln = strlen(name), lz = strlen(zone);
-
-	if (strcmp(zone, ".") == 0)
-		return true;
-	if (ln < lz || strcmp(name + ln - lz, zone) != 0)
-		return false;
-	return ln == lz || name[ln - lz - 1] == '.';
-}
 
 int cds_addr_parse(const char *text, uint16_t default_port, struct cds_addr *out)
 {
@@ -276,33 +225,6 @@ static int digits(const char **p, int count, int *out)
 		v = v * 10 + (**p - '0');
 	}
 	*out = v;
-	return 0;
-}
-
-int cds_dname_from_wire(const uint8_t *wire, size_t len, char out[CDS_DNAME_BUFSIZE])
-{
-	size_t o = 0, i = 0;
-	while (i < len && wire[i] != 0) {
-		size_t l = wire[i++];
-		if (l > 63 || i + l >= len || o + l + 2 > CDS_DNAME_BUFSIZE)
-			return CDS_EDATA;
-		for (size_t k = 0; k < l; k++) {
-			char c = (char)wire[i + k];
-			if (c >= 'A' && c <= 'Z')
-				c = (char)(c - 'A' + 'a');
-			else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-				   c == '_'))
-				return CDS_EDATA;
-			out[o++] = c;
-		}
-		out[o++] = '.';
-		i += l;
-	}
-	if (i >= len || i + 1 != len)
-		return CDS_EDATA; /* no root label, or bytes after it */
-	if (o == 0)
-		out[o++] = '.';
-	out[o] = '\0';
 	return 0;
 }
 

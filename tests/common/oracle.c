@@ -3,7 +3,7 @@
 #include <getdns/getdns_extra.h>
 #include <string.h>
 
-#include "cdscan/transport.h"
+#include "cdscan/dns.h"
 #include "oracle.h"
 
 /* One RR in wire form as a getdns rr dict, appended to list. */

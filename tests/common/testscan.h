@@ -13,7 +13,7 @@
 #include "cdscan/conf.h"
 #include "cdscan/dns.h"
 #include "cdscan/policy.h"
-#include "cdscan/scan.h" /* the result types only */
+#include "cdscan/model.h"
 #include "testsign.h"
 
 /* Most parent NS names, DS records, servers, probes and signals of one

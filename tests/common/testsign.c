@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cdscan/dns.h"
-#include "cdscan/transport.h"
+#include "cdscan/dns.h"
 #include "testsign.h"
 
 int ts_key_new(struct ts_key *k, uint16_t flags)

@@ -246,13 +246,13 @@ static void test_registries(void **state)
 	assert_string_equal(se->name, "nic-se");
 	assert_int_equal(se->tld_count, 2);
 	assert_string_equal(se->tlds[1], "nu.");
-	assert_int_equal(se->ds_interface, 1);
-	assert_int_equal(se->host_model, 0);
+	assert_int_equal(se->ds_interface, CDS_KEY_DATA);
+	assert_int_equal(se->host_model, CDS_HOST_OBJ);
 	assert_int_equal(se->epp.port, 700);
 	assert_true(se->epp.verify);
 	assert_true(se->epp.timeout_ms == 30000);
 	assert_string_equal(se->epp.password_env, "SE_PW");
-	assert_int_equal(c.registries[1].host_model, 1);
+	assert_int_equal(c.registries[1].host_model, CDS_HOST_ATTR);
 	assert_true(c.registries[2].scans_cds_itself);
 	assert_ptr_equal(cds_conf_registry_for(&c, "example.se."), se);
 	assert_ptr_equal(cds_conf_registry_for(&c, "shop.co.se."), &c.registries[1]);

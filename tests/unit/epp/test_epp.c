@@ -7,6 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+
 #include "cdscan/epp.h"
 #include "cdscan/error.h"
 
@@ -46,6 +48,17 @@ static void test_update(void **state)
 	assert_int_equal(cds_epp_ds_update(&b, &xml, &len), CDS_EDATA);
 }
 
+/* An NS change set of child.test. as the store reads it back. */
+static void ns_change(struct cds_change_set *cs, const char *payload)
+{
+	cds_change_set_clear(cs);
+	snprintf(cs->domain, sizeof(cs->domain), "child.test.");
+	snprintf(cs->cltrid, sizeof(cs->cltrid), "cdscan-ns-7");
+	cs->kind = CDS_KIND_NS;
+	cs->action = CDS_ACTION_UPDATE;
+	assert_int_equal(cds_change_set_read_payload(cs, payload), 0);
+}
+
 /* A plan from an NS change set's payload: host objects around the domain
  * update with hostObj, one domain update with hostAttr. */
 static void test_ns_plan(void **state)
@@ -58,10 +71,11 @@ static void test_ns_plan(void **state)
 		" {\"op\": \"domain-update\", \"add\": [\"ns3.child.test.\"],"
 		" \"rem\": [\"ns2.child.test.\"]},"
 		" {\"op\": \"host-delete\", \"name\": \"ns2.child.test.\"}]}";
-	struct cds_epp_change_in in = {.kind = "ns", .action = "update", .domain = "child.test.",
-				       .cltrid = "cdscan-ns-7", .payload = payload};
+	struct cds_change_set cs = {0};
+	struct cds_epp_profile obj = {.host_model = CDS_HOST_OBJ}, attr = {.host_model = CDS_HOST_ATTR};
 	struct cds_epp_plan p;
-	assert_int_equal(cds_epp_plan(&in, &p), 0);
+	ns_change(&cs, payload);
+	assert_int_equal(cds_epp_plan(&cs, &obj, &p), 0);
 	assert_int_equal(p.n, 3);
 	assert_int_equal(p.steps[0].role, -1);
 	assert_string_equal(p.steps[0].cltrid, "cdscan-ns-7-b1");
@@ -81,8 +95,7 @@ static void test_ns_plan(void **state)
 	assert_int_equal(p.steps[2].check, CDS_EPP_CHECK_GONE);
 	cds_epp_plan_free(&p);
 
-	in.host_attr = true;
-	assert_int_equal(cds_epp_plan(&in, &p), 0);
+	assert_int_equal(cds_epp_plan(&cs, &attr, &p), 0);
 	assert_int_equal(p.n, 1);
 	assert_null(strstr(p.steps[0].xml, "<host:"));
 	assert_non_null(strstr(p.steps[0].xml, "<domain:hostName>ns3.child.test</domain:hostName>"));
@@ -93,17 +106,19 @@ static void test_ns_plan(void **state)
 	static const char glue_only[] =
 		"{\"proposed\": [], \"glue\": {}, \"ops\": [{\"op\": \"host-update\","
 		" \"name\": \"ns1.child.test.\", \"add\": [\"192.0.2.9\"], \"rem\": [\"192.0.2.1\"]}]}";
-	in.host_attr = false;
-	in.payload = glue_only;
-	assert_int_equal(cds_epp_plan(&in, &p), 0);
+	ns_change(&cs, glue_only);
+	assert_int_equal(cds_epp_plan(&cs, &obj, &p), 0);
 	assert_int_equal(p.n, 1);
 	assert_int_equal(p.steps[0].role, 0);
 	assert_string_equal(p.steps[0].cltrid, "cdscan-ns-7");
 	char *ha = strstr(p.steps[0].xml, "<host:add>"), *hr = strstr(p.steps[0].xml, "<host:rem>");
 	assert_true(ha && hr && ha < hr);
 	cds_epp_plan_free(&p);
-	in.payload = "{\"ops\": 5}";
-	assert_int_equal(cds_epp_plan(&in, &p), CDS_EDATA);
+	cds_change_set_clear(&cs);
+	/* Nothing to send is no plan. */
+	ns_change(&cs, "{\"proposed\": [], \"ops\": []}");
+	assert_int_equal(cds_epp_plan(&cs, &obj, &p), CDS_EDATA);
+	cds_change_set_clear(&cs);
 }
 
 /* keyData: the key set replaced as a whole; none to send is an error. */

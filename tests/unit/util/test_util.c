@@ -10,46 +10,6 @@
 #include "cdscan/error.h"
 #include "cdscan/util.h"
 
-static void test_dname(void **state)
-{
-	char out[CDS_DNAME_BUFSIZE];
-	assert_int_equal(cds_dname_normalize("Child.TEST", out), 0);
-	assert_string_equal(out, "child.test.");
-	assert_int_equal(cds_dname_normalize("child.test.", out), 0);
-	assert_string_equal(out, "child.test.");
-	assert_int_equal(cds_dname_normalize(".", out), 0);
-	assert_string_equal(out, ".");
-	assert_int_equal(cds_dname_normalize("_dsboot.child.test._signal.ns1.x", out), 0);
-	assert_int_equal(cds_dname_normalize("", out), CDS_ESYNTAX);
-	assert_int_equal(cds_dname_normalize("a..b", out), CDS_ESYNTAX);
-	assert_int_equal(cds_dname_normalize(".a", out), CDS_ESYNTAX);
-	assert_int_equal(cds_dname_normalize("a.b..", out), CDS_ESYNTAX);
-	assert_int_equal(cds_dname_normalize("a b.test", out), CDS_ESYNTAX);
-	assert_int_equal(cds_dname_normalize("a\\.b.test", out), CDS_ESYNTAX);
-	char label[80];
-	memset(label, 'a', 64);
-	label[64] = '\0';
-	assert_int_equal(cds_dname_normalize(label, out), CDS_ESYNTAX);
-	label[63] = '\0';
-	assert_int_equal(cds_dname_normalize(label, out), 0);
-	/* 4 labels of 63 = 255 octets in wire form with the root: too long by one. */
-	char longname[400];
-	snprintf(longname, sizeof(longname), "%s.%s.%s.%s", label, label, label, label);
-	assert_int_equal(cds_dname_normalize(longname, out), CDS_ESYNTAX);
-	/* 63.63.63.62 is 256 octets in wire form, 63.63.63.61 exactly 255. */
-	longname[strlen(longname) - 1] = '\0';
-	assert_int_equal(cds_dname_normalize(longname, out), CDS_ESYNTAX);
-	longname[strlen(longname) - 1] = '\0';
-	assert_int_equal(cds_dname_normalize(longname, out), 0);
-	assert_int_equal(strlen(out), 254);
-
-	assert_true(cds_dname_is_subdomain("a.b.test.", "test."));
-	assert_true(cds_dname_is_subdomain("test.", "test."));
-	assert_true(cds_dname_is_subdomain("x.", "."));
-	assert_false(cds_dname_is_subdomain("atest.", "test."));
-	assert_false(cds_dname_is_subdomain("test.", "a.test."));
-}
-
 static void test_addr(void **state)
 {
 	struct cds_addr a;
@@ -198,7 +158,6 @@ static void test_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dname),
 		cmocka_unit_test(test_addr),
 		cmocka_unit_test(test_ds),
 		cmocka_unit_test(test_time_and_duration),

@@ -1,36 +1,39 @@
-/* The epp-tls adapter of `cdscan epp send`: pending change sets go to each
- * registry's EPP server in a live session (RFC 5730, RFC 5734).
+/* The epp-tls adapter: change sets go to each registry's EPP server in a
+ * live session (RFC 5730, RFC 5734).
  *
- * Nothing is applied twice: before a change set's commands go out its
- * attempt count is committed, and whenever the outcome of a command is
+ * Nothing is applied twice: the drain records a change set's attempt before
+ * its commands go out (outbox.c), and whenever the outcome of a command is
  * unknown (a response lost with the connection, or an attempt of an earlier
  * run) an <info> first asks whether the change is already in place; only if
  * not is the command sent again, with the same clTRID.  Result codes: 1000
  * and 1001 are success; 2400 and the 2500 series (and a lost connection) are
- * retried with back-off, up to epp.retries times, then the change set waits
+ * retried with back-off, up to epp.retries times, then the registry waits
  * for the next run; every other 2xxx fails the change set with the server's
- * message.  One sender per database (an advisory lock). */
+ * message. */
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "cdscan/cmd.h"
-#include "cdscan/db.h"
-#include "cdscan/epp.h"
 #include "cdscan/error.h"
 #include "cdscan/log.h"
-
-#define LIST_BATCH 100
+#include "outbox_internal.h"
 
 enum step_result { STEP_OK, STEP_FAILED, STEP_UNAVAILABLE };
 
 struct regsess {
 	const struct cds_registry *reg;
 	struct cds_epp_session *s;
-	char password[512];
-	bool unavailable; /* given up for this run */
+	char password[512]; /* wiped with OPENSSL_cleanse at the end */
+	bool unavailable;   /* given up for this run */
+};
+
+/* The adapter's state: a session per registry profile. */
+struct tls {
+	struct regsess *rs;
+	size_t n;
 };
 
 static void backoff(unsigned tries)
@@ -303,125 +306,96 @@ static enum step_result run_step(struct regsess *rs, const char *domain,
 	}
 }
 
-static struct regsess *regsess_for(struct regsess *all, size_t n, const struct cds_registry *r)
+static struct regsess *regsess_for(struct tls *t, const struct cds_registry *r)
 {
-	for (size_t i = 0; i < n; i++)
-		if (all[i].reg == r)
-			return &all[i];
+	for (size_t i = 0; i < t->n; i++)
+		if (t->rs[i].reg == r)
+			return &t->rs[i];
 	return NULL;
 }
 
-int cds_epp_send_tls(const struct cds_conf *conf, bool has_limit, uint64_t limit,
-		     struct cds_db *db, uint64_t *sent, uint64_t *failed, char *err, size_t errlen)
+static int tls_open(const struct cds_conf *conf, const char *spool_dir, void **state, char *err,
+		    size_t errlen)
 {
-	bool got = false;
-	int e = cds_db_try_lock(db, "cdscan epp send", &got, err, errlen);
-	if (e != 0)
-		return e;
-	if (!got) {
-		snprintf(err, errlen, "another 'cdscan epp send' is running on this database");
-		return CDS_EUNAVAIL;
+	bool any = false;
+	for (size_t i = 0; i < conf->registry_count; i++)
+		any |= conf->registries[i].epp.server != NULL;
+	if (!any) {
+		snprintf(err, errlen, "the epp-tls adapter needs a registry profile with epp.server "
+				      "(registries in cdscan.yaml(5))");
+		return CDS_ECONFIG;
 	}
-	struct regsess *rs = calloc(conf->registry_count ? conf->registry_count : 1, sizeof(*rs));
-	if (!rs)
+	struct tls *t = calloc(1, sizeof(*t));
+	if (!t || !(t->rs = calloc(conf->registry_count, sizeof(*t->rs)))) {
+		free(t);
 		return CDS_ENOMEM;
-	for (size_t i = 0; i < conf->registry_count; i++) {
-		rs[i].reg = &conf->registries[i];
-		if (!rs[i].reg->epp.server)
-			rs[i].unavailable = true;
-		else if (load_password(&rs[i], err, errlen) != 0) {
-			cds_log_error("%s", err);
-			rs[i].unavailable = true;
+	}
+	t->n = conf->registry_count;
+	for (size_t i = 0; i < t->n; i++) {
+		char why[400];
+		t->rs[i].reg = &conf->registries[i];
+		if (!t->rs[i].reg->epp.server)
+			t->rs[i].unavailable = true;
+		else if (load_password(&t->rs[i], why, sizeof(why)) != 0) {
+			cds_log_error("%s", why);
+			t->rs[i].unavailable = true;
 		}
 	}
-	int64_t after = 0;
-	uint64_t handled = 0, waiting = 0;
-	e = 0;
-	while (e == 0) {
-		struct cds_db_changes ch;
-		if ((e = cds_db_changes_list(db, LIST_BATCH, after, &ch, err, errlen)) != 0)
-			break;
-		if (ch.count == 0) {
-			cds_db_changes_free(&ch);
-			break;
-		}
-		for (size_t i = 0; i < ch.count && e == 0; i++) {
-			const struct cds_db_change *c = &ch.items[i];
-			after = c->id;
-			if (has_limit && handled >= limit)
-				break;
-			const struct cds_registry *reg = cds_conf_registry_for(conf, c->domain);
-			struct regsess *r = reg ? regsess_for(rs, conf->registry_count, reg) : NULL;
-			if (!r || r->unavailable) {
-				waiting++;
-				cds_log_warning("change set %lld of %s stays pending: %s",
-						(long long)c->id, c->domain,
-						!r ? "no registry profile takes it"
-						   : !reg->epp.server ? "its registry has no epp.server"
-								      : "its registry is out of reach");
-				continue;
-			}
-			handled++;
-			struct cds_epp_change_in in = {
-				.kind = c->kind, .action = c->action, .domain = c->domain,
-				.cltrid = c->cltrid, .add = (const char *const *)c->add,
-				.nadd = c->nadd, .rem = (const char *const *)c->rem, .nrem = c->nrem,
-				.payload = c->payload, .key_data = reg->ds_interface == 1,
-				.host_attr = reg->host_model == 1};
-			struct cds_epp_plan plan;
-			int pr = cds_epp_plan(&in, &plan);
-			if (pr != 0) {
-				(*failed)++;
-				e = cds_db_change_failed(db, c->id, "cannot be expressed in EPP", err,
-							 errlen);
-				continue;
-			}
-			/* On record before anything goes out: a crash from here on
-			 * makes the next run check before it resends. */
-			if ((e = cds_db_change_attempt(db, c->id, err, errlen)) != 0) {
-				cds_epp_plan_free(&plan);
-				break;
-			}
-			bool uncertain = c->attempts > 0;
-			char svtrid[128] = "", why[700] = "";
-			enum step_result res = STEP_OK;
-			for (size_t k = 0; k < plan.n && res == STEP_OK; k++) {
-				char sv[128] = "";
-				res = run_step(r, c->domain, &plan.steps[k], uncertain, sv, sizeof(sv),
-					       why, sizeof(why));
-				if (plan.steps[k].role == 0)
-					snprintf(svtrid, sizeof(svtrid), "%s", sv);
-			}
-			cds_epp_plan_free(&plan);
-			if (res == STEP_OK) {
-				e = cds_db_change_done(db, c->id, svtrid, err, errlen);
-				(*sent)++;
-			} else if (res == STEP_FAILED) {
-				cds_log_error("change set %lld of %s failed: %s", (long long)c->id,
-					      c->domain, why);
-				e = cds_db_change_failed(db, c->id, why, err, errlen);
-				(*failed)++;
-			} else {
-				cds_log_error("registry %s out of reach (%s): its change sets stay "
-					      "pending",
-					      reg->name, why);
-				r->unavailable = true;
-				waiting++;
-			}
-		}
-		cds_db_changes_free(&ch);
-		if (has_limit && handled >= limit)
-			break;
-	}
-	for (size_t i = 0; i < conf->registry_count; i++) {
-		cds_epp_close(rs[i].s, true);
-		memset(rs[i].password, 0, sizeof(rs[i].password));
-	}
-	free(rs);
-	if (e == 0 && waiting) {
-		snprintf(err, errlen, "%llu change sets stay pending (see the log)",
-			 (unsigned long long)waiting);
-		return CDS_EUNAVAIL;
-	}
-	return e;
+	*state = t;
+	return 0;
 }
+
+static const char *tls_blocked(void *state, const struct cds_registry *reg)
+{
+	struct regsess *r = regsess_for(state, reg);
+	if (!r)
+		return "no registry profile takes it";
+	if (!reg->epp.server)
+		return "its registry has no epp.server";
+	return r->unavailable ? "its registry is out of reach" : NULL;
+}
+
+static int tls_send(void *state, const struct outgoing *o, enum send_status *st, char *svtrid,
+		    size_t svlen, char *why, size_t whylen)
+{
+	struct regsess *r = regsess_for(state, o->reg);
+	const struct cds_change_set *cs = o->cs;
+	bool uncertain = cs->attempts > 0;
+	enum step_result res = STEP_OK;
+	for (size_t k = 0; k < o->plan->n && res == STEP_OK; k++) {
+		char sv[128] = "";
+		res = run_step(r, cs->domain, &o->plan->steps[k], uncertain, sv, sizeof(sv), why,
+			       whylen);
+		if (o->plan->steps[k].role == 0)
+			snprintf(svtrid, svlen, "%s", sv);
+	}
+	*st = res == STEP_OK ? SEND_OK : res == STEP_FAILED ? SEND_FAILED : SEND_LATER;
+	if (res == STEP_UNAVAILABLE) {
+		cds_log_error("registry %s out of reach (%s): its change sets stay pending",
+			      o->reg->name, why);
+		r->unavailable = true;
+	}
+	return 0;
+}
+
+static const char *tls_destination(void *state)
+{
+	return "the registries";
+}
+
+static void tls_close(void *state)
+{
+	struct tls *t = state;
+	for (size_t i = 0; i < t->n; i++) {
+		cds_epp_close(t->rs[i].s, true);
+		OPENSSL_cleanse(t->rs[i].password, sizeof(t->rs[i].password));
+	}
+	free(t->rs);
+	free(t);
+}
+
+const struct adapter cds_tls_adapter = {
+	.name = "epp-tls", .durable = false, .epp = true, .routed = true,
+	.open = tls_open, .blocked = tls_blocked, .send = tls_send,
+	.destination = tls_destination, .close = tls_close,
+};

@@ -1,6 +1,8 @@
 /* Validated look-ups through the resolver, for RFC 9615 signals: the
  * resolver is asked with CD set and its AD bit is never trusted; every RRset
- * is validated here, link by link from the configured trust anchor.  Internal to src/dns (the scanner owns one). */
+ * is validated here, link by link from the configured trust anchor.  Part
+ * of the DNS layer's network half (with the transport); the scan layer owns
+ * one per scanner. */
 #pragma once
 
 #include <stdbool.h>

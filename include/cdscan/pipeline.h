@@ -1,0 +1,74 @@
+/* The scan pipeline: claim due delegations from the store under a lease,
+ * scan and decide them on one loop with at most scan.concurrency in flight
+ * (refilled as each one ends, across claims), build their change sets, and
+ * write verdicts, change sets and schedule scan.batch-size at a time, each
+ * group in one transaction.  A killed process or a lost database leaves
+ * nothing half-written: unwritten claims are due again when their lease
+ * ends.  Shared by `scan` (until nothing is due) and the daemon. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "cdscan/conf.h"
+#include "cdscan/db.h"
+#include "cdscan/model.h"
+#include "cdscan/scan.h"
+
+struct cds_pipeline_opts {
+	bool dry_run;                 /* decide and report: no lease, no change set */
+	bool has_limit;
+	uint64_t limit;               /* at most this many delegations */
+	const char *const *domains;   /* these (normalised), due or not */
+	size_t domain_count;
+};
+
+/* One delegation written to the store, for the caller's report; valid
+ * during the call only. */
+struct cds_pipeline_written {
+	const char *domain;
+	const struct cds_verdict *v;    /* NULL: skipped, its registry scans CDS itself */
+	const struct cds_registry *reg; /* its registry profile, or NULL */
+	unsigned failures;   /* consecutive scans with an unusable server, this one
+				included (0: every server answered) */
+	unsigned changesets; /* change sets created */
+	bool unrouted;       /* an action, but no registry profile takes it */
+};
+
+/* Called on the loop thread for each written delegation, in the order they
+ * are written.  Returns 0, or an error that stops the pipeline. */
+typedef int (*cds_pipeline_written_cb)(const struct cds_pipeline_written *w, void *arg);
+
+struct cds_pipeline_stats {
+	uint64_t claimed;   /* delegations claimed */
+	uint64_t unwritten; /* claimed, but not written (left to their lease) */
+	double decide_s;    /* time spent deciding */
+	double db_s;        /* time spent in the store */
+};
+
+struct cds_pipeline;
+
+/*
+ * A pipeline on loop: conf (borrowed; registry profiles decide which
+ * policy each delegation gets), scanner and db (borrowed, connected).
+ * written may be NULL.  Returns 0 or CDS_ENOMEM.
+ */
+int cds_pipeline_new(uv_loop_t *loop, const struct cds_conf *conf, struct cds_scanner *scanner,
+		     struct cds_db *db, const struct cds_pipeline_opts *opts,
+		     cds_pipeline_written_cb written, void *arg, struct cds_pipeline **out);
+
+/* Start claiming and scanning; the work runs on the loop until nothing is
+ * left (the loop then has nothing more of the pipeline's to run). */
+void cds_pipeline_start(struct cds_pipeline *p);
+
+/* After the loop: write what is still waiting.  Returns 0, or the error
+ * that stopped the pipeline (CDS_EUNAVAIL: the store; CDS_ENOMEM) with its
+ * message in err. */
+int cds_pipeline_finish(struct cds_pipeline *p, char *err, size_t errlen);
+
+/* Copy the counters. */
+void cds_pipeline_stats(const struct cds_pipeline *p, struct cds_pipeline_stats *out);
+
+/* Free.  Accepts NULL.  No scan of it may be running. */
+void cds_pipeline_free(struct cds_pipeline *p);

@@ -1,0 +1,350 @@
+/* The scan pipeline (pipeline.h): claims under a lease, a pump that keeps
+ * scan.concurrency delegations in flight, and writes a group at a time. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cdscan/error.h"
+#include "cdscan/pipeline.h"
+#include "cdscan/policy.h"
+
+/* One claimed delegation, from its start to its write: its own copy, so
+ * that a slow delegation (a lame nameserver's timeouts) keeps only itself
+ * in memory, not the batch it was claimed with. */
+struct work {
+	struct cds_pipeline *p;
+	struct cds_db_item item;
+	const struct cds_registry *reg; /* its profile, or NULL */
+	bool skipped;                   /* the registry scans CDS itself */
+	bool decided;                   /* v holds its verdict */
+	struct cds_verdict v;
+	struct cds_change_set changes[CDS_KIND_COUNT];
+	bool has_change[CDS_KIND_COUNT];
+};
+
+struct cds_pipeline {
+	uv_loop_t *loop;
+	const struct cds_conf *conf;
+	struct cds_scanner *scanner;
+	struct cds_db *db;
+	struct cds_pipeline_opts opts;
+	cds_pipeline_written_cb written;
+	void *arg;
+	struct cds_conf *effective;   /* per profile: policy with its overrides */
+	struct cds_db_batch batch;    /* the last claim */
+	size_t next;                  /* its first delegation not started */
+	struct work **fin;            /* finished, waiting for the write */
+	size_t nfin;
+	size_t inflight;              /* scans running */
+	int64_t after;                /* the claim cursor */
+	char **names;                 /* opts.domains, as the claim takes them */
+	bool exhausted, pumping;
+	struct cds_pipeline_stats stats;
+	struct timespec t0;
+	int error;
+	char errmsg[700];
+};
+
+/* The work an item is embedded in (the store hands items back sorted). */
+#define WORK_OF(it) ((struct work *)((char *)(it) - offsetof(struct work, item)))
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* The policy a delegation is decided under: its registry profile's
+ * overrides. */
+static const struct cds_conf *conf_of(const struct cds_pipeline *p, const struct work *w)
+{
+	return w->reg ? &p->effective[w->reg - p->conf->registries] : p->conf;
+}
+
+static void work_free(struct work *w)
+{
+	if (!w)
+		return;
+	if (w->decided)
+		cds_verdict_clear(&w->v);
+	for (int k = 0; k < CDS_KIND_COUNT; k++)
+		cds_change_set_clear(&w->changes[k]);
+	free(w->item.d.ns);
+	free(w->item.d.ds);
+	free(w);
+}
+
+static void fail(struct cds_pipeline *p, int error, const char *msg)
+{
+	if (p->error)
+		return;
+	p->error = error;
+	if (msg && !p->errmsg[0])
+		snprintf(p->errmsg, sizeof(p->errmsg), "%s", msg);
+	if (!p->errmsg[0] || error == CDS_ENOMEM)
+		snprintf(p->errmsg, sizeof(p->errmsg), "%s", cds_strerror(error));
+}
+
+/* Drop what cannot be written any more (after an error). */
+static void drop_finished(struct cds_pipeline *p)
+{
+	for (size_t k = 0; k < p->nfin; k++)
+		work_free(p->fin[k]);
+	p->stats.unwritten += p->nfin;
+	p->nfin = 0;
+}
+
+/* The decided delegation as the store takes it; its change sets built
+ * (none in a dry run, none when no registry profile takes it). */
+static int outcome_of(struct cds_pipeline *p, struct work *w, struct cds_db_outcome *o)
+{
+	bool routed = p->conf->registry_count == 0 || w->reg;
+	memset(o, 0, sizeof(*o));
+	o->item = &w->item;
+	o->v = &w->v;
+	o->failed = cds_verdict_any_unusable(&w->v);
+	if (!(o->json = cds_verdict_to_json(&w->v, false)))
+		return CDS_ENOMEM;
+	for (int k = 0; k < CDS_KIND_COUNT && routed && !p->opts.dry_run; k++) {
+		int r = cds_policy_change_set(&w->v, (enum cds_kind)k, &w->changes[k]);
+		if (r == CDS_ENOENT)
+			continue;
+		if (r != 0)
+			return r;
+		o->changes[k] = &w->changes[k];
+	}
+	return 0;
+}
+
+/* Tell the caller what was written. */
+static int report_written(struct cds_pipeline *p, struct work *w, const struct cds_db_outcome *o)
+{
+	struct cds_pipeline_written x = {.domain = w->item.d.domain, .reg = w->reg};
+	if (!p->written)
+		return 0;
+	if (o) {
+		const struct cds_verdict *v = &w->v;
+		x.v = v;
+		x.failures = o->failed ? (unsigned)w->item.failures + 1 : 0;
+		x.changesets = o->changesets;
+		/* With registry profiles, a delegation under none of them is
+		 * decided and reported, but nobody is told: no change set. */
+		x.unrouted = p->conf->registry_count > 0 && !w->reg &&
+			     (v->ds_side.action != CDS_ACTION_NONE ||
+			      v->ns_side.action != CDS_ACTION_NONE);
+	}
+	return p->written(&x, p->arg);
+}
+
+/* Write the finished delegations in one transaction, then report them. */
+static int flush(struct cds_pipeline *p)
+{
+	uint64_t interval_s = p->conf->scan.interval_ms / 1000;
+	size_t n = 0, nskip = 0;
+	int rc = 0;
+	if (p->nfin == 0)
+		return 0;
+	struct cds_db_outcome *o = calloc(p->nfin, sizeof(*o));
+	const struct cds_db_item **skip = calloc(p->nfin, sizeof(*skip));
+	if (!o || !skip)
+		rc = CDS_ENOMEM;
+	for (size_t k = 0; k < p->nfin && rc == 0; k++) {
+		struct work *w = p->fin[k];
+		if (w->skipped)
+			skip[nskip++] = &w->item;
+		else if (w->decided) /* else: no memory to scan it, due after the lease */
+			rc = outcome_of(p, w, &o[n++]);
+	}
+	double t0 = now_s();
+	if (rc == 0)
+		rc = cds_db_write_results(p->db, o, n, skip, nskip, p->opts.dry_run, interval_s,
+					  p->errmsg, sizeof(p->errmsg));
+	p->stats.db_s += now_s() - t0;
+	/* The store sorted o by id: report the skipped ones, then o. */
+	for (size_t k = 0; k < nskip && rc == 0; k++)
+		rc = report_written(p, WORK_OF(skip[k]), NULL);
+	for (size_t k = 0; k < n && rc == 0; k++)
+		rc = report_written(p, WORK_OF(o[k].item), &o[k]);
+	for (size_t k = 0; o && k < n; k++)
+		free((char *)o[k].json);
+	free(o);
+	free(skip);
+	if (rc != 0) {
+		fail(p, rc, NULL);
+		drop_finished(p);
+		return rc;
+	}
+	for (size_t k = 0; k < p->nfin; k++)
+		work_free(p->fin[k]);
+	p->nfin = 0;
+	return 0;
+}
+
+/* Claim the next batch into p->batch.  Returns false when nothing is left
+ * or on an error (p->error). */
+static bool claim(struct cds_pipeline *p)
+{
+	size_t want = p->conf->scan.batch_size;
+	cds_db_batch_free(&p->batch);
+	p->next = 0;
+	if (p->opts.has_limit && p->opts.limit - p->stats.claimed < want)
+		want = (size_t)(p->opts.limit - p->stats.claimed);
+	if (want == 0) {
+		p->exhausted = true;
+		return false;
+	}
+	double t0 = now_s();
+	uint64_t lease_s = p->opts.dry_run ? 0 : (p->conf->scan.lease_ms + 999) / 1000;
+	int e = cds_db_claim(p->db, want, p->after, p->names, p->opts.domain_count, lease_s,
+			     &p->batch, p->errmsg, sizeof(p->errmsg));
+	p->stats.db_s += now_s() - t0;
+	if (e != 0) {
+		fail(p, e, NULL);
+		return false;
+	}
+	if (p->batch.count == 0) {
+		p->exhausted = true;
+		return false;
+	}
+	p->after = p->batch.last_id;
+	p->stats.claimed += p->batch.count;
+	return true;
+}
+
+static void pump(struct cds_pipeline *p);
+
+/* A delegation is finished (decided, skipped, or not scanned): it waits
+ * for the write, which happens when scan.batch-size are waiting. */
+static void finished(struct cds_pipeline *p, struct work *w)
+{
+	p->fin[p->nfin++] = w;
+	if (p->error)
+		drop_finished(p);
+	else if (p->nfin >= p->conf->scan.batch_size)
+		flush(p);
+}
+
+static void scanned_cb(struct cds_scan_result *res, void *arg)
+{
+	struct work *w = arg;
+	struct cds_pipeline *p = w->p;
+	double t0 = now_s();
+	w->decided = !p->error && cds_policy_decide(res, conf_of(p, w), cds_clock(), &w->v) == 0;
+	p->stats.decide_s += now_s() - t0;
+	cds_scan_result_free(res);
+	p->inflight--;
+	finished(p, w);
+	pump(p);
+}
+
+/* Start the next claimed delegation (its lists move to the work). */
+static void start_next(struct cds_pipeline *p)
+{
+	struct cds_db_item *it = &p->batch.items[p->next++];
+	struct work *w = calloc(1, sizeof(*w));
+	if (!w) {
+		fail(p, CDS_ENOMEM, "out of memory");
+		p->stats.unwritten++;
+		return;
+	}
+	w->p = p;
+	w->item = *it;
+	it->d.ns = NULL;
+	it->d.ds = NULL;
+	w->reg = cds_conf_registry_for(p->conf, w->item.d.domain);
+	if (w->reg && w->reg->scans_cds_itself) {
+		w->skipped = true; /* not ours to scan */
+		finished(p, w);
+	} else if (cds_scanner_scan(p->scanner, &w->item.d, conf_of(p, w), scanned_cb, w) == 0) {
+		p->inflight++;
+	} else {
+		finished(p, w); /* no memory to scan it: undecided */
+	}
+}
+
+/*
+ * Keep scan.concurrency delegations in flight: start the next claimed one
+ * as each ends, and claim more when none is left, so that a slow
+ * delegation holds only its own place.  When nothing runs and nothing is
+ * left, the last results are written.
+ */
+static void pump(struct cds_pipeline *p)
+{
+	if (p->pumping)
+		return; /* the outer call goes on */
+	p->pumping = true;
+	while (!p->error && p->inflight < p->conf->scan.concurrency) {
+		if (p->next == p->batch.count && (p->exhausted || !claim(p)))
+			break;
+		start_next(p);
+	}
+	if (p->inflight == 0 && !p->error && p->exhausted)
+		flush(p);
+	if (p->error) {
+		/* Nothing more is written: what is claimed and not started is
+		 * left to its lease. */
+		drop_finished(p);
+		p->stats.unwritten += p->batch.count - p->next;
+		p->next = p->batch.count;
+	}
+	p->pumping = false;
+}
+
+int cds_pipeline_new(uv_loop_t *loop, const struct cds_conf *conf, struct cds_scanner *scanner,
+		     struct cds_db *db, const struct cds_pipeline_opts *opts,
+		     cds_pipeline_written_cb written, void *arg, struct cds_pipeline **out)
+{
+	struct cds_pipeline *p = calloc(1, sizeof(*p));
+	if (!p)
+		return CDS_ENOMEM;
+	*p = (struct cds_pipeline){.loop = loop, .conf = conf, .scanner = scanner, .db = db,
+				   .opts = *opts, .written = written, .arg = arg};
+	size_t nreg = conf->registry_count ? conf->registry_count : 1;
+	p->effective = calloc(nreg, sizeof(*p->effective));
+	p->fin = calloc(conf->scan.batch_size, sizeof(*p->fin));
+	p->names = calloc(opts->domain_count ? opts->domain_count : 1, sizeof(*p->names));
+	if (!p->effective || !p->fin || !p->names) {
+		cds_pipeline_free(p);
+		return CDS_ENOMEM;
+	}
+	for (size_t i = 0; i < conf->registry_count; i++)
+		cds_conf_effective(conf, &conf->registries[i], &p->effective[i]);
+	for (size_t i = 0; i < opts->domain_count; i++)
+		p->names[i] = (char *)opts->domains[i];
+	*out = p;
+	return 0;
+}
+
+void cds_pipeline_start(struct cds_pipeline *p)
+{
+	pump(p);
+}
+
+int cds_pipeline_finish(struct cds_pipeline *p, char *err, size_t errlen)
+{
+	if (!p->error)
+		flush(p);
+	if (p->error)
+		snprintf(err, errlen, "%s", p->errmsg);
+	return p->error;
+}
+
+void cds_pipeline_stats(const struct cds_pipeline *p, struct cds_pipeline_stats *out)
+{
+	*out = p->stats;
+}
+
+void cds_pipeline_free(struct cds_pipeline *p)
+{
+	if (!p)
+		return;
+	drop_finished(p);
+	cds_db_batch_free(&p->batch);
+	free(p->fin);
+	free(p->names);
+	free(p->effective);
+	free(p);
+}

@@ -1,0 +1,213 @@
+/* The DS set a signal asks for, and the stages every signal passes whatever
+ * authenticates it (the current DS set, RFC 9615 signals, or
+ * accept-after-delay): CDS/CDNSKEY agreement (RFC 7344 §4.1, RFC 8078 §2),
+ * policy on algorithms, digest types and size, and continuity at every
+ * address (RFC 8901 §6, RFC 6840 §5.11). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdscan/error.h"
+#include "policy_internal.h"
+
+/* Does the CDNSKEY key cover want (key tag, algorithm, digest)?  A digest
+ * type cdscan cannot compute is matched on key tag and algorithm; digest
+ * policy rejects it later anyway. */
+static bool key_matches(const char *owner, const struct cds_rdata *key, const struct cds_ds *want)
+{
+	struct cds_ds got;
+	if (key->len < 4 || cds_dnskey_keytag(key->data, key->len) != want->keytag ||
+	    key->data[3] != want->algorithm)
+		return false;
+	int r = cds_ds_from_dnskey(owner, key->data, key->len, want->digest_type, &got);
+	return r == CDS_EINVAL || (r == 0 && got.digest_len == want->digest_len &&
+				   memcmp(got.digest, want->digest, got.digest_len) == 0);
+}
+
+/* When both are published, CDS and CDNSKEY must describe the same keys:
+ * every CDS is the digest of one CDNSKEY and every CDNSKEY has a CDS.
+ * Returns true, or false with why written. */
+static bool cds_matches_cdnskey(const char *owner, const struct cds_rrset *cds,
+				const struct cds_rrset *cdnskey, bool *covered, char *why,
+				size_t whylen)
+{
+	for (size_t i = 0; i < cds->count; i++) {
+		struct cds_ds want;
+		if (cds_ds_from_rdata(cds->rdata[i].data, cds->rdata[i].len, &want) != 0) {
+			snprintf(why, whylen, "a CDS record is malformed");
+			return false;
+		}
+		bool found = false;
+		for (size_t k = 0; k < cdnskey->count; k++)
+			if (key_matches(owner, &cdnskey->rdata[k], &want))
+				found = covered[k] = true;
+		if (!found) {
+			char txt[CDS_DS_TEXT_MAX];
+			cds_ds_format(&want, txt);
+			snprintf(why, whylen, "CDS %s matches no CDNSKEY", txt);
+			return false;
+		}
+	}
+	for (size_t k = 0; k < cdnskey->count; k++) {
+		if (!covered[k]) {
+			snprintf(why, whylen, "CDNSKEY with key tag %u has no CDS",
+				 cds_dnskey_keytag(cdnskey->rdata[k].data, cdnskey->rdata[k].len));
+			return false;
+		}
+	}
+	return true;
+}
+
+static const struct cds_rrset *apex(const struct decision *dc, enum cds_query_kind k)
+{
+	return &dc->res->servers[0].sets[k];
+}
+
+static int stage_cds_cdnskey_agree(struct decision *dc)
+{
+	const struct cds_rrset *cds = apex(dc, CDS_Q_CDS), *cdnskey = apex(dc, CDS_Q_CDNSKEY);
+	char why[256];
+	if (!cds->count || !cdnskey->count)
+		return STAGE_PASS;
+	bool *covered = calloc(cdnskey->count, sizeof(bool));
+	if (!covered)
+		return CDS_ENOMEM;
+	bool ok = cds_matches_cdnskey(dc->d->domain, cds, cdnskey, covered, why, sizeof(why));
+	free(covered);
+	if (ok)
+		return STAGE_PASS;
+	cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_CDS_CDNSKEY_MISMATCH, "%s", why);
+	return STAGE_DECIDED;
+}
+
+/* The proposed DS set: the CDS records as published, else DS computed from
+ * CDNSKEY with every digest type of policy.compute-digests.  Never decides. */
+static int stage_build(struct decision *dc)
+{
+	const struct cds_rrset *cds = apex(dc, CDS_Q_CDS), *cdnskey = apex(dc, CDS_Q_CDNSKEY);
+	size_t n = 0;
+	for (size_t i = 0; i < cds->count && n < CDS_PROPOSED_MAX; i++)
+		if (cds_ds_from_rdata(cds->rdata[i].data, cds->rdata[i].len, &dc->proposed[n]) == 0)
+			n++;
+	for (size_t i = 0; !cds->count && i < cdnskey->count; i++) {
+		for (int dt = 1; dt < 256 && n < CDS_PROPOSED_MAX; dt++) {
+			if (dc->conf->policy.compute_digests[dt] &&
+			    cds_ds_from_dnskey(dc->d->domain, cdnskey->rdata[i].data,
+					       cdnskey->rdata[i].len, (uint8_t)dt,
+					       &dc->proposed[n]) == 0)
+				n++;
+		}
+	}
+	dc->nproposed = n;
+	return STAGE_PASS;
+}
+
+static int stage_algorithms(struct decision *dc)
+{
+	const struct cds_rrset *cdnskey = apex(dc, CDS_Q_CDNSKEY);
+	const bool *allowed = dc->conf->policy.algorithms;
+	for (size_t i = 0; i < cdnskey->count; i++) {
+		uint8_t alg = cdnskey->rdata[i].len >= 4 ? cdnskey->rdata[i].data[3] : 0;
+		if (!allowed[alg]) {
+			cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_ALGORITHM_NOT_ALLOWED,
+					   "CDNSKEY algorithm %u is not in policy.algorithms", alg);
+			return STAGE_DECIDED;
+		}
+	}
+	for (size_t i = 0; i < dc->nproposed; i++) {
+		if (!allowed[dc->proposed[i].algorithm]) {
+			cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_ALGORITHM_NOT_ALLOWED,
+					   "CDS for key %u has algorithm %u, not in "
+					   "policy.algorithms",
+					   dc->proposed[i].keytag, dc->proposed[i].algorithm);
+			return STAGE_DECIDED;
+		}
+		if (!dc->conf->policy.digest_types[dc->proposed[i].digest_type]) {
+			cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_DIGEST_NOT_ALLOWED,
+					   "CDS for key %u has digest type %u, not in "
+					   "policy.digest-types",
+					   dc->proposed[i].keytag, dc->proposed[i].digest_type);
+			return STAGE_DECIDED;
+		}
+	}
+	return STAGE_PASS;
+}
+
+static int stage_usable(struct decision *dc)
+{
+	if (dc->nproposed > 0)
+		return STAGE_PASS;
+	cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_BREAKS_CHAIN,
+			   "the signal yields no usable DS record");
+	return STAGE_DECIDED;
+}
+
+static int stage_max_ds(struct decision *dc)
+{
+	if (dc->nproposed <= dc->conf->policy.max_ds)
+		return STAGE_PASS;
+	cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_TOO_MANY_DS,
+			   "%zu DS records, policy.max-ds is %u", dc->nproposed,
+			   dc->conf->policy.max_ds);
+	return STAGE_DECIDED;
+}
+
+/* RFC 6840 §5.11: for every algorithm in the DS set, the DS records of that
+ * algorithm alone must authenticate the DNSKEY RRset. */
+static bool chain_holds(struct cds_memo *memo, const struct cds_server_result *sr,
+			const struct cds_ds *ds, size_t n, uint8_t *failed_alg)
+{
+	struct cds_ds subset[64];
+	bool seen[256] = {false};
+	for (size_t i = 0; i < n; i++) {
+		uint8_t alg = ds[i].algorithm;
+		if (seen[alg])
+			continue;
+		seen[alg] = true;
+		size_t cnt = 0;
+		for (size_t k = 0; k < n && cnt < 64; k++)
+			if (ds[k].algorithm == alg)
+				subset[cnt++] = ds[k];
+		if (!cds_memo_authenticates(memo, sr, subset, cnt)) {
+			*failed_alg = alg;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Continuity (RFC 8901 §6): the new DS set must authenticate the DNSKEY
+ * RRset as each provider serves it. */
+static int stage_continuity(struct decision *dc)
+{
+	for (size_t i = 0; i < dc->res->server_count; i++) {
+		uint8_t alg = 0;
+		if (!chain_holds(dc->memo, &dc->res->servers[i], dc->proposed, dc->nproposed, &alg)) {
+			cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_BREAKS_CHAIN,
+					   "the proposed DS records of algorithm %u do not "
+					   "authenticate the DNSKEY RRset at " WHERE_FMT,
+					   alg, WHERE_ARGS(&dc->v->servers[i]));
+			return STAGE_DECIDED;
+		}
+	}
+	return STAGE_PASS;
+}
+
+static const stage_fn propose_stages[] = {
+	stage_cds_cdnskey_agree, stage_build,  stage_algorithms,
+	stage_usable,		 stage_max_ds, stage_continuity,
+};
+
+int propose_ds(struct decision *dc)
+{
+	return RUN_STAGES(propose_stages, dc);
+}
+
+int proposed_texts(const struct decision *dc, struct cds_strlist *out)
+{
+	for (size_t i = 0; i < dc->nproposed; i++)
+		if (ds_text_add(out, &dc->proposed[i]) != 0)
+			return CDS_ENOMEM;
+	cds_strlist_sort(out);
+	return 0;
+}

@@ -1,0 +1,77 @@
+/* The one answer judge of the scan layer: is an answer a server gave usable
+ * (RFC 9975 §3), and what it holds, for the apex answers and for the data a
+ * CSYNC points to alike. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cdscan/error.h"
+#include "scan_internal.h"
+
+static const char *rcode_name(int rcode)
+{
+	static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+					    "NOTIMP",  "REFUSED"};
+	if (rcode >= 0 && rcode < 6)
+		return names[rcode];
+	return "unexpected RCODE";
+}
+
+/* A transport error in words. */
+static const char *status_text(int status)
+{
+	if (status == CDS_ETIMEDOUT)
+		return "timeout";
+	if (status == -ECONNREFUSED)
+		return "connection refused";
+	return cds_strerror(status);
+}
+
+bool scan_judge(enum judge_mode mode, const char *qname, uint16_t type, int status,
+		const uint8_t *wire, size_t len, struct cds_rrset *set,
+		struct cds_answer_info *info, char *why, size_t whylen)
+{
+	const char *bad = NULL;
+	cds_rrset_clear(set);
+	if (status != 0)
+		bad = status_text(status);
+	else if (cds_answer_parse(wire, len, qname, type, info, set) != 0)
+		bad = "malformed answer";
+	else if (info->rcode != 0 && info->rcode != 3)
+		bad = rcode_name(info->rcode);
+	else if (!info->aa && mode == JUDGE_APEX)
+		bad = info->referral ? "lame: referral instead of an answer"
+				     : "answer not authoritative (lame)";
+	else if (!info->aa)
+		bad = info->referral ? "below a zone cut (not the child's data)"
+				     : "answer not authoritative";
+	else if (info->rcode == 3 && mode == JUDGE_APEX)
+		bad = "NXDOMAIN for the zone apex (lame)";
+	set->present = true;
+	if (bad)
+		snprintf(why, whylen, "%s", bad);
+	return bad == NULL;
+}
+
+void scan_server_fail(struct cds_server_result *srv, const char *why)
+{
+	if (!srv->ok)
+		return; /* keep the first reason */
+	srv->ok = false;
+	snprintf(srv->error, sizeof(srv->error), "%s", why);
+}
+
+void cds_server_take_answer(struct cds_server_result *srv, enum cds_query_kind kind,
+			    const char *domain, int status, const uint8_t *wire, size_t len)
+{
+	struct cds_answer_info info;
+	char why[96], msg[128];
+	if (!scan_judge(JUDGE_APEX, domain, cds_query_type(kind), status, wire, len,
+			&srv->sets[kind], &info, why, sizeof(why))) {
+		snprintf(msg, sizeof(msg), "%s: %s", cds_query_name(kind), why);
+		scan_server_fail(srv, msg);
+	} else if (kind == CDS_Q_SOA) {
+		if (srv->sets[kind].count != 1)
+			scan_server_fail(srv, "no SOA at the zone apex (lame)");
+		srv->soa_serial = info.soa_serial;
+	}
+}

@@ -1,0 +1,283 @@
+/* One delegation's scan: a job that runs through its phases (scan_internal.h
+ * enum job_phase) — NS addresses, the apex answers at every address, then
+ * what the policy layer says the decision will need (the CSYNC data, the
+ * RFC 9615 signals) — and hands the result to its callback. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdscan/error.h"
+#include "cdscan/log.h"
+#include "scan_internal.h"
+
+static void resolve_start(struct job *j);
+static void apex_start(struct job *j);
+static void csync_data_start(struct job *j);
+static void csync_after_start(struct job *j);
+static void bootstrap_start(struct job *j);
+
+/* The phases in one table: how each starts (sending its queries, each
+ * counted with job_step_begin).  When the last of them is in, job_step_done
+ * asks next_phase what follows. */
+static void (*const phase_start[PHASE_DONE])(struct job *) = {
+	[PHASE_RESOLVE] = resolve_start,         [PHASE_APEX] = apex_start,
+	[PHASE_CSYNC_DATA] = csync_data_start,   [PHASE_CSYNC_AFTER] = csync_after_start,
+	[PHASE_BOOTSTRAP] = bootstrap_start,
+};
+
+/* What follows phase p for this delegation: the policy layer says whether
+ * the decision would act on a CSYNC or on RFC 9615 signals. */
+static enum job_phase next_phase(struct job *j)
+{
+	switch (j->phase) {
+	case PHASE_RESOLVE:
+		return PHASE_APEX;
+	case PHASE_APEX:
+		if (cds_policy_csync_actionable(j->res, j->conf, &j->csync))
+			return PHASE_CSYNC_DATA;
+		if (cds_policy_bootstrap_wanted(j->res, j->conf))
+			return PHASE_BOOTSTRAP;
+		return PHASE_DONE;
+	case PHASE_CSYNC_DATA:
+		return PHASE_CSYNC_AFTER;
+	default:
+		return PHASE_DONE;
+	}
+}
+
+static void job_free(struct job *j)
+{
+	free(j->addrs);
+	free(j->addr_count);
+	free(j->resolve_status);
+	free(j->queries);
+	free(j);
+}
+
+static void job_done(struct job *j)
+{
+	struct cds_scan_result *res = j->res;
+	cds_scan_cb cb = j->cb;
+	void *arg = j->arg;
+	job_free(j);
+	cb(res, arg);
+}
+
+static void job_done_cb(void *arg)
+{
+	job_done(arg);
+}
+
+void job_step_begin(struct job *j)
+{
+	j->pending++;
+}
+
+/* Run phases until one has something in flight.  A phase that sent nothing
+ * passes on at once; a job that ends without anything sent at all (no
+ * address to ask) ends on the next loop turn, so that the scan callback
+ * never runs from inside cds_scanner_scan. */
+static void run_phases(struct job *j, bool from_callback)
+{
+	for (;;) {
+		j->phase = next_phase(j);
+		if (j->phase == PHASE_DONE)
+			break;
+		j->pending = 1; /* held while the phase starts */
+		phase_start[j->phase](j);
+		if (--j->pending > 0)
+			return;
+	}
+	if (from_callback || scan_defer(j->s->loop, job_done_cb, j) != 0)
+		job_done(j); /* (no memory for a timer: finish now) */
+}
+
+void job_step_done(struct job *j)
+{
+	if (--j->pending == 0)
+		run_phases(j, true);
+}
+
+/* ---------------------------------------------------- NS addresses --- */
+
+struct resolve_ctx {
+	struct job *job;
+	size_t ns;
+};
+
+static void job_resolved_cb(int status, const struct cds_addr *addrs, size_t n, void *arg)
+{
+	struct resolve_ctx *rc = arg;
+	struct job *j = rc->job;
+	size_t i = rc->ns;
+	free(rc);
+	j->resolve_status[i] = status;
+	if (status == 0) {
+		memcpy(j->addrs[i], addrs, n * sizeof(*addrs));
+		j->addr_count[i] = n;
+	}
+	job_step_done(j);
+}
+
+/* NS names without glue are looked up through the resolver (cached). */
+static void resolve_start(struct job *j)
+{
+	const struct cds_delegation *d = j->d;
+	for (size_t i = 0; i < d->ns_count; i++) {
+		if (d->ns[i].addr_count)
+			continue;
+		struct resolve_ctx *rc = malloc(sizeof(*rc));
+		if (rc) {
+			*rc = (struct resolve_ctx){.job = j, .ns = i};
+			if (cds_scanner_resolve(j->s, d->ns[i].name, job_resolved_cb, rc) == 0) {
+				job_step_begin(j);
+				continue;
+			}
+		}
+		free(rc);
+		j->resolve_status[i] = CDS_ENOMEM;
+	}
+}
+
+/* --------------------------------------------------- apex answers --- */
+
+static void apex_answer_cb(int status, const uint8_t *wire, size_t len, void *arg)
+{
+	struct apex_query *q = arg;
+	struct job *j = q->job;
+	cds_server_take_answer(&j->res->servers[q->server], q->kind, j->d->domain, status, wire,
+			       len);
+	job_step_done(j);
+}
+
+/* A server entry for an NS name that has no address. */
+static void server_without_address(struct cds_server_result *srv, const char *name, int status)
+{
+	snprintf(srv->name, sizeof(srv->name), "%s", name);
+	srv->ok = false;
+	snprintf(srv->error, sizeof(srv->error), "no address for the NS name (%s)",
+		 status == CDS_ETIMEDOUT ? "resolver timeout"
+		 : status == CDS_ENOENT  ? "no A or AAAA"
+					 : "look-up failed");
+}
+
+/* Every NS name has its addresses (or none): the list of servers, one per
+ * address (RFC 9975 §3). */
+static int build_servers(struct job *j)
+{
+	const struct cds_delegation *d = j->d;
+	struct cds_scan_result *res = j->res;
+	size_t n = 0;
+	for (size_t i = 0; i < d->ns_count; i++) {
+		size_t c = d->ns[i].addr_count ? d->ns[i].addr_count : j->addr_count[i];
+		n += c ? c : 1;
+	}
+	res->servers = calloc(n ? n : 1, sizeof(*res->servers));
+	j->queries = calloc((n ? n : 1) * CDS_Q_COUNT, sizeof(*j->queries));
+	if (!res->servers || !j->queries)
+		return CDS_ENOMEM;
+	for (size_t i = 0; i < d->ns_count; i++) {
+		const struct cds_addr *addrs = d->ns[i].addr_count ? d->ns[i].addrs : j->addrs[i];
+		size_t c = d->ns[i].addr_count ? d->ns[i].addr_count : j->addr_count[i];
+		if (c == 0)
+			server_without_address(&res->servers[res->server_count++], d->ns[i].name,
+					       j->resolve_status[i]);
+		for (size_t a = 0; a < c; a++) {
+			struct cds_server_result *srv = &res->servers[res->server_count++];
+			snprintf(srv->name, sizeof(srv->name), "%s", d->ns[i].name);
+			srv->addr = addrs[a];
+			srv->has_addr = true;
+			srv->ok = true;
+		}
+	}
+	return 0;
+}
+
+static int apex_send(struct job *j, size_t server, enum cds_query_kind kind, unsigned flags)
+{
+	struct apex_query *q = &j->queries[server * CDS_Q_COUNT + (size_t)kind];
+	*q = (struct apex_query){.job = j, .server = server, .kind = kind};
+	int r = cds_transport_query(j->s->transport, &j->res->servers[server].addr, j->d->domain,
+				    cds_query_type(kind), flags, apex_answer_cb, q);
+	if (r == 0)
+		job_step_begin(j);
+	return r;
+}
+
+/* The six apex queries at every address. */
+static void apex_start(struct job *j)
+{
+	struct cds_scan_result *res = j->res;
+	if (build_servers(j) != 0) {
+		/* Out of memory mid-scan: report no usable server rather than
+		 * lose the delegation. */
+		free(res->servers);
+		res->servers = NULL;
+		res->server_count = 0;
+		return;
+	}
+	/* Accept-after-delay needs the signal of an insecure delegation seen
+	 * over TCP (RFC 8078 §3.3: harder to spoof than UDP). */
+	res->signal_over_tcp = cds_policy_signal_over_tcp(j->d, j->conf);
+	for (size_t i = 0; i < res->server_count; i++) {
+		if (!res->servers[i].has_addr)
+			continue;
+		for (int kind = 0; kind < CDS_Q_COUNT; kind++) {
+			unsigned fl = CDS_QUERY_DO;
+			if (res->signal_over_tcp && (kind == CDS_Q_CDS || kind == CDS_Q_CDNSKEY))
+				fl |= CDS_QUERY_TCP;
+			int r = apex_send(j, i, (enum cds_query_kind)kind, fl);
+			if (r != 0)
+				scan_server_fail(&res->servers[i], cds_strerror(r));
+		}
+	}
+}
+
+static void csync_data_start(struct job *j)
+{
+	csync_fetch(j);
+}
+
+static void csync_after_start(struct job *j)
+{
+	csync_after(j);
+}
+
+static void bootstrap_start(struct job *j)
+{
+	bootstrap_fetch(j);
+}
+
+/* ------------------------------------------------------------ start --- */
+
+int cds_scanner_scan(struct cds_scanner *s, const struct cds_delegation *d,
+		     const struct cds_conf *conf, cds_scan_cb cb, void *arg)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return CDS_ENOMEM;
+	size_t nn = d->ns_count ? d->ns_count : 1;
+	j->s = s;
+	j->d = d;
+	j->conf = conf ? conf : s->conf;
+	j->cb = cb;
+	j->arg = arg;
+	j->res = calloc(1, sizeof(*j->res));
+	j->addrs = calloc(nn, sizeof(*j->addrs));
+	j->addr_count = calloc(nn, sizeof(*j->addr_count));
+	j->resolve_status = calloc(nn, sizeof(*j->resolve_status));
+	if (!j->res || !j->addrs || !j->addr_count || !j->resolve_status) {
+		free(j->res);
+		job_free(j);
+		return CDS_ENOMEM;
+	}
+	j->res->delegation = d;
+	j->res->scanned_at = cds_clock();
+	s->scans++;
+	j->phase = PHASE_RESOLVE;
+	j->pending = 1; /* held while the first phase starts */
+	resolve_start(j);
+	if (--j->pending == 0)
+		run_phases(j, false);
+	return 0;
+}

@@ -1,0 +1,111 @@
+/* What the files of the scan layer share: the scanner, one delegation's
+ * job and its phases, the answer judge and the deferral helper. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cdscan/policy.h"
+#include "cdscan/scan.h"
+#include "cdscan/transport.h"
+#include "cdscan/trust.h"
+
+#define SCAN_MAX_RESOLVERS 8
+
+struct addr_cache;
+
+struct cds_scanner {
+	uv_loop_t *loop;
+	const struct cds_conf *conf;   /* borrowed; the policy of scans without one */
+	struct cds_transport *transport;
+	struct cds_addr resolvers[SCAN_MAX_RESOLVERS];
+	size_t resolver_count;
+	struct addr_cache *cache;      /* NS name -> addresses, for the run */
+	struct cds_trust *trust;       /* RFC 9615 look-ups, validated */
+	uint64_t scans;
+};
+
+/* ------------------------------------------------------------ defer.c --- */
+
+/* Run cb(arg) on the next loop turn, never from inside the caller (the
+ * callback contract of transport.h).  Returns 0, or CDS_ENOMEM and cb never
+ * runs. */
+int scan_defer(uv_loop_t *loop, void (*cb)(void *arg), void *arg);
+
+/* ----------------------------------------------------------- answer.c --- */
+
+/* How an answer is judged: one of the zone's apex answers (NXDOMAIN means
+ * the server does not serve the zone), or data inside the zone read for
+ * CSYNC (NXDOMAIN or NODATA is an empty set). */
+enum judge_mode { JUDGE_APEX, JUDGE_DATA };
+
+/*
+ * Judge an answer to qname/type (status 0 and the message, or the
+ * transport's error) and read it into set (cleared first; marked present).
+ * Returns true when usable, else false with why in words ("timeout",
+ * "REFUSED", "lame: referral instead of an answer", ...).
+ */
+bool scan_judge(enum judge_mode mode, const char *qname, uint16_t type, int status,
+		const uint8_t *wire, size_t len, struct cds_rrset *set,
+		struct cds_answer_info *info, char *why, size_t whylen);
+
+/* Mark srv unusable with why, keeping the first reason. */
+void scan_server_fail(struct cds_server_result *srv, const char *why);
+
+/* -------------------------------------------------------------- job.c --- */
+
+/* The phases of one delegation's scan, in the order they can run; the job
+ * driver (job.c) asks the policy layer which one comes next. */
+enum job_phase {
+	PHASE_RESOLVE = 0, /* A/AAAA of NS names without glue */
+	PHASE_APEX,        /* SOA DNSKEY CDS CDNSKEY CSYNC NS at every address */
+	PHASE_CSYNC_DATA,  /* NS, A, AAAA again (RFC 7477 §3.4: after the SOA) */
+	PHASE_CSYNC_AFTER, /* the SOA again; probes of addresses a change adds */
+	PHASE_BOOTSTRAP,   /* RFC 9615 signals through the resolver, validated */
+	PHASE_DONE,
+};
+
+struct job;
+
+/* One apex query of a job: which server, which kind. */
+struct apex_query {
+	struct job *job;
+	size_t server;
+	enum cds_query_kind kind;
+};
+
+struct job {
+	struct cds_scanner *s;
+	const struct cds_delegation *d;
+	const struct cds_conf *conf;  /* the policy this delegation is decided under */
+	cds_scan_cb cb;
+	void *arg;
+	struct cds_scan_result *res;
+	enum job_phase phase;
+	size_t pending;               /* queries and look-ups of the phase not yet in */
+	struct cds_csync csync;       /* the actionable CSYNC (CSYNC phases) */
+	/* PHASE_RESOLVE: per NS name, the looked-up addresses */
+	struct cds_addr (*addrs)[CDS_NS_MAX_ADDRS];
+	size_t *addr_count;
+	int *resolve_status;
+	struct apex_query *queries;   /* PHASE_APEX: CDS_Q_COUNT per server */
+};
+
+/* One answer or look-up of the phase is in: the next phase when it was the
+ * last. */
+void job_step_done(struct job *j);
+
+/* Count a query or look-up of the phase as started (job_step_done when it
+ * ends). */
+void job_step_begin(struct job *j);
+
+/* -------------------------------------------- phases (csync.c, bootstrap.c) --- */
+
+void csync_fetch(struct job *j);
+void csync_after(struct job *j);
+void bootstrap_fetch(struct job *j);
+
+/* --------------------------------------------------------- resolve.c --- */
+
+struct addr_cache *addr_cache_new(void);
+void addr_cache_free(struct addr_cache *c);
