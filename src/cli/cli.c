@@ -160,18 +160,47 @@ static const struct option *command_options(enum cds_command cmd)
 	}
 }
 
-static int command_option(struct cds_cli *cli, int c, const char *arg, char *err, size_t errlen)
+/* The name of a text among names[0..n), as its index, or -1. */
+static int one_of(const char *arg, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(arg, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* --output and --format: one of a few words. */
+static int word_option(struct cds_cli *cli, int c, const char *arg, char *err, size_t errlen)
+{
+	static const char *const outputs[] = {"epp-spool", "epp-tls", "json"};
+	static const enum cds_output_adapter output_of[] = {CDS_OUTPUT_EPP_SPOOL,
+							     CDS_OUTPUT_EPP_TLS, CDS_OUTPUT_JSON};
+	static const char *const formats[] = {"text", "json", "html"};
+	static const enum cds_report_format format_of[] = {CDS_REPORT_TEXT, CDS_REPORT_JSON,
+							    CDS_REPORT_HTML};
+	int i;
+	if (c == OPT_OUTPUT) {
+		if ((i = one_of(arg, outputs, 3)) < 0)
+			return usage(err, errlen,
+				     "--output '%s': expected epp-spool, epp-tls or json", arg);
+		cli->output = output_of[i];
+		cli->has_output = true;
+		return 0;
+	}
+	if ((i = one_of(arg, formats, 3)) < 0)
+		return usage(err, errlen, "--format '%s': expected text, json or html", arg);
+	cli->report_format = format_of[i];
+	return 0;
+}
+
+/* Options whose value is parsed and checked now. */
+static int value_option(struct cds_cli *cli, int c, const char *arg, char *err, size_t errlen)
 {
 	struct cds_ds ds;
 	struct cds_addr addr;
 	char name[CDS_DNAME_BUFSIZE];
 
 	switch (c) {
-	case 'h':
-		cli->help = true;
-		return 0;
-	case OPT_NS:
-		return parse_ns(cli, arg, err, errlen);
 	case OPT_DS:
 		if (cds_ds_parse(arg, &ds) != 0)
 			return usage(err, errlen,
@@ -182,17 +211,11 @@ static int command_option(struct cds_cli *cli, int c, const char *arg, char *err
 			return CDS_ENOMEM;
 		cli->ds[cli->ds_count++] = ds;
 		return 0;
-	case OPT_PARENT_ZONE:
-		cli->parent_zone = arg;
-		return 0;
 	case OPT_RESOLVER:
 		if (cds_addr_parse(arg, 53, &addr) != 0)
 			return usage(err, errlen, "--resolver '%s': not an IPv4 or IPv6 address",
 				     arg);
 		cli->resolver = arg;
-		return 0;
-	case OPT_TRUST_ANCHOR:
-		cli->trust_anchor = arg;
 		return 0;
 	case OPT_LAST_CHANGE:
 		if (cds_time_parse(arg, &cli->last_change) != 0)
@@ -202,19 +225,10 @@ static int command_option(struct cds_cli *cli, int c, const char *arg, char *err
 				     arg);
 		cli->has_last_change = true;
 		return 0;
-	case OPT_JSON:
-		cli->json = true;
-		return 0;
-	case OPT_ZONE:
-		cli->zone_file = arg;
-		return 0;
 	case OPT_ORIGIN:
 		if (cds_dname_normalize(arg, cli->origin) != 0)
 			return usage(err, errlen, "--origin '%s': not a domain name", arg);
 		cli->has_origin = true;
-		return 0;
-	case OPT_DRY_RUN:
-		cli->dry_run = true;
 		return 0;
 	case OPT_DOMAIN:
 		if (cds_dname_normalize(arg, name) != 0 || strcmp(name, ".") == 0)
@@ -229,16 +243,35 @@ static int command_option(struct cds_cli *cli, int c, const char *arg, char *err
 		cli->has_limit = true;
 		return 0;
 	case OPT_OUTPUT:
-		if (strcmp(arg, "epp-spool") == 0)
-			cli->output = CDS_OUTPUT_EPP_SPOOL;
-		else if (strcmp(arg, "epp-tls") == 0)
-			cli->output = CDS_OUTPUT_EPP_TLS;
-		else if (strcmp(arg, "json") == 0)
-			cli->output = CDS_OUTPUT_JSON;
-		else
-			return usage(err, errlen,
-				     "--output '%s': expected epp-spool, epp-tls or json", arg);
-		cli->has_output = true;
+	case OPT_FORMAT:
+		return word_option(cli, c, arg, err, errlen);
+	default:
+		return usage(err, errlen, "internal: unhandled option %d", c);
+	}
+}
+
+static int command_option(struct cds_cli *cli, int c, const char *arg, char *err, size_t errlen)
+{
+	switch (c) {
+	case 'h':
+		cli->help = true;
+		return 0;
+	case OPT_NS:
+		return parse_ns(cli, arg, err, errlen);
+	case OPT_PARENT_ZONE:
+		cli->parent_zone = arg;
+		return 0;
+	case OPT_TRUST_ANCHOR:
+		cli->trust_anchor = arg;
+		return 0;
+	case OPT_JSON:
+		cli->json = true;
+		return 0;
+	case OPT_ZONE:
+		cli->zone_file = arg;
+		return 0;
+	case OPT_DRY_RUN:
+		cli->dry_run = true;
 		return 0;
 	case OPT_SPOOL_DIR:
 		cli->spool_dir = arg;
@@ -246,19 +279,8 @@ static int command_option(struct cds_cli *cli, int c, const char *arg, char *err
 	case OPT_REPORT:
 		cli->report_file = arg;
 		return 0;
-	case OPT_FORMAT:
-		if (strcmp(arg, "text") == 0)
-			cli->report_format = CDS_REPORT_TEXT;
-		else if (strcmp(arg, "json") == 0)
-			cli->report_format = CDS_REPORT_JSON;
-		else if (strcmp(arg, "html") == 0)
-			cli->report_format = CDS_REPORT_HTML;
-		else
-			return usage(err, errlen, "--format '%s': expected text, json or html",
-				     arg);
-		return 0;
 	default:
-		return usage(err, errlen, "internal: unhandled option %d", c);
+		return value_option(cli, c, arg, err, errlen);
 	}
 }
 

@@ -331,108 +331,113 @@ static bool chain_fetched(struct task *k, const char *zone)
 	return true;
 }
 
-static void task_run(struct task *k)
-{
-	struct cds_trust *t = k->t;
-	struct cds_trust_result r = {.status = CDS_DNSSEC_INDETERMINATE};
-	char zone[CDS_DNAME_BUFSIZE];
-	char why[CDS_DNAME_BUFSIZE + 64];
-	time_t now = cds_clock();
-	const struct entry *target = NULL;
+/* Where a task stands after a step. */
+enum progress {
+	WAITING,  /* for answers (or out of memory, when nothing is pending) */
+	FINISHED, /* r says all there is to say */
+	GO_ON,    /* the zone is known: validate from the anchor */
+};
 
-	if (k->kind == TASK_RRSET) {
-		struct entry *e = fetch(k, k->qname, k->qtype);
-		if (!e) {
-			if (k->waiting == 0)
-				goto nomem;
-			return;
-		}
-		target = e;
-		r.set = &e->set;
+static enum progress stop(struct cds_trust_result *r, enum cds_dnssec_status st, const char *why)
+{
+	r->status = st;
+	r->why = why;
+	return FINISHED;
+}
+
+/* An RRSET task: its answer, and the zone that signed it. */
+static enum progress rrset_target(struct task *k, struct cds_trust_result *r,
+				  char zone[CDS_DNAME_BUFSIZE], const struct entry **target)
+{
+	struct entry *e = fetch(k, k->qname, k->qtype);
+	if (!e)
+		return WAITING;
+	*target = e;
+	r->set = &e->set;
+	if (e->error) {
+		r->error = e->error;
+		return stop(r, CDS_DNSSEC_ERROR, "the resolver gave no usable answer");
+	}
+	if (e->set.count == 0) {
+		r->missing = true;
+		return stop(r, CDS_DNSSEC_INDETERMINATE,
+			    e->set.rcode == 3 ? "NXDOMAIN" : "no such record (NODATA)");
+	}
+	if (e->set.sig_count == 0)
+		return stop(r, CDS_DNSSEC_INSECURE, "no RRSIG");
+	if (signer_of(&e->set, zone) != 0 || !cds_dname_is_subdomain(k->qname, zone))
+		return stop(r, CDS_DNSSEC_BOGUS, "the RRSIG's signer is not an enclosing zone");
+	return GO_ON;
+}
+
+/* A ZONE task: the closest enclosing name with an SOA in the answer. */
+static enum progress enclosing_zone(struct task *k, struct cds_trust_result *r,
+				    char zone[CDS_DNAME_BUFSIZE])
+{
+	const char *n = k->qname;
+	for (;;) {
+		struct entry *e = fetch(k, n, CDS_T_SOA);
+		if (!e)
+			return WAITING;
 		if (e->error) {
-			r.error = e->error;
-			r.status = CDS_DNSSEC_ERROR;
-			r.why = "the resolver gave no usable answer";
-			finish(k, &r);
-			return;
+			r->error = e->error;
+			return stop(r, CDS_DNSSEC_ERROR, "the look-up of the enclosing zone failed");
 		}
-		if (e->set.count == 0) {
-			r.missing = true;
-			r.why = e->set.rcode == 3 ? "NXDOMAIN" : "no such record (NODATA)";
-			finish(k, &r);
-			return;
-		}
-		if (e->set.sig_count == 0) {
-			r.status = CDS_DNSSEC_INSECURE;
-			r.why = "no RRSIG";
-			finish(k, &r);
-			return;
-		}
-		if (signer_of(&e->set, zone) != 0 || !cds_dname_is_subdomain(k->qname, zone)) {
-			r.status = CDS_DNSSEC_BOGUS;
-			r.why = "the RRSIG's signer is not an enclosing zone";
-			finish(k, &r);
-			return;
-		}
-	} else {
-		/* The closest enclosing name with an SOA in the answer. */
-		const char *n = k->qname;
-		for (;;) {
-			struct entry *e = fetch(k, n, CDS_T_SOA);
-			if (!e) {
-				if (k->waiting == 0)
-					goto nomem;
-				return;
-			}
-			if (e->error) {
-				r.error = e->error;
-				r.status = CDS_DNSSEC_ERROR;
-				r.why = "the look-up of the enclosing zone failed";
-				finish(k, &r);
-				return;
-			}
-			if (e->set.count > 0 || strcmp(n, ".") == 0)
-				break;
-			n = parent_of(n);
-		}
-		snprintf(zone, sizeof(zone), "%s", n);
+		if (e->set.count > 0 || strcmp(n, ".") == 0)
+			break;
+		n = parent_of(n);
 	}
-	r.zone = zone;
-	if (t->anchor_count == 0) {
-		r.why = "no trust anchor";
-		finish(k, &r);
-		return;
-	}
-	if (!chain_fetched(k, zone)) {
-		if (k->waiting == 0)
-			goto nomem;
-		return;
-	}
+	snprintf(zone, CDS_DNAME_BUFSIZE, "%s", n);
+	return GO_ON;
+}
+
+/* The chain is cached: the zone's status, and for an RRSET task the
+ * RRset's with the zone's authenticated DNSKEY RRset. */
+static void conclude(struct cds_trust *t, const struct task *k, const char *zone,
+		     const struct entry *target, struct cds_trust_result *r, char *why,
+		     size_t whylen)
+{
+	time_t now = cds_clock();
 	const struct entry *ze = zone_eval(t, zone, now);
 	if (!ze) {
-		r.status = CDS_DNSSEC_ERROR;
-		r.why = "no answer for the zone's DNSKEY";
+		stop(r, CDS_DNSSEC_ERROR, "no answer for the zone's DNSKEY");
 	} else if (ze->zone_status != CDS_DNSSEC_SECURE) {
-		r.status = ze->zone_status;
-		r.why = ze->zone_why;
+		stop(r, ze->zone_status, ze->zone_why);
 	} else if (k->kind == TASK_ZONE) {
-		r.status = CDS_DNSSEC_SECURE;
+		r->status = CDS_DNSSEC_SECURE;
+	} else if (cds_dnssec_validate(zone, &target->set, &ze->set, ze->zone_ds,
+				       ze->zone_ds_count, now) == CDS_DNSSEC_SECURE) {
+		r->status = CDS_DNSSEC_SECURE;
 	} else {
-		r.status = cds_dnssec_validate(zone, &target->set, &ze->set, ze->zone_ds,
-					       ze->zone_ds_count, now);
-		if (r.status != CDS_DNSSEC_SECURE) {
-			r.status = CDS_DNSSEC_BOGUS;
-			snprintf(why, sizeof(why), "the RRSIG does not validate with the DNSKEY of %s",
-				 zone);
-			r.why = why;
-		}
+		snprintf(why, whylen, "the RRSIG does not validate with the DNSKEY of %s", zone);
+		stop(r, CDS_DNSSEC_BOGUS, why);
 	}
-	finish(k, &r);
-	return;
-nomem:
-	r.status = CDS_DNSSEC_ERROR;
-	r.error = CDS_ENOMEM;
-	r.why = "out of memory";
+}
+
+/* Run a task as far as the cache allows: it ends (its callback runs) or
+ * waits for answers, and runs again when they are in. */
+static void task_run(struct task *k)
+{
+	struct cds_trust_result r = {.status = CDS_DNSSEC_INDETERMINATE};
+	char zone[CDS_DNAME_BUFSIZE], why[CDS_DNAME_BUFSIZE + 64];
+	const struct entry *target = NULL;
+	enum progress p = k->kind == TASK_RRSET ? rrset_target(k, &r, zone, &target)
+						: enclosing_zone(k, &r, zone);
+	if (p == GO_ON) {
+		r.zone = zone;
+		if (k->t->anchor_count == 0)
+			p = stop(&r, CDS_DNSSEC_INDETERMINATE, "no trust anchor");
+		else if (!chain_fetched(k, zone))
+			p = WAITING;
+	}
+	if (p == WAITING && k->waiting > 0)
+		return;
+	if (p == WAITING) {
+		r.error = CDS_ENOMEM; /* nothing to wait for: no memory to ask */
+		stop(&r, CDS_DNSSEC_ERROR, "out of memory");
+	} else if (p == GO_ON) {
+		conclude(k->t, k, zone, target, &r, why, sizeof(why));
+	}
 	finish(k, &r);
 }
 
