@@ -1,0 +1,393 @@
+/* Unit tests of one delegation's scan job and its phases (src/scan/job.c)
+ * against a responder in the same loop (127.0.0.1, kernel-chosen ports)
+ * that serves signed answers made in the test: the apex queries at every
+ * address, the CSYNC phases in RFC 7477 §3.4's order (SOA, data, SOA
+ * again) only when the policy says the CSYNC would be acted on, the RFC 9615
+ * look-ups only for an insecure delegation with a signal, an unusable
+ * address, and the callback contract. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+#include <uv.h>
+
+#include "cdscan/error.h"
+#include "cdscan/policy.h"
+#include "cdscan/scan.h"
+#include "testsign.h"
+
+#define ZONE "child.test."
+#define MAX_LOG 256
+
+static struct ts_key ksk;
+
+/* What the responder serves for the zone. */
+struct zone_data {
+	bool signal;    /* CDS of ksk, signed */
+	bool csync;     /* CSYNC 7 immediate NS, signed */
+	uint32_t serial;
+};
+
+/* One query as the responder saw it. */
+struct seen {
+	char qname[CDS_DNAME_BUFSIZE];
+	uint16_t qtype;
+};
+
+struct responder {
+	uv_udp_t udp;
+	struct cds_addr addr;
+	const struct zone_data *zone;
+	struct seen log[MAX_LOG];
+	size_t n;
+};
+
+/* The question of a query: its name (lower-case text) and type. */
+static size_t question(const uint8_t *m, size_t len, char *name, uint16_t *type)
+{
+	size_t o = 12, out = 0;
+	while (o < len && m[o]) {
+		size_t l = m[o++];
+		for (size_t k = 0; k < l && o < len; k++)
+			name[out++] = (char)m[o++];
+		name[out++] = '.';
+	}
+	if (out == 0)
+		name[out++] = '.';
+	name[out] = '\0';
+	*type = (uint16_t)(m[o + 1] << 8 | m[o + 2]);
+	return o + 5;
+}
+
+/* The signed answer the zone gives to (qname, qtype); NXDOMAIN below it. */
+static size_t answer(const struct zone_data *z, const char *qname, uint16_t qtype, uint8_t *out)
+{
+	const struct ts_key *signers[1] = {&ksk};
+	time_t now = time(NULL), inc = now - 3600, exp = now + 86400;
+	struct ts_rr rr[2];
+	size_t n = 0;
+	if (strcmp(qname, ZONE) != 0)
+		return ts_answer(out, qname, qtype, 3, NULL, 0, NULL, 0, inc, exp);
+	if (qtype == CDS_T_SOA)
+		ts_rr_soa(&rr[n++], z->serial);
+	else if (qtype == CDS_T_DNSKEY)
+		ts_rr_dnskey(&rr[n++], CDS_T_DNSKEY, &ksk);
+	else if (qtype == CDS_T_NS)
+		ts_rr_name(&rr[n++], CDS_T_NS, "ns1.provider.test.");
+	else if (qtype == CDS_T_CDS && z->signal) {
+		struct cds_ds ds;
+		ts_key_ds(&ksk, ZONE, 2, &ds);
+		ts_rr_ds(&rr[n++], CDS_T_CDS, &ds);
+	} else if (qtype == CDS_T_CSYNC && z->csync) {
+		static const uint16_t types[] = {CDS_T_NS};
+		ts_rr_csync(&rr[n++], 7, CDS_CSYNC_IMMEDIATE, types, 1);
+	}
+	return ts_answer(out, qname, qtype, 0, rr, n, signers, 1, inc, exp);
+}
+
+static void send_cb(uv_udp_send_t *req, int status)
+{
+	free(req);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t s, uv_buf_t *b)
+{
+	static char buf[4096];
+	*b = uv_buf_init(buf, sizeof(buf));
+}
+
+static void recv_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
+		    unsigned flags)
+{
+	struct responder *r = h->data;
+	const uint8_t *q = (const uint8_t *)buf->base;
+	if (n < 17 || !from)
+		return;
+	struct seen *s = &r->log[r->n < MAX_LOG ? r->n++ : MAX_LOG - 1];
+	question(q, (size_t)n, s->qname, &s->qtype);
+	uv_udp_send_t *req = malloc(sizeof(*req) + 4096);
+	uint8_t *m = (uint8_t *)(req + 1);
+	size_t len = answer(r->zone, s->qname, s->qtype, m);
+	m[0] = q[0]; /* the query's ID */
+	m[1] = q[1];
+	uv_buf_t b = uv_buf_init((char *)m, (unsigned)len);
+	uv_udp_send(req, &r->udp, &b, 1, from, send_cb);
+}
+
+static void responder_start(uv_loop_t *loop, struct responder *r, const struct zone_data *z)
+{
+	struct sockaddr_in sin;
+	int len = sizeof(sin);
+	memset(r, 0, sizeof(*r));
+	r->zone = z;
+	uv_ip4_addr("127.0.0.1", 0, &sin);
+	assert_int_equal(uv_udp_init(loop, &r->udp), 0);
+	assert_int_equal(uv_udp_bind(&r->udp, (const struct sockaddr *)&sin, 0), 0);
+	uv_udp_getsockname(&r->udp, (struct sockaddr *)&r->addr.ss, &len);
+	r->addr.len = (socklen_t)len;
+	r->udp.data = r;
+	uv_udp_recv_start(&r->udp, alloc_cb, recv_cb);
+}
+
+/* The position of (qname, qtype) in the responder's log from index from,
+ * or -1. */
+static long seen_at(const struct responder *r, const char *qname, uint16_t qtype, size_t from)
+{
+	for (size_t i = from; i < r->n; i++)
+		if (r->log[i].qtype == qtype && strcmp(r->log[i].qname, qname) == 0)
+			return (long)i;
+	return -1;
+}
+
+static size_t count_type(const struct responder *r, uint16_t qtype)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->n; i++)
+		n += r->log[i].qtype == qtype;
+	return n;
+}
+
+/* One scan of a delegation on the loop. */
+struct run {
+	uv_loop_t loop;
+	struct cds_conf conf;
+	struct cds_scanner *scanner;
+	struct responder ns, resolver;
+	struct cds_ns_entry entry;
+	struct cds_ds ds;
+	struct cds_delegation d;
+	struct cds_scan_result *res;
+	int calls;
+};
+
+static void done_cb(struct cds_scan_result *res, void *arg)
+{
+	struct run *r = arg;
+	r->res = res;
+	r->calls++;
+}
+
+/* The delegation of ZONE to one address of the responder, secure (its DS
+ * names ksk) or not; the resolver is a second responder. */
+static void run_setup(struct run *r, const struct zone_data *z, bool secure)
+{
+	char resolver[64];
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(uv_loop_init(&r->loop), 0);
+	assert_int_equal(cds_conf_init(&r->conf), 0);
+	r->conf.scan.timeout_ms = 2000;
+	responder_start(&r->loop, &r->ns, z);
+	responder_start(&r->loop, &r->resolver, z);
+	cds_addr_format(&r->resolver.addr, resolver, sizeof(resolver));
+	const char *resolvers[1] = {resolver};
+	assert_int_equal(cds_scanner_new(&r->loop, &r->conf, resolvers, 1, &r->scanner), 0);
+	snprintf(r->entry.name, sizeof(r->entry.name), "ns1.provider.test.");
+	r->entry.addrs[0] = r->ns.addr;
+	r->entry.addr_count = 1;
+	snprintf(r->d.domain, sizeof(r->d.domain), ZONE);
+	r->d.ns = &r->entry;
+	r->d.ns_count = 1;
+	ts_key_ds(&ksk, ZONE, 2, &r->ds);
+	r->d.ds = secure ? &r->ds : NULL;
+	r->d.ds_count = secure ? 1 : 0;
+}
+
+static void run_scan(struct run *r)
+{
+	assert_int_equal(cds_scanner_scan(r->scanner, &r->d, NULL, done_cb, r), 0);
+	assert_int_equal(r->calls, 0); /* never from inside the call */
+	while (r->calls == 0)
+		uv_run(&r->loop, UV_RUN_ONCE);
+	assert_int_equal(r->calls, 1);
+}
+
+static void close_cb(uv_handle_t *h)
+{
+}
+
+static void run_teardown(struct run *r)
+{
+	cds_scan_result_free(r->res);
+	cds_scanner_free(r->scanner);
+	uv_close((uv_handle_t *)&r->ns.udp, close_cb);
+	uv_close((uv_handle_t *)&r->resolver.udp, close_cb);
+	uv_run(&r->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&r->loop), 0);
+	cds_conf_deinit(&r->conf);
+}
+
+/* No CSYNC, no signal: the six apex queries and nothing else. */
+static void test_apex_only(void **state)
+{
+	static const struct zone_data z = {.serial = 1};
+	struct run *r = calloc(1, sizeof(*r));
+	run_setup(r, &z, true);
+	run_scan(r);
+	assert_int_equal(r->res->server_count, 1);
+	const struct cds_server_result *srv = &r->res->servers[0];
+	assert_true(srv->ok);
+	assert_int_equal(srv->soa_serial, 1);
+	assert_int_equal(srv->sets[CDS_Q_DNSKEY].count, 1);
+	assert_int_equal(srv->sets[CDS_Q_NS].count, 1);
+	assert_null(srv->csync);
+	assert_false(r->res->signals_asked);
+	assert_int_equal(r->ns.n, CDS_Q_COUNT);
+	for (int k = 0; k < CDS_Q_COUNT; k++)
+		assert_true(seen_at(&r->ns, ZONE, cds_query_type((enum cds_query_kind)k), 0) >= 0);
+	assert_int_equal(r->resolver.n, 0); /* glue given: no look-up */
+	run_teardown(r);
+	free(r);
+}
+
+/* An actionable CSYNC: NS again after the first SOA, then the SOA again
+ * (RFC 7477 §3.4), and the data kept per server. */
+static void test_csync_phases(void **state)
+{
+	static const struct zone_data z = {.serial = 9, .csync = true};
+	struct run *r = calloc(1, sizeof(*r));
+	run_setup(r, &z, true);
+	run_scan(r);
+	const struct cds_server_result *srv = &r->res->servers[0];
+	assert_true(srv->ok);
+	assert_non_null(srv->csync);
+	assert_true(srv->csync->ok);
+	assert_true(srv->csync->ns.present);
+	assert_int_equal(srv->csync->ns.count, 1);
+	assert_true(srv->csync->soa_after);
+	assert_int_equal(srv->csync->soa_serial_after, 9);
+	/* Order: the apex (one SOA, one NS), then NS, then SOA. */
+	assert_int_equal(count_type(&r->ns, CDS_T_SOA), 2);
+	assert_int_equal(count_type(&r->ns, CDS_T_NS), 2);
+	long first_ns = seen_at(&r->ns, ZONE, CDS_T_NS, 0);
+	long second_ns = seen_at(&r->ns, ZONE, CDS_T_NS, (size_t)first_ns + 1);
+	long first_soa = seen_at(&r->ns, ZONE, CDS_T_SOA, 0);
+	long second_soa = seen_at(&r->ns, ZONE, CDS_T_SOA, (size_t)first_soa + 1);
+	assert_true(first_soa >= 0 && second_ns > first_soa && second_soa > second_ns);
+	assert_true(second_ns >= CDS_Q_COUNT); /* after every apex answer */
+	/* The same NS set: nothing is probed. */
+	assert_int_equal(r->res->probe_count, 0);
+	run_teardown(r);
+	free(r);
+}
+
+/* The same CSYNC on an insecure delegation: the decision would reject it,
+ * so the scan fetches nothing more. */
+static void test_csync_not_actionable(void **state)
+{
+	static const struct zone_data z = {.serial = 9, .csync = true};
+	struct run *r = calloc(1, sizeof(*r));
+	run_setup(r, &z, false);
+	r->conf.policy.bootstrap_authenticated = false;
+	run_scan(r);
+	assert_null(r->res->servers[0].csync);
+	assert_int_equal(r->ns.n, CDS_Q_COUNT);
+	/* And with CSYNC processing off, on a secure delegation, neither. */
+	run_teardown(r);
+	run_setup(r, &z, true);
+	r->conf.policy.csync = false;
+	run_scan(r);
+	assert_null(r->res->servers[0].csync);
+	assert_int_equal(r->ns.n, CDS_Q_COUNT);
+	run_teardown(r);
+	free(r);
+}
+
+/* An insecure delegation with a signal: the RFC 9615 names of its NS host
+ * are looked up through the resolver (with the host's zone). */
+static void test_bootstrap_phase(void **state)
+{
+	static const struct zone_data z = {.serial = 3, .signal = true};
+	struct run *r = calloc(1, sizeof(*r));
+	run_setup(r, &z, false);
+	run_scan(r);
+	assert_true(r->res->signals_asked);
+	assert_int_equal(r->res->signal_count, 1);
+	assert_string_equal(r->res->signals[0].ns, "ns1.provider.test.");
+	const char *qname = "_dsboot.child.test._signal.ns1.provider.test.";
+	assert_true(seen_at(&r->resolver, qname, CDS_T_CDS, 0) >= 0);
+	assert_true(seen_at(&r->resolver, qname, CDS_T_CDNSKEY, 0) >= 0);
+	/* Without a signal at the apex, nothing is asked. */
+	static const struct zone_data quiet = {.serial = 3};
+	run_teardown(r);
+	run_setup(r, &quiet, false);
+	run_scan(r);
+	assert_false(r->res->signals_asked);
+	assert_int_equal(r->resolver.n, 0);
+	run_teardown(r);
+	free(r);
+}
+
+/* An address where nothing listens is unusable, with the reason; the
+ * CSYNC phases need every address and do not run. */
+static void test_unusable_address(void **state)
+{
+	static const struct zone_data z = {.serial = 9, .csync = true};
+	struct run *r = calloc(1, sizeof(*r));
+	struct cds_ns_entry two[2];
+	run_setup(r, &z, true);
+	r->conf.scan.timeout_ms = 200;
+	r->conf.scan.retries = 0;
+	cds_scanner_free(r->scanner);
+	char resolver[64];
+	cds_addr_format(&r->resolver.addr, resolver, sizeof(resolver));
+	const char *resolvers[1] = {resolver};
+	assert_int_equal(cds_scanner_new(&r->loop, &r->conf, resolvers, 1, &r->scanner), 0);
+	two[0] = r->entry;
+	two[1] = r->entry;
+	snprintf(two[1].name, sizeof(two[1].name), "ns2.provider.test.");
+	assert_int_equal(cds_addr_parse("127.0.0.1#9", 53, &two[1].addrs[0]), 0);
+	r->d.ns = two;
+	r->d.ns_count = 2;
+	run_scan(r);
+	assert_int_equal(r->res->server_count, 2);
+	assert_true(r->res->servers[0].ok);
+	assert_false(r->res->servers[1].ok);
+	assert_non_null(strstr(r->res->servers[1].error, "connection refused"));
+	assert_null(r->res->servers[0].csync);
+	assert_int_equal(r->ns.n, CDS_Q_COUNT);
+	run_teardown(r);
+	free(r);
+}
+
+/* A delegation without nameservers ends at once, yet on a later loop turn. */
+static void test_no_nameserver(void **state)
+{
+	static const struct zone_data z = {.serial = 1};
+	struct run *r = calloc(1, sizeof(*r));
+	run_setup(r, &z, true);
+	r->d.ns_count = 0;
+	run_scan(r);
+	assert_int_equal(r->res->server_count, 0);
+	assert_int_equal(r->ns.n, 0);
+	run_teardown(r);
+	free(r);
+}
+
+static int setup(void **state)
+{
+	return ts_key_new(&ksk, 257);
+}
+
+static int teardown(void **state)
+{
+	ts_key_free(&ksk);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_apex_only),
+		cmocka_unit_test(test_csync_phases),
+		cmocka_unit_test(test_csync_not_actionable),
+		cmocka_unit_test(test_bootstrap_phase),
+		cmocka_unit_test(test_unusable_address),
+		cmocka_unit_test(test_no_nameserver),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
