@@ -43,8 +43,12 @@ def lab(*args):
 
 
 def kdig(server, *args):
-    return subprocess.run(["kdig", "@" + server, "+time=2", "+retry=2", *args],
-                          capture_output=True, text=True).stdout
+    """(status, header flags) of one kdig query."""
+    out = subprocess.run(["kdig", "@" + server, "+time=2", "+retry=2", *args],
+                         capture_output=True, text=True).stdout
+    status = out.split("status: ", 1)[1].split(";")[0] if "status: " in out else "TIMEOUT"
+    flags = out.split(";; Flags: ", 1)[1].split(";")[0].split() if ";; Flags: " in out else []
+    return status, flags
 
 
 def psql_answer(db):
@@ -142,12 +146,12 @@ def inner(parent):
             pids.append((int(pid), exe, fname))
         check(psql_answer(info["database"]) == "42",
               "PostgreSQL takes a connection (%s)" % info["database"])
-        out = kdig("127.53.1.1", "+norec", "private.test", "SOA")
-        check("status: NOERROR" in out and " aa" in out.split(";; Flags:")[1].split(";")[0],
-              "NSD answers private.test SOA authoritatively")
-        out = kdig(info["resolver"], "+dnssec", "private.test", "SOA")
-        check("status: NOERROR" in out and " ad" in out.split(";; Flags:")[1].split(";")[0],
-              "Unbound validates private.test (secure)")
+        status, flags = kdig("127.53.1.1", "+norec", "private.test", "SOA")
+        check(status == "NOERROR" and "aa" in flags,
+              "NSD answers private.test SOA authoritatively (%s %s)" % (status, flags))
+        status, flags = kdig(info["resolver"], "+dnssec", "private.test", "SOA")
+        check(status == "NOERROR" and "ad" in flags,
+              "Unbound validates private.test: secure (%s %s)" % (status, flags))
         p = lab("pg-restart", "--dir", labdir)
         check(p.returncode == 0 and psql_answer(info["database"]) == "42",
               "pg-restart, then PostgreSQL takes a connection again (%s)" % p.stderr.strip())
@@ -163,7 +167,7 @@ def inner(parent):
         p = lab("down", "--dir", labdir)
         check(p.returncode == 0, "lab.py down (exit %d) %s" % (p.returncode, p.stderr.strip()))
     survivors = ["%d %s" % (pid, fname) for pid, exe, fname in pids if alive(pid, exe)]
-    check(pids and not survivors, "down stopped all %d processes the lab started (left: %s)"
+    check(pids and not survivors, "down stopped every pid the lab recorded (%d; left: %s)"
           % (len(pids), survivors))
     log = os.path.join(labdir, "log", "postgres.log")
     check(os.path.exists(log) and os.path.getsize(log) > 0,
