@@ -53,11 +53,26 @@ CC=clang run_suite build-ci-fuzz -L fuzz -- -DCMAKE_BUILD_TYPE=Debug \
 	-DCDSCAN_FUZZ=ON -DCDSCAN_FUZZ_RUNS="$fuzz_runs" \
 	-DCDSCAN_SANITIZE=address,undefined
 
-# Nothing the lab started may survive the suite, whether tests passed or not.
-leftover=$(pgrep -af "$src/build-ci[-a-z]*/lab" || true)
+# Nothing the lab started may survive the suite, whether tests passed or not:
+# no process naming a lab directory, nor a lab's runtime directory (where
+# PostgreSQL runs, outside the checkout; each lab directory's `run` names it,
+# also after `lab.py down` has removed it).
+patterns=("$src/build-ci[-a-z]*/lab")
+for link in "$src"/build-ci*/lab/run; do
+	if [ -L "$link" ]; then
+		patterns+=("$(readlink "$link")")
+	fi
+done
+leftover=""
+for pattern in "${patterns[@]}"; do
+	found=$(pgrep -af -- "$pattern" || true)
+	if [ -n "$found" ]; then
+		leftover+="$found"$'\n'
+	fi
+done
 if [ -n "$leftover" ]; then
 	echo "=== lab processes left running:"
-	echo "$leftover"
+	echo -n "$leftover"
 	status=1
 	total_fail=$((total_fail + 1))
 fi

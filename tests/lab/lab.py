@@ -13,7 +13,12 @@ serve different content for the same zone), an Unbound validating resolver
 with the lab root's trust anchor, and a throwaway PostgreSQL cluster on a Unix
 socket.  It waits until each answers, then writes DIR/lab.json (everything a
 test needs to know) and DIR/lab.env.  `down` stops what `up` started, by pid,
-and keeps the logs in DIR/log.
+removes the runtime directory and keeps the logs in DIR/log.
+
+PostgreSQL runs as user postgres when the lab runs as root, and that user
+may not be able to enter DIR (a checkout in /root, or under a `mktemp -d`
+directory): its data directory and socket live in a runtime directory of
+their own, /tmp/cdscan-lab.XXXXXXXX, which DIR/run links to.
 
 Only addresses in 127.0.0.0/8 are used.  Servers listen on port 53 (resolvers
 ask delegated servers on port 53 only), so `up` needs root or
@@ -30,9 +35,11 @@ import random
 import shutil
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 
@@ -43,6 +50,13 @@ RESOLVER_ADDR = "127.53.0.53"
 ROOT_SERVER = ("a.root-servers.net.", "127.53.0.1")
 TLD_SERVER = ("ns.nic.test.", "127.53.0.2")
 TLDS = ("test.", "net.")
+
+# What a server running as another user must reach (PostgreSQL's data
+# directory and socket) lives in a runtime directory made here, not in the
+# lab directory: the lab directory may sit below a directory that user
+# cannot enter.  /tmp, not $TMPDIR, which may be private to the user.
+RUNTIME_BASE = "/tmp"
+RUNTIME_PREFIX = "cdscan-lab."
 
 ALGORITHMS = {
     5: "RSASHA1", 7: "RSASHA1-NSEC3-SHA1", 8: "RSASHA256", 10: "RSASHA512",
@@ -545,9 +559,6 @@ remote-control:
 
     def _start_postgres(self):
         bindir = find_pg_bindir()
-        d = os.path.join(self.dir, "pg")
-        data, sock = os.path.join(d, "data"), os.path.join(d, "sock")
-        os.makedirs(sock)
         # initdb refuses to run as root: run the cluster as an unprivileged
         # user when the lab runs as root.
         user = None
@@ -557,17 +568,22 @@ remote-control:
                 pw = pwd.getpwnam(user)
             except KeyError:
                 raise LabError("running as root needs the 'postgres' user (install postgresql)")
+        # The cluster's user must reach its data directory and socket, and
+        # may not be able to enter the lab directory: they go in the
+        # runtime directory, in pg/ (that user's alone, as initdb wants).
+        d = os.path.join(runtime_make(self.dir), "pg")
+        data, sock = os.path.join(d, "data"), os.path.join(d, "sock")
+        os.mkdir(d, 0o700)
+        os.mkdir(sock, 0o700)
+        if user:
             for p in (d, sock):
                 os.chown(p, pw.pw_uid, pw.pw_gid)
         prefix = ["runuser", "-u", user, "--"] if user else []
+        # PostgreSQL's programs look up their own path and change back to
+        # the working directory, which must be one the user can enter.
         run(prefix + [os.path.join(bindir, "initdb"), "-D", data, "-U", "cdscan",
-                      "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
-        log = self._log("postgres")
-        if user:
-            open(log, "a").close()
-            os.chown(log, pwd.getpwnam(user).pw_uid, -1)
-        run(prefix + [os.path.join(bindir, "pg_ctl"), "-D", data, "-l", log, "-w", "-t", "60",
-                      "-o", "-k %s -c listen_addresses='' -c fsync=off" % sock, "start"])
+                      "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"], cwd=d)
+        pg_ctl(bindir, prefix, d, "start", self._log("postgres"))
         with open(os.path.join(data, "postmaster.pid")) as f:
             pid = int(f.readline())
         record_pid(self.dir, "postgres", pid, "postgres")
@@ -594,7 +610,7 @@ remote-control:
                 "expect": z.spec.get("expect", {}),
                 "comment": z.spec.get("comment", ""),
             }
-        info = {"dir": self.dir, "resolver": RESOLVER_ADDR,
+        info = {"dir": self.dir, "runtime": runtime_dir(self.dir), "resolver": RESOLVER_ADDR,
                 "trust_anchor": os.path.join(self.dir, "root.key"),
                 "database": getattr(self, "database", None),
                 "servers": servers, "zones": zones}
@@ -690,6 +706,69 @@ def find_pg_bindir():
     raise LabError("PostgreSQL server binaries (initdb) not found: install postgresql")
 
 
+def pg_ctl(bindir, prefix, d, action, log):
+    """pg_ctl start or restart for the cluster in d (data/, sock/), as the
+    cluster's user (prefix).  The server's output goes to log through a
+    descriptor opened here: the cluster's user may not be able to open a
+    file in the lab directory, and the log belongs there with the others."""
+    opts = "-k %s -c listen_addresses='' -c fsync=off" % os.path.join(d, "sock")
+    cmd = prefix + [os.path.join(bindir, "pg_ctl"), "-D", os.path.join(d, "data"), "-w",
+                    "-t", "60", "-o", opts, action]
+    if action == "restart":
+        cmd[-1:-1] = ["-m", "fast"]
+    with open(log, "ab") as out:
+        p = subprocess.run(cmd, cwd=d, stdout=out, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        raise LabError("%s failed (%d): %s (see %s)" % (" ".join(cmd), p.returncode,
+                                                        p.stderr.strip(), log))
+
+
+# ------------------------------------------------------- runtime directory ----
+
+def runtime_make(directory):
+    """Make the lab's runtime directory and link DIR/run to it; its path."""
+    rt = tempfile.mkdtemp(prefix=RUNTIME_PREFIX, dir=RUNTIME_BASE)
+    os.symlink(rt, os.path.join(directory, "run"))
+    # Other users (the cluster's) may pass through, not list; what is
+    # inside is made by each server's user for itself.
+    os.chmod(rt, 0o711)
+    return rt
+
+
+def runtime_dir(directory):
+    """The runtime directory DIR/run names (gone after `down`), or None."""
+    try:
+        return os.readlink(os.path.join(directory, "run"))
+    except OSError:
+        return None
+
+
+def runtime_remove(directory):
+    """Remove the runtime directory DIR/run names, once nothing runs in it,
+    if it is one the lab made (a directory of ours named cdscan-lab.* in
+    /tmp).  DIR/run stays, naming it, so that anything that survived can
+    still be found by that path.  Returns the path removed, or None."""
+    rt = runtime_dir(directory)
+    if rt is None:
+        return None
+    try:
+        st = os.lstat(rt)
+    except FileNotFoundError:
+        return None
+    if (os.path.dirname(rt) != RUNTIME_BASE or not os.path.basename(rt).startswith(RUNTIME_PREFIX)
+            or not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid()):
+        print("lab: warning: %s (from %s) is not a runtime directory of the lab: left alone"
+              % (rt, os.path.join(directory, "run")), file=sys.stderr)
+        return None
+    # A server's last child may still be removing its files: try again.
+    for _ in range(20):
+        shutil.rmtree(rt, ignore_errors=True)
+        if not os.path.lexists(rt):
+            return rt
+        time.sleep(0.1)
+    raise LabError("could not remove the runtime directory %s" % rt)
+
+
 # ------------------------------------------------------------------ DNS ----
 
 def family(addr):
@@ -745,9 +824,9 @@ def cmd_up(args):
     d = os.path.abspath(args.dir)
     if os.path.isdir(d):
         stop(d)
+        runtime_remove(d)
         shutil.rmtree(d)
     os.makedirs(d)
-    os.chmod(d, 0o755)
     lab = Lab(d, args.scenarios or [DEFAULT_SCENARIOS], with_db=not args.no_db)
     t0 = time.time()
     try:
@@ -757,6 +836,7 @@ def cmd_up(args):
         info = lab.describe()
     except BaseException:
         stop(d)
+        runtime_remove(d)
         raise
     print("lab: %d zones on %d servers, resolver %s%s (built in %.1fs, started in %.1fs)"
           % (len(info["zones"]), sum(1 for s in lab.servers.values() if s.zones and not s.down),
@@ -767,7 +847,9 @@ def cmd_up(args):
 def cmd_down(args):
     d = os.path.abspath(args.dir)
     stopped = stop(d)
-    print("lab: stopped %s" % (", ".join(stopped) if stopped else "nothing (none running)"))
+    removed = runtime_remove(d)
+    print("lab: stopped %s%s" % (", ".join(stopped) if stopped else "nothing (none running)",
+                                 "; removed %s" % removed if removed else ""))
 
 
 def validation_state(resolver, name):
@@ -954,12 +1036,14 @@ def cmd_pg_restart(args):
     """Restart the lab's PostgreSQL (tests of a database that goes away) and
     record the new postmaster's pid, so that `down` still stops it."""
     d = os.path.abspath(args.dir)
-    data, sock = os.path.join(d, "pg", "data"), os.path.join(d, "pg", "sock")
+    rt = runtime_dir(d)
+    if rt is None or not os.path.isdir(os.path.join(rt, "pg")):
+        raise LabError("%s runs no PostgreSQL (no runtime directory at %s)"
+                       % (d, os.path.join(d, "run")))
+    pg = os.path.join(rt, "pg")
     prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    run(prefix + [os.path.join(find_pg_bindir(), "pg_ctl"), "-D", data, "-m", "fast", "-w",
-                  "-t", "60", "-l", os.path.join(d, "log", "postgres.log"),
-                  "-o", "-k %s -c listen_addresses='' -c fsync=off" % sock, "restart"])
-    with open(os.path.join(data, "postmaster.pid")) as f:
+    pg_ctl(find_pg_bindir(), prefix, pg, "restart", os.path.join(d, "log", "postgres.log"))
+    with open(os.path.join(pg, "data", "postmaster.pid")) as f:
         record_pid(d, "postgres", int(f.readline()), "postgres")
     print("lab: postgres restarted")
 

@@ -16,6 +16,11 @@ def check(ok, what):
     return ok
 
 
+def all_passed():
+    """True while no check has failed."""
+    return all(_results)
+
+
 def finish():
     """Print 'N passed, N failed' and exit 0 only if every check passed."""
     print("%d passed, %d failed" % (_results.count(True), _results.count(False)))
