@@ -95,7 +95,7 @@ def run_zone(cdscan, lab, name, z, tmp):
     conf = os.path.join(tmp, name + "yaml")
     with open(conf, "w") as f:
         f.write("resolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
-                "scan:\n  timeout: 400ms\n  retries: 0\n" % (lab["resolver"], lab["trust_anchor"]))
+                "scan:\n  timeout: 1s\n  retries: 1\n" % (lab["resolver"], lab["trust_anchor"]))
         f.write(exp.get("config", ""))
     args = [cdscan, "-c", conf, "check", name, "--json"]
     for a in z["ns_args"]:
@@ -172,7 +172,7 @@ def main():
     zones = {n: z for n, z in sorted(lab["zones"].items()) if "ds" in z.get("expect", {})}
     seen = set()
     failures = 0
-    with tempfile.TemporaryDirectory() as tmp, concurrent.futures.ThreadPoolExecutor(8) as ex:
+    with tempfile.TemporaryDirectory() as tmp, concurrent.futures.ThreadPoolExecutor(4) as ex:
         futs = {n: ex.submit(run_zone, cdscan, lab, n, z, tmp) for n, z in zones.items()}
         for n, fut in futs.items():
             errors, v = fut.result()

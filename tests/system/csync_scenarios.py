@@ -31,7 +31,7 @@ def write_conf(tmp, name, lab, extra="", database=None):
         if database:
             f.write("database: \"%s\"\n" % database)
         f.write("resolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
-                "scan:\n  timeout: 400ms\n  retries: 0\n" % (lab["resolver"], lab["trust_anchor"]))
+                "scan:\n  timeout: 1s\n  retries: 1\n" % (lab["resolver"], lab["trust_anchor"]))
         f.write(extra)
     return path
 
@@ -166,7 +166,7 @@ def main():
     zones = {n: z for n, z in sorted(lab["zones"].items()) if "ns" in z.get("expect", {})}
     seen = set()
     with tempfile.TemporaryDirectory() as tmp:
-        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        with concurrent.futures.ThreadPoolExecutor(4) as ex:
             futs = {n: ex.submit(run_zone, cdscan, lab, n, z, tmp) for n, z in zones.items()}
             for n, fut in futs.items():
                 errors, v = fut.result()

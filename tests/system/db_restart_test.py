@@ -32,7 +32,7 @@ def main():
         # lands in the middle of the run; 50 in flight, so that whatever is
         # claimed is still leased when the scanner has stopped.
         open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\nscan:\n"
-                              "  timeout: 400ms\n  retries: 0\n  batch-size: 50\n  concurrency: 50\n"
+                              "  timeout: 1s\n  retries: 1\n  batch-size: 50\n  concurrency: 50\n"
                               "  lease: 5s\n"
                               "  per-server-qps: 600\n" % (db, lab["resolver"], lab["trust_anchor"]))
         run = lambda *a, **k: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,

@@ -105,7 +105,7 @@ def client_certificates(binary, lab, tmp, server_args):
                 path = os.path.join(tmp, "cc.yaml")
                 open(path, "w").write(
                     "database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
-                    "scan:\n  timeout: 400ms\n  retries: 0\noutput:\n  adapter: epp-tls\n"
+                    "scan:\n  timeout: 1s\n  retries: 1\noutput:\n  adapter: epp-tls\n"
                     "registries:\n  - name: lab\n    tlds: [test]\n    epp:\n"
                     "      server: 127.0.0.1\n      port: %d\n      username: lab-registrar\n"
                     "      password-file: %s\n      ca-file: %s\n      retries: 0\n%s"
@@ -141,7 +141,7 @@ def run_tests(binary, lab, tmp, sdir, port, db, have_schemas):
         path = os.path.join(tmp, "c.yaml")
         open(path, "w").write(
             "database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
-            "scan:\n  timeout: 400ms\n  retries: 0\noutput:\n  adapter: epp-tls\n"
+            "scan:\n  timeout: 1s\n  retries: 1\noutput:\n  adapter: epp-tls\n"
             "registries:\n  - name: lab\n    tlds: [test]\n    epp:\n"
             "      server: 127.0.0.1\n      port: %d\n      username: lab-registrar\n"
             "      password-file: %s\n      ca-file: %s\n      timeout: %s\n      retries: 2\n"

@@ -27,7 +27,7 @@ def main():
         db = database.conninfo
         conf = os.path.join(tmp, "c.yaml")
         open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\nscan:\n"
-                              "  timeout: 400ms\n  retries: 0\n" % (db, lab["resolver"], lab["trust_anchor"]))
+                              "  timeout: 1s\n  retries: 1\n" % (db, lab["resolver"], lab["trust_anchor"]))
         run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True, text=True)
         run("db", "init")
         run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2", "test.zone"))
