@@ -19,6 +19,9 @@ enum cds_output_adapter {
 	CDS_OUTPUT_JSON,
 };
 
+/* resolver.address-families, as the index of resolver.families. */
+enum cds_family { CDS_FAMILY_IPV4 = 0, CDS_FAMILY_IPV6 };
+
 /* Most resolver addresses the config takes. */
 #define CDS_CONF_MAX_RESOLVERS 8
 
@@ -71,6 +74,9 @@ struct cds_conf {
 		size_t address_count;  /* 0: the system's resolv.conf */
 		char *trust_anchor;    /* DS or DNSKEY file of the root (or lab root) */
 		uint64_t timeout_ms;   /* per query to a resolver (it recurses) */
+		/* address-families: the NS addresses asked ([0] IPv4, [1] IPv6);
+		 * a scanner without IPv6 leaves IPv6 addresses out */
+		bool families[2];
 	} resolver;
 
 	struct {
@@ -87,6 +93,11 @@ struct cds_conf {
 		uint64_t interval_ms;        /* between two scans of a delegation */
 		uint32_t flag_unreachable_after; /* consecutive failed scans to flag */
 		uint64_t results_retention_ms;   /* scan results kept this long */
+		/* After a scan with an unusable server (RFC 9975 §3): the next
+		 * one after retry-after, doubling with each failure, never later
+		 * than max-backoff (nor than interval, if that is longer). */
+		uint64_t retry_after_ms;
+		uint64_t max_backoff_ms;
 	} scan;
 
 	struct {
@@ -100,6 +111,12 @@ struct cds_conf {
 		bool bootstrap_after_delay;   /* RFC 8078 §3.3 */
 		uint32_t bootstrap_delay_scans;
 		uint64_t bootstrap_delay_ms;
+		/* RFC 9975 §3: an address failing this long (0: never) is left
+		 * out of the decision until it answers again. */
+		uint64_t unreachable_after_ms;
+		/* RFC 9276 §3.2: NSEC3 with more iterations proves nothing
+		 * (treated as insecure). */
+		uint32_t nsec3_max_iterations;
 	} policy;
 
 	struct {

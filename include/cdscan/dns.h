@@ -80,6 +80,11 @@ struct cds_rrset {
 	size_t sig_count;
 	struct cds_rrsig *sigs;  /* RRSIGs covering type; raw with the signer
 				    uncompressed and lower-cased */
+	/* An empty answer's denial of existence (RFC 4035 §3.1.3, RFC 5155
+	 * §7.2): the NSEC or NSEC3 RRsets of the authority section, each
+	 * with the RRSIGs covering it (owned; count 0 when none). */
+	size_t denial_count;
+	struct cds_rrset *denial;
 };
 
 /* Header facts of a parsed answer. */
@@ -165,6 +170,38 @@ enum cds_dnssec_status cds_dnssec_validate(const char *zone, const struct cds_rr
  */
 enum cds_dnssec_status cds_dnssec_verify(const char *zone, const struct cds_rrset *set,
 					 const struct cds_rrset *dnskey, time_t now);
+
+/*
+ * Is the empty answer (NODATA or NXDOMAIN) for set's owner and type proven
+ * by the NSEC or NSEC3 records it carries (set->denial), signed by a zone
+ * key of dnskey (a DNSKEY RRset of zone already authenticated)?  RFC 4035
+ * §5.4 (NSEC), RFC 5155 §8 (NSEC3).  SECURE: proven.  INSECURE: an NSEC3
+ * opt-out span, or NSEC3 iterations above max_iterations (RFC 9276 §3.2).
+ * BOGUS: no proof, a proof that does not cover the name and type, or a
+ * signature that does not validate.  why (optional) says which record and
+ * why when not SECURE.
+ */
+enum cds_dnssec_status cds_dnssec_denial(const char *zone, const struct cds_rrset *set,
+					 const struct cds_rrset *dnskey, uint16_t max_iterations,
+					 time_t now, char *why, size_t whylen);
+
+/*
+ * RFC 7344 §4.1: is set signed by a key that is both in the DNSKEY RRset
+ * dnskey (authenticated) and referenced by a DS record of ds[0..n)?
+ * SECURE with *keytag the signing key's tag, BOGUS when no RRSIG of such a
+ * key validates (*keytag: the tag of a key that did sign, 0 when none), or
+ * INSECURE when set has no records or no RRSIG.
+ */
+enum cds_dnssec_status cds_dnssec_verify_ds_signer(const char *zone, const struct cds_rrset *set,
+						   const struct cds_rrset *dnskey,
+						   const struct cds_ds *ds, size_t n, time_t now,
+						   uint16_t *keytag);
+
+/* DNSKEY flags (RFC 4034 §2.1.1, RFC 5011 §3): a key with REVOKE set never
+ * authenticates anything. */
+#define CDS_DNSKEY_ZONE 0x0100u
+#define CDS_DNSKEY_REVOKE 0x0080u
+#define CDS_DNSKEY_SEP 0x0001u
 
 /* True when cdscan verifies signatures of DNSSEC algorithm alg. */
 bool cds_dnssec_algorithm_supported(uint8_t alg);

@@ -40,9 +40,26 @@ struct cds_delegation {
 	size_t ns_count;
 	struct cds_ds *ds; /* the parent's current DS set */
 	size_t ds_count;
+	/* Replay protection (RFC 7344 §6.2): the RRSIG inception of the last
+	 * signal the parent acted on, or when a DS change made outside
+	 * cdscan was seen (check: --last-change). */
 	bool has_last_change;
-	time_t last_change; /* when the parent last changed the DS set */
+	time_t last_change;
 	bool opted_out;     /* automation disabled for this domain */
+	/* Automation suspended (domain suspend, a DS set removed outside
+	 * cdscan, a registry update lock): nothing is decided. */
+	bool suspended;
+	char suspended_reason[200];
+	/* An operator approved the CSYNC with this serial (RFC 7477
+	 * §2.1.1.2: domain approve-csync): processed once without the
+	 * immediate flag. */
+	bool csync_approved;
+	uint32_t csync_approved_serial;
+	/* Addresses given up on after policy.unreachable-after of failing
+	 * (RFC 9975 §3: removed from consideration until they answer again):
+	 * "NAME ADDR" texts (owned by whoever made the delegation). */
+	char **excluded;
+	size_t excluded_count;
 	/* Accept-after-delay (RFC 8078 §3.3): the last observation of this
 	 * insecure delegation's signal (the store keeps them). */
 	bool has_observation;
@@ -129,7 +146,9 @@ struct cds_scan_result {
 	struct cds_server_result *servers;
 	size_t server_count;
 	/* Addresses a CSYNC would add (new NS names, new glue), each asked for
-	 * the SOA (sets[CDS_Q_SOA]) to prove it serves the zone. */
+	 * the SOA (sets[CDS_Q_SOA]) to prove it serves the zone and for the
+	 * DNSKEY RRset (sets[CDS_Q_DNSKEY]) the current DS set must
+	 * authenticate. */
 	struct cds_server_result *probes;
 	size_t probe_count;
 	/* RFC 9615 (insecure delegations with a signal, policy.bootstrap.
@@ -194,6 +213,10 @@ enum cds_reason {
 	CDS_R_CSYNC_NS_NOT_SERVING, /* added: a new NS or glue address does not serve */
 	CDS_R_CSYNC_BAD_HOST_NAME,  /* added: an NS name that is no host name */
 	CDS_R_BOOTSTRAP_SIGNAL_BOGUS, /* added: an RFC 9615 signal fails validation */
+	CDS_R_SIGNER_NOT_IN_DS,
+	CDS_R_SUSPENDED,
+	CDS_R_CSYNC_BREAKS_CHAIN,
+	CDS_R_CSYNC_APPROVED,
 	CDS_R_COUNT
 };
 
@@ -331,6 +354,13 @@ struct cds_verdict {
 	struct cds_verdict_glue *glue_current; /* the parent's */
 	size_t glue_current_count;
 	struct cds_verdict_bootstrap bootstrap;
+	/* The newest RRSIG inception of the apex signal a DS change rests on:
+	 * the next replay baseline once the change is made (0: none). */
+	time_t signal_inception;
+	/* The CSYNC approval was used (csync-approved): forget it. */
+	bool csync_approval_used;
+	/* Addresses left out of the decision (RFC 9975 §3), "NAME (ADDR)". */
+	struct cds_strlist excluded;
 };
 
 /* The side of kind k. */

@@ -45,6 +45,11 @@ struct cds_ds {
 	uint8_t digest[CDS_DS_DIGEST_MAX];
 };
 
+/* The digest length a DS digest type must have (1: 20, 2: 32, 3: 32,
+ * 4: 48 octets; RFC 3658, 4509, 5933, 6605), or 0 for a type without a
+ * fixed length. */
+size_t cds_ds_digest_length(uint8_t digest_type);
+
 /*
  * Parse "KEYTAG ALG DIGESTTYPE HEX" (whitespace inside HEX allowed, as in zone
  * files).  Checks ranges, and the digest length for the digest types with a

@@ -18,6 +18,7 @@ enum key_type {
 	K_DURATION,  /* uint64_t milliseconds in [min, max] */
 	K_ENUM,      /* int: index into names */
 	K_UINT8_SET, /* bool[256]: a non-empty list of numbers in [min, max] */
+	K_WORD_SET,  /* bool[n]: a non-empty list of words from names (n of them) */
 	K_ADDR_LIST, /* the resolver address list */
 	K_NAME_LIST, /* a registry's TLDs */
 	K_TRISTATE,  /* enum cds_tristate: true or false, unset inherits */
@@ -42,8 +43,12 @@ static const char *const adapter_names[] = {"epp-spool", "epp-tls", "json", NULL
 static const char *const level_names[] = {"error", "warning", "notice", "info", "debug", NULL};
 static const char *const format_names[] = {"text", "json", NULL};
 
+static const char *const family_names[] = {"ipv4", "ipv6", NULL};
+
 static const struct key resolver_keys[] = {
 	{"addresses", K_ADDR_LIST, 0, 0, 0, NULL, NULL, NULL},
+	{"address-families", K_WORD_SET, OFF(resolver.families), 0, 0, family_names, "ipv4,ipv6",
+	 NULL},
 	{"trust-anchor", K_STRING, OFF(resolver.trust_anchor), 0, 0, NULL,
 	 "/usr/share/dns/root.key", NULL},
 	{"timeout", K_DURATION, OFF(resolver.timeout_ms), 100, 60000, NULL, "5s", NULL},
@@ -66,6 +71,9 @@ static const struct key scan_keys[] = {
 	 NULL},
 	{"flag-unreachable-after", K_UINT, OFF(scan.flag_unreachable_after), 1, 1000, NULL, "3",
 	 NULL},
+	{"retry-after", K_DURATION, OFF(scan.retry_after_ms), 1000, 86400000, NULL, "5m", NULL},
+	{"max-backoff", K_DURATION, OFF(scan.max_backoff_ms), 60000, UINT64_C(365) * 86400000, NULL,
+	 "1d", NULL},
 	{"results-retention", K_DURATION, OFF(scan.results_retention_ms), 3600000,
 	 UINT64_C(3650) * 86400000, NULL, "90d", NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
@@ -89,6 +97,10 @@ static const struct key policy_keys[] = {
 	{"allow-delete", K_BOOL, OFF(policy.allow_delete), 0, 0, NULL, "true", NULL},
 	{"max-ds", K_UINT, OFF(policy.max_ds), 1, 64, NULL, "8", NULL},
 	{"csync", K_BOOL, OFF(policy.csync), 0, 0, NULL, "true", NULL},
+	{"unreachable-after", K_DURATION, OFF(policy.unreachable_after_ms), 0,
+	 UINT64_C(365) * 86400000, NULL, "72h", NULL},
+	{"nsec3-max-iterations", K_UINT, OFF(policy.nsec3_max_iterations), 0, 65535, NULL, "150",
+	 NULL},
 	{"bootstrap", K_SECTION, 0, 0, 0, NULL, NULL, bootstrap_keys},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
@@ -296,6 +308,15 @@ static int add_element(struct loader *ld, const struct key *k, const char *path,
 		((bool *)(base_of(ld) + k->offset))[v] = true;
 		return 0;
 	}
+	if (k->type == K_WORD_SET) {
+		for (int i = 0; k->names[i]; i++) {
+			if (strcmp(text, k->names[i]) == 0) {
+				((bool *)(base_of(ld) + k->offset))[i] = true;
+				return 0;
+			}
+		}
+		return fail(ld, node, path, "'%s' is not one of the words this list takes", text);
+	}
 	if (k->type == K_NAME_LIST) {
 		struct cds_registry *reg = (struct cds_registry *)base_of(ld);
 		char name[CDS_DNAME_BUFSIZE];
@@ -327,6 +348,11 @@ static void clear_list(struct loader *ld, const struct key *k)
 		memset(base_of(ld) + k->offset, 0, 256 * sizeof(bool));
 		return;
 	}
+	if (k->type == K_WORD_SET) {
+		for (int i = 0; k->names[i]; i++)
+			((bool *)(base_of(ld) + k->offset))[i] = false;
+		return;
+	}
 	if (k->type == K_NAME_LIST) {
 		struct cds_registry *reg = (struct cds_registry *)base_of(ld);
 		for (size_t i = 0; i < reg->tld_count; i++) {
@@ -354,7 +380,7 @@ static int apply_defaults(struct loader *ld, const struct key *keys, const char 
 			r = apply_defaults(ld, k->children, path);
 		} else if (k->type == K_PROFILES || k->type == K_NAME_LIST || k->type == K_TRISTATE) {
 			continue; /* none by default */
-		} else if (k->type == K_UINT8_SET || k->type == K_ADDR_LIST) {
+		} else if (k->type == K_UINT8_SET || k->type == K_WORD_SET || k->type == K_ADDR_LIST) {
 			clear_list(ld, k);
 			for (const char *p = k->def; p && *p && r == 0;) {
 				char item[64];
@@ -393,6 +419,7 @@ static int load_value(struct loader *ld, yaml_document_t *doc, const struct key 
 	case K_PROFILES:
 		return load_profiles(ld, doc, k, path, val);
 	case K_UINT8_SET:
+	case K_WORD_SET:
 	case K_ADDR_LIST:
 	case K_NAME_LIST:
 		if (val->type != YAML_SEQUENCE_NODE)
@@ -408,8 +435,8 @@ static int load_value(struct loader *ld, yaml_document_t *doc, const struct key 
 			if (r != 0)
 				return r;
 		}
-		if (k->type == K_UINT8_SET && val->data.sequence.items.start ==
-						      val->data.sequence.items.top)
+		if ((k->type == K_UINT8_SET || k->type == K_WORD_SET) &&
+		    val->data.sequence.items.start == val->data.sequence.items.top)
 			return fail(ld, val, path, "the list must not be empty");
 		return 0;
 	default:

@@ -82,6 +82,16 @@ static const struct {
 	[CDS_R_BOOTSTRAP_SIGNAL_BOGUS] = {"bootstrap-signal-bogus",
 					  "an RFC 9615 signal is present but does not validate "
 					  "from the trust anchor"},
+	[CDS_R_SIGNER_NOT_IN_DS] = {"signer-not-in-ds",
+				    "the CDS/CDNSKEY RRset is not signed by a key that is in both "
+				    "the DNSKEY RRset and the current DS set"},
+	[CDS_R_SUSPENDED] = {"suspended", "automation is suspended for this domain"},
+	[CDS_R_CSYNC_BREAKS_CHAIN] = {"csync-breaks-chain",
+				      "a nameserver the update adds serves a DNSKEY RRset the "
+				      "current DS set does not authenticate"},
+	[CDS_R_CSYNC_APPROVED] = {"csync-approved",
+				  "an operator approved a CSYNC without the immediate flag, and "
+				  "it still validates"},
 	[CDS_R_CSYNC_NOT_PROCESSED] = {"csync-not-processed",
 				       "a CSYNC record is published, but CSYNC processing is "
 				       "not enabled"},

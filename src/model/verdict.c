@@ -133,6 +133,7 @@ void cds_verdict_clear(struct cds_verdict *v)
 	free(v->bootstrap.signals);
 	side_clear(&v->ds_side);
 	side_clear(&v->ns_side);
+	cds_strlist_clear(&v->excluded);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -203,7 +204,8 @@ void cds_scan_result_free(struct cds_scan_result *res)
 		cds_csync_data_free(res->servers[i].csync);
 	}
 	for (size_t i = 0; i < res->probe_count; i++)
-		cds_rrset_clear(&res->probes[i].sets[CDS_Q_SOA]);
+		for (int k = 0; k < CDS_Q_COUNT; k++)
+			cds_rrset_clear(&res->probes[i].sets[k]);
 	for (size_t i = 0; i < res->signal_count; i++)
 		for (int k = 0; k < CDS_SIGNAL_TYPES; k++)
 			cds_rrset_clear(&res->signals[i].sets[k]);
