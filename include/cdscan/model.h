@@ -158,6 +158,10 @@ struct cds_scan_result {
 	size_t signal_count;
 	bool signal_over_tcp; /* CDS and CDNSKEY were asked over TCP */
 	time_t scanned_at;
+	/* Addresses not asked, "NAME (ADDR): why" (resolver.address-families
+	 * leaves a family out); owned. */
+	char **skipped;
+	size_t skipped_count;
 };
 
 /* Free what a result owns, including the struct.  Accepts NULL. */

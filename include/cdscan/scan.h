@@ -73,6 +73,7 @@ struct cds_scanner_stats {
 	uint64_t answers;       /* queries answered */
 	uint64_t timeouts;      /* queries that ended in a timeout */
 	uint64_t tcp_fallbacks; /* truncated UDP answers asked again over TCP */
+	uint64_t skipped;       /* addresses not asked (resolver.address-families) */
 };
 
 void cds_scanner_stats(const struct cds_scanner *s, struct cds_scanner_stats *out);
@@ -81,10 +82,16 @@ void cds_scanner_stats(const struct cds_scanner *s, struct cds_scanner_stats *ou
  * so that its handles close.  Accepts NULL. */
 void cds_scanner_free(struct cds_scanner *s);
 
-/* Resolve one name's A and AAAA through the scanner's resolver (cached for
- * the scanner's life).  cb gets 0 and the addresses, or an error; it never
- * runs from inside the call. */
-typedef void (*cds_resolve_cb)(int status, const struct cds_addr *addrs, size_t n, void *arg);
+/*
+ * Resolve one name's A and AAAA (as resolver.address-families allows)
+ * through the scanner's resolver, cached for the scanner's life.  cb gets 0
+ * and the addresses (none: the name has none); or an error, with why in
+ * words, when a look-up failed (SERVFAIL, a timeout) — then addrs holds
+ * what the other look-up gave, but the name's addresses are not all known.
+ * cb never runs from inside the call.
+ */
+typedef void (*cds_resolve_cb)(int status, const struct cds_addr *addrs, size_t n,
+			       const char *why, void *arg);
 int cds_scanner_resolve(struct cds_scanner *s, const char *name, cds_resolve_cb cb, void *arg);
 
 /*

@@ -192,7 +192,8 @@ static void referral_cb(int status, const struct cds_referral *ref, void *arg)
 	lookup_done(c);
 }
 
-static void parent_addr_cb(int status, const struct cds_addr *addrs, size_t n, void *arg)
+static void parent_addr_cb(int status, const struct cds_addr *addrs, size_t n, const char *why,
+			   void *arg)
 {
 	struct check *c = arg;
 	if (status != 0 || n == 0 ||

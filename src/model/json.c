@@ -123,6 +123,10 @@ static json_object *verdict_json(const struct cds_verdict *v)
 		json_object_array_add(servers, so);
 	}
 	json_object_object_add(o, "servers", servers);
+	/* Added to the contract: addresses left out of the decision (RFC 9975
+	 * §3 unreachable ones, resolver.address-families). */
+	if (v->excluded.n)
+		json_object_object_add(o, "excluded", json_strlist(&v->excluded));
 	json_object_object_add(o, "ds", json_side(&v->ds_side, v, false));
 	json_object_object_add(o, "ns", json_side(&v->ns_side, v, true));
 	return o;

@@ -209,6 +209,9 @@ void cds_scan_result_free(struct cds_scan_result *res)
 	for (size_t i = 0; i < res->signal_count; i++)
 		for (int k = 0; k < CDS_SIGNAL_TYPES; k++)
 			cds_rrset_clear(&res->signals[i].sets[k]);
+	for (size_t i = 0; i < res->skipped_count; i++)
+		free(res->skipped[i]);
+	free(res->skipped);
 	free(res->signals);
 	free(res->servers);
 	free(res->probes);

@@ -28,20 +28,13 @@ static int ds_setup(struct decision *dc)
 	return 0;
 }
 
-static int stage_opted_out(struct decision *dc)
-{
-	if (!dc->d->opted_out)
-		return STAGE_PASS;
-	cds_verdict_decide(dc->side, CDS_ACTION_NONE, CDS_R_OPTED_OUT, NULL);
-	return STAGE_DECIDED;
-}
-
 static int stage_has_servers(struct decision *dc)
 {
 	if (dc->res->server_count > 0)
 		return STAGE_PASS;
-	cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_NS_UNREACHABLE,
-			   "the delegation has no nameserver");
+	cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_NS_UNREACHABLE, "%s",
+			   dc->v->excluded.n ? "no address is left to ask (see the excluded ones)"
+					     : "the delegation has no nameserver");
 	return STAGE_DECIDED;
 }
 
@@ -134,8 +127,98 @@ static int stage_signal_valid(struct decision *dc)
 	return STAGE_PASS;
 }
 
-/* RFC 7344 §6.2 replay protection: a signal signed before the parent's
- * last DS change is an old signal being served again. */
+/* RFC 7344 §4.1: the CDS/CDNSKEY RRset must be signed by a key that is in
+ * the DNSKEY RRset and referenced by the current DS set (a ZSK's signature
+ * alone is not the zone's word).  RFC 9615 bootstrapping is the exception
+ * RFC 7344 names; it never gets here. */
+static int stage_signer_in_ds(struct decision *dc)
+{
+	const struct cds_scan_result *res = dc->res;
+	for (size_t i = 0; i < res->server_count; i++) {
+		const struct cds_server_result *sr = &res->servers[i];
+		for (int k = CDS_Q_CDS; k <= CDS_Q_CDNSKEY; k++) {
+			uint16_t tag = 0;
+			if (sr->sets[k].count == 0 ||
+			    cds_memo_ds_signer(dc->memo, &sr->sets[k], &sr->sets[CDS_Q_DNSKEY], dc->d->ds,
+					       dc->d->ds_count, &tag) == CDS_DNSSEC_SECURE)
+				continue;
+			cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_SIGNER_NOT_IN_DS,
+					   "%s at " WHERE_FMT " is signed by key %u, which no DS of "
+					   "the delegation references (RFC 7344 §4.1: sign it with "
+					   "a key the DS set names, e.g. the KSK)",
+					   cds_query_name(k), WHERE_ARGS(&dc->v->servers[i]), tag);
+			return STAGE_DECIDED;
+		}
+	}
+	return STAGE_PASS;
+}
+
+/* A delete signal (RFC 8078 §4), or keys; a malformed delete decides. */
+static int stage_delete_form(struct decision *dc)
+{
+	switch (delete_signal(dc)) {
+	case DELETE_MALFORMED:
+		return STAGE_DECIDED;
+	case DELETE_ASKED:
+		dc->is_delete = true;
+		return STAGE_PASS;
+	default:
+		return STAGE_PASS;
+	}
+}
+
+/* The signal as published asks for exactly the DS set the parent holds:
+ * nothing to do, whatever the policy thinks of its records and however old
+ * its signatures (a steady state is not a replay). */
+static int stage_as_published(struct decision *dc)
+{
+	struct cds_strlist asked = {0};
+	if (dc->is_delete)
+		return STAGE_PASS;
+	int r = signal_ds_texts(dc, &asked);
+	bool same = r == 0 && cds_strlist_equal(&asked, &dc->side->current);
+	cds_strlist_clear(&asked);
+	if (r != 0)
+		return r;
+	if (!same)
+		return STAGE_PASS;
+	cds_verdict_decide(dc->side, CDS_ACTION_NONE, CDS_R_SIGNAL_UNCHANGED, NULL);
+	return STAGE_DECIDED;
+}
+
+static int stage_agrees(struct decision *dc)
+{
+	return dc->is_delete ? STAGE_PASS : stage_signal_agrees(dc);
+}
+
+static int stage_propose(struct decision *dc)
+{
+	return dc->is_delete ? STAGE_PASS : propose_agreed(dc);
+}
+
+/* The proposal after policy (records of disallowed digest types dropped)
+ * against the current set. */
+static int stage_unchanged(struct decision *dc)
+{
+	struct cds_strlist proposal = {0};
+	if (dc->is_delete)
+		return STAGE_PASS;
+	int r = proposed_texts(dc, &proposal);
+	bool same = r == 0 && cds_strlist_equal(&proposal, &dc->side->current);
+	cds_strlist_clear(&proposal);
+	if (r != 0)
+		return r;
+	if (!same)
+		return STAGE_PASS;
+	cds_verdict_decide(dc->side, CDS_ACTION_NONE, CDS_R_SIGNAL_UNCHANGED,
+			   "the signal, with the records policy drops, equals the current DS set");
+	return STAGE_DECIDED;
+}
+
+/* RFC 7344 §6.2 replay protection: a signal that would change the DS set
+ * and was signed before the baseline (the inception of the last signal the
+ * parent acted on, or when a change made outside cdscan was seen) is an
+ * old signal being served again. */
 static int stage_replay(struct decision *dc)
 {
 	const struct cds_delegation *d = dc->d;
@@ -152,10 +235,10 @@ static int stage_replay(struct decision *dc)
 				cds_time_format(inc, a, sizeof(a));
 				cds_time_format(d->last_change, b, sizeof(b));
 				cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_STALE_SIGNAL,
-						   "%s at " WHERE_FMT " was signed at %s, before the "
-						   "last DS change at %s",
-						   cds_query_name(k), WHERE_ARGS(&dc->v->servers[i]), a,
-						   b);
+						   "%s at " WHERE_FMT " (RRSIG by key %u) was signed "
+						   "at %s, before the replay baseline %s",
+						   cds_query_name(k), WHERE_ARGS(&dc->v->servers[i]),
+						   set->sigs[s].key_tag, a, b);
 				return STAGE_DECIDED;
 			}
 		}
@@ -163,55 +246,38 @@ static int stage_replay(struct decision *dc)
 	return STAGE_PASS;
 }
 
-/* RFC 8078 §4: a delete signal removes the DS set, if policy allows going
- * insecure. */
-static int stage_delete(struct decision *dc)
+/* The change: a delete (RFC 8078 §4, if policy allows going insecure) or
+ * an update.  The signal's newest inception becomes the replay baseline
+ * once the parent acts on it. */
+static int stage_change(struct decision *dc)
 {
-	switch (delete_signal(dc)) {
-	case DELETE_NONE:
-		return STAGE_PASS;
-	case DELETE_MALFORMED:
-		return STAGE_DECIDED;
-	case DELETE_ASKED:
-		break;
-	}
-	if (!dc->conf->policy.allow_delete) {
-		cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_DELETE_NOT_ALLOWED,
+	struct cds_verdict_side *side = dc->side;
+	if (dc->is_delete && !dc->conf->policy.allow_delete) {
+		cds_verdict_decide(side, CDS_ACTION_REJECT, CDS_R_DELETE_NOT_ALLOWED,
 				   "policy.allow-delete is false");
 		return STAGE_DECIDED;
 	}
-	cds_strlist_clear(&dc->side->proposed);
-	cds_verdict_decide(dc->side, CDS_ACTION_DELETE, CDS_R_DELETE, NULL);
-	int r = cds_verdict_side_diff(dc->side);
-	return r ? r : STAGE_DECIDED;
-}
-
-static int stage_propose(struct decision *dc)
-{
-	return propose_ds(dc);
-}
-
-/* The proposal against the current set: unchanged, or an update. */
-static int stage_outcome(struct decision *dc)
-{
-	struct cds_verdict_side *side = dc->side;
+	dc->v->signal_inception = signal_inception(dc);
 	cds_strlist_clear(&side->proposed);
-	if (proposed_texts(dc, &side->proposed) != 0)
-		return CDS_ENOMEM;
-	if (cds_strlist_equal(&side->proposed, &side->current)) {
-		cds_verdict_decide(side, CDS_ACTION_NONE, CDS_R_SIGNAL_UNCHANGED, NULL);
-		return STAGE_DECIDED;
+	if (dc->is_delete) {
+		cds_verdict_decide(side, CDS_ACTION_DELETE, CDS_R_DELETE, NULL);
+	} else {
+		if (proposed_texts(dc, &side->proposed) != 0)
+			return CDS_ENOMEM;
+		cds_verdict_decide(side, CDS_ACTION_UPDATE, CDS_R_DS_UPDATED, NULL);
 	}
-	cds_verdict_decide(side, CDS_ACTION_UPDATE, CDS_R_DS_UPDATED, NULL);
 	int r = cds_verdict_side_diff(side);
 	return r ? r : STAGE_DECIDED;
 }
 
 static const stage_fn ds_stages[] = {
-	stage_opted_out,     stage_has_servers,	 stage_all_usable,
-	stage_consistent,    stage_has_signal,	 stage_insecure,
-	stage_dnskey_authenticated, stage_signal_valid, stage_replay,
-	stage_delete,	     stage_propose,	 stage_outcome,
+	stage_suspended,	    stage_opted_out,	stage_has_servers,
+	stage_all_usable,	    stage_consistent,	stage_has_signal,
+	stage_insecure,		    stage_dnskey_authenticated,
+	stage_signal_valid,	    stage_signer_in_ds, stage_delete_form,
+	stage_agrees,		    stage_as_published, stage_propose,
+	stage_unchanged,
+	stage_replay,		    stage_change,
 };
 
 int decide_ds(struct decision *dc)

@@ -36,15 +36,47 @@ static bool csync_names_a_type(const struct cds_csync *cs)
 	return cs->ns || cs->a || cs->aaaa;
 }
 
-/* The first server whose CSYNC RRset differs from the first server's, or
+/* RFC 9975 §3.2: CSYNC records agree when their immediate flag (and every
+ * other flag cdscan would act on) and type bitmap are equal; the SOA serial
+ * field and the soaminimum flag may differ (independent providers keep
+ * their own serials) and are judged per server. */
+static bool csync_equivalent(const struct cds_rrset *a, const struct cds_rrset *b)
+{
+	if (a->count != 1 || b->count != 1)
+		return a->count == b->count && cds_rrset_equal(a, b);
+	const struct cds_rdata *x = &a->rdata[0], *y = &b->rdata[0];
+	if (x->len < 6 || y->len < 6)
+		return x->len == y->len && memcmp(x->data, y->data, x->len) == 0;
+	unsigned fx = (unsigned)(x->data[4] << 8 | x->data[5]) & ~CDS_CSYNC_SOAMINIMUM;
+	unsigned fy = (unsigned)(y->data[4] << 8 | y->data[5]) & ~CDS_CSYNC_SOAMINIMUM;
+	return fx == fy && x->len == y->len && memcmp(x->data + 6, y->data + 6, x->len - 6) == 0;
+}
+
+/* The first server whose CSYNC does not agree with the first server's, or
  * -1. */
 static long first_csync_mismatch(const struct cds_scan_result *res)
 {
 	for (size_t i = 1; i < res->server_count; i++)
-		if (!cds_rrset_equal(&res->servers[0].sets[CDS_Q_CSYNC],
-				     &res->servers[i].sets[CDS_Q_CSYNC]))
+		if (!csync_equivalent(&res->servers[0].sets[CDS_Q_CSYNC],
+				      &res->servers[i].sets[CDS_Q_CSYNC]))
 			return (long)i;
 	return -1;
+}
+
+/* RFC 7477 §2.1.1.2: an operator approved this CSYNC (domain approve-csync,
+ * by the serial a server served). */
+static bool csync_approved(const struct cds_scan_result *res)
+{
+	const struct cds_delegation *d = res->delegation;
+	struct cds_csync cs;
+	for (size_t i = 0; d->csync_approved && i < res->server_count; i++) {
+		const struct cds_rrset *set = &res->servers[i].sets[CDS_Q_CSYNC];
+		if (set->count == 1 &&
+		    cds_csync_parse(set->rdata[0].data, set->rdata[0].len, &cs) == 0 &&
+		    cs.serial == d->csync_approved_serial)
+			return true;
+	}
+	return false;
 }
 
 bool cds_policy_csync_actionable(const struct cds_scan_result *res, const struct cds_conf *conf,
@@ -59,7 +91,8 @@ bool cds_policy_csync_actionable(const struct cds_scan_result *res, const struct
 		return false;
 	const struct cds_rdata *rd = &res->servers[0].sets[CDS_Q_CSYNC].rdata[0];
 	return cds_csync_parse(rd->data, rd->len, out) == 0 && csync_flags_known(out) &&
-	       csync_types_known(out) && csync_immediate(out) && csync_names_a_type(out);
+	       csync_types_known(out) && (csync_immediate(out) || csync_approved(res)) &&
+	       csync_names_a_type(out);
 }
 
 /* ------------------------------------------------------------ stages --- */
@@ -76,14 +109,6 @@ static int reject(struct decision *dc, enum cds_reason r, const char *fmt, ...)
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
 	cds_verdict_decide(dc->side, CDS_ACTION_REJECT, r, "%s", detail);
-	return STAGE_DECIDED;
-}
-
-static int stage_ns_opted_out(struct decision *dc)
-{
-	if (!dc->d->opted_out)
-		return STAGE_PASS;
-	cds_verdict_decide(dc->side, CDS_ACTION_NONE, CDS_R_OPTED_OUT, NULL);
 	return STAGE_DECIDED;
 }
 
@@ -188,30 +213,54 @@ static int stage_csync_record(struct decision *dc)
 			      cs->other_type);
 	if (csync_immediate(cs))
 		return STAGE_PASS;
-	/* RFC 7477 §2.1.1.2: wait for the operator's approval.  The stored
-	 * verdict records the request for that approval. */
+	if (csync_approved(dc->res)) {
+		dc->approved = true; /* domain approve-csync: processed once */
+		return STAGE_PASS;
+	}
+	/* RFC 7477 §2.1.1.2: wait for the operator's approval (domain
+	 * approve-csync).  The stored verdict records the request. */
 	cds_verdict_decide(dc->side, CDS_ACTION_NONE, CDS_R_CSYNC_NOT_IMMEDIATE,
 			   "CSYNC serial %u asks for%s%s%s without the immediate flag", cs->serial,
 			   cs->ns ? " NS" : "", cs->a ? " A" : "", cs->aaaa ? " AAAA" : "");
 	return STAGE_DECIDED;
 }
 
-/* RFC 7477 §2.1.1.2.1: soaminimum, per server against its own SOA. */
+/* RFC 7477 §2.1.1.2.1 with RFC 9975 §3.2: soaminimum, judged per server
+ * with its own CSYNC serial against its own SOA; the servers' verdicts must
+ * agree. */
 static int stage_csync_soaminimum(struct decision *dc)
 {
-	if (!(dc->cs.flags & CDS_CSYNC_SOAMINIMUM))
-		return STAGE_PASS;
+	long refused = -1, allowed = -1;
+	uint32_t csync_serial = 0;
 	for (size_t i = 0; i < dc->res->server_count; i++) {
-		uint32_t serial = dc->res->servers[i].soa_serial;
-		enum cds_serial_order o = cds_serial_compare(serial, dc->cs.serial);
-		if (o == CDS_SERIAL_LESS || o == CDS_SERIAL_UNDEFINED)
-			return reject(dc, CDS_R_CSYNC_SOA_SERIAL,
-				      "SOA serial %u at " WHERE_FMT " is %s CSYNC serial %u", serial,
-				      WHERE_ARGS(&dc->v->servers[i]),
-				      o == CDS_SERIAL_LESS ? "below" : "not comparable to",
-				      dc->cs.serial);
+		const struct cds_server_result *sr = &dc->res->servers[i];
+		struct cds_csync cs;
+		const struct cds_rdata *rd = &sr->sets[CDS_Q_CSYNC].rdata[0];
+		bool ok = true;
+		if (cds_csync_parse(rd->data, rd->len, &cs) == 0 &&
+		    (cs.flags & CDS_CSYNC_SOAMINIMUM)) {
+			enum cds_serial_order o = cds_serial_compare(sr->soa_serial, cs.serial);
+			ok = o != CDS_SERIAL_LESS && o != CDS_SERIAL_UNDEFINED;
+		}
+		if (!ok && refused < 0) {
+			refused = (long)i;
+			csync_serial = cs.serial;
+		}
+		if (ok && allowed < 0)
+			allowed = (long)i;
 	}
-	return STAGE_PASS;
+	if (refused < 0)
+		return STAGE_PASS;
+	const struct cds_server_result *sr = &dc->res->servers[refused];
+	if (allowed >= 0)
+		return reject(dc, CDS_R_CSYNC_INCONSISTENT,
+			      "soaminimum: SOA serial %u at " WHERE_FMT " is below its CSYNC serial "
+			      "%u, while " WHERE_FMT " may be updated",
+			      sr->soa_serial, WHERE_ARGS(&dc->v->servers[refused]), csync_serial,
+			      WHERE_ARGS(&dc->v->servers[allowed]));
+	return reject(dc, CDS_R_CSYNC_SOA_SERIAL,
+		      "SOA serial %u at " WHERE_FMT " is below (or not comparable to) CSYNC serial %u",
+		      sr->soa_serial, WHERE_ARGS(&dc->v->servers[refused]), csync_serial);
 }
 
 static int stage_csync_names_a_type(struct decision *dc)
@@ -304,7 +353,8 @@ static int stage_csync_data_valid(struct decision *dc)
 }
 
 static const stage_fn csync_stages[] = {
-	stage_ns_opted_out,	stage_csync_published,	  stage_csync_enabled,
+	stage_suspended,	stage_opted_out,
+	stage_csync_published,	  stage_csync_enabled,
 	stage_all_usable,	stage_csync_consistent,	  stage_csync_single,
 	stage_csync_secure,	stage_csync_signed,	  stage_csync_record,
 	stage_csync_soaminimum, stage_csync_names_a_type, stage_csync_collected,

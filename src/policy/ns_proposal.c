@@ -146,6 +146,8 @@ static int stage_ns_unchanged(struct decision *dc)
 	}
 	if (!same)
 		return STAGE_PASS;
+	/* An approval of a CSYNC that changes nothing is used up all the same. */
+	dc->v->csync_approval_used = dc->approved;
 	cds_verdict_decide(dc->side, CDS_ACTION_NONE, CDS_R_CSYNC_UNCHANGED, NULL);
 	return STAGE_DECIDED;
 }
@@ -161,12 +163,13 @@ static bool server_asked(const struct cds_verdict *v, const char *name, const ch
 }
 
 /*
- * Does (name, addr) — addr NULL: every address of name — serve the zone
- * with the SOA serial of the current servers?  The scan layer probed every
- * address a CSYNC adds.  On failure, why says so.
+ * Does (name, addr) — addr NULL: every address of name — serve the zone:
+ * an authoritative answer with the zone's SOA?  Its serial is its own
+ * (RFC 9975 §3.2: independent providers keep their own serials).  The scan
+ * layer probed every address a CSYNC adds.  On failure, why says so.
  */
 static bool probe_ok(const struct cds_scan_result *res, const char *name, const char *addr,
-		     uint32_t serial, char *why, size_t whylen)
+		     char *why, size_t whylen)
 {
 	bool found = false;
 	for (size_t i = 0; i < res->probe_count; i++) {
@@ -179,14 +182,9 @@ static bool probe_ok(const struct cds_scan_result *res, const char *name, const 
 		if (addr && strcmp(txt, addr) != 0)
 			continue;
 		found = true;
-		if (!p->ok) {
+		if (!p->ok || p->sets[CDS_Q_SOA].count != 1) {
 			snprintf(why, whylen, "%s (%s): %s", name, txt[0] ? txt : "no address",
-				 p->error);
-			return false;
-		}
-		if (p->soa_serial != serial) {
-			snprintf(why, whylen, "%s (%s) serves SOA serial %u, the zone's servers %u",
-				 name, txt, p->soa_serial, serial);
+				 p->ok ? "no SOA for the zone" : p->error);
 			return false;
 		}
 	}
@@ -199,15 +197,13 @@ static bool probe_ok(const struct cds_scan_result *res, const char *name, const 
 static bool name_serves(const struct decision *dc, const char *name, char *why, size_t whylen)
 {
 	const struct cds_verdict *v = dc->v;
-	uint32_t serial = dc->res->servers[0].soa_serial;
 	if (!cds_dname_is_subdomain(name, dc->d->domain))
 		return cds_strlist_contains(&dc->side->current, name) ||
-		       probe_ok(dc->res, name, NULL, serial, why, whylen);
+		       probe_ok(dc->res, name, NULL, why, whylen);
 	const struct cds_verdict_glue *g = cds_verdict_glue_find(v->glue, v->glue_count, name);
 	for (size_t a = 0; g && a < g->addresses.n; a++) {
 		const char *addr = g->addresses.v[a];
-		if (!server_asked(v, name, addr) &&
-		    !probe_ok(dc->res, name, addr, serial, why, whylen))
+		if (!server_asked(v, name, addr) && !probe_ok(dc->res, name, addr, why, whylen))
 			return false;
 	}
 	return true;
@@ -228,15 +224,59 @@ static int stage_serving(struct decision *dc)
 	return STAGE_PASS;
 }
 
+/* The key tags of a DNSKEY RRset, for details ("12345 23456"). */
+static void key_tags(const struct cds_rrset *keys, char *out, size_t len)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t k = 0; k < keys->count && o < len; k++)
+		o += (size_t)snprintf(out + o, len - o, "%s%u", k ? " " : "",
+				      cds_dnskey_keytag(keys->rdata[k].data, keys->rdata[k].len));
+}
+
+/* RFC 9975 §3.2, RFC 8901: every nameserver the update adds must serve a
+ * DNSKEY RRset the current DS set authenticates, or resolvers that pick it
+ * fail to validate (multi-signer: the DS names the new provider's key
+ * first, then the CSYNC adds its nameservers). */
+static int stage_new_servers_validate(struct decision *dc)
+{
+	const struct cds_scan_result *res = dc->res;
+	for (size_t i = 0; i < res->probe_count; i++) {
+		const struct cds_server_result *p = &res->probes[i];
+		char addr[64], tags[128];
+		if (!p->has_addr ||
+		    cds_memo_authenticates(dc->memo, p, dc->d->ds, dc->d->ds_count))
+			continue;
+		cds_addr_format(&p->addr, addr, sizeof(addr));
+		key_tags(&p->sets[CDS_Q_DNSKEY], tags, sizeof(tags));
+		cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_CSYNC_BREAKS_CHAIN,
+				   "%s (%s) serves DNSKEY RRset [%s], which the current DS set does "
+				   "not authenticate: the DS must name that provider's key before "
+				   "its nameservers are added",
+				   p->name, addr, tags[0] ? tags : "none");
+		return rejected(dc);
+	}
+	return STAGE_PASS;
+}
+
 static int stage_ns_updated(struct decision *dc)
 {
-	cds_verdict_decide(dc->side, CDS_ACTION_UPDATE, CDS_R_NS_UPDATED, NULL);
+	if (dc->approved) {
+		dc->v->csync_approval_used = true;
+		cds_verdict_decide(dc->side, CDS_ACTION_UPDATE, CDS_R_CSYNC_APPROVED,
+				   "CSYNC serial %u without the immediate flag, approved by an "
+				   "operator",
+				   dc->cs.serial);
+	} else {
+		cds_verdict_decide(dc->side, CDS_ACTION_UPDATE, CDS_R_NS_UPDATED, NULL);
+	}
 	int r = cds_verdict_side_diff(dc->side);
 	return r ? r : STAGE_DECIDED;
 }
 
 static const stage_fn proposal_stages[] = {
-	stage_ns_set, stage_glue, stage_ns_unchanged, stage_serving, stage_ns_updated,
+	stage_ns_set,  stage_glue, stage_ns_unchanged, stage_serving, stage_new_servers_validate,
+	stage_ns_updated,
 };
 
 int ns_propose(struct decision *dc)

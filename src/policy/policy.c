@@ -135,20 +135,70 @@ static int fill_head(const struct cds_delegation *d, time_t now, struct cds_verd
 	return 0;
 }
 
-int cds_policy_decide(const struct cds_scan_result *res, const struct cds_conf *conf,
+/* Is this unusable server one of the addresses given up on (RFC 9975 §3:
+ * failing for policy.unreachable-after, so "permanently unreachable")? */
+static bool excluded(const struct cds_delegation *d, const struct cds_server_result *sr)
+{
+	char key[CDS_DNAME_BUFSIZE + 70], addr[64];
+	if (sr->ok || !sr->has_addr)
+		return false;
+	cds_addr_format(&sr->addr, addr, sizeof(addr));
+	snprintf(key, sizeof(key), "%s %s", sr->name, addr);
+	for (size_t i = 0; i < d->excluded_count; i++)
+		if (strcmp(d->excluded[i], key) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The servers the decision rests on, into view (a shallow copy of res):
+ * every address but those given up on.  Those, and the addresses the scan
+ * left out (resolver.address-families), are named in v->excluded.
+ * view->servers is owned by the caller (free()).
+ */
+static int considered(const struct cds_scan_result *res, struct cds_scan_result *view,
+		      struct cds_verdict *v)
+{
+	*view = *res;
+	view->server_count = 0;
+	view->servers = calloc(res->server_count ? res->server_count : 1, sizeof(*view->servers));
+	if (!view->servers)
+		return CDS_ENOMEM;
+	for (size_t i = 0; i < res->server_count; i++) {
+		const struct cds_server_result *sr = &res->servers[i];
+		char txt[CDS_DNAME_BUFSIZE + 320], addr[64];
+		if (!excluded(res->delegation, sr)) {
+			view->servers[view->server_count++] = *sr;
+			continue;
+		}
+		cds_addr_format(&sr->addr, addr, sizeof(addr));
+		snprintf(txt, sizeof(txt), "%s (%s): %s; unreachable for longer than "
+			 "policy.unreachable-after", sr->name, addr, sr->error);
+		if (cds_strlist_add(&v->excluded, txt) != 0)
+			return CDS_ENOMEM;
+	}
+	for (size_t i = 0; i < res->skipped_count; i++)
+		if (cds_strlist_add(&v->excluded, res->skipped[i]) != 0)
+			return CDS_ENOMEM;
+	return 0;
+}
+
+int cds_policy_decide(const struct cds_scan_result *all, const struct cds_conf *conf,
 		      time_t now, struct cds_verdict *v)
 {
-	const struct cds_delegation *d = res->delegation;
+	const struct cds_delegation *d = all->delegation;
 	/* The decision holds the proposal arrays; the memo is large too. */
 	struct decision *dc = calloc(1, sizeof(*dc));
 	struct cds_memo *memo = malloc(sizeof(*memo));
+	struct cds_scan_result view = {0}, *res = &view;
 	int r = CDS_ENOMEM;
 
 	memset(v, 0, sizeof(*v));
-	if (!dc || !memo)
+	if (!dc || !memo || (r = considered(all, &view, v)) != 0)
 		goto out;
-	/* Only count needs a value: the entries are written before read. */
+	/* Only the counts need a value: entries are written before read. */
 	memo->count = 0;
+	memo->signer_count = 0;
 	memo->owner = d->domain;
 	memo->now = now;
 	*dc = (struct decision){.res = res, .d = d, .conf = conf, .memo = memo, .v = v,
@@ -164,6 +214,7 @@ int cds_policy_decide(const struct cds_scan_result *res, const struct cds_conf *
 out:
 	if (r < 0)
 		cds_verdict_clear(v);
+	free(view.servers);
 	free(memo);
 	free(dc);
 	return r < 0 ? r : 0;
@@ -192,6 +243,40 @@ int stage_all_usable(struct decision *dc)
 		}
 	}
 	return STAGE_PASS;
+}
+
+int stage_suspended(struct decision *dc)
+{
+	if (!dc->d->suspended)
+		return STAGE_PASS;
+	cds_verdict_decide(dc->side, CDS_ACTION_NONE, CDS_R_SUSPENDED, "%s",
+			   dc->d->suspended_reason[0] ? dc->d->suspended_reason
+						      : "automation is suspended for this domain");
+	return STAGE_DECIDED;
+}
+
+int stage_opted_out(struct decision *dc)
+{
+	if (!dc->d->opted_out)
+		return STAGE_PASS;
+	cds_verdict_decide(dc->side, CDS_ACTION_NONE, CDS_R_OPTED_OUT, NULL);
+	return STAGE_DECIDED;
+}
+
+time_t signal_inception(const struct decision *dc)
+{
+	time_t newest = 0;
+	for (size_t i = 0; i < dc->res->server_count; i++) {
+		for (int k = CDS_Q_CDS; k <= CDS_Q_CDNSKEY; k++) {
+			const struct cds_rrset *set = &dc->res->servers[i].sets[k];
+			for (size_t s = 0; s < set->sig_count; s++) {
+				time_t inc = sig_time(set->sigs[s].inception, dc->now);
+				if (inc > newest)
+					newest = inc;
+			}
+		}
+	}
+	return newest;
 }
 
 long first_signal_mismatch(const struct cds_scan_result *res, const char **what)

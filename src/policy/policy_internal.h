@@ -26,12 +26,26 @@ struct cds_memo {
 		size_t n;
 		enum cds_dnssec_status st;
 	} e[CDS_MEMO_MAX];
+	size_t signer_count;
+	struct {
+		const struct cds_rrset *set, *dnskey;
+		struct cds_ds ds[CDS_MEMO_MAX_DS];
+		size_t n;
+		uint16_t keytag;
+		enum cds_dnssec_status st;
+	} signer[CDS_MEMO_MAX];
 };
 
 /* Validate set with the DNSKEY RRset and the DS records ds[0..n). */
 enum cds_dnssec_status cds_memo_validate(struct cds_memo *m, const struct cds_rrset *set,
 					 const struct cds_rrset *dnskey, const struct cds_ds *ds,
 					 size_t n);
+
+/* RFC 7344 §4.1: set signed by a key of dnskey that ds[0..n) references
+ * (cds_dnssec_verify_ds_signer), remembered like a validation. */
+enum cds_dnssec_status cds_memo_ds_signer(struct cds_memo *m, const struct cds_rrset *set,
+					  const struct cds_rrset *dnskey, const struct cds_ds *ds,
+					  size_t n, uint16_t *keytag);
 
 /* Does the DS set ds[0..n) authenticate the DNSKEY RRset a server serves? */
 bool cds_memo_authenticates(struct cds_memo *m, const struct cds_server_result *sr,
@@ -51,12 +65,15 @@ struct decision {
 	struct cds_verdict *v;
 	struct cds_verdict_side *side; /* the side being decided */
 	time_t now;
-	/* DS side: the DS set the signal asks for (propose_ds) */
+	/* DS side: the DS set the signal asks for (propose_ds), and whether it
+	 * asks for deletion */
 	struct cds_ds proposed[CDS_PROPOSED_MAX];
 	size_t nproposed;
+	bool is_delete;
 	/* NS side: the CSYNC record (parsed), the first server's data */
 	struct cds_csync cs;
 	const struct cds_csync_data *c0;
+	bool approved; /* processed on an operator's approval (csync-approved) */
 	/* bootstrap: how the RFC 9615 signals were judged */
 	struct bootstrap_state *boot;
 };
@@ -88,6 +105,19 @@ long first_unauthenticated(struct decision *dc);
  * side as ns-unreachable, naming the first such address. */
 int stage_all_usable(struct decision *dc);
 
+/* Stages both sides begin with: automation suspended, or opted out. */
+int stage_suspended(struct decision *dc);
+int stage_opted_out(struct decision *dc);
+
+/* The newest RRSIG inception of the apex CDS/CDNSKEY at any server (0:
+ * none): the replay baseline once the parent acts on the signal. */
+time_t signal_inception(const struct decision *dc);
+
+/* The DS set the apex signal asks for as published, before any policy:
+ * the CDS records, else DS computed from CDNSKEY with every digest type of
+ * policy.compute-digests; as sorted texts into out. */
+int signal_ds_texts(const struct decision *dc, struct cds_strlist *out);
+
 /* The first server whose CDS or CDNSKEY RRset differs from the first
  * server's (*what: "CDS", "CDNSKEY"), or -1. */
 long first_signal_mismatch(const struct cds_scan_result *res, const char **what);
@@ -116,6 +146,11 @@ enum delete_kind delete_signal(struct decision *dc);
  * dc->side) or an error.
  */
 int propose_ds(struct decision *dc);
+
+/* The stages of propose_ds one by one: CDS and CDNSKEY describe the same
+ * keys (RFC 7344 §4.1, RFC 8078 §2), then everything after it. */
+int stage_signal_agrees(struct decision *dc);
+int propose_agreed(struct decision *dc);
 
 /* dc->proposed as sorted texts into out. */
 int proposed_texts(const struct decision *dc, struct cds_strlist *out);

@@ -63,7 +63,7 @@ static const struct cds_rrset *apex(const struct decision *dc, enum cds_query_ki
 	return &dc->res->servers[0].sets[k];
 }
 
-static int stage_cds_cdnskey_agree(struct decision *dc)
+int stage_signal_agrees(struct decision *dc)
 {
 	const struct cds_rrset *cds = apex(dc, CDS_Q_CDS), *cdnskey = apex(dc, CDS_Q_CDNSKEY);
 	char why[256];
@@ -80,55 +80,111 @@ static int stage_cds_cdnskey_agree(struct decision *dc)
 	return STAGE_DECIDED;
 }
 
-/* The proposed DS set: the CDS records as published, else DS computed from
- * CDNSKEY with every digest type of policy.compute-digests.  Never decides. */
-static int stage_build(struct decision *dc)
+/* The DS set the signal asks for, as published: the CDS records (a record
+ * that is not a well-formed DS, e.g. a digest of the wrong length for its
+ * type, is never proposed), else DS computed from CDNSKEY with every digest
+ * type of policy.compute-digests. */
+static size_t build_signal(const struct decision *dc, struct cds_ds *out, size_t max)
 {
 	const struct cds_rrset *cds = apex(dc, CDS_Q_CDS), *cdnskey = apex(dc, CDS_Q_CDNSKEY);
 	size_t n = 0;
-	for (size_t i = 0; i < cds->count && n < CDS_PROPOSED_MAX; i++)
-		if (cds_ds_from_rdata(cds->rdata[i].data, cds->rdata[i].len, &dc->proposed[n]) == 0)
+	for (size_t i = 0; i < cds->count && n < max; i++)
+		if (cds_ds_from_rdata(cds->rdata[i].data, cds->rdata[i].len, &out[n]) == 0)
 			n++;
 	for (size_t i = 0; !cds->count && i < cdnskey->count; i++) {
-		for (int dt = 1; dt < 256 && n < CDS_PROPOSED_MAX; dt++) {
+		for (int dt = 1; dt < 256 && n < max; dt++) {
 			if (dc->conf->policy.compute_digests[dt] &&
 			    cds_ds_from_dnskey(dc->d->domain, cdnskey->rdata[i].data,
-					       cdnskey->rdata[i].len, (uint8_t)dt,
-					       &dc->proposed[n]) == 0)
+					       cdnskey->rdata[i].len, (uint8_t)dt, &out[n]) == 0)
 				n++;
 		}
 	}
-	dc->nproposed = n;
+	return n;
+}
+
+int signal_ds_texts(const struct decision *dc, struct cds_strlist *out)
+{
+	struct cds_ds *ds = calloc(CDS_PROPOSED_MAX, sizeof(*ds));
+	if (!ds)
+		return CDS_ENOMEM;
+	size_t n = build_signal(dc, ds, CDS_PROPOSED_MAX);
+	int r = 0;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = ds_text_add(out, &ds[i]);
+	free(ds);
+	cds_strlist_sort(out);
+	return r;
+}
+
+static int stage_build(struct decision *dc)
+{
+	dc->nproposed = build_signal(dc, dc->proposed, CDS_PROPOSED_MAX);
 	return STAGE_PASS;
 }
 
+/* Does a record for the same key (tag and algorithm) with an allowed
+ * digest type exist in ds[0..n)? */
+static bool key_has_allowed_digest(const struct decision *dc, const struct cds_ds *ds, size_t n,
+				   const struct cds_ds *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ds[i].keytag == key->keytag && ds[i].algorithm == key->algorithm &&
+		    dc->conf->policy.digest_types[ds[i].digest_type])
+			return true;
+	return false;
+}
+
+/* Digest types outside policy.digest-types: such a record is dropped when
+ * its key keeps a record with an allowed type (as BIND's dnssec-cds -a
+ * filters); a key left with none is digest-not-allowed. */
+static int stage_digests(struct decision *dc)
+{
+	const bool *allowed = dc->conf->policy.digest_types;
+	size_t w = 0;
+	for (size_t i = 0; i < dc->nproposed; i++) {
+		const struct cds_ds *ds = &dc->proposed[i];
+		if (allowed[ds->digest_type]) {
+			dc->proposed[w++] = *ds;
+			continue;
+		}
+		if (key_has_allowed_digest(dc, dc->proposed, dc->nproposed, ds))
+			continue; /* dropped */
+		cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_DIGEST_NOT_ALLOWED,
+				   "CDS for key %u (algorithm %u) has only digest type %u, not in "
+				   "policy.digest-types",
+				   ds->keytag, ds->algorithm, ds->digest_type);
+		return STAGE_DECIDED;
+	}
+	dc->nproposed = w;
+	return STAGE_PASS;
+}
+
+/* Does the parent hold this DS already? */
+static bool held(const struct cds_delegation *d, const struct cds_ds *ds)
+{
+	for (size_t i = 0; i < d->ds_count; i++)
+		if (d->ds[i].keytag == ds->keytag && d->ds[i].algorithm == ds->algorithm &&
+		    d->ds[i].digest_type == ds->digest_type &&
+		    d->ds[i].digest_len == ds->digest_len &&
+		    memcmp(d->ds[i].digest, ds->digest, ds->digest_len) == 0)
+			return true;
+	return false;
+}
+
+/* policy.algorithms applies to the DS records a signal adds: a DS the
+ * parent holds already may stay, so that a zone can roll away from a
+ * deprecated algorithm (double-DS, RFC 6781 §4.1.4). */
 static int stage_algorithms(struct decision *dc)
 {
-	const struct cds_rrset *cdnskey = apex(dc, CDS_Q_CDNSKEY);
-	const bool *allowed = dc->conf->policy.algorithms;
-	for (size_t i = 0; i < cdnskey->count; i++) {
-		uint8_t alg = cdnskey->rdata[i].len >= 4 ? cdnskey->rdata[i].data[3] : 0;
-		if (!allowed[alg]) {
-			cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_ALGORITHM_NOT_ALLOWED,
-					   "CDNSKEY algorithm %u is not in policy.algorithms", alg);
-			return STAGE_DECIDED;
-		}
-	}
 	for (size_t i = 0; i < dc->nproposed; i++) {
-		if (!allowed[dc->proposed[i].algorithm]) {
-			cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_ALGORITHM_NOT_ALLOWED,
-					   "CDS for key %u has algorithm %u, not in "
-					   "policy.algorithms",
-					   dc->proposed[i].keytag, dc->proposed[i].algorithm);
-			return STAGE_DECIDED;
-		}
-		if (!dc->conf->policy.digest_types[dc->proposed[i].digest_type]) {
-			cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_DIGEST_NOT_ALLOWED,
-					   "CDS for key %u has digest type %u, not in "
-					   "policy.digest-types",
-					   dc->proposed[i].keytag, dc->proposed[i].digest_type);
-			return STAGE_DECIDED;
-		}
+		const struct cds_ds *ds = &dc->proposed[i];
+		if (dc->conf->policy.algorithms[ds->algorithm] || held(dc->d, ds))
+			continue;
+		cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_ALGORITHM_NOT_ALLOWED,
+				   "the signal adds a DS for key %u with algorithm %u, not in "
+				   "policy.algorithms",
+				   ds->keytag, ds->algorithm);
+		return STAGE_DECIDED;
 	}
 	return STAGE_PASS;
 }
@@ -193,14 +249,20 @@ static int stage_continuity(struct decision *dc)
 	return STAGE_PASS;
 }
 
-static const stage_fn propose_stages[] = {
-	stage_cds_cdnskey_agree, stage_build,  stage_algorithms,
-	stage_usable,		 stage_max_ds, stage_continuity,
+/* The stages after CDS/CDNSKEY agreement. */
+static const stage_fn policy_stages[] = {
+	stage_build, stage_digests, stage_algorithms, stage_usable, stage_max_ds, stage_continuity,
 };
+
+int propose_agreed(struct decision *dc)
+{
+	return RUN_STAGES(policy_stages, dc);
+}
 
 int propose_ds(struct decision *dc)
 {
-	return RUN_STAGES(propose_stages, dc);
+	int r = stage_signal_agrees(dc);
+	return r != STAGE_PASS ? r : propose_agreed(dc);
 }
 
 int proposed_texts(const struct decision *dc, struct cds_strlist *out)

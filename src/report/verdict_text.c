@@ -54,6 +54,8 @@ void cds_verdict_print_text(const struct cds_verdict *v, FILE *f)
 		fprintf(f, "SOA %lu, %zu DNSKEY, %zu CDS, %zu CDNSKEY, %s\n", s->soa_serial,
 			s->dnskey_count, s->cds.n, s->cdnskey.n, s->csync ? "CSYNC" : "no CSYNC");
 	}
+	for (size_t i = 0; i < v->excluded.n; i++)
+		fprintf(f, "  left out: %s\n", v->excluded.v[i]);
 	print_side(f, "DS", &v->ds_side);
 	for (size_t i = 0; i < v->bootstrap.signal_count; i++) {
 		const struct cds_verdict_signal *g = &v->bootstrap.signals[i];

@@ -14,7 +14,7 @@
 struct csync_q {
 	struct job *job;
 	size_t server; /* index in servers, or in probes for XQ_PROBE */
-	enum { XQ_NS, XQ_A, XQ_AAAA, XQ_SOA_AFTER, XQ_PROBE } what;
+	enum { XQ_NS, XQ_A, XQ_AAAA, XQ_SOA_AFTER, XQ_PROBE, XQ_PROBE_DNSKEY } what;
 	size_t host;
 };
 
@@ -64,11 +64,16 @@ static void csync_answer_cb(int status, const uint8_t *wire, size_t len, void *a
 	struct csync_q *q = arg;
 	struct job *j = q->job;
 	struct cds_scan_result *res = j->res;
-	struct cds_csync_data *c = q->what == XQ_PROBE ? NULL : res->servers[q->server].csync;
+	bool probe = q->what == XQ_PROBE || q->what == XQ_PROBE_DNSKEY;
+	struct cds_csync_data *c = probe ? NULL : res->servers[q->server].csync;
 	struct cds_csync_host *h = c && c->hosts ? &c->hosts[q->host] : NULL;
 	switch (q->what) {
 	case XQ_PROBE:
 		cds_server_take_answer(&res->probes[q->server], CDS_Q_SOA, j->d->domain, status,
+				       wire, len);
+		break;
+	case XQ_PROBE_DNSKEY:
+		cds_server_take_answer(&res->probes[q->server], CDS_Q_DNSKEY, j->d->domain, status,
 				       wire, len);
 		break;
 	case XQ_NS:
@@ -216,12 +221,17 @@ static int probe_add(struct job *j, const char *name, const struct cds_addr *a,
 	return 0;
 }
 
+/* Each new address is asked for the SOA (does it serve the zone?) and the
+ * DNSKEY RRset (does the current DS set authenticate what it serves?  RFC
+ * 9975 §3.2: a CSYNC update must not break the delegation). */
 static void probe_send_all(struct job *j, size_t from)
 {
 	struct cds_scan_result *res = j->res;
 	for (size_t i = from; i < res->probe_count; i++) {
 		struct cds_server_result *p = &res->probes[i];
-		if (p->has_addr && csync_send(j, &p->addr, j->d->domain, CDS_T_SOA, i, XQ_PROBE, 0))
+		if (p->has_addr &&
+		    (csync_send(j, &p->addr, j->d->domain, CDS_T_SOA, i, XQ_PROBE, 0) ||
+		     csync_send(j, &p->addr, j->d->domain, CDS_T_DNSKEY, i, XQ_PROBE_DNSKEY, 0)))
 			scan_server_fail(p, "query could not be sent");
 	}
 }
@@ -232,12 +242,15 @@ struct probe_lookup {
 	char name[CDS_DNAME_BUFSIZE];
 };
 
-static void probe_resolved_cb(int status, const struct cds_addr *addrs, size_t n, void *arg)
+static void probe_resolved_cb(int status, const struct cds_addr *addrs, size_t n, const char *why,
+			      void *arg)
 {
 	struct probe_lookup *pl = arg;
 	struct job *j = pl->job;
 	size_t from = j->res->probe_count;
-	if (status != 0 || n == 0)
+	if (status != 0)
+		probe_add(j, pl->name, NULL, why);
+	else if (n == 0)
 		probe_add(j, pl->name, NULL, "no address for the NS name");
 	for (size_t i = 0; status == 0 && i < n; i++)
 		probe_add(j, pl->name, &addrs[i], NULL);

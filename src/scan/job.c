@@ -50,6 +50,7 @@ static void job_free(struct job *j)
 	free(j->addrs);
 	free(j->addr_count);
 	free(j->resolve_status);
+	free(j->resolve_why);
 	free(j->queries);
 	free(j);
 }
@@ -105,17 +106,17 @@ struct resolve_ctx {
 	size_t ns;
 };
 
-static void job_resolved_cb(int status, const struct cds_addr *addrs, size_t n, void *arg)
+static void job_resolved_cb(int status, const struct cds_addr *addrs, size_t n, const char *why,
+			    void *arg)
 {
 	struct resolve_ctx *rc = arg;
 	struct job *j = rc->job;
 	size_t i = rc->ns;
 	free(rc);
 	j->resolve_status[i] = status;
-	if (status == 0) {
-		memcpy(j->addrs[i], addrs, n * sizeof(*addrs));
-		j->addr_count[i] = n;
-	}
+	snprintf(j->resolve_why[i], sizeof(j->resolve_why[i]), "%s", status ? why : "");
+	memcpy(j->addrs[i], addrs, n * sizeof(*addrs));
+	j->addr_count[i] = n;
 	job_step_done(j);
 }
 
@@ -136,6 +137,7 @@ static void resolve_start(struct job *j)
 		}
 		free(rc);
 		j->resolve_status[i] = CDS_ENOMEM;
+		snprintf(j->resolve_why[i], sizeof(j->resolve_why[i]), "out of memory");
 	}
 }
 
@@ -150,15 +152,71 @@ static void apex_answer_cb(int status, const uint8_t *wire, size_t len, void *ar
 	job_step_done(j);
 }
 
-/* A server entry for an NS name that has no address. */
-static void server_without_address(struct cds_server_result *srv, const char *name, int status)
+/* A server entry for an NS name whose addresses are not all known (none
+ * found, or a look-up failed): unusable, so the decision says which name
+ * could not be asked (RFC 9975 §3: every address of every NS name). */
+static void server_unknown(struct cds_server_result *srv, const char *name, size_t found,
+			   size_t skipped, int status, const char *why)
 {
 	snprintf(srv->name, sizeof(srv->name), "%s", name);
 	srv->ok = false;
-	snprintf(srv->error, sizeof(srv->error), "no address for the NS name (%s)",
-		 status == CDS_ETIMEDOUT ? "resolver timeout"
-		 : status == CDS_ENOENT  ? "no A or AAAA"
-					 : "look-up failed");
+	if (status == 0 && skipped > 0)
+		snprintf(srv->error, sizeof(srv->error),
+			 "no address of a family resolver.address-families asks");
+	else if (status == 0)
+		snprintf(srv->error, sizeof(srv->error), "no address for the NS name (no %s)",
+			 "A or AAAA record");
+	else if (found == 0)
+		snprintf(srv->error, sizeof(srv->error), "no address for the NS name (%s)", why);
+	else
+		snprintf(srv->error, sizeof(srv->error), "%s: not every address of the name is known",
+			 why);
+}
+
+/* Is addr of a family resolver.address-families asks?  If not, it is
+ * recorded as skipped. */
+static bool family_asked(struct job *j, const char *name, const struct cds_addr *a)
+{
+	int fam = a->ss.ss_family == AF_INET6 ? CDS_FAMILY_IPV6 : CDS_FAMILY_IPV4;
+	if (j->s->conf->resolver.families[fam])
+		return true;
+	struct cds_scan_result *res = j->res;
+	char txt[64], *line = NULL;
+	char **n = realloc(res->skipped, (res->skipped_count + 1) * sizeof(*n));
+	cds_addr_format(a, txt, sizeof(txt));
+	if (n) {
+		res->skipped = n;
+		if (asprintf(&line, "%s (%s): %s left out by resolver.address-families", name, txt,
+			     fam == CDS_FAMILY_IPV6 ? "IPv6" : "IPv4") >= 0)
+			res->skipped[res->skipped_count++] = line;
+	}
+	j->s->skipped++;
+	return false;
+}
+
+/* The servers of NS name i: one per address asked, and an unusable one
+ * when its addresses are not all known. */
+static void add_servers(struct job *j, size_t i)
+{
+	const struct cds_delegation *d = j->d;
+	struct cds_scan_result *res = j->res;
+	bool glue = d->ns[i].addr_count > 0;
+	const struct cds_addr *addrs = glue ? d->ns[i].addrs : j->addrs[i];
+	size_t c = glue ? d->ns[i].addr_count : j->addr_count[i], asked = 0;
+	int status = glue ? 0 : j->resolve_status[i];
+	for (size_t a = 0; a < c; a++) {
+		if (!family_asked(j, d->ns[i].name, &addrs[a]))
+			continue;
+		struct cds_server_result *srv = &res->servers[res->server_count++];
+		snprintf(srv->name, sizeof(srv->name), "%s", d->ns[i].name);
+		srv->addr = addrs[a];
+		srv->has_addr = true;
+		srv->ok = true;
+		asked++;
+	}
+	if (status != 0 || asked == 0)
+		server_unknown(&res->servers[res->server_count++], d->ns[i].name, asked, c - asked,
+			       status, glue ? "" : j->resolve_why[i]);
 }
 
 /* Every NS name has its addresses (or none): the list of servers, one per
@@ -168,28 +226,14 @@ static int build_servers(struct job *j)
 	const struct cds_delegation *d = j->d;
 	struct cds_scan_result *res = j->res;
 	size_t n = 0;
-	for (size_t i = 0; i < d->ns_count; i++) {
-		size_t c = d->ns[i].addr_count ? d->ns[i].addr_count : j->addr_count[i];
-		n += c ? c : 1;
-	}
+	for (size_t i = 0; i < d->ns_count; i++)
+		n += (d->ns[i].addr_count ? d->ns[i].addr_count : j->addr_count[i]) + 1;
 	res->servers = calloc(n ? n : 1, sizeof(*res->servers));
 	j->queries = calloc((n ? n : 1) * CDS_Q_COUNT, sizeof(*j->queries));
 	if (!res->servers || !j->queries)
 		return CDS_ENOMEM;
-	for (size_t i = 0; i < d->ns_count; i++) {
-		const struct cds_addr *addrs = d->ns[i].addr_count ? d->ns[i].addrs : j->addrs[i];
-		size_t c = d->ns[i].addr_count ? d->ns[i].addr_count : j->addr_count[i];
-		if (c == 0)
-			server_without_address(&res->servers[res->server_count++], d->ns[i].name,
-					       j->resolve_status[i]);
-		for (size_t a = 0; a < c; a++) {
-			struct cds_server_result *srv = &res->servers[res->server_count++];
-			snprintf(srv->name, sizeof(srv->name), "%s", d->ns[i].name);
-			srv->addr = addrs[a];
-			srv->has_addr = true;
-			srv->ok = true;
-		}
-	}
+	for (size_t i = 0; i < d->ns_count; i++)
+		add_servers(j, i);
 	return 0;
 }
 
@@ -266,7 +310,8 @@ int cds_scanner_scan(struct cds_scanner *s, const struct cds_delegation *d,
 	j->addrs = calloc(nn, sizeof(*j->addrs));
 	j->addr_count = calloc(nn, sizeof(*j->addr_count));
 	j->resolve_status = calloc(nn, sizeof(*j->resolve_status));
-	if (!j->res || !j->addrs || !j->addr_count || !j->resolve_status) {
+	j->resolve_why = calloc(nn, sizeof(*j->resolve_why));
+	if (!j->res || !j->addrs || !j->addr_count || !j->resolve_status || !j->resolve_why) {
 		free(j->res);
 		job_free(j);
 		return CDS_ENOMEM;

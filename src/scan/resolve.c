@@ -22,7 +22,8 @@ struct cache_entry {
 	char name[CDS_DNAME_BUFSIZE];
 	struct cache_entry *next;
 	bool done;
-	int status;
+	int status;      /* 0, or the first failed look-up's error */
+	char why[64];    /* which look-up failed, and how */
 	int outstanding; /* A and AAAA queries not yet answered */
 	size_t count;
 	struct cds_addr addrs[CDS_NS_MAX_ADDRS];
@@ -73,22 +74,28 @@ static uint32_t name_hash(const char *s)
 	return h;
 }
 
-/* Both answers are in: settle the status and call every waiter. */
+/* Both answers are in: call every waiter. */
 static void entry_finish(struct cache_entry *e)
 {
 	e->done = true;
-	if (e->count > 0)
-		e->status = 0;
-	else if (e->status == 0)
-		e->status = CDS_ENOENT;
 	struct waiter *w = e->waiters;
 	e->waiters = NULL;
 	while (w) {
 		struct waiter *next = w->next;
-		w->cb(e->status, e->addrs, e->count, w->arg);
+		w->cb(e->status, e->addrs, e->count, e->why, w->arg);
 		free(w);
 		w = next;
 	}
+}
+
+/* Record that the look-up of type failed (the first failure is kept). */
+static void lookup_failed(struct cache_entry *e, uint16_t type, int status, const char *how)
+{
+	if (e->status)
+		return;
+	e->status = status;
+	snprintf(e->why, sizeof(e->why), "%s look-up: %s", type == CDS_T_A ? "A" : "AAAA",
+		 how ? how : status == CDS_ETIMEDOUT ? "timeout" : cds_strerror(status));
 }
 
 static void resolve_answer_cb(int status, const uint8_t *wire, size_t len, void *arg)
@@ -98,14 +105,22 @@ static void resolve_answer_cb(int status, const uint8_t *wire, size_t len, void 
 	struct cds_answer_info info;
 	struct cds_rrset set;
 
-	if (status == 0 && cds_answer_parse(wire, len, e->name, rq->type, &info, &set) == 0) {
+	if (status != 0) {
+		lookup_failed(e, rq->type, status, NULL);
+	} else if (cds_answer_parse(wire, len, e->name, rq->type, &info, &set) != 0) {
+		lookup_failed(e, rq->type, CDS_EDATA, "malformed answer");
+	} else {
+		/* NXDOMAIN and NODATA: no address of that type.  Anything else
+		 * (SERVFAIL: the resolver could not get, or not validate, the
+		 * answer) leaves the name's addresses unknown. */
+		if (info.rcode != 0 && info.rcode != 3)
+			lookup_failed(e, rq->type, CDS_EUNAVAIL,
+				      info.rcode == 2 ? "SERVFAIL" : "an error RCODE");
 		for (size_t i = 0; i < set.count && e->count < CDS_NS_MAX_ADDRS; i++)
 			if (cds_addr_from_rdata(set.rdata[i].data, set.rdata[i].len, 53,
 						&e->addrs[e->count]) == 0)
 				e->count++;
 		cds_rrset_clear(&set);
-	} else if (status != 0) {
-		e->status = status;
 	}
 	free(rq);
 	if (--e->outstanding == 0)
@@ -115,12 +130,14 @@ static void resolve_answer_cb(int status, const uint8_t *wire, size_t len, void 
 /* A new entry for name, its A and AAAA queries sent. */
 static struct cache_entry *entry_new(struct cds_scanner *s, const char *name)
 {
-	static const uint16_t types[2] = {CDS_T_A, CDS_T_AAAA};
+	static const uint16_t types[2] = {[CDS_FAMILY_IPV4] = CDS_T_A, [CDS_FAMILY_IPV6] = CDS_T_AAAA};
 	struct cache_entry *e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	for (int i = 0; i < 2; i++) {
+		if (!s->conf->resolver.families[i])
+			continue; /* resolver.address-families leaves it out */
 		struct resolve_q *rq = malloc(sizeof(*rq));
 		int r = CDS_ENOMEM;
 		if (rq) {
@@ -132,21 +149,17 @@ static struct cache_entry *entry_new(struct cds_scanner *s, const char *name)
 			e->outstanding++;
 		} else {
 			free(rq);
-			e->status = r;
+			lookup_failed(e, types[i], r, NULL);
 		}
 	}
-	if (e->outstanding == 0) {
-		e->done = true;
-		if (e->status == 0)
-			e->status = CDS_EINTERNAL;
-	}
+	e->done = e->outstanding == 0;
 	return e;
 }
 
 static void cached_cb(void *arg)
 {
 	struct cached_answer *c = arg;
-	c->w->cb(c->e->status, c->e->addrs, c->e->count, c->w->arg);
+	c->w->cb(c->e->status, c->e->addrs, c->e->count, c->e->why, c->w->arg);
 	free(c->w);
 	free(c);
 }

@@ -23,6 +23,7 @@ struct cds_scanner {
 	struct addr_cache *cache;      /* NS name -> addresses, for the run */
 	struct cds_trust *trust;       /* RFC 9615 look-ups, validated */
 	uint64_t scans;
+	uint64_t skipped;              /* addresses left out by address-families */
 };
 
 /* ------------------------------------------------------------ defer.c --- */
@@ -88,6 +89,7 @@ struct job {
 	struct cds_addr (*addrs)[CDS_NS_MAX_ADDRS];
 	size_t *addr_count;
 	int *resolve_status;
+	char (*resolve_why)[64];      /* which look-up failed, and how */
 	struct apex_query *queries;   /* PHASE_APEX: CDS_Q_COUNT per server */
 };
 

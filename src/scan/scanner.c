@@ -136,7 +136,8 @@ void cds_scanner_stats(const struct cds_scanner *s, struct cds_scanner_stats *ou
 					  .queries = st.sent,
 					  .answers = st.answers,
 					  .timeouts = st.timeouts,
-					  .tcp_fallbacks = st.tcp_fallbacks};
+					  .tcp_fallbacks = st.tcp_fallbacks,
+					  .skipped = s->skipped};
 }
 
 void cds_scanner_free(struct cds_scanner *s)

@@ -207,6 +207,8 @@ struct cds_server_result *tscan_add_server(struct tscan *t, const struct tscan_s
 		snprintf(srv->error, sizeof(srv->error), "%s", sp->error);
 	srv->soa_serial = sp->soa_serial;
 	serve_apex(t, srv, sp);
+	if (!t->probe_dnskey[0])
+		tscan_probe_keys(t, sp->dnskey, sp->signers);
 	if (cs)
 		srv->csync = csync_data(t, sp, cs);
 	return srv;
@@ -228,10 +230,26 @@ void tscan_add_probe(struct tscan *t, const char *name, const char *addr, uint32
 		snprintf(p->error, sizeof(p->error), "%s", error);
 		return;
 	}
-	struct ts_rr soa;
+	struct ts_rr soa, keys[4];
+	size_t nk = key_count(t->probe_dnskey);
 	ts_rr_soa(&soa, serial);
 	answer_into(&p->sets[CDS_Q_SOA], t->zone, t->zone, CDS_T_SOA, &soa, 1, NULL, 0, 0);
 	p->soa_serial = serial;
+	for (size_t i = 0; i < nk; i++)
+		ts_rr_dnskey(&keys[i], CDS_T_DNSKEY, t->probe_dnskey[i]);
+	answer_into(&p->sets[CDS_Q_DNSKEY], t->zone, t->zone, CDS_T_DNSKEY, keys, nk,
+		    t->probe_signers, t->now - 3600, t->now + 30 * 86400);
+}
+
+void tscan_probe_keys(struct tscan *t, const struct ts_key *const *keys,
+		      const struct ts_key *const *signers)
+{
+	memset(t->probe_dnskey, 0, sizeof(t->probe_dnskey));
+	memset(t->probe_signers, 0, sizeof(t->probe_signers));
+	for (size_t i = 0; i < 4 && keys && keys[i]; i++)
+		t->probe_dnskey[i] = keys[i];
+	for (size_t i = 0; i < 4 && signers && signers[i]; i++)
+		t->probe_signers[i] = signers[i];
 }
 
 struct cds_bootstrap_signal *tscan_add_signal(struct tscan *t, const char *ns,
@@ -295,7 +313,8 @@ void tscan_free(struct tscan *t)
 		t->servers[i].csync = NULL;
 	}
 	for (size_t i = 0; i < t->res.probe_count; i++)
-		cds_rrset_clear(&t->probes[i].sets[CDS_Q_SOA]);
+		for (int k = 0; k < CDS_Q_COUNT; k++)
+			cds_rrset_clear(&t->probes[i].sets[k]);
 	for (size_t i = 0; i < t->res.signal_count; i++)
 		for (int k = 0; k < 2; k++)
 			cds_rrset_clear(&t->signals[i].sets[k]);

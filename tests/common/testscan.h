@@ -69,6 +69,9 @@ struct tscan {
 	struct cds_bootstrap_signal signals[TSCAN_MAX];
 	struct cds_scan_result res; /* signals_asked, signal_over_tcp, ... */
 	struct cds_verdict v;       /* set by tscan_decide */
+	/* What probes serve as DNSKEY RRset: the first server's keys and
+	 * signers unless the test says otherwise (tscan_probe_keys). */
+	const struct ts_key *probe_dnskey[4], *probe_signers[4];
 };
 
 /* Keys the policy tests share (testsign: ECDSA P-256 unless said). */
@@ -110,11 +113,17 @@ void tscan_parent_ds(struct tscan *t, const struct cds_ds *ds);
 struct cds_server_result *tscan_add_server(struct tscan *t, const struct tscan_server *sp,
 					   const struct tscan_csync *cs);
 
-/* Add a probe (scanner.c's csync_after): address addr of name, asked for the
- * SOA, answered with serial; error non-NULL: no usable answer (and addr
- * NULL: no address). */
+/* Add a probe (scan/csync.c's csync_after): address addr of name, asked for
+ * the SOA, answered with serial, and for the DNSKEY RRset, answered with
+ * the probe keys; error non-NULL: no usable answer (and addr NULL: no
+ * address). */
 void tscan_add_probe(struct tscan *t, const char *name, const char *addr, uint32_t serial,
 		     const char *error);
+
+/* What the probes added from now on serve as DNSKEY RRset: keys, signed by
+ * signers (NULL-terminated arrays of at most 4; borrowed). */
+void tscan_probe_keys(struct tscan *t, const struct ts_key *const *keys,
+		      const struct ts_key *const *signers);
 
 /*
  * Add the RFC 9615 signal under NS host name ns (in zone ns_zone), as

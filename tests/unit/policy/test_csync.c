@@ -174,13 +174,14 @@ static void test_ns_ns_unreachable(void **state)
 
 /* ------------------------------------------------ the CSYNC record --- */
 
-/* B serves another CSYNC serial: not fetched further. */
+/* B's CSYNC names other types (RFC 9975 §3.2: the immediate flag and the
+ * type bitmap must be equal): not fetched further. */
 static void test_ns_csync_inconsistent(void **state)
 {
 	struct tscan *t = delegation(state, true);
 	struct tscan_server a = server_a();
 	struct tscan_server b = server_b(&a);
-	set_csync(&b, SERIAL + 1, CDS_CSYNC_IMMEDIATE, T_NS, 1);
+	set_csync(&b, SERIAL, CDS_CSYNC_IMMEDIATE, (const uint16_t[]){CDS_T_NS, CDS_T_A}, 2);
 	tscan_add_server(t, &a, NULL);
 	tscan_add_server(t, &b, NULL);
 	assert_int_equal(decide(state), 0);
@@ -292,9 +293,30 @@ static void test_ns_csync_not_immediate(void **state)
 	expect_nothing_proposed(t);
 }
 
-/* soaminimum: B's own SOA serial is below the CSYNC serial (RFC 7477
- * §2.1.1.2.1, judged per server). */
+/* soaminimum: every server's own SOA serial is below its CSYNC serial
+ * (RFC 7477 §2.1.1.2.1, judged per server, RFC 9975 §3.2). */
 static void test_ns_csync_soa_serial(void **state)
+{
+	struct tscan *t = delegation(state, true);
+	struct tscan_server a = server_a();
+	struct tscan_csync cs = csync_ns();
+	set_csync(&a, SERIAL, CDS_CSYNC_IMMEDIATE | CDS_CSYNC_SOAMINIMUM, T_NS, 1);
+	set_ns(&a, (const char *[]){NS_A, NS_B, NS_C, NULL});
+	a.soa_serial = SERIAL - 1;
+	struct tscan_server b = server_b(&a);
+	tscan_add_server(t, &a, &cs);
+	tscan_add_server(t, &b, &cs);
+	tscan_add_probe(t, NS_C, "127.0.0.3", SERIAL, NULL);
+	assert_int_equal(decide(state), 0);
+	TSCAN_EXPECT(&t->v.ns_side, CDS_ACTION_REJECT, "csync-soa-serial",
+		     "SOA serial 99 at " NS_A " (127.0.0.1) is below (or not comparable to) CSYNC "
+		     "serial 100");
+	expect_nothing_proposed(t);
+}
+
+/* soaminimum judged per server disagrees: only B is behind its own CSYNC
+ * serial, so the servers' verdicts on the update differ (RFC 9975 §3.2). */
+static void test_ns_csync_soa_serial_split(void **state)
 {
 	struct tscan *t = delegation(state, true);
 	struct tscan_server a = server_a();
@@ -307,8 +329,9 @@ static void test_ns_csync_soa_serial(void **state)
 	tscan_add_server(t, &b, &cs);
 	tscan_add_probe(t, NS_C, "127.0.0.3", SERIAL, NULL);
 	assert_int_equal(decide(state), 0);
-	TSCAN_EXPECT(&t->v.ns_side, CDS_ACTION_REJECT, "csync-soa-serial",
-		     "SOA serial 99 at " NS_B " (127.0.0.2) is below CSYNC serial 100");
+	TSCAN_EXPECT(&t->v.ns_side, CDS_ACTION_REJECT, "csync-inconsistent",
+		     "SOA serial 99 at " NS_B " (127.0.0.2) is below its CSYNC serial 100, while "
+		     NS_A " (127.0.0.1) may be updated");
 	expect_nothing_proposed(t);
 }
 
@@ -487,8 +510,10 @@ static void test_ns_csync_ns_not_serving(void **state)
 	expect_nothing_proposed(t);
 }
 
-/* The child adds NS_C; it answers, with an older SOA serial. */
-static void test_ns_csync_ns_not_serving_serial(void **state)
+/* The child adds NS_C of another provider, which serves the zone with its
+ * own SOA serial: that is no reason to refuse (RFC 9975 §3.2: independent
+ * providers keep their own serials). */
+static void test_ns_updated_own_serial(void **state)
 {
 	struct tscan *t = delegation(state, true);
 	struct tscan_server sp = server_a();
@@ -497,8 +522,64 @@ static void test_ns_csync_ns_not_serving_serial(void **state)
 	serve_both(t, &sp, &cs);
 	tscan_add_probe(t, NS_C, "127.0.0.3", SERIAL - 1, NULL);
 	assert_int_equal(decide(state), 0);
-	TSCAN_EXPECT(&t->v.ns_side, CDS_ACTION_REJECT, "csync-ns-not-serving",
-		     NS_C " (127.0.0.3) serves SOA serial 99, the zone's servers 100");
+	TSCAN_EXPECT(&t->v.ns_side, CDS_ACTION_UPDATE, "ns-updated", NULL);
+	TSCAN_EXPECT_LIST(&t->v.ns_side.add, NS_C);
+}
+
+/* The child adds NS_C, whose provider serves a DNSKEY RRset of its own key
+ * only, which the DS (ka) does not authenticate: multi-signer in the wrong
+ * order (RFC 8901).  Resolvers that pick NS_C would fail to validate. */
+static void test_ns_csync_breaks_chain(void **state)
+{
+	struct tscan *t = delegation(state, true);
+	struct tscan_server sp = server_a();
+	struct tscan_csync cs = csync_ns();
+	set_ns(&sp, (const char *[]){NS_A, NS_B, NS_C, NULL});
+	serve_both(t, &sp, &cs);
+	tscan_probe_keys(t, (const struct ts_key *[]){&K.kc, NULL},
+			 (const struct ts_key *[]){&K.kc, NULL});
+	tscan_add_probe(t, NS_C, "127.0.0.3", SERIAL, NULL);
+	assert_int_equal(decide(state), 0);
+	char want[160];
+	snprintf(want, sizeof(want), NS_C " (127.0.0.3) serves DNSKEY RRset [%u], which the current "
+		 "DS set does not authenticate", K.kc.keytag);
+	TSCAN_EXPECT(&t->v.ns_side, CDS_ACTION_REJECT, "csync-breaks-chain", want);
+	expect_nothing_proposed(t);
+	/* The right order: the new provider serves both keys, the DS names
+	 * ka: the update goes through. */
+	tscan_free(t);
+	t = delegation(state, true);
+	serve_both(t, &sp, &cs);
+	tscan_probe_keys(t, (const struct ts_key *[]){&K.ka, &K.kc, NULL},
+			 (const struct ts_key *[]){&K.ka, &K.kc, NULL});
+	tscan_add_probe(t, NS_C, "127.0.0.3", SERIAL, NULL);
+	assert_int_equal(decide(state), 0);
+	TSCAN_EXPECT(&t->v.ns_side, CDS_ACTION_UPDATE, "ns-updated", NULL);
+}
+
+/* A CSYNC without the immediate flag that an operator approved (domain
+ * approve-csync) is processed once: csync-approved, and the approval is
+ * used up.  An approval of another serial does nothing. */
+static void test_ns_csync_approved(void **state)
+{
+	struct tscan *t = delegation(state, true);
+	struct tscan_server sp = server_a();
+	struct tscan_csync cs = csync_ns();
+	set_ns(&sp, (const char *[]){NS_A, NS_B, NS_C, NULL});
+	set_csync(&sp, SERIAL, 0, T_NS, 1);
+	serve_both(t, &sp, &cs);
+	tscan_add_probe(t, NS_C, "127.0.0.3", SERIAL, NULL);
+	t->d.csync_approved = true;
+	t->d.csync_approved_serial = SERIAL + 1;
+	assert_int_equal(decide(state), 0);
+	TSCAN_EXPECT(&t->v.ns_side, CDS_ACTION_NONE, "csync-not-immediate", NULL);
+	assert_false(t->v.csync_approval_used);
+	t->d.csync_approved_serial = SERIAL;
+	assert_int_equal(decide(state), 0);
+	TSCAN_EXPECT(&t->v.ns_side, CDS_ACTION_UPDATE, "csync-approved",
+		     "CSYNC serial 100 without the immediate flag, approved by an operator");
+	TSCAN_EXPECT_LIST(&t->v.ns_side.add, NS_C);
+	assert_true(t->v.csync_approval_used);
 }
 
 /* The child adds NS_C (out of bailiwick), which serves the zone. */
@@ -587,6 +668,7 @@ int main(void)
 		CASE(test_ns_csync_unknown_type),
 		CASE(test_ns_csync_not_immediate),
 		CASE(test_ns_csync_soa_serial),
+		CASE(test_ns_csync_soa_serial_split),
 		CASE(test_ns_csync_unchanged_no_type),
 		CASE(test_ns_ns_unreachable_not_collected),
 		CASE(test_ns_ns_unreachable_data_failed),
@@ -598,7 +680,9 @@ int main(void)
 		CASE(test_ns_csync_empty_ns),
 		CASE(test_ns_csync_no_glue),
 		CASE(test_ns_csync_ns_not_serving),
-		CASE(test_ns_csync_ns_not_serving_serial),
+		CASE(test_ns_updated_own_serial),
+		CASE(test_ns_csync_breaks_chain),
+		CASE(test_ns_csync_approved),
 		CASE(test_ns_ns_updated),
 		CASE(test_ns_ns_updated_glue),
 	};

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -374,7 +375,7 @@ static void test_ds_algorithm_not_allowed(void **state)
 	conf_of(state)->policy.algorithms[15] = false;
 	assert_int_equal(decide(state), 0);
 	char want[64];
-	snprintf(want, sizeof(want), "CDS for key %u has algorithm 15", K.ed.keytag);
+	snprintf(want, sizeof(want), "adds a DS for key %u with algorithm 15", K.ed.keytag);
 	TSCAN_EXPECT(&t->v.ds_side, CDS_ACTION_REJECT, "algorithm-not-allowed", want);
 }
 
@@ -388,7 +389,7 @@ static void test_ds_digest_not_allowed(void **state)
 	serve_both(t, &sp);
 	assert_int_equal(decide(state), 0);
 	char want[64];
-	snprintf(want, sizeof(want), "CDS for key %u has digest type 1", K.kb.keytag);
+	snprintf(want, sizeof(want), "CDS for key %u (algorithm 13) has only digest type 1", K.kb.keytag);
 	TSCAN_EXPECT(&t->v.ds_side, CDS_ACTION_REJECT, "digest-not-allowed", want);
 }
 
@@ -402,7 +403,7 @@ static void test_ds_stale_signal(void **state)
 	t->d.last_change = NOW - 60;
 	assert_int_equal(decide(state), 0);
 	TSCAN_EXPECT(&t->v.ds_side, CDS_ACTION_REJECT, "stale-signal",
-		     "was signed at 2026-11-29T17:00:00Z, before the last DS change at "
+		     "was signed at 2026-11-29T17:00:00Z, before the replay baseline "
 		     "2026-11-29T17:59:00Z");
 }
 
@@ -613,6 +614,123 @@ static int keys_teardown(void **state)
 	return 0;
 }
 
+
+/* ---------------------------------------------------- decision rules --- */
+
+/* Steady state after the parent applied a change: the child's CDS (signed
+ * before the baseline) equals the DS set.  Equality comes before
+ * staleness: signal-unchanged, not stale-signal. */
+static void test_ds_steady_state_not_stale(void **state)
+{
+	struct tscan *t = delegation(state, &K.ka, &K.kb);
+	struct tscan_server sp = rollover();
+	serve_both(t, &sp);
+	t->d.has_last_change = true;
+	t->d.last_change = NOW - 60;
+	assert_int_equal(decide(state), 0);
+	TSCAN_EXPECT(&t->v.ds_side, CDS_ACTION_NONE, "signal-unchanged", NULL);
+	assert_int_equal(t->v.signal_inception, 0);
+}
+
+/* A change the parent makes records the signal's inception: the next
+ * replay baseline. */
+static void test_ds_update_sets_inception(void **state)
+{
+	struct tscan *t = delegation(state, &K.ka, NULL);
+	struct tscan_server sp = rollover();
+	serve_both(t, &sp);
+	assert_int_equal(decide(state), 0);
+	TSCAN_EXPECT(&t->v.ds_side, CDS_ACTION_UPDATE, "ds-updated", NULL);
+	assert_int_equal(t->v.signal_inception, NOW - 3600);
+}
+
+/* SHA-1 beside SHA-256 for the same key: the SHA-1 record is dropped (as
+ * dnssec-cds -a does), the rest goes through. */
+static void test_ds_digest_filtered(void **state)
+{
+	struct tscan *t = delegation(state, &K.ka, NULL);
+	struct tscan_server sp = server_a();
+	add_cds(&sp, &K.ka, 2);
+	add_cds(&sp, &K.kb, 2);
+	add_cds(&sp, &K.kb, 1);
+	serve_both(t, &sp);
+	assert_int_equal(decide(state), 0);
+	TSCAN_EXPECT(&t->v.ds_side, CDS_ACTION_UPDATE, "ds-updated", NULL);
+	TSCAN_EXPECT_LIST(&t->v.ds_side.proposed, ds_text(&K.ka, 2), ds_text(&K.kb, 2));
+	TSCAN_EXPECT_LIST(&t->v.ds_side.add, ds_text(&K.kb, 2));
+}
+
+/* Leaving a deprecated algorithm: the parent holds ka's DS while ka's
+ * algorithm (13 here) is no longer in policy.algorithms; the CDS keeps it
+ * and adds Ed25519's (allowed): the policy applies to additions only. */
+static void test_ds_algorithm_rollover_from_deprecated(void **state)
+{
+	struct tscan *t = delegation(state, &K.ka, NULL);
+	struct tscan_server sp = {.name = NS_A, .addr = "127.0.0.1", .soa_serial = 1,
+				  .dnskey = {&K.ka, &K.ed}, .signers = {&K.ka, &K.ed},
+				  .signal_signers = {&K.ka}};
+	add_cds(&sp, &K.ka, 2);
+	add_cds(&sp, &K.ed, 2);
+	serve_both(t, &sp);
+	conf_of(state)->policy.algorithms[13] = false;
+	assert_int_equal(decide(state), 0);
+	TSCAN_EXPECT(&t->v.ds_side, CDS_ACTION_UPDATE, "ds-updated", NULL);
+	TSCAN_EXPECT_LIST(&t->v.ds_side.add, ds_text(&K.ed, 2));
+}
+
+/* RFC 7344 §4.1: a rollover signal signed by the ZSK only (a key the DS set
+ * does not reference) is refused. */
+static void test_ds_signer_not_in_ds(void **state)
+{
+	struct tscan *t = delegation(state, &K.ka, NULL);
+	struct tscan_server sp = rollover();
+	sp.signal_signers[0] = &K.zsk;
+	serve_both(t, &sp);
+	assert_int_equal(decide(state), 0);
+	char want[96];
+	snprintf(want, sizeof(want), "CDS at " NS_A " (127.0.0.1) is signed by key %u",
+		 K.zsk.keytag);
+	TSCAN_EXPECT(&t->v.ds_side, CDS_ACTION_REJECT, "signer-not-in-ds", want);
+}
+
+/* A suspended domain decides nothing, on either side. */
+static void test_ds_suspended(void **state)
+{
+	struct tscan *t = delegation(state, &K.ka, NULL);
+	struct tscan_server sp = rollover();
+	serve_both(t, &sp);
+	t->d.suspended = true;
+	snprintf(t->d.suspended_reason, sizeof(t->d.suspended_reason),
+		 "the DS set was removed outside cdscan");
+	assert_int_equal(decide(state), 0);
+	TSCAN_EXPECT(&t->v.ds_side, CDS_ACTION_NONE, "suspended",
+		     "the DS set was removed outside cdscan");
+	TSCAN_EXPECT(&t->v.ns_side, CDS_ACTION_NONE, "suspended", NULL);
+	TSCAN_EXPECT_LIST(&t->v.ds_side.add, NULL);
+}
+
+/* RFC 9975 §3: B has failed for longer than policy.unreachable-after and is
+ * left out; A alone decides, and the verdict names B. */
+static void test_ds_unreachable_excluded(void **state)
+{
+	struct tscan *t = delegation(state, &K.ka, NULL);
+	struct tscan_server a = rollover(), b = server_b(&a);
+	b.error = "timeout";
+	tscan_add_server(t, &a, NULL);
+	tscan_add_server(t, &b, NULL);
+	assert_int_equal(decide(state), 0);
+	TSCAN_EXPECT(&t->v.ds_side, CDS_ACTION_REJECT, "ns-unreachable", NS_B " (127.0.0.2)");
+	static char *excluded[] = {NS_B " 127.0.0.2"};
+	t->d.excluded = excluded;
+	t->d.excluded_count = 1;
+	assert_int_equal(decide(state), 0);
+	TSCAN_EXPECT(&t->v.ds_side, CDS_ACTION_UPDATE, "ds-updated", NULL);
+	assert_int_equal(t->v.excluded.n, 1);
+	assert_non_null(strstr(t->v.excluded.v[0], NS_B " (127.0.0.2): timeout"));
+	t->d.excluded = NULL;
+	t->d.excluded_count = 0;
+}
+
 #define CASE(f) cmocka_unit_test_setup_teardown(f, tscan_case_setup, tscan_case_teardown)
 
 int main(void)
@@ -651,6 +769,13 @@ int main(void)
 		CASE(test_ds_bootstrap_pending),
 		CASE(test_ds_bootstrap_pending_not_tcp),
 		CASE(test_ds_bootstrap_after_delay),
+		CASE(test_ds_steady_state_not_stale),
+		CASE(test_ds_update_sets_inception),
+		CASE(test_ds_digest_filtered),
+		CASE(test_ds_algorithm_rollover_from_deprecated),
+		CASE(test_ds_signer_not_in_ds),
+		CASE(test_ds_suspended),
+		CASE(test_ds_unreachable_excluded),
 	};
 	return cmocka_run_group_tests(tests, keys_setup, keys_teardown);
 }
