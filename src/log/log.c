@@ -72,6 +72,24 @@ void cds_json_escape(FILE *f, const char *s)
 	}
 }
 
+/* A text log line's message: control characters escaped (\n, \r, \t,
+ * \u00XX), everything else as it is. */
+static void text_escape(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p == '\r')
+			fputs("\\r", f);
+		else if (*p == '\t')
+			fputs("\\t", f);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+}
+
 void cds_logv(enum cds_log_level level, const char *fmt, va_list ap)
 {
 	char msg[2048], ts[32];
@@ -91,8 +109,13 @@ void cds_logv(enum cds_log_level level, const char *fmt, va_list ap)
 		fputs("\"}\n", f);
 		funlockfile(f);
 	} else {
-		fprintf(f, "%s cdscan[%ld] %s: %s\n", ts, (long)getpid(), cds_log_level_name(level),
-			msg);
+		/* Text from outside (a registry's <msg>, a server's error) must
+		 * not forge log lines: control characters are escaped as in JSON. */
+		flockfile(f);
+		fprintf(f, "%s cdscan[%ld] %s: ", ts, (long)getpid(), cds_log_level_name(level));
+		text_escape(f, msg);
+		fputc('\n', f);
+		funlockfile(f);
 	}
 	fflush(f);
 }

@@ -35,6 +35,17 @@ static void test_threshold_and_text(void **state)
 	free(out);
 }
 
+/* A registry's <msg> with a newline cannot forge a second log line. */
+static void test_text_forged_line(void **state)
+{
+	char *out = capture(CDS_LOG_INFO, CDS_LOG_TEXT, CDS_LOG_ERROR,
+			    "2306 bad\n2026-12-01T00:00:00Z cdscan[1] notice: all good\r\x01");
+	assert_non_null(strstr(out, "2306 bad\\n2026-12-01T00:00:00Z cdscan[1] notice: all good"
+				    "\\r\\u0001\n"));
+	assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1); /* one line */
+	free(out);
+}
+
 static void test_json(void **state)
 {
 	char *out = capture(CDS_LOG_DEBUG, CDS_LOG_JSON, CDS_LOG_ERROR, "bad \"name\"\n\x01");
@@ -82,6 +93,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_threshold_and_text),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_text_forged_line),
 		cmocka_unit_test(test_levels),
 		cmocka_unit_test(test_redaction),
 	};
