@@ -5,7 +5,7 @@
  * (bench/README.md; bench/trust_run drives it on the lab).  Measures; asserts
  * nothing about speed.
  *
- *   trust_bench --method trust|getdns-sync|getdns-async|getdns-uv
+ *   trust_bench --method trust|getdns-sync|getdns-async|getdns-uv|getdns-thread
  *               --resolver ADDR --anchor FILE --names FILE
  *               [--inflight K] [--ext all|status|only-secure|chain] [--list]
  *
@@ -22,10 +22,13 @@
 #include <getdns/getdns.h>
 #include <getdns/getdns_ext_libuv.h>
 #include <getdns/getdns_extra.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,6 +77,24 @@ struct bench {
 	/* getdns */
 	getdns_context *ctx;
 	getdns_dict *ext;
+	/* getdns-thread: look-ups handed to getdns's thread, outcomes back */
+	pthread_t thread;
+	pthread_mutex_t lock;
+	int wake_fd;                   /* eventfd the getdns loop watches */
+	getdns_eventloop_event wake;   /* ... as an event of that loop */
+	uv_async_t async;              /* the uv loop's wake-up */
+	struct lookup **todo, **taken; /* for getdns (n each) */
+	size_t todo_n;
+	struct handback *back, *back_taken; /* for the uv loop (n each) */
+	size_t back_n;
+	bool quit;
+};
+
+/* An outcome on its way from getdns's thread to the uv loop. */
+struct handback {
+	struct lookup *l;
+	enum outcome o;
+	bool missing;
 };
 
 /* --------------------------------------------------- queries sent --- */
@@ -357,38 +378,37 @@ static enum outcome getdns_outcome(uint32_t dnssec_status)
  * (recorded as error: the caller cannot tell more); with
  * dnssec_return_only_secure it answers ALL_BOGUS_ANSWERS or
  * NO_SECURE_ANSWERS (insecure, or a denial not proven). */
-static void getdns_record(struct lookup *l, getdns_callback_type_t t, getdns_dict *resp)
+static enum outcome getdns_judge(const struct lookup *l, getdns_callback_type_t t,
+                                 getdns_dict *resp, bool *missing)
 {
 	uint32_t status = 0, dstat = 0, rcode = 0, type = 0;
 	getdns_list *answer = NULL;
 	getdns_dict *reply = NULL;
 	size_t count = 0;
-	bool found = false;
+	bool found = false, debug = getenv("TRUST_BENCH_DEBUG") != NULL;
+	*missing = false;
 	if (t != GETDNS_CALLBACK_COMPLETE || !resp ||
 	    getdns_dict_get_int(resp, "status", &status) != GETDNS_RETURN_GOOD) {
-		if (getenv("TRUST_BENCH_DEBUG"))
+		if (debug)
 			fprintf(stderr, "%s %s: callback type %d\n", l->name, type_name(l->type),
 			        (int)t);
-		record(l, O_ERROR, false);
-		return;
+		return O_ERROR;
 	}
-	if (status == GETDNS_RESPSTATUS_ALL_BOGUS_ANSWERS) {
-		record(l, O_BOGUS, false);
-		return;
-	}
-	if (status == GETDNS_RESPSTATUS_NO_SECURE_ANSWERS) {
-		record(l, O_INSECURE, false); /* insecure, or unsigned denial */
-		return;
-	}
+	if (status == GETDNS_RESPSTATUS_ALL_BOGUS_ANSWERS)
+		return O_BOGUS;
+	if (status == GETDNS_RESPSTATUS_NO_SECURE_ANSWERS)
+		return O_INSECURE; /* insecure, or a denial not proven */
 	if (getdns_dict_get_dict(resp, "/replies_tree/0", &reply) != GETDNS_RETURN_GOOD ||
 	    getdns_dict_get_int(reply, "/header/rcode", &rcode) != GETDNS_RETURN_GOOD) {
-		if (getenv("TRUST_BENCH_DEBUG")) {
-			char *text = getdns_pretty_print_dict(resp);
-			fprintf(stderr, "%s %s: no reply\n%s\n", l->name, type_name(l->type), text);
-			free(text);
-		}
-		record(l, O_ERROR, false);
-		return;
+		if (debug)
+			fprintf(stderr, "%s %s: no reply (status %u)\n", l->name,
+			        type_name(l->type), status);
+		return O_ERROR;
+	}
+	if (rcode != 0 && rcode != 3) {
+		if (debug)
+			fprintf(stderr, "%s %s: rcode %u\n", l->name, type_name(l->type), rcode);
+		return O_ERROR;
 	}
 	if (getdns_dict_get_int(reply, "dnssec_status", &dstat) != GETDNS_RETURN_GOOD)
 		dstat = strcmp(l->b->ext_name, "only-secure") == 0 ? GETDNS_DNSSEC_SECURE : 0;
@@ -400,14 +420,15 @@ static void getdns_record(struct lookup *l, getdns_callback_type_t t, getdns_dic
 		        getdns_dict_get_int(rr, "type", &type) == GETDNS_RETURN_GOOD &&
 		        type == l->type;
 	}
-	if (rcode != 0 && rcode != 3) {
-		if (getenv("TRUST_BENCH_DEBUG"))
-			fprintf(stderr, "%s %s: rcode %u, dnssec status %u\n", l->name,
-			        type_name(l->type), rcode, dstat);
-		record(l, O_ERROR, false);
-		return;
-	}
-	record(l, getdns_outcome(dstat), !found);
+	*missing = !found;
+	return getdns_outcome(dstat);
+}
+
+static void getdns_record(struct lookup *l, getdns_callback_type_t t, getdns_dict *resp)
+{
+	bool missing;
+	enum outcome o = getdns_judge(l, t, resp, &missing);
+	record(l, o, missing);
 }
 
 static void getdns_cb(getdns_context *ctx, getdns_callback_type_t t, getdns_dict *resp, void *arg,
@@ -426,6 +447,126 @@ static int getdns_start(struct bench *b, struct lookup *l)
 	               GETDNS_RETURN_GOOD
 	           ? 0
 	           : -1;
+}
+
+/* (b') getdns on its own event loop in a thread of its own, beside the uv
+ * loop, as cdscan would have to run it (its libuv extension does not
+ * survive a TCP fallback): look-ups go to that thread through a list and an
+ * eventfd its loop watches, outcomes come back through a uv_async.  The
+ * context is used by that thread only while it runs (getdns contexts are
+ * not thread-safe). */
+static void thread_answer_cb(getdns_context *ctx, getdns_callback_type_t t, getdns_dict *resp,
+                             void *arg, getdns_transaction_t id)
+{
+	struct lookup *l = arg;
+	struct bench *b = l->b;
+	bool missing;
+	enum outcome o = getdns_judge(l, t, resp, &missing);
+	getdns_dict_destroy(resp);
+	pthread_mutex_lock(&b->lock);
+	b->back[b->back_n++] = (struct handback){l, o, missing};
+	pthread_mutex_unlock(&b->lock);
+	uv_async_send(&b->async);
+}
+
+/* In getdns's thread: submit what the uv loop handed over. */
+static void thread_wake_cb(void *arg)
+{
+	struct bench *b = arg;
+	getdns_eventloop *loop = NULL;
+	uint64_t v;
+	size_t n;
+	bool quit;
+	if (read(b->wake_fd, &v, sizeof(v)) != sizeof(v))
+		return;
+	pthread_mutex_lock(&b->lock);
+	n = b->todo_n;
+	memcpy(b->taken, b->todo, n * sizeof(*b->todo));
+	b->todo_n = 0;
+	quit = b->quit;
+	pthread_mutex_unlock(&b->lock);
+	for (size_t i = 0; i < n; i++) {
+		getdns_transaction_t id;
+		if (getdns_general(b->ctx, b->taken[i]->name, b->taken[i]->type, b->ext,
+		                   b->taken[i], &id, thread_answer_cb) != GETDNS_RETURN_GOOD)
+			thread_answer_cb(b->ctx, GETDNS_CALLBACK_ERROR, NULL, b->taken[i], 0);
+	}
+	if (quit && getdns_context_get_eventloop(b->ctx, &loop) == GETDNS_RETURN_GOOD)
+		loop->vmt->clear(loop, &b->wake); /* run() returns when nothing is left */
+}
+
+static void *thread_main(void *arg)
+{
+	struct bench *b = arg;
+	getdns_eventloop *loop = NULL;
+	if (getdns_context_get_eventloop(b->ctx, &loop) != GETDNS_RETURN_GOOD)
+		return NULL;
+	b->wake = (getdns_eventloop_event){.userarg = b, .read_cb = thread_wake_cb};
+	if (loop->vmt->schedule(loop, b->wake_fd, UINT64_MAX, &b->wake) != GETDNS_RETURN_GOOD)
+		return NULL;
+	loop->vmt->run(loop);
+	return NULL;
+}
+
+/* On the uv loop: the outcomes getdns's thread handed back. */
+static void thread_back_cb(uv_async_t *h)
+{
+	struct bench *b = h->data;
+	size_t n;
+	pthread_mutex_lock(&b->lock);
+	n = b->back_n;
+	memcpy(b->back_taken, b->back, n * sizeof(*b->back));
+	b->back_n = 0;
+	pthread_mutex_unlock(&b->lock);
+	for (size_t i = 0; i < n; i++)
+		record(b->back_taken[i].l, b->back_taken[i].o, b->back_taken[i].missing);
+	start_more(b);
+}
+
+static void thread_wake(struct bench *b)
+{
+	uint64_t one = 1;
+	if (write(b->wake_fd, &one, sizeof(one)) != sizeof(one))
+		perror("trust_bench: eventfd");
+}
+
+static int thread_start(struct bench *b, struct lookup *l)
+{
+	pthread_mutex_lock(&b->lock);
+	b->todo[b->todo_n++] = l;
+	pthread_mutex_unlock(&b->lock);
+	thread_wake(b);
+	return 0;
+}
+
+static int thread_setup(struct bench *b)
+{
+	b->todo = calloc(b->n, sizeof(*b->todo));
+	b->taken = calloc(b->n, sizeof(*b->taken));
+	b->back = calloc(b->n, sizeof(*b->back));
+	b->back_taken = calloc(b->n, sizeof(*b->back_taken));
+	b->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!b->todo || !b->taken || !b->back || !b->back_taken || b->wake_fd < 0 ||
+	    pthread_mutex_init(&b->lock, NULL) != 0 ||
+	    uv_async_init(b->loop, &b->async, thread_back_cb) != 0)
+		return -1;
+	b->async.data = b;
+	return pthread_create(&b->thread, NULL, thread_main, b) == 0 ? 0 : -1;
+}
+
+static void thread_stop(struct bench *b)
+{
+	pthread_mutex_lock(&b->lock);
+	b->quit = true;
+	pthread_mutex_unlock(&b->lock);
+	thread_wake(b);
+	pthread_join(b->thread, NULL);
+	uv_close((uv_handle_t *)&b->async, NULL);
+	close(b->wake_fd);
+	free(b->todo);
+	free(b->taken);
+	free(b->back);
+	free(b->back_taken);
 }
 
 static getdns_list *getdns_upstreams(const char *addr)
@@ -482,6 +623,11 @@ static int getdns_setup(struct bench *b)
 	    getdns_extension_set_libuv_loop(b->ctx, b->loop) != GETDNS_RETURN_GOOD)
 		goto out;
 	b->start = getdns_start;
+	if (strcmp(b->method, "getdns-thread") == 0) {
+		b->start = thread_start;
+		if (thread_setup(b) != 0)
+			goto out;
+	}
 	r = 0;
 out:
 	if (f)
@@ -510,9 +656,11 @@ static void getdns_run(struct bench *b)
 		}
 	} else {
 		start_more(b);
-		if (strcmp(b->method, "getdns-uv") == 0) {
+		if (b->loop) { /* getdns-uv, getdns-thread */
 			if (b->done < b->n)
 				uv_run(b->loop, UV_RUN_DEFAULT);
+			if (strcmp(b->method, "getdns-thread") == 0)
+				thread_stop(b);
 		} else {
 			getdns_context_run(b->ctx);
 		}
@@ -531,7 +679,8 @@ static void getdns_teardown(struct bench *b)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: trust_bench --method trust|getdns-sync|getdns-async|getdns-uv "
+	fprintf(stderr, "usage: trust_bench --method "
+	                "trust|getdns-sync|getdns-async|getdns-uv|getdns-thread "
 	                "--resolver ADDR --anchor FILE --names FILE [--inflight K] "
 	                "[--ext all|status|only-secure|chain] [--list]\n");
 	exit(2);
@@ -590,13 +739,15 @@ int main(int argc, char **argv)
 	is_trust = strcmp(b.method, "trust") == 0;
 	if (!b.resolver || !b.anchor || !names || b.inflight == 0 ||
 	    (!is_trust && strcmp(b.method, "getdns-sync") != 0 &&
-	     strcmp(b.method, "getdns-async") != 0 && strcmp(b.method, "getdns-uv") != 0))
+	     strcmp(b.method, "getdns-async") != 0 && strcmp(b.method, "getdns-uv") != 0 &&
+	     strcmp(b.method, "getdns-thread") != 0))
 		usage();
 	if (strcmp(b.method, "getdns-sync") == 0)
 		b.inflight = 1;
 	if (load_names(names, &b) != 0 || b.n == 0)
 		return 1;
-	if (is_trust || strcmp(b.method, "getdns-uv") == 0) {
+	if (is_trust || strcmp(b.method, "getdns-uv") == 0 ||
+	    strcmp(b.method, "getdns-thread") == 0) {
 		uv_loop_init(&loop);
 		b.loop = &loop;
 	}
