@@ -38,7 +38,7 @@
 #include "cdscan/transport.h"
 #include "cdscan/util.h"
 #include "cdscan/zone.h"
-#include "trust.h"
+#include "cdscan/trust.h"
 
 /* What both sides' answers are mapped to (RFC 4035 §4.3, plus "no answer"). */
 enum outcome { O_SECURE, O_INSECURE, O_BOGUS, O_INDETERMINATE, O_ERROR, O_COUNT };
