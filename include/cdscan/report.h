@@ -46,6 +46,15 @@ uint64_t cds_report_ds_count(const struct cds_report *r, enum cds_action a);
 /* Set the start and end times. */
 void cds_report_times(struct cds_report *r, time_t started, time_t finished);
 
+/* Progress of a run of total delegations after elapsed_s seconds: a line
+ * rewritten in place on a terminal (tty), a log line otherwise; final ends
+ * the terminal line. */
+void cds_report_progress(const struct cds_report *r, uint64_t total, double elapsed_s, bool tty,
+			 bool final);
+
+/* The one-line summary of a scan ("scanned N delegations: ...") to f. */
+void cds_report_summary(const struct cds_report *r, double elapsed_s, FILE *f);
+
 /* Write the report to f in format.  Returns 0 or CDS_ENOMEM. */
 int cds_report_write(const struct cds_report *r, enum cds_report_format format, FILE *f);
 

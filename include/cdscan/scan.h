@@ -113,3 +113,24 @@ int cds_scanner_lookup(struct cds_scanner *s, const char *qname, uint16_t qtype,
 typedef void (*cds_referral_cb)(int status, const struct cds_referral *ref, void *arg);
 int cds_scanner_referral(struct cds_scanner *s, const struct cds_addr *server, const char *domain,
 			 cds_referral_cb cb, void *arg);
+
+/*
+ * The delegation of d->domain as its parent holds it, from DNS, into d (its
+ * ns and ds malloc'd; the caller frees them): the DS set through the
+ * validating resolver, the NS set and glue from a referral by one of the
+ * parent zone's own servers (RD=0).  cb gets 0, or the first error
+ * (CDS_ENOENT: no parent zone found, CDS_EUNAVAIL: none of its servers
+ * answered, a transport error); it never runs from inside the call.
+ * Returns 0 or CDS_ENOMEM (cb never runs).
+ */
+typedef void (*cds_parent_cb)(int status, struct cds_delegation *d, void *arg);
+int cds_scanner_parent(struct cds_scanner *s, struct cds_delegation *d, cds_parent_cb cb,
+		       void *arg);
+
+/*
+ * The delegation of d->domain in a parent zone file (origin: the parent of
+ * the domain), into d (ns and ds malloc'd): its NS and DS records and the
+ * zone's glue for in-bailiwick NS names.  Returns 0, CDS_EDATA (the file;
+ * err names file:line), CDS_ENOENT (no NS for the domain) or CDS_ENOMEM.
+ */
+int cds_parent_from_zone(const char *path, struct cds_delegation *d, char *err, size_t errlen);

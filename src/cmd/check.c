@@ -1,19 +1,17 @@
-/* cdscan check: scan one delegation and print its verdict.  The delegation
- * comes from --ns/--ds, or from DNS through the resolver. */
+/* cdscan check: one delegation scanned, decided and printed.  The
+ * delegation comes from --ns/--ds, else from a parent zone file, else from
+ * DNS (src/scan/parent.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
 #include "cdscan/cmd.h"
-#include "cdscan/dns.h"
 #include "cdscan/error.h"
 #include "cdscan/log.h"
 #include "cdscan/policy.h"
 #include "cdscan/report.h"
 #include "cdscan/scan.h"
-#include "cdscan/transport.h"
-#include "cdscan/zone.h"
 
 struct check {
 	const struct cds_cli *cli;
@@ -21,14 +19,8 @@ struct check {
 	struct cds_conf eff; /* conf with the domain's registry profile applied */
 	struct cds_scanner *scanner;
 	struct cds_delegation d;
-	int lookups;     /* real-DNS mode: NS and DS look-ups outstanding */
-	int lookup_error;
-	bool ds_ad;      /* the resolver validated the DS answer */
-	char parent[CDS_DNAME_BUFSIZE]; /* real-DNS mode: the parent zone sought */
-	char pns[16][CDS_DNAME_BUFSIZE]; /* its NS names */
-	size_t pns_count, pns_next;
+	int lookup_error;    /* DNS mode: the delegation could not be found */
 	int exit_code;
-	bool done;
 };
 
 /* Group --ns NAME@ADDR arguments by name (RFC 9975 §3: each address of each
@@ -60,74 +52,12 @@ static int delegation_from_cli(const struct cds_cli *cli, struct cds_delegation 
 	return 0;
 }
 
-/* The delegation of domain in a parent zone file: its NS, its DS, and the
- * glue the zone holds for its NS names.  The origin defaults to the parent
- * of domain.  Returns an exit code. */
-static int delegation_from_zone(const char *path, struct cds_delegation *d)
-{
-	struct cds_zone_reader *z;
-	struct cds_zone_rr rr;
-	char err[600];
-	const char *dot = strchr(d->domain, '.');
-	const char *origin = dot && dot[1] ? dot + 1 : ".";
-	int r = cds_zone_open(path, origin, &z, err, sizeof(err));
-	if (r != 0) {
-		fprintf(stderr, "cdscan: check: %s\n", err);
-		return CDS_EXIT_DATAERR;
-	}
-	struct cds_zone_rr *glue = NULL;
-	size_t nglue = 0;
-	while ((r = cds_zone_next(z, &rr, err, sizeof(err))) == 1) {
-		if (strcmp(rr.owner, d->domain) == 0 && rr.type == CDS_T_NS) {
-			struct cds_ns_entry *n = realloc(d->ns, (d->ns_count + 1) * sizeof(*n));
-			if (!n)
-				break;
-			d->ns = n;
-			memset(&d->ns[d->ns_count], 0, sizeof(*n));
-			snprintf(d->ns[d->ns_count++].name, CDS_DNAME_BUFSIZE, "%s", rr.target);
-		} else if (strcmp(rr.owner, d->domain) == 0 && rr.type == CDS_T_DS) {
-			struct cds_ds *n = realloc(d->ds, (d->ds_count + 1) * sizeof(*n));
-			if (!n)
-				break;
-			d->ds = n;
-			d->ds[d->ds_count++] = rr.ds;
-		} else if ((rr.type == CDS_T_A || rr.type == CDS_T_AAAA) &&
-			   cds_dname_is_subdomain(rr.owner, d->domain)) {
-			struct cds_zone_rr *n = realloc(glue, (nglue + 1) * sizeof(*n));
-			if (!n)
-				break;
-			glue = n;
-			glue[nglue++] = rr;
-		}
-	}
-	cds_zone_close(z);
-	if (r < 0 || r == 1) {
-		fprintf(stderr, "cdscan: check: %s\n", r == 1 ? "out of memory" : err);
-		free(glue);
-		return r == 1 ? CDS_EXIT_SOFTWARE : CDS_EXIT_DATAERR;
-	}
-	/* In-bailiwick NS names take their addresses from the glue. */
-	for (size_t i = 0; i < d->ns_count; i++)
-		for (size_t g = 0; g < nglue; g++)
-			if (strcmp(glue[g].owner, d->ns[i].name) == 0 &&
-			    d->ns[i].addr_count < CDS_NS_MAX_ADDRS)
-				d->ns[i].addrs[d->ns[i].addr_count++] = glue[g].addr;
-	free(glue);
-	if (d->ns_count == 0) {
-		fprintf(stderr, "cdscan: check: %s: no delegation (NS records) for %s\n", path,
-			d->domain);
-		return CDS_EXIT_DATAERR;
-	}
-	return CDS_EXIT_OK;
-}
-
 static void scan_done_cb(struct cds_scan_result *res, void *arg)
 {
 	struct check *c = arg;
 	struct cds_verdict v;
 	int r = cds_policy_decide(res, &c->eff, cds_clock(), &v);
 	cds_scan_result_free(res);
-	c->done = true;
 	if (r != 0) {
 		cds_log_error("cannot decide (%s)", cds_strerror(r));
 		c->exit_code = CDS_EXIT_SOFTWARE;
@@ -148,167 +78,38 @@ static void start_scan(struct check *c)
 	if (r != 0) {
 		cds_log_error("cannot start the scan (%s)", cds_strerror(r));
 		c->exit_code = CDS_EXIT_SOFTWARE;
-		c->done = true;
 	}
 }
 
-/* One look-up of the real-DNS mode is done: scan when both are. */
-static void lookup_done(struct check *c)
-{
-	if (--c->lookups == 0) {
-		if (c->lookup_error)
-			c->done = true;
-		else
-			start_scan(c);
-	}
-}
-
-static void find_parent(struct check *c);
-static void try_parent_server(struct check *c);
-
-/* The delegation as one of the parent's servers refers to it. */
-static void referral_cb(int status, const struct cds_referral *ref, void *arg)
+static void parent_cb(int status, struct cds_delegation *d, void *arg)
 {
 	struct check *c = arg;
-	if (status != 0) {
-		c->pns_next++; /* the next of the parent's servers */
-		try_parent_server(c);
-		return;
-	}
-	c->d.ns = calloc(ref->ns_count, sizeof(*c->d.ns));
-	if (!c->d.ns) {
-		c->lookup_error = CDS_ENOMEM;
-		lookup_done(c);
-		return;
-	}
-	for (size_t i = 0; i < ref->ns_count; i++) {
-		struct cds_ns_entry *e = &c->d.ns[c->d.ns_count++];
-		snprintf(e->name, sizeof(e->name), "%s", ref->ns[i].name);
-		/* Glue only for names inside the child; others are looked up. */
-		if (cds_dname_is_subdomain(e->name, c->d.domain))
-			for (size_t a = 0; a < ref->ns[i].addr_count && a < CDS_NS_MAX_ADDRS; a++)
-				e->addrs[e->addr_count++] = ref->ns[i].addrs[a];
-	}
-	lookup_done(c);
-}
-
-static void parent_addr_cb(int status, const struct cds_addr *addrs, size_t n, const char *why,
-			   void *arg)
-{
-	struct check *c = arg;
-	if (status != 0 || n == 0 ||
-	    cds_scanner_referral(c->scanner, &addrs[0], c->d.domain, referral_cb, c) != 0) {
-		c->pns_next++;
-		try_parent_server(c);
-	}
-}
-
-static void try_parent_server(struct check *c)
-{
-	while (c->pns_next < c->pns_count) {
-		if (cds_scanner_resolve(c->scanner, c->pns[c->pns_next], parent_addr_cb, c) == 0)
-			return;
-		c->pns_next++;
-	}
-	c->lookup_error = CDS_EUNAVAIL;
-	lookup_done(c);
-}
-
-/* The parent zone's NS set: the nearest ancestor of the domain with one. */
-static void parent_ns_cb(int status, const struct cds_rrset *set, bool ad, void *arg)
-{
-	struct check *c = arg;
-	(void)ad;
-	if (status == 0 && set && set->count > 0) {
-		c->pns_count = 0;
-		for (size_t i = 0; i < set->count && c->pns_count < 16; i++)
-			if (cds_dname_from_wire(set->rdata[i].data, set->rdata[i].len,
-						c->pns[c->pns_count]) == 0)
-				c->pns_count++;
-		c->pns_next = 0;
-		try_parent_server(c);
-		return;
-	}
-	if (status != 0 || strcmp(c->parent, ".") == 0) {
-		c->lookup_error = status ? status : CDS_ENOENT;
-		lookup_done(c);
-		return;
-	}
-	const char *dot = strchr(c->parent, '.');
-	memmove(c->parent, dot[1] ? dot + 1 : ".", strlen(dot[1] ? dot + 1 : ".") + 1);
-	find_parent(c);
-}
-
-static void find_parent(struct check *c)
-{
-	int r = cds_scanner_lookup(c->scanner, c->parent, CDS_T_NS, CDS_QUERY_CD, parent_ns_cb, c);
-	if (r != 0) {
-		c->lookup_error = r;
-		lookup_done(c);
-	}
-}
-
-static void lookup_ds_cb(int status, const struct cds_rrset *set, bool ad, void *arg)
-{
-	struct check *c = arg;
-	if (status != 0) {
-		c->lookup_error = status;
-	} else if (set && set->count) {
-		c->d.ds = calloc(set->count, sizeof(*c->d.ds));
-		if (!c->d.ds) {
-			c->lookup_error = CDS_ENOMEM;
-		} else {
-			for (size_t i = 0; i < set->count; i++)
-				if (cds_ds_from_rdata(set->rdata[i].data, set->rdata[i].len,
-						      &c->d.ds[c->d.ds_count]) == 0)
-					c->d.ds_count++;
-		}
-		c->ds_ad = ad;
-		if (!ad)
-			cds_log_warning("the resolver did not validate the DS set of %s (no AD "
-					"bit): the verdict rests on an unauthenticated DS set",
-					c->d.domain);
-	}
-	lookup_done(c);
-}
-
-/* Real-DNS mode: the DS through the validating resolver; the NS set from a
- * referral by one of the parent zone's servers (a resolver answers with
- * the child's own NS set, which a CSYNC may be about to change).  The
- * parent's NS set is asked with CD: a zone whose own data is bogus must
- * still be checkable. */
-static int start_real_dns(struct check *c)
-{
-	const char *dot = strchr(c->d.domain, '.');
-	snprintf(c->parent, sizeof(c->parent), "%s", dot && dot[1] ? dot + 1 : ".");
-	c->lookups = 2;
-	int r = cds_scanner_lookup(c->scanner, c->d.domain, CDS_T_DS, 0, lookup_ds_cb, c);
-	if (r == 0)
-		find_parent(c);
-	else
-		c->lookups = 0;
-	return r;
+	c->lookup_error = status;
+	if (status == 0)
+		start_scan(c);
 }
 
 /* The delegation from the arguments, a parent zone file or DNS, then its
- * scan.  Returns an exit code (the run's outcome comes later). */
+ * scan (on the loop).  Returns an exit code. */
 static int start(struct check *c)
 {
+	char err[600];
 	int r;
 	if (c->cli->parent_zone) {
-		int rc = delegation_from_zone(c->cli->parent_zone, &c->d);
-		if (rc != CDS_EXIT_OK)
-			return rc;
-		start_scan(c);
-		return CDS_EXIT_OK;
+		r = cds_parent_from_zone(c->cli->parent_zone, &c->d, err, sizeof(err));
+		if (r == CDS_EDATA || r == CDS_ENOENT) {
+			fprintf(stderr, "cdscan: check: %s\n", err);
+			return CDS_EXIT_DATAERR;
+		}
+	} else if (c->cli->ns_count) {
+		r = delegation_from_cli(c->cli, &c->d);
+	} else {
+		return cds_scanner_parent(c->scanner, &c->d, parent_cb, c) ? CDS_EXIT_SOFTWARE
+									   : CDS_EXIT_OK;
 	}
-	r = c->cli->ns_count ? delegation_from_cli(c->cli, &c->d) : start_real_dns(c);
-	if (r == 0 && c->cli->ns_count)
-		start_scan(c);
-	if (r != 0) {
-		cds_log_error("check: %s", cds_strerror(r));
-		c->done = true;
-	}
+	if (r != 0)
+		return CDS_EXIT_SOFTWARE;
+	start_scan(c);
 	return CDS_EXIT_OK;
 }
 

@@ -36,26 +36,13 @@ static double elapsed(const struct run *r)
 	return (double)(t.tv_sec - r->t0.tv_sec) + (double)(t.tv_nsec - r->t0.tv_nsec) / 1e9;
 }
 
-/* A progress line on a terminal, a log line every few seconds otherwise. */
 static void progress(struct run *r, bool final)
 {
 	double s = elapsed(r);
 	if (!final && s - r->last_progress < (r->tty ? 0.5 : 5.0))
 		return;
 	r->last_progress = s;
-	uint64_t done = cds_report_domains(r->rep);
-	double rate = s > 0 ? (double)done / s : 0;
-	double eta = rate > 0 && r->total > done ? (double)(r->total - done) / rate : 0;
-	if (r->tty) {
-		fprintf(stderr, "\rscanned %llu/%llu  %.0f/s  ETA %.0fs  rejects %llu   %s",
-			(unsigned long long)done, (unsigned long long)r->total, rate, eta,
-			(unsigned long long)cds_report_rejects(r->rep), final ? "\n" : "");
-		fflush(stderr);
-	} else {
-		cds_log_info("progress (scanned %llu of %llu, %.0f/s, eta %.0fs, rejects %llu)",
-			     (unsigned long long)done, (unsigned long long)r->total, rate, eta,
-			     (unsigned long long)cds_report_rejects(r->rep));
-	}
+	cds_report_progress(r->rep, r->total, s, r->tty, final);
 }
 
 static void tick_cb(uv_timer_t *t)
@@ -102,20 +89,6 @@ static void log_statistics(struct run *r)
 		       (unsigned long long)ss.queries, (unsigned long long)ss.answers,
 		       (unsigned long long)ss.tcp_fallbacks, wall, ps.decide_s, ps.db_s,
 		       dns > 0 ? dns : 0);
-}
-
-static void print_summary(struct run *r)
-{
-	const struct cds_report *rep = r->rep;
-	printf("scanned %llu delegations%s: DS update %llu, delete %llu, bootstrap %llu, reject "
-	       "%llu, none %llu; %llu change sets created (%.1f s)\n",
-	       (unsigned long long)cds_report_domains(rep), r->cli->dry_run ? " (dry run)" : "",
-	       (unsigned long long)cds_report_ds_count(rep, CDS_ACTION_UPDATE),
-	       (unsigned long long)cds_report_ds_count(rep, CDS_ACTION_DELETE),
-	       (unsigned long long)cds_report_ds_count(rep, CDS_ACTION_BOOTSTRAP),
-	       (unsigned long long)cds_report_ds_count(rep, CDS_ACTION_REJECT),
-	       (unsigned long long)cds_report_ds_count(rep, CDS_ACTION_NONE),
-	       (unsigned long long)cds_report_changesets(rep), elapsed(r));
 }
 
 /* Connect, count what is due, make the scanner (with its trust anchor).
@@ -218,7 +191,7 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 	rc = run_pipeline(&r);
 	if (cli->report_file && write_report(&r) != 0)
 		rc = CDS_EXIT_SOFTWARE;
-	print_summary(&r);
+	cds_report_summary(r.rep, elapsed(&r), stdout);
 	/* --output or --spool-dir: hand the change sets over now, as epp send
 	 * would (a dry run has none). */
 	if (rc == CDS_EXIT_OK && !cli->dry_run && (cli->has_output || cli->spool_dir))

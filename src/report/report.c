@@ -6,6 +6,7 @@
 
 #include "cdscan/conf.h"
 #include "cdscan/error.h"
+#include "cdscan/log.h"
 #include "cdscan/report.h"
 
 /* One domain with an action or a rejection, as read back from the spill
@@ -680,6 +681,37 @@ static void write_html(const struct cds_report *r, FILE *f, const char *a, const
 	      "sel.addEventListener('change',apply);apply();\n"
 	      "})();\n</script>\n</body></html>\n",
 	      f);
+}
+
+void cds_report_progress(const struct cds_report *r, uint64_t total, double elapsed_s, bool tty,
+			 bool final)
+{
+	uint64_t done = r->domains;
+	double rate = elapsed_s > 0 ? (double)done / elapsed_s : 0;
+	double eta = rate > 0 && total > done ? (double)(total - done) / rate : 0;
+	if (tty) {
+		fprintf(stderr, "\rscanned %llu/%llu  %.0f/s  ETA %.0fs  rejects %llu   %s",
+			(unsigned long long)done, (unsigned long long)total, rate, eta,
+			(unsigned long long)r->rejects, final ? "\n" : "");
+		fflush(stderr);
+	} else {
+		cds_log_info("progress (scanned %llu of %llu, %.0f/s, eta %.0fs, rejects %llu)",
+			     (unsigned long long)done, (unsigned long long)total, rate, eta,
+			     (unsigned long long)r->rejects);
+	}
+}
+
+void cds_report_summary(const struct cds_report *r, double elapsed_s, FILE *f)
+{
+	fprintf(f,
+		"scanned %llu delegations%s: DS update %llu, delete %llu, bootstrap %llu, reject "
+		"%llu, none %llu; %llu change sets created (%.1f s)\n",
+		(unsigned long long)r->domains, r->dry_run ? " (dry run)" : "",
+		(unsigned long long)r->ds[CDS_ACTION_UPDATE],
+		(unsigned long long)r->ds[CDS_ACTION_DELETE],
+		(unsigned long long)r->ds[CDS_ACTION_BOOTSTRAP],
+		(unsigned long long)r->ds[CDS_ACTION_REJECT], (unsigned long long)r->ds[CDS_ACTION_NONE],
+		(unsigned long long)r->changesets, elapsed_s);
 }
 
 int cds_report_write(const struct cds_report *r, enum cds_report_format format, FILE *f)
