@@ -18,10 +18,14 @@ struct work {
 	struct cds_db_item item;
 	const struct cds_registry *reg; /* its profile, or NULL */
 	bool skipped;                   /* the registry scans CDS itself */
-	bool decided;                   /* v holds its verdict */
+	/* Made when it is decided (a thousand delegations in flight need
+	 * none of it): its verdict and change sets.  NULL: not decided. */
+	struct decided *d;
+};
+
+struct decided {
 	struct cds_verdict v;
 	struct cds_change_set changes[CDS_KIND_COUNT];
-	bool has_change[CDS_KIND_COUNT];
 };
 
 struct cds_pipeline {
@@ -68,10 +72,12 @@ static void work_free(struct work *w)
 {
 	if (!w)
 		return;
-	if (w->decided)
-		cds_verdict_clear(&w->v);
-	for (int k = 0; k < CDS_KIND_COUNT; k++)
-		cds_change_set_clear(&w->changes[k]);
+	if (w->d) {
+		cds_verdict_clear(&w->d->v);
+		for (int k = 0; k < CDS_KIND_COUNT; k++)
+			cds_change_set_clear(&w->d->changes[k]);
+		free(w->d);
+	}
 	free(w->item.d.ns);
 	free(w->item.d.ds);
 	free(w);
@@ -104,17 +110,17 @@ static int outcome_of(struct cds_pipeline *p, struct work *w, struct cds_db_outc
 	bool routed = p->conf->registry_count == 0 || w->reg;
 	memset(o, 0, sizeof(*o));
 	o->item = &w->item;
-	o->v = &w->v;
-	o->failed = cds_verdict_any_unusable(&w->v);
-	if (!(o->json = cds_verdict_to_json(&w->v, false)))
+	o->v = &w->d->v;
+	o->failed = cds_verdict_any_unusable(&w->d->v);
+	if (!(o->json = cds_verdict_to_json(&w->d->v, false)))
 		return CDS_ENOMEM;
 	for (int k = 0; k < CDS_KIND_COUNT && routed && !p->opts.dry_run; k++) {
-		int r = cds_policy_change_set(&w->v, (enum cds_kind)k, &w->changes[k]);
+		int r = cds_policy_change_set(&w->d->v, (enum cds_kind)k, &w->d->changes[k]);
 		if (r == CDS_ENOENT)
 			continue;
 		if (r != 0)
 			return r;
-		o->changes[k] = &w->changes[k];
+		o->changes[k] = &w->d->changes[k];
 	}
 	return 0;
 }
@@ -126,7 +132,7 @@ static int report_written(struct cds_pipeline *p, struct work *w, const struct c
 	if (!p->written)
 		return 0;
 	if (o) {
-		const struct cds_verdict *v = &w->v;
+		const struct cds_verdict *v = &w->d->v;
 		x.v = v;
 		x.failures = o->failed ? (unsigned)w->item.failures + 1 : 0;
 		x.changesets = o->changesets;
@@ -155,7 +161,7 @@ static int flush(struct cds_pipeline *p)
 		struct work *w = p->fin[k];
 		if (w->skipped)
 			skip[nskip++] = &w->item;
-		else if (w->decided) /* else: no memory to scan it, due after the lease */
+		else if (w->d) /* else: no memory to scan it, due after the lease */
 			rc = outcome_of(p, w, &o[n++]);
 	}
 	double t0 = now_s();
@@ -232,7 +238,11 @@ static void scanned_cb(struct cds_scan_result *res, void *arg)
 	struct work *w = arg;
 	struct cds_pipeline *p = w->p;
 	double t0 = now_s();
-	w->decided = !p->error && cds_policy_decide(res, conf_of(p, w), cds_clock(), &w->v) == 0;
+	if (!p->error && (w->d = calloc(1, sizeof(*w->d))) &&
+	    cds_policy_decide(res, conf_of(p, w), cds_clock(), &w->d->v) != 0) {
+		free(w->d);
+		w->d = NULL;
+	}
 	p->stats.decide_s += now_s() - t0;
 	cds_scan_result_free(res);
 	p->inflight--;
