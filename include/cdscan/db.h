@@ -42,7 +42,9 @@ int cds_db_migrate(struct cds_db *db, int *from, int *to, char *err, size_t errl
 struct cds_db_item {
 	int64_t id;
 	int failures;               /* consecutive scans with an unusable server */
-	struct cds_delegation d;    /* ns and ds owned by the batch */
+	size_t failing;             /* its addresses in server_failures at the claim */
+	struct cds_delegation d;    /* ns, ds and excluded owned by the item (the
+				       batch's until moved out; cds_db_item_clear) */
 };
 
 /* A batch of claimed delegations (free with cds_db_batch_free). */
@@ -59,14 +61,23 @@ struct cds_db_batch {
  * committed at once.  cds_db_write_results then sets it for real; a
  * scanner that never writes leaves them due when the lease ends.  With
  * domains (normalised), those are claimed, due or not.  lease_s == 0 (a
- * dry run): the rows are read as they are, neither locked nor moved.  An
- * empty batch means nothing is left.  Returns 0, CDS_ENOMEM or
- * CDS_EUNAVAIL.
+ * dry run): the rows are read as they are, neither locked nor moved.
+ *
+ * Each delegation comes with its state: the replay baseline
+ * (has_last_change, last_change: the signal_baseline column), its
+ * suspension, an approved CSYNC serial, and in excluded the "NAME ADDR" of
+ * every address that has failed for at least unreachable_after_s seconds
+ * (0: none is ever excluded).  An empty batch means nothing is left.
+ * Returns 0, CDS_ENOMEM or CDS_EUNAVAIL.
  */
 int cds_db_claim(struct cds_db *db, size_t max, int64_t after, char *const *domains,
-		 size_t ndomains, uint64_t lease_s, struct cds_db_batch *out, char *err,
-		 size_t errlen);
+		 size_t ndomains, uint64_t lease_s, uint64_t unreachable_after_s,
+		 struct cds_db_batch *out, char *err, size_t errlen);
 void cds_db_batch_free(struct cds_db_batch *b);
+
+/* Free what a claimed item's delegation owns (ns, ds, excluded) and set
+ * those to NULL.  Accepts an item whose lists were moved out. */
+void cds_db_item_clear(struct cds_db_item *it);
 
 /* One decided delegation. */
 struct cds_db_outcome {
@@ -80,18 +91,32 @@ struct cds_db_outcome {
 	unsigned changesets;   /* out: change sets created */
 };
 
+/* When a scanned delegation is next due (cds_db_write_results). */
+struct cds_db_schedule {
+	uint64_t interval_s;    /* after a scan in which every server answered */
+	/* After a scan with an unusable server (RFC 9975 §3): retry_after_s,
+	 * doubled for each consecutive such scan, at most
+	 * max(max_backoff_s, interval_s). */
+	uint64_t retry_after_s;
+	uint64_t max_backoff_s;
+};
+
 /*
  * Write, in one transaction, the verdicts o[0..n) (any order; sorted here
  * by id): the scan results in one statement; unless dry_run, each change
- * set given (none for a side that already has one open), accept-after-delay
- * observations, and the next due time of each (interval, backing off with
- * consecutive failures); and, unless dry_run, the next due time of the
- * delegations skipped[0..nskipped) left unscanned (their registry scans CDS
- * itself).  All or nothing.  Returns 0 or CDS_EUNAVAIL.
+ * set given (none for a side that already has one open), the replay
+ * baseline of a delegation that got a DS change set (the verdict's
+ * signal_inception, when set), a used CSYNC approval forgotten,
+ * accept-after-delay observations, the failing addresses (server_failures:
+ * added or counted when a server failed, gone when it answered), and the
+ * next due time of each (sched); and, unless dry_run, the next due time of
+ * the delegations skipped[0..nskipped) left unscanned (their registry
+ * scans CDS itself: sched->interval_s).  All or nothing.  Returns 0 or
+ * CDS_EUNAVAIL.
  */
 int cds_db_write_results(struct cds_db *db, struct cds_db_outcome *o, size_t n,
 			 const struct cds_db_item *const *skipped, size_t nskipped, bool dry_run,
-			 uint64_t interval_s, char *err, size_t errlen);
+			 const struct cds_db_schedule *sched, char *err, size_t errlen);
 
 /* Delete scan results older than age_s seconds.  Returns 0 or CDS_EUNAVAIL. */
 int cds_db_prune_results(struct cds_db *db, uint64_t age_s, char *err, size_t errlen);
