@@ -180,14 +180,20 @@ struct cds_import_counts {
 	uint64_t changed;     /* NS, DS or glue differ from the table */
 	uint64_t unchanged;
 	uint64_t removed;     /* in the table, no longer in the file: marked */
+	uint64_t ds_outside;  /* DS set changed, not by cdscan: baseline reset */
+	uint64_t ds_cdscan;   /* DS set changed as a change set of cdscan proposed */
+	uint64_t suspended;   /* DS set removed outside cdscan: suspended */
 	char zone[256];       /* the parent zone (apex) */
 };
 
 /*
  * Import the delegations of a parent zone file: stream its NS, DS, A and
  * AAAA records into a staging table (COPY), then merge set-based in one
- * transaction (insert new, update changed, mark removed).  origin: for a
- * file without $ORIGIN, may be NULL.  Returns 0, CDS_EDATA (the file; err
+ * transaction (insert new, update changed, mark removed).  A changed DS set
+ * resets the replay baseline to now, unless cdscan's own newest DS change
+ * set (pending, sent or done) proposed exactly that set; a DS set removed
+ * that way suspends the domain (actor import).  origin: for a file without
+ * $ORIGIN, may be NULL.  Returns 0, CDS_EDATA (the file; err
  * names file:line) or CDS_EUNAVAIL (the database).
  */
 int cds_db_import_zone(struct cds_db *db, const char *path, const char *origin,
