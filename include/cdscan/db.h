@@ -198,3 +198,117 @@ struct cds_import_counts {
  */
 int cds_db_import_zone(struct cds_db *db, const char *path, const char *origin,
 		       struct cds_import_counts *out, char *err, size_t errlen);
+
+/* ------------------------------------------------- one domain's state --- */
+
+/* Who suspended a domain or did something else to it (domain_events). */
+enum cds_db_actor {
+	CDS_ACTOR_OPERATOR = 0, /* the command line */
+	CDS_ACTOR_IMPORT,       /* cdscan import */
+	CDS_ACTOR_REGISTRY,     /* the registry refused an update (a lock) */
+	CDS_ACTOR_SCAN,
+	CDS_ACTOR_COUNT
+};
+
+/* "operator", "import", "registry", "scan". */
+const char *cds_db_actor_name(enum cds_db_actor a);
+
+/* A domain as `domain show` shows it.  Times are RFC 3339 texts (UTC),
+ * empty when not set; every list is owned (cds_db_domain_clear). */
+struct cds_db_domain {
+	int64_t id;
+	char domain[CDS_DNAME_BUFSIZE];
+	char zone[CDS_DNAME_BUFSIZE];
+	struct cds_strlist ns, ds;
+	struct cds_strlist glue;        /* "NAME ADDR" */
+	char removed_at[32];            /* no longer in the zone since */
+	char baseline[32];              /* the replay baseline */
+	char ds_changed_at[32];         /* an import last saw the DS set change */
+	bool opted_out;
+	bool suspended;
+	char suspended_at[32];
+	char suspended_by[16];          /* an actor's name */
+	char suspended_reason[512];
+	bool csync_approved;
+	uint32_t csync_approved_serial;
+	char next_scan_at[32];
+	bool due;                       /* next_scan_at has passed */
+	int failures;                   /* consecutive scans with an unusable server */
+	struct cds_strlist failing;     /* "NAME ADDR: since T, N scans (error)" */
+	struct cds_strlist excluded;    /* "NAME ADDR" left out of decisions now */
+	struct cds_strlist verdicts;    /* newest first: "T [dry] DS ... NS ..." */
+	struct cds_strlist changes;     /* open change sets, one line each */
+};
+
+void cds_db_domain_clear(struct cds_db_domain *d);
+
+/* The domain named name (normalised) into out; excluded as a claim with
+ * unreachable_after_s would give it.  Returns 0, CDS_ENOENT (no such
+ * delegation), CDS_ENOMEM or CDS_EUNAVAIL. */
+int cds_db_domain_get(struct cds_db *db, const char *name, uint64_t unreachable_after_s,
+		      struct cds_db_domain *out, char *err, size_t errlen);
+
+/* The same as one JSON object (pretty-printed by PostgreSQL), owned by the
+ * caller (free()).  Same returns. */
+int cds_db_domain_json(struct cds_db *db, const char *name, uint64_t unreachable_after_s,
+		       char **json, char *err, size_t errlen);
+
+/* One line of a domain's history. */
+struct cds_db_history_row {
+	char at[32];      /* RFC 3339 */
+	char what[24];    /* "verdict", "dry-run", "change-set", or an event */
+	char *text;       /* for people (owned) */
+};
+
+struct cds_db_history {
+	struct cds_db_history_row *rows; /* newest first */
+	size_t count;
+};
+
+void cds_db_history_free(struct cds_db_history *h);
+
+/* The newest limit verdicts, change sets and events of the domain name,
+ * newest first: as rows (json NULL) or as one JSON array (*json, owned by
+ * the caller; rows untouched).  Returns 0, CDS_ENOENT, CDS_ENOMEM or
+ * CDS_EUNAVAIL. */
+int cds_db_domain_history(struct cds_db *db, const char *name, size_t limit,
+			  struct cds_db_history *rows, char **json, char *err, size_t errlen);
+
+/* What a suspend, resume or approval did. */
+struct cds_db_domain_change {
+	bool changed;          /* false: it was so already (nothing written) */
+	char since[32];        /* suspend: when it was suspended (already) */
+	char by[16];           /* suspend: by whom (already) */
+	char reason[512];      /* suspend: the reason in force (already) */
+	uint32_t serial;       /* approve-csync: the serial approved */
+};
+
+/*
+ * Suspend automation for the domain name (reason: why, in words; login:
+ * the operator's login name or NULL), with an event; a suspended domain
+ * stays as it is (out->changed false, its suspension in out).  Returns 0,
+ * CDS_ENOENT or CDS_EUNAVAIL.
+ */
+int cds_db_domain_suspend(struct cds_db *db, const char *name, enum cds_db_actor by,
+			  const char *reason, const char *login, struct cds_db_domain_change *out,
+			  char *err, size_t errlen);
+
+/* Resume automation (the domain is due at once), with an event; a domain
+ * not suspended stays as it is (out->changed false).  Same returns. */
+int cds_db_domain_resume(struct cds_db *db, const char *name, const char *reason,
+			 const char *login, struct cds_db_domain_change *out, char *err,
+			 size_t errlen);
+
+/*
+ * Approve, once, the CSYNC the newest verdict of the domain saw without
+ * its immediate flag (RFC 7477 §2.1.1.2): its serial is kept for the
+ * decision and the domain is due at once, with an event.  Returns 0
+ * (out->serial), CDS_ENOENT (no such domain), CDS_EDATA (nothing to
+ * approve: why says what the newest verdict was), or CDS_EUNAVAIL.
+ */
+int cds_db_domain_approve_csync(struct cds_db *db, const char *name, const char *login,
+				struct cds_db_domain_change *out, char *why, size_t whylen,
+				char *err, size_t errlen);
+
+/* Pending change sets held because their domain is suspended. */
+int cds_db_count_held(struct cds_db *db, uint64_t *out, char *err, size_t errlen);

@@ -225,6 +225,17 @@ static int drain_acknowledged(struct drain *dr)
 	return r;
 }
 
+/* Change sets of suspended domains are not claimed: say how many wait. */
+static void note_held(struct drain *dr)
+{
+	uint64_t held = 0;
+	char err[300];
+	if (cds_db_count_held(dr->db, &held, err, sizeof(err)) == 0 && held)
+		cds_log_notice("%llu change sets held: their domains are suspended "
+			       "(cdscan domain show NAME; cdscan domain resume NAME)",
+			       (unsigned long long)held);
+}
+
 int cds_outbox_drain(const struct cds_conf *conf, enum cds_output_adapter adapter,
 		     const char *spool_dir, bool has_limit, uint64_t limit,
 		     struct cds_outbox_result *out, char *err, size_t errlen)
@@ -242,6 +253,8 @@ int cds_outbox_drain(const struct cds_conf *conf, enum cds_output_adapter adapte
 	if ((r = cds_db_connect(conf->database, &dr.db, err, errlen)) == 0) {
 		out->destination = dr.ad->destination(dr.state);
 		r = dr.ad->durable ? drain_durable(&dr) : drain_acknowledged(&dr);
+		if (r == 0 || r == CDS_EUNAVAIL)
+			note_held(&dr);
 		cds_db_close(dr.db);
 	}
 	dr.ad->close(dr.state);
