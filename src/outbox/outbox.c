@@ -89,6 +89,29 @@ static int fail_one(struct drain *dr, const struct cds_change_set *cs, const cha
 	return cds_db_change_failed(dr->db, cs->id, why, dr->err, dr->errlen);
 }
 
+/*
+ * A registry lock (the registry refuses updates of the domain): the change
+ * set fails, since it rests on a scan that may be old by the time the lock
+ * is lifted, and the domain is suspended, so that automation stops until
+ * an operator has looked; `domain resume` then scans it afresh, and a new
+ * change set rests on what the child publishes then.
+ */
+static int lock_one(struct drain *dr, const struct cds_change_set *cs, const char *why)
+{
+	char reason[900];
+	struct cds_db_domain_change c;
+	snprintf(reason, sizeof(reason), "the registry refuses updates of the domain: %s", why);
+	int r = fail_one(dr, cs, reason);
+	if (r == 0)
+		r = cds_db_domain_suspend(dr->db, cs->domain, CDS_ACTOR_REGISTRY, reason, NULL, &c,
+					  dr->err, dr->errlen);
+	if (r == 0 && c.changed)
+		cds_log_error("%s suspended: the registry refuses its updates; automation stops "
+			      "until 'cdscan domain resume %s'",
+			      cs->domain, cs->domain);
+	return r;
+}
+
 static void wait_one(struct drain *dr, const struct cds_change_set *cs, const char *why)
 {
 	cds_log_warning("change set %lld of %s stays pending: %s", (long long)cs->id, cs->domain,
@@ -130,6 +153,8 @@ static int send_one(struct drain *dr, const struct cds_change_set *cs, bool reco
 	}
 	if (st == SEND_FAILED)
 		r = fail_one(dr, cs, why);
+	else if (st == SEND_LOCKED)
+		r = lock_one(dr, cs, why);
 	else if (st == SEND_LATER)
 		wait_one(dr, cs, why);
 	else
