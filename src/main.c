@@ -113,6 +113,13 @@ int main(int argc, char **argv)
 	case CDS_CMD_EPP_SEND:
 		rc = cds_cmd_epp_send(&cli, &conf);
 		break;
+	case CDS_CMD_DOMAIN_SHOW:
+	case CDS_CMD_DOMAIN_HISTORY:
+	case CDS_CMD_DOMAIN_SUSPEND:
+	case CDS_CMD_DOMAIN_RESUME:
+	case CDS_CMD_DOMAIN_APPROVE_CSYNC:
+		rc = cds_cmd_domain(&cli, &conf);
+		break;
 	default:
 		/* The commands arrive one issue at a time; until a command's
 		 * module exists it says so and fails with the internal-error

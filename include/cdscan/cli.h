@@ -22,6 +22,11 @@ enum cds_command {
 	CDS_CMD_SCAN,
 	CDS_CMD_EPP_SEND,
 	CDS_CMD_DAEMON,
+	CDS_CMD_DOMAIN_SHOW,
+	CDS_CMD_DOMAIN_HISTORY,
+	CDS_CMD_DOMAIN_SUSPEND,
+	CDS_CMD_DOMAIN_RESUME,
+	CDS_CMD_DOMAIN_APPROVE_CSYNC,
 };
 
 /* One --ns NAME[@ADDR]. */
@@ -44,8 +49,8 @@ struct cds_cli {
 	bool check_config;          /* --check-config */
 	enum cds_command command;
 
-	/* check */
-	char domain[CDS_DNAME_BUFSIZE];
+	/* check, domain ... */
+	char domain[CDS_DNAME_BUFSIZE]; /* normalised */
 	struct cds_cli_ns *ns;      /* --ns, in order given */
 	size_t ns_count;
 	struct cds_ds *ds;          /* --ds */
@@ -53,7 +58,8 @@ struct cds_cli {
 	const char *parent_zone;    /* --parent-zone FILE */
 	bool has_last_change;
 	time_t last_change;         /* --last-change */
-	bool json;                  /* --json */
+	bool json;                  /* --json (check, domain show, domain history) */
+	const char *reason;         /* domain suspend|resume --reason TEXT */
 
 	/* check, scan, daemon */
 	const char *resolver;       /* --resolver ADDR (validated) */
@@ -64,7 +70,7 @@ struct cds_cli {
 	bool has_origin;
 	char origin[CDS_DNAME_BUFSIZE]; /* --origin NAME */
 
-	/* scan, epp send */
+	/* scan, epp send, domain history */
 	bool dry_run;
 	char (*domains)[CDS_DNAME_BUFSIZE]; /* --domain, normalised */
 	size_t domain_count;

@@ -29,3 +29,7 @@ int cds_cmd_drain(const struct cds_conf *conf, enum cds_output_adapter adapter,
 
 /* cdscan scan: due delegations, decided, recorded, reported. */
 int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf);
+
+/* cdscan domain show|history|suspend|resume|approve-csync NAME: one
+ * delegation's state, and the operator's say over its automation. */
+int cds_cmd_domain(const struct cds_cli *cli, const struct cds_conf *conf);

@@ -42,7 +42,9 @@ int cds_db_migrate(struct cds_db *db, int *from, int *to, char *err, size_t errl
 struct cds_db_item {
 	int64_t id;
 	int failures;               /* consecutive scans with an unusable server */
-	struct cds_delegation d;    /* ns and ds owned by the batch */
+	size_t failing;             /* its addresses in server_failures at the claim */
+	struct cds_delegation d;    /* ns, ds and excluded owned by the item (the
+				       batch's until moved out; cds_db_item_clear) */
 };
 
 /* A batch of claimed delegations (free with cds_db_batch_free). */
@@ -59,14 +61,23 @@ struct cds_db_batch {
  * committed at once.  cds_db_write_results then sets it for real; a
  * scanner that never writes leaves them due when the lease ends.  With
  * domains (normalised), those are claimed, due or not.  lease_s == 0 (a
- * dry run): the rows are read as they are, neither locked nor moved.  An
- * empty batch means nothing is left.  Returns 0, CDS_ENOMEM or
- * CDS_EUNAVAIL.
+ * dry run): the rows are read as they are, neither locked nor moved.
+ *
+ * Each delegation comes with its state: the replay baseline
+ * (has_last_change, last_change: the signal_baseline column), its
+ * suspension, an approved CSYNC serial, and in excluded the "NAME ADDR" of
+ * every address that has failed for at least unreachable_after_s seconds
+ * (0: none is ever excluded).  An empty batch means nothing is left.
+ * Returns 0, CDS_ENOMEM or CDS_EUNAVAIL.
  */
 int cds_db_claim(struct cds_db *db, size_t max, int64_t after, char *const *domains,
-		 size_t ndomains, uint64_t lease_s, struct cds_db_batch *out, char *err,
-		 size_t errlen);
+		 size_t ndomains, uint64_t lease_s, uint64_t unreachable_after_s,
+		 struct cds_db_batch *out, char *err, size_t errlen);
 void cds_db_batch_free(struct cds_db_batch *b);
+
+/* Free what a claimed item's delegation owns (ns, ds, excluded) and set
+ * those to NULL.  Accepts an item whose lists were moved out. */
+void cds_db_item_clear(struct cds_db_item *it);
 
 /* One decided delegation. */
 struct cds_db_outcome {
@@ -80,18 +91,32 @@ struct cds_db_outcome {
 	unsigned changesets;   /* out: change sets created */
 };
 
+/* When a scanned delegation is next due (cds_db_write_results). */
+struct cds_db_schedule {
+	uint64_t interval_s;    /* after a scan in which every server answered */
+	/* After a scan with an unusable server (RFC 9975 §3): retry_after_s,
+	 * doubled for each consecutive such scan, at most
+	 * max(max_backoff_s, interval_s). */
+	uint64_t retry_after_s;
+	uint64_t max_backoff_s;
+};
+
 /*
  * Write, in one transaction, the verdicts o[0..n) (any order; sorted here
  * by id): the scan results in one statement; unless dry_run, each change
- * set given (none for a side that already has one open), accept-after-delay
- * observations, and the next due time of each (interval, backing off with
- * consecutive failures); and, unless dry_run, the next due time of the
- * delegations skipped[0..nskipped) left unscanned (their registry scans CDS
- * itself).  All or nothing.  Returns 0 or CDS_EUNAVAIL.
+ * set given (none for a side that already has one open), the replay
+ * baseline of a delegation that got a DS change set (the verdict's
+ * signal_inception, when set), a used CSYNC approval forgotten,
+ * accept-after-delay observations, the failing addresses (server_failures:
+ * added or counted when a server failed, gone when it answered), and the
+ * next due time of each (sched); and, unless dry_run, the next due time of
+ * the delegations skipped[0..nskipped) left unscanned (their registry
+ * scans CDS itself: sched->interval_s).  All or nothing.  Returns 0 or
+ * CDS_EUNAVAIL.
  */
 int cds_db_write_results(struct cds_db *db, struct cds_db_outcome *o, size_t n,
 			 const struct cds_db_item *const *skipped, size_t nskipped, bool dry_run,
-			 uint64_t interval_s, char *err, size_t errlen);
+			 const struct cds_db_schedule *sched, char *err, size_t errlen);
 
 /* Delete scan results older than age_s seconds.  Returns 0 or CDS_EUNAVAIL. */
 int cds_db_prune_results(struct cds_db *db, uint64_t age_s, char *err, size_t errlen);
@@ -155,15 +180,135 @@ struct cds_import_counts {
 	uint64_t changed;     /* NS, DS or glue differ from the table */
 	uint64_t unchanged;
 	uint64_t removed;     /* in the table, no longer in the file: marked */
+	uint64_t ds_outside;  /* DS set changed, not by cdscan: baseline reset */
+	uint64_t ds_cdscan;   /* DS set changed as a change set of cdscan proposed */
+	uint64_t suspended;   /* DS set removed outside cdscan: suspended */
 	char zone[256];       /* the parent zone (apex) */
 };
 
 /*
  * Import the delegations of a parent zone file: stream its NS, DS, A and
  * AAAA records into a staging table (COPY), then merge set-based in one
- * transaction (insert new, update changed, mark removed).  origin: for a
- * file without $ORIGIN, may be NULL.  Returns 0, CDS_EDATA (the file; err
+ * transaction (insert new, update changed, mark removed).  A changed DS set
+ * resets the replay baseline to now, unless cdscan's own newest DS change
+ * set (pending, sent or done) proposed exactly that set; a DS set removed
+ * that way suspends the domain (actor import).  origin: for a file without
+ * $ORIGIN, may be NULL.  Returns 0, CDS_EDATA (the file; err
  * names file:line) or CDS_EUNAVAIL (the database).
  */
 int cds_db_import_zone(struct cds_db *db, const char *path, const char *origin,
 		       struct cds_import_counts *out, char *err, size_t errlen);
+
+/* ------------------------------------------------- one domain's state --- */
+
+/* Who suspended a domain or did something else to it (domain_events). */
+enum cds_db_actor {
+	CDS_ACTOR_OPERATOR = 0, /* the command line */
+	CDS_ACTOR_IMPORT,       /* cdscan import */
+	CDS_ACTOR_REGISTRY,     /* the registry refused an update (a lock) */
+	CDS_ACTOR_SCAN,
+	CDS_ACTOR_COUNT
+};
+
+/* "operator", "import", "registry", "scan". */
+const char *cds_db_actor_name(enum cds_db_actor a);
+
+/* A domain as `domain show` shows it.  Times are RFC 3339 texts (UTC),
+ * empty when not set; every list is owned (cds_db_domain_clear). */
+struct cds_db_domain {
+	int64_t id;
+	char domain[CDS_DNAME_BUFSIZE];
+	char zone[CDS_DNAME_BUFSIZE];
+	struct cds_strlist ns, ds;
+	struct cds_strlist glue;        /* "NAME ADDR" */
+	char removed_at[32];            /* no longer in the zone since */
+	char baseline[32];              /* the replay baseline */
+	char ds_changed_at[32];         /* an import last saw the DS set change */
+	bool opted_out;
+	bool suspended;
+	char suspended_at[32];
+	char suspended_by[16];          /* an actor's name */
+	char suspended_reason[512];
+	bool csync_approved;
+	uint32_t csync_approved_serial;
+	char next_scan_at[32];
+	bool due;                       /* next_scan_at has passed */
+	int failures;                   /* consecutive scans with an unusable server */
+	struct cds_strlist failing;     /* "NAME ADDR: since T, N scans (error)" */
+	struct cds_strlist excluded;    /* "NAME ADDR" left out of decisions now */
+	struct cds_strlist verdicts;    /* newest first: "T [dry] DS ... NS ..." */
+	struct cds_strlist changes;     /* open change sets, one line each */
+};
+
+void cds_db_domain_clear(struct cds_db_domain *d);
+
+/* The domain named name (normalised) into out; excluded as a claim with
+ * unreachable_after_s would give it.  Returns 0, CDS_ENOENT (no such
+ * delegation), CDS_ENOMEM or CDS_EUNAVAIL. */
+int cds_db_domain_get(struct cds_db *db, const char *name, uint64_t unreachable_after_s,
+		      struct cds_db_domain *out, char *err, size_t errlen);
+
+/* The same as one JSON object (pretty-printed by PostgreSQL), owned by the
+ * caller (free()).  Same returns. */
+int cds_db_domain_json(struct cds_db *db, const char *name, uint64_t unreachable_after_s,
+		       char **json, char *err, size_t errlen);
+
+/* One line of a domain's history. */
+struct cds_db_history_row {
+	char at[32];      /* RFC 3339 */
+	char what[24];    /* "verdict", "dry-run", "change-set", or an event */
+	char *text;       /* for people (owned) */
+};
+
+struct cds_db_history {
+	struct cds_db_history_row *rows; /* newest first */
+	size_t count;
+};
+
+void cds_db_history_free(struct cds_db_history *h);
+
+/* The newest limit verdicts, change sets and events of the domain name,
+ * newest first: as rows (json NULL) or as one JSON array (*json, owned by
+ * the caller; rows untouched).  Returns 0, CDS_ENOENT, CDS_ENOMEM or
+ * CDS_EUNAVAIL. */
+int cds_db_domain_history(struct cds_db *db, const char *name, size_t limit,
+			  struct cds_db_history *rows, char **json, char *err, size_t errlen);
+
+/* What a suspend, resume or approval did. */
+struct cds_db_domain_change {
+	bool changed;          /* false: it was so already (nothing written) */
+	char since[32];        /* suspend: when it was suspended (already) */
+	char by[16];           /* suspend: by whom (already) */
+	char reason[512];      /* suspend: the reason in force (already) */
+	uint32_t serial;       /* approve-csync: the serial approved */
+};
+
+/*
+ * Suspend automation for the domain name (reason: why, in words; login:
+ * the operator's login name or NULL), with an event; a suspended domain
+ * stays as it is (out->changed false, its suspension in out).  Returns 0,
+ * CDS_ENOENT or CDS_EUNAVAIL.
+ */
+int cds_db_domain_suspend(struct cds_db *db, const char *name, enum cds_db_actor by,
+			  const char *reason, const char *login, struct cds_db_domain_change *out,
+			  char *err, size_t errlen);
+
+/* Resume automation (the domain is due at once), with an event; a domain
+ * not suspended stays as it is (out->changed false).  Same returns. */
+int cds_db_domain_resume(struct cds_db *db, const char *name, const char *reason,
+			 const char *login, struct cds_db_domain_change *out, char *err,
+			 size_t errlen);
+
+/*
+ * Approve, once, the CSYNC the newest verdict of the domain saw without
+ * its immediate flag (RFC 7477 §2.1.1.2): its serial is kept for the
+ * decision and the domain is due at once, with an event.  Returns 0
+ * (out->serial), CDS_ENOENT (no such domain), CDS_EDATA (nothing to
+ * approve: why says what the newest verdict was), or CDS_EUNAVAIL.
+ */
+int cds_db_domain_approve_csync(struct cds_db *db, const char *name, const char *login,
+				struct cds_db_domain_change *out, char *why, size_t whylen,
+				char *err, size_t errlen);
+
+/* Pending change sets held because their domain is suspended. */
+int cds_db_count_held(struct cds_db *db, uint64_t *out, char *err, size_t errlen);

@@ -141,6 +141,8 @@ int cds_epp_info(bool host, const char *name, const char *cltrid, char **xml, si
  * them, DS in presentation form, keys "FLAGS PROTOCOL ALG BASE64". */
 #define CDS_EPP_INFO_MAX 64
 #define CDS_EPP_INFO_TEXT 1200
+#define CDS_EPP_STATUS_MAX 16 /* RFC 5731 defines 17 values; a domain has a few */
+#define CDS_EPP_STATUS_TEXT 48
 struct cds_epp_info {
 	bool domain, host; /* which infData was there */
 	char ns[CDS_EPP_INFO_MAX][CDS_EPP_INFO_TEXT];
@@ -151,11 +153,19 @@ struct cds_epp_info {
 	size_t nds;
 	char keys[CDS_EPP_INFO_MAX][CDS_EPP_INFO_TEXT];
 	size_t nkeys;
+	/* domain:status values (RFC 5731 §2.3), "clientUpdateProhibited" */
+	char status[CDS_EPP_STATUS_MAX][CDS_EPP_STATUS_TEXT];
+	size_t nstatus;
 };
 
 /* Parse an <info> response (untrusted: as cds_epp_parse_response).  Returns
  * 0, CDS_EDATA or CDS_ERANGE (more than CDS_EPP_INFO_MAX items). */
 int cds_epp_parse_info(const char *buf, size_t len, struct cds_epp_info *out);
+
+/* Does a domain's status forbid updates (RFC 5731 §2.3:
+ * clientUpdateProhibited, serverUpdateProhibited)?  Those statuses, joined
+ * by ", ", into which (empty when none). */
+bool cds_epp_info_update_prohibited(const struct cds_epp_info *info, char *which, size_t len);
 
 /* What an EPP server answered (RFC 5730 §2.6). */
 struct cds_epp_response {

@@ -28,6 +28,9 @@ static const struct {
 	{"check", NULL, CDS_CMD_CHECK},   {"db", "init", CDS_CMD_DB_INIT},
 	{"import", NULL, CDS_CMD_IMPORT}, {"scan", NULL, CDS_CMD_SCAN},
 	{"epp", "send", CDS_CMD_EPP_SEND}, {"daemon", NULL, CDS_CMD_DAEMON},
+	{"domain", "show", CDS_CMD_DOMAIN_SHOW}, {"domain", "history", CDS_CMD_DOMAIN_HISTORY},
+	{"domain", "suspend", CDS_CMD_DOMAIN_SUSPEND}, {"domain", "resume", CDS_CMD_DOMAIN_RESUME},
+	{"domain", "approve-csync", CDS_CMD_DOMAIN_APPROVE_CSYNC},
 };
 
 const char *cds_cli_command_name(enum cds_command command)
@@ -36,6 +39,9 @@ const char *cds_cli_command_name(enum cds_command command)
 		[CDS_CMD_NONE] = "", [CDS_CMD_CHECK] = "check", [CDS_CMD_DB_INIT] = "db init",
 		[CDS_CMD_IMPORT] = "import", [CDS_CMD_SCAN] = "scan",
 		[CDS_CMD_EPP_SEND] = "epp send", [CDS_CMD_DAEMON] = "daemon",
+		[CDS_CMD_DOMAIN_SHOW] = "domain show", [CDS_CMD_DOMAIN_HISTORY] = "domain history",
+		[CDS_CMD_DOMAIN_SUSPEND] = "domain suspend", [CDS_CMD_DOMAIN_RESUME] = "domain resume",
+		[CDS_CMD_DOMAIN_APPROVE_CSYNC] = "domain approve-csync",
 	};
 	return names[command];
 }
@@ -59,6 +65,7 @@ enum {
 	OPT_FORMAT,
 	OPT_LOG_FORMAT,
 	OPT_CHECK_CONFIG,
+	OPT_REASON,
 };
 
 static int grow(void **arr, size_t count, size_t size)
@@ -137,6 +144,22 @@ static const struct option daemon_opts[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
+static const struct option domain_show_opts[] = {
+	{"json", no_argument, NULL, OPT_JSON},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+static const struct option domain_history_opts[] = {
+	{"json", no_argument, NULL, OPT_JSON},
+	{"limit", required_argument, NULL, OPT_LIMIT},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+static const struct option domain_reason_opts[] = {
+	{"reason", required_argument, NULL, OPT_REASON},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
 static const struct option help_only_opts[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -155,6 +178,13 @@ static const struct option *command_options(enum cds_command cmd)
 		return epp_send_opts;
 	case CDS_CMD_DAEMON:
 		return daemon_opts;
+	case CDS_CMD_DOMAIN_SHOW:
+		return domain_show_opts;
+	case CDS_CMD_DOMAIN_HISTORY:
+		return domain_history_opts;
+	case CDS_CMD_DOMAIN_SUSPEND:
+	case CDS_CMD_DOMAIN_RESUME:
+		return domain_reason_opts;
 	default:
 		return help_only_opts;
 	}
@@ -190,6 +220,24 @@ static int word_option(struct cds_cli *cli, int c, const char *arg, char *err, s
 	if ((i = one_of(arg, formats, 3)) < 0)
 		return usage(err, errlen, "--format '%s': expected text, json or html", arg);
 	cli->report_format = format_of[i];
+	return 0;
+}
+
+/* Longest --reason: it is stored and shown in one line. */
+#define REASON_MAX 400
+
+/* --reason TEXT: a line of text for the domain's history. */
+static int reason_option(struct cds_cli *cli, const char *arg, char *err, size_t errlen)
+{
+	size_t n = strlen(arg);
+	if (n == 0 || n > REASON_MAX)
+		return usage(err, errlen, "--reason: expected a text of 1 to %d characters (got %zu)",
+			     REASON_MAX, n);
+	for (const unsigned char *p = (const unsigned char *)arg; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return usage(err, errlen, "--reason: one line of text, without control "
+						  "characters");
+	cli->reason = arg;
 	return 0;
 }
 
@@ -245,6 +293,8 @@ static int value_option(struct cds_cli *cli, int c, const char *arg, char *err, 
 	case OPT_OUTPUT:
 	case OPT_FORMAT:
 		return word_option(cli, c, arg, err, errlen);
+	case OPT_REASON:
+		return reason_option(cli, arg, err, errlen);
 	default:
 		return usage(err, errlen, "internal: unhandled option %d", c);
 	}
@@ -293,6 +343,17 @@ static int bad_option(int c, char **argv, const char *what, char *err, size_t er
 	return usage(err, errlen, "%sunknown option '%s'", what, opt);
 }
 
+/* The one NAME of a domain command. */
+static int domain_name(struct cds_cli *cli, int rest, char **args, const char *ctx, char *err,
+		       size_t errlen)
+{
+	if (rest != 1)
+		return usage(err, errlen, "%sexpected one domain NAME, got %d arguments", ctx, rest);
+	if (cds_dname_normalize(args[0], cli->domain) != 0 || strcmp(cli->domain, ".") == 0)
+		return usage(err, errlen, "%s'%s' is not a domain name", ctx, args[0]);
+	return 0;
+}
+
 static int parse_command(int argc, char **argv, struct cds_cli *cli, char *err, size_t errlen)
 {
 	const struct option *opts = command_options(cli->command);
@@ -335,11 +396,61 @@ static int parse_command(int argc, char **argv, struct cds_cli *cli, char *err, 
 		if (!cli->zone_file)
 			return usage(err, errlen, "import: --zone FILE is required");
 		return 0;
+	case CDS_CMD_DOMAIN_SHOW:
+	case CDS_CMD_DOMAIN_HISTORY:
+	case CDS_CMD_DOMAIN_SUSPEND:
+	case CDS_CMD_DOMAIN_RESUME:
+	case CDS_CMD_DOMAIN_APPROVE_CSYNC:
+		return domain_name(cli, rest, args, ctx, err, errlen);
 	default:
 		if (rest != 0)
 			return usage(err, errlen, "%sunexpected argument '%s'", ctx, args[0]);
 		return 0;
 	}
+}
+
+/* The subcommands of word w1, as "a|b|c", into buf. */
+static void subcommands(const char *w1, char *buf, size_t len)
+{
+	size_t o = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]) && o < len; i++)
+		if (strcmp(w1, commands[i].word1) == 0 && commands[i].word2)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "|" : "",
+					      commands[i].word2);
+}
+
+/* The command words at argv[optind] (and the next, for a command with
+ * subcommands), then the command's own arguments. */
+static int find_command(int argc, char **argv, struct cds_cli *cli, char *err, size_t errlen)
+{
+	const char *w1 = argv[optind];
+	const char *w2 = optind + 1 < argc ? argv[optind + 1] : NULL;
+	int first = -1;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(w1, commands[i].word1) != 0)
+			continue;
+		if (first < 0)
+			first = (int)i;
+		if (commands[i].word2 && (!w2 || strcmp(w2, commands[i].word2) != 0))
+			continue;
+		cli->command = commands[i].cmd;
+		int skip = commands[i].word2 ? 1 : 0;
+		return parse_command(argc - optind - skip, argv + optind + skip, cli, err, errlen);
+	}
+	if (first < 0)
+		return usage(err, errlen, "unknown command '%s'", w1);
+	if (w2 && strcmp(w2, "--help") == 0) {
+		cli->command = commands[first].cmd;
+		cli->help = true;
+		return 0;
+	}
+	char subs[128];
+	subcommands(w1, subs, sizeof(subs));
+	if (w2)
+		return usage(err, errlen, "'%s' needs a subcommand: %s %s (not '%s')", w1, w1, subs,
+			     w2);
+	return usage(err, errlen, "'%s' needs a subcommand: %s %s", w1, w1, subs);
 }
 
 int cds_cli_parse(int argc, char **argv, struct cds_cli *cli, char *err, size_t errlen)
@@ -401,25 +512,7 @@ int cds_cli_parse(int argc, char **argv, struct cds_cli *cli, char *err, size_t 
 			return 0;
 		return usage(err, errlen, "no command given");
 	}
-	const char *w1 = argv[optind];
-	const char *w2 = optind + 1 < argc ? argv[optind + 1] : NULL;
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(w1, commands[i].word1) != 0)
-			continue;
-		if (commands[i].word2 && (!w2 || strcmp(w2, commands[i].word2) != 0)) {
-			if (w2 && strcmp(w2, "--help") == 0) {
-				cli->command = commands[i].cmd;
-				cli->help = true;
-				return 0;
-			}
-			return usage(err, errlen, "'%s' needs a subcommand: %s %s", w1, w1,
-				     commands[i].word2);
-		}
-		cli->command = commands[i].cmd;
-		int skip = commands[i].word2 ? 1 : 0;
-		return parse_command(argc - optind - skip, argv + optind + skip, cli, err, errlen);
-	}
-	return usage(err, errlen, "unknown command '%s'", w1);
+	return find_command(argc, argv, cli, err, errlen);
 }
 
 void cds_cli_free(struct cds_cli *cli)
@@ -445,6 +538,12 @@ static const char help_overview[] =
 	"  import --zone FILE   load the delegations of a parent zone file\n"
 	"  scan                 scan due delegations and emit change sets\n"
 	"  epp send             hand pending change sets to the output adapter\n"
+	"  domain show|history NAME\n"
+	"                       one delegation's state, verdicts, change sets, events\n"
+	"  domain suspend|resume NAME [--reason TEXT]\n"
+	"                       stop / restart automation for one domain\n"
+	"  domain approve-csync NAME\n"
+	"                       act once on a CSYNC without the immediate flag\n"
 	"  daemon               (planned) scheduler, NOTIFY listener, metrics\n"
 	"\n"
 	"global options:\n"
@@ -526,6 +625,31 @@ static const char help_daemon[] = "usage: cdscan daemon [--resolver ADDR] [--tru
 				  "(planned) run the scheduler, a NOTIFY(CDS/CSYNC) listener and\n"
 				  "a metrics endpoint until SIGTERM.\n";
 
+static const char help_domain[] =
+	"usage: cdscan domain show NAME [--json]\n"
+	"       cdscan domain history NAME [--limit N] [--json]\n"
+	"       cdscan domain suspend NAME [--reason TEXT]\n"
+	"       cdscan domain resume NAME [--reason TEXT]\n"
+	"       cdscan domain approve-csync NAME\n"
+	"\n"
+	"One delegation in the database.\n"
+	"\n"
+	"  show                 NS, DS, glue, replay baseline, suspension, approved CSYNC,\n"
+	"                       failing and excluded addresses, next scan, newest\n"
+	"                       verdicts and open change sets\n"
+	"  history              verdicts, change sets and events, newest first\n"
+	"  suspend              stop automation: verdicts say 'suspended', change sets\n"
+	"                       wait, until resume\n"
+	"  resume               restart automation; the domain is scanned at once\n"
+	"  approve-csync        act once on the CSYNC whose immediate flag is clear\n"
+	"                       (the newest verdict's csync-not-immediate), if it\n"
+	"                       still validates at the next scan, which is due at once\n"
+	"\n"
+	"  --json               show, history: as JSON\n"
+	"  --limit N            history: at most N lines (default 50)\n"
+	"  --reason TEXT        suspend, resume: why, kept in the history\n"
+	"exit codes: 65 unknown domain or nothing to approve, 69 database.\n";
+
 void cds_cli_help(FILE *f, enum cds_command command)
 {
 	switch (command) {
@@ -546,6 +670,13 @@ void cds_cli_help(FILE *f, enum cds_command command)
 		break;
 	case CDS_CMD_DAEMON:
 		fputs(help_daemon, f);
+		break;
+	case CDS_CMD_DOMAIN_SHOW:
+	case CDS_CMD_DOMAIN_HISTORY:
+	case CDS_CMD_DOMAIN_SUSPEND:
+	case CDS_CMD_DOMAIN_RESUME:
+	case CDS_CMD_DOMAIN_APPROVE_CSYNC:
+		fputs(help_domain, f);
 		break;
 	default:
 		fputs(help_overview, f);

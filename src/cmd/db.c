@@ -57,10 +57,18 @@ int cds_cmd_import(const struct cds_cli *cli, const struct cds_conf *conf)
 	}
 	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("imported %s from %s: %llu delegations: %llu inserted, %llu changed, "
-	       "%llu unchanged, %llu removed (%llu records, %.1f s)\n",
+	       "%llu unchanged, %llu removed, %llu suspended (%llu records, %.1f s)\n",
 	       c.zone, cli->zone_file, (unsigned long long)c.delegations,
 	       (unsigned long long)c.inserted, (unsigned long long)c.changed,
 	       (unsigned long long)c.unchanged, (unsigned long long)c.removed,
-	       (unsigned long long)c.records, s);
+	       (unsigned long long)c.suspended, (unsigned long long)c.records, s);
+	if (c.ds_outside || c.ds_cdscan)
+		cds_log_info("import: %llu DS sets changed outside cdscan (replay baseline set to "
+			     "now), %llu as cdscan's change sets proposed (baseline kept)",
+			     (unsigned long long)c.ds_outside, (unsigned long long)c.ds_cdscan);
+	if (c.suspended)
+		cds_log_warning("import: %llu domains suspended: their DS set was removed outside "
+				"cdscan",
+				(unsigned long long)c.suspended);
 	return CDS_EXIT_OK;
 }

@@ -64,6 +64,59 @@ static const char merge_upsert[] =
 	"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),"
 	"       (SELECT count(*) FROM import_deleg) FROM up";
 
+/*
+ * The DS sets the file changes, before the merge: for each, whether cdscan
+ * made the change.  It did when its newest DS change set that has not
+ * failed (pending, sent or done) proposed exactly the new set (compared as
+ * sorted upper-case texts), or was a delete and the set is now empty.  A
+ * change cdscan made keeps the replay baseline the change set set (the
+ * inception of the signal it acted on, RFC 7344 §6.2); any other moves it
+ * to now, so that no signal signed before this import is acted on; a DS
+ * set removed that way suspends the domain: going insecure behind cdscan's
+ * back is for an operator to look at before automation acts again.
+ */
+static const char merge_ds_changes[] =
+	"CREATE TEMP TABLE import_ds_change ON COMMIT DROP AS "
+	"SELECT d.id, d.ds AS old_ds, i.ds AS new_ds, c.id AS change_set,"
+	"       coalesce(c.caused, false) AS cdscan "
+	"FROM import_deleg i JOIN delegations d ON d.domain = i.domain "
+	"LEFT JOIN LATERAL ("
+	"  SELECT cs.id, (ARRAY(SELECT upper(x) FROM jsonb_array_elements_text("
+	"                   coalesce(cs.payload->'proposed', '[]')) AS x ORDER BY 1))"
+	"                 = (ARRAY(SELECT upper(x) FROM unnest(i.ds) AS x ORDER BY 1))"
+	"             OR (cs.action = 'delete' AND cardinality(i.ds) = 0) AS caused"
+	"  FROM change_sets cs WHERE cs.delegation_id = d.id AND cs.kind = 'ds'"
+	"    AND cs.state IN ('pending', 'sent', 'done')"
+	"  ORDER BY cs.id DESC LIMIT 1) c ON true "
+	"WHERE d.ds IS DISTINCT FROM i.ds";
+
+/* After the merge: the baseline of changes made outside cdscan, and an
+ * event for every change, saying which it was. */
+static const char merge_baseline[] =
+	"WITH b AS (UPDATE delegations d SET signal_baseline = now()"
+	"           FROM import_ds_change c WHERE d.id = c.id AND NOT c.cdscan RETURNING d.id) "
+	"INSERT INTO domain_events (delegation_id, event, actor, reason) "
+	"SELECT c.id, 'ds-changed', 'import', CASE WHEN c.cdscan"
+	"  THEN 'the DS set changed as change set ' || c.change_set || ' proposed: replay baseline"
+	" kept'"
+	"  ELSE 'the DS set changed outside cdscan (' || coalesce(nullif(array_to_string("
+	"    c.old_ds, ', '), ''), 'none') || ' -> ' || coalesce(nullif(array_to_string(c.new_ds,"
+	"    ', '), ''), 'none') || '): replay baseline set to the import time' END "
+	"FROM import_ds_change c";
+
+static const char merge_suspend[] =
+	"WITH s AS (UPDATE delegations d SET suspended_at = now(), suspended_by = 'import',"
+	"             suspended_reason = 'the DS set was removed outside cdscan (seen by import"
+	" at ' || to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || ')',"
+	"             updated_at = now()"
+	"           FROM import_ds_change c WHERE d.id = c.id AND NOT c.cdscan"
+	"             AND cardinality(c.old_ds) > 0 AND cardinality(c.new_ds) = 0"
+	"             AND d.suspended_at IS NULL"
+	"           RETURNING d.id, d.domain, d.suspended_reason),"
+	" e AS (INSERT INTO domain_events (delegation_id, event, actor, reason)"
+	"       SELECT id, 'suspend', 'import', suspended_reason FROM s) "
+	"SELECT domain FROM s ORDER BY domain";
+
 /* Delegations of this zone that the file no longer has: marked, not deleted
  * (their history stays, and a return is an update). */
 static const char merge_removed[] =
@@ -161,21 +214,19 @@ static int stream_zone(struct cds_db *db, const char *path, const char *origin,
 	return r;
 }
 
-int cds_db_import_zone(struct cds_db *db, const char *path, const char *origin,
-		       struct cds_import_counts *out, char *err, size_t errlen)
+/* The file into the staging table import_rr, by COPY. */
+static int stage(struct cds_db *db, const char *path, const char *origin,
+		 struct cds_import_counts *out, char *err, size_t errlen)
 {
 	PGresult *res = NULL;
 	int r;
-
-	memset(out, 0, sizeof(*out));
-	if ((r = cds_db_exec(db, "BEGIN", 0, NULL, NULL, err, errlen)) != 0 ||
-	    (r = cds_db_exec(db,
+	if ((r = cds_db_exec(db,
 			     "CREATE TEMP TABLE import_rr (owner text NOT NULL,"
 			     " type smallint NOT NULL, data text NOT NULL) ON COMMIT DROP",
 			     0, NULL, NULL, err, errlen)) != 0 ||
 	    (r = cds_db_exec(db, "COPY import_rr (owner, type, data) FROM STDIN", 0, NULL, NULL,
 			     err, errlen)) != 0)
-		goto fail;
+		return r;
 	r = stream_zone(db, path, origin, out, err, errlen);
 	/* End the COPY either way; with an error message it aborts. */
 	if (PQputCopyEnd(db->conn, r == 0 ? NULL : "import aborted") != 1 && r == 0) {
@@ -190,9 +241,51 @@ int cds_db_import_zone(struct cds_db *db, const char *path, const char *origin,
 		}
 		PQclear(res);
 	}
-	if (r != 0)
-		goto fail;
+	return r;
+}
+
+/* A count in column col of a one-row result (0 without a row). */
+static uint64_t count_of(PGresult *res, int col)
+{
+	return PQntuples(res) ? strtoull(PQgetvalue(res, 0, col), NULL, 10) : 0;
+}
+
+/* The replay baselines, events and suspensions of the DS changes
+ * (merge_ds_changes), each suspended domain named in the log. */
+static int merge_state(struct cds_db *db, struct cds_import_counts *out, char *err,
+		       size_t errlen)
+{
+	PGresult *res = NULL;
+	int r;
+	if ((r = cds_db_exec(db, merge_baseline, 0, NULL, NULL, err, errlen)) != 0 ||
+	    (r = cds_db_exec(db,
+			     "SELECT count(*) FILTER (WHERE NOT cdscan), count(*) FILTER (WHERE cdscan)"
+			     " FROM import_ds_change",
+			     0, NULL, &res, err, errlen)) != 0)
+		return r;
+	out->ds_outside = count_of(res, 0);
+	out->ds_cdscan = count_of(res, 1);
+	PQclear(res);
+	if ((r = cds_db_exec(db, merge_suspend, 0, NULL, &res, err, errlen)) != 0)
+		return r;
+	out->suspended = (uint64_t)PQntuples(res);
+	for (int i = 0; i < PQntuples(res) && i < 20; i++)
+		cds_log_warning("import: %s suspended: its DS set was removed outside cdscan"
+				" (cdscan domain resume %s, once that is understood)",
+				PQgetvalue(res, i, 0), PQgetvalue(res, i, 0));
+	if (PQntuples(res) > 20)
+		cds_log_warning("import: %d more domains suspended the same way (cdscan domain show)",
+				PQntuples(res) - 20);
+	PQclear(res);
+	return 0;
+}
+
+/* Merge import_rr into the delegations (import_deleg: the file's). */
+static int merge(struct cds_db *db, struct cds_import_counts *out, char *err, size_t errlen)
+{
+	PGresult *res = NULL;
 	const char *zone[1] = {out->zone};
+	int r;
 	if ((r = cds_db_exec(db, "CREATE INDEX ON import_rr (owner)", 0, NULL, NULL, err,
 			     errlen)) != 0 ||
 	    (r = cds_db_exec(db, "ANALYZE import_rr", 0, NULL, NULL, err, errlen)) != 0 ||
@@ -203,28 +296,38 @@ int cds_db_import_zone(struct cds_db *db, const char *path, const char *origin,
 	    (r = cds_db_exec(db, "CREATE UNIQUE INDEX ON import_deleg (domain)", 0, NULL, NULL,
 			     err, errlen)) != 0 ||
 	    (r = cds_db_exec(db, "ANALYZE import_deleg", 0, NULL, NULL, err, errlen)) != 0 ||
+	    (r = cds_db_exec(db, merge_ds_changes, 0, NULL, NULL, err, errlen)) != 0 ||
 	    (r = cds_db_exec(db, merge_upsert, 1, zone, &res, err, errlen)) != 0)
-		goto fail;
-	out->inserted = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-	out->changed = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
-	out->delegations = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
+		return r;
+	out->inserted = count_of(res, 0);
+	out->changed = count_of(res, 1);
 	PQclear(res);
 	/* "SELECT count(*) ... FROM up" has no row count when up is empty:
-	 * take the total separately then. */
+	 * take the total separately. */
 	if ((r = cds_db_exec(db, "SELECT count(*) FROM import_deleg", 0, NULL, &res, err,
 			     errlen)) != 0)
-		goto fail;
-	out->delegations = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+		return r;
+	out->delegations = count_of(res, 0);
 	PQclear(res);
 	if ((r = cds_db_exec(db, merge_removed, 1, zone, &res, err, errlen)) != 0)
-		goto fail;
+		return r;
 	out->removed = strtoull(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
 	out->unchanged = out->delegations - out->inserted - out->changed;
-	if ((r = cds_db_exec(db, "COMMIT", 0, NULL, NULL, err, errlen)) != 0)
+	return merge_state(db, out, err, errlen);
+}
+
+int cds_db_import_zone(struct cds_db *db, const char *path, const char *origin,
+		       struct cds_import_counts *out, char *err, size_t errlen)
+{
+	int r;
+	memset(out, 0, sizeof(*out));
+	if ((r = cds_db_exec(db, "BEGIN", 0, NULL, NULL, err, errlen)) != 0)
 		return r;
-	return 0;
-fail:
-	cds_db_rollback(db);
-	return r;
+	if ((r = stage(db, path, origin, out, err, errlen)) != 0 ||
+	    (r = merge(db, out, err, errlen)) != 0) {
+		cds_db_rollback(db);
+		return r;
+	}
+	return cds_db_exec(db, "COMMIT", 0, NULL, NULL, err, errlen);
 }

@@ -9,11 +9,13 @@
 #include "cdscan/error.h"
 #include "db_internal.h"
 
+/* Change sets of a suspended domain are held (left pending, not claimed)
+ * until it is resumed: a suspension stops automation, sending included. */
 static const char claim_sql[] =
 	"SELECT c.id, d.domain, c.action, c.cltrid, array_to_string(c.add, ','),"
 	"       array_to_string(c.rem, ','), c.kind, coalesce(c.payload::text, '{}'), c.attempts "
 	"FROM change_sets c JOIN delegations d ON d.id = c.delegation_id "
-	"WHERE c.state = 'pending' "
+	"WHERE c.state = 'pending' AND d.suspended_at IS NULL "
 	"ORDER BY c.id LIMIT $1::integer "
 	"FOR UPDATE OF c SKIP LOCKED";
 
@@ -131,7 +133,7 @@ static const char list_sql[] =
 	"SELECT c.id, d.domain, c.action, c.cltrid, array_to_string(c.add, ','),"
 	"       array_to_string(c.rem, ','), c.kind, coalesce(c.payload::text, '{}'), c.attempts "
 	"FROM change_sets c JOIN delegations d ON d.id = c.delegation_id "
-	"WHERE c.state = 'pending' AND c.id > $2::bigint "
+	"WHERE c.state = 'pending' AND d.suspended_at IS NULL AND c.id > $2::bigint "
 	"ORDER BY c.id LIMIT $1::integer";
 
 int cds_db_changes_list(struct cds_db *db, size_t max, int64_t after, struct cds_db_changes *out,

@@ -21,32 +21,44 @@
  * delegation answered kept the scanner waiting out every lame delegation's
  * timeouts; bench/RESULTS.md).  The result's write sets the real next due
  * time; a scanner that stops before it leaves the rows due when the lease
- * ends.  $4: the lease in seconds.
+ * ends.  $4: policy.unreachable-after in seconds, $5: the lease in seconds.
  */
 #define CLAIM_WHERE                                                                        \
 	"WHERE removed_at IS NULL AND id > $1::bigint"                                      \
 	"  AND (($3::text[] IS NULL AND next_scan_at <= now()) OR domain = ANY($3::text[])) "
+/* The replay baseline is signal_baseline (0003_domain_state.sql), not
+ * ds_changed_at.  Failing addresses come in one probe of server_failures'
+ * primary key: how many, and those failing for unreachable-after (RFC 9975
+ * §3), which the decision leaves out. */
 #define CLAIM_COLUMNS(t)                                                                   \
 	"SELECT " t ".id, " t ".domain, array_to_string(" t ".ns, ' '),"                    \
 	"       array_to_string(" t ".ds, ','), " t ".glue::text,"                           \
-	"       coalesce(extract(epoch FROM " t ".ds_changed_at)::bigint, 0), " t ".opted_out," \
-	"       " t ".consecutive_failures, o.delegation_id IS NOT NULL,"                      \
+	"       coalesce(floor(extract(epoch FROM " t ".signal_baseline))::bigint, 0),"       \
+	"       " t ".opted_out, " t ".consecutive_failures, o.delegation_id IS NOT NULL,"     \
 	"       coalesce(array_to_string(o.signal, ','), ''),"                                 \
 	"       coalesce(extract(epoch FROM o.first_seen)::bigint, 0),"                        \
-	"       coalesce(o.consistent_scans, 0) "
+	"       coalesce(o.consistent_scans, 0), " t ".suspended_at IS NOT NULL,"              \
+	"       coalesce(" t ".suspended_reason, ''), coalesce(" t ".csync_approved_serial, -1),"\
+	"       f.n, f.excluded "
+#define CLAIM_FAILURES(t)                                                                  \
+	" CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(string_agg(sf.ns_name || ' ' ||" \
+	"   sf.address, ',' ORDER BY sf.ns_name, sf.address)"                                \
+	"   FILTER (WHERE " CDS_DB_EXCLUDED("sf", "$4") "), '') AS excluded"                  \
+	"   FROM server_failures sf WHERE sf.delegation_id = " t ".id) f "
 static const char claim_sql[] =
 	"WITH c AS (SELECT id FROM delegations " CLAIM_WHERE
 	"           ORDER BY id LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
 	" u AS (UPDATE delegations AS d"
-	"       SET next_scan_at = now() + make_interval(secs => $4::double precision)"
+	"       SET next_scan_at = now() + make_interval(secs => $5::double precision)"
 	"       FROM c WHERE d.id = c.id RETURNING d.*) "
 	CLAIM_COLUMNS("u")
-	"FROM u LEFT JOIN bootstrap_observations o ON o.delegation_id = u.id ORDER BY u.id";
+	"FROM u LEFT JOIN bootstrap_observations o ON o.delegation_id = u.id"
+	CLAIM_FAILURES("u") "ORDER BY u.id";
 /* A dry run takes the rows as they are: no lock, no lease. */
 static const char peek_sql[] =
 	CLAIM_COLUMNS("delegations")
 	"FROM delegations LEFT JOIN bootstrap_observations o ON o.delegation_id = delegations.id "
-	CLAIM_WHERE "ORDER BY id LIMIT $2::integer";
+	CLAIM_FAILURES("delegations") CLAIM_WHERE "ORDER BY id LIMIT $2::integer";
 
 /* A PostgreSQL array literal of strings, every element quoted and escaped
  * (passed as a parameter, never pasted into SQL).  NULL with n == 0 and
@@ -76,45 +88,41 @@ static char *pg_array(const char *const *v, size_t n)
 	return out;
 }
 
+void cds_db_item_clear(struct cds_db_item *it)
+{
+	free(it->d.ns);
+	free(it->d.ds);
+	for (size_t i = 0; i < it->d.excluded_count; i++)
+		free(it->d.excluded[i]);
+	free(it->d.excluded);
+	it->d.ns = NULL;
+	it->d.ds = NULL;
+	it->d.excluded = NULL;
+	it->d.ns_count = it->d.ds_count = it->d.excluded_count = 0;
+}
+
 static void free_items(struct cds_db_batch *b)
 {
-	for (size_t i = 0; i < b->count; i++) {
-		free(b->items[i].d.ns);
-		free(b->items[i].d.ds);
-	}
+	for (size_t i = 0; i < b->count; i++)
+		cds_db_item_clear(&b->items[i]);
 	free(b->items);
 	b->items = NULL;
 	b->count = 0;
 }
 
-/* Fill one item from a claimed row. */
-static int item_from_row(PGresult *res, int row, struct cds_db_item *it)
+/* The NS names of a row (space-separated) with the glue the parent holds. */
+static int parse_ns(const char *ns, const char *glue_json, struct cds_delegation *d)
 {
-	memset(it, 0, sizeof(*it));
-	it->id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
-	snprintf(it->d.domain, sizeof(it->d.domain), "%s", PQgetvalue(res, row, 1));
-	it->failures = atoi(PQgetvalue(res, row, 7));
-	it->d.opted_out = PQgetvalue(res, row, 6)[0] == 't';
-	long long changed = strtoll(PQgetvalue(res, row, 5), NULL, 10);
-	it->d.has_last_change = changed > 0;
-	it->d.last_change = (time_t)changed;
-	it->d.has_observation = PQgetvalue(res, row, 8)[0] == 't';
-	snprintf(it->d.observed_signal, sizeof(it->d.observed_signal), "%s",
-		 PQgetvalue(res, row, 9));
-	it->d.observed_first = (time_t)strtoll(PQgetvalue(res, row, 10), NULL, 10);
-	it->d.observed_scans = (uint32_t)strtoul(PQgetvalue(res, row, 11), NULL, 10);
-
-	const char *ns = PQgetvalue(res, row, 2);
 	size_t nns = 1;
 	for (const char *p = ns; *p; p++)
 		nns += *p == ' ';
-	it->d.ns = calloc(nns, sizeof(*it->d.ns));
-	if (!it->d.ns)
+	d->ns = calloc(nns, sizeof(*d->ns));
+	if (!d->ns)
 		return CDS_ENOMEM;
-	json_object *glue = json_tokener_parse(PQgetvalue(res, row, 4));
+	json_object *glue = json_tokener_parse(glue_json);
 	for (const char *p = ns; *p;) {
 		size_t l = strcspn(p, " ");
-		struct cds_ns_entry *e = &it->d.ns[it->d.ns_count];
+		struct cds_ns_entry *e = &d->ns[d->ns_count];
 		char name[CDS_DNAME_BUFSIZE];
 		snprintf(name, sizeof(name), "%.*s", (int)l, p);
 		if (cds_dname_normalize(name, e->name) == 0) {
@@ -131,40 +139,94 @@ static int item_from_row(PGresult *res, int row, struct cds_db_item *it)
 						e->addr_count++;
 				}
 			}
-			it->d.ns_count++;
+			d->ns_count++;
 		}
 		p += l;
 		while (*p == ' ')
 			p++;
 	}
 	json_object_put(glue);
+	return 0;
+}
 
-	const char *ds = PQgetvalue(res, row, 3);
+/* The DS texts of a row, joined by ','. */
+static int parse_ds(const char *ds, struct cds_delegation *d)
+{
 	size_t nds = 1;
 	for (const char *p = ds; *p; p++)
 		nds += *p == ',';
-	it->d.ds = calloc(nds, sizeof(*it->d.ds));
-	if (!it->d.ds)
+	d->ds = calloc(nds, sizeof(*d->ds));
+	if (!d->ds)
 		return CDS_ENOMEM;
 	for (const char *p = ds; *p;) {
 		size_t l = strcspn(p, ",");
 		char txt[CDS_DS_TEXT_MAX + 8];
 		snprintf(txt, sizeof(txt), "%.*s", (int)l, p);
-		if (cds_ds_parse(txt, &it->d.ds[it->d.ds_count]) == 0)
-			it->d.ds_count++;
+		if (cds_ds_parse(txt, &d->ds[d->ds_count]) == 0)
+			d->ds_count++;
 		p += l + (p[l] == ',');
 	}
 	return 0;
 }
 
+/* The excluded addresses of a row: "NAME ADDR" texts joined by ','. */
+static int parse_excluded(const char *s, struct cds_delegation *d)
+{
+	size_t n = *s ? 1 : 0;
+	for (const char *p = s; *p; p++)
+		n += *p == ',';
+	if (n == 0)
+		return 0;
+	if (!(d->excluded = calloc(n, sizeof(*d->excluded))))
+		return CDS_ENOMEM;
+	for (const char *p = s; *p;) {
+		size_t l = strcspn(p, ",");
+		if (!(d->excluded[d->excluded_count] = strndup(p, l)))
+			return CDS_ENOMEM;
+		d->excluded_count++;
+		p += l + (p[l] == ',');
+	}
+	return 0;
+}
+
+/* Fill one item from a claimed row (CLAIM_COLUMNS). */
+static int item_from_row(PGresult *res, int row, struct cds_db_item *it)
+{
+	struct cds_delegation *d = &it->d;
+	memset(it, 0, sizeof(*it));
+	it->id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
+	snprintf(d->domain, sizeof(d->domain), "%s", PQgetvalue(res, row, 1));
+	long long baseline = strtoll(PQgetvalue(res, row, 5), NULL, 10);
+	d->has_last_change = baseline > 0;
+	d->last_change = (time_t)baseline;
+	d->opted_out = PQgetvalue(res, row, 6)[0] == 't';
+	it->failures = atoi(PQgetvalue(res, row, 7));
+	d->has_observation = PQgetvalue(res, row, 8)[0] == 't';
+	snprintf(d->observed_signal, sizeof(d->observed_signal), "%s", PQgetvalue(res, row, 9));
+	d->observed_first = (time_t)strtoll(PQgetvalue(res, row, 10), NULL, 10);
+	d->observed_scans = (uint32_t)strtoul(PQgetvalue(res, row, 11), NULL, 10);
+	d->suspended = PQgetvalue(res, row, 12)[0] == 't';
+	snprintf(d->suspended_reason, sizeof(d->suspended_reason), "%s", PQgetvalue(res, row, 13));
+	long long serial = strtoll(PQgetvalue(res, row, 14), NULL, 10);
+	d->csync_approved = serial >= 0 && serial <= UINT32_MAX;
+	d->csync_approved_serial = d->csync_approved ? (uint32_t)serial : 0;
+	it->failing = (size_t)strtoull(PQgetvalue(res, row, 15), NULL, 10);
+	int r = parse_ns(PQgetvalue(res, row, 2), PQgetvalue(res, row, 4), d);
+	if (r == 0)
+		r = parse_ds(PQgetvalue(res, row, 3), d);
+	if (r == 0)
+		r = parse_excluded(PQgetvalue(res, row, 16), d);
+	return r;
+}
+
 int cds_db_claim(struct cds_db *db, size_t max, int64_t after, char *const *domains,
-		 size_t ndomains, uint64_t lease_s, struct cds_db_batch *out, char *err,
-		 size_t errlen)
+		 size_t ndomains, uint64_t lease_s, uint64_t unreachable_after_s,
+		 struct cds_db_batch *out, char *err, size_t errlen)
 {
 	PGresult *res = NULL;
-	char after_txt[32], max_txt[16], lease_txt[32];
+	char after_txt[32], max_txt[16], lease_txt[32], unreach_txt[32];
 	char *names = ndomains ? pg_array((const char *const *)domains, ndomains) : NULL;
-	const char *params[4] = {after_txt, max_txt, names, lease_txt};
+	const char *params[5] = {after_txt, max_txt, names, unreach_txt, lease_txt};
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -172,9 +234,11 @@ int cds_db_claim(struct cds_db *db, size_t max, int64_t after, char *const *doma
 	snprintf(after_txt, sizeof(after_txt), "%lld", (long long)after);
 	snprintf(max_txt, sizeof(max_txt), "%zu", max);
 	snprintf(lease_txt, sizeof(lease_txt), "%llu", (unsigned long long)lease_s);
+	snprintf(unreach_txt, sizeof(unreach_txt), "%llu",
+		 (unsigned long long)unreachable_after_s);
 	if (ndomains && !names)
 		return CDS_ENOMEM;
-	r = cds_db_exec(db, lease_s ? claim_sql : peek_sql, lease_s ? 4 : 3, params, &res, err,
+	r = cds_db_exec(db, lease_s ? claim_sql : peek_sql, lease_s ? 5 : 4, params, &res, err,
 			errlen);
 	free(names);
 	if (r != 0)
@@ -375,8 +439,63 @@ static int columns_of(const struct cds_db_outcome *o, size_t n, struct columns *
 	return c->ids && c->dsa && c->nsa && c->reasons && c->json && c->fails ? 0 : CDS_ENOMEM;
 }
 
-/* Change sets and observations: only the few rows that have one.  res: the
- * inserted results (id, delegation id). */
+/* The replay baseline (RFC 7344 §6.2) moves to the newest RRSIG inception
+ * of the signal a new DS change set rests on: a later signal must not be
+ * signed before it.  It never moves back. */
+static int record_baseline(struct cds_db *db, const char *id, const struct cds_verdict *v,
+			   char *err, size_t errlen)
+{
+	char inception[32];
+	snprintf(inception, sizeof(inception), "%lld", (long long)v->signal_inception);
+	const char *p[2] = {id, inception};
+	return cds_db_exec(db,
+			   "UPDATE delegations SET signal_baseline = greatest(signal_baseline,"
+			   " to_timestamp($2::bigint)), updated_at = now() WHERE id = $1::bigint",
+			   2, p, NULL, err, errlen);
+}
+
+/* An operator's CSYNC approval is good for one decision (RFC 7477 §2.1.1.2
+ * leaves a CSYNC without the immediate flag to the operator, one CSYNC at a
+ * time): forgotten once used, which the history shows. */
+static int record_approval_used(struct cds_db *db, const char *id, const struct cds_verdict *v,
+				char *err, size_t errlen)
+{
+	char why[128];
+	snprintf(why, sizeof(why), "the approved CSYNC was processed (NS action %s)",
+		 cds_action_name(v->ns_side.action));
+	const char *p[2] = {id, why};
+	return cds_db_exec(db,
+			   "WITH u AS (UPDATE delegations SET csync_approved_serial = NULL,"
+			   " updated_at = now() WHERE id = $1::bigint RETURNING id)"
+			   " INSERT INTO domain_events (delegation_id, event, actor, reason)"
+			   " SELECT id, 'csync-approval-used', 'scan', $2 FROM u",
+			   2, p, NULL, err, errlen);
+}
+
+/* What one written delegation changes besides its result: observation,
+ * change sets, baseline, approval.  Only the few that have one query. */
+static int record_one(struct cds_db *db, struct cds_db_outcome *x, const char *result_id,
+		      char *err, size_t errlen)
+{
+	char id[32];
+	snprintf(id, sizeof(id), "%lld", (long long)x->item->id);
+	int r = record_observation(db, id, x->item, x->v, err, errlen);
+	for (int k = 0; k < CDS_KIND_COUNT && r == 0; k++) {
+		bool created = false;
+		if (!x->changes[k])
+			continue;
+		r = record_change(db, id, result_id, x->changes[k], &created, err, errlen);
+		x->changesets += created;
+		if (r == 0 && created && k == CDS_KIND_DS && x->v->signal_inception > 0)
+			r = record_baseline(db, id, x->v, err, errlen);
+	}
+	if (r == 0 && x->v->csync_approval_used)
+		r = record_approval_used(db, id, x->v, err, errlen);
+	return r;
+}
+
+/* Change sets and the rest of record_one.  res: the inserted results (id,
+ * delegation id). */
 static int record_changes(struct cds_db *db, PGresult *res, struct cds_db_outcome *o, size_t n,
 			  char *err, size_t errlen)
 {
@@ -384,28 +503,136 @@ static int record_changes(struct cds_db *db, PGresult *res, struct cds_db_outcom
 	for (int row = 0; row < PQntuples(res) && r == 0; row++) {
 		struct cds_db_outcome *x =
 			outcome_by_id(o, n, strtoll(PQgetvalue(res, row, 1), NULL, 10));
-		if (!x)
-			continue;
-		char id[32];
-		snprintf(id, sizeof(id), "%lld", (long long)x->item->id);
-		const char *result_id = PQgetvalue(res, row, 0);
-		r = record_observation(db, id, x->item, x->v, err, errlen);
-		for (int k = 0; k < CDS_KIND_COUNT && r == 0; k++) {
-			bool created = false;
-			if (!x->changes[k])
-				continue;
-			r = record_change(db, id, result_id, x->changes[k], &created, err, errlen);
-			x->changesets += created;
-		}
+		if (x)
+			r = record_one(db, x, PQgetvalue(res, row, 0), err, errlen);
 	}
 	return r;
 }
 
+/* The failing addresses of a batch as array parameters, and the
+ * delegations whose earlier failures are to be settled. */
+struct failing {
+	size_t n, nclean;
+	char (*ids)[24];           /* text of each delegation id */
+	const char **d, **name, **addr, **error; /* the failing servers */
+	const char **clean;        /* delegations that had rows at the claim */
+};
+
+static void failing_free(struct failing *f)
+{
+	free(f->ids);
+	free(f->d);
+	free(f->name);
+	free(f->addr);
+	free(f->error);
+	free(f->clean);
+}
+
+static int failing_of(const struct cds_db_outcome *o, size_t n, struct failing *f)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += o[i].v->server_count;
+	f->ids = calloc(n ? n : 1, sizeof(*f->ids));
+	f->clean = calloc(n ? n : 1, sizeof(*f->clean));
+	f->d = calloc(total + 1, sizeof(*f->d));
+	f->name = calloc(total + 1, sizeof(*f->name));
+	f->addr = calloc(total + 1, sizeof(*f->addr));
+	f->error = calloc(total + 1, sizeof(*f->error));
+	if (!f->ids || !f->clean || !f->d || !f->name || !f->addr || !f->error)
+		return CDS_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(f->ids[i], sizeof(f->ids[i]), "%lld", (long long)o[i].item->id);
+		if (o[i].item->failing)
+			f->clean[f->nclean++] = f->ids[i];
+		for (size_t k = 0; k < o[i].v->server_count; k++) {
+			const struct cds_verdict_server *s = &o[i].v->servers[k];
+			if (s->ok)
+				continue;
+			f->d[f->n] = f->ids[i];
+			f->name[f->n] = s->name;
+			f->addr[f->n] = s->address;
+			f->error[f->n++] = s->error;
+		}
+	}
+	return 0;
+}
+
+/* Failing addresses (RFC 9975 §3): a row per address that gave no usable
+ * answer, counted on while it keeps failing, gone once it answers (or is no
+ * longer asked).  Two statements for the whole batch, each skipped when
+ * it has nothing to do (most batches). */
+static int record_failures(struct cds_db *db, const struct cds_db_outcome *o, size_t n,
+			   char *err, size_t errlen)
+{
+	struct failing f = {0};
+	char *a[5] = {0};
+	int r = failing_of(o, n, &f);
+	if (r != 0 || (f.n == 0 && f.nclean == 0))
+		goto out;
+	a[0] = pg_array(f.clean, f.nclean);
+	a[1] = pg_array(f.d, f.n);
+	a[2] = pg_array(f.name, f.n);
+	a[3] = pg_array(f.addr, f.n);
+	a[4] = pg_array(f.error, f.n);
+	if (!a[0] || !a[1] || !a[2] || !a[3] || !a[4]) {
+		r = CDS_ENOMEM;
+		goto out;
+	}
+	if (f.nclean)
+		r = cds_db_exec(db,
+				"DELETE FROM server_failures sf WHERE sf.delegation_id = ANY($1::bigint[])"
+				" AND NOT EXISTS (SELECT 1 FROM unnest($2::bigint[], $3::text[], $4::text[])"
+				"   AS s(d, n, a) WHERE s.d = sf.delegation_id AND s.n = sf.ns_name"
+				"   AND s.a = sf.address)",
+				4, (const char *const *)a, NULL, err, errlen);
+	if (r == 0 && f.n)
+		r = cds_db_exec(db,
+				"INSERT INTO server_failures AS sf (delegation_id, ns_name, address,"
+				" first_failed_at, last_failed_at, failures, last_error)"
+				" SELECT DISTINCT ON (d, n, a) d, n, a, now(), now(), 1, e"
+				" FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])"
+				"   AS s(d, n, a, e)"
+				" ON CONFLICT (delegation_id, ns_name, address) DO UPDATE SET"
+				" last_failed_at = now(), failures = sf.failures + 1,"
+				" last_error = EXCLUDED.last_error",
+				4, (const char *const *)a + 1, NULL, err, errlen);
+out:
+	for (int i = 0; i < 5; i++)
+		free(a[i]);
+	failing_free(&f);
+	return r;
+}
+
+/* The next due time of every written delegation: scan.interval after a
+ * scan in which every server answered; after one with an unusable server
+ * (RFC 9975 §3: retry an unresponsive server with exponential back-off
+ * before giving up on it) retry-after, doubled for each consecutive such
+ * scan, at most max(max-backoff, interval). */
+static int record_schedule(struct cds_db *db, const struct columns *c,
+			   const struct cds_db_schedule *sched, char *err, size_t errlen)
+{
+	char interval[32], retry[32], cap[32];
+	snprintf(interval, sizeof(interval), "%llu", (unsigned long long)sched->interval_s);
+	snprintf(retry, sizeof(retry), "%llu", (unsigned long long)sched->retry_after_s);
+	snprintf(cap, sizeof(cap), "%llu", (unsigned long long)sched->max_backoff_s);
+	const char *p[5] = {c->ids, interval, c->fails, retry, cap};
+	return cds_db_exec(db,
+			   "UPDATE delegations AS d SET consecutive_failures = t.f,"
+			   " next_scan_at = now() + make_interval(secs => CASE WHEN t.f = 0"
+			   "   THEN $2::double precision"
+			   "   ELSE least($4::double precision * power(2, least(t.f - 1, 60)),"
+			   "              greatest($5::double precision, $2::double precision)) END),"
+			   " updated_at = now()"
+			   " FROM unnest($1::bigint[], $3::integer[]) AS t(id, f) WHERE d.id = t.id",
+			   5, p, NULL, err, errlen);
+}
+
 /* The results of o[0..n) (in id order) in the open transaction. */
 static int record_batch(struct cds_db *db, struct cds_db_outcome *o, size_t n, bool dry_run,
-			uint64_t interval_s, char *err, size_t errlen)
+			const struct cds_db_schedule *sched, char *err, size_t errlen)
 {
-	char scanner[300], host[256] = "?", interval[32];
+	char scanner[300], host[256] = "?";
 	struct columns c = {0};
 	PGresult *res = NULL;
 	int r;
@@ -429,19 +656,12 @@ static int record_batch(struct cds_db *db, struct cds_db_outcome *o, size_t n, b
 			"   AS t(d, a, b, r, v)"
 			" RETURNING id, delegation_id",
 			7, p1, &res, err, errlen);
-	if (r != 0 || dry_run || (r = record_changes(db, res, o, n, err, errlen)) != 0)
+	/* A dry run decides and reports: the state the next decision reads
+	 * (change sets, baseline, failures, schedule) stays as it was. */
+	if (r != 0 || dry_run || (r = record_changes(db, res, o, n, err, errlen)) != 0 ||
+	    (r = record_failures(db, o, n, err, errlen)) != 0)
 		goto out;
-	/* Failing domains back off: the interval doubles with each consecutive
-	 * failure, up to 16 times. */
-	snprintf(interval, sizeof(interval), "%llu", (unsigned long long)interval_s);
-	const char *p3[3] = {c.ids, interval, c.fails};
-	r = cds_db_exec(db,
-			"UPDATE delegations AS d SET consecutive_failures = t.f,"
-			" next_scan_at = now() + make_interval(secs => $2::double precision"
-			"   * power(2, least(t.f, 4))),"
-			" updated_at = now()"
-			" FROM unnest($1::bigint[], $3::integer[]) AS t(id, f) WHERE d.id = t.id",
-			3, p3, NULL, err, errlen);
+	r = record_schedule(db, &c, sched, err, errlen);
 out:
 	PQclear(res);
 	columns_free(&c);
@@ -501,7 +721,7 @@ static int outcome_cmp(const void *x, const void *y)
 
 int cds_db_write_results(struct cds_db *db, struct cds_db_outcome *o, size_t n,
 			 const struct cds_db_item *const *skipped, size_t nskipped, bool dry_run,
-			 uint64_t interval_s, char *err, size_t errlen)
+			 const struct cds_db_schedule *sched, char *err, size_t errlen)
 {
 	int r;
 	if (n == 0 && (nskipped == 0 || dry_run))
@@ -512,9 +732,9 @@ int cds_db_write_results(struct cds_db *db, struct cds_db_outcome *o, size_t n,
 	if ((r = cds_db_exec(db, "BEGIN", 0, NULL, NULL, err, errlen)) != 0)
 		return r;
 	for (size_t i = 0; i < nskipped && !dry_run && r == 0; i++)
-		r = skip_one(db, skipped[i], interval_s, err, errlen);
+		r = skip_one(db, skipped[i], sched->interval_s, err, errlen);
 	if (r == 0)
-		r = record_batch(db, o, n, dry_run, interval_s, err, errlen);
+		r = record_batch(db, o, n, dry_run, sched, err, errlen);
 	if (r == 0)
 		r = cds_db_exec(db, "COMMIT", 0, NULL, NULL, err, errlen);
 	if (r != 0)

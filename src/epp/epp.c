@@ -469,6 +469,38 @@ static int info_add(char (*list)[CDS_EPP_INFO_TEXT], size_t *n, const char *text
 	return 0;
 }
 
+/* domain:status elements of a domain:infData: their s attribute. */
+static void info_statuses(xmlNodePtr dinf, struct cds_epp_info *out)
+{
+	for (xmlNodePtr c = dinf ? dinf->children : NULL; c; c = c->next) {
+		if (!is_in(c, NS_DOMAIN, "status") || out->nstatus >= CDS_EPP_STATUS_MAX)
+			continue;
+		xmlChar *s = xmlGetProp(c, BAD_CAST "s");
+		if (s)
+			snprintf(out->status[out->nstatus++], CDS_EPP_STATUS_TEXT, "%s",
+				 (const char *)s);
+		xmlFree(s);
+	}
+}
+
+bool cds_epp_info_update_prohibited(const struct cds_epp_info *info, char *which, size_t len)
+{
+	size_t o = 0;
+	if (len)
+		which[0] = '\0';
+	for (size_t i = 0; i < info->nstatus; i++) {
+		if (strcmp(info->status[i], "clientUpdateProhibited") != 0 &&
+		    strcmp(info->status[i], "serverUpdateProhibited") != 0)
+			continue;
+		if (o < len)
+			o += (size_t)snprintf(which + o, len - o, "%s%s", o ? ", " : "",
+					      info->status[i]);
+		else
+			o++;
+	}
+	return o > 0;
+}
+
 int cds_epp_parse_info(const char *buf, size_t len, struct cds_epp_info *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -496,6 +528,7 @@ int cds_epp_parse_info(const char *buf, size_t len, struct cds_epp_info *out)
 		r = info_add(out->ns, &out->nns, t);
 	}
 	out->domain = dinf != NULL;
+	info_statuses(dinf, out);
 	/* host:infData: addresses. */
 	xmlNodePtr hinf = find(resd, NS_HOST, "infData", 0);
 	for (xmlNodePtr c = hinf ? hinf->children : NULL; c && r == 0; c = c->next)

@@ -89,6 +89,29 @@ static int fail_one(struct drain *dr, const struct cds_change_set *cs, const cha
 	return cds_db_change_failed(dr->db, cs->id, why, dr->err, dr->errlen);
 }
 
+/*
+ * A registry lock (the registry refuses updates of the domain): the change
+ * set fails, since it rests on a scan that may be old by the time the lock
+ * is lifted, and the domain is suspended, so that automation stops until
+ * an operator has looked; `domain resume` then scans it afresh, and a new
+ * change set rests on what the child publishes then.
+ */
+static int lock_one(struct drain *dr, const struct cds_change_set *cs, const char *why)
+{
+	char reason[900];
+	struct cds_db_domain_change c;
+	snprintf(reason, sizeof(reason), "the registry refuses updates of the domain: %s", why);
+	int r = fail_one(dr, cs, reason);
+	if (r == 0)
+		r = cds_db_domain_suspend(dr->db, cs->domain, CDS_ACTOR_REGISTRY, reason, NULL, &c,
+					  dr->err, dr->errlen);
+	if (r == 0 && c.changed)
+		cds_log_error("%s suspended: the registry refuses its updates; automation stops "
+			      "until 'cdscan domain resume %s'",
+			      cs->domain, cs->domain);
+	return r;
+}
+
 static void wait_one(struct drain *dr, const struct cds_change_set *cs, const char *why)
 {
 	cds_log_warning("change set %lld of %s stays pending: %s", (long long)cs->id, cs->domain,
@@ -130,6 +153,8 @@ static int send_one(struct drain *dr, const struct cds_change_set *cs, bool reco
 	}
 	if (st == SEND_FAILED)
 		r = fail_one(dr, cs, why);
+	else if (st == SEND_LOCKED)
+		r = lock_one(dr, cs, why);
 	else if (st == SEND_LATER)
 		wait_one(dr, cs, why);
 	else
@@ -225,6 +250,17 @@ static int drain_acknowledged(struct drain *dr)
 	return r;
 }
 
+/* Change sets of suspended domains are not claimed: say how many wait. */
+static void note_held(struct drain *dr)
+{
+	uint64_t held = 0;
+	char err[300];
+	if (cds_db_count_held(dr->db, &held, err, sizeof(err)) == 0 && held)
+		cds_log_notice("%llu change sets held: their domains are suspended "
+			       "(cdscan domain show NAME; cdscan domain resume NAME)",
+			       (unsigned long long)held);
+}
+
 int cds_outbox_drain(const struct cds_conf *conf, enum cds_output_adapter adapter,
 		     const char *spool_dir, bool has_limit, uint64_t limit,
 		     struct cds_outbox_result *out, char *err, size_t errlen)
@@ -242,6 +278,8 @@ int cds_outbox_drain(const struct cds_conf *conf, enum cds_output_adapter adapte
 	if ((r = cds_db_connect(conf->database, &dr.db, err, errlen)) == 0) {
 		out->destination = dr.ad->destination(dr.state);
 		r = dr.ad->durable ? drain_durable(&dr) : drain_acknowledged(&dr);
+		if (r == 0 || r == CDS_EUNAVAIL)
+			note_held(&dr);
 		cds_db_close(dr.db);
 	}
 	dr.ad->close(dr.state);

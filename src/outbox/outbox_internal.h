@@ -14,6 +14,8 @@ enum send_status {
 	SEND_OK = 0, /* handed over / applied (svtrid: the registry's id, if any) */
 	SEND_FAILED, /* this change set cannot be carried: failed alone, why kept */
 	SEND_LATER,  /* left pending for a later run (the registry is out of reach) */
+	SEND_LOCKED, /* the registry forbids updates of the domain (a lock, why
+			says which): the change set fails, the domain is suspended */
 };
 
 /* One change set on its way: the change set, its registry profile (NULL

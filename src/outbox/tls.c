@@ -8,8 +8,11 @@
  * not is the command sent again, with the same clTRID.  Result codes: 1000
  * and 1001 are success; 2400 and the 2500 series (and a lost connection) are
  * retried with back-off, up to epp.retries times, then the registry waits
- * for the next run; every other 2xxx fails the change set with the server's
- * message. */
+ * for the next run; 2304 to the domain update (and an <info> showing
+ * clientUpdateProhibited or serverUpdateProhibited where the change is not
+ * in place) is a registry lock: the change set fails and the drain
+ * suspends the domain; every other 2xxx fails the change set with the
+ * server's message. */
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -21,7 +24,10 @@
 #include "cdscan/log.h"
 #include "outbox_internal.h"
 
-enum step_result { STEP_OK, STEP_FAILED, STEP_UNAVAILABLE };
+/* STEP_LOCKED: the registry forbids updates of the domain (RFC 5731
+ * §2.3 clientUpdateProhibited or serverUpdateProhibited, or a 2304 answer
+ * to the domain update). */
+enum step_result { STEP_OK, STEP_FAILED, STEP_UNAVAILABLE, STEP_LOCKED, STEP_SEND };
 
 struct regsess {
 	const struct cds_registry *reg;
@@ -112,56 +118,93 @@ static void drop_session(struct regsess *rs)
 	rs->s = NULL;
 }
 
-/* Is the step's change in place at the registry?  *yes tells. */
-static int in_place(struct regsess *rs, const struct cds_epp_step *st, const char *domain,
-		    bool *yes, char *err, size_t errlen)
+/* An <info> of the domain or host name: its result code into *code and,
+ * with 1000, what it says into *info (malloc'd, the caller frees it). */
+static int fetch_info(struct regsess *rs, bool host, const char *name, const char *cltrid,
+		      int *code, struct cds_epp_info **info, char *err, size_t errlen)
 {
-	bool host = st->check == CDS_EPP_CHECK_HOST || st->check == CDS_EPP_CHECK_GONE;
-	char cltrid[128], *xml = NULL, *raw = NULL;
+	char *xml = NULL, *raw = NULL;
 	size_t len = 0, rl = 0;
 	struct cds_epp_response resp;
-	snprintf(cltrid, sizeof(cltrid), "%s-info", st->cltrid);
-	*yes = false;
-	int r = cds_epp_info(host, host ? st->host : domain, cltrid, &xml, &len);
+	*info = NULL;
+	int r = cds_epp_info(host, name, cltrid, &xml, &len);
 	if (r == 0)
 		r = cds_epp_exchange(rs->s, xml, len, &resp, &raw, &rl, err, errlen);
 	free(xml);
 	if (r != 0)
 		return r;
-	if (resp.code == 2303) { /* no such object */
-		*yes = st->check == CDS_EPP_CHECK_GONE;
-		free(raw);
-		return 0;
-	}
-	if (resp.code != 1000) {
+	*code = resp.code;
+	if (resp.code == 1000) {
+		*info = malloc(sizeof(**info));
+		r = *info ? cds_epp_parse_info(raw, rl, *info) : CDS_ENOMEM;
+	} else {
 		snprintf(err, errlen, "info: %d %s", resp.code, resp.msg);
-		free(raw);
-		return CDS_EUNAVAIL;
 	}
-	struct cds_epp_info *info = malloc(sizeof(*info));
-	r = info ? cds_epp_parse_info(raw, rl, info) : CDS_ENOMEM;
 	free(raw);
-	if (r == 0 && st->check != CDS_EPP_CHECK_GONE) {
-		const char *items[CDS_EPP_INFO_MAX];
-		size_t n = 0;
-		char(*src)[CDS_EPP_INFO_TEXT] = st->check == CDS_EPP_CHECK_DS     ? info->ds
-						: st->check == CDS_EPP_CHECK_KEYS ? info->keys
-						: st->check == CDS_EPP_CHECK_NS   ? info->ns
-										  : info->addrs;
-		n = st->check == CDS_EPP_CHECK_DS     ? info->nds
-		    : st->check == CDS_EPP_CHECK_KEYS ? info->nkeys
-		    : st->check == CDS_EPP_CHECK_NS   ? info->nns
-						      : info->naddrs;
-		for (size_t i = 0; i < n; i++)
-			items[i] = src[i];
-		char *have = NULL;
-		r = cds_epp_want(items, n, st->check == CDS_EPP_CHECK_NS, &have);
-		/* Names compare without case (RFC 4343). */
-		*yes = r == 0 && strcasecmp(have, st->want ? st->want : "") == 0;
-		free(have);
-	}
+	return r;
+}
+
+/* Does the info show the step's change in place? */
+static bool shows_step(const struct cds_epp_info *info, const struct cds_epp_step *st)
+{
+	const char *items[CDS_EPP_INFO_MAX];
+	const char(*src)[CDS_EPP_INFO_TEXT] = st->check == CDS_EPP_CHECK_DS     ? info->ds
+					      : st->check == CDS_EPP_CHECK_KEYS ? info->keys
+					      : st->check == CDS_EPP_CHECK_NS   ? info->ns
+										: info->addrs;
+	size_t n = st->check == CDS_EPP_CHECK_DS     ? info->nds
+		   : st->check == CDS_EPP_CHECK_KEYS ? info->nkeys
+		   : st->check == CDS_EPP_CHECK_NS   ? info->nns
+						     : info->naddrs;
+	for (size_t i = 0; i < n; i++)
+		items[i] = src[i];
+	char *have = NULL;
+	int r = cds_epp_want(items, n, st->check == CDS_EPP_CHECK_NS, &have);
+	/* Names compare without case (RFC 4343). */
+	bool yes = r == 0 && strcasecmp(have, st->want ? st->want : "") == 0;
+	free(have);
+	return yes;
+}
+
+/* Is the step's change in place at the registry?  *yes tells; when it is
+ * not and the domain's status forbids updates, locked gets those statuses
+ * (else it is empty). */
+static int in_place(struct regsess *rs, const struct cds_epp_step *st, const char *domain,
+		    bool *yes, char *locked, size_t lockedlen, char *err, size_t errlen)
+{
+	bool host = st->check == CDS_EPP_CHECK_HOST || st->check == CDS_EPP_CHECK_GONE;
+	char cltrid[128];
+	struct cds_epp_info *info = NULL;
+	int code = 0;
+	snprintf(cltrid, sizeof(cltrid), "%s-info", st->cltrid);
+	*yes = false;
+	locked[0] = '\0';
+	int r = fetch_info(rs, host, host ? st->host : domain, cltrid, &code, &info, err, errlen);
+	if (r == 0 && code == 2303) /* no such object */
+		*yes = st->check == CDS_EPP_CHECK_GONE;
+	else if (r == 0 && code != 1000)
+		r = CDS_EUNAVAIL;
+	else if (r == 0 && st->check != CDS_EPP_CHECK_GONE)
+		*yes = shows_step(info, st);
+	if (r == 0 && !*yes && !host)
+		cds_epp_info_update_prohibited(info, locked, lockedlen);
 	free(info);
 	return r;
+}
+
+/* After a 2304 to a domain update: which statuses lock it, for the
+ * operator (best effort: empty when the <info> says nothing). */
+static void lock_statuses(struct regsess *rs, const struct cds_epp_step *st, const char *domain,
+			  char *which, size_t len)
+{
+	char cltrid[128], err[300];
+	struct cds_epp_info *info = NULL;
+	int code = 0;
+	snprintf(cltrid, sizeof(cltrid), "%s-status", st->cltrid);
+	which[0] = '\0';
+	if (fetch_info(rs, false, domain, cltrid, &code, &info, err, sizeof(err)) == 0 && info)
+		cds_epp_info_update_prohibited(info, which, len);
+	free(info);
 }
 
 /* RFC 5732 §3.2.1: a host:create of an existing object fails (2302): bring
@@ -229,8 +272,70 @@ static bool retryable(int code)
 	return code == 2400 || (code >= 2500 && code <= 2502);
 }
 
-/* Send one step until it is done, failed for good, or the registry is out
- * of reach for this run. */
+/* What a step's answer comes to: done, failed, locked, or to be tried again
+ * (STEP_UNAVAILABLE; err says why). */
+static enum step_result answered(struct regsess *rs, const char *domain,
+				 const struct cds_epp_step *st, const struct cds_epp_response *resp,
+				 char *svtrid, size_t svlen, char *why, size_t whylen, char *err,
+				 size_t errlen)
+{
+	if (resp->code == 1000 || resp->code == 1001) {
+		snprintf(svtrid, svlen, "%s", resp->svtrid);
+		cds_log_info("%s: %s done (clTRID %s, svTRID %s)", domain, st->what, st->cltrid,
+			     resp->svtrid);
+		return STEP_OK;
+	}
+	snprintf(err, errlen, "%.80s: %d %.400s", st->what, resp->code, resp->msg);
+	if (resp->code == 2304 && st->role == 0) {
+		/* RFC 5730 §3: "object status prohibits operation".  The domain
+		 * is locked at the registry: no retry will pass until someone
+		 * lifts the lock, so automation stops for it. */
+		char which[128];
+		lock_statuses(rs, st, domain, which, sizeof(which));
+		snprintf(why, whylen, "%.80s: %d %.300s%s%s%s", st->what, resp->code, resp->msg,
+			 which[0] ? " (status " : "", which, which[0] ? ")" : "");
+		return STEP_LOCKED;
+	}
+	if (!retryable(resp->code)) {
+		snprintf(why, whylen, "%s", err);
+		return STEP_FAILED;
+	}
+	cds_log_warning("%s: %s; will retry", domain, err);
+	if (resp->code >= 2500)
+		drop_session(rs); /* the server closes the session */
+	return STEP_UNAVAILABLE;
+}
+
+/* After an unknown outcome: is the step's change already in place?
+ * STEP_OK (it is), STEP_LOCKED (it is not and cannot be: why says so),
+ * STEP_SEND (it is not: send it), STEP_UNAVAILABLE (no answer). */
+static enum step_result check_first(struct regsess *rs, const char *domain,
+				    const struct cds_epp_step *st, char *svtrid, size_t svlen,
+				    char *why, size_t whylen, char *err, size_t errlen)
+{
+	bool yes = false;
+	char locked[128];
+	if (in_place(rs, st, domain, &yes, locked, sizeof(locked), err, errlen) != 0) {
+		drop_session(rs);
+		return STEP_UNAVAILABLE;
+	}
+	if (yes) {
+		cds_log_notice("%s: %s is already in place (clTRID %s): not sent again", domain,
+			       st->what, st->cltrid);
+		snprintf(svtrid, svlen, "(already in place)");
+		return STEP_OK;
+	}
+	if (locked[0] && st->role == 0) {
+		snprintf(why, whylen, "%.80s: not in place, and the domain's status forbids "
+				      "updates (status %s)",
+			 st->what, locked);
+		return STEP_LOCKED;
+	}
+	return STEP_SEND;
+}
+
+/* Send one step until it is done, failed for good, locked, or the
+ * registry is out of reach for this run. */
 static enum step_result run_step(struct regsess *rs, const char *domain,
 				 const struct cds_epp_step *st, bool uncertain, char *svtrid,
 				 size_t svlen, char *why, size_t whylen)
@@ -255,22 +360,18 @@ static enum step_result run_step(struct regsess *rs, const char *domain,
 				continue;
 		}
 		if (uncertain) {
-			bool yes = false;
-			int r = in_place(rs, st, domain, &yes, err, sizeof(err));
-			if (r != 0) {
-				drop_session(rs);
+			enum step_result c = check_first(rs, domain, st, svtrid, svlen, why, whylen,
+							 err, sizeof(err));
+			if (c == STEP_UNAVAILABLE)
 				continue;
-			}
-			if (yes) {
-				cds_log_notice("%s: %s is already in place (clTRID %s): not sent again",
-					       domain, st->what, st->cltrid);
-				snprintf(svtrid, svlen, "(already in place)");
-				return STEP_OK;
-			}
+			if (c != STEP_SEND)
+				return c;
 		}
 		struct cds_epp_response resp;
 		int r = cds_epp_exchange(rs->s, st->xml, st->len, &resp, NULL, NULL, err,
 					 sizeof(err));
+		if (r == 0 && resp.code == 2302 && st->host_op == CDS_EPP_HOST_CREATE && st->role < 0)
+			r = host_exists(rs, st, &resp, err, sizeof(err));
 		if (r != 0) {
 			/* Lost with the connection: applied or not, unknown. */
 			cds_log_warning("%s: %s (clTRID %s): %s; will check and retry", domain,
@@ -279,30 +380,12 @@ static enum step_result run_step(struct regsess *rs, const char *domain,
 			uncertain = true;
 			continue;
 		}
-		if (resp.code == 2302 && st->host_op == CDS_EPP_HOST_CREATE && st->role < 0) {
-			r = host_exists(rs, st, &resp, err, sizeof(err));
-			if (r != 0) {
-				drop_session(rs);
-				uncertain = true;
-				continue;
-			}
-		}
 		if (resp.code == 2303 && st->host_op == CDS_EPP_HOST_DELETE && st->role > 0)
 			resp.code = 1000; /* already gone */
-		if (resp.code == 1000 || resp.code == 1001) {
-			snprintf(svtrid, svlen, "%s", resp.svtrid);
-			cds_log_info("%s: %s done (clTRID %s, svTRID %s)", domain, st->what,
-				     st->cltrid, resp.svtrid);
-			return STEP_OK;
-		}
-		snprintf(err, sizeof(err), "%.80s: %d %.400s", st->what, resp.code, resp.msg);
-		if (!retryable(resp.code)) {
-			snprintf(why, whylen, "%s", err);
-			return STEP_FAILED;
-		}
-		cds_log_warning("%s: %s; will retry", domain, err);
-		if (resp.code >= 2500)
-			drop_session(rs); /* the server closes the session */
+		enum step_result a = answered(rs, domain, st, &resp, svtrid, svlen, why, whylen, err,
+					      sizeof(err));
+		if (a != STEP_UNAVAILABLE)
+			return a;
 	}
 }
 
@@ -369,7 +452,10 @@ static int tls_send(void *state, const struct outgoing *o, enum send_status *st,
 		if (o->plan->steps[k].role == 0)
 			snprintf(svtrid, svlen, "%s", sv);
 	}
-	*st = res == STEP_OK ? SEND_OK : res == STEP_FAILED ? SEND_FAILED : SEND_LATER;
+	*st = res == STEP_OK       ? SEND_OK
+	      : res == STEP_FAILED ? SEND_FAILED
+	      : res == STEP_LOCKED ? SEND_LOCKED
+				   : SEND_LATER;
 	if (res == STEP_UNAVAILABLE) {
 		cds_log_error("registry %s out of reach (%s): its change sets stay pending",
 			      o->reg->name, why);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cdscan/error.h"
+#include "cdscan/log.h"
 #include "cdscan/pipeline.h"
 #include "cdscan/policy.h"
 
@@ -78,8 +79,7 @@ static void work_free(struct work *w)
 			cds_change_set_clear(&w->d->changes[k]);
 		free(w->d);
 	}
-	free(w->item.d.ns);
-	free(w->item.d.ds);
+	cds_db_item_clear(&w->item);
 	free(w);
 }
 
@@ -148,7 +148,11 @@ static int report_written(struct cds_pipeline *p, struct work *w, const struct c
 /* Write the finished delegations in one transaction, then report them. */
 static int flush(struct cds_pipeline *p)
 {
-	uint64_t interval_s = p->conf->scan.interval_ms / 1000;
+	const struct cds_db_schedule sched = {
+		.interval_s = p->conf->scan.interval_ms / 1000,
+		.retry_after_s = p->conf->scan.retry_after_ms / 1000,
+		.max_backoff_s = p->conf->scan.max_backoff_ms / 1000,
+	};
 	size_t n = 0, nskip = 0;
 	int rc = 0;
 	if (p->nfin == 0)
@@ -166,7 +170,7 @@ static int flush(struct cds_pipeline *p)
 	}
 	double t0 = now_s();
 	if (rc == 0)
-		rc = cds_db_write_results(p->db, o, n, skip, nskip, p->opts.dry_run, interval_s,
+		rc = cds_db_write_results(p->db, o, n, skip, nskip, p->opts.dry_run, &sched,
 					  p->errmsg, sizeof(p->errmsg));
 	p->stats.db_s += now_s() - t0;
 	/* The store sorted o by id: report the skipped ones, then o. */
@@ -204,8 +208,9 @@ static bool claim(struct cds_pipeline *p)
 	}
 	double t0 = now_s();
 	uint64_t lease_s = p->opts.dry_run ? 0 : (p->conf->scan.lease_ms + 999) / 1000;
+	uint64_t unreachable_s = p->conf->policy.unreachable_after_ms / 1000;
 	int e = cds_db_claim(p->db, want, p->after, p->names, p->opts.domain_count, lease_s,
-			     &p->batch, p->errmsg, sizeof(p->errmsg));
+			     unreachable_s, &p->batch, p->errmsg, sizeof(p->errmsg));
 	p->stats.db_s += now_s() - t0;
 	if (e != 0) {
 		fail(p, e, NULL);
@@ -250,6 +255,21 @@ static void scanned_cb(struct cds_scan_result *res, void *arg)
 	pump(p);
 }
 
+/* What the store says about a delegation besides NS and DS, for whoever
+ * asks why it was decided as it was (-v -v). */
+static void log_state(const struct cds_db_item *it)
+{
+	const struct cds_delegation *d = &it->d;
+	if (d->suspended)
+		cds_log_debug("%s: suspended (%s)", d->domain, d->suspended_reason);
+	if (d->csync_approved)
+		cds_log_debug("%s: CSYNC serial %u approved by an operator", d->domain,
+			      (unsigned)d->csync_approved_serial);
+	for (size_t i = 0; i < d->excluded_count; i++)
+		cds_log_debug("%s: %s left out: failing for policy.unreachable-after (RFC 9975)",
+			      d->domain, d->excluded[i]);
+}
+
 /* Start the next claimed delegation (its lists move to the work). */
 static void start_next(struct cds_pipeline *p)
 {
@@ -264,6 +284,9 @@ static void start_next(struct cds_pipeline *p)
 	w->item = *it;
 	it->d.ns = NULL;
 	it->d.ds = NULL;
+	it->d.excluded = NULL;
+	it->d.excluded_count = 0;
+	log_state(&w->item);
 	w->reg = cds_conf_registry_for(p->conf, w->item.d.domain);
 	if (w->reg && w->reg->scans_cds_itself) {
 		w->skipped = true; /* not ours to scan */

@@ -14,6 +14,12 @@ command for that object: "ok", "drop-before" (close without applying),
 "drop-after" (apply, then close without answering), "slow:SECONDS" (wait,
 then answer), or a result code such as "2400" (answer it, apply nothing).
 
+A status file (DIR/status.json, read at each command) gives domains
+statuses (RFC 5731 §2.3): {"locked.test": ["serverUpdateProhibited"]}.
+<info> shows them; a domain with clientUpdateProhibited or
+serverUpdateProhibited answers every <update> with 2304 (object status
+prohibits operation) and applies nothing.
+
 Logs in DIR: received.jsonl (every command, with its schema verdict) and
 applied.jsonl (every change applied, with its clTRID): the tests read them
 to prove nothing was applied twice.
@@ -114,6 +120,17 @@ def script_step(name):
         return step
 
 
+def statuses(name):
+    """The statuses DIR/status.json gives the domain name (none: [])."""
+    try:
+        return list(json.load(open(os.path.join(ARGS.dir, "status.json"))).get(name, []))
+    except (OSError, ValueError):
+        return []
+
+
+UPDATE_LOCKS = ("clientUpdateProhibited", "serverUpdateProhibited")
+
+
 def domain(name):
     return STATE["domains"].setdefault(name, {"ns": set(), "ds": set(), "keys": set()})
 
@@ -141,10 +158,11 @@ def apply_command(cmd, verb, obj, ext):
             if d is None:
                 return 2303, "Object does not exist", "", ""
             ns = "".join("<domain:hostObj>%s</domain:hostObj>" % n for n in sorted(d["ns"]))
+            st = "".join('<domain:status s="%s"/>' % esc(x) for x in statuses(name))
             res = ('<resData><domain:infData xmlns:domain="%s"><domain:name>%s</domain:name>'
-                   '<domain:roid>LAB-1</domain:roid>%s<domain:clID>lab</domain:clID>'
+                   '<domain:roid>LAB-1</domain:roid>%s%s<domain:clID>lab</domain:clID>'
                    '</domain:infData></resData>'
-                   % (DOM, name, "<domain:ns>%s</domain:ns>" % ns if ns else ""))
+                   % (DOM, name, st, "<domain:ns>%s</domain:ns>" % ns if ns else ""))
             sec = "".join(
                 "<secDNS:dsData><secDNS:keyTag>%s</secDNS:keyTag><secDNS:alg>%s</secDNS:alg>"
                 "<secDNS:digestType>%s</secDNS:digestType><secDNS:digest>%s</secDNS:digest>"
@@ -188,6 +206,8 @@ def apply_command(cmd, verb, obj, ext):
             del STATE["hosts"][name]
             return 1000, "Command completed successfully", "", ""
         if obj.tag == "{%s}update" % DOM:
+            if any(x in UPDATE_LOCKS for x in statuses(name)):
+                return 2304, "Object status prohibits operation", "", ""
             d = domain(name)
             add = [(e.findtext("d:hostName", "", N) if e.tag.endswith("hostAttr") else e.text)
                    .strip().lower() for e in obj.findall("d:add/d:ns/*", N)]

@@ -44,6 +44,12 @@ expect 64 'not an IPv4 or IPv6' check a.test --ns 'ns1.x@999.0.0.1'
 expect 64 'KEYTAG ALG DIGESTTYPE HEX' check a.test --ns ns1.x --ds '1 13 2 ABCD'
 expect 64 'RFC 3339' check a.test --last-change yesterday
 expect 64 'needs a subcommand' db
+expect 0 'usage: cdscan domain show NAME' domain --help
+expect 0 'usage: cdscan domain show NAME' domain suspend --help
+expect 64 'needs a subcommand: domain show\|history\|suspend\|resume\|approve-csync' domain
+expect 64 'expected one domain NAME' domain show
+expect 64 "not a domain name" domain suspend 'a..test'
+expect 64 '1 to 400 characters' domain suspend a.test --reason ''
 
 # Configuration errors: exit 78 naming file:line:column and the key.
 printf 'scan:\n  timeout: 5x\n' >"$tmp/bad-type.yaml"
@@ -66,6 +72,12 @@ if "$bin" -c "$tmp/pw.yaml" check a.test $local_ns 2>&1 | grep -q hunter2; then
 	echo "FAIL: the database password appears in the output"
 	failures=$((failures + 1))
 fi
+
+# The domain commands need the database: exit 69 without it.
+printf 'database: "host=/nonexistent password=hunter2"\n' >"$tmp/nodb.yaml"
+for sub in show history suspend resume approve-csync; do
+	expect 69 "domain $sub: cannot connect to the database" -c "$tmp/nodb.yaml" domain $sub a.test
+done
 
 # JSON log lines are JSON.
 count=$((count + 1))

@@ -62,8 +62,9 @@ class Database:
 
 TORN_SQL = ("SELECT count(*) FROM delegations d WHERE"
             " (EXISTS (SELECT 1 FROM scan_results s WHERE s.delegation_id = d.id))"
-            " <> (next_scan_at > now() + interval '1 hour')")
-"""Delegations with a result but no schedule moved to the next scan (a day
-ahead), or the reverse: a half-written group (results and schedule are
-written in one transaction).  A claim's lease (minutes at most in the
-tests) is not a next scan."""
+            " <> (next_scan_at > now() + interval '1 minute')")
+"""Delegations with a result but no schedule moved to the next scan (at
+least scan.retry-after, 5 minutes, ahead: the tests that use this scan
+servers that refuse), or the reverse: a half-written group (results and
+schedule are written in one transaction).  A claim's lease (seconds in
+those tests) is not a next scan."""

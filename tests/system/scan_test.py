@@ -89,9 +89,13 @@ def lab_part(binary, lab, tmp):
             env.run("scan", "--domain", "one-down.test")
         rep3 = os.path.join(tmp, "flag.json")
         env.run("scan", "--domain", "one-down.test", "--report", rep3, "--format", "json")
-        row = psql(env.db, "SELECT consecutive_failures, round(extract(epoch FROM next_scan_at - now()) / 86400)"
-                           " FROM delegations WHERE domain = 'one-down.test.'")
-        check(row == "4|16", "four failed scans: failures and back-off to 16 days (%s)" % row)
+        # RFC 9975 §3: retried after scan.retry-after (5m), doubling: 5m, 10m,
+        # 20m, 40m (next_scan_at and scanned_at share the write's now()).
+        row = psql(env.db, "SELECT consecutive_failures, extract(epoch FROM next_scan_at -"
+                           " (SELECT max(scanned_at) FROM scan_results s WHERE"
+                           " s.delegation_id = d.id))::integer"
+                           " FROM delegations d WHERE domain = 'one-down.test.'")
+        check(row == "4|2400", "four failed scans: failures and back-off to 40 minutes (%s)" % row)
         flagged = json.load(open(rep3))["summary"]["flagged_unreachable"]
         check(flagged == 1, "the report flags the unreachable domain (%s)" % flagged)
         psql(env.db, "UPDATE delegations SET next_scan_at = now()")

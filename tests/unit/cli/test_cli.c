@@ -129,6 +129,52 @@ static void test_usage_errors(void **state)
 	EXPECT_USAGE("needs a subcommand", "db");
 	EXPECT_USAGE("needs a subcommand", "epp", "receive");
 	EXPECT_USAGE("unexpected argument", "db", "init", "now");
+	EXPECT_USAGE("domain show|history|suspend|resume|approve-csync", "domain");
+	EXPECT_USAGE("(not 'frob')", "domain", "frob", "x.test");
+	EXPECT_USAGE("expected one domain NAME", "domain", "show");
+	EXPECT_USAGE("expected one domain NAME", "domain", "suspend", "a.test", "b.test");
+	EXPECT_USAGE("not a domain name", "domain", "history", "a..test");
+	EXPECT_USAGE("unknown option '--reason'", "domain", "show", "a.test", "--reason", "x");
+	EXPECT_USAGE("unknown option '--json'", "domain", "suspend", "a.test", "--json");
+	EXPECT_USAGE("unknown option '--limit'", "domain", "show", "a.test", "--limit", "3");
+	EXPECT_USAGE("1 to 400 characters", "domain", "suspend", "a.test", "--reason", "");
+	EXPECT_USAGE("without control characters", "domain", "resume", "a.test", "--reason",
+		     "two\nlines");
+	EXPECT_USAGE("expected a number", "domain", "history", "a.test", "--limit", "-1");
+}
+
+/* The domain commands: one NAME, normalised, and their options. */
+static void test_domain(void **state)
+{
+	struct cds_cli cli;
+	char err[256];
+	assert_int_equal(PARSE(&cli, err, "domain", "show", "Child.TEST", "--json"), 0);
+	assert_int_equal(cli.command, CDS_CMD_DOMAIN_SHOW);
+	assert_string_equal(cli.domain, "child.test.");
+	assert_true(cli.json);
+	assert_string_equal(cds_cli_command_name(cli.command), "domain show");
+	cds_cli_free(&cli);
+	assert_int_equal(PARSE(&cli, err, "domain", "history", "--limit", "7", "child.test."), 0);
+	assert_int_equal(cli.command, CDS_CMD_DOMAIN_HISTORY);
+	assert_true(cli.has_limit && cli.limit == 7 && !cli.json);
+	cds_cli_free(&cli);
+	assert_int_equal(PARSE(&cli, err, "domain", "suspend", "child.test", "--reason",
+			       "multi-signer migration"),
+			 0);
+	assert_int_equal(cli.command, CDS_CMD_DOMAIN_SUSPEND);
+	assert_string_equal(cli.reason, "multi-signer migration");
+	cds_cli_free(&cli);
+	assert_int_equal(PARSE(&cli, err, "domain", "resume", "child.test"), 0);
+	assert_int_equal(cli.command, CDS_CMD_DOMAIN_RESUME);
+	assert_null(cli.reason);
+	cds_cli_free(&cli);
+	assert_int_equal(PARSE(&cli, err, "domain", "approve-csync", "child.test"), 0);
+	assert_int_equal(cli.command, CDS_CMD_DOMAIN_APPROVE_CSYNC);
+	assert_string_equal(cds_cli_command_name(cli.command), "domain approve-csync");
+	cds_cli_free(&cli);
+	assert_int_equal(PARSE(&cli, err, "domain", "--help"), 0);
+	assert_true(cli.help && cli.command == CDS_CMD_DOMAIN_SHOW);
+	cds_cli_free(&cli);
 }
 
 int main(void)
@@ -137,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_check_full),
 		cmocka_unit_test(test_scan_and_others),
 		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_domain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,6 +144,34 @@ static void test_key_data(void **state)
 	assert_int_equal(cds_epp_ds_update(&c, &xml, &len), CDS_EDATA);
 }
 
+/* A registry lock (RFC 5731 §2.3): the statuses that forbid updates. */
+static void test_info_lock(void **state)
+{
+	static const char dom[] =
+		"<epp xmlns=\"urn:ietf:params:xml:ns:epp-1.0\"><response><result code=\"1000\">"
+		"<msg>ok</msg></result><resData><domain:infData "
+		"xmlns:domain=\"urn:ietf:params:xml:ns:domain-1.0\"><domain:name>child.test"
+		"</domain:name><domain:status s=\"clientTransferProhibited\"/>"
+		"<domain:status s=\"serverUpdateProhibited\">by court order</domain:status>"
+		"<domain:status s=\"clientUpdateProhibited\"/></domain:infData></resData>"
+		"<trID><svTRID>1</svTRID></trID></response></epp>";
+	struct cds_epp_info *info = malloc(sizeof(*info));
+	char which[128], small[8];
+	assert_non_null(info);
+	assert_int_equal(cds_epp_parse_info(dom, sizeof(dom) - 1, info), 0);
+	assert_int_equal(info->nstatus, 3);
+	assert_string_equal(info->status[0], "clientTransferProhibited");
+	assert_true(cds_epp_info_update_prohibited(info, which, sizeof(which)));
+	assert_string_equal(which, "serverUpdateProhibited, clientUpdateProhibited");
+	/* A short buffer still answers, truncated. */
+	assert_true(cds_epp_info_update_prohibited(info, small, sizeof(small)));
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+	/* A transfer lock alone is no update lock. */
+	info->nstatus = 1;
+	assert_false(cds_epp_info_update_prohibited(info, which, sizeof(which)));
+	free(info);
+}
+
 /* <info> responses read back: NS, DS, keys, host addresses. */
 static void test_info(void **state)
 {
@@ -151,7 +179,8 @@ static void test_info(void **state)
 		"<epp xmlns=\"urn:ietf:params:xml:ns:epp-1.0\"><response><result code=\"1000\">"
 		"<msg>ok</msg></result><resData><domain:infData "
 		"xmlns:domain=\"urn:ietf:params:xml:ns:domain-1.0\"><domain:name>child.test"
-		"</domain:name><domain:ns><domain:hostObj>ns1.p.net</domain:hostObj><domain:hostAttr>"
+		"</domain:name><domain:status s=\"ok\"/>"
+		"<domain:ns><domain:hostObj>ns1.p.net</domain:hostObj><domain:hostAttr>"
 		"<domain:hostName>ns2.child.test</domain:hostName></domain:hostAttr></domain:ns>"
 		"</domain:infData></resData><extension><secDNS:infData "
 		"xmlns:secDNS=\"urn:ietf:params:xml:ns:secDNS-1.1\"><secDNS:dsData><secDNS:keyTag>2371"
@@ -167,6 +196,10 @@ static void test_info(void **state)
 	assert_string_equal(info->ns[1], "ns2.child.test");
 	assert_int_equal(info->nds, 1);
 	assert_string_equal(info->ds[0], DS_A); /* normalised: upper-case hex */
+	char which[64];
+	assert_int_equal(info->nstatus, 1);
+	assert_false(cds_epp_info_update_prohibited(info, which, sizeof(which)));
+	assert_string_equal(which, "");
 	static const char host[] =
 		"<epp xmlns=\"urn:ietf:params:xml:ns:epp-1.0\"><response><result code=\"1000\">"
 		"<msg>ok</msg></result><resData><host:infData xmlns:host=\"urn:ietf:params:xml:ns:"
@@ -240,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_ns_plan),
 		cmocka_unit_test(test_key_data),
 		cmocka_unit_test(test_info),
+		cmocka_unit_test(test_info_lock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
