@@ -221,7 +221,8 @@ uint16_t cds_dnskey_keytag(const uint8_t *rdata, size_t len);
 int cds_ds_from_dnskey(const char *owner, const uint8_t *rdata, size_t len, uint8_t digest_type,
 		       struct cds_ds *out);
 
-/* A DS from CDS/DS rdata.  Returns 0 or CDS_EDATA. */
+/* A DS from CDS/DS rdata.  Returns 0 or CDS_EDATA (too short, or a digest
+ * whose length is not the one its digest type has: cds_ds_digest_length). */
 int cds_ds_from_rdata(const uint8_t *rdata, size_t len, struct cds_ds *out);
 
 /* DNSKEY/CDNSKEY rdata in presentation form "FLAGS PROTO ALG BASE64"

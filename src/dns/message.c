@@ -602,7 +602,11 @@ int cds_ds_from_dnskey(const char *owner, const uint8_t *rdata, size_t len, uint
 
 int cds_ds_from_rdata(const uint8_t *rdata, size_t len, struct cds_ds *out)
 {
-	if (len < 5 || len - 4 > CDS_DS_DIGEST_MAX)
+	/* A digest whose length is not its type's (a SHA-256 digest of 31
+	 * octets) is no digest of any key: the record is malformed, and must
+	 * never be proposed as a DS. */
+	size_t want = len >= 5 ? cds_ds_digest_length(rdata[3]) : 0;
+	if (len < 5 || len - 4 > CDS_DS_DIGEST_MAX || (want && len - 4 != want))
 		return CDS_EDATA;
 	memset(out, 0, sizeof(*out));
 	out->keytag = (uint16_t)(rdata[0] << 8 | rdata[1]);

@@ -347,6 +347,33 @@ static void test_malformed(void **state)
 	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_NS, &info, &set), CDS_EDATA);
 }
 
+static void test_ds_rdata_digest_length(void **state)
+{
+	(void)state;
+	uint8_t rd[4 + 64] = {0x09, 0x43, 13, 2};
+	struct cds_ds ds;
+	for (size_t i = 4; i < sizeof(rd); i++)
+		rd[i] = (uint8_t)i;
+	assert_int_equal(cds_ds_from_rdata(rd, 4 + 32, &ds), 0);
+	assert_int_equal(ds.keytag, 0x0943);
+	assert_int_equal(ds.digest_len, 32);
+	/* A SHA-256 digest of 31 or 33 octets is no digest: never proposed. */
+	assert_int_equal(cds_ds_from_rdata(rd, 4 + 31, &ds), CDS_EDATA);
+	assert_int_equal(cds_ds_from_rdata(rd, 4 + 33, &ds), CDS_EDATA);
+	rd[3] = 1; /* SHA-1: 20 */
+	assert_int_equal(cds_ds_from_rdata(rd, 4 + 20, &ds), 0);
+	assert_int_equal(cds_ds_from_rdata(rd, 4 + 32, &ds), CDS_EDATA);
+	rd[3] = 4; /* SHA-384: 48 */
+	assert_int_equal(cds_ds_from_rdata(rd, 4 + 48, &ds), 0);
+	assert_int_equal(cds_ds_from_rdata(rd, 4 + 32, &ds), CDS_EDATA);
+	rd[3] = 200; /* unknown: any length up to the buffer */
+	assert_int_equal(cds_ds_from_rdata(rd, 4 + 7, &ds), 0);
+	assert_int_equal(cds_ds_from_rdata(rd, 4 + 64, &ds), 0);
+	/* The RFC 8078 §4 delete CDS "0 0 0 00". */
+	static const uint8_t del[] = {0, 0, 0, 0, 0};
+	assert_int_equal(cds_ds_from_rdata(del, sizeof(del), &ds), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_parse_canonical),
 		cmocka_unit_test(test_referral),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_ds_rdata_digest_length),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
