@@ -192,6 +192,82 @@ static void test_point_off_curve(void **state)
 	assert_int_equal(self_signed(&k, true), CDS_DNSSEC_BOGUS);
 }
 
+static void test_revoked_key(void **state)
+{
+	(void)state;
+	/* RFC 5011 §3: a KSK with the REVOKE flag, its DS made from the
+	 * revoked rdata (so key tag and digest match it): authenticates
+	 * nothing.  getdns 1.6 does not look at the flag (not compared). */
+	struct ts_key k;
+	assert_int_equal(ts_key_new_alg(&k, 257 | CDS_DNSKEY_REVOKE, 13), 0);
+	assert_int_equal(self_signed(&k, false), CDS_DNSSEC_BOGUS);
+	/* The control is test_not_a_zone_key's flag 257: secure. */
+}
+
+static void test_owner_outside_signer(void **state)
+{
+	(void)state;
+	/* RFC 4035 §5.3.1: a zone signs only its own names.  A CDS at
+	 * other.test. with an RRSIG by example.test.'s key is not
+	 * authentic. */
+	struct signed_zone z;
+	uint8_t m[4096];
+	struct ts_rr rr;
+	struct cds_rrset cds;
+	new_zone(&z, 13);
+	make_zone(&z, ZONE, NULL);
+	ts_rr_ds(&rr, CDS_T_CDS, &z.ds);
+	const struct ts_key *zsk[] = {&z.zsk};
+	size_t len = ts_answer_zone(m, ZONE, "other.test.", CDS_T_CDS, 0, &rr, 1, zsk, 1,
+				    NOW - 3600, NOW + 86400);
+	parse(m, len, "other.test.", CDS_T_CDS, &cds);
+	assert_int_equal(cds_dnssec_verify(ZONE, &cds, &z.dnskey, NOW), CDS_DNSSEC_BOGUS);
+	cds_rrset_clear(&cds);
+	/* The control: the same below the zone. */
+	len = ts_answer_zone(m, ZONE, "sub.example.test.", CDS_T_CDS, 0, &rr, 1, zsk, 1,
+			     NOW - 3600, NOW + 86400);
+	parse(m, len, "sub.example.test.", CDS_T_CDS, &cds);
+	assert_int_equal(cds_dnssec_verify(ZONE, &cds, &z.dnskey, NOW), CDS_DNSSEC_SECURE);
+	cds_rrset_clear(&cds);
+	free_zone(&z);
+}
+
+/* The CDS RRset of z with bad copies of its RRSIG in front of the good
+ * one, 1 + bad signatures in all. */
+static enum cds_dnssec_status with_bad_sigs(const struct signed_zone *z, size_t bad)
+{
+	struct cds_rrsig sigs[32];
+	uint8_t raw[32][512];
+	const struct cds_rrsig *good = &z->cds.sigs[0];
+	assert_true(bad < 32 && good->raw_len <= sizeof(raw[0]));
+	for (size_t i = 0; i <= bad; i++) {
+		memcpy(raw[i], good->raw, good->raw_len);
+		if (i < bad)
+			raw[i][good->raw_len - 1] ^= 0x55;
+		sigs[i] = *good;
+		sigs[i].raw = raw[i];
+	}
+	struct cds_rrset set = z->cds;
+	set.sigs = sigs;
+	set.sig_count = bad + 1;
+	return cds_dnssec_verify(ZONE, &set, &z->dnskey, NOW);
+}
+
+static void test_verification_cap(void **state)
+{
+	(void)state;
+	/* Every RRSIG names the ZSK (tag and algorithm match), so each costs
+	 * an OpenSSL verification: 16 per RRset at most (KeyTrap). */
+	struct signed_zone z;
+	new_zone(&z, 13);
+	make_zone(&z, ZONE, NULL);
+	assert_int_equal(with_bad_sigs(&z, 0), CDS_DNSSEC_SECURE);
+	assert_int_equal(with_bad_sigs(&z, 15), CDS_DNSSEC_SECURE);
+	assert_int_equal(with_bad_sigs(&z, 16), CDS_DNSSEC_BOGUS);
+	assert_int_equal(with_bad_sigs(&z, 31), CDS_DNSSEC_BOGUS);
+	free_zone(&z);
+}
+
 /* A hand-made message: header, question, then raw records. */
 struct msg {
 	uint8_t b[1024];
@@ -385,6 +461,9 @@ int main(void)
 		cmocka_unit_test(test_referral),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_ds_rdata_digest_length),
+		cmocka_unit_test(test_revoked_key),
+		cmocka_unit_test(test_owner_outside_signer),
+		cmocka_unit_test(test_verification_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
