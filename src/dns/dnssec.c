@@ -378,6 +378,41 @@ static bool ds_match(const char *zone, const struct cds_rrset *dnskey, const str
 	return usable;
 }
 
+enum cds_dnssec_status cds_dnssec_verify_ds_signer(const char *zone, const struct cds_rrset *set,
+						   const struct cds_rrset *dnskey,
+						   const struct cds_ds *ds, size_t n, time_t now,
+						   uint16_t *keytag)
+{
+	uint8_t z[256];
+	int zl = zone_wire(zone, z);
+	uint16_t tag = 0;
+	enum cds_dnssec_status st = CDS_DNSSEC_ERROR;
+	bool *match = NULL;
+	if (zl < 0)
+		goto out;
+	st = CDS_DNSSEC_INSECURE;
+	if (set->count == 0 || set->sig_count == 0)
+		goto out;
+	st = CDS_DNSSEC_ERROR;
+	if (!(match = calloc(dnskey->count ? dnskey->count : 1, sizeof(bool))))
+		goto out;
+	/* RFC 7344 §4.1: signed by a key that is in the DNSKEY RRset and that
+	 * the current DS set references; a ZSK's signature alone is not
+	 * enough, though the DNSKEY RRset authenticates it. */
+	ds_match(zone, dnskey, ds, n, match);
+	long k = signed_by(set, dnskey, match, z, (size_t)zl, now);
+	st = k >= 0 ? CDS_DNSSEC_SECURE : CDS_DNSSEC_BOGUS;
+	if (k < 0)
+		k = signed_by(set, dnskey, NULL, z, (size_t)zl, now);
+	if (k >= 0)
+		tag = cds_dnskey_keytag(dnskey->rdata[k].data, dnskey->rdata[k].len);
+out:
+	free(match);
+	if (keytag)
+		*keytag = tag;
+	return st;
+}
+
 enum cds_dnssec_status cds_dnssec_validate(const char *zone, const struct cds_rrset *set,
 					   const struct cds_rrset *dnskey,
 					   const struct cds_ds *ds, size_t n, time_t now)

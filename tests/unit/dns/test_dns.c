@@ -204,6 +204,93 @@ static void test_revoked_key(void **state)
 	/* The control is test_not_a_zone_key's flag 257: secure. */
 }
 
+/* A CDS RRset (the KSK's DS) signed by signers[0..n). */
+static void cds_signed_by(const struct signed_zone *z, const struct ts_key *const *signers,
+			  size_t n, struct cds_rrset *out)
+{
+	uint8_t m[4096];
+	struct ts_rr rr;
+	ts_rr_ds(&rr, CDS_T_CDS, &z->ds);
+	size_t len = ts_answer(m, ZONE, CDS_T_CDS, 0, &rr, 1, signers, n, NOW - 3600, NOW + 86400);
+	parse(m, len, ZONE, CDS_T_CDS, out);
+}
+
+static void test_ds_signer(void **state)
+{
+	(void)state;
+	struct signed_zone z;
+	struct cds_rrset cds;
+	uint16_t tag = 1;
+	new_zone(&z, 13);
+	make_zone(&z, ZONE, &z.ksk);
+	both(&z.dnskey, &z.dnskey, &z.ds, 1, NOW, CDS_DNSSEC_SECURE);
+
+	/* RFC 7344 §4.1: signed by the KSK, which the DS references. */
+	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &z.cds, &z.dnskey, &z.ds, 1, NOW, &tag),
+			 CDS_DNSSEC_SECURE);
+	assert_int_equal(tag, z.ksk.keytag);
+
+	/* Signed by the ZSK only: the DNSKEY RRset authenticates it, the DS
+	 * set does not reference it. */
+	const struct ts_key *zsk[] = {&z.zsk};
+	cds_signed_by(&z, zsk, 1, &cds);
+	assert_int_equal(cds_dnssec_verify(ZONE, &cds, &z.dnskey, NOW), CDS_DNSSEC_SECURE);
+	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &cds, &z.dnskey, &z.ds, 1, NOW, &tag),
+			 CDS_DNSSEC_BOGUS);
+	assert_int_equal(tag, z.zsk.keytag);
+	cds_rrset_clear(&cds);
+
+	/* ZSK and KSK: the KSK's signature counts. */
+	const struct ts_key *both_keys[] = {&z.zsk, &z.ksk};
+	cds_signed_by(&z, both_keys, 2, &cds);
+	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &cds, &z.dnskey, &z.ds, 1, NOW, &tag),
+			 CDS_DNSSEC_SECURE);
+	assert_int_equal(tag, z.ksk.keytag);
+	/* Both signatures expired: no key signed it validly. */
+	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &cds, &z.dnskey, &z.ds, 1,
+						     NOW + 2 * 86400, &tag),
+			 CDS_DNSSEC_BOGUS);
+	assert_int_equal(tag, 0);
+	cds_rrset_clear(&cds);
+
+	/* A key outside the DNSKEY RRset: nothing signed it validly. */
+	const struct ts_key *out[] = {&z.outsider};
+	cds_signed_by(&z, out, 1, &cds);
+	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &cds, &z.dnskey, &z.ds, 1, NOW, &tag),
+			 CDS_DNSSEC_BOGUS);
+	assert_int_equal(tag, 0);
+	/* No RRSIG, no records: insecure. */
+	cds.sig_count = 0;
+	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &cds, &z.dnskey, &z.ds, 1, NOW, &tag),
+			 CDS_DNSSEC_INSECURE);
+	cds.sig_count = 1;
+	cds_rrset_clear(&cds);
+	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &cds, &z.dnskey, &z.ds, 1, NOW, &tag),
+			 CDS_DNSSEC_INSECURE);
+	free_zone(&z);
+}
+
+static void test_ds_signer_revoked(void **state)
+{
+	(void)state;
+	/* The DS references a KSK that is now revoked; the CDS is signed by
+	 * it: not in the DS set as a key that may sign (RFC 5011 §3). */
+	struct signed_zone z;
+	uint16_t tag = 1;
+	memset(&z, 0, sizeof(z));
+	assert_int_equal(ts_key_new_alg(&z.ksk, 257 | CDS_DNSKEY_REVOKE, 13), 0);
+	assert_int_equal(ts_key_new_alg(&z.zsk, 256, 13), 0);
+	assert_int_equal(ts_key_new_alg(&z.outsider, 256, 13), 0);
+	make_zone(&z, ZONE, &z.ksk);
+	assert_int_equal(cds_dnssec_validate(ZONE, &z.dnskey, &z.dnskey, &z.ds, 1, NOW),
+			 CDS_DNSSEC_BOGUS);
+	assert_int_equal(cds_dnssec_verify(ZONE, &z.cds, &z.dnskey, NOW), CDS_DNSSEC_BOGUS);
+	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &z.cds, &z.dnskey, &z.ds, 1, NOW, &tag),
+			 CDS_DNSSEC_BOGUS);
+	assert_int_equal(tag, 0);
+	free_zone(&z);
+}
+
 static void test_owner_outside_signer(void **state)
 {
 	(void)state;
@@ -462,6 +549,8 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_ds_rdata_digest_length),
 		cmocka_unit_test(test_revoked_key),
+		cmocka_unit_test(test_ds_signer),
+		cmocka_unit_test(test_ds_signer_revoked),
 		cmocka_unit_test(test_owner_outside_signer),
 		cmocka_unit_test(test_verification_cap),
 	};
