@@ -510,6 +510,234 @@ static void test_malformed(void **state)
 	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_NS, &info, &set), CDS_EDATA);
 }
 
+/* NSEC rdata at example.test.: next name "Ns1.example.test." (case as
+ * sent), types NS SOA RRSIG NSEC DNSKEY. */
+static const uint8_t NSEC_RD[] = "\3Ns1\7example\4test\0"
+				 "\0\7\x22\0\0\0\0\x03\x80";
+#define NSEC_RD_LEN (sizeof(NSEC_RD) - 1)
+/* An NSEC3 owner (a base32hex label in upper case) below the question. */
+static const uint8_t NSEC3_OWNER[] = "\x20" "0123456789ABCDEFGHIJKLMNOPQRSTUV" "\xC0\x0C";
+#define NSEC3_OWNER_LEN (sizeof(NSEC3_OWNER) - 1)
+
+/* NSEC3 rdata: SHA-1, flags, 0 iterations, salt, hash, bitmap (A). */
+static size_t nsec3_rdata(uint8_t *rd, uint8_t alg, uint8_t saltlen, uint8_t hashlen)
+{
+	size_t o = 0;
+	rd[o++] = alg;
+	rd[o++] = 0;
+	rd[o++] = 0;
+	rd[o++] = 0;
+	rd[o++] = saltlen;
+	memset(rd + o, 0xAB, saltlen);
+	o += saltlen;
+	rd[o++] = hashlen;
+	memset(rd + o, 0x5A, hashlen);
+	o += hashlen;
+	memcpy(rd + o, "\0\1\x40", 3);
+	return o + 3;
+}
+
+/* An RRSIG covering type at the question's name, signer compressed. */
+static void add_sig(struct msg *m, uint16_t covered, uint8_t last)
+{
+	uint8_t fixed[18] = {(uint8_t)(covered >> 8), (uint8_t)covered, 13, 2};
+	rr_head(m, PTR_Q, 2, CDS_T_RRSIG, 1, 18 + 2 + 4);
+	put(m, fixed, 18);
+	put(m, PTR_Q, 2);
+	uint8_t sig[4] = {'S', 'I', 'G', last};
+	put(m, sig, 4);
+}
+
+/* A NODATA answer to CDS: RRSIG(NSEC) before its NSEC, a SOA, an NSEC3,
+ * an NSEC of class CH. */
+static void nodata_message(struct msg *m, uint8_t sig_last, bool nsec3_first)
+{
+	uint8_t rd[64];
+	size_t n3 = nsec3_rdata(rd, 1, 2, 20);
+	start(m, CDS_T_CDS, 0, 5, 0);
+	if (nsec3_first)
+		add_rr(m, NSEC3_OWNER, NSEC3_OWNER_LEN, CDS_T_NSEC3, 1, rd, n3);
+	add_sig(m, CDS_T_NSEC, sig_last);
+	add_rr(m, PTR_Q, 2, CDS_T_NSEC, 1, NSEC_RD, NSEC_RD_LEN);
+	rr_head(m, PTR_Q, 2, CDS_T_SOA, 1, 2 + 2 + 20);
+	put(m, PTR_Q, 2);
+	put(m, PTR_Q, 2);
+	static const uint8_t times[20] = {0, 0, 0, 7};
+	put(m, times, 20);
+	if (!nsec3_first)
+		add_rr(m, NSEC3_OWNER, NSEC3_OWNER_LEN, CDS_T_NSEC3, 1, rd, n3);
+	add_rr(m, PTR_Q, 2, CDS_T_NSEC, 3, NSEC_RD, NSEC_RD_LEN);
+}
+
+static void test_parse_denial(void **state)
+{
+	(void)state;
+	struct msg m;
+	struct cds_rrset set;
+	struct cds_answer_info info;
+	nodata_message(&m, 'a', false);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, &info, &set), 0);
+	assert_int_equal(set.count, 0);
+	assert_int_equal(set.denial_count, 2);
+	const struct cds_rrset *nsec = &set.denial[0], *nsec3 = &set.denial[1];
+	assert_int_equal(nsec->type, CDS_T_NSEC);
+	assert_int_equal(nsec->owner_len, 14);
+	assert_memory_equal(nsec->owner, "\7example\4test\0", 14);
+	assert_int_equal(nsec->count, 1);
+	assert_int_equal(nsec->rdata[0].len, NSEC_RD_LEN);
+	assert_memory_equal(nsec->rdata[0].data, NSEC_RD, NSEC_RD_LEN); /* "Ns1" kept */
+	assert_int_equal(nsec->sig_count, 1);
+	assert_memory_equal(nsec->sigs[0].raw + 18, "\7example\4test\0SIGa", 18);
+	assert_int_equal(nsec->denial_count, 0);
+	assert_int_equal(nsec3->type, CDS_T_NSEC3);
+	assert_int_equal(nsec3->owner_len, 33 + 14);
+	assert_memory_equal(nsec3->owner, "\x20" "0123456789abcdefghijklmnopqrstuv"
+					  "\7example\4test\0", 33 + 14);
+	assert_int_equal(nsec3->count, 1);
+	assert_int_equal(nsec3->sig_count, 0);
+
+	/* An RRset's copy carries no denial. */
+	struct cds_rrset copy;
+	assert_int_equal(cds_rrset_copy_records(&set, &copy), 0);
+	assert_int_equal(copy.denial_count, 0);
+	assert_true(cds_rrset_equal(&copy, &set));
+	assert_false(cds_rrset_identical(&copy, &set));
+	cds_rrset_clear(&copy);
+
+	/* The same denial in another order is identical; another RRSIG is
+	 * not (but the answers are equal: both empty). */
+	struct cds_rrset other;
+	nodata_message(&m, 'a', true);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, &info, &other), 0);
+	assert_int_equal(other.denial[0].type, CDS_T_NSEC3);
+	assert_true(cds_rrset_identical(&set, &other));
+	cds_rrset_clear(&other);
+	nodata_message(&m, 'b', false);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, &info, &other), 0);
+	assert_false(cds_rrset_identical(&set, &other));
+	assert_true(cds_rrset_equal(&set, &other));
+	cds_rrset_clear(&other);
+	cds_rrset_clear(&set);
+
+	/* SERVFAIL: no denial is read. */
+	nodata_message(&m, 'a', false);
+	m.b[3] = 2;
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, &info, &set), 0);
+	assert_int_equal(set.denial_count, 0);
+	cds_rrset_clear(&set);
+	/* NXDOMAIN: read. */
+	m.b[3] = 3;
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, &info, &set), 0);
+	assert_int_equal(set.rcode, 3);
+	assert_int_equal(set.denial_count, 2);
+	cds_rrset_clear(&set);
+	/* An answer with records: no denial. */
+	start(&m, CDS_T_CDS, 1, 1, 0);
+	add_rr(&m, PTR_Q, 2, CDS_T_CDS, 1, "\0\0\0\0\0", 5);
+	add_rr(&m, PTR_Q, 2, CDS_T_NSEC, 1, NSEC_RD, NSEC_RD_LEN);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, &info, &set), 0);
+	assert_int_equal(set.count, 1);
+	assert_int_equal(set.denial_count, 0);
+	cds_rrset_clear(&set);
+}
+
+static void test_parse_denial_limit(void **state)
+{
+	(void)state;
+	/* Ten NSEC RRsets at ten owners: CDS_DENIAL_MAX kept. */
+	struct msg m;
+	struct cds_rrset set;
+	struct cds_answer_info info;
+	start(&m, CDS_T_CDS, 0, 10, 0);
+	for (int i = 0; i < 10; i++) {
+		uint8_t owner[4] = {1, (uint8_t)('a' + i), 0xC0, 12};
+		add_rr(&m, owner, 4, CDS_T_NSEC, 1, NSEC_RD, NSEC_RD_LEN);
+	}
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, &info, &set), 0);
+	assert_int_equal(set.denial_count, CDS_DENIAL_MAX);
+	assert_memory_equal(set.denial[7].owner, "\1h\7example", 10);
+	cds_rrset_clear(&set);
+}
+
+/* The NODATA answer with one NSEC or NSEC3 record of rdata rd: parses? */
+static int parse_one(uint16_t type, const void *rd, size_t len)
+{
+	struct msg m;
+	struct cds_rrset set;
+	struct cds_answer_info info;
+	start(&m, CDS_T_CDS, 0, 1, 0);
+	if (type == CDS_T_NSEC3)
+		add_rr(&m, NSEC3_OWNER, NSEC3_OWNER_LEN, type, 1, rd, len);
+	else
+		add_rr(&m, PTR_Q, 2, type, 1, rd, len);
+	int r = cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, &info, &set);
+	cds_rrset_clear(&set);
+	return r;
+}
+
+static void test_parse_denial_malformed(void **state)
+{
+	(void)state;
+	uint8_t rd[128];
+	assert_int_equal(parse_one(CDS_T_NSEC, NSEC_RD, NSEC_RD_LEN), 0);
+	/* RFC 4034 §4.1.1: the next name is not compressed. */
+	assert_int_equal(parse_one(CDS_T_NSEC, "\3ns1\xC0\x0C\0\1\x40", 9), CDS_EDATA);
+	/* A label of 64 octets. */
+	memset(rd, 'a', sizeof(rd));
+	rd[0] = 64;
+	rd[65] = 0;
+	memcpy(rd + 66, "\0\1\x40", 3);
+	assert_int_equal(parse_one(CDS_T_NSEC, rd, 69), CDS_EDATA);
+	rd[0] = 63;
+	rd[64] = 0;
+	memcpy(rd + 65, "\0\1\x40", 3);
+	assert_int_equal(parse_one(CDS_T_NSEC, rd, 68), 0);
+	/* No root label within the rdata. */
+	assert_int_equal(parse_one(CDS_T_NSEC, "\3ns1\7example", 12), CDS_EDATA);
+	/* Windows out of order, empty, longer than 32 octets, cut short. */
+	assert_int_equal(parse_one(CDS_T_NSEC, "\0\1\1\0\1\x40", 7), CDS_EDATA);
+	assert_int_equal(parse_one(CDS_T_NSEC, "\0\0\1\x40", 5), CDS_EDATA);
+	assert_int_equal(parse_one(CDS_T_NSEC, "\0\0\1\x40\0\1\x40", 8), CDS_EDATA);
+	memset(rd, 0xFF, sizeof(rd));
+	rd[0] = 0;
+	rd[1] = 0;
+	rd[2] = 33;
+	assert_int_equal(parse_one(CDS_T_NSEC, rd, 3 + 33), CDS_EDATA);
+	rd[2] = 32;
+	assert_int_equal(parse_one(CDS_T_NSEC, rd, 3 + 32), 0);
+	assert_int_equal(parse_one(CDS_T_NSEC, rd, 3 + 31), CDS_EDATA);
+	/* NSEC3: SHA-1 with a 20-octet hash; an empty bitmap (an empty
+	 * non-terminal) is fine. */
+	size_t n = nsec3_rdata(rd, 1, 4, 20);
+	assert_int_equal(parse_one(CDS_T_NSEC3, rd, n), 0);
+	assert_int_equal(parse_one(CDS_T_NSEC3, rd, n - 3), 0);
+	assert_int_equal(parse_one(CDS_T_NSEC3, rd, n - 4), CDS_EDATA);
+	n = nsec3_rdata(rd, 2, 4, 20);
+	assert_int_equal(parse_one(CDS_T_NSEC3, rd, n), CDS_EDATA);
+	n = nsec3_rdata(rd, 1, 4, 19);
+	assert_int_equal(parse_one(CDS_T_NSEC3, rd, n), CDS_EDATA);
+	/* A 23-octet hash whose last octets would read as a bitmap. */
+	n = nsec3_rdata(rd, 1, 0, 23);
+	memcpy(rd + 6 + 20, "\0\1\x40", 3);
+	assert_int_equal(parse_one(CDS_T_NSEC3, rd, n - 3), CDS_EDATA);
+	rd[5] = 20;
+	assert_int_equal(parse_one(CDS_T_NSEC3, rd, n - 3), 0);
+	n = nsec3_rdata(rd, 1, 4, 20);
+	rd[4] = 40; /* salt past the rdata */
+	assert_int_equal(parse_one(CDS_T_NSEC3, rd, n), CDS_EDATA);
+	rd[4] = 5; /* the salt eats the hash length */
+	assert_int_equal(parse_one(CDS_T_NSEC3, rd, n), CDS_EDATA);
+	assert_int_equal(parse_one(CDS_T_NSEC3, rd, 4), CDS_EDATA);
+	/* CSYNC shares the bitmap check: windows in order there too. */
+	static const uint8_t csync[] = {0, 0, 0, 1, 0, 1, 1, 1, 0x40, 0, 1, 0x60};
+	struct msg m;
+	struct cds_rrset set;
+	struct cds_answer_info info;
+	start(&m, CDS_T_CSYNC, 1, 0, 0);
+	add_rr(&m, PTR_Q, 2, CDS_T_CSYNC, 1, csync, sizeof(csync));
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CSYNC, &info, &set), CDS_EDATA);
+}
+
 static void test_ds_rdata_digest_length(void **state)
 {
 	(void)state;
@@ -547,6 +775,9 @@ int main(void)
 		cmocka_unit_test(test_parse_canonical),
 		cmocka_unit_test(test_referral),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_parse_denial),
+		cmocka_unit_test(test_parse_denial_limit),
+		cmocka_unit_test(test_parse_denial_malformed),
 		cmocka_unit_test(test_ds_rdata_digest_length),
 		cmocka_unit_test(test_revoked_key),
 		cmocka_unit_test(test_ds_signer),
