@@ -263,8 +263,13 @@ static bool sig_verifies(const struct cds_rrset *set, const struct cds_rrsig *si
 	/* A wildcard expansion (the RRSIG counts fewer labels than the owner)
 	 * is authentic only with a proof that no closer name exists (RFC 4035
 	 * §5.3.4), which cdscan does not ask for: not accepted.  Every name
-	 * cdscan validates is the zone apex or an RFC 9615 signal name. */
-	if (r[3] != label_count(set->owner, set->owner_len))
+	 * cdscan validates is the zone apex or an RFC 9615 signal name, or
+	 * the owner of an NSEC; one at a wildcard name itself ("*.example.")
+	 * does not count its "*" label (RFC 4034 §3.1.3) and is no expansion. */
+	unsigned owner_labels = label_count(set->owner, set->owner_len);
+	if (set->owner_len > 2 && set->owner[0] == 1 && set->owner[1] == '*')
+		owner_labels--;
+	if (r[3] != owner_labels)
 		return false;
 	const uint8_t *owner = set->owner;
 	size_t olen = set->owner_len;
