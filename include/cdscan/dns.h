@@ -10,7 +10,7 @@
 
 #include "cdscan/util.h"
 
-/* RR types cdscan asks for. */
+/* RR types cdscan asks for, and the NSEC/NSEC3 of denials. */
 enum {
 	CDS_T_A = 1,
 	CDS_T_NS = 2,
@@ -18,7 +18,9 @@ enum {
 	CDS_T_AAAA = 28,
 	CDS_T_DS = 43,
 	CDS_T_RRSIG = 46,
+	CDS_T_NSEC = 47,
 	CDS_T_DNSKEY = 48,
+	CDS_T_NSEC3 = 50,
 	CDS_T_CDS = 59,
 	CDS_T_CDNSKEY = 60,
 	CDS_T_CSYNC = 62,
@@ -82,10 +84,19 @@ struct cds_rrset {
 				    uncompressed and lower-cased */
 	/* An empty answer's denial of existence (RFC 4035 §3.1.3, RFC 5155
 	 * §7.2): the NSEC or NSEC3 RRsets of the authority section, each
-	 * with the RRSIGs covering it (owned; count 0 when none). */
+	 * with the RRSIGs covering it (owned; count 0 when none).  Each
+	 * denial set's owner is that record's owner (lower-cased wire form),
+	 * its type NSEC or NSEC3, its rdata as sent (RFC 6840 §5.1: the NSEC
+	 * next name is not lower-cased); its own denial_count is 0.  Filled
+	 * only when count is 0 and rcode is 0 or 3; at most CDS_DENIAL_MAX,
+	 * in the order of the message. */
 	size_t denial_count;
 	struct cds_rrset *denial;
 };
+
+/* NSEC/NSEC3 RRsets kept from one answer (the rest are dropped): a denial
+ * needs three at most (RFC 5155 §7.2.2), and each costs verifications. */
+#define CDS_DENIAL_MAX 8
 
 /* Header facts of a parsed answer. */
 struct cds_answer_info {
@@ -100,7 +111,9 @@ struct cds_answer_info {
 /*
  * Parse a whole DNS message (the answer to qname/qtype; its structure is
  * checked first) and fill out with the class IN records of qtype at qname
- * from the answer section and the RRSIGs covering them.  Returns 0 or
+ * from the answer section and the RRSIGs covering them; when there are
+ * none (NODATA or NXDOMAIN), with the NSEC/NSEC3 RRsets of the authority
+ * section as out->denial (out->owner stays qname).  Returns 0 or
  * CDS_EDATA (not a well-formed DNS message).
  * Release with cds_rrset_clear.
  */
@@ -129,17 +142,22 @@ struct cds_referral {
 int cds_referral_parse(const uint8_t *wire, size_t len, const char *domain,
 		       struct cds_referral *out);
 
-/* Free what rrset owns and zero it.  Accepts a zeroed rrset. */
+/* Free what rrset owns (its denial sets too) and zero it.  Accepts a
+ * zeroed rrset. */
 void cds_rrset_clear(struct cds_rrset *rrset);
 
-/* Copy src's records (not its RRSIGs) into dst.  Returns 0 or CDS_ENOMEM. */
+/* Copy src's records (not its RRSIGs, not its denial sets: a copy says
+ * what the data is, not how it was proven) into dst.  Returns 0 or
+ * CDS_ENOMEM. */
 int cds_rrset_copy_records(const struct cds_rrset *src, struct cds_rrset *dst);
 
-/* True when both hold the same records (TTL, order, case and RRSIGs ignored). */
+/* True when both hold the same records (TTL, order, case and RRSIGs
+ * ignored; so are the denial sets: two NODATA answers are equal). */
 bool cds_rrset_equal(const struct cds_rrset *a, const struct cds_rrset *b);
 
-/* True when both hold the same records and byte-identical RRSIGs: validating
- * one is validating the other. */
+/* True when both hold the same records and byte-identical RRSIGs, and
+ * the same denial sets (owner, type, records and RRSIGs; in any order):
+ * validating one, or its denial, is validating the other. */
 bool cds_rrset_identical(const struct cds_rrset *a, const struct cds_rrset *b);
 
 /* DNSSEC outcome (the statuses of RFC 4035 §4.3). */
@@ -221,7 +239,8 @@ uint16_t cds_dnskey_keytag(const uint8_t *rdata, size_t len);
 int cds_ds_from_dnskey(const char *owner, const uint8_t *rdata, size_t len, uint8_t digest_type,
 		       struct cds_ds *out);
 
-/* A DS from CDS/DS rdata.  Returns 0 or CDS_EDATA. */
+/* A DS from CDS/DS rdata.  Returns 0 or CDS_EDATA (too short, or a digest
+ * whose length is not the one its digest type has: cds_ds_digest_length). */
 int cds_ds_from_rdata(const uint8_t *rdata, size_t len, struct cds_ds *out);
 
 /* DNSKEY/CDNSKEY rdata in presentation form "FLAGS PROTO ALG BASE64"

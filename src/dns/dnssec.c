@@ -24,7 +24,15 @@
 #include "cdscan/dns.h"
 #include "cdscan/error.h"
 
-enum { DNSKEY_ZONE = 0x0100 };
+/*
+ * The most signature verifications (OpenSSL calls) one RRset's validation
+ * may cost.  A key tag picks the key an RRSIG names, but tags collide, and
+ * a message may carry many RRSIGs: without a bound, keys sharing a tag
+ * times signatures makes one answer cost minutes of CPU (CVE-2023-50387,
+ * "KeyTrap").  16 covers every real RRset (a multi-signer DNSKEY RRset has
+ * one RRSIG per provider); another issue makes it configurable.
+ */
+#define MAX_VERIFY_PER_RRSET 16
 
 bool cds_dnssec_algorithm_supported(uint8_t alg)
 {
@@ -219,22 +227,34 @@ static bool serial_le(uint32_t a, uint32_t b)
 	return (int32_t)(b - a) >= 0; /* RFC 1982 */
 }
 
+/* Is the wire name w (lower case) zone or below it?  RFC 4035 §5.3.1: an
+ * RRset is signed by the zone that holds it. */
+static bool in_zone(const uint8_t *w, size_t len, const uint8_t *zone, size_t zlen)
+{
+	for (size_t i = 0; i < len && len - i >= zlen; i += (size_t)w[i] + 1)
+		if (len - i == zlen && memcmp(w + i, zone, zlen) == 0)
+			return true;
+	return false;
+}
+
 /*
  * Does sig (an RRSIG of set) verify with key (DNSKEY rdata) of zone (wire,
  * lower case), at now?  The signed data is RFC 4034 §3.1.8.1: the RRSIG
  * rdata without the signature, then every record in canonical order as
- * owner | type | class | original TTL | rdlength | rdata.
+ * owner | type | class | original TTL | rdlength | rdata.  Each call that
+ * gets as far as OpenSSL costs one of *budget; none is left: false.
  */
 static bool sig_verifies(const struct cds_rrset *set, const struct cds_rrsig *sig,
 			 const uint8_t *key, size_t keylen, const uint8_t *zone, size_t zlen,
-			 time_t now)
+			 time_t now, unsigned *budget)
 {
 	const uint8_t *r = sig->raw;
 	if (keylen <= 4 || sig->raw_len <= 18 || (uint16_t)(r[0] << 8 | r[1]) != set->type ||
 	    r[2] != key[3] || sig->key_tag != cds_dnskey_keytag(key, keylen))
 		return false;
 	size_t sl = name_len(r + 18, sig->raw_len - 18u);
-	if (sl == 0 || sl != zlen || memcmp(r + 18, zone, zlen) != 0 || 18 + sl >= sig->raw_len)
+	if (sl == 0 || sl != zlen || memcmp(r + 18, zone, zlen) != 0 || 18 + sl >= sig->raw_len ||
+	    !in_zone(set->owner, set->owner_len, zone, zlen))
 		return false;
 	uint32_t t = (uint32_t)now;
 	if (!serial_le(sig->inception, t) || !serial_le(t, sig->expiration))
@@ -243,8 +263,13 @@ static bool sig_verifies(const struct cds_rrset *set, const struct cds_rrsig *si
 	/* A wildcard expansion (the RRSIG counts fewer labels than the owner)
 	 * is authentic only with a proof that no closer name exists (RFC 4035
 	 * §5.3.4), which cdscan does not ask for: not accepted.  Every name
-	 * cdscan validates is the zone apex or an RFC 9615 signal name. */
-	if (r[3] != label_count(set->owner, set->owner_len))
+	 * cdscan validates is the zone apex or an RFC 9615 signal name, or
+	 * the owner of an NSEC; one at a wildcard name itself ("*.example.")
+	 * does not count its "*" label (RFC 4034 §3.1.3) and is no expansion. */
+	unsigned owner_labels = label_count(set->owner, set->owner_len);
+	if (set->owner_len > 2 && set->owner[0] == 1 && set->owner[1] == '*')
+		owner_labels--;
+	if (r[3] != owner_labels)
 		return false;
 	const uint8_t *owner = set->owner;
 	size_t olen = set->owner_len;
@@ -252,9 +277,10 @@ static bool sig_verifies(const struct cds_rrset *set, const struct cds_rrsig *si
 	size_t total = 18 + sl;
 	for (size_t i = 0; i < set->count; i++)
 		total += olen + 10 + set->rdata[i].len;
-	uint8_t *data = malloc(total);
+	uint8_t *data = *budget > 0 ? malloc(total) : NULL;
 	if (!data)
 		return false;
+	(*budget)--;
 	memcpy(data, r, 18 + sl);
 	size_t p = 18 + sl;
 	for (size_t i = 0; i < set->count; i++) {
@@ -277,24 +303,33 @@ static bool sig_verifies(const struct cds_rrset *set, const struct cds_rrsig *si
 }
 
 /* A DNSKEY that may sign zone data: zone key flag, protocol 3, an
- * algorithm cdscan verifies (RFC 4034 §2.1.1, §2.1.2). */
+ * algorithm cdscan verifies (RFC 4034 §2.1.1, §2.1.2), and not revoked: a
+ * key with the REVOKE flag never authenticates anything again, neither as
+ * the key a DS points to nor as a signer (RFC 5011 §3; it signs the DNSKEY
+ * RRset only to announce its revocation). */
 static bool zone_key(const struct cds_rdata *k)
 {
-	return k->len > 4 && (k->data[0] << 8 | k->data[1]) & DNSKEY_ZONE && k->data[2] == 3 &&
+	if (k->len <= 4)
+		return false;
+	unsigned flags = (unsigned)(k->data[0] << 8 | k->data[1]);
+	return (flags & CDS_DNSKEY_ZONE) && !(flags & CDS_DNSKEY_REVOKE) && k->data[2] == 3 &&
 	       cds_dnssec_algorithm_supported(k->data[3]);
 }
 
-/* set verifies with one zone key of keys that pass accept (NULL: any). */
-static bool signed_by(const struct cds_rrset *set, const struct cds_rrset *keys,
+/* The index in keys of a zone key (one that passes accept; NULL: any)
+ * with which an RRSIG of set verifies, or -1.  At most
+ * MAX_VERIFY_PER_RRSET verifications. */
+static long signed_by(const struct cds_rrset *set, const struct cds_rrset *keys,
 		      const bool *accept, const uint8_t *zone, size_t zlen, time_t now)
 {
-	for (size_t s = 0; s < set->sig_count; s++)
+	unsigned budget = MAX_VERIFY_PER_RRSET;
+	for (size_t s = 0; s < set->sig_count && budget > 0; s++)
 		for (size_t k = 0; k < keys->count; k++)
 			if ((!accept || accept[k]) && zone_key(&keys->rdata[k]) &&
 			    sig_verifies(set, &set->sigs[s], keys->rdata[k].data, keys->rdata[k].len,
-					 zone, zlen, now))
-				return true;
-	return false;
+					 zone, zlen, now, &budget))
+				return (long)k;
+	return -1;
 }
 
 static int zone_wire(const char *zone, uint8_t out[256])
@@ -314,31 +349,21 @@ enum cds_dnssec_status cds_dnssec_verify(const char *zone, const struct cds_rrse
 		return CDS_DNSSEC_ERROR;
 	if (set->count == 0 || set->sig_count == 0)
 		return CDS_DNSSEC_INSECURE;
-	return signed_by(set, dnskey, NULL, z, (size_t)zl, now) ? CDS_DNSSEC_SECURE
-								: CDS_DNSSEC_BOGUS;
+	return signed_by(set, dnskey, NULL, z, (size_t)zl, now) >= 0 ? CDS_DNSSEC_SECURE
+								     : CDS_DNSSEC_BOGUS;
 }
 
-enum cds_dnssec_status cds_dnssec_validate(const char *zone, const struct cds_rrset *set,
-					   const struct cds_rrset *dnskey,
-					   const struct cds_ds *ds, size_t n, time_t now)
+/*
+ * RFC 4035 §5.2: the keys of dnskey that a DS of ds[0..n) matches (key
+ * tag, algorithm, digest) into match[] (dnskey->count entries, false
+ * where none does), among the DS records cdscan can use.  Returns whether
+ * there was any such DS (RFC 6840 §5.2: none usable makes the zone
+ * insecure).
+ */
+static bool ds_match(const char *zone, const struct cds_rrset *dnskey, const struct cds_ds *ds,
+		     size_t n, bool *match)
 {
-	uint8_t z[256];
-	int zl = zone_wire(zone, z);
-	if (zl < 0)
-		return CDS_DNSSEC_ERROR;
-	if (set->count == 0 || set->sig_count == 0 || n == 0 || dnskey->count == 0)
-		return CDS_DNSSEC_INSECURE;
-	/* The DNSKEY RRset must be the zone's, as asked for. */
-	if (dnskey->owner_len != (size_t)zl || memcmp(dnskey->owner, z, (size_t)zl) != 0)
-		return CDS_DNSSEC_BOGUS;
-
-	/* RFC 4035 §5.2: the DNSKEYs a DS matches (key tag, algorithm,
-	 * digest), among DS records cdscan can use (RFC 6840 §5.2: none usable
-	 * makes the zone insecure). */
 	bool usable = false;
-	bool *match = calloc(dnskey->count, sizeof(bool));
-	if (!match)
-		return CDS_DNSSEC_ERROR;
 	for (size_t i = 0; i < n; i++) {
 		if (!cds_dnssec_algorithm_supported(ds[i].algorithm) ||
 		    !digest_supported(ds[i].digest_type))
@@ -355,16 +380,71 @@ enum cds_dnssec_status cds_dnssec_validate(const char *zone, const struct cds_rr
 				   memcmp(got.digest, ds[i].digest, got.digest_len) == 0;
 		}
 	}
+	return usable;
+}
+
+enum cds_dnssec_status cds_dnssec_verify_ds_signer(const char *zone, const struct cds_rrset *set,
+						   const struct cds_rrset *dnskey,
+						   const struct cds_ds *ds, size_t n, time_t now,
+						   uint16_t *keytag)
+{
+	uint8_t z[256];
+	int zl = zone_wire(zone, z);
+	uint16_t tag = 0;
+	enum cds_dnssec_status st = CDS_DNSSEC_ERROR;
+	bool *match = NULL;
+	if (zl < 0)
+		goto out;
+	st = CDS_DNSSEC_INSECURE;
+	if (set->count == 0 || set->sig_count == 0)
+		goto out;
+	st = CDS_DNSSEC_ERROR;
+	if (!(match = calloc(dnskey->count ? dnskey->count : 1, sizeof(bool))))
+		goto out;
+	/* RFC 7344 §4.1: signed by a key that is in the DNSKEY RRset and that
+	 * the current DS set references; a ZSK's signature alone is not
+	 * enough, though the DNSKEY RRset authenticates it. */
+	ds_match(zone, dnskey, ds, n, match);
+	long k = signed_by(set, dnskey, match, z, (size_t)zl, now);
+	st = k >= 0 ? CDS_DNSSEC_SECURE : CDS_DNSSEC_BOGUS;
+	if (k < 0)
+		k = signed_by(set, dnskey, NULL, z, (size_t)zl, now);
+	if (k >= 0)
+		tag = cds_dnskey_keytag(dnskey->rdata[k].data, dnskey->rdata[k].len);
+out:
+	free(match);
+	if (keytag)
+		*keytag = tag;
+	return st;
+}
+
+enum cds_dnssec_status cds_dnssec_validate(const char *zone, const struct cds_rrset *set,
+					   const struct cds_rrset *dnskey,
+					   const struct cds_ds *ds, size_t n, time_t now)
+{
+	uint8_t z[256];
+	int zl = zone_wire(zone, z);
+	if (zl < 0)
+		return CDS_DNSSEC_ERROR;
+	if (set->count == 0 || set->sig_count == 0 || n == 0 || dnskey->count == 0)
+		return CDS_DNSSEC_INSECURE;
+	/* The DNSKEY RRset must be the zone's, as asked for. */
+	if (dnskey->owner_len != (size_t)zl || memcmp(dnskey->owner, z, (size_t)zl) != 0)
+		return CDS_DNSSEC_BOGUS;
+
+	bool *match = calloc(dnskey->count, sizeof(bool));
+	if (!match)
+		return CDS_DNSSEC_ERROR;
 	enum cds_dnssec_status st;
-	if (!usable)
+	if (!ds_match(zone, dnskey, ds, n, match))
 		st = CDS_DNSSEC_INSECURE;
-	else if (!signed_by(dnskey, dnskey, match, z, (size_t)zl, now))
+	else if (signed_by(dnskey, dnskey, match, z, (size_t)zl, now) < 0)
 		st = CDS_DNSSEC_BOGUS;
 	else if (set == dnskey)
 		st = CDS_DNSSEC_SECURE;
 	else
-		st = signed_by(set, dnskey, NULL, z, (size_t)zl, now) ? CDS_DNSSEC_SECURE
-								      : CDS_DNSSEC_BOGUS;
+		st = signed_by(set, dnskey, NULL, z, (size_t)zl, now) >= 0 ? CDS_DNSSEC_SECURE
+									   : CDS_DNSSEC_BOGUS;
 	free(match);
 	return st;
 }

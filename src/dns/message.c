@@ -57,15 +57,49 @@ static bool check_name(const uint8_t *m, size_t len, size_t *off, size_t limit)
 	}
 }
 
-/* A type bitmap (RFC 4034 §4.1.2) filling [o, end) exactly. */
+/* A type bitmap (RFC 4034 §4.1.2) filling [o, end) exactly: windows in
+ * increasing order, each with 1 to 32 octets. */
 static bool check_bitmap(const uint8_t *m, size_t o, size_t end)
 {
+	int last = -1;
 	while (o < end) {
-		if (o + 2 > end || m[o + 1] == 0 || m[o + 1] > 32 || o + 2 + m[o + 1] > end)
+		if (o + 2 > end || (int)m[o] <= last || m[o + 1] == 0 || m[o + 1] > 32 ||
+		    o + 2 + m[o + 1] > end)
 			return false;
+		last = m[o];
 		o += 2 + (size_t)m[o + 1];
 	}
 	return o == end;
+}
+
+/* An uncompressed name at *off inside [*off, end), at most 255 octets;
+ * *off moves past it.  The NSEC next domain name is sent uncompressed
+ * (RFC 4034 §4.1.1) and signed as it stands (RFC 6840 §5.1). */
+static bool check_plain_name(const uint8_t *m, size_t *off, size_t end)
+{
+	size_t p = *off;
+	while (p < end && m[p] != 0) {
+		if (m[p] > 63 || p + 1 + m[p] >= end)
+			return false;
+		p += 1 + (size_t)m[p];
+	}
+	if (p >= end || p + 1 - *off > 255)
+		return false;
+	*off = p + 1;
+	return true;
+}
+
+/* NSEC3 rdata (RFC 5155 §3.2): hash algorithm 1 (SHA-1, the only one
+ * defined), flags, iterations, salt, a hash of SHA-1's 20 octets, then
+ * the type bitmap (empty at an empty non-terminal). */
+static bool check_nsec3(const uint8_t *m, size_t start, size_t end)
+{
+	if (end - start < 5 || m[start] != 1)
+		return false;
+	size_t o = start + 5 + (size_t)m[start + 4];
+	if (o >= end || m[o] != 20 || o + 1 + 20 > end)
+		return false;
+	return check_bitmap(m, o + 1 + 20, end);
 }
 
 /*
@@ -82,13 +116,8 @@ static bool check_rdata(const uint8_t *m, size_t len, size_t start, size_t end, 
 		while (o < end)
 			o += 1 + (size_t)m[o];
 		return o == end;
-	case 50: /* NSEC3: alg, flags, iterations, salt, hash, bitmap */
-		if (end - start < 6 || o + 5 + m[o + 4] >= end)
-			return false;
-		o += 5 + (size_t)m[o + 4];
-		if (m[o] == 0 || o + 1 + m[o] > end)
-			return false;
-		return check_bitmap(m, o + 1 + m[o], end);
+	case CDS_T_NSEC3:
+		return check_nsec3(m, start, end);
 	case 51: /* NSEC3PARAM */
 		return end - start >= 5 && start + 5 + m[start + 4] == end;
 	case 41: /* OPT: option code, length, data */
@@ -111,8 +140,8 @@ static bool check_rdata(const uint8_t *m, size_t len, size_t start, size_t end, 
 	case CDS_T_RRSIG:
 		o += 18;
 		return o < end && check_name(m, len, &o, end) && o < end;
-	case 47: /* NSEC */
-		return check_name(m, len, &o, end) && check_bitmap(m, o, end);
+	case CDS_T_NSEC: /* next domain name, type bitmap (RFC 4034 §4.1) */
+		return check_plain_name(m, &o, end) && check_bitmap(m, o, end);
 	case CDS_T_A:
 		return end - start == 4;
 	case CDS_T_AAAA:
@@ -344,12 +373,114 @@ static int rdata_cmp(const void *x, const void *y)
 	return (int)a->len - (int)b->len;
 }
 
+/* Canonical order, duplicates removed (RFC 2181 §5: an RRset is a set). */
+static void canonical_order(struct cds_rrset *set)
+{
+	if (set->count < 2)
+		return;
+	qsort(set->rdata, set->count, sizeof(*set->rdata), rdata_cmp);
+	size_t w = 1;
+	for (size_t i = 1; i < set->count; i++) {
+		if (rdata_cmp(&set->rdata[w - 1], &set->rdata[i]) == 0)
+			free(set->rdata[i].data);
+		else
+			set->rdata[w++] = set->rdata[i];
+	}
+	set->count = w;
+}
+
+/* The answer section: the records of qtype at qname, and their RRSIGs. */
+static int read_answer(const uint8_t *m, size_t len, size_t *off, unsigned an,
+		       struct cds_answer_info *info, struct cds_rrset *out)
+{
+	struct wire_rr rr;
+	for (unsigned i = 0; i < an; i++) {
+		int r = 0;
+		if (!read_rr(m, len, off, &rr))
+			return CDS_EDATA;
+		if (rr.class != 1 || !wire_name_equal(rr.owner, rr.owner_len, out->owner, out->owner_len))
+			continue;
+		if (rr.type == out->type) {
+			r = add_record(out, m, len, &rr);
+			if (r == 0 && out->type == CDS_T_SOA)
+				info->soa_serial = get32(m + rr.rdata + rr.rdlen - 20);
+		} else if (rr.type == CDS_T_RRSIG && rr.rdlen > 18 &&
+			   get16(m + rr.rdata) == out->type) {
+			r = push_sig(out, m, len, &rr);
+		}
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The denial RRset of out for (owner, type), or NULL; with add, a new one
+ * when there is none and room for it (CDS_DENIAL_MAX). */
+static struct cds_rrset *denial_set(struct cds_rrset *out, const struct wire_rr *rr,
+				    uint16_t type, bool add)
+{
+	for (size_t i = 0; i < out->denial_count; i++)
+		if (out->denial[i].type == type &&
+		    wire_name_equal(out->denial[i].owner, out->denial[i].owner_len, rr->owner,
+				    rr->owner_len))
+			return &out->denial[i];
+	if (!add || out->denial_count >= CDS_DENIAL_MAX)
+		return NULL;
+	if (!out->denial && !(out->denial = calloc(CDS_DENIAL_MAX, sizeof(*out->denial))))
+		return NULL;
+	struct cds_rrset *d = &out->denial[out->denial_count++];
+	for (size_t i = 0; i < rr->owner_len; i++)
+		d->owner[i] = (uint8_t)tolower(rr->owner[i]);
+	d->owner_len = (uint16_t)rr->owner_len;
+	d->type = type;
+	d->rcode = out->rcode;
+	d->present = true;
+	return d;
+}
+
+/*
+ * The authority section: whether the answer is a referral (nothing in the
+ * answer, NS records for a name other than the zone asked about), and for
+ * an empty answer (NODATA or NXDOMAIN) the denial of existence it carries:
+ * its NSEC and NSEC3 RRsets, each with the RRSIGs covering it (RFC 4035
+ * §3.1.3, RFC 5155 §7.2), into out->denial.  Records first, RRSIGs in a
+ * second pass: they may come in any order.
+ */
+static int read_authority(const uint8_t *m, size_t len, size_t off, unsigned an, unsigned ns,
+			  struct cds_answer_info *info, struct cds_rrset *out)
+{
+	bool denial = out->count == 0 && (info->rcode == 0 || info->rcode == 3);
+	size_t start = off;
+	struct wire_rr rr;
+	for (int pass = 0; pass < 2; pass++) {
+		off = start;
+		for (unsigned i = 0; i < ns; i++) {
+			if (!read_rr(m, len, &off, &rr))
+				return CDS_EDATA;
+			if (pass == 0 && rr.type == CDS_T_NS && an == 0 && !info->aa)
+				info->referral = true;
+			if (!denial || rr.class != 1)
+				continue;
+			struct cds_rrset *d = NULL;
+			int r = 0;
+			if (pass == 0 && (rr.type == CDS_T_NSEC || rr.type == CDS_T_NSEC3) &&
+			    (d = denial_set(out, &rr, rr.type, true)))
+				r = add_record(d, m, len, &rr);
+			else if (pass == 1 && rr.type == CDS_T_RRSIG && rr.rdlen > 18 &&
+				 (d = denial_set(out, &rr, get16(m + rr.rdata), false)))
+				r = push_sig(d, m, len, &rr);
+			if (r != 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
 int cds_answer_parse(const uint8_t *wire, size_t len, const char *qname, uint16_t qtype,
 		     struct cds_answer_info *info, struct cds_rrset *out)
 {
 	uint8_t qwire[256];
 	int qlen = cds_dname_to_wire(qname, qwire);
-	int r = 0;
 
 	memset(out, 0, sizeof(*out));
 	memset(info, 0, sizeof(*info));
@@ -372,49 +503,16 @@ int cds_answer_parse(const uint8_t *wire, size_t len, const char *qname, uint16_
 	out->owner_len = (uint16_t)qlen;
 
 	unsigned an = get16(wire + 6), ns = get16(wire + 8);
-	struct wire_rr rr;
-	for (unsigned i = 0; i < an && r == 0; i++) {
-		if (!read_rr(wire, len, &off, &rr)) {
-			r = CDS_EDATA;
-			break;
-		}
-		if (rr.class != 1 || !wire_name_equal(rr.owner, rr.owner_len, qwire, (size_t)qlen))
-			continue;
-		if (rr.type == qtype) {
-			r = add_record(out, wire, len, &rr);
-			if (r == 0 && qtype == CDS_T_SOA)
-				info->soa_serial = get32(wire + rr.rdata + rr.rdlen - 20);
-		} else if (rr.type == CDS_T_RRSIG && rr.rdlen > 18 &&
-			   get16(wire + rr.rdata) == qtype) {
-			r = push_sig(out, wire, len, &rr);
-		}
-	}
-	/* A referral: nothing in the answer, NS records in the authority
-	 * section (for a name other than the zone asked about). */
-	for (unsigned i = 0; r == 0 && an == 0 && !info->aa && i < ns; i++) {
-		if (!read_rr(wire, len, &off, &rr)) {
-			r = CDS_EDATA;
-			break;
-		}
-		if (rr.type == CDS_T_NS)
-			info->referral = true;
-	}
+	int r = read_answer(wire, len, &off, an, info, out);
+	if (r == 0)
+		r = read_authority(wire, len, off, an, ns, info, out);
 	if (r != 0) {
 		cds_rrset_clear(out);
 		return r;
 	}
-	/* Canonical order, duplicates removed (RFC 2181 §5: an RRset is a set). */
-	if (out->count > 1) {
-		qsort(out->rdata, out->count, sizeof(*out->rdata), rdata_cmp);
-		size_t w = 1;
-		for (size_t i = 1; i < out->count; i++) {
-			if (rdata_cmp(&out->rdata[w - 1], &out->rdata[i]) == 0)
-				free(out->rdata[i].data);
-			else
-				out->rdata[w++] = out->rdata[i];
-		}
-		out->count = w;
-	}
+	canonical_order(out);
+	for (size_t i = 0; i < out->denial_count; i++)
+		canonical_order(&out->denial[i]);
 	return 0;
 }
 
@@ -496,6 +594,9 @@ void cds_rrset_clear(struct cds_rrset *set)
 	for (size_t i = 0; i < set->sig_count; i++)
 		free(set->sigs[i].raw);
 	free(set->sigs);
+	for (size_t i = 0; i < set->denial_count; i++)
+		cds_rrset_clear(&set->denial[i]);
+	free(set->denial);
 	memset(set, 0, sizeof(*set));
 }
 
@@ -535,10 +636,9 @@ bool cds_rrset_equal(const struct cds_rrset *a, const struct cds_rrset *b)
 	return true;
 }
 
-bool cds_rrset_identical(const struct cds_rrset *a, const struct cds_rrset *b)
+/* The same records and byte-identical RRSIGs (in any order). */
+static bool same_signed_records(const struct cds_rrset *a, const struct cds_rrset *b)
 {
-	if (a == b)
-		return true;
 	if (!cds_rrset_equal(a, b) || a->sig_count != b->sig_count)
 		return false;
 	for (size_t i = 0; i < a->sig_count; i++) {
@@ -549,6 +649,32 @@ bool cds_rrset_identical(const struct cds_rrset *a, const struct cds_rrset *b)
 		if (!found)
 			return false;
 	}
+	return true;
+}
+
+/* Does b carry a denial RRset identical to d (owner, type, records and
+ * RRSIGs)? */
+static bool has_denial(const struct cds_rrset *b, const struct cds_rrset *d)
+{
+	for (size_t k = 0; k < b->denial_count; k++) {
+		const struct cds_rrset *e = &b->denial[k];
+		if (e->type == d->type && e->owner_len == d->owner_len &&
+		    memcmp(e->owner, d->owner, d->owner_len) == 0 && same_signed_records(d, e))
+			return true;
+	}
+	return false;
+}
+
+bool cds_rrset_identical(const struct cds_rrset *a, const struct cds_rrset *b)
+{
+	if (a == b)
+		return true;
+	if (!same_signed_records(a, b) || a->denial_count != b->denial_count)
+		return false;
+	/* The denials too: validating a's denial must be validating b's. */
+	for (size_t i = 0; i < a->denial_count; i++)
+		if (!has_denial(b, &a->denial[i]))
+			return false;
 	return true;
 }
 
@@ -602,7 +728,11 @@ int cds_ds_from_dnskey(const char *owner, const uint8_t *rdata, size_t len, uint
 
 int cds_ds_from_rdata(const uint8_t *rdata, size_t len, struct cds_ds *out)
 {
-	if (len < 5 || len - 4 > CDS_DS_DIGEST_MAX)
+	/* A digest whose length is not its type's (a SHA-256 digest of 31
+	 * octets) is no digest of any key: the record is malformed, and must
+	 * never be proposed as a DS. */
+	size_t want = len >= 5 ? cds_ds_digest_length(rdata[3]) : 0;
+	if (len < 5 || len - 4 > CDS_DS_DIGEST_MAX || (want && len - 4 != want))
 		return CDS_EDATA;
 	memset(out, 0, sizeof(*out));
 	out->keytag = (uint16_t)(rdata[0] << 8 | rdata[1]);

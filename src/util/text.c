@@ -115,6 +115,23 @@ static int next_uint(const char **p, uint64_t max, uint64_t *out)
 	return cds_uint_parse(field, 0, max, out) == 0 ? 0 : CDS_ESYNTAX;
 }
 
+size_t cds_ds_digest_length(uint8_t digest_type)
+{
+	/* SHA-1 (RFC 3658), SHA-256 (RFC 4509), GOST R 34.11-94 (RFC 5933),
+	 * SHA-384 (RFC 6605). */
+	switch (digest_type) {
+	case 1:
+		return 20;
+	case 2:
+	case 3:
+		return 32;
+	case 4:
+		return 48;
+	default:
+		return 0;
+	}
+}
+
 int cds_ds_parse(const char *text, struct cds_ds *out)
 {
 	const char *p = text;
@@ -147,9 +164,8 @@ int cds_ds_parse(const char *text, struct cds_ds *out)
 	/* RFC 8078 §4: the delete DS "0 0 0 00" has a one-octet digest. */
 	if (out->keytag == 0 && out->algorithm == 0 && out->digest_type == 0)
 		return out->digest_len == 1 && out->digest[0] == 0 ? 0 : CDS_ESYNTAX;
-	static const uint8_t fixed[] = {[1] = 20, [2] = 32, [3] = 32, [4] = 48};
-	if (out->digest_type < sizeof(fixed) && fixed[out->digest_type] &&
-	    out->digest_len != fixed[out->digest_type])
+	size_t want = cds_ds_digest_length(out->digest_type);
+	if (want && out->digest_len != want)
 		return CDS_ESYNTAX;
 	return 0;
 }

@@ -35,42 +35,73 @@ static bool append_rr(getdns_list *list, const uint8_t *owner, size_t olen, uint
 	return ok;
 }
 
-/* The records and RRSIGs of set (TTL: the first RRSIG's original TTL). */
-static getdns_list *rr_list(const struct cds_rrset *set)
+/* The records and RRSIGs of set appended to l (TTL: the first RRSIG's
+ * original TTL). */
+static bool append_set(getdns_list *l, const struct cds_rrset *set)
 {
-	getdns_list *l = getdns_list_create();
 	uint32_t ttl = 3600;
 	if (set->sig_count && set->sigs[0].raw_len >= 8) {
 		const uint8_t *r = set->sigs[0].raw;
 		ttl = (uint32_t)r[4] << 24 | (uint32_t)r[5] << 16 | (uint32_t)r[6] << 8 | r[7];
 	}
-	for (size_t i = 0; l && i < set->count; i++)
+	for (size_t i = 0; i < set->count; i++)
 		if (!append_rr(l, set->owner, set->owner_len, set->type, ttl, set->rdata[i].data,
 			       set->rdata[i].len))
-			goto fail;
-	for (size_t i = 0; l && i < set->sig_count; i++)
+			return false;
+	for (size_t i = 0; i < set->sig_count; i++)
 		if (!append_rr(l, set->owner, set->owner_len, CDS_T_RRSIG, ttl, set->sigs[i].raw,
 			       set->sigs[i].raw_len))
-			goto fail;
-	return l;
-fail:
-	getdns_list_destroy(l);
-	return NULL;
+			return false;
+	return true;
 }
 
-enum cds_dnssec_status oracle_validate(const char *zone, const struct cds_rrset *set,
-				       const struct cds_rrset *dnskey, const struct cds_ds *ds,
-				       size_t n, time_t now)
+/* The records and RRSIGs of set as a list. */
+static getdns_list *rr_list(const struct cds_rrset *set)
+{
+	getdns_list *l = getdns_list_create();
+	if (l && !append_set(l, set)) {
+		getdns_list_destroy(l);
+		return NULL;
+	}
+	return l;
+}
+
+/* The question of set and its denial RRsets: getdns validates the
+ * non-existence of (qname, qtype) from the NSEC/NSEC3 records given
+ * with a question dict (getdns_validate_dnssec, getdns.h). */
+static getdns_list *denial_list(const struct cds_rrset *set)
+{
+	getdns_list *l = getdns_list_create();
+	getdns_dict *q = getdns_dict_create();
+	getdns_bindata qname = {set->owner_len, (uint8_t *)set->owner};
+	bool ok = l && q && getdns_dict_set_bindata(q, "qname", &qname) == GETDNS_RETURN_GOOD &&
+		  getdns_dict_set_int(q, "qtype", set->type) == GETDNS_RETURN_GOOD &&
+		  getdns_dict_set_int(q, "qclass", 1) == GETDNS_RETURN_GOOD &&
+		  getdns_list_set_dict(l, 0, q) == GETDNS_RETURN_GOOD;
+	for (size_t i = 0; ok && i < set->denial_count; i++)
+		ok = append_set(l, &set->denial[i]);
+	if (q)
+		getdns_dict_destroy(q);
+	if (!ok && l) {
+		getdns_list_destroy(l);
+		l = NULL;
+	}
+	return l;
+}
+
+/* getdns_validate_dnssec2 of records (destroyed here) with dnskey as
+ * support and ds as trust anchor. */
+static enum cds_dnssec_status run(const char *zone, getdns_list *records,
+				  const struct cds_rrset *dnskey, const struct cds_ds *ds, size_t n,
+				  time_t now)
 {
 	uint8_t z[256];
 	int zl = cds_dname_to_wire(zone, z);
 	enum cds_dnssec_status st = CDS_DNSSEC_ERROR;
-	if (zl < 0)
-		return st;
-	if (set->count == 0 || set->sig_count == 0 || n == 0)
-		return CDS_DNSSEC_INSECURE;
-	getdns_list *records = rr_list(set), *support = rr_list(dnskey);
+	getdns_list *support = rr_list(dnskey);
 	getdns_list *tas = getdns_list_create();
+	if (zl < 0)
+		goto out;
 	for (size_t i = 0; tas && i < n; i++) {
 		uint8_t rd[4 + CDS_DS_DIGEST_MAX];
 		rd[0] = (uint8_t)(ds[i].keytag >> 8);
@@ -109,4 +140,22 @@ out:
 	if (tas)
 		getdns_list_destroy(tas);
 	return st;
+}
+
+enum cds_dnssec_status oracle_validate(const char *zone, const struct cds_rrset *set,
+				       const struct cds_rrset *dnskey, const struct cds_ds *ds,
+				       size_t n, time_t now)
+{
+	if (set->count == 0 || set->sig_count == 0 || n == 0)
+		return CDS_DNSSEC_INSECURE;
+	return run(zone, rr_list(set), dnskey, ds, n, now);
+}
+
+enum cds_dnssec_status oracle_denial(const char *zone, const struct cds_rrset *set,
+				     const struct cds_rrset *dnskey, const struct cds_ds *ds,
+				     size_t n, time_t now)
+{
+	if (n == 0)
+		return CDS_DNSSEC_INSECURE;
+	return run(zone, denial_list(set), dnskey, ds, n, now);
 }

@@ -13,3 +13,11 @@
 enum cds_dnssec_status oracle_validate(const char *zone, const struct cds_rrset *set,
 				       const struct cds_rrset *dnskey, const struct cds_ds *ds,
 				       size_t n, time_t now);
+
+/* What getdns says of the denial of existence set->denial carries for
+ * (set->owner, set->type), with the DNSKEY RRset dnskey of zone and the DS
+ * records ds[0..n) as trust anchor, at now (its validator given the
+ * question and the NSEC/NSEC3 RRsets with their RRSIGs). */
+enum cds_dnssec_status oracle_denial(const char *zone, const struct cds_rrset *set,
+				     const struct cds_rrset *dnskey, const struct cds_ds *ds,
+				     size_t n, time_t now);

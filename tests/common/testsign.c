@@ -2,11 +2,12 @@
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <stdio.h>
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cdscan/dns.h"
 #include "cdscan/dns.h"
 #include "testsign.h"
 
@@ -146,12 +147,10 @@ int ts_rr_addr(struct ts_rr *rr, const char *text)
 	return 0;
 }
 
-void ts_rr_csync(struct ts_rr *rr, uint32_t serial, uint16_t flags, const uint16_t *types,
-		 size_t n)
+/* The type bitmap of RFC 4034 §4.1.2 (windows in increasing order, each
+ * as long as its last octet with a bit set) into out; returns its length. */
+static size_t put_bitmap(uint8_t *out, const uint16_t *types, size_t n)
 {
-	/* RFC 7477 §2.1.1: serial, flags, then the type bitmap of RFC 4034
-	 * §4.1.2 (windows in increasing order, each as long as its last
-	 * octet with a bit set). */
 	uint8_t bits[256][32];
 	int last[256];
 	memset(bits, 0, sizeof(bits));
@@ -163,19 +162,80 @@ void ts_rr_csync(struct ts_rr *rr, uint32_t serial, uint16_t flags, const uint16
 		if (o > last[w])
 			last[w] = o;
 	}
-	put32(rr->rdata, serial);
-	put16(rr->rdata + 4, flags);
-	size_t len = 6;
+	size_t len = 0;
 	for (int w = 0; w < 256; w++) {
 		if (last[w] < 0)
 			continue;
-		rr->rdata[len] = (uint8_t)w;
-		rr->rdata[len + 1] = (uint8_t)(last[w] + 1);
-		memcpy(rr->rdata + len + 2, bits[w], (size_t)last[w] + 1);
+		out[len] = (uint8_t)w;
+		out[len + 1] = (uint8_t)(last[w] + 1);
+		memcpy(out + len + 2, bits[w], (size_t)last[w] + 1);
 		len += 2 + (size_t)last[w] + 1;
 	}
+	return len;
+}
+
+void ts_rr_csync(struct ts_rr *rr, uint32_t serial, uint16_t flags, const uint16_t *types,
+		 size_t n)
+{
+	/* RFC 7477 §2.1.1: serial, flags, then the type bitmap. */
+	put32(rr->rdata, serial);
+	put16(rr->rdata + 4, flags);
 	rr->type = CDS_T_CSYNC;
-	rr->rdlen = len;
+	rr->rdlen = 6 + put_bitmap(rr->rdata + 6, types, n);
+}
+
+void ts_rr_nsec(struct ts_rr *rr, const char *next, const uint16_t *types, size_t n)
+{
+	size_t len = (size_t)cds_dname_to_wire(next, rr->rdata);
+	rr->type = CDS_T_NSEC;
+	rr->rdlen = len + put_bitmap(rr->rdata + len, types, n);
+}
+
+void ts_rr_nsec3(struct ts_rr *rr, uint8_t flags, uint16_t iterations, const uint8_t *salt,
+		 size_t saltlen, const uint8_t next[20], const uint16_t *types, size_t n)
+{
+	uint8_t *d = rr->rdata;
+	d[0] = 1; /* SHA-1 */
+	d[1] = flags;
+	put16(d + 2, iterations);
+	d[4] = (uint8_t)saltlen;
+	memcpy(d + 5, salt, saltlen);
+	d[5 + saltlen] = 20;
+	memcpy(d + 6 + saltlen, next, 20);
+	rr->type = CDS_T_NSEC3;
+	rr->rdlen = 26 + saltlen + put_bitmap(d + 26 + saltlen, types, n);
+}
+
+void ts_nsec3_hash(const char *name, const uint8_t *salt, size_t saltlen, uint16_t iterations,
+		   uint8_t out[20])
+{
+	uint8_t w[256], buf[256 + 255];
+	size_t len = (size_t)cds_dname_to_wire(name, w);
+	for (size_t i = 0; i < len; i++)
+		if (w[i] >= 'A' && w[i] <= 'Z')
+			w[i] = (uint8_t)(w[i] + 32);
+	memcpy(buf, w, len);
+	memcpy(buf + len, salt, saltlen);
+	SHA1(buf, len + saltlen, out);
+	for (unsigned k = 0; k < iterations; k++) {
+		memcpy(buf, out, 20);
+		memcpy(buf + 20, salt, saltlen);
+		SHA1(buf, 20 + saltlen, out);
+	}
+}
+
+void ts_nsec3_owner(const uint8_t hash[20], const char *zone, char *out)
+{
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuv";
+	size_t o = 0;
+	/* 160 bits, 5 at a time. */
+	for (unsigned bit = 0; bit < 160; bit += 5) {
+		unsigned v = 0;
+		for (unsigned k = 0; k < 5; k++)
+			v = v << 1 | ((hash[(bit + k) / 8] >> (7 - (bit + k) % 8)) & 1);
+		out[o++] = digits[v];
+	}
+	snprintf(out + o, CDS_DNAME_BUFSIZE - o, ".%s", zone);
 }
 
 static int cmp_rr(const void *x, const void *y)
@@ -251,6 +311,16 @@ static size_t rrsig_rdata(uint8_t *out, const struct names *nm, uint16_t type, s
 	return o + 64;
 }
 
+/* The RRSIG labels field (RFC 4034 §3.1.3): the owner's labels, the
+ * root and a leading wildcard label not counted. */
+static unsigned owner_labels(const uint8_t *w)
+{
+	unsigned n = 0;
+	for (size_t i = 0; w[i]; i += (size_t)w[i] + 1)
+		n++;
+	return (w[0] == 1 && w[1] == '*') ? n - 1 : n;
+}
+
 static size_t put_rr(uint8_t *m, size_t o, const uint8_t *owner, size_t olen, uint16_t type,
 		     const uint8_t *rdata, size_t rdlen)
 {
@@ -281,9 +351,7 @@ size_t ts_answer_zone(uint8_t *out, const char *zone, const char *owner, uint16_
 	struct names nm;
 	nm.olen = (size_t)cds_dname_to_wire(owner, nm.owner);
 	nm.slen = (size_t)cds_dname_to_wire(zone, nm.signer);
-	nm.labels = 0;
-	for (size_t i = 0; nm.owner[i]; i += (size_t)nm.owner[i] + 1)
-		nm.labels++;
+	nm.labels = owner_labels(nm.owner);
 	const uint8_t *ow = nm.owner;
 	size_t olen = nm.olen;
 	struct ts_rr sorted[16];
@@ -308,5 +376,56 @@ size_t ts_answer_zone(uint8_t *out, const char *zone, const char *owner, uint16_
 					expiration);
 		o = put_rr(out, o, ow, olen, CDS_T_RRSIG, sig, sl);
 	}
+	return o;
+}
+
+/* Header (QR, AA, rcode) and the question. */
+static size_t put_question(uint8_t *out, const char *qname, uint16_t qtype, int rcode)
+{
+	memset(out, 0, 12);
+	out[2] = 0x84; /* QR, AA */
+	out[3] = (uint8_t)rcode;
+	put16(out + 4, 1);
+	size_t o = 12 + (size_t)cds_dname_to_wire(qname, out + 12);
+	put16(out + o, qtype);
+	put16(out + o + 2, 1);
+	return o + 4;
+}
+
+/* One RRset of one record at owner, and an RRSIG by each signer. */
+static size_t put_signed(uint8_t *out, size_t o, const char *zone, const char *owner,
+			 const struct ts_rr *rr, const struct ts_key *const *signers,
+			 size_t nsigners, time_t inception, time_t expiration, unsigned *count)
+{
+	struct names nm;
+	struct ts_rr one = *rr;
+	nm.olen = (size_t)cds_dname_to_wire(owner, nm.owner);
+	nm.slen = (size_t)cds_dname_to_wire(zone, nm.signer);
+	nm.labels = owner_labels(nm.owner);
+	o = put_rr(out, o, nm.owner, nm.olen, rr->type, rr->rdata, rr->rdlen);
+	for (size_t i = 0; i < nsigners; i++) {
+		uint8_t sig[512];
+		size_t sl = rrsig_rdata(sig, &nm, rr->type, &one, 1, signers[i], inception,
+					expiration);
+		o = put_rr(out, o, nm.owner, nm.olen, CDS_T_RRSIG, sig, sl);
+	}
+	*count += 1 + (unsigned)nsigners;
+	return o;
+}
+
+size_t ts_answer_denial(uint8_t *out, const char *zone, const char *qname, uint16_t qtype,
+			int rcode, const struct ts_auth *auth, size_t n,
+			const struct ts_key *const *signers, size_t nsigners, time_t inception,
+			time_t expiration)
+{
+	size_t o = put_question(out, qname, qtype, rcode);
+	unsigned count = 0;
+	struct ts_rr soa;
+	ts_rr_soa(&soa, 1);
+	o = put_signed(out, o, zone, zone, &soa, signers, nsigners, inception, expiration, &count);
+	for (size_t i = 0; i < n; i++)
+		o = put_signed(out, o, zone, auth[i].owner, &auth[i].rr, signers, nsigners, inception,
+			       expiration, &count);
+	put16(out + 8, count);
 	return o;
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "cdscan/dns.h"
 #include "cdscan/util.h"
 
 /* A signing key with its DNSKEY rdata. */
@@ -49,6 +50,38 @@ int ts_rr_addr(struct ts_rr *rr, const char *text);
 /* A CSYNC RR (RFC 7477 §2.1.1): serial, flags and the types[0..n) bitmap. */
 void ts_rr_csync(struct ts_rr *rr, uint32_t serial, uint16_t flags, const uint16_t *types,
 		 size_t n);
+
+/* An NSEC RR (RFC 4034 §4.1): next owner name, the types[0..n) bitmap. */
+void ts_rr_nsec(struct ts_rr *rr, const char *next, const uint16_t *types, size_t n);
+/* An NSEC3 RR (RFC 5155 §3.2, SHA-1): flags (1: opt-out), iterations,
+ * salt[0..saltlen), the next hashed owner (20 octets), the types bitmap. */
+void ts_rr_nsec3(struct ts_rr *rr, uint8_t flags, uint16_t iterations, const uint8_t *salt,
+		 size_t saltlen, const uint8_t next[20], const uint16_t *types, size_t n);
+/* The NSEC3 hash of name (RFC 5155 §5, with OpenSSL's SHA-1). */
+void ts_nsec3_hash(const char *name, const uint8_t *salt, size_t saltlen, uint16_t iterations,
+		   uint8_t out[20]);
+/* The NSEC3 owner for a hash: base32hex (RFC 4648 §7, lower case) + "." +
+ * zone, into out (CDS_DNAME_BUFSIZE). */
+void ts_nsec3_owner(const uint8_t hash[20], const char *zone, char *out);
+
+/* One RR of an authority section: its owner and the RR. */
+struct ts_auth {
+	char owner[CDS_DNAME_BUFSIZE];
+	struct ts_rr rr;
+};
+
+/*
+ * An empty answer (NODATA: rcode 0, NXDOMAIN: 3) to qname/qtype from zone:
+ * an empty answer section, and in the authority section the SOA of zone,
+ * then auth[0..n) each as an RRset of its own, every RRset with an RRSIG
+ * by each of signers (zone as signer; RFC 4034 §3.1.3 labels, a wildcard
+ * owner's "*" not counted).  Returns the length written to out (4096
+ * bytes).
+ */
+size_t ts_answer_denial(uint8_t *out, const char *zone, const char *qname, uint16_t qtype,
+			int rcode, const struct ts_auth *auth, size_t n,
+			const struct ts_key *const *signers, size_t nsigners, time_t inception,
+			time_t expiration);
 
 /*
  * A whole DNS answer message (QR, AA, rcode) to owner/qtype holding rrs and,

@@ -72,6 +72,22 @@ static void test_ds(void **state)
 	assert_int_equal(cds_ds_parse("-1 8 2 00", &ds), CDS_ESYNTAX);
 	assert_int_equal(cds_ds_parse("1 256 2 00", &ds), CDS_ESYNTAX);
 	assert_int_equal(cds_ds_parse("", &ds), CDS_ESYNTAX);
+	/* GOST (type 3) is 32 octets too. */
+	assert_int_equal(cds_ds_parse("1 12 3 0102030405060708090A0B0C0D0E0F10"
+				      "1112131415161718191A1B1C1D1E1F", &ds),
+			 CDS_ESYNTAX);
+}
+
+static void test_ds_digest_length(void **state)
+{
+	(void)state;
+	assert_int_equal(cds_ds_digest_length(1), 20);
+	assert_int_equal(cds_ds_digest_length(2), 32);
+	assert_int_equal(cds_ds_digest_length(3), 32);
+	assert_int_equal(cds_ds_digest_length(4), 48);
+	assert_int_equal(cds_ds_digest_length(0), 0);
+	assert_int_equal(cds_ds_digest_length(5), 0);
+	assert_int_equal(cds_ds_digest_length(255), 0);
 }
 
 static void test_time_and_duration(void **state)
@@ -160,6 +176,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addr),
 		cmocka_unit_test(test_ds),
+		cmocka_unit_test(test_ds_digest_length),
 		cmocka_unit_test(test_time_and_duration),
 		cmocka_unit_test(test_serial_arithmetic),
 		cmocka_unit_test(test_errors),
