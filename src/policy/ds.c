@@ -75,26 +75,37 @@ static int stage_insecure(struct decision *dc)
 static int stage_dnskey_authenticated(struct decision *dc)
 {
 	long bad = first_unauthenticated(dc);
+	char keys[128], ds[128];
 	if (bad < 0)
 		return STAGE_PASS;
+	key_tags(&dc->res->servers[bad].sets[CDS_Q_DNSKEY], keys, sizeof(keys));
+	ds_tags(dc->d, ds, sizeof(ds));
 	cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_BOGUS,
 			   "the DNSKEY RRset at " WHERE_FMT
-			   " is not authenticated by the current DS set",
-			   WHERE_ARGS(&dc->v->servers[bad]));
+			   " (keys %s) is not authenticated by the current DS set (DS for keys "
+			   "%s)",
+			   WHERE_ARGS(&dc->v->servers[bad]), keys[0] ? keys : "none", ds);
 	return STAGE_DECIDED;
 }
 
-/* Why a signature does not validate, from its validity window. */
-static const char *sig_trouble(const struct cds_rrset *set, time_t now)
+/* Why a signature does not validate, from its validity window, with the
+ * key tags of the RRSIGs. */
+static void sig_trouble(const struct cds_rrset *set, time_t now, char *out, size_t len)
 {
 	bool expired = false, early = false;
+	size_t o = 0;
 	for (size_t s = 0; s < set->sig_count; s++) {
 		expired |= sig_time(set->sigs[s].expiration, now) < now;
 		early |= sig_time(set->sigs[s].inception, now) > now;
 	}
-	return expired ? " (signature expired)"
-	       : early ? " (signature not yet valid)"
-		       : " (unknown key or wrong signature)";
+	o = (size_t)snprintf(out, len, " (%s; RRSIG by key",
+			     expired ? "signature expired"
+			     : early ? "signature not yet valid"
+				     : "unknown key or wrong signature");
+	for (size_t s = 0; s < set->sig_count && o < len; s++)
+		o += (size_t)snprintf(out + o, len - o, " %u", set->sigs[s].key_tag);
+	if (o < len)
+		snprintf(out + o, len - o, ")");
 }
 
 /* ... then the signal's RRSIGs, at every server. */
@@ -115,11 +126,12 @@ static int stage_signal_valid(struct decision *dc)
 			}
 			if (cds_memo_validate(dc->memo, set, &sr->sets[CDS_Q_DNSKEY], dc->d->ds,
 					      dc->d->ds_count) != CDS_DNSSEC_SECURE) {
+				char why[160];
+				sig_trouble(set, dc->now, why, sizeof(why));
 				cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_BOGUS,
 						   "the RRSIG of %s at " WHERE_FMT
 						   " does not validate with the DNSKEY RRset%s",
-						   cds_query_name(k), WHERE_ARGS(&dc->v->servers[i]),
-						   sig_trouble(set, dc->now));
+						   cds_query_name(k), WHERE_ARGS(&dc->v->servers[i]), why);
 				return STAGE_DECIDED;
 			}
 		}

@@ -76,7 +76,7 @@ enum cds_dnssec_status cds_memo_ds_signer(struct cds_memo *m, const struct cds_r
 	}
 	enum cds_dnssec_status st =
 		cds_dnssec_verify_ds_signer(m->owner, set, dnskey, ds, n, m->now, keytag);
-	if (m->signer_count < CDS_MEMO_MAX && n <= CDS_MEMO_MAX_DS) {
+	if (m->signer_count < CDS_MEMO_SIGNER_MAX && n <= CDS_MEMO_MAX_DS) {
 		m->signer[m->signer_count].set = set;
 		m->signer[m->signer_count].dnskey = dnskey;
 		memcpy(m->signer[m->signer_count].ds, ds, n * sizeof(*ds));

@@ -336,16 +336,62 @@ static int stage_csync_data_consistent(struct decision *dc)
 }
 
 /* Everything copied must be DNSSEC-valid too. */
+/*
+ * An empty answer for data a CSYNC points to counts as "none" only with a
+ * validated denial of existence (RFC 4035 §5.4, RFC 5155 §8): an NSEC or
+ * NSEC3 proof signed by the zone.  Without one (or with NSEC3 iterations
+ * above policy.nsec3-max-iterations, RFC 9276) the parent's data for that
+ * type is kept, and the detail says why.  Returns whether it is proven.
+ */
+static bool empty_proven(struct decision *dc, size_t i, const struct cds_rrset *set,
+			 const char *what, const char *name)
+{
+	char why[200];
+	if (!set->present || set->count > 0)
+		return true;
+	if (cds_dnssec_denial(dc->d->domain, set, &dc->res->servers[i].sets[CDS_Q_DNSKEY],
+			      (uint16_t)dc->conf->policy.nsec3_max_iterations, dc->now, why,
+			      sizeof(why)) == CDS_DNSSEC_SECURE)
+		return true;
+	if (!dc->kept_note[0])
+		snprintf(dc->kept_note, sizeof(dc->kept_note),
+			 "no %s%s%.100s at %.100s (%s) is not proven (%.120s): the parent's data is "
+			 "kept",
+			 what, name ? " for " : "", name ? name : "", dc->v->servers[i].name,
+			 dc->v->servers[i].address, why);
+	return false;
+}
+
+/* One server's data: every RRset valid, every empty one proven or kept. */
+static int server_data_valid(struct decision *dc, size_t i)
+{
+	const struct cds_csync_data *c = dc->res->servers[i].csync;
+	const struct cds_csync_data *c0 = dc->c0;
+	int r = data_valid(dc, i, &c->ns, "NS", NULL);
+	if (r == STAGE_PASS && !empty_proven(dc, i, &c->ns, "NS", NULL))
+		dc->ns_kept = true;
+	for (size_t h = 0; r == STAGE_PASS && h < c0->host_count; h++) {
+		/* Every server serves the same names (data_difference). */
+		const struct cds_csync_host *host = &c->hosts[h];
+		r = data_valid(dc, i, &host->a, "A", host->name);
+		if (r == STAGE_PASS)
+			r = data_valid(dc, i, &host->aaaa, "AAAA", host->name);
+		if (r == STAGE_PASS && !empty_proven(dc, i, &host->a, "A", host->name))
+			dc->kept[2 * h] = true;
+		if (r == STAGE_PASS && !empty_proven(dc, i, &host->aaaa, "AAAA", host->name))
+			dc->kept[2 * h + 1] = true;
+	}
+	return r;
+}
+
 static int stage_csync_data_valid(struct decision *dc)
 {
+	free(dc->kept);
+	dc->kept = calloc(2 * dc->c0->host_count + 1, sizeof(bool));
+	if (!dc->kept)
+		return CDS_ENOMEM;
 	for (size_t i = 0; i < dc->res->server_count; i++) {
-		const struct cds_csync_data *c = dc->res->servers[i].csync;
-		int r = data_valid(dc, i, &c->ns, "NS", NULL);
-		for (size_t h = 0; r == STAGE_PASS && h < c->host_count; h++) {
-			r = data_valid(dc, i, &c->hosts[h].a, "A", c->hosts[h].name);
-			if (r == STAGE_PASS)
-				r = data_valid(dc, i, &c->hosts[h].aaaa, "AAAA", c->hosts[h].name);
-		}
+		int r = server_data_valid(dc, i);
 		if (r != STAGE_PASS)
 			return r;
 	}
@@ -369,5 +415,8 @@ int decide_ns(struct decision *dc)
 			return CDS_ENOMEM;
 	if (ns_proposal_reset(dc->v) != 0)
 		return CDS_ENOMEM;
-	return RUN_STAGES(csync_stages, dc);
+	int r = RUN_STAGES(csync_stages, dc);
+	free(dc->kept);
+	dc->kept = NULL;
+	return r;
 }

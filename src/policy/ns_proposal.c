@@ -37,8 +37,8 @@ static int stage_ns_set(struct decision *dc)
 {
 	struct cds_verdict_side *side = dc->side;
 	const struct cds_rrset *ns = &dc->c0->ns;
-	if (!dc->cs.ns)
-		return STAGE_PASS;
+	if (!dc->cs.ns || dc->ns_kept)
+		return STAGE_PASS; /* the parent's NS set stays */
 	cds_strlist_clear(&side->proposed);
 	for (size_t k = 0; k < ns->count; k++) {
 		char name[CDS_DNAME_BUFSIZE];
@@ -85,20 +85,25 @@ static bool is_v6(const char *addr)
 static int glue_of(const struct decision *dc, const char *name, struct cds_strlist *out)
 {
 	const struct cds_csync_host *h = NULL;
+	size_t hi = 0;
 	for (size_t i = 0; i < dc->c0->host_count && !h; i++)
 		if (strcmp(dc->c0->hosts[i].name, name) == 0)
-			h = &dc->c0->hosts[i];
+			h = &dc->c0->hosts[hi = i];
+	/* The child's addresses of a type in the bitmap, unless its empty
+	 * answer was not proven (kept). */
+	bool a = dc->cs.a && h && !dc->kept[2 * hi];
+	bool aaaa = dc->cs.aaaa && h && !dc->kept[2 * hi + 1];
 	const struct cds_verdict_glue *old = cds_verdict_glue_find(
 		dc->v->glue_current, dc->v->glue_current_count, name);
 	int rc = 0;
-	if (dc->cs.a && h)
+	if (a)
 		rc = addrs_add(out, &h->a);
-	if (dc->cs.aaaa && h && rc == 0)
+	if (aaaa && rc == 0)
 		rc = addrs_add(out, &h->aaaa);
-	for (size_t a = 0; old && a < old->addresses.n && rc == 0; a++) {
-		bool v6 = is_v6(old->addresses.v[a]);
-		if ((v6 && !dc->cs.aaaa) || (!v6 && !dc->cs.a))
-			rc = cds_strlist_add(out, old->addresses.v[a]);
+	for (size_t k = 0; old && k < old->addresses.n && rc == 0; k++) {
+		bool v6 = is_v6(old->addresses.v[k]);
+		if ((v6 && !aaaa) || (!v6 && !a))
+			rc = cds_strlist_add(out, old->addresses.v[k]);
 	}
 	cds_strlist_sort(out);
 	return rc;
@@ -148,7 +153,8 @@ static int stage_ns_unchanged(struct decision *dc)
 		return STAGE_PASS;
 	/* An approval of a CSYNC that changes nothing is used up all the same. */
 	dc->v->csync_approval_used = dc->approved;
-	cds_verdict_decide(dc->side, CDS_ACTION_NONE, CDS_R_CSYNC_UNCHANGED, NULL);
+	cds_verdict_decide(dc->side, CDS_ACTION_NONE, CDS_R_CSYNC_UNCHANGED, dc->kept_note[0] ? "%s" : NULL,
+			   dc->kept_note);
 	return STAGE_DECIDED;
 }
 
@@ -224,16 +230,6 @@ static int stage_serving(struct decision *dc)
 	return STAGE_PASS;
 }
 
-/* The key tags of a DNSKEY RRset, for details ("12345 23456"). */
-static void key_tags(const struct cds_rrset *keys, char *out, size_t len)
-{
-	size_t o = 0;
-	out[0] = '\0';
-	for (size_t k = 0; k < keys->count && o < len; k++)
-		o += (size_t)snprintf(out + o, len - o, "%s%u", k ? " " : "",
-				      cds_dnskey_keytag(keys->rdata[k].data, keys->rdata[k].len));
-}
-
 /* RFC 9975 §3.2, RFC 8901: every nameserver the update adds must serve a
  * DNSKEY RRset the current DS set authenticates, or resolvers that pick it
  * fail to validate (multi-signer: the DS names the new provider's key
@@ -268,7 +264,8 @@ static int stage_ns_updated(struct decision *dc)
 				   "operator",
 				   dc->cs.serial);
 	} else {
-		cds_verdict_decide(dc->side, CDS_ACTION_UPDATE, CDS_R_NS_UPDATED, NULL);
+		cds_verdict_decide(dc->side, CDS_ACTION_UPDATE, CDS_R_NS_UPDATED,
+				   dc->kept_note[0] ? "%s" : NULL, dc->kept_note);
 	}
 	int r = cds_verdict_side_diff(dc->side);
 	return r ? r : STAGE_DECIDED;

@@ -87,14 +87,37 @@ static int fill_server(const struct cds_server_result *sr, struct cds_verdict_se
 	return 0;
 }
 
-static int fill_servers(const struct cds_scan_result *res, struct cds_verdict *v)
+/* Is this unusable server one of the addresses given up on (RFC 9975 §3:
+ * failing for policy.unreachable-after, so "permanently unreachable")? */
+static bool excluded(const struct cds_delegation *d, const struct cds_server_result *sr)
 {
-	v->servers = calloc(res->server_count ? res->server_count : 1, sizeof(*v->servers));
+	char key[CDS_DNAME_BUFSIZE + 70], addr[64];
+	if (sr->ok || !sr->has_addr)
+		return false;
+	cds_addr_format(&sr->addr, addr, sizeof(addr));
+	snprintf(key, sizeof(key), "%s %s", sr->name, addr);
+	for (size_t i = 0; i < d->excluded_count; i++)
+		if (strcmp(d->excluded[i], key) == 0)
+			return true;
+	return false;
+}
+
+/* Every server asked, into the verdict: first those the decision rests on
+ * (view: v->servers[i] is view->servers[i]), then those left out of it,
+ * which the verdict still shows (and the store keeps counting their
+ * failures). */
+static int fill_servers(const struct cds_scan_result *all, const struct cds_scan_result *view,
+			struct cds_verdict *v)
+{
+	v->servers = calloc(all->server_count ? all->server_count : 1, sizeof(*v->servers));
 	if (!v->servers)
 		return CDS_ENOMEM;
-	v->server_count = res->server_count;
-	for (size_t i = 0; i < res->server_count; i++)
-		if (fill_server(&res->servers[i], &v->servers[i]) != 0)
+	for (size_t i = 0; i < view->server_count; i++)
+		if (fill_server(&view->servers[i], &v->servers[v->server_count++]) != 0)
+			return CDS_ENOMEM;
+	for (size_t i = 0; i < all->server_count; i++)
+		if (excluded(all->delegation, &all->servers[i]) &&
+		    fill_server(&all->servers[i], &v->servers[v->server_count++]) != 0)
 			return CDS_ENOMEM;
 	return 0;
 }
@@ -133,21 +156,6 @@ static int fill_head(const struct cds_delegation *d, time_t now, struct cds_verd
 		if (ds_text_add(&v->ds, &d->ds[i]) != 0)
 			return CDS_ENOMEM;
 	return 0;
-}
-
-/* Is this unusable server one of the addresses given up on (RFC 9975 §3:
- * failing for policy.unreachable-after, so "permanently unreachable")? */
-static bool excluded(const struct cds_delegation *d, const struct cds_server_result *sr)
-{
-	char key[CDS_DNAME_BUFSIZE + 70], addr[64];
-	if (sr->ok || !sr->has_addr)
-		return false;
-	cds_addr_format(&sr->addr, addr, sizeof(addr));
-	snprintf(key, sizeof(key), "%s %s", sr->name, addr);
-	for (size_t i = 0; i < d->excluded_count; i++)
-		if (strcmp(d->excluded[i], key) == 0)
-			return true;
-	return false;
 }
 
 /*
@@ -204,7 +212,7 @@ int cds_policy_decide(const struct cds_scan_result *all, const struct cds_conf *
 	*dc = (struct decision){.res = res, .d = d, .conf = conf, .memo = memo, .v = v,
 				.now = now};
 	if ((r = fill_head(d, now, v)) != 0 || (r = current_glue(d, v)) != 0 ||
-	    (r = fill_servers(res, v)) != 0)
+	    (r = fill_servers(all, res, v)) != 0)
 		goto out;
 	dc->side = &v->ds_side;
 	if ((r = decide_ds(dc)) < 0)
@@ -277,6 +285,24 @@ time_t signal_inception(const struct decision *dc)
 		}
 	}
 	return newest;
+}
+
+/* The key tags of a DNSKEY RRset, for details ("12345 23456"). */
+void key_tags(const struct cds_rrset *keys, char *out, size_t len)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t k = 0; k < keys->count && o < len; k++)
+		o += (size_t)snprintf(out + o, len - o, "%s%u", k ? " " : "",
+				      cds_dnskey_keytag(keys->rdata[k].data, keys->rdata[k].len));
+}
+
+void ds_tags(const struct cds_delegation *d, char *out, size_t len)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < d->ds_count && o < len; i++)
+		o += (size_t)snprintf(out + o, len - o, "%s%u", i ? " " : "", d->ds[i].keytag);
 }
 
 long first_signal_mismatch(const struct cds_scan_result *res, const char **what)

@@ -15,6 +15,8 @@
  */
 #define CDS_MEMO_MAX 32
 #define CDS_MEMO_MAX_DS 16
+/* Signer checks remembered: CDS and CDNSKEY at each provider's servers. */
+#define CDS_MEMO_SIGNER_MAX 8
 
 struct cds_memo {
 	const char *owner; /* the zone: owner of the DNSKEY and DS RRsets */
@@ -33,7 +35,7 @@ struct cds_memo {
 		size_t n;
 		uint16_t keytag;
 		enum cds_dnssec_status st;
-	} signer[CDS_MEMO_MAX];
+	} signer[CDS_MEMO_SIGNER_MAX];
 };
 
 /* Validate set with the DNSKEY RRset and the DS records ds[0..n). */
@@ -74,6 +76,11 @@ struct decision {
 	struct cds_csync cs;
 	const struct cds_csync_data *c0;
 	bool approved; /* processed on an operator's approval (csync-approved) */
+	/* Empty answers without a validated denial: the parent's data is kept
+	 * for the NS set, and per host of c0 for A ([2h]) and AAAA ([2h+1]). */
+	bool ns_kept;
+	bool *kept;
+	char kept_note[400];
 	/* bootstrap: how the RFC 9615 signals were judged */
 	struct bootstrap_state *boot;
 };
@@ -121,6 +128,11 @@ int signal_ds_texts(const struct decision *dc, struct cds_strlist *out);
 /* The first server whose CDS or CDNSKEY RRset differs from the first
  * server's (*what: "CDS", "CDNSKEY"), or -1. */
 long first_signal_mismatch(const struct cds_scan_result *res, const char **what);
+
+/* The key tags of a DNSKEY RRset, or of the delegation's DS set, for
+ * details ("12345 23456"). */
+void key_tags(const struct cds_rrset *keys, char *out, size_t len);
+void ds_tags(const struct cds_delegation *d, char *out, size_t len);
 
 /* An RRSIG time (32-bit serial, RFC 4034 §3.1.5) as the time closest to now. */
 time_t sig_time(uint32_t t, time_t now);

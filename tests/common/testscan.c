@@ -65,18 +65,46 @@ static void serve_apex(const struct tscan *t, struct cds_server_result *srv,
 }
 
 /* One host's A or AAAA answer: its addresses of that type. */
+/* NODATA for owner/type: with an NSEC at owner whose bitmap holds the
+ * types present (RFC 4035 §3.1.3.1), signed by signers, unless unproven. */
+static void empty_into(const struct tscan *t, struct cds_rrset *set, const char *owner,
+		       uint16_t type, const uint16_t *present, size_t npresent,
+		       const struct ts_key *const *signers, bool unproven)
+{
+	uint8_t m[4096];
+	struct cds_answer_info info;
+	struct ts_auth nsec;
+	uint16_t types[8];
+	size_t n = 0;
+	for (size_t i = 0; i < npresent && n < 6; i++)
+		types[n++] = present[i];
+	types[n++] = CDS_T_RRSIG;
+	types[n++] = 47; /* NSEC */
+	snprintf(nsec.owner, sizeof(nsec.owner), "%s", owner);
+	ts_rr_nsec(&nsec.rr, t->zone, types, n);
+	size_t len = ts_answer_denial(m, t->zone, owner, type, 0, &nsec, unproven ? 0 : 1, signers,
+				      key_count(signers), t->now - 3600, t->now + 30 * 86400);
+	must(cds_answer_parse(m, len, owner, type, &info, set) == 0, "a NODATA does not parse");
+}
+
 static void serve_host(const struct tscan *t, struct cds_rrset *set, const struct tscan_host *h,
-		       uint16_t type, const struct ts_key *const *signers)
+		       uint16_t type, const struct tscan_csync *cs)
 {
 	struct ts_rr rrs[4];
-	size_t n = 0;
+	uint16_t present[4];
+	size_t n = 0, np = 0;
 	for (size_t i = 0; i < 4 && h->addrs[i]; i++) {
 		must(ts_rr_addr(&rrs[n], h->addrs[i]) == 0, h->addrs[i]);
 		if (rrs[n].type == type)
 			n++;
+		else if (np == 0)
+			present[np++] = rrs[n].type;
 	}
-	answer_into(set, t->zone, h->name, type, rrs, n, signers, t->now - 3600,
-		    t->now + 30 * 86400);
+	if (n == 0)
+		empty_into(t, set, h->name, type, present, np, cs->signers, cs->unproven_empty);
+	else
+		answer_into(set, t->zone, h->name, type, rrs, n, cs->signers, t->now - 3600,
+			    t->now + 30 * 86400);
 }
 
 /* The CSYNC data of one server, as scanner.c collects it (csync_fetch,
@@ -89,7 +117,11 @@ static struct cds_csync_data *csync_data(const struct tscan *t, const struct tsc
 	c->ok = cs->error == NULL;
 	if (cs->error)
 		snprintf(c->error, sizeof(c->error), "%s", cs->error);
-	if (cs->ns)
+	static const uint16_t apex_types[] = {CDS_T_SOA, CDS_T_DNSKEY};
+	if (cs->ns && sp->nns == 0)
+		empty_into(t, &c->ns, t->zone, CDS_T_NS, apex_types, 2, cs->signers,
+			   cs->unproven_empty);
+	else if (cs->ns)
 		answer_into(&c->ns, t->zone, t->zone, CDS_T_NS, sp->ns, sp->nns, cs->signers,
 			    t->now - 3600, t->now + 30 * 86400);
 	c->hosts = calloc(cs->host_count ? cs->host_count : 1, sizeof(*c->hosts));
@@ -98,9 +130,9 @@ static struct cds_csync_data *csync_data(const struct tscan *t, const struct tsc
 	for (size_t h = 0; h < cs->host_count; h++) {
 		snprintf(c->hosts[h].name, sizeof(c->hosts[h].name), "%s", cs->hosts[h].name);
 		if (cs->a)
-			serve_host(t, &c->hosts[h].a, &cs->hosts[h], CDS_T_A, cs->signers);
+			serve_host(t, &c->hosts[h].a, &cs->hosts[h], CDS_T_A, cs);
 		if (cs->aaaa)
-			serve_host(t, &c->hosts[h].aaaa, &cs->hosts[h], CDS_T_AAAA, cs->signers);
+			serve_host(t, &c->hosts[h].aaaa, &cs->hosts[h], CDS_T_AAAA, cs);
 	}
 	c->soa_after = true;
 	c->soa_serial_after = cs->soa_serial_after ? cs->soa_serial_after : sp->soa_serial;

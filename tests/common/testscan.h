@@ -53,6 +53,10 @@ struct tscan_csync {
 	size_t host_count;
 	const struct ts_key *signers[4]; /* RRSIGs over NS, A and AAAA */
 	uint32_t soa_serial_after;       /* 0: the server's SOA serial */
+	/* An empty answer (NODATA) comes with a signed NSEC at the name, as a
+	 * signed zone serves it, unless this is set: then without a proof (a
+	 * forged or broken NODATA). */
+	bool unproven_empty;
 };
 
 /* A scan result under construction, with the delegation it is of and the

@@ -649,6 +649,70 @@ static int keys_teardown(void **state)
 	return 0;
 }
 
+
+/* NS_IN's child data: A moves to 192.0.2.2, and the AAAA answer is an
+ * empty NODATA.  Proven by a signed NSEC, the AAAA glue goes; without a
+ * proof (RFC 4035 §5.4: an unauthenticated NODATA proves nothing), the
+ * parent's AAAA stays and the detail says why. */
+static void glue_nodata(struct tscan *t, bool unproven)
+{
+	static const uint16_t types[] = {CDS_T_A, CDS_T_AAAA};
+	tscan_init(t, ZONE, NOW);
+	tscan_parent_ns(t, NS_IN, (const char *[]){"192.0.2.1", "2001:db8::1", NULL});
+	tscan_parent_ns(t, NS_A, NULL);
+	struct cds_ds ds;
+	ts_key_ds(&K.ka, ZONE, 2, &ds);
+	tscan_parent_ds(t, &ds);
+	struct tscan_server sp = server_a();
+	struct tscan_csync cs = {.a = true, .aaaa = true, .signers = {&K.ka},
+				 .hosts = {{.name = NS_IN, .addrs = {"192.0.2.2"}}},
+				 .host_count = 1, .unproven_empty = unproven};
+	set_ns(&sp, (const char *[]){NS_IN, NS_A, NULL});
+	set_csync(&sp, SERIAL, CDS_CSYNC_IMMEDIATE, types, 2);
+	const char *addrs[] = {"192.0.2.1", "2001:db8::1", "127.0.0.1"};
+	for (int i = 0; i < 3; i++) {
+		sp.name = i < 2 ? NS_IN : NS_A;
+		sp.addr = addrs[i];
+		tscan_add_server(t, &sp, &cs);
+	}
+	tscan_add_probe(t, NS_IN, "192.0.2.2", SERIAL, NULL);
+}
+
+static void test_ns_nodata_proven(void **state)
+{
+	struct tscan *t = &((struct tscan_case *)*state)->t;
+	glue_nodata(t, false);
+	assert_int_equal(decide(state), 0);
+	TSCAN_EXPECT(&t->v.ns_side, CDS_ACTION_UPDATE, "ns-updated", NULL);
+	TSCAN_EXPECT_LIST(&t->v.glue[0].addresses, "192.0.2.2");
+}
+
+static void test_ns_nodata_unproven(void **state)
+{
+	struct tscan *t = &((struct tscan_case *)*state)->t;
+	glue_nodata(t, true);
+	assert_int_equal(decide(state), 0);
+	TSCAN_EXPECT(&t->v.ns_side, CDS_ACTION_UPDATE, "ns-updated",
+		     "no AAAA for " NS_IN " at " NS_IN " (192.0.2.1) is not proven");
+	TSCAN_EXPECT_LIST(&t->v.glue[0].addresses, "192.0.2.2", "2001:db8::1");
+}
+
+/* An empty NS answer without a proof is no reason to empty the NS set:
+ * the parent's stays (and nothing changes). */
+static void test_ns_empty_ns_unproven(void **state)
+{
+	struct tscan *t = delegation(state, true);
+	struct tscan_server sp = server_a();
+	struct tscan_csync cs = csync_ns();
+	cs.unproven_empty = true;
+	sp.nns = 0;
+	serve_both(t, &sp, &cs);
+	assert_int_equal(decide(state), 0);
+	TSCAN_EXPECT(&t->v.ns_side, CDS_ACTION_NONE, "csync-unchanged",
+		     "no NS at " NS_A " (127.0.0.1) is not proven");
+	expect_nothing_proposed(t);
+}
+
 #define CASE(f) cmocka_unit_test_setup_teardown(f, tscan_case_setup, tscan_case_teardown)
 
 int main(void)
@@ -683,6 +747,9 @@ int main(void)
 		CASE(test_ns_updated_own_serial),
 		CASE(test_ns_csync_breaks_chain),
 		CASE(test_ns_csync_approved),
+		CASE(test_ns_nodata_proven),
+		CASE(test_ns_nodata_unproven),
+		CASE(test_ns_empty_ns_unproven),
 		CASE(test_ns_ns_updated),
 		CASE(test_ns_ns_updated_glue),
 	};
