@@ -14,6 +14,8 @@ import sys
 import tempfile
 import time
 
+from labtest import merge_config
+
 # Zones whose outcome legitimately differs, with what dnssec-cds does and why.
 EXPLAINED = {
     "sha1-digest.test.": ("accept", "dnssec-cds ignores CDS records with digest types "
@@ -89,12 +91,9 @@ def main():
                             time.strftime("%Y%m%d%H%M%S", time.gmtime(start)),
                             "-d", df, "-f", cf, name], capture_output=True, text=True)
         bind = ("accept", norm_ds(p.stdout, name)) if p.returncode == 0 else ("reject", None)
-        # A scenario's own policy keys go under the same policy: mapping.
-        scenario = exp.get("config", "")
-        if scenario.startswith("policy:\n"):
-            scenario = scenario[len("policy:\n"):]
+        # A scenario's own keys go under the same mappings (policy:, resolver:).
         with open(conf, "w") as f:
-            f.write(base + scenario)
+            f.write(merge_config(base, exp.get("config", "")))
         extra = ["-c", conf]
         args = [cdscan] + extra + ["check", name, "--json"] + lc
         for a in z["ns_args"]:
