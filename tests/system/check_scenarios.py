@@ -31,7 +31,7 @@ REQUIRED = {
     "breaks-chain", "algorithm-not-allowed", "digest-not-allowed", "mixed-delete",
     "stale-signal", "insecure-no-bootstrap", "bootstrap-authenticated",
     "bootstrap-signal-missing", "bootstrap-signal-mismatch", "bootstrap-ns-insecure",
-    "bootstrap-signal-bogus", "bootstrap-pending",
+    "bootstrap-signal-bogus", "bootstrap-pending", "signer-not-in-ds",
 }
 TOP_KEYS = ["domain", "checked_at", "delegation", "secure", "servers", "ds", "ns"]
 SIDE_KEYS = ["action", "reasons", "current", "proposed", "add", "rem"]
