@@ -22,7 +22,7 @@ REQUIRED = {
     "no-csync", "csync-unchanged", "ns-updated", "csync-not-signed", "csync-bogus",
     "csync-inconsistent", "csync-soa-serial", "csync-serial-changed", "csync-unknown-flags",
     "csync-unknown-type", "csync-multiple", "csync-not-immediate", "csync-no-glue",
-    "csync-empty-ns",
+    "csync-empty-ns", "csync-breaks-chain",
 }
 
 
