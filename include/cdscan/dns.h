@@ -155,9 +155,11 @@ int cds_rrset_copy_records(const struct cds_rrset *src, struct cds_rrset *dst);
  * ignored; so are the denial sets: two NODATA answers are equal). */
 bool cds_rrset_equal(const struct cds_rrset *a, const struct cds_rrset *b);
 
-/* True when both hold the same records and byte-identical RRSIGs, and
- * the same denial sets (owner, type, records and RRSIGs; in any order):
- * validating one, or its denial, is validating the other. */
+/* True when both are of the same owner and type, hold the same records
+ * and byte-identical RRSIGs, and the same denial sets (owner, type, records
+ * and RRSIGs; in any order): validating one, or its denial, is validating
+ * the other.  (The same bytes served for another name are not: a memo
+ * keyed without the owner took ns2's forged A for ns1's validated one.) */
 bool cds_rrset_identical(const struct cds_rrset *a, const struct cds_rrset *b);
 
 /* DNSSEC outcome (the statuses of RFC 4035 §4.3). */
