@@ -251,7 +251,44 @@ __attribute__((format(printf, 3, 4))) static void zone_set(struct entry *ze,
 	va_end(ap);
 }
 
+/* The zone above z: the closest strict ancestor of z with an SOA, asked
+ * for through k, or with k NULL only from the cache.  1: found (into
+ * out); 0: k waits for answers; -1: none, or a look-up failed. */
+static int zone_above(struct cds_trust *t, struct task *k, const char *z,
+		      char out[CDS_DNAME_BUFSIZE])
+{
+	for (const char *n = parent_of(z); strcmp(z, ".") != 0; n = parent_of(n)) {
+		struct entry *e = k ? fetch(k, n, CDS_T_SOA) : find(t, n, CDS_T_SOA);
+		if (!e)
+			return k ? 0 : -1;
+		if (e->error)
+			return -1;
+		if (e->set.count > 0) {
+			snprintf(out, CDS_DNAME_BUFSIZE, "%s", n);
+			return 1;
+		}
+		if (strcmp(n, ".") == 0)
+			break;
+	}
+	return -1;
+}
+
 static struct entry *zone_eval(struct cds_trust *t, const char *z, time_t now);
+
+/* No DS for z and no denial with the answer: nothing proves the absence,
+ * unless the parent zone is itself not secure (unsigned zones prove
+ * nothing, and need not: what lies below them is insecure as they are). */
+static void zone_unproven(struct cds_trust *t, struct entry *ze, const char *z, const char *what,
+			  time_t now)
+{
+	char p[CDS_DNAME_BUFSIZE];
+	struct entry *pe = zone_above(t, NULL, z, p) == 1 ? zone_eval(t, p, now) : NULL;
+	if (pe && pe->zone_done && pe->zone_status != CDS_DNSSEC_SECURE)
+		zone_set(ze, pe->zone_status, "%s: %s", z, pe->zone_why);
+	else
+		zone_set(ze, CDS_DNSSEC_BOGUS,
+			 "%s %s, and no NSEC/NSEC3 of a parent zone proves it has no DS", z, what);
+}
 
 /*
  * Zone z's parent answered its DS look-up (de) with no DS: z is insecure
@@ -264,6 +301,10 @@ static void zone_without_ds(struct cds_trust *t, struct entry *ze, const char *z
 			    const struct entry *de, const char *what, time_t now)
 {
 	char p[CDS_DNAME_BUFSIZE], why[300];
+	if (de->set.denial_count == 0) {
+		zone_unproven(t, ze, z, what, now);
+		return;
+	}
 	if (speaker_of(&de->set, p) != 0 || !strictly_above(p, z)) {
 		zone_set(ze, CDS_DNSSEC_BOGUS,
 			 "%s %s, and no NSEC/NSEC3 of a parent zone proves it has no DS", z, what);
@@ -389,8 +430,9 @@ static void finish(struct task *k, struct cds_trust_result *r)
 /* Make sure every DNSKEY and DS from zone up to the anchor (or to the first
  * break in the chain) is cached: up through the signers of the DS RRsets,
  * and where a DS look-up is empty, through the signer of its denial (the
- * parent that must prove it), for unsigned zones too.  False: k now waits
- * for answers. */
+ * parent that must prove it), for unsigned zones too; an empty DS answer
+ * without denial, through the zone above (by its SOA), which may be
+ * unsigned itself.  False: k now waits for answers. */
 static bool chain_fetched(struct task *k, const char *zone)
 {
 	char z[CDS_DNAME_BUFSIZE];
@@ -406,8 +448,15 @@ static bool chain_fetched(struct task *k, const char *zone)
 		char p[CDS_DNAME_BUFSIZE];
 		if (!de)
 			return false;
-		if (de->error || speaker_of(&de->set, p) != 0 || !strictly_above(p, z))
+		if (de->error)
 			return true;
+		if (de->set.count == 0 && de->set.denial_count == 0) {
+			int found = zone_above(k->t, k, z, p);
+			if (found <= 0)
+				return found < 0;
+		} else if (speaker_of(&de->set, p) != 0 || !strictly_above(p, z)) {
+			return true;
+		}
 		snprintf(z, sizeof(z), "%s", p);
 	}
 	return true;

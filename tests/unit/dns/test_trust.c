@@ -392,6 +392,38 @@ static void test_zone_secure_and_insecure(void **state)
 	free(w);
 }
 
+/* An unsigned zone (SOA, no DNSKEY) below zone, its DS asked of zone
+ * answered empty without NSEC. */
+static void unsigned_below(struct world *w, const char *z, const char *parent)
+{
+	struct ts_rr rr;
+	char ns1[CDS_DNAME_BUFSIZE];
+	snprintf(ns1, sizeof(ns1), "ns1.%s", z);
+	ts_rr_soa(&rr, 1);
+	rrset(w, z, z, CDS_T_SOA, &rr, 1, NULL);
+	empty(w, z, z, CDS_T_DNSKEY, 0, NULL, 0, NULL);
+	empty(w, z, ns1, CDS_T_SOA, 0, NULL, 0, NULL);
+	empty(w, parent, z, CDS_T_DS, 0, NULL, 0, NULL);
+}
+
+static void test_zone_below_unsigned(void **state)
+{
+	(void)state;
+	struct world *w = malloc(sizeof(*w));
+	world_new(w);
+	/* Below the unsigned plain.test. nothing can be proven, and need not
+	 * be: insecure as plain.test. is (proven by test.). */
+	unsigned_below(w, "sub.plain.test.", "plain.test.");
+	zone_is(w, "ns1.sub.plain.test.", CDS_DNSSEC_INSECURE,
+		"sub.plain.test.: plain.test. is not signed (no DNSKEY) and no DS in test. (proven)");
+	/* Below the secure prov.test., the same answers prove nothing. */
+	unsigned_below(w, "x.prov.test.", "prov.test.");
+	zone_is(w, "ns1.x.prov.test.", CDS_DNSSEC_BOGUS,
+		"x.prov.test. is not signed (no DNSKEY), and no NSEC/NSEC3 of a parent zone proves");
+	world_free(w);
+	free(w);
+}
+
 static void test_zone_insecure_unproven(void **state)
 {
 	(void)state;
@@ -427,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_signal_nsec3_iterations),
 		cmocka_unit_test(test_zone_secure_and_insecure),
 		cmocka_unit_test(test_zone_insecure_unproven),
+		cmocka_unit_test(test_zone_below_unsigned),
 	};
 	return cmocka_run_group_tests(tests, setup_keys, teardown_keys);
 }
