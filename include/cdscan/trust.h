@@ -44,7 +44,8 @@ int cds_trust_set_anchor(struct cds_trust *t, const char *owner, const struct cd
 			 size_t n);
 
 /* The most NSEC3 iterations a denial may use (policy.nsec3-max-iterations;
- * RFC 9276 §3.2: more prove nothing).  150 until set. */
+ * RFC 9276 §3.2: more prove nothing).  150 until set; set it before the
+ * first look-up (answers already judged are cached). */
 void cds_trust_set_limits(struct cds_trust *t, uint16_t nsec3_max_iterations);
 
 /* qname/qtype and whether it validates from the anchor.  cb may run before
