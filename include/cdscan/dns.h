@@ -155,9 +155,11 @@ int cds_rrset_copy_records(const struct cds_rrset *src, struct cds_rrset *dst);
  * ignored; so are the denial sets: two NODATA answers are equal). */
 bool cds_rrset_equal(const struct cds_rrset *a, const struct cds_rrset *b);
 
-/* True when both hold the same records and byte-identical RRSIGs, and
- * the same denial sets (owner, type, records and RRSIGs; in any order):
- * validating one, or its denial, is validating the other. */
+/* True when both are of the same owner and type, hold the same records
+ * and byte-identical RRSIGs, and the same denial sets (owner, type, records
+ * and RRSIGs; in any order): validating one, or its denial, is validating
+ * the other.  (The same bytes served for another name are not: a memo
+ * keyed without the owner took ns2's forged A for ns1's validated one.) */
 bool cds_rrset_identical(const struct cds_rrset *a, const struct cds_rrset *b);
 
 /* DNSSEC outcome (the statuses of RFC 4035 §4.3). */
@@ -197,7 +199,17 @@ enum cds_dnssec_status cds_dnssec_verify(const char *zone, const struct cds_rrse
  * opt-out span, or NSEC3 iterations above max_iterations (RFC 9276 §3.2).
  * BOGUS: no proof, a proof that does not cover the name and type, or a
  * signature that does not validate.  why (optional) says which record and
- * why when not SECURE.
+ * why when not SECURE ("" when SECURE).
+ *
+ * zone is the zone that holds set->owner and signed the NSEC/NSEC3 (for a
+ * host name below a child's apex, such as the A of ns1.child.test., the
+ * child zone and its DNSKEY RRset; for a DS, the parent zone and its
+ * DNSKEY RRset).  Any proof of the absence of (owner, type) counts,
+ * whether the RCODE says NODATA or NXDOMAIN; a DS only by the
+ * delegation's own NSEC/NSEC3 (NS set, DS and SOA clear; RFC 6840 §4.4)
+ * or an NSEC3 opt-out span (INSECURE).  Every NSEC/NSEC3 RRset of the
+ * answer must validate; at most CDS_DENIAL_MAX of them, each at most 16
+ * signature verifications.
  */
 enum cds_dnssec_status cds_dnssec_denial(const char *zone, const struct cds_rrset *set,
 					 const struct cds_rrset *dnskey, uint16_t max_iterations,

@@ -274,6 +274,8 @@ struct cds_strlist {
 
 /* Append a copy of s (duplicates kept out).  Returns 0 or CDS_ENOMEM. */
 int cds_strlist_add(struct cds_strlist *l, const char *s);
+/* Append a copy of s, duplicates and all (lines of a history). */
+int cds_strlist_push(struct cds_strlist *l, const char *s);
 /* Append copies of every string of src.  Returns 0 or CDS_ENOMEM. */
 int cds_strlist_copy(struct cds_strlist *dst, const struct cds_strlist *src);
 /* Sort (byte order) for output and comparison. */

@@ -43,7 +43,7 @@ typedef int (*cds_pipeline_written_cb)(const struct cds_pipeline_written *w, voi
 struct cds_pipeline_stats {
 	uint64_t claimed;   /* delegations claimed */
 	uint64_t unwritten; /* claimed, but not written (left to their lease) */
-	double decide_s;    /* time spent deciding */
+	double decide_s;    /* time spent deciding, summed over the thread pool */
 	double db_s;        /* time spent in the store */
 };
 

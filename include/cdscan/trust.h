@@ -18,7 +18,13 @@ struct cds_trust;
 struct cds_trust_result {
 	int error;                      /* 0, or why nothing could be said (look-up failed) */
 	enum cds_dnssec_status status;  /* of the RRset, or of the zone */
-	bool missing;                   /* no such RRset (NXDOMAIN or NODATA) */
+	/* No such RRset (NXDOMAIN or NODATA), proven: the NSEC/NSEC3 denial
+	 * that came with the empty answer validates from the anchor (status
+	 * SECURE).  An empty answer whose denial does not is not missing:
+	 * status BOGUS (no proof, a proof that does not hold), INSECURE (an
+	 * insecure zone, an NSEC3 opt-out span, NSEC3 iterations above the
+	 * limit) or ERROR, with why. */
+	bool missing;
 	const struct cds_rrset *set;    /* the records (cds_trust_rrset) */
 	const char *zone;               /* the zone the data is in, when known */
 	const char *why;                /* in words, when not secure */
@@ -37,12 +43,19 @@ void cds_trust_free(struct cds_trust *t);
 int cds_trust_set_anchor(struct cds_trust *t, const char *owner, const struct cds_ds *ds,
 			 size_t n);
 
+/* The most NSEC3 iterations a denial may use (policy.nsec3-max-iterations;
+ * RFC 9276 §3.2: more prove nothing).  150 until set; set it before the
+ * first look-up (answers already judged are cached). */
+void cds_trust_set_limits(struct cds_trust *t, uint16_t nsec3_max_iterations);
+
 /* qname/qtype and whether it validates from the anchor.  cb may run before
  * the call returns (everything cached).  Returns 0 or CDS_ENOMEM. */
 int cds_trust_rrset(struct cds_trust *t, const char *qname, uint16_t qtype, cds_trust_cb cb,
 		    void *arg);
 
 /* The zone name is in (the closest enclosing SOA) and whether its DNSKEY
- * RRset validates from the anchor (a securely delegated zone).  Same
- * callback rules. */
+ * RRset validates from the anchor (a securely delegated zone).  INSECURE
+ * only when the parent's denial of the zone's DS validates (or an NSEC3
+ * opt-out span of the parent covers it); an unproven absence is BOGUS.
+ * Same callback rules. */
 int cds_trust_zone_of(struct cds_trust *t, const char *name, cds_trust_cb cb, void *arg);

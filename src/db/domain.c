@@ -46,19 +46,6 @@ void cds_db_domain_clear(struct cds_db_domain *d)
 	memset(d, 0, sizeof(*d));
 }
 
-/* Append a copy of s to l, duplicates included (lines of a history). */
-static int push(struct cds_strlist *l, const char *s)
-{
-	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
-	if (!v)
-		return CDS_ENOMEM;
-	l->v = v;
-	if (!(l->v[l->n] = strdup(s)))
-		return CDS_ENOMEM;
-	l->n++;
-	return 0;
-}
-
 /* Each row's first column of a query with parameters p[0..np) into l, in
  * the query's order. */
 static int rows_into(struct cds_db *db, const char *sql, int np, const char *const *p,
@@ -67,7 +54,7 @@ static int rows_into(struct cds_db *db, const char *sql, int np, const char *con
 	PGresult *res = NULL;
 	int r = cds_db_exec(db, sql, np, p, &res, err, errlen);
 	for (int i = 0; r == 0 && i < PQntuples(res); i++)
-		r = push(l, PQgetvalue(res, i, 0));
+		r = cds_strlist_push(l, PQgetvalue(res, i, 0));
 	PQclear(res);
 	return r;
 }
@@ -78,7 +65,7 @@ static int split_into(const char *s, char sep, struct cds_strlist *l)
 	for (const char *p = s; *p;) {
 		size_t n = strcspn(p, (char[]){sep, '\0'});
 		char *item = strndup(p, n);
-		int r = item ? push(l, item) : CDS_ENOMEM;
+		int r = item ? cds_strlist_push(l, item) : CDS_ENOMEM;
 		free(item);
 		if (r != 0)
 			return r;

@@ -178,10 +178,16 @@ static bool verify(const uint8_t *key, size_t keylen, uint8_t alg, const uint8_t
 		/* RFC 6605 §4: r and s, each the size of the curve; OpenSSL
 		 * wants a DER ECDSA-Sig-Value. */
 		size_t half = alg == 13 ? 32 : 48;
+		if (siglen != 2 * half) {
+			/* Checked before r and s are read: a short signature must
+			 * not make BN_bin2bn read past it. */
+			EVP_PKEY_free(pkey);
+			return false;
+		}
 		ECDSA_SIG *es = ECDSA_SIG_new();
 		BIGNUM *r = BN_bin2bn(sig, (int)half, NULL), *s = BN_bin2bn(sig + half, (int)half, NULL);
 		int dl = -1;
-		if (siglen == 2 * half && es && r && s && ECDSA_SIG_set0(es, r, s)) {
+		if (es && r && s && ECDSA_SIG_set0(es, r, s)) {
 			r = s = NULL; /* owned by es */
 			uint8_t *p = der;
 			dl = i2d_ECDSA_SIG(es, &p);

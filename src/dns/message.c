@@ -669,6 +669,12 @@ bool cds_rrset_identical(const struct cds_rrset *a, const struct cds_rrset *b)
 {
 	if (a == b)
 		return true;
+	/* The owner and type too: the same records and RRSIG bytes served for
+	 * another name (ns2's A where ns1's was validated) must be validated
+	 * on their own, and fail. */
+	if (a->type != b->type || a->owner_len != b->owner_len ||
+	    memcmp(a->owner, b->owner, a->owner_len) != 0)
+		return false;
 	if (!same_signed_records(a, b) || a->denial_count != b->denial_count)
 		return false;
 	/* The denials too: validating a's denial must be validating b's. */

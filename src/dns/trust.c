@@ -3,8 +3,13 @@
  * resolver believes the answer, over a path cdscan does not authenticate;
  * so the resolver is asked with CD set, for the RRset and for every DNSKEY
  * and DS up to the trust anchor, and each link is validated here
- * (cds_dnssec_validate, dnssec.c).  Answers and zone outcomes are cached for the
- * scanner's life: the signals of many children share a few provider zones.
+ * (cds_dnssec_validate, dnssec.c).  An empty answer is taken as such only
+ * with its proof: the NSEC/NSEC3 records the resolver returns with it (DO
+ * set) must validate as a denial of existence (cds_dnssec_denial,
+ * denial.c) in the zone that signed them, and a zone is insecure only when
+ * its parent proves that it has no DS (RFC 4035 §5.2).  Answers and zone
+ * outcomes are cached for the scanner's life: the signals of many children
+ * share a few provider zones.
  *
  * Written here rather than left to getdns's own recursion because getdns's
  * stub/recursive transport is the one the engine replaced (NOTES-getdns.md). */
@@ -39,7 +44,7 @@ struct entry {
 	/* DNSKEY entries: the zone's validation */
 	bool zone_done;
 	enum cds_dnssec_status zone_status;
-	char zone_why[200];
+	char zone_why[400];
 	struct cds_ds *zone_ds; /* the DS set that authenticated the DNSKEY RRset */
 	size_t zone_ds_count;
 };
@@ -52,6 +57,7 @@ struct cds_trust {
 	char anchor_owner[CDS_DNAME_BUFSIZE];
 	struct cds_ds anchor[MAX_ANCHOR_DS];
 	size_t anchor_count;
+	uint16_t nsec3_max_iterations; /* RFC 9276 §3.2 */
 };
 
 enum task_kind { TASK_RRSET, TASK_ZONE };
@@ -88,7 +94,13 @@ struct cds_trust *cds_trust_new(uv_loop_t *loop, struct cds_transport *transport
 	t->loop = loop;
 	t->transport = transport;
 	t->resolver = *resolver;
+	t->nsec3_max_iterations = 150;
 	return t;
+}
+
+void cds_trust_set_limits(struct cds_trust *t, uint16_t nsec3_max_iterations)
+{
+	t->nsec3_max_iterations = nsec3_max_iterations;
 }
 
 void cds_trust_free(struct cds_trust *t)
@@ -201,6 +213,23 @@ static int signer_of(const struct cds_rrset *set, char out[CDS_DNAME_BUFSIZE])
 	return cds_rrsig_signer(&set->sigs[0], out);
 }
 
+/* The zone that speaks for set: the signer of its RRSIG, or for an empty
+ * answer the signer of the first NSEC/NSEC3 RRset that came with it. */
+static int speaker_of(const struct cds_rrset *set, char out[CDS_DNAME_BUFSIZE])
+{
+	if (set->count > 0)
+		return signer_of(set, out);
+	if (set->denial_count == 0)
+		return CDS_ENOENT;
+	return signer_of(&set->denial[0], out);
+}
+
+/* Is p an enclosing zone of z, and not z itself? */
+static bool strictly_above(const char *p, const char *z)
+{
+	return strcmp(p, z) != 0 && cds_dname_is_subdomain(z, p);
+}
+
 /* The parent domain of a name ("." stays "."). */
 static const char *parent_of(const char *name)
 {
@@ -222,12 +251,144 @@ __attribute__((format(printf, 3, 4))) static void zone_set(struct entry *ze,
 	va_end(ap);
 }
 
+/* The zone above z: the closest strict ancestor of z with an SOA, asked
+ * for through k, or with k NULL only from the cache.  1: found (into
+ * out); 0: k waits for answers; -1: none, or a look-up failed. */
+static int zone_above(struct cds_trust *t, struct task *k, const char *z,
+		      char out[CDS_DNAME_BUFSIZE])
+{
+	for (const char *n = parent_of(z); strcmp(z, ".") != 0; n = parent_of(n)) {
+		struct entry *e = k ? fetch(k, n, CDS_T_SOA) : find(t, n, CDS_T_SOA);
+		if (!e)
+			return k ? 0 : -1;
+		if (e->error)
+			return -1;
+		if (e->set.count > 0) {
+			snprintf(out, CDS_DNAME_BUFSIZE, "%s", n);
+			return 1;
+		}
+		if (strcmp(n, ".") == 0)
+			break;
+	}
+	return -1;
+}
+
+static struct entry *zone_eval(struct cds_trust *t, const char *z, time_t now);
+
+/* No DS for z and no denial with the answer: nothing proves the absence,
+ * unless the parent zone is itself not secure (unsigned zones prove
+ * nothing, and need not: what lies below them is insecure as they are). */
+static void zone_unproven(struct cds_trust *t, struct entry *ze, const char *z, const char *what,
+			  time_t now)
+{
+	char p[CDS_DNAME_BUFSIZE];
+	struct entry *pe = zone_above(t, NULL, z, p) == 1 ? zone_eval(t, p, now) : NULL;
+	if (pe && pe->zone_done && pe->zone_status != CDS_DNSSEC_SECURE)
+		zone_set(ze, pe->zone_status, "%s: %s", z, pe->zone_why);
+	else
+		zone_set(ze, CDS_DNSSEC_BOGUS,
+			 "%s %s, and no NSEC/NSEC3 of a parent zone proves it has no DS", z, what);
+}
+
+/*
+ * Zone z's parent answered its DS look-up (de) with no DS: z is insecure
+ * only if that absence is proven (RFC 4035 §5.2, RFC 6840 §4.4) by the
+ * parent's NSEC/NSEC3 at the delegation, or an NSEC3 opt-out span covers
+ * it (RFC 5155 §8.6).  what says what else is known of z ("is not
+ * signed", "has a DNSKEY RRset").
+ */
+static void zone_without_ds(struct cds_trust *t, struct entry *ze, const char *z,
+			    const struct entry *de, const char *what, time_t now)
+{
+	char p[CDS_DNAME_BUFSIZE], why[300];
+	if (de->set.denial_count == 0) {
+		zone_unproven(t, ze, z, what, now);
+		return;
+	}
+	if (speaker_of(&de->set, p) != 0 || !strictly_above(p, z)) {
+		zone_set(ze, CDS_DNSSEC_BOGUS,
+			 "%s %s, and no NSEC/NSEC3 of a parent zone proves it has no DS", z, what);
+		return;
+	}
+	struct entry *pe = zone_eval(t, p, now);
+	if (!pe || pe->zone_status != CDS_DNSSEC_SECURE) {
+		zone_set(ze, pe ? pe->zone_status : CDS_DNSSEC_ERROR, "%s: %s", z,
+			 pe ? pe->zone_why : "no answer");
+		return;
+	}
+	enum cds_dnssec_status st = cds_dnssec_denial(p, &de->set, &pe->set,
+						      t->nsec3_max_iterations, now, why,
+						      sizeof(why));
+	if (st == CDS_DNSSEC_SECURE)
+		zone_set(ze, CDS_DNSSEC_INSECURE, "%s %s and no DS in %s (proven)", z, what, p);
+	else if (st == CDS_DNSSEC_INSECURE)
+		zone_set(ze, CDS_DNSSEC_INSECURE, "%s %s and no signed DS in %s (%s)", z, what, p,
+			 why);
+	else
+		zone_set(ze, st == CDS_DNSSEC_ERROR ? st : CDS_DNSSEC_BOGUS,
+			 "%s: no DS in %s, but the denial does not hold (%s)", z, p, why);
+}
+
+/* The DS set of z (not the anchor's) into ds[0..*n): false when that
+ * settled z's status (no DS, a look-up failed, the DS not authentic). */
+static bool parent_ds(struct cds_trust *t, struct entry *ze, const char *z, struct cds_ds *ds,
+		      size_t *n, time_t now)
+{
+	struct entry *de = find(t, z, CDS_T_DS);
+	char p[CDS_DNAME_BUFSIZE];
+	if (!de || de->error) {
+		zone_set(ze, CDS_DNSSEC_ERROR, "the look-up of the DS of %s failed", z);
+		return false;
+	}
+	if (de->set.count == 0) {
+		zone_without_ds(t, ze, z, de, "has a DNSKEY RRset", now);
+		return false;
+	}
+	if (signer_of(&de->set, p) != 0 || !strictly_above(p, z)) {
+		zone_set(ze, CDS_DNSSEC_BOGUS, "the DS of %s is not signed by a parent zone", z);
+		return false;
+	}
+	struct entry *pe = zone_eval(t, p, now);
+	if (!pe || pe->zone_status != CDS_DNSSEC_SECURE) {
+		zone_set(ze, pe ? pe->zone_status : CDS_DNSSEC_ERROR, "%s: %s", z,
+			 pe ? pe->zone_why : "no answer");
+		return false;
+	}
+	if (cds_dnssec_validate(p, &de->set, &pe->set, pe->zone_ds, pe->zone_ds_count, now) !=
+	    CDS_DNSSEC_SECURE) {
+		zone_set(ze, CDS_DNSSEC_BOGUS, "the DS of %s does not validate in %s", z, p);
+		return false;
+	}
+	*n = 0;
+	for (size_t i = 0; i < de->set.count && *n < 64; i++)
+		if (cds_ds_from_rdata(de->set.rdata[i].data, de->set.rdata[i].len, &ds[*n]) == 0)
+			(*n)++;
+	return true;
+}
+
+/* A zone without DNSKEY: unsigned, which its parent must prove (no DS). */
+static void unsigned_zone(struct cds_trust *t, struct entry *ze, const char *z, time_t now)
+{
+	const struct entry *de = find(t, z, CDS_T_DS);
+	if (strcmp(z, t->anchor_owner) == 0)
+		zone_set(ze, CDS_DNSSEC_BOGUS, "the trust anchor's zone %s has no DNSKEY", z);
+	else if (!de || de->error)
+		zone_set(ze, CDS_DNSSEC_ERROR, "the look-up of the DS of %s failed", z);
+	else if (de->set.count > 0)
+		zone_set(ze, CDS_DNSSEC_BOGUS, "%s has a DS but no DNSKEY", z);
+	else
+		zone_without_ds(t, ze, z, de, "is not signed (no DNSKEY)", now);
+}
+
 /* Validate zone z's DNSKEY RRset from the anchor, with every answer needed
  * already cached (task_run made sure).  Recursion follows DS signers up,
  * so its depth is bounded by the number of labels. */
 static struct entry *zone_eval(struct cds_trust *t, const char *z, time_t now)
 {
 	struct entry *ze = find(t, z, CDS_T_DNSKEY);
+	struct cds_ds parsed[64];
+	const struct cds_ds *ds = parsed;
+	size_t nds = 0;
 	if (!ze || ze->zone_done)
 		return ze;
 	if (ze->error) {
@@ -235,56 +396,16 @@ static struct entry *zone_eval(struct cds_trust *t, const char *z, time_t now)
 		return ze;
 	}
 	if (ze->set.count == 0) {
-		const struct entry *de = find(t, z, CDS_T_DS);
-		if (de && de->set.count > 0)
-			zone_set(ze, CDS_DNSSEC_BOGUS, "%s has a DS but no DNSKEY", z);
-		else
-			zone_set(ze, CDS_DNSSEC_INSECURE, "%s is not signed (no DNSKEY)", z);
+		unsigned_zone(t, ze, z, now);
 		return ze;
 	}
-	const struct cds_ds *ds;
-	size_t nds;
-	struct cds_ds parsed[64];
 	if (strcmp(z, t->anchor_owner) == 0) {
 		ds = t->anchor;
 		nds = t->anchor_count;
-	} else {
-		struct entry *de = find(t, z, CDS_T_DS);
-		char p[CDS_DNAME_BUFSIZE];
-		if (!de || de->error) {
-			zone_set(ze, CDS_DNSSEC_ERROR, "the look-up of the DS of %s failed", z);
-			return ze;
-		}
-		if (de->set.count == 0) {
-			zone_set(ze, CDS_DNSSEC_INSECURE, "%s has no DS in its parent zone", z);
-			return ze;
-		}
-		if (signer_of(&de->set, p) != 0 || strcmp(p, z) == 0 ||
-		    !cds_dname_is_subdomain(z, p)) {
-			zone_set(ze, CDS_DNSSEC_BOGUS, "the DS of %s is not signed by a parent zone",
-				 z);
-			return ze;
-		}
-		struct entry *pe = zone_eval(t, p, now);
-		if (!pe || pe->zone_status != CDS_DNSSEC_SECURE) {
-			zone_set(ze, pe ? pe->zone_status : CDS_DNSSEC_ERROR, "%s: %s", z,
-				 pe ? pe->zone_why : "no answer");
-			return ze;
-		}
-		if (cds_dnssec_validate(p, &de->set, &pe->set, pe->zone_ds, pe->zone_ds_count,
-					now) != CDS_DNSSEC_SECURE) {
-			zone_set(ze, CDS_DNSSEC_BOGUS, "the DS of %s does not validate in %s", z, p);
-			return ze;
-		}
-		nds = 0;
-		for (size_t i = 0; i < de->set.count && nds < 64; i++)
-			if (cds_ds_from_rdata(de->set.rdata[i].data, de->set.rdata[i].len,
-					      &parsed[nds]) == 0)
-				nds++;
-		ds = parsed;
+	} else if (!parent_ds(t, ze, z, parsed, &nds, now)) {
+		return ze;
 	}
-	enum cds_dnssec_status st = cds_dnssec_validate(z, &ze->set, &ze->set, ds, nds, now);
-	if (st != CDS_DNSSEC_SECURE) {
+	if (cds_dnssec_validate(z, &ze->set, &ze->set, ds, nds, now) != CDS_DNSSEC_SECURE) {
 		zone_set(ze, CDS_DNSSEC_BOGUS, "the DNSKEY RRset of %s is not authenticated by its DS",
 			 z);
 		return ze;
@@ -307,7 +428,11 @@ static void finish(struct task *k, struct cds_trust_result *r)
 }
 
 /* Make sure every DNSKEY and DS from zone up to the anchor (or to the first
- * break in the chain) is cached.  False: k now waits for answers. */
+ * break in the chain) is cached: up through the signers of the DS RRsets,
+ * and where a DS look-up is empty, through the signer of its denial (the
+ * parent that must prove it), for unsigned zones too; an empty DS answer
+ * without denial, through the zone above (by its SOA), which may be
+ * unsigned itself.  False: k now waits for answers. */
 static bool chain_fetched(struct task *k, const char *zone)
 {
 	char z[CDS_DNAME_BUFSIZE];
@@ -316,16 +441,22 @@ static bool chain_fetched(struct task *k, const char *zone)
 		struct entry *ze = fetch(k, z, CDS_T_DNSKEY);
 		if (!ze)
 			return false;
-		if (ze->zone_done || ze->error || ze->set.count == 0 ||
-		    strcmp(z, k->t->anchor_owner) == 0 || strcmp(z, ".") == 0)
+		if (ze->zone_done || ze->error || strcmp(z, k->t->anchor_owner) == 0 ||
+		    strcmp(z, ".") == 0)
 			return true;
 		struct entry *de = fetch(k, z, CDS_T_DS);
 		char p[CDS_DNAME_BUFSIZE];
 		if (!de)
 			return false;
-		if (de->error || de->set.count == 0 || signer_of(&de->set, p) != 0 ||
-		    strcmp(p, z) == 0 || !cds_dname_is_subdomain(z, p))
+		if (de->error)
 			return true;
+		if (de->set.count == 0 && de->set.denial_count == 0) {
+			int found = zone_above(k->t, k, z, p);
+			if (found <= 0)
+				return found < 0;
+		} else if (speaker_of(&de->set, p) != 0 || !strictly_above(p, z)) {
+			return true;
+		}
 		snprintf(z, sizeof(z), "%s", p);
 	}
 	return true;
@@ -359,9 +490,18 @@ static enum progress rrset_target(struct task *k, struct cds_trust_result *r,
 		return stop(r, CDS_DNSSEC_ERROR, "the resolver gave no usable answer");
 	}
 	if (e->set.count == 0) {
-		r->missing = true;
-		return stop(r, CDS_DNSSEC_INDETERMINATE,
-			    e->set.rcode == 3 ? "NXDOMAIN" : "no such record (NODATA)");
+		/* Missing only when proven (conclude): by the zone that
+		 * signed the denial. */
+		const char *what = e->set.rcode == 3 ? "NXDOMAIN" : "no such record (NODATA)";
+		if (e->set.denial_count == 0)
+			return stop(r, CDS_DNSSEC_BOGUS,
+				    e->set.rcode == 3 ? "NXDOMAIN without NSEC or NSEC3"
+						      : "NODATA without NSEC or NSEC3");
+		if (speaker_of(&e->set, zone) != 0 || !cds_dname_is_subdomain(k->qname, zone))
+			return stop(r, CDS_DNSSEC_BOGUS,
+				    "the NSEC/NSEC3 RRSIG's signer is not an enclosing zone");
+		r->why = what;
+		return GO_ON;
 	}
 	if (e->set.sig_count == 0)
 		return stop(r, CDS_DNSSEC_INSECURE, "no RRSIG");
@@ -391,8 +531,27 @@ static enum progress enclosing_zone(struct task *k, struct cds_trust_result *r,
 	return GO_ON;
 }
 
+/* An empty answer, its zone secure: missing if its denial holds
+ * (cds_dnssec_denial with the zone's authenticated DNSKEY RRset). */
+static void conclude_denial(const struct cds_trust *t, const char *zone,
+			    const struct entry *target, const struct entry *ze,
+			    struct cds_trust_result *r, char *why, size_t whylen, time_t now)
+{
+	char reason[600];
+	enum cds_dnssec_status st = cds_dnssec_denial(zone, &target->set, &ze->set,
+						      t->nsec3_max_iterations, now, reason,
+						      sizeof(reason));
+	if (st == CDS_DNSSEC_SECURE) {
+		r->missing = true;
+		snprintf(why, whylen, "%s, proven by %s", r->why, zone);
+	} else {
+		snprintf(why, whylen, "%s, not proven: %s", r->why, reason);
+	}
+	stop(r, st, why);
+}
+
 /* The chain is cached: the zone's status, and for an RRSET task the
- * RRset's with the zone's authenticated DNSKEY RRset. */
+ * RRset's with the zone's authenticated DNSKEY RRset (or its denial's). */
 static void conclude(struct cds_trust *t, const struct task *k, const char *zone,
 		     const struct entry *target, struct cds_trust_result *r, char *why,
 		     size_t whylen)
@@ -405,6 +564,9 @@ static void conclude(struct cds_trust *t, const struct task *k, const char *zone
 		stop(r, ze->zone_status, ze->zone_why);
 	} else if (k->kind == TASK_ZONE) {
 		r->status = CDS_DNSSEC_SECURE;
+		r->why = NULL;
+	} else if (target->set.count == 0) {
+		conclude_denial(t, zone, target, ze, r, why, whylen, now);
 	} else if (cds_dnssec_validate(zone, &target->set, &ze->set, ze->zone_ds,
 				       ze->zone_ds_count, now) == CDS_DNSSEC_SECURE) {
 		r->status = CDS_DNSSEC_SECURE;
@@ -419,7 +581,7 @@ static void conclude(struct cds_trust *t, const struct task *k, const char *zone
 static void task_run(struct task *k)
 {
 	struct cds_trust_result r = {.status = CDS_DNSSEC_INDETERMINATE};
-	char zone[CDS_DNAME_BUFSIZE], why[CDS_DNAME_BUFSIZE + 64];
+	char zone[CDS_DNAME_BUFSIZE], why[1024];
 	const struct entry *target = NULL;
 	enum progress p = k->kind == TASK_RRSET ? rrset_target(k, &r, zone, &target)
 						: enclosing_zone(k, &r, zone);

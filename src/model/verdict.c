@@ -9,8 +9,11 @@
 
 int cds_strlist_add(struct cds_strlist *l, const char *s)
 {
-	if (cds_strlist_contains(l, s))
-		return 0;
+	return cds_strlist_contains(l, s) ? 0 : cds_strlist_push(l, s);
+}
+
+int cds_strlist_push(struct cds_strlist *l, const char *s)
+{
 	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
 	if (!v)
 		return CDS_ENOMEM;

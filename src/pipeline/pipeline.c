@@ -22,6 +22,12 @@ struct work {
 	/* Made when it is decided (a thousand delegations in flight need
 	 * none of it): its verdict and change sets.  NULL: not decided. */
 	struct decided *d;
+	/* Deciding runs in libuv's thread pool (uv_queue_work), so that the
+	 * signature checks of one delegation never hold up the loop that
+	 * answers and times out every other delegation's queries. */
+	uv_work_t req;
+	struct cds_scan_result *res;
+	double decide_s;
 };
 
 struct decided {
@@ -238,21 +244,51 @@ static void finished(struct cds_pipeline *p, struct work *w)
 		flush(p);
 }
 
+/* In a thread of the pool: the decision, a pure function of the scan
+ * result and the (read-only) configuration. */
+static void decide_cb(uv_work_t *req)
+{
+	struct work *w = req->data;
+	double t0 = now_s();
+	if ((w->d = calloc(1, sizeof(*w->d))) &&
+	    cds_policy_decide(w->res, conf_of(w->p, w), cds_clock(), &w->d->v) != 0) {
+		free(w->d);
+		w->d = NULL;
+	}
+	cds_scan_result_free(w->res);
+	w->res = NULL;
+	w->decide_s = now_s() - t0;
+}
+
+/* Back on the loop: the delegation is finished. */
+static void decided_cb(uv_work_t *req, int status)
+{
+	struct work *w = req->data;
+	struct cds_pipeline *p = w->p;
+	if (status != 0) { /* cancelled: never decided */
+		cds_scan_result_free(w->res);
+		w->res = NULL;
+	}
+	p->stats.decide_s += w->decide_s;
+	p->inflight--;
+	finished(p, w);
+	pump(p);
+}
+
 static void scanned_cb(struct cds_scan_result *res, void *arg)
 {
 	struct work *w = arg;
 	struct cds_pipeline *p = w->p;
-	double t0 = now_s();
-	if (!p->error && (w->d = calloc(1, sizeof(*w->d))) &&
-	    cds_policy_decide(res, conf_of(p, w), cds_clock(), &w->d->v) != 0) {
-		free(w->d);
-		w->d = NULL;
+	w->res = res;
+	w->req.data = w;
+	if (p->error) {
+		decided_cb(&w->req, UV_ECANCELED); /* nothing more is written */
+		return;
 	}
-	p->stats.decide_s += now_s() - t0;
-	cds_scan_result_free(res);
-	p->inflight--;
-	finished(p, w);
-	pump(p);
+	if (uv_queue_work(p->loop, &w->req, decide_cb, decided_cb) != 0) {
+		decide_cb(&w->req); /* (cannot fail with valid arguments) */
+		decided_cb(&w->req, 0);
+	}
 }
 
 /* What the store says about a delegation besides NS and DS, for whoever

@@ -139,19 +139,6 @@ static struct cds_csync_data *csync_data(const struct tscan *t, const struct tsc
 	return c;
 }
 
-static void csync_data_free(struct cds_csync_data *c)
-{
-	if (!c)
-		return;
-	cds_rrset_clear(&c->ns);
-	for (size_t h = 0; h < c->host_count; h++) {
-		cds_rrset_clear(&c->hosts[h].a);
-		cds_rrset_clear(&c->hosts[h].aaaa);
-	}
-	free(c->hosts);
-	free(c);
-}
-
 int tscan_keys_new(struct tscan_keys *k)
 {
 	memset(k, 0, sizeof(*k));
@@ -341,7 +328,7 @@ void tscan_free(struct tscan *t)
 	for (size_t i = 0; i < t->res.server_count; i++) {
 		for (int k = 0; k < CDS_Q_COUNT; k++)
 			cds_rrset_clear(&t->servers[i].sets[k]);
-		csync_data_free(t->servers[i].csync);
+		cds_csync_data_free(t->servers[i].csync);
 		t->servers[i].csync = NULL;
 	}
 	for (size_t i = 0; i < t->res.probe_count; i++)

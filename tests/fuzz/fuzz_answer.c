@@ -8,8 +8,10 @@
  * (CDS, CDNSKEY) under HOST, judged per a status byte (which also selects
  * accept-after-delay).  Then the decision runs and the verdict is rendered
  * as JSON.  Every RRset cdscan's validator calls secure is validated by
- * getdns too (tests/common/oracle.c), which must agree.  Seeds are real
- * answers from the lab (make_answer_seeds.py). */
+ * getdns too (tests/common/oracle.c), which must agree; so is every
+ * denial of existence (NSEC/NSEC3) that cdscan's cds_dnssec_denial calls
+ * secure.  Seeds are real answers from the lab (make_answer_seeds.py) and
+ * NSEC3 answers made in-process (make_denial_seeds.c). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,22 @@
 #include "oracle.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* An empty answer's denial, judged by cdscan and, where the DNSKEY RRset
+ * validates with ds, by getdns: never secure where getdns calls it bogus
+ * (getdns calls a proven absent DS "insecure", and has its own NSEC3
+ * iteration limits by key size: only its BOGUS counts). */
+static void check_denial(const char *zone, const struct cds_rrset *set,
+			 const struct cds_rrset *keys, const struct cds_ds *ds, time_t now)
+{
+	char why[512];
+	if (set->count || !set->denial_count)
+		return;
+	if (cds_dnssec_denial(zone, set, keys, 150, now, why, sizeof(why)) == CDS_DNSSEC_SECURE &&
+	    cds_dnssec_validate(zone, keys, keys, ds, 1, now) == CDS_DNSSEC_SECURE &&
+	    oracle_denial(zone, set, keys, ds, 1, now) == CDS_DNSSEC_BOGUS)
+		abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -61,6 +79,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += 4;
 	}
 	struct cds_ns_entry ns[2] = {{.name = "ns1.fuzz.test."}, {.name = ""}};
+	/* The first nameserver is ns1.DOMAIN, in bailiwick: its A and AAAA
+	 * are the CSYNC data below, denied in DOMAIN's zone. */
+	size_t dl = strlen(domain);
+	if (strcmp(domain, ".") != 0 && dl + 4 < sizeof(ns[0].name)) {
+		memcpy(ns[0].name, "ns1.", 4);
+		memcpy(ns[0].name + 4, domain, dl + 1);
+	}
 	memcpy(ns[1].name, host, sizeof(host));
 	cds_addr_parse("127.0.0.1", 53, &ns[0].addrs[0]);
 	ns[0].addr_count = 1;
@@ -96,6 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    CDS_DNSSEC_SECURE &&
 			    oracle_validate(d.domain, set, keys, &ds, 1, now) != CDS_DNSSEC_SECURE)
 				abort();
+			check_denial(d.domain, set, keys, &ds, now);
 		}
 	}
 	/* Further messages: the CSYNC data of each server (NS again, A and
@@ -122,6 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			cds_answer_parse(data + off, len, k ? hosts[s].name : d.domain, types[k], &info,
 					 sets[k]);
 			sets[k]->present = true;
+			check_denial(d.domain, sets[k], &servers[s].sets[CDS_Q_DNSKEY], &ds, now);
 			off += len;
 		}
 		servers[s].csync = &csd[s];

@@ -192,6 +192,39 @@ static void test_point_off_curve(void **state)
 	assert_int_equal(self_signed(&k, true), CDS_DNSSEC_BOGUS);
 }
 
+/* A P-256 RRSIG whose signature is 1 octet long is refused before r and s
+ * are read (they were read first, 63 octets past the signature). */
+static void test_short_ecdsa_signature(void **state)
+{
+	(void)state;
+	struct signed_zone z;
+	new_zone(&z, 13);
+	make_zone(&z, ZONE, &z.ksk);
+	assert_int_equal(cds_dnssec_verify(ZONE, &z.cds, &z.dnskey, NOW), CDS_DNSSEC_SECURE);
+	z.cds.sigs[0].raw_len -= 63;
+	assert_int_equal(cds_dnssec_verify(ZONE, &z.cds, &z.dnskey, NOW), CDS_DNSSEC_BOGUS);
+	z.cds.sigs[0].raw_len += 63;
+	free_zone(&z);
+}
+
+/* The same records and RRSIG bytes under another owner are not "the same
+ * RRset" for the validation memo. */
+static void test_identical_needs_owner(void **state)
+{
+	(void)state;
+	struct signed_zone z;
+	new_zone(&z, 13);
+	make_zone(&z, ZONE, &z.ksk);
+	struct cds_rrset other = z.cds;
+	assert_true(cds_rrset_identical(&z.cds, &other));
+	other.owner[1] ^= 0x01; /* another first letter */
+	assert_false(cds_rrset_identical(&z.cds, &other));
+	other = z.cds;
+	other.type = CDS_T_CDNSKEY;
+	assert_false(cds_rrset_identical(&z.cds, &other));
+	free_zone(&z);
+}
+
 static void test_revoked_key(void **state)
 {
 	(void)state;
@@ -780,6 +813,8 @@ int main(void)
 		cmocka_unit_test(test_parse_denial_malformed),
 		cmocka_unit_test(test_ds_rdata_digest_length),
 		cmocka_unit_test(test_revoked_key),
+		cmocka_unit_test(test_short_ecdsa_signature),
+		cmocka_unit_test(test_identical_needs_owner),
 		cmocka_unit_test(test_ds_signer),
 		cmocka_unit_test(test_ds_signer_revoked),
 		cmocka_unit_test(test_owner_outside_signer),
