@@ -7,7 +7,8 @@ set, proposed glue, add/rem, the detail (`expect.ns-detail`, a substring);
 then `cdscan scan` of the same zones into
 PostgreSQL, checking the NS change sets (ordered operations, clTRID, one
 open per domain) and the report.  Every NS-side reason code of the contract
-must be produced.  Usage: csync_scenarios.py CDSCAN LAB_DIR"""
+must be produced (csync-approved needs an approval kept in the database:
+domain_test.py).  Usage: csync_scenarios.py CDSCAN LAB_DIR"""
 
 import concurrent.futures
 import json

@@ -320,7 +320,10 @@ def approve(env):
     operator (csync-not-immediate); approved, the next scan acts on it once
     (csync-approved, an NS change set); the scan after that waits again.
     The lab's csync-approve.test adds provider B's server, which serves the
-    zone: an update that is valid but for the flag."""
+    zone: an update that is valid but for the flag.  Only scan can show
+    this: the approval is kept in the database, and check keeps no state
+    (csync_scenarios.py checks the zone's csync-not-immediate in every
+    check mode)."""
     dom = "csync-approve.test."
     p = env.run("-q", "domain", "approve-csync", dom)
     check(p.returncode == 65 and "not been scanned" in p.stderr,
