@@ -168,12 +168,19 @@ static void judge_signals(const struct cds_scan_result *res, struct bootstrap_st
 }
 
 /* Is any signal there at all (neither missing nor failed)? */
+/* Is any signal there: records, or an empty answer in a secure zone that
+ * is not proven empty (BOGUS: a forged "no signal" must not make RFC 9615
+ * look unused and open the accept-after-delay path)?  An empty answer in a
+ * zone proven insecure is no signal. */
 static bool any_signal(const struct cds_scan_result *res)
 {
-	for (size_t i = 0; i < res->signal_count; i++)
+	for (size_t i = 0; i < res->signal_count; i++) {
+		const struct cds_bootstrap_signal *sig = &res->signals[i];
 		for (int k = 0; k < CDS_SIGNAL_TYPES; k++)
-			if (!res->signals[i].missing[k] && !res->signals[i].error[k])
+			if (sig->sets[k].count > 0 ||
+			    (!sig->missing[k] && !sig->error[k] && sig->status[k] == CDS_DNSSEC_BOGUS))
 				return true;
+	}
 	return false;
 }
 

@@ -198,6 +198,11 @@ static int stage_as_published(struct decision *dc)
 	return STAGE_DECIDED;
 }
 
+static int stage_well_formed(struct decision *dc)
+{
+	return dc->is_delete ? STAGE_PASS : stage_signal_well_formed(dc);
+}
+
 static int stage_agrees(struct decision *dc)
 {
 	return dc->is_delete ? STAGE_PASS : stage_signal_agrees(dc);
@@ -287,6 +292,7 @@ static const stage_fn ds_stages[] = {
 	stage_all_usable,	    stage_consistent,	stage_has_signal,
 	stage_insecure,		    stage_dnskey_authenticated,
 	stage_signal_valid,	    stage_signer_in_ds, stage_delete_form,
+	stage_well_formed,
 	stage_agrees,		    stage_as_published, stage_propose,
 	stage_unchanged,
 	stage_replay,		    stage_change,

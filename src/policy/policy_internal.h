@@ -162,6 +162,8 @@ int propose_ds(struct decision *dc);
 /* The stages of propose_ds one by one: CDS and CDNSKEY describe the same
  * keys (RFC 7344 §4.1, RFC 8078 §2), then everything after it. */
 int stage_signal_agrees(struct decision *dc);
+/* Every CDS record a well-formed DS (digest length fits its type). */
+int stage_signal_well_formed(struct decision *dc);
 int propose_agreed(struct decision *dc);
 
 /* dc->proposed as sorted texts into out. */

@@ -116,6 +116,29 @@ int signal_ds_texts(const struct decision *dc, struct cds_strlist *out)
 	return r;
 }
 
+/* A CDS record that is no well-formed DS (a digest whose length does not
+ * fit its type: SHA-1 20, SHA-256 32, SHA-384 48 octets) is never
+ * proposed, and the signal is refused rather than quietly shortened or
+ * taken for the DS set it would equal without that record. */
+int stage_signal_well_formed(struct decision *dc)
+{
+	const struct cds_rrset *cds = apex(dc, CDS_Q_CDS);
+	for (size_t i = 0; i < cds->count; i++) {
+		struct cds_ds ds;
+		const struct cds_rdata *rd = &cds->rdata[i];
+		if (cds_ds_from_rdata(rd->data, rd->len, &ds) == 0)
+			continue;
+		unsigned type = rd->len >= 4 ? rd->data[3] : 0;
+		cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_DIGEST_NOT_ALLOWED,
+				   "a CDS record is malformed: a digest of %u octets for digest type "
+				   "%u (which needs %zu)",
+				   rd->len >= 4 ? (unsigned)(rd->len - 4) : 0, type,
+				   cds_ds_digest_length((uint8_t)type));
+		return STAGE_DECIDED;
+	}
+	return STAGE_PASS;
+}
+
 static int stage_build(struct decision *dc)
 {
 	dc->nproposed = build_signal(dc, dc->proposed, CDS_PROPOSED_MAX);
@@ -261,7 +284,9 @@ int propose_agreed(struct decision *dc)
 
 int propose_ds(struct decision *dc)
 {
-	int r = stage_signal_agrees(dc);
+	int r = stage_signal_well_formed(dc);
+	if (r == STAGE_PASS)
+		r = stage_signal_agrees(dc);
 	return r != STAGE_PASS ? r : propose_agreed(dc);
 }
 

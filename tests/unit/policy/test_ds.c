@@ -735,12 +735,55 @@ static void test_ds_unreachable_excluded(void **state)
 	t->d.excluded_count = 0;
 }
 
+/* A CDS whose SHA-256 digest is one octet short is no DS of any key: the
+ * signal is refused, not shortened or passed on. */
+static void test_ds_malformed_cds(void **state)
+{
+	struct tscan *t = delegation(state, &K.ka, NULL);
+	struct tscan_server sp = server_a();
+	add_cds(&sp, &K.ka, 2);
+	uint8_t bad[4 + 31] = {0x12, 0x34, 13, 2};
+	ts_rr_raw(&sp.cds[sp.ncds++], CDS_T_CDS, bad, sizeof(bad));
+	serve_both(t, &sp);
+	assert_int_equal(decide(state), 0);
+	TSCAN_EXPECT(&t->v.ds_side, CDS_ACTION_REJECT, "digest-not-allowed",
+		     "a digest of 31 octets for digest type 2 (which needs 32)");
+	TSCAN_EXPECT_LIST(&t->v.ds_side.add, NULL);
+}
+
+/* Both signaling names answer empty without a proof (a forged "no
+ * signal"): that is a bogus signal, not a zone that does not use RFC 9615,
+ * so the accept-after-delay path does not open. */
+static void test_ds_bootstrap_unproven_empty(void **state)
+{
+	struct tscan *t = delegation(state, NULL, NULL);
+	bootstrap_apex(t);
+	t->res.signal_over_tcp = true;
+	conf_of(state)->policy.bootstrap_after_delay = true;
+	const char *hosts[2][2] = {{NS_A, "provider-a.net."}, {NS_B, "provider-b.net."}};
+	for (int i = 0; i < 2; i++) {
+		struct cds_bootstrap_signal *sig =
+			tscan_add_signal(t, hosts[i][0], hosts[i][1], NULL, 0, NULL, 0);
+		for (int k = 0; k < 2; k++) {
+			sig->missing[k] = false;
+			sig->status[k] = CDS_DNSSEC_BOGUS;
+			snprintf(sig->why[k], sizeof(sig->why[k]), "empty answer, not proven");
+		}
+	}
+	assert_int_equal(decide(state), 0);
+	TSCAN_EXPECT(&t->v.ds_side, CDS_ACTION_REJECT, "bootstrap-signal-bogus",
+		     "under " NS_A ": empty answer, not proven");
+	TSCAN_EXPECT_LIST(&t->v.ds_side.add, NULL);
+}
+
 #define CASE(f) cmocka_unit_test_setup_teardown(f, tscan_case_setup, tscan_case_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		CASE(test_ds_no_signal),
+		CASE(test_ds_malformed_cds),
+		CASE(test_ds_bootstrap_unproven_empty),
 		CASE(test_ds_signal_unchanged),
 		CASE(test_ds_ds_updated),
 		CASE(test_ds_ds_updated_from_cdnskey),
