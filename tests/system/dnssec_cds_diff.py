@@ -43,7 +43,11 @@ EXPLAINED = {
                        "its type (dig: 'malformed message packet'), so dnssec-cds sees no CDS "
                        "RRset and computes DS from the CDNSKEY alone; cdscan sees the CDS "
                        "RRset as served, with the malformed record, and refuses the signal "
-                       "(cds-cdnskey-mismatch: 'a CDS record is malformed')"),
+                       "(digest-not-allowed: 'a CDS record is malformed')"),
+    "junk-cds-only.test.": ("accept", "as junk-cds: dnssec-cds sees no CDS RRset at all (and "
+                            "there is no CDNSKEY) and keeps the DS set; cdscan refuses the "
+                            "signal with the malformed record (digest-not-allowed) rather "
+                            "than take what is left of it for the DS set"),
     "revoked.test.": ("accept", "dnssec-cds validates the DNSKEY RRset with the only DS'd key "
                       "although that key has the REVOKE flag; for cdscan a revoked key "
                       "authenticates nothing (RFC 5011 §2.1): bogus"),
