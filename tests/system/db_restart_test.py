@@ -13,7 +13,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-from labtest import TORN_SQL, Database, check, finish, load_lab, psql
+from labtest import TORN_SQL, Database, check, finish, load_lab, must, psql
 
 
 def main():
@@ -37,8 +37,8 @@ def main():
                               "  per-server-qps: 600\n" % (db, lab["resolver"], lab["trust_anchor"]))
         run = lambda *a, **k: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
                                              text=True, **k)
-        run("db", "init")
-        run("import", "--zone", zone)
+        must(run("db", "init"), "db init")
+        must(run("import", "--zone", zone), "import of 2000 delegations")
         p = subprocess.Popen([binary, "-q", "-c", conf, "scan"], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 60
