@@ -18,8 +18,8 @@ import tempfile
 import time
 
 # DS-side codes a lab scenario must produce through `check` (opted-out is a
-# database flag; bootstrap-after-delay needs the scan's history: see
-# bootstrap_test.py).
+# database flag: csync_scenarios.py's scan part; bootstrap-after-delay needs
+# the scan's history: bootstrap_test.py).
 REQUIRED = {
     "no-signal", "signal-unchanged", "ds-updated", "delete", "delete-not-allowed",
     "ns-unreachable", "ns-inconsistent", "not-signed", "bogus", "cds-cdnskey-mismatch",
