@@ -34,7 +34,7 @@ def main():
         conf = os.path.join(tmp, "c.yaml")
         with open(conf, "w") as f:
             f.write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
-                    "scan:\n  timeout: 1s\n  retries: 1\n"
+                    "scan:\n  timeout: 1s\n  retries: 2\n"
                     "policy:\n  bootstrap:\n    accept-after-delay: true\n"
                     "    delay-scans: 3\n    delay: 72h\n"
                     % (db, lab["resolver"], lab["trust_anchor"]))

@@ -95,7 +95,7 @@ def run_zone(cdscan, lab, name, z, tmp):
     conf = os.path.join(tmp, name + "yaml")
     with open(conf, "w") as f:
         f.write("resolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
-                "scan:\n  timeout: 1s\n  retries: 1\n" % (lab["resolver"], lab["trust_anchor"]))
+                "scan:\n  timeout: 1s\n  retries: 2\n" % (lab["resolver"], lab["trust_anchor"]))
         f.write(exp.get("config", ""))
     args = [cdscan, "-c", conf, "check", name, "--json"]
     for a in z["ns_args"]:

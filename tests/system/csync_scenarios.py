@@ -39,7 +39,7 @@ def write_conf(tmp, name, lab, extra="", database=None):
         if database:
             f.write("database: \"%s\"\n" % database)
         f.write("resolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
-                "scan:\n  timeout: 1s\n  retries: 1\n" % (lab["resolver"], lab["trust_anchor"]))
+                "scan:\n  timeout: 1s\n  retries: 2\n" % (lab["resolver"], lab["trust_anchor"]))
         f.write(extra)
     return path
 

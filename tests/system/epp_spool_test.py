@@ -37,7 +37,7 @@ def main():
         db = database.conninfo
         conf = os.path.join(tmp, "c.yaml")
         open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\nscan:\n"
-                              "  timeout: 1s\n  retries: 1\noutput:\n  spool-dir: %s\n"
+                              "  timeout: 1s\n  retries: 2\noutput:\n  spool-dir: %s\n"
                               % (db, lab["resolver"], lab["trust_anchor"], spool))
         run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
                                         text=True)
@@ -140,7 +140,7 @@ def main():
         conf = os.path.join(tmp, "p.yaml")
         open(conf, "w").write(
             "database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
-            "scan:\n  timeout: 1s\n  retries: 1\noutput:\n  spool-dir: %s\n"
+            "scan:\n  timeout: 1s\n  retries: 2\noutput:\n  spool-dir: %s\n"
             "registries:\n  - name: lab\n    tlds: [test]\n    ds-interface: keyData\n"
             "    host-model: hostAttr\n    spool-dir: %s\n"
             % (db, lab["resolver"], lab["trust_anchor"], spool, pspool))
@@ -188,7 +188,7 @@ def main():
         lines = os.path.join(tmp, "changes.jsonl")
         conf = os.path.join(tmp, "j.yaml")
         open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\nscan:\n"
-                              "  timeout: 1s\n  retries: 1\noutput:\n  adapter: json\n"
+                              "  timeout: 1s\n  retries: 2\noutput:\n  adapter: json\n"
                               "  json-file: %s\n" % (db, lab["resolver"], lab["trust_anchor"], lines))
         run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
                                         text=True)
@@ -219,7 +219,7 @@ def main():
         os.mkdir(direct)
         conf = os.path.join(tmp, "d.yaml")
         open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
-                              "scan:\n  timeout: 1s\n  retries: 1\n"
+                              "scan:\n  timeout: 1s\n  retries: 2\n"
                               % (db, lab["resolver"], lab["trust_anchor"]))
         run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
                                         text=True)

@@ -206,7 +206,7 @@ def epp_config(tmp, name, lab, db, server, port, ca_file, extra=""):
     path = os.path.join(tmp, name + ".yaml")
     open(path, "w").write(
         "database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
-        "scan:\n  timeout: 1s\n  retries: 1\noutput:\n  adapter: epp-tls\n"
+        "scan:\n  timeout: 1s\n  retries: 2\noutput:\n  adapter: epp-tls\n"
         "registries:\n  - name: lab\n    tlds: [test]\n    epp:\n"
         "      server: %s\n      port: %d\n      username: lab-registrar\n"
         "      password-file: %s\n      ca-file: %s\n      retries: 0\n%s"
@@ -317,7 +317,7 @@ def run_tests(binary, lab, tmp, server, ca, other_ca, db, have_schemas):
         path = os.path.join(tmp, "c.yaml")
         open(path, "w").write(
             "database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
-            "scan:\n  timeout: 1s\n  retries: 1\noutput:\n  adapter: epp-tls\n"
+            "scan:\n  timeout: 1s\n  retries: 2\noutput:\n  adapter: epp-tls\n"
             "registries:\n  - name: lab\n    tlds: [test]\n    epp:\n"
             "      server: 127.0.0.1\n      port: %d\n      username: lab-registrar\n"
             "      password-file: %s\n      ca-file: %s\n      timeout: %s\n      retries: 2\n"

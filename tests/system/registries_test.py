@@ -25,7 +25,7 @@ def main():
         path = os.path.join(tmp, "c%d.yaml" % len(os.listdir(tmp)))
         with open(path, "w") as f:
             f.write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
-                    "scan:\n  timeout: 1s\n  retries: 1\nregistries:\n%s"
+                    "scan:\n  timeout: 1s\n  retries: 2\nregistries:\n%s"
                     % (db, lab["resolver"], lab["trust_anchor"], profiles))
         return path
 

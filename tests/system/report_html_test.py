@@ -27,7 +27,7 @@ def main():
         db = database.conninfo
         conf = os.path.join(tmp, "c.yaml")
         open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\nscan:\n"
-                              "  timeout: 1s\n  retries: 1\n" % (db, lab["resolver"], lab["trust_anchor"]))
+                              "  timeout: 1s\n  retries: 2\n" % (db, lab["resolver"], lab["trust_anchor"]))
         run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True, text=True)
         must(run("db", "init"), "db init")
         must(run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2",
