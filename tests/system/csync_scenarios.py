@@ -25,11 +25,11 @@ REQUIRED = {
     "csync-unknown-type", "csync-multiple", "csync-not-immediate", "csync-no-glue",
     "csync-empty-ns", "csync-bad-host-name",
 }
-# Delegations the operator opts out of automation in the scan part
-# (delegations.opted_out, sql/0001): each would get a change set otherwise,
-# an NS one (csync-add-signer.test) and a DS one (rollover.test).  Both sides
-# of their verdicts must say opted-out.  `check` has no database: opted-out
-# is a scan's reason only.
+# Delegations the operator opts out of automation (delegations.opted_out,
+# sql/0001), scanned in a database of their own: each would get a change
+# set otherwise, an NS one (csync-add-signer.test) and a DS one
+# (rollover.test).  Both sides of their verdicts must say opted-out.
+# `check` has no database: opted-out is a scan's reason only.
 OPTED_OUT = {"csync-add-signer.test.": "ns", "rollover.test.": "ds"}
 
 
