@@ -23,8 +23,8 @@ import time
 from labtest import merge_config
 
 # DS-side codes a lab scenario must produce through `check` (opted-out is a
-# database flag; bootstrap-after-delay needs the scan's history: see
-# bootstrap_test.py).
+# database flag: csync_scenarios.py's scan part; bootstrap-after-delay needs
+# the scan's history: bootstrap_test.py).
 REQUIRED = {
     "no-signal", "signal-unchanged", "ds-updated", "delete", "delete-not-allowed",
     "ns-unreachable", "ns-inconsistent", "not-signed", "bogus", "cds-cdnskey-mismatch",
@@ -118,7 +118,7 @@ def run_zone(cdscan, lab, name, z, tmp):
     conf = os.path.join(tmp, name + "yaml")
     with open(conf, "w") as f:
         f.write(merge_config("resolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
-                             "scan:\n  timeout: 1s\n  retries: 1\n"
+                             "scan:\n  timeout: 1s\n  retries: 2\n"
                              % (lab["resolver"], lab["trust_anchor"]), exp.get("config", "")))
     args = [cdscan, "-c", conf, "check", name, "--json"]
     for a in z["ns_args"]:

@@ -40,7 +40,7 @@ class Env:
         self.conf = os.path.join(self.tmp, self.name + ".yaml")
         with open(self.conf, "w") as f:
             f.write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
-                    "scan:\n  timeout: 1s\n  retries: 1\n%s"
+                    "scan:\n  timeout: 1s\n  retries: 2\n%s"
                     % (self.db, self.lab["resolver"], self.lab["trust_anchor"], extra))
 
     def run(self, *args):

@@ -144,12 +144,16 @@ static void test_bad_files(void **state)
 		const struct bad_case *b = &bad_cases[i];
 		struct cds_conf c;
 		struct cds_conf_error e;
-		memset(&c, 0x5a, sizeof(c));
+		unsigned char untouched[sizeof(c)];
+		memset(untouched, 0x5a, sizeof(untouched));
+		memcpy(&c, untouched, sizeof(c));
 		int r = cds_conf_load_buffer(b->yaml, strlen(b->yaml), "bad.yaml", &c, &e);
 		if (r != CDS_ECONFIG)
 			fail_msg("case %zu (%s): expected CDS_ECONFIG, got %d", i, b->yaml, r);
-		/* On error the output is untouched: nothing half-applied. */
-		assert_int_equal(((unsigned char *)&c)[0], 0x5a);
+		/* On error the output is untouched: nothing half-applied, in any
+		 * byte of it (not only the first). */
+		if (memcmp(&c, untouched, sizeof(c)) != 0)
+			fail_msg("case %zu (%s): the output was written on error", i, b->yaml);
 		if (e.line != b->line || e.column != b->column || strcmp(e.key, b->key) != 0 ||
 		    !strstr(e.message, b->message_part))
 			fail_msg("case %zu: got %u:%u key '%s' '%s', want %u:%u key '%s' '%s'", i,
