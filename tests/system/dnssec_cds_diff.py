@@ -108,6 +108,9 @@ REJECT_BECAUSE = {
     "bogus": "could not validate child",
     "not-signed": "missing RRSIG",
     "breaks-chain": "could not validate child DNSKEY RRset with new DS records",
+    # dnssec-cds too wants the CDS/CDNSKEY RRset signed by a key the DS
+    # set names (RFC 7344 §4.1): a ZSK's signature leaves it unvalidated.
+    "signer-not-in-ds": "could not validate child CD",
     # -s: dnssec-cds treats RRSIGs older than the last change as replays,
     # so none is left to validate with.
     "stale-signal": "could not validate child DNSKEY RRset for",
