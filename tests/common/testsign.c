@@ -11,6 +11,13 @@
 #include "cdscan/dns.h"
 #include "testsign.h"
 
+struct cds_dnssec_work *ts_work(time_t now)
+{
+	static struct cds_dnssec_work w;
+	cds_dnssec_work_init(&w, NULL, now);
+	return &w;
+}
+
 int ts_key_new(struct ts_key *k, uint16_t flags)
 {
 	return ts_key_new_alg(k, flags, 13);

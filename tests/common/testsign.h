@@ -11,6 +11,11 @@
 #include "cdscan/dns.h"
 #include "cdscan/util.h"
 
+/* A fresh validation run at now under the default limits (dns.h): every
+ * call resets the same one, so use it for one call or one run at a time
+ * (tests are single-threaded). */
+struct cds_dnssec_work *ts_work(time_t now);
+
 /* A signing key with its DNSKEY rdata. */
 struct ts_key {
 	void *pkey;           /* EVP_PKEY */

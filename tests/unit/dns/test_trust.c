@@ -368,7 +368,9 @@ static void test_signal_nsec3_iterations(void **state)
 	/* The same with a limit of 500: proven. */
 	world_new(w);
 	empty(w, "prov.test.", SIGNAL, CDS_T_CDS, 0, &a, 1, &k_prov);
-	cds_trust_set_limits(w->trust, 500);
+	struct cds_dnssec_limits limits = cds_dnssec_limits_default;
+	limits.nsec3_max_iterations = 500;
+	cds_trust_set_limits(w->trust, &limits);
 	signal_is(w, CDS_DNSSEC_SECURE, true, "NODATA");
 	world_free(w);
 	free(w);
