@@ -159,8 +159,8 @@ static int stage_csync_secure(struct decision *dc)
 	if (bad >= 0)
 		return reject(dc, CDS_R_CSYNC_BOGUS,
 			      "the DNSKEY RRset at " WHERE_FMT
-			      " is not authenticated by the current DS set",
-			      WHERE_ARGS(&dc->v->servers[bad]));
+			      " is not authenticated by the current DS set" LIMIT_FMT,
+			      WHERE_ARGS(&dc->v->servers[bad]), LIMIT_ARGS(dc->memo));
 	return STAGE_PASS;
 }
 
@@ -178,9 +178,10 @@ static int data_valid(struct decision *dc, size_t i, const struct cds_rrset *set
 	if (cds_memo_validate(dc->memo, set, &dc->res->servers[i].sets[CDS_Q_DNSKEY], dc->d->ds,
 			      dc->d->ds_count) != CDS_DNSSEC_SECURE)
 		return reject(dc, CDS_R_CSYNC_BOGUS,
-			      "%s%s%s at " WHERE_FMT " does not validate with the DNSKEY RRset",
+			      "%s%s%s at " WHERE_FMT
+			      " does not validate with the DNSKEY RRset" LIMIT_FMT,
 			      what, name ? " " : "", name ? name : "",
-			      WHERE_ARGS(&dc->v->servers[i]));
+			      WHERE_ARGS(&dc->v->servers[i]), LIMIT_ARGS(dc->memo));
 	return STAGE_PASS;
 }
 

@@ -264,8 +264,8 @@ static int stage_continuity(struct decision *dc)
 		if (!chain_holds(dc->memo, &dc->res->servers[i], dc->proposed, dc->nproposed, &alg)) {
 			cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_BREAKS_CHAIN,
 					   "the proposed DS records of algorithm %u do not "
-					   "authenticate the DNSKEY RRset at " WHERE_FMT,
-					   alg, WHERE_ARGS(&dc->v->servers[i]));
+					   "authenticate the DNSKEY RRset at " WHERE_FMT LIMIT_FMT,
+					   alg, WHERE_ARGS(&dc->v->servers[i]), LIMIT_ARGS(dc->memo));
 			return STAGE_DECIDED;
 		}
 	}
