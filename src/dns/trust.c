@@ -47,8 +47,6 @@ struct entry {
 	bool zone_done;
 	enum cds_dnssec_status zone_status;
 	char zone_why[400];
-	struct cds_ds *zone_ds; /* the DS set that authenticated the DNSKEY RRset */
-	size_t zone_ds_count;
 };
 
 struct cds_trust {
@@ -114,7 +112,6 @@ void cds_trust_free(struct cds_trust *t)
 		while (e) {
 			struct entry *next = e->next;
 			cds_rrset_clear(&e->set);
-			free(e->zone_ds);
 			free(e);
 			e = next;
 		}
@@ -360,8 +357,9 @@ static bool parent_ds(struct cds_trust *t, struct entry *ze, const char *z, stru
 			 pe ? pe->zone_why : "no answer");
 		return false;
 	}
-	if (cds_dnssec_validate(p, &de->set, &pe->set, pe->zone_ds, pe->zone_ds_count, w) !=
-	    CDS_DNSSEC_SECURE) {
+	/* pe's DNSKEY RRset is authenticated (zone_eval): verify with it,
+	 * not validate it once more from its DS. */
+	if (cds_dnssec_verify(p, &de->set, &pe->set, w) != CDS_DNSSEC_SECURE) {
 		zone_set(ze, CDS_DNSSEC_BOGUS, "the DS of %s does not validate in %s%s%s", z, p,
 			 w->limit[0] ? ": " : "", w->limit);
 		return false;
@@ -423,13 +421,6 @@ static struct entry *zone_eval(struct cds_trust *t, const char *z, struct cds_dn
 			 w->limit[0] ? ": " : "", w->limit);
 		return ze;
 	}
-	ze->zone_ds = malloc((nds ? nds : 1) * sizeof(*ds));
-	if (!ze->zone_ds) {
-		zone_set(ze, CDS_DNSSEC_ERROR, "out of memory at %s", z);
-		return ze;
-	}
-	memcpy(ze->zone_ds, ds, nds * sizeof(*ds));
-	ze->zone_ds_count = nds;
 	zone_set(ze, CDS_DNSSEC_SECURE, "secure");
 	return ze;
 }
@@ -582,8 +573,7 @@ static void conclude(struct cds_trust *t, const struct task *k, const char *zone
 		r->why = NULL;
 	} else if (target->set.count == 0) {
 		conclude_denial(zone, target, ze, r, why, whylen, &w);
-	} else if (cds_dnssec_validate(zone, &target->set, &ze->set, ze->zone_ds,
-				       ze->zone_ds_count, &w) == CDS_DNSSEC_SECURE) {
+	} else if (cds_dnssec_verify(zone, &target->set, &ze->set, &w) == CDS_DNSSEC_SECURE) {
 		r->status = CDS_DNSSEC_SECURE;
 	} else {
 		snprintf(why, whylen, "the RRSIG does not validate with the DNSKEY of %s%s%s", zone,
