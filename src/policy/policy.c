@@ -289,9 +289,14 @@ void key_tags(const struct cds_rrset *keys, char *out, size_t len)
 {
 	size_t o = 0;
 	out[0] = '\0';
-	for (size_t k = 0; k < keys->count && o < len; k++)
-		o += (size_t)snprintf(out + o, len - o, "%s%u", k ? " " : "",
-				      cds_dnskey_keytag(keys->rdata[k].data, keys->rdata[k].len));
+	for (size_t k = 0; k < keys->count && o < len; k++) {
+		const struct cds_rdata *rd = &keys->rdata[k];
+		/* A key with the REVOKE flag authenticates nothing (RFC 5011
+		 * §3): say so, or a DS naming it looks like it should match. */
+		bool revoked = rd->len >= 2 && ((rd->data[0] << 8 | rd->data[1]) & CDS_DNSKEY_REVOKE);
+		o += (size_t)snprintf(out + o, len - o, "%s%u%s", k ? " " : "",
+				      cds_dnskey_keytag(rd->data, rd->len), revoked ? " (revoked)" : "");
+	}
 }
 
 void ds_tags(const struct cds_delegation *d, char *out, size_t len)

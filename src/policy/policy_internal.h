@@ -120,7 +120,7 @@ int run_stages(const stage_fn *stages, size_t n, struct decision *dc);
 
 /* A server in details: "NAME (ADDR)". */
 #define WHERE_FMT "%s (%s)"
-#define WHERE_ARGS(vs) (vs)->name, ((vs)->address[0] ? (vs)->address : "no address")
+#define WHERE_ARGS(vs) (vs)->name, ((vs)->address[0] ? (vs)->address : "address unknown")
 
 /* The first server whose DNSKEY RRset the delegation's current DS set does
  * not authenticate, or -1 when it authenticates them all. */

@@ -3,10 +3,12 @@
 every zone whose scenario has an `expect.ns` (with --ns/--ds, with
 --parent-zone, over TCP only, and in real-DNS mode where every server
 answers), checking the NS side of the verdict: reason, action, proposed NS
-set, proposed glue, add/rem; then `cdscan scan` of the same zones into
+set, proposed glue, add/rem, the detail (`expect.ns-detail`, a substring);
+then `cdscan scan` of the same zones into
 PostgreSQL, checking the NS change sets (ordered operations, clTRID, one
 open per domain) and the report.  Every NS-side reason code of the contract
-must be produced.  Usage: csync_scenarios.py CDSCAN LAB_DIR"""
+must be produced (csync-approved needs an approval kept in the database:
+domain_test.py).  Usage: csync_scenarios.py CDSCAN LAB_DIR"""
 
 import concurrent.futures
 import json
@@ -15,13 +17,13 @@ import subprocess
 import sys
 import tempfile
 
-from labtest import Database, check, finish, load_lab, psql
+from labtest import Database, check, finish, load_lab, merge_config, psql
 
 REQUIRED = {
     "no-csync", "csync-unchanged", "ns-updated", "csync-not-signed", "csync-bogus",
     "csync-inconsistent", "csync-soa-serial", "csync-serial-changed", "csync-unknown-flags",
     "csync-unknown-type", "csync-multiple", "csync-not-immediate", "csync-no-glue",
-    "csync-empty-ns",
+    "csync-empty-ns", "csync-breaks-chain",
 }
 
 
@@ -30,9 +32,9 @@ def write_conf(tmp, name, lab, extra="", database=None):
     with open(path, "w") as f:
         if database:
             f.write("database: \"%s\"\n" % database)
-        f.write("resolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
-                "scan:\n  timeout: 1s\n  retries: 1\n" % (lab["resolver"], lab["trust_anchor"]))
-        f.write(extra)
+        f.write(merge_config("resolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
+                             "scan:\n  timeout: 1s\n  retries: 1\n"
+                             % (lab["resolver"], lab["trust_anchor"]), extra))
     return path
 
 
@@ -63,6 +65,8 @@ def judge(v, z):
     if ns["action"] != "update" and (ns["proposed"] != ns["current"]
                                      or ns["glue"] != ns["current_glue"]):
         errors.append("proposal differs from the delegation without an action")
+    if "ns-detail" in exp and exp["ns-detail"] not in ns.get("detail", ""):
+        errors.append("ns.detail %r does not say %r" % (ns.get("detail"), exp["ns-detail"]))
     if "glue" in exp and ns["glue"] != {k: sorted(a) for k, a in exp["glue"].items()}:
         errors.append("ns.glue %s, want %s" % (ns["glue"], exp["glue"]))
     for name in ns["glue"]:
@@ -101,6 +105,9 @@ def run_zone(cdscan, lab, name, z, tmp):
             if w["ns"][key] != v["ns"][key]:
                 errors.append("%s: ns.%s %s, with --ns/--ds %s" % (mode, key, w["ns"][key],
                                                                    v["ns"][key]))
+        if "ns-detail" in exp and exp["ns-detail"] not in w["ns"].get("detail", ""):
+            errors.append("%s: ns.detail %r does not say %r" % (mode, w["ns"].get("detail"),
+                                                                exp["ns-detail"]))
     return errors, v
 
 
@@ -146,6 +153,14 @@ def scan_part(cdscan, lab, zones, tmp):
                   "%s: change set %s ops %s proposed %s" % (n, cltrid, ops, payload["proposed"]))
             check(reported.get(n, {}).get("action") == "update",
                   "%s: in the report as an NS update" % n)
+            if "glue" in exp:
+                want = {k: sorted(a) for k, a in exp["glue"].items()}
+                check(payload.get("glue") == want,
+                      "%s: the change set's glue %s" % (n, payload.get("glue")))
+        for n, z in plain.items():
+            if "ns-detail" in z["expect"] and z["expect"]["ns-action"] != "none":
+                check(z["expect"]["ns-detail"] in reported.get(n, {}).get("detail", ""),
+                      "%s: the report's detail says %r" % (n, z["expect"]["ns-detail"]))
         for n, z in plain.items():
             if z["expect"]["ns-action"] == "reject":
                 check(reported.get(n, {}).get("reasons", [None])[0] == z["expect"]["ns"],

@@ -6,6 +6,10 @@ import os
 import subprocess
 import sys
 
+# The lab's own helpers (tests/lab/lab.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lab"))
+from lab import merge_config  # noqa: E402,F401  (a scenario's config beside a test's)
+
 _results = []
 
 # The system tests' configurations scan with "timeout: 1s, retries: 1":
