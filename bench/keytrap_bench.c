@@ -188,5 +188,11 @@ int main(int argc, char **argv)
 	       "verifications %ld, %.3f ms CPU%s%s\n",
 	       keys, sigs, bits, exp_octets, rrsets, lifted ? " (limits lifted)" : "", st,
 	       verifications, ms, limit[0] ? "; " : "", limit);
+	for (unsigned i = 0; i < keys; i++)
+		free(dnskey.rdata[i].data);
+	for (unsigned i = 0; i < sigs; i++)
+		free(cds.sigs[i].raw);
+	free(dnskey.rdata);
+	free(cds.sigs);
 	return 0;
 }
