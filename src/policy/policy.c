@@ -204,11 +204,7 @@ int cds_policy_decide(const struct cds_scan_result *all, const struct cds_conf *
 	memset(v, 0, sizeof(*v));
 	if (!dc || !memo || (r = considered(all, &view, v)) != 0)
 		goto out;
-	/* Only the counts need a value: entries are written before read. */
-	memo->count = 0;
-	memo->signer_count = 0;
-	memo->owner = d->domain;
-	memo->now = now;
+	cds_memo_init(memo, d->domain, &conf->limits, now);
 	*dc = (struct decision){.res = res, .d = d, .conf = conf, .memo = memo, .v = v,
 				.now = now};
 	if ((r = fill_head(d, now, v)) != 0 || (r = current_glue(d, v)) != 0 ||
@@ -219,6 +215,7 @@ int cds_policy_decide(const struct cds_scan_result *all, const struct cds_conf *
 		goto out;
 	dc->side = &v->ns_side;
 	r = decide_ns(dc);
+	v->verifications = memo->work.verifications;
 out:
 	if (r < 0)
 		cds_verdict_clear(v);

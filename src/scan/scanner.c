@@ -71,7 +71,7 @@ int cds_scanner_new(uv_loop_t *loop, const struct cds_conf *conf, const char *co
 		r = CDS_ENOMEM;
 		goto fail;
 	}
-	cds_trust_set_limits(s->trust, (uint16_t)conf->policy.nsec3_max_iterations);
+	cds_trust_set_limits(s->trust, &conf->limits);
 	*out = s;
 	return 0;
 fail:
