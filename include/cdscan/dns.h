@@ -197,6 +197,10 @@ struct cds_dnssec_work {
 	const struct cds_dnssec_limits *limits; /* borrowed; never NULL after init */
 	time_t now;              /* the clock signatures are judged by */
 	uint32_t verifications;  /* OpenSSL signature verifications so far */
+	/* The index in the DNSKEY RRset of the key whose RRSIG verified the
+	 * last RRset a call made SECURE (for a set, not its DNSKEY RRset), -1
+	 * when none did: the signer rule asks it without verifying again. */
+	long signer;
 	char limit[CDS_LIMIT_TEXT_MAX]; /* why the last call failed on a limit, or "" */
 };
 
@@ -345,6 +349,11 @@ enum cds_dnssec_status cds_dnssec_verify(const char *zone, const struct cds_rrse
 enum cds_dnssec_status cds_dnssec_denial(const char *zone, const struct cds_rrset *set,
 					 const struct cds_rrset *dnskey, struct cds_dnssec_work *w,
 					 char *why, size_t whylen);
+
+/* Is key k of dnskey one that a DS of ds[0..n) references (key tag,
+ * algorithm and digest, RFC 4035 §5.2)?  No signature is verified. */
+bool cds_dnssec_key_in_ds(const char *zone, const struct cds_rrset *dnskey, size_t k,
+			  const struct cds_ds *ds, size_t n);
 
 /*
  * RFC 7344 §4.1: is set signed by a key that is both in the DNSKEY RRset

