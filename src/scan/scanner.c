@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cdscan/error.h"
+#include "cdscan/log.h"
 #include "cdscan/zone.h"
 #include "scan_internal.h"
 
@@ -127,6 +128,24 @@ int cds_scanner_bootstrap_anchor(struct cds_scanner *s, const struct cds_conf *c
 			 "resolver.trust-anchor; or policy.bootstrap.authenticated: false)",
 			 path ? why : "none set");
 	return r;
+}
+
+bool scan_addr_refused(const struct cds_scanner *s, const char *domain, const char *name,
+		       const struct cds_addr *a, char *why, size_t whylen)
+{
+	const char *what = cds_addr_special(a);
+	char txt[64];
+	if (!what)
+		return false;
+	for (size_t i = 0; i < s->conf->resolver.allow_count; i++)
+		if (cds_prefix_contains(&s->conf->resolver.allow[i], a))
+			return false;
+	cds_addr_format(a, txt, sizeof(txt));
+	snprintf(why, whylen, "%s: %s, not asked (resolver.allow-addresses)", txt, what);
+	cds_log_info("%s: nameserver %s at %s not asked: %s (resolver.allow-addresses exempts "
+		     "prefixes)",
+		     domain, name, txt, what);
+	return true;
 }
 
 void cds_scanner_stats(const struct cds_scanner *s, struct cds_scanner_stats *out)

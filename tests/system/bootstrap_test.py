@@ -33,7 +33,7 @@ def main():
         db = database.conninfo
         conf = os.path.join(tmp, "c.yaml")
         with open(conf, "w") as f:
-            f.write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
+            f.write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
                     "scan:\n  timeout: 1s\n  retries: 1\n"
                     "policy:\n  bootstrap:\n    accept-after-delay: true\n"
                     "    delay-scans: 3\n    delay: 72h\n"
@@ -161,7 +161,7 @@ def main():
     # RFC 9615 is on by default; one key turns it off.
     off = os.path.join(tmp, "off.yaml")
     with open(off, "w") as f:
-        f.write("resolver:\n  addresses: [%s]\n  trust-anchor: %s\npolicy:\n  bootstrap:\n"
+        f.write("resolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\npolicy:\n  bootstrap:\n"
                 "    authenticated: false\n" % (lab["resolver"], lab["trust_anchor"]))
     p = subprocess.run([binary, "-c", off, "check", "bootstrap-one.test", "--json"],
                        capture_output=True, text=True, timeout=60)

@@ -94,7 +94,7 @@ def run_zone(cdscan, lab, name, z, tmp):
     exp = z["expect"]
     conf = os.path.join(tmp, name + "yaml")
     with open(conf, "w") as f:
-        f.write("resolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
+        f.write("resolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
                 "scan:\n  timeout: 1s\n  retries: 1\n" % (lab["resolver"], lab["trust_anchor"]))
         f.write(exp.get("config", ""))
     args = [cdscan, "-c", conf, "check", name, "--json"]

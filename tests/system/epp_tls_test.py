@@ -106,7 +106,7 @@ def client_certificates(binary, lab, tmp, server_args):
             def config(extra):
                 path = os.path.join(tmp, "cc.yaml")
                 open(path, "w").write(
-                    "database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
+                    "database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
                     "scan:\n  timeout: 1s\n  retries: 1\noutput:\n  adapter: epp-tls\n"
                     "registries:\n  - name: lab\n    tlds: [test]\n    epp:\n"
                     "      server: 127.0.0.1\n      port: %d\n      username: lab-registrar\n"
@@ -142,7 +142,7 @@ def run_tests(binary, lab, tmp, sdir, port, db, have_schemas):
         open(pwfile, "w").write(password + "\n")
         path = os.path.join(tmp, "c.yaml")
         open(path, "w").write(
-            "database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
+            "database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
             "scan:\n  timeout: 1s\n  retries: 1\noutput:\n  adapter: epp-tls\n"
             "registries:\n  - name: lab\n    tlds: [test]\n    epp:\n"
             "      server: 127.0.0.1\n      port: %d\n      username: lab-registrar\n"

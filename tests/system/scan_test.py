@@ -24,7 +24,7 @@ class Env:
         self.db = self.database.conninfo
         self.conf = os.path.join(tmp, name + ".yaml")
         with open(self.conf, "w") as f:
-            f.write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\nscan:\n  timeout: 1s\n"
+            f.write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\nscan:\n  timeout: 1s\n"
                     "  retries: 1\n  per-server-qps: 100000\n  per-server-queries-in-flight: 200\n"
                     "%s" % (self.db, lab["resolver"], lab["trust_anchor"], extra))
         self.run("db", "init")
