@@ -171,7 +171,11 @@ def main():
     # A trust anchor that does not match the lab's root: nothing validates.
     real = "/usr/share/dns/root.key"
     if os.path.exists(real):
-        p = subprocess.run([binary, "check", "bootstrap-one.test", "--json", "--resolver",
+        lab_space = os.path.join(tmp, "lab-space.yaml")
+        with open(lab_space, "w") as f:
+            f.write("resolver:\n  allow-addresses: [127.0.0.0/8, '::1']\n")
+        p = subprocess.run([binary, "-c", lab_space, "check", "bootstrap-one.test", "--json",
+                            "--resolver",
                             lab["resolver"], "--trust-anchor", real],
                            capture_output=True, text=True, timeout=60)
         v = json.loads(p.stdout)["ds"] if p.returncode == 0 else {}
