@@ -3,6 +3,9 @@
 # Idempotent: installs only what is missing, so running it twice is cheap.
 set -eu
 
+# Tests fail, not skip, without what is here: bind9-utils (dnssec-cds, the
+# differential test), dns-root-data (/usr/share/dns/root.key, bootstrap_test),
+# chromium (report_html), libxml2-utils (xmllint, the EPP tests).
 PACKAGES="
 build-essential cmake pkg-config
 libgetdns-dev libuv1-dev libssl-dev libpq-dev libyaml-dev libxml2-dev

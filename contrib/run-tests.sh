@@ -14,6 +14,7 @@ contrib/install-deps.sh
 
 total_pass=0
 total_fail=0
+total_skip=0
 status=0
 
 # run_suite DIR CTEST-ARGS... -- CMAKE-ARGS...
@@ -40,11 +41,25 @@ run_suite() {
 		status=1
 		return
 	fi
-	local failed all
+	local failed all skipped disabled
 	failed=$(echo "$line" | sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/')
 	all=$(echo "$line" | sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/')
-	total_pass=$((total_pass + all - failed))
+	# ctest counts a skipped test (SKIP_RETURN_CODE, "***Skipped") as
+	# passed in that line; it lists it, and disabled tests ("***Not Run
+	# (Disabled)", left out of the count), under "The following tests did
+	# not run:".  A test that could not start ("***Not Run") is among the
+	# failed already.  Skipped is not passed: counted on its own.
+	skipped=$(sed -n '/^The following tests did not run:/,/^$/p' "$log" |
+		grep -cE '^[[:space:]]+[0-9]+ - .* \(Skipped\)$' || true)
+	disabled=$(sed -n '/^The following tests did not run:/,/^$/p' "$log" |
+		grep -cE '^[[:space:]]+[0-9]+ - .* \(Disabled\)$' || true)
+	if [ "$skipped" -gt 0 ] || [ "$disabled" -gt 0 ]; then
+		echo "=== $dir: $skipped skipped, $disabled disabled:"
+		sed -n '/^The following tests did not run:/,/^$/p' "$log" | grep -E '^[[:space:]]+[0-9]+ - '
+	fi
+	total_pass=$((total_pass + all - failed - skipped))
 	total_fail=$((total_fail + failed))
+	total_skip=$((total_skip + skipped + disabled))
 }
 
 run_suite build-ci -j2 -- -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -77,5 +92,5 @@ if [ -n "$leftover" ]; then
 	total_fail=$((total_fail + 1))
 fi
 
-echo "all suites: $total_pass passed, $total_fail failed"
+echo "all suites: $total_pass passed, $total_fail failed, $total_skip skipped"
 exit $status

@@ -133,10 +133,12 @@ struct cds_conf {
 		/* RFC 9975 §3: an address failing this long (0: never) is left
 		 * out of the decision until it answers again. */
 		uint64_t unreachable_after_ms;
-		/* RFC 9276 §3.2: NSEC3 with more iterations proves nothing
-		 * (treated as insecure). */
-		uint32_t nsec3_max_iterations;
+		/* (policy.nsec3-max-iterations is limits.nsec3_max_iterations) */
 	} policy;
+
+	/* Bounds on the work outside input may cost (the limits: section;
+	 * each field a key, dns.h says why each default). */
+	struct cds_dnssec_limits limits;
 
 	struct {
 		enum cds_output_adapter adapter;

@@ -101,6 +101,113 @@ struct cds_rrset {
  * needs three at most (RFC 5155 §7.2.2), and each costs verifications. */
 #define CDS_DENIAL_MAX 8
 
+/* ------------------------------------------------------ work limits --- */
+
+/*
+ * Bounds on the work an answer from outside may cost, each a key of the
+ * config's limits: section (cdscan.yaml(5), cdscan(8) "Limits").  A child
+ * zone is run by anyone: without them a DNSKEY RRset of keys sharing one
+ * key tag and an RRset with many RRSIGs naming that tag make one answer
+ * cost minutes of CPU (CVE-2023-50387, "KeyTrap"), and so do RSA keys with
+ * huge exponents or moduli.  The defaults never bite a real zone: a
+ * multi-signer DNSKEY RRset holds 4 to 8 keys and 2 to 4 RRSIGs cover an
+ * RRset.  What resolvers chose after KeyTrap (February 2024) is noted with
+ * each; cdscan validates several RRsets per delegation (at every address),
+ * so its budget per delegation is a resolver's per query times that.
+ */
+
+/* Zone keys of one algorithm sharing one key tag that an RRSIG may make
+ * cdscan try.  Tags are a 16-bit checksum: two real keys of a zone collide
+ * rarely, five never (PowerDNS Recursor max-dnskeys 2, Unbound gives up on
+ * a DS after 4 keys fail, MAX_DS_MATCH_FAILURES). */
+#define CDS_LIMIT_KEYS_PER_TAG 4
+/* RRSIGs of one RRset tried before it is bogus (Unbound MAX_VALIDATE_RRSIGS
+ * 8, dnsjava max_validate_rrsigs 8; PowerDNS max-rrsigs-per-record 2).  A
+ * rollover of two providers' algorithms has 4. */
+#define CDS_LIMIT_RRSIGS_TRIED 8
+/* Signature verifications (OpenSSL calls) for one RRset (BIND
+ * max-validations-per-fetch 16; systemd-resolved gives up after 5
+ * failures). */
+#define CDS_LIMIT_VERIFICATIONS_PER_RRSET 16
+/* Signature verifications for one delegation's decision: every RRset at
+ * every address, the memo (policy) counting each distinct one once; for
+ * an RFC 9615 look-up, its whole chain from the trust anchor.  A
+ * delegation with 13 NS names on both families that signs per answer and
+ * publishes a CSYNC needs about 26 addresses x 20 = 520; a hostile one
+ * costs at most 0.25 s of one worker thread with it: 1024 verifications
+ * with 4096-bit RSA keys (bench/keytrap_bench).  PowerDNS allows 30 per
+ * query (max-signature-validations-per-query), systemd-resolved 64 per
+ * transaction, Knot Resolver a per-request budget. */
+#define CDS_LIMIT_VERIFICATIONS_PER_DELEGATION 1024
+/* Records of one RRset taken from an answer (more: the answer is refused).
+ * cdscan reads apex sets (NS, DNSKEY, CDS, CDNSKEY, CSYNC, SOA), host
+ * addresses and NSEC/NSEC3: none holds more than a few dozen; a 64 KiB TCP
+ * answer holds ~4,000 A records. */
+#define CDS_LIMIT_RECORDS_PER_RRSET 512
+/* RRSIGs over one RRset taken from an answer (more: the answer is
+ * refused): one per key and algorithm that signs, 2 to 8 for a
+ * multi-signer rollover. */
+#define CDS_LIMIT_RRSIGS_PER_RRSET 16
+/* Keys in a DNSKEY RRset used for validation: two providers rolling KSK
+ * and ZSK with two algorithms hold 16. */
+#define CDS_LIMIT_DNSKEYS_PER_RRSET 32
+/* RSA modulus sizes accepted in a DNSKEY (RFC 3110 §2 allows 512 to 4096
+ * bits for RSASHA1, RFC 5702 §2 1024 to 4096 for RSASHA512; a 512-bit key
+ * is factored in hours and authenticates nothing; a verification costs
+ * the square of the size, and OpenSSL takes 16,384 bits). */
+#define CDS_LIMIT_RSA_MIN_BITS 1024
+#define CDS_LIMIT_RSA_MAX_BITS 4096
+/* Octets of an RSA public exponent (RFC 3110 §2 allows up to 4096 bits,
+ * and a verification costs one squaring per exponent bit: a 3072-bit
+ * exponent makes one verification cost what 180 do with 65537).  Signers
+ * use 65537 (3 octets) or 3; BIND's dnssec-keygen -e made 2^32+1, 5 octets
+ * (BIND's own limit, max-rsa-exponent-size, defaults to 4096 bits). */
+#define CDS_LIMIT_RSA_MAX_EXPONENT_OCTETS 5
+/* NSEC3 iterations a denial may use: more prove nothing, the answer is
+ * insecure (RFC 9276 §3.2; PowerDNS nsec3-max-iterations and Unbound
+ * val-nsec3-keysize-iterations 150; Knot Resolver since 5.7.1: 50). */
+#define CDS_LIMIT_NSEC3_MAX_ITERATIONS 150
+
+struct cds_dnssec_limits {
+	uint32_t keys_per_tag;           /* limits.keys-per-tag */
+	uint32_t rrsigs_tried;           /* limits.rrsigs-tried-per-rrset */
+	uint32_t verifications_per_rrset;      /* limits.verifications-per-rrset */
+	uint32_t verifications_per_delegation; /* limits.verifications-per-delegation */
+	uint32_t records_per_rrset;      /* limits.records-per-rrset */
+	uint32_t rrsigs_per_rrset;       /* limits.rrsigs-per-rrset */
+	uint32_t dnskeys_per_rrset;      /* limits.dnskeys-per-rrset */
+	uint32_t rsa_min_bits;           /* limits.rsa-min-bits */
+	uint32_t rsa_max_bits;           /* limits.rsa-max-bits */
+	uint32_t rsa_max_exponent_octets; /* limits.rsa-max-exponent-octets */
+	uint32_t nsec3_max_iterations;   /* limits.nsec3-max-iterations */
+};
+
+/* The defaults above, as a struct (read-only). */
+extern const struct cds_dnssec_limits cds_dnssec_limits_default;
+
+/* Room for a limit in words ("the DNSKEY RRset of example.test. has 40
+ * keys with key tag 12345 and algorithm 8; limits.keys-per-tag is 4"). */
+#define CDS_LIMIT_TEXT_MAX 256
+
+/*
+ * The work of a run of validations under one budget: one delegation's
+ * decision (the policy's memo holds one), one RFC 9615 look-up, one test.
+ * Not shared between threads.  The validation functions below count every
+ * signature verification in it and, when a limit makes one fail, say which
+ * in limit (cleared when the call starts, so it speaks of the last call).
+ */
+struct cds_dnssec_work {
+	const struct cds_dnssec_limits *limits; /* borrowed; never NULL after init */
+	time_t now;              /* the clock signatures are judged by */
+	uint32_t verifications;  /* OpenSSL signature verifications so far */
+	char limit[CDS_LIMIT_TEXT_MAX]; /* why the last call failed on a limit, or "" */
+};
+
+/* Start a run at time now under limits (NULL: cds_dnssec_limits_default;
+ * borrowed, must outlive w). */
+void cds_dnssec_work_init(struct cds_dnssec_work *w, const struct cds_dnssec_limits *limits,
+			  time_t now);
+
 /* Header facts of a parsed answer. */
 struct cds_answer_info {
 	int rcode;
@@ -109,6 +216,9 @@ struct cds_answer_info {
 	bool ad;
 	bool referral; /* no answer, NS in authority for a name below the zone */
 	uint32_t soa_serial; /* of the SOA in the answer, when qtype is SOA */
+	/* When the answer is refused for a limit (CDS_ERANGE): which, with the
+	 * numbers ("600 records of type CDS; limits.records-per-rrset is 512"). */
+	char limit[CDS_LIMIT_TEXT_MAX];
 };
 
 /*
@@ -116,12 +226,19 @@ struct cds_answer_info {
  * checked first) and fill out with the class IN records of qtype at qname
  * from the answer section and the RRSIGs covering them; when there are
  * none (NODATA or NXDOMAIN), with the NSEC/NSEC3 RRsets of the authority
- * section as out->denial (out->owner stays qname).  Returns 0 or
- * CDS_EDATA (not a well-formed DNS message).
- * Release with cds_rrset_clear.
+ * section as out->denial (out->owner stays qname).  Returns 0, CDS_EDATA
+ * (not a well-formed DNS message) or CDS_ERANGE: an RRset it would keep
+ * holds more records than limits->records_per_rrset or more RRSIGs than
+ * limits->rrsigs_per_rrset (info->limit says which; limits NULL: the
+ * defaults).  Release with cds_rrset_clear.
  */
 int cds_answer_parse(const uint8_t *wire, size_t len, const char *qname, uint16_t qtype,
-		     struct cds_answer_info *info, struct cds_rrset *out);
+		     const struct cds_dnssec_limits *limits, struct cds_answer_info *info,
+		     struct cds_rrset *out);
+
+/* The mnemonic of an RR type cdscan reads ("DNSKEY"), else "TYPEnnn" in
+ * tmp. */
+const char *cds_rrtype_name(uint16_t type, char tmp[16]);
 
 /* What a parent's server says of a delegation (a referral, RFC 1034 §4.3.2):
  * the NS names and the glue for them. */
@@ -177,29 +294,43 @@ enum cds_dnssec_status {
 /*
  * Validate set (records + RRSIGs) with the DNSKEY RRset dnskey of zone (its
  * records + RRSIGs) and the DS records ds[0..n) of zone as trust anchor, at
- * time now: the chain DS -> DNSKEY -> set (RFC 4035 §5.2, §5.3).  With set ==
- * dnskey, validates the DNSKEY RRset itself.  set may lie below zone (its
- * owner is set->owner; the RRSIG's signer must be zone).  INSECURE: no DS,
- * no records, no RRSIG, or no DS of an algorithm and digest cdscan supports.
+ * time w->now: the chain DS -> DNSKEY -> set (RFC 4035 §5.2, §5.3).  With
+ * set == dnskey, validates the DNSKEY RRset itself.  set may lie below zone
+ * (its owner is set->owner; the RRSIG's signer must be zone).  INSECURE: no
+ * DS, no records, no RRSIG, or no DS of an algorithm and digest cdscan
+ * supports.
+ *
+ * The work is bounded by w->limits (each check where the work would start):
+ * a DNSKEY RRset of more than dnskeys_per_rrset keys is not used; an RRSIG
+ * naming more than keys_per_tag zone keys of its tag and algorithm, more
+ * than rrsigs_tried RRSIGs tried, more than verifications_per_rrset
+ * verifications for the RRset or more than verifications_per_delegation in
+ * w make it BOGUS; an RSA key outside rsa_min_bits..rsa_max_bits or with an
+ * exponent longer than rsa_max_exponent_octets verifies nothing.  When one
+ * of those is why the result is not SECURE, w->limit says so.
  */
 enum cds_dnssec_status cds_dnssec_validate(const char *zone, const struct cds_rrset *set,
 					   const struct cds_rrset *dnskey,
-					   const struct cds_ds *ds, size_t n, time_t now);
+					   const struct cds_ds *ds, size_t n,
+					   struct cds_dnssec_work *w);
 
 /*
  * The second half of that: set signed by a zone key of dnskey, a DNSKEY
  * RRset already authenticated (by cds_dnssec_validate of dnskey itself).
- * SECURE or BOGUS (INSECURE when set has no records or no RRSIG).
+ * SECURE or BOGUS (INSECURE when set has no records or no RRSIG); the same
+ * limits.
  */
 enum cds_dnssec_status cds_dnssec_verify(const char *zone, const struct cds_rrset *set,
-					 const struct cds_rrset *dnskey, time_t now);
+					 const struct cds_rrset *dnskey,
+					 struct cds_dnssec_work *w);
 
 /*
  * Is the empty answer (NODATA or NXDOMAIN) for set's owner and type proven
  * by the NSEC or NSEC3 records it carries (set->denial), signed by a zone
  * key of dnskey (a DNSKEY RRset of zone already authenticated)?  RFC 4035
  * §5.4 (NSEC), RFC 5155 §8 (NSEC3).  SECURE: proven.  INSECURE: an NSEC3
- * opt-out span, or NSEC3 iterations above max_iterations (RFC 9276 §3.2).
+ * opt-out span, or NSEC3 iterations above w->limits->nsec3_max_iterations
+ * (RFC 9276 §3.2).
  * BOGUS: no proof, a proof that does not cover the name and type, or a
  * signature that does not validate.  why (optional) says which record and
  * why when not SECURE ("" when SECURE).
@@ -211,12 +342,12 @@ enum cds_dnssec_status cds_dnssec_verify(const char *zone, const struct cds_rrse
  * whether the RCODE says NODATA or NXDOMAIN; a DS only by the
  * delegation's own NSEC/NSEC3 (NS set, DS and SOA clear; RFC 6840 §4.4)
  * or an NSEC3 opt-out span (INSECURE).  Every NSEC/NSEC3 RRset of the
- * answer must validate; at most CDS_DENIAL_MAX of them, each at most 16
- * signature verifications.
+ * answer must validate (cds_dnssec_verify, its limits); at most
+ * CDS_DENIAL_MAX of them.
  */
 enum cds_dnssec_status cds_dnssec_denial(const char *zone, const struct cds_rrset *set,
-					 const struct cds_rrset *dnskey, uint16_t max_iterations,
-					 time_t now, char *why, size_t whylen);
+					 const struct cds_rrset *dnskey, struct cds_dnssec_work *w,
+					 char *why, size_t whylen);
 
 /*
  * RFC 7344 §4.1: is set signed by a key that is both in the DNSKEY RRset
@@ -227,8 +358,8 @@ enum cds_dnssec_status cds_dnssec_denial(const char *zone, const struct cds_rrse
  */
 enum cds_dnssec_status cds_dnssec_verify_ds_signer(const char *zone, const struct cds_rrset *set,
 						   const struct cds_rrset *dnskey,
-						   const struct cds_ds *ds, size_t n, time_t now,
-						   uint16_t *keytag);
+						   const struct cds_ds *ds, size_t n,
+						   struct cds_dnssec_work *w, uint16_t *keytag);
 
 /* DNSKEY flags (RFC 4034 §2.1.1, RFC 5011 §3): a key with REVOKE set never
  * authenticates anything. */

@@ -367,6 +367,9 @@ struct cds_verdict {
 	bool csync_approval_used;
 	/* Addresses left out of the decision (RFC 9975 §3), "NAME (ADDR)". */
 	struct cds_strlist excluded;
+	/* Signature verifications the decision cost (limits.verifications-
+	 * per-delegation; for statistics and tests, not in the JSON). */
+	uint32_t verifications;
 };
 
 /* The side of kind k. */

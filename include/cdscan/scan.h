@@ -18,13 +18,16 @@
 /*
  * Judge one apex answer of a server (status 0 and the message, or an error
  * code from the transport) and keep it in srv->sets[kind]: a server is
- * unusable after a timeout, a malformed message, an RCODE other than
+ * unusable after a timeout, a malformed message, an RRset beyond limits
+ * (records or RRSIGs per RRset, the limit named), an RCODE other than
  * NOERROR, a non-authoritative or lame answer, or no SOA at the apex
  * (RFC 9975 §3).  srv->ok must be true before the first answer; the first
- * reason a server is unusable is kept in srv->error.
+ * reason a server is unusable is kept in srv->error.  limits NULL: the
+ * defaults.
  */
 void cds_server_take_answer(struct cds_server_result *srv, enum cds_query_kind kind,
-			    const char *domain, int status, const uint8_t *wire, size_t len);
+			    const char *domain, const struct cds_dnssec_limits *limits, int status,
+			    const uint8_t *wire, size_t len);
 
 /* Called once per scanned delegation, on the loop thread; the receiver
  * owns res (cds_scan_result_free). */

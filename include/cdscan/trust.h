@@ -44,10 +44,12 @@ void cds_trust_free(struct cds_trust *t);
 int cds_trust_set_anchor(struct cds_trust *t, const char *owner, const struct cds_ds *ds,
 			 size_t n);
 
-/* The most NSEC3 iterations a denial may use (policy.nsec3-max-iterations;
- * RFC 9276 §3.2: more prove nothing).  150 until set; set it before the
- * first look-up (answers already judged are cached). */
-void cds_trust_set_limits(struct cds_trust *t, uint16_t nsec3_max_iterations);
+/* The limits on answers and validations (the config's limits: section,
+ * copied; NSEC3 iterations among them, RFC 9276 §3.2), each look-up's
+ * chain from the anchor one budget of verifications.
+ * cds_dnssec_limits_default until set; set them before the first look-up
+ * (answers already judged are cached). */
+void cds_trust_set_limits(struct cds_trust *t, const struct cds_dnssec_limits *limits);
 
 /* The longest an answer, and a zone's validation, is reused
  * (resolver.cache-max-ttl); 3600 until set.  Each also expires with the

@@ -107,9 +107,42 @@ static const struct key policy_keys[] = {
 	{"csync", K_BOOL, OFF(policy.csync), 0, 0, NULL, "true", NULL},
 	{"unreachable-after", K_DURATION, OFF(policy.unreachable_after_ms), 0,
 	 UINT64_C(365) * 86400000, NULL, "72h", NULL},
-	{"nsec3-max-iterations", K_UINT, OFF(policy.nsec3_max_iterations), 0, 65535, NULL, "150",
+	/* The older name of limits.nsec3-max-iterations (the same setting; its
+	 * default is given there, and the file may set only one of them). */
+	{"nsec3-max-iterations", K_UINT, OFF(limits.nsec3_max_iterations), 0, 65535, NULL, NULL,
 	 NULL},
 	{"bootstrap", K_SECTION, 0, 0, 0, NULL, NULL, bootstrap_keys},
+	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+#define TEXT(x) #x
+#define DEFAULT(x) TEXT(x)
+
+/* Work limits on outside input: each default is dns.h's (CDS_LIMIT_*, where
+ * each is justified), so the two cannot drift. */
+static const struct key limits_keys[] = {
+	{"keys-per-tag", K_UINT, OFF(limits.keys_per_tag), 1, 64, NULL,
+	 DEFAULT(CDS_LIMIT_KEYS_PER_TAG), NULL},
+	{"rrsigs-tried-per-rrset", K_UINT, OFF(limits.rrsigs_tried), 1, 64, NULL,
+	 DEFAULT(CDS_LIMIT_RRSIGS_TRIED), NULL},
+	{"verifications-per-rrset", K_UINT, OFF(limits.verifications_per_rrset), 1, 1024, NULL,
+	 DEFAULT(CDS_LIMIT_VERIFICATIONS_PER_RRSET), NULL},
+	{"verifications-per-delegation", K_UINT, OFF(limits.verifications_per_delegation), 1,
+	 1000000, NULL, DEFAULT(CDS_LIMIT_VERIFICATIONS_PER_DELEGATION), NULL},
+	{"records-per-rrset", K_UINT, OFF(limits.records_per_rrset), 16, 65535, NULL,
+	 DEFAULT(CDS_LIMIT_RECORDS_PER_RRSET), NULL},
+	{"rrsigs-per-rrset", K_UINT, OFF(limits.rrsigs_per_rrset), 1, 1024, NULL,
+	 DEFAULT(CDS_LIMIT_RRSIGS_PER_RRSET), NULL},
+	{"dnskeys-per-rrset", K_UINT, OFF(limits.dnskeys_per_rrset), 1, 1024, NULL,
+	 DEFAULT(CDS_LIMIT_DNSKEYS_PER_RRSET), NULL},
+	{"rsa-min-bits", K_UINT, OFF(limits.rsa_min_bits), 512, 16384, NULL,
+	 DEFAULT(CDS_LIMIT_RSA_MIN_BITS), NULL},
+	{"rsa-max-bits", K_UINT, OFF(limits.rsa_max_bits), 512, 16384, NULL,
+	 DEFAULT(CDS_LIMIT_RSA_MAX_BITS), NULL},
+	{"rsa-max-exponent-octets", K_UINT, OFF(limits.rsa_max_exponent_octets), 1, 512, NULL,
+	 DEFAULT(CDS_LIMIT_RSA_MAX_EXPONENT_OCTETS), NULL},
+	{"nsec3-max-iterations", K_UINT, OFF(limits.nsec3_max_iterations), 0, 65535, NULL,
+	 DEFAULT(CDS_LIMIT_NSEC3_MAX_ITERATIONS), NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -171,10 +204,20 @@ static const struct key root_keys[] = {
 	{"resolver", K_SECTION, 0, 0, 0, NULL, NULL, resolver_keys},
 	{"scan", K_SECTION, 0, 0, 0, NULL, NULL, scan_keys},
 	{"policy", K_SECTION, 0, 0, 0, NULL, NULL, policy_keys},
+	{"limits", K_SECTION, 0, 0, 0, NULL, NULL, limits_keys},
 	{"output", K_SECTION, 0, 0, 0, NULL, NULL, output_keys},
 	{"log", K_SECTION, 0, 0, 0, NULL, NULL, log_keys},
 	{"registries", K_PROFILES, 0, 0, 0, NULL, NULL, registry_keys},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+/* A scalar setting the file gave, and where: two keys that name one
+ * setting (an older name and its new one, policy.nsec3-max-iterations and
+ * limits.nsec3-max-iterations) must not both be given. */
+struct given {
+	const void *dst;
+	unsigned line;
+	char path[128];
 };
 
 /* State of one load: where errors go. */
@@ -183,6 +226,8 @@ struct loader {
 	struct cds_conf *conf;
 	struct cds_conf_error *err;
 	char *base; /* what key offsets are relative to: conf, or a registry */
+	struct given *given; /* the scalars the file set (owned; freed by the load) */
+	size_t given_count;
 };
 
 static char *base_of(struct loader *ld)
@@ -240,6 +285,27 @@ static bool parse_bool(const char *text, bool *out)
 	return false;
 }
 
+/* Note that the file sets dst (as path, at node); an error when another
+ * key already set it. */
+static int note_given(struct loader *ld, const void *dst, const char *path,
+		      const yaml_node_t *node)
+{
+	for (size_t i = 0; i < ld->given_count; i++)
+		if (ld->given[i].dst == dst)
+			return fail(ld, node, path,
+				    "the same setting as %s (line %u): give only one of them",
+				    ld->given[i].path, ld->given[i].line);
+	struct given *g = realloc(ld->given, (ld->given_count + 1) * sizeof(*g));
+	if (!g)
+		return CDS_ENOMEM;
+	ld->given = g;
+	g[ld->given_count].dst = dst;
+	g[ld->given_count].line = (unsigned)node->start_mark.line + 1;
+	snprintf(g[ld->given_count].path, sizeof(g->path), "%s", path);
+	ld->given_count++;
+	return 0;
+}
+
 /* Set one scalar key from its text.  node may be NULL (defaults). */
 static int set_scalar(struct loader *ld, const struct key *k, const char *path,
 		      const yaml_node_t *node, const char *text)
@@ -248,6 +314,9 @@ static int set_scalar(struct loader *ld, const struct key *k, const char *path,
 	uint64_t v;
 	int r;
 	bool b;
+
+	if (node && (r = note_given(ld, dst, path, node)) != 0)
+		return r;
 
 	switch (k->type) {
 	case K_STRING:
@@ -568,6 +637,9 @@ static int check_conf(struct loader *ld)
 			return fail(ld, NULL, "policy.compute-digests",
 				    "digest type %d is not in policy.digest-types", i);
 	}
+	if (c->limits.rsa_min_bits > c->limits.rsa_max_bits)
+		return fail(ld, NULL, "limits.rsa-min-bits", "%u is above limits.rsa-max-bits (%u)",
+			    c->limits.rsa_min_bits, c->limits.rsa_max_bits);
 	return 0;
 }
 
@@ -628,6 +700,7 @@ int cds_conf_load_buffer(const char *buf, size_t len, const char *name, struct c
 	}
 	if (r == 0)
 		r = check_conf(&ld);
+	free(ld.given);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	if (r != 0) {

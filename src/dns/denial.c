@@ -546,7 +546,7 @@ static enum cds_dnssec_status n3_no_name(struct proof *p, const struct wname *ce
 	return CDS_DNSSEC_SECURE;
 }
 
-static enum cds_dnssec_status nsec3_proof(struct proof *p, uint16_t max_iterations)
+static enum cds_dnssec_status nsec3_proof(struct proof *p, uint32_t max_iterations)
 {
 	char nb[1024], ab[2100];
 	uint8_t h[20];
@@ -555,11 +555,11 @@ static enum cds_dnssec_status nsec3_proof(struct proof *p, uint16_t max_iteratio
 	if (p->count == 0)
 		return fail(p, CDS_DNSSEC_BOGUS, "no usable NSEC3 of zone %s with the answer",
 			    text(&p->zone, nb, sizeof(nb)));
-	/* RFC 9276 §3.2: more iterations than policy allows prove nothing;
+	/* RFC 9276 §3.2: more iterations than the limit allows prove nothing;
 	 * checked before any hash is computed, so they cost nothing either. */
 	if (p->iterations > max_iterations)
 		return fail(p, CDS_DNSSEC_INSECURE,
-			    "NSEC3 iterations %u above policy.nsec3-max-iterations %u",
+			    "NSEC3 iterations %u above limits.nsec3-max-iterations %u",
 			    p->iterations, max_iterations);
 	if (!nsec3_hash(p, &p->qname, h))
 		return fail(p, CDS_DNSSEC_ERROR, "SHA-1 failed (OpenSSL)");
@@ -587,24 +587,27 @@ static enum cds_dnssec_status nsec3_proof(struct proof *p, uint16_t max_iteratio
 /*
  * Every NSEC/NSEC3 RRset considered must be signed by a zone key of
  * dnskey.  The work is bounded: at most CDS_DENIAL_MAX (8) RRsets are
- * considered (the parser keeps no more), each at most 16 OpenSSL
- * verifications (dnssec.c), so 128 at worst for one denial, and 2 or 3 for
- * what servers send.  (Another issue makes these limits configurable.)
+ * considered (the parser keeps no more), each under the limits of
+ * cds_dnssec_verify and all under w's budget, and 2 or 3 verifications
+ * for what servers send.
  */
 static enum cds_dnssec_status verify_links(struct proof *p, const char *zone,
 					   const struct cds_rrset *set,
-					   const struct cds_rrset *dnskey, time_t now)
+					   const struct cds_rrset *dnskey,
+					   struct cds_dnssec_work *w)
 {
 	size_t n = set->denial_count < CDS_DENIAL_MAX ? set->denial_count : CDS_DENIAL_MAX;
 	for (size_t i = 0; i < n; i++) {
 		const struct cds_rrset *s = &set->denial[i];
-		enum cds_dnssec_status st = cds_dnssec_verify(zone, s, dnskey, now);
+		enum cds_dnssec_status st = cds_dnssec_verify(zone, s, dnskey, w);
 		char nb[1024], tb[16];
 		struct wname owner;
 		owner_of(s, &owner);
 		if (st == CDS_DNSSEC_INSECURE)
 			return fail(p, CDS_DNSSEC_BOGUS, "%s at %s has no RRSIG",
 				    type_text(s->type, tb), text(&owner, nb, sizeof(nb)));
+		if (st != CDS_DNSSEC_SECURE && w->limit[0])
+			return fail(p, CDS_DNSSEC_BOGUS, "%s", w->limit);
 		if (st != CDS_DNSSEC_SECURE)
 			return fail(p, st == CDS_DNSSEC_ERROR ? st : CDS_DNSSEC_BOGUS,
 				    "RRSIG of %s at %s does not validate with the DNSKEY of %s",
@@ -614,14 +617,15 @@ static enum cds_dnssec_status verify_links(struct proof *p, const char *zone,
 }
 
 enum cds_dnssec_status cds_dnssec_denial(const char *zone, const struct cds_rrset *set,
-					 const struct cds_rrset *dnskey, uint16_t max_iterations,
-					 time_t now, char *why, size_t whylen)
+					 const struct cds_rrset *dnskey, struct cds_dnssec_work *w,
+					 char *why, size_t whylen)
 {
 	struct proof p = {.qtype = set->type, .why = why, .whylen = whylen};
 	char nb[1024];
 	int zl = cds_dname_to_wire(zone, p.zone.w);
 	if (why && whylen)
 		why[0] = '\0';
+	w->limit[0] = '\0';
 	if (zl < 0)
 		return fail(&p, CDS_DNSSEC_ERROR, "%s is not a domain name", zone);
 	p.zone.len = (size_t)zl;
@@ -638,7 +642,7 @@ enum cds_dnssec_status cds_dnssec_denial(const char *zone, const struct cds_rrse
 			    text(&p.qname, nb, sizeof(nb)), zone);
 	if (set->denial_count == 0)
 		return fail(&p, CDS_DNSSEC_BOGUS, "no NSEC or NSEC3 with the answer");
-	enum cds_dnssec_status st = verify_links(&p, zone, set, dnskey, now);
+	enum cds_dnssec_status st = verify_links(&p, zone, set, dnskey, w);
 	if (st != CDS_DNSSEC_SECURE)
 		return st;
 	size_t n = set->denial_count < CDS_DENIAL_MAX ? set->denial_count : CDS_DENIAL_MAX;
@@ -650,5 +654,5 @@ enum cds_dnssec_status cds_dnssec_denial(const char *zone, const struct cds_rrse
 		return nsec_proof(&p);
 	}
 	nsec3_links(&p, set, n);
-	return nsec3_proof(&p, max_iterations);
+	return nsec3_proof(&p, w->limits->nsec3_max_iterations);
 }

@@ -389,6 +389,45 @@ static void canonical_order(struct cds_rrset *set)
 	set->count = w;
 }
 
+/*
+ * What one parse may keep of an RRset (limits.records-per-rrset and
+ * limits.rrsigs-per-rrset): past them nothing more is copied, the records
+ * are only counted, and the answer is refused with the numbers (an answer
+ * of thousands of records is no zone's data, and every later comparison
+ * and validation would pay for it).
+ */
+struct caps {
+	const struct cds_dnssec_limits *limits;
+	size_t records, sigs; /* seen so far for the RRset being read */
+};
+
+/* Keep one more record (rrsig: an RRSIG) of the RRset?  Counts it. */
+static bool room(struct caps *c, bool rrsig)
+{
+	size_t *n = rrsig ? &c->sigs : &c->records;
+	return ++*n <= (rrsig ? c->limits->rrsigs_per_rrset : c->limits->records_per_rrset);
+}
+
+/* CDS_ERANGE with the limit in info->limit when c went past one (set is
+ * the RRset, its owner and type); else 0. */
+static int caps_check(const struct caps *c, const struct cds_rrset *set,
+		      struct cds_answer_info *info)
+{
+	char tmp[16];
+	const char *type = cds_rrtype_name(set->type, tmp);
+	if (c->records > c->limits->records_per_rrset)
+		snprintf(info->limit, sizeof(info->limit),
+			 "%zu %s records in one RRset; limits.records-per-rrset is %u", c->records,
+			 type, c->limits->records_per_rrset);
+	else if (c->sigs > c->limits->rrsigs_per_rrset)
+		snprintf(info->limit, sizeof(info->limit),
+			 "%zu RRSIGs over one %s RRset; limits.rrsigs-per-rrset is %u", c->sigs,
+			 type, c->limits->rrsigs_per_rrset);
+	else
+		return 0;
+	return CDS_ERANGE;
+}
+
 /* Keep the smallest TTL of what set holds; called before each record or
  * RRSIG is added.  RFC 2181 §8: a TTL with the top bit set counts as 0. */
 static void take_ttl(struct cds_rrset *set, uint32_t ttl)
@@ -401,9 +440,11 @@ static void take_ttl(struct cds_rrset *set, uint32_t ttl)
 
 /* The answer section: the records of qtype at qname, and their RRSIGs. */
 static int read_answer(const uint8_t *m, size_t len, size_t *off, unsigned an,
-		       struct cds_answer_info *info, struct cds_rrset *out)
+		       const struct cds_dnssec_limits *limits, struct cds_answer_info *info,
+		       struct cds_rrset *out)
 {
 	struct wire_rr rr;
+	struct caps c = {.limits = limits};
 	for (unsigned i = 0; i < an; i++) {
 		int r = 0;
 		if (!read_rr(m, len, off, &rr))
@@ -411,19 +452,21 @@ static int read_answer(const uint8_t *m, size_t len, size_t *off, unsigned an,
 		if (rr.class != 1 || !wire_name_equal(rr.owner, rr.owner_len, out->owner, out->owner_len))
 			continue;
 		if (rr.type == out->type) {
-			take_ttl(out, rr.ttl);
-			r = add_record(out, m, len, &rr);
+			if (room(&c, false)) {
+				take_ttl(out, rr.ttl);
+				r = add_record(out, m, len, &rr);
+			}
 			if (r == 0 && out->type == CDS_T_SOA)
 				info->soa_serial = get32(m + rr.rdata + rr.rdlen - 20);
 		} else if (rr.type == CDS_T_RRSIG && rr.rdlen > 18 &&
-			   get16(m + rr.rdata) == out->type) {
+			   get16(m + rr.rdata) == out->type && room(&c, true)) {
 			take_ttl(out, rr.ttl);
 			r = push_sig(out, m, len, &rr);
 		}
 		if (r != 0)
 			return r;
 	}
-	return 0;
+	return caps_check(&c, out, info);
 }
 
 /* The denial RRset of out for (owner, type), or NULL; with add, a new one
@@ -459,11 +502,15 @@ static struct cds_rrset *denial_set(struct cds_rrset *out, const struct wire_rr 
  * second pass: they may come in any order.
  */
 static int read_authority(const uint8_t *m, size_t len, size_t off, unsigned an, unsigned ns,
-			  struct cds_answer_info *info, struct cds_rrset *out)
+			  const struct cds_dnssec_limits *limits, struct cds_answer_info *info,
+			  struct cds_rrset *out)
 {
 	bool denial = out->count == 0 && (info->rcode == 0 || info->rcode == 3);
 	size_t start = off;
 	struct wire_rr rr;
+	struct caps c[CDS_DENIAL_MAX];
+	for (size_t i = 0; i < CDS_DENIAL_MAX; i++)
+		c[i] = (struct caps){.limits = limits};
 	for (int pass = 0; pass < 2; pass++) {
 		off = start;
 		for (unsigned i = 0; i < ns; i++) {
@@ -476,11 +523,13 @@ static int read_authority(const uint8_t *m, size_t len, size_t off, unsigned an,
 			struct cds_rrset *d = NULL;
 			int r = 0;
 			if (pass == 0 && (rr.type == CDS_T_NSEC || rr.type == CDS_T_NSEC3) &&
-			    (d = denial_set(out, &rr, rr.type, true))) {
+			    (d = denial_set(out, &rr, rr.type, true)) &&
+			    room(&c[d - out->denial], false)) {
 				take_ttl(d, rr.ttl);
 				r = add_record(d, m, len, &rr);
 			} else if (pass == 1 && rr.type == CDS_T_RRSIG && rr.rdlen > 18 &&
-				   (d = denial_set(out, &rr, get16(m + rr.rdata), false))) {
+				   (d = denial_set(out, &rr, get16(m + rr.rdata), false)) &&
+				   room(&c[d - out->denial], true)) {
 				take_ttl(d, rr.ttl);
 				r = push_sig(d, m, len, &rr);
 			}
@@ -488,12 +537,20 @@ static int read_authority(const uint8_t *m, size_t len, size_t off, unsigned an,
 				return r;
 		}
 	}
+	for (size_t i = 0; i < out->denial_count; i++) {
+		int r = caps_check(&c[i], &out->denial[i], info);
+		if (r != 0)
+			return r;
+	}
 	return 0;
 }
 
 int cds_answer_parse(const uint8_t *wire, size_t len, const char *qname, uint16_t qtype,
-		     struct cds_answer_info *info, struct cds_rrset *out)
+		     const struct cds_dnssec_limits *limits, struct cds_answer_info *info,
+		     struct cds_rrset *out)
 {
+	if (!limits)
+		limits = &cds_dnssec_limits_default;
 	uint8_t qwire[256];
 	int qlen = cds_dname_to_wire(qname, qwire);
 
@@ -518,9 +575,9 @@ int cds_answer_parse(const uint8_t *wire, size_t len, const char *qname, uint16_
 	out->owner_len = (uint16_t)qlen;
 
 	unsigned an = get16(wire + 6), ns = get16(wire + 8);
-	int r = read_answer(wire, len, &off, an, info, out);
+	int r = read_answer(wire, len, &off, an, limits, info, out);
 	if (r == 0)
-		r = read_authority(wire, len, off, an, ns, info, out);
+		r = read_authority(wire, len, off, an, ns, limits, info, out);
 	if (r != 0) {
 		cds_rrset_clear(out);
 		return r;
@@ -774,6 +831,22 @@ int cds_dnskey_format(const uint8_t *rdata, size_t len, char *buf, size_t buflen
 		return CDS_ERANGE;
 	EVP_EncodeBlock((unsigned char *)buf + n, rdata + 4, (int)(len - 4));
 	return 0;
+}
+
+const char *cds_rrtype_name(uint16_t type, char tmp[16])
+{
+	static const struct {
+		uint16_t type;
+		const char *name;
+	} names[] = {{CDS_T_A, "A"},         {CDS_T_NS, "NS"},       {CDS_T_SOA, "SOA"},
+		     {CDS_T_AAAA, "AAAA"},   {CDS_T_DS, "DS"},       {CDS_T_RRSIG, "RRSIG"},
+		     {CDS_T_NSEC, "NSEC"},   {CDS_T_DNSKEY, "DNSKEY"}, {CDS_T_NSEC3, "NSEC3"},
+		     {CDS_T_CDS, "CDS"},     {CDS_T_CDNSKEY, "CDNSKEY"}, {CDS_T_CSYNC, "CSYNC"}};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].type == type)
+			return names[i].name;
+	snprintf(tmp, 16, "TYPE%u", type);
+	return tmp;
 }
 
 static const char *type_name(unsigned t, char *tmp, size_t len)

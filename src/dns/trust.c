@@ -42,12 +42,13 @@ struct task_ref {
 /* One resolver answer (name, type), and for a DNSKEY entry the outcome of
  * validating that zone. */
 struct entry {
-	const struct cds_trust *t;
 	char name[CDS_DNAME_BUFSIZE];
 	uint16_t type;
 	struct entry *next;
+	struct cds_trust *t;   /* the cache it is in */
 	bool done;
 	int error;             /* transport error, malformed answer, SERVFAIL... */
+	char limit[CDS_LIMIT_TEXT_MAX]; /* error CDS_ERANGE: the limit the answer broke */
 	struct cds_rrset set;  /* records + RRSIGs at name (rcode inside) */
 	time_t expires;        /* when done: not reused by a task started later */
 	struct task_ref *waiting;
@@ -57,8 +58,6 @@ struct entry {
 	time_t zone_expires;
 	enum cds_dnssec_status zone_status;
 	char zone_why[400];
-	struct cds_ds *zone_ds; /* the DS set that authenticated the DNSKEY RRset */
-	size_t zone_ds_count;
 };
 
 struct cds_trust {
@@ -69,12 +68,12 @@ struct cds_trust {
 	char anchor_owner[CDS_DNAME_BUFSIZE];
 	struct cds_ds anchor[MAX_ANCHOR_DS];
 	size_t anchor_count;
-	uint16_t nsec3_max_iterations; /* RFC 9276 §3.2 */
-	uint32_t cache_max_ttl;        /* seconds (resolver.cache-max-ttl) */
+	struct cds_dnssec_limits limits; /* of answers and validations (limits.*) */
+	uint32_t cache_max_ttl;          /* seconds (resolver.cache-max-ttl) */
 	/* The start of the task being run: what expired before it is stale.
 	 * Set by task_run; evaluation is synchronous, so one field does. */
 	time_t epoch;
-	time_t next_sweep;             /* when expired entries are next freed */
+	time_t next_sweep;               /* when expired entries are next freed */
 };
 
 enum task_kind { TASK_RRSET, TASK_ZONE };
@@ -112,26 +111,25 @@ struct cds_trust *cds_trust_new(uv_loop_t *loop, struct cds_transport *transport
 	t->loop = loop;
 	t->transport = transport;
 	t->resolver = *resolver;
-	t->nsec3_max_iterations = 150;
+	t->limits = cds_dnssec_limits_default;
 	t->cache_max_ttl = 3600;
 	return t;
 }
 
-void cds_trust_set_limits(struct cds_trust *t, uint16_t nsec3_max_iterations)
+void cds_trust_set_limits(struct cds_trust *t, const struct cds_dnssec_limits *limits)
 {
-	t->nsec3_max_iterations = nsec3_max_iterations;
-}
-
-static void entry_free(struct entry *e)
-{
-	cds_rrset_clear(&e->set);
-	free(e->zone_ds);
-	free(e);
+	t->limits = *limits;
 }
 
 void cds_trust_set_cache_max_ttl(struct cds_trust *t, uint32_t seconds)
 {
 	t->cache_max_ttl = seconds;
+}
+
+static void entry_free(struct entry *e)
+{
+	cds_rrset_clear(&e->set);
+	free(e);
 }
 
 void cds_trust_free(struct cds_trust *t)
@@ -220,8 +218,12 @@ static void answer_cb(int status, const uint8_t *wire, size_t len, void *arg)
 	struct cds_answer_info info;
 	if (status != 0) {
 		e->error = status;
-	} else if (cds_answer_parse(wire, len, e->name, e->type, &info, &e->set) != 0) {
-		e->error = CDS_EDATA;
+	} else if ((e->error = cds_answer_parse(wire, len, e->name, e->type, &e->t->limits, &info,
+						&e->set)) != 0) {
+		if (e->error == CDS_ERANGE)
+			snprintf(e->limit, sizeof(e->limit), "%s", info.limit);
+		else
+			e->error = CDS_EDATA;
 	} else if (info.rcode != 0 && info.rcode != 3) {
 		e->error = CDS_EUNAVAIL;
 		cds_rrset_clear(&e->set);
@@ -259,9 +261,7 @@ static void entry_ask(struct cds_trust *t, struct entry *e)
 static void entry_refresh(struct cds_trust *t, struct entry *e)
 {
 	cds_rrset_clear(&e->set);
-	free(e->zone_ds);
-	e->zone_ds = NULL;
-	e->zone_ds_count = 0;
+	e->limit[0] = '\0';
 	e->zone_done = false;
 	e->error = 0;
 	e->done = false;
@@ -280,9 +280,9 @@ static struct entry *fetch(struct task *k, const char *name, uint16_t type)
 		e = calloc(1, sizeof(*e));
 		if (!e)
 			return NULL; /* the task waits on nothing: see task_run */
-		e->t = t;
 		snprintf(e->name, sizeof(e->name), "%s", name);
 		e->type = type;
+		e->t = t;
 		uint32_t b = hash(name, type);
 		e->next = t->cache[b];
 		t->cache[b] = e;
@@ -394,7 +394,7 @@ static int zone_above(struct cds_trust *t, struct task *k, const char *z,
 	return -1;
 }
 
-static struct entry *zone_eval(struct cds_trust *t, const char *z, time_t now);
+static struct entry *zone_eval(struct cds_trust *t, const char *z, struct cds_dnssec_work *w);
 
 /* Is ze's zone outcome known and still valid for the task being run? */
 static bool zone_fresh(const struct cds_trust *t, const struct entry *ze)
@@ -413,10 +413,10 @@ static void zone_bound(struct entry *ze, time_t x)
  * unless the parent zone is itself not secure (unsigned zones prove
  * nothing, and need not: what lies below them is insecure as they are). */
 static void zone_unproven(struct cds_trust *t, struct entry *ze, const char *z, const char *what,
-			  time_t now)
+			  struct cds_dnssec_work *w)
 {
 	char p[CDS_DNAME_BUFSIZE];
-	struct entry *pe = zone_above(t, NULL, z, p) == 1 ? zone_eval(t, p, now) : NULL;
+	struct entry *pe = zone_above(t, NULL, z, p) == 1 ? zone_eval(t, p, w) : NULL;
 	if (pe)
 		zone_bound(ze, pe->zone_expires);
 	if (pe && pe->zone_done && pe->zone_status != CDS_DNSSEC_SECURE)
@@ -434,11 +434,11 @@ static void zone_unproven(struct cds_trust *t, struct entry *ze, const char *z, 
  * signed", "has a DNSKEY RRset").
  */
 static void zone_without_ds(struct cds_trust *t, struct entry *ze, const char *z,
-			    const struct entry *de, const char *what, time_t now)
+			    const struct entry *de, const char *what, struct cds_dnssec_work *w)
 {
 	char p[CDS_DNAME_BUFSIZE], why[300];
 	if (de->set.denial_count == 0) {
-		zone_unproven(t, ze, z, what, now);
+		zone_unproven(t, ze, z, what, w);
 		return;
 	}
 	if (speaker_of(&de->set, p) != 0 || !strictly_above(p, z)) {
@@ -446,7 +446,7 @@ static void zone_without_ds(struct cds_trust *t, struct entry *ze, const char *z
 			 "%s %s, and no NSEC/NSEC3 of a parent zone proves it has no DS", z, what);
 		return;
 	}
-	struct entry *pe = zone_eval(t, p, now);
+	struct entry *pe = zone_eval(t, p, w);
 	if (pe)
 		zone_bound(ze, pe->zone_expires);
 	if (!pe || pe->zone_status != CDS_DNSSEC_SECURE) {
@@ -454,9 +454,7 @@ static void zone_without_ds(struct cds_trust *t, struct entry *ze, const char *z
 			 pe ? pe->zone_why : "no answer");
 		return;
 	}
-	enum cds_dnssec_status st = cds_dnssec_denial(p, &de->set, &pe->set,
-						      t->nsec3_max_iterations, now, why,
-						      sizeof(why));
+	enum cds_dnssec_status st = cds_dnssec_denial(p, &de->set, &pe->set, w, why, sizeof(why));
 	if (st == CDS_DNSSEC_SECURE)
 		zone_set(ze, CDS_DNSSEC_INSECURE, "%s %s and no DS in %s (proven)", z, what, p);
 	else if (st == CDS_DNSSEC_INSECURE)
@@ -470,23 +468,24 @@ static void zone_without_ds(struct cds_trust *t, struct entry *ze, const char *z
 /* The DS set of z (not the anchor's) into ds[0..*n): false when that
  * settled z's status (no DS, a look-up failed, the DS not authentic). */
 static bool parent_ds(struct cds_trust *t, struct entry *ze, const char *z, struct cds_ds *ds,
-		      size_t *n, time_t now)
+		      size_t *n, struct cds_dnssec_work *w)
 {
 	struct entry *de = find(t, z, CDS_T_DS);
 	char p[CDS_DNAME_BUFSIZE];
 	if (!de || de->error) {
-		zone_set(ze, CDS_DNSSEC_ERROR, "the look-up of the DS of %s failed", z);
+		zone_set(ze, CDS_DNSSEC_ERROR, "the look-up of the DS of %s failed%s%s", z,
+			 de && de->limit[0] ? ": " : "", de ? de->limit : "");
 		return false;
 	}
 	if (de->set.count == 0) {
-		zone_without_ds(t, ze, z, de, "has a DNSKEY RRset", now);
+		zone_without_ds(t, ze, z, de, "has a DNSKEY RRset", w);
 		return false;
 	}
 	if (signer_of(&de->set, p) != 0 || !strictly_above(p, z)) {
 		zone_set(ze, CDS_DNSSEC_BOGUS, "the DS of %s is not signed by a parent zone", z);
 		return false;
 	}
-	struct entry *pe = zone_eval(t, p, now);
+	struct entry *pe = zone_eval(t, p, w);
 	if (pe)
 		zone_bound(ze, pe->zone_expires);
 	if (!pe || pe->zone_status != CDS_DNSSEC_SECURE) {
@@ -494,9 +493,11 @@ static bool parent_ds(struct cds_trust *t, struct entry *ze, const char *z, stru
 			 pe ? pe->zone_why : "no answer");
 		return false;
 	}
-	if (cds_dnssec_validate(p, &de->set, &pe->set, pe->zone_ds, pe->zone_ds_count, now) !=
-	    CDS_DNSSEC_SECURE) {
-		zone_set(ze, CDS_DNSSEC_BOGUS, "the DS of %s does not validate in %s", z, p);
+	/* pe's DNSKEY RRset is authenticated (zone_eval): verify with it,
+	 * not validate it once more from its DS. */
+	if (cds_dnssec_verify(p, &de->set, &pe->set, w) != CDS_DNSSEC_SECURE) {
+		zone_set(ze, CDS_DNSSEC_BOGUS, "the DS of %s does not validate in %s%s%s", z, p,
+			 w->limit[0] ? ": " : "", w->limit);
 		return false;
 	}
 	*n = 0;
@@ -507,7 +508,8 @@ static bool parent_ds(struct cds_trust *t, struct entry *ze, const char *z, stru
 }
 
 /* A zone without DNSKEY: unsigned, which its parent must prove (no DS). */
-static void unsigned_zone(struct cds_trust *t, struct entry *ze, const char *z, time_t now)
+static void unsigned_zone(struct cds_trust *t, struct entry *ze, const char *z,
+			  struct cds_dnssec_work *w)
 {
 	const struct entry *de = find(t, z, CDS_T_DS);
 	if (strcmp(z, t->anchor_owner) == 0)
@@ -517,13 +519,17 @@ static void unsigned_zone(struct cds_trust *t, struct entry *ze, const char *z, 
 	else if (de->set.count > 0)
 		zone_set(ze, CDS_DNSSEC_BOGUS, "%s has a DS but no DNSKEY", z);
 	else
-		zone_without_ds(t, ze, z, de, "is not signed (no DNSKEY)", now);
+		zone_without_ds(t, ze, z, de, "is not signed (no DNSKEY)", w);
 }
 
 /* Validate zone z's DNSKEY RRset from the anchor, with every answer needed
  * already cached (task_run made sure).  Recursion follows DS signers up,
- * so its depth is bounded by the number of labels. */
-static struct entry *zone_eval(struct cds_trust *t, const char *z, time_t now)
+ * so its depth is bounded by the number of labels.  The chain is
+ * validated top-down under one look-up's budget (w), and each zone's
+ * outcome is kept while the answers it rests on are: a budget spent by a
+ * hostile zone fails that zone and what lies below it, never a zone
+ * above. */
+static struct entry *zone_eval(struct cds_trust *t, const char *z, struct cds_dnssec_work *w)
 {
 	struct entry *ze = find(t, z, CDS_T_DNSKEY);
 	struct cds_ds parsed[64];
@@ -535,40 +541,32 @@ static struct entry *zone_eval(struct cds_trust *t, const char *z, time_t now)
 		return ze;
 	/* Computed anew (an outcome that expired, too): it holds as long as
 	 * the DNSKEY and DS answers do, and what the parent's adds. */
-	free(ze->zone_ds);
-	ze->zone_ds = NULL;
-	ze->zone_ds_count = 0;
 	ze->zone_done = false;
 	ze->zone_expires = ze->expires;
 	const struct entry *de = find(t, z, CDS_T_DS);
 	if (de && de->done)
 		zone_bound(ze, de->expires);
 	if (ze->error) {
-		zone_set(ze, CDS_DNSSEC_ERROR, "the look-up of the DNSKEY of %s failed", z);
+		zone_set(ze, CDS_DNSSEC_ERROR, "the look-up of the DNSKEY of %s failed%s%s", z,
+			 ze->limit[0] ? ": " : "", ze->limit);
 		return ze;
 	}
 	if (ze->set.count == 0) {
-		unsigned_zone(t, ze, z, now);
+		unsigned_zone(t, ze, z, w);
 		return ze;
 	}
 	if (strcmp(z, t->anchor_owner) == 0) {
 		ds = t->anchor;
 		nds = t->anchor_count;
-	} else if (!parent_ds(t, ze, z, parsed, &nds, now)) {
+	} else if (!parent_ds(t, ze, z, parsed, &nds, w)) {
 		return ze;
 	}
-	if (cds_dnssec_validate(z, &ze->set, &ze->set, ds, nds, now) != CDS_DNSSEC_SECURE) {
-		zone_set(ze, CDS_DNSSEC_BOGUS, "the DNSKEY RRset of %s is not authenticated by its DS",
-			 z);
+	if (cds_dnssec_validate(z, &ze->set, &ze->set, ds, nds, w) != CDS_DNSSEC_SECURE) {
+		zone_set(ze, CDS_DNSSEC_BOGUS,
+			 "the DNSKEY RRset of %s is not authenticated by its DS%s%s", z,
+			 w->limit[0] ? ": " : "", w->limit);
 		return ze;
 	}
-	ze->zone_ds = malloc((nds ? nds : 1) * sizeof(*ds));
-	if (!ze->zone_ds) {
-		zone_set(ze, CDS_DNSSEC_ERROR, "out of memory at %s", z);
-		return ze;
-	}
-	memcpy(ze->zone_ds, ds, nds * sizeof(*ds));
-	ze->zone_ds_count = nds;
 	zone_set(ze, CDS_DNSSEC_SECURE, "secure");
 	return ze;
 }
@@ -639,7 +637,8 @@ static enum progress rrset_target(struct task *k, struct cds_trust_result *r,
 	r->set = &e->set;
 	if (e->error) {
 		r->error = e->error;
-		return stop(r, CDS_DNSSEC_ERROR, "the resolver gave no usable answer");
+		return stop(r, CDS_DNSSEC_ERROR,
+			    e->limit[0] ? e->limit : "the resolver gave no usable answer");
 	}
 	if (e->set.count == 0) {
 		/* Missing only when proven (conclude): by the zone that
@@ -685,13 +684,12 @@ static enum progress enclosing_zone(struct task *k, struct cds_trust_result *r,
 
 /* An empty answer, its zone secure: missing if its denial holds
  * (cds_dnssec_denial with the zone's authenticated DNSKEY RRset). */
-static void conclude_denial(const struct cds_trust *t, const char *zone,
-			    const struct entry *target, const struct entry *ze,
-			    struct cds_trust_result *r, char *why, size_t whylen, time_t now)
+static void conclude_denial(const char *zone, const struct entry *target, const struct entry *ze,
+			    struct cds_trust_result *r, char *why, size_t whylen,
+			    struct cds_dnssec_work *w)
 {
 	char reason[600];
-	enum cds_dnssec_status st = cds_dnssec_denial(zone, &target->set, &ze->set,
-						      t->nsec3_max_iterations, now, reason,
+	enum cds_dnssec_status st = cds_dnssec_denial(zone, &target->set, &ze->set, w, reason,
 						      sizeof(reason));
 	if (st == CDS_DNSSEC_SECURE) {
 		r->missing = true;
@@ -703,13 +701,15 @@ static void conclude_denial(const struct cds_trust *t, const char *zone,
 }
 
 /* The chain is cached: the zone's status, and for an RRSET task the
- * RRset's with the zone's authenticated DNSKEY RRset (or its denial's). */
+ * RRset's with the zone's authenticated DNSKEY RRset (or its denial's).
+ * One look-up is one budget (limits.verifications-per-delegation). */
 static void conclude(struct cds_trust *t, const struct task *k, const char *zone,
 		     const struct entry *target, struct cds_trust_result *r, char *why,
 		     size_t whylen)
 {
-	time_t now = cds_clock();
-	const struct entry *ze = zone_eval(t, zone, now);
+	struct cds_dnssec_work w;
+	cds_dnssec_work_init(&w, &t->limits, cds_clock());
+	const struct entry *ze = zone_eval(t, zone, &w);
 	if (!ze) {
 		stop(r, CDS_DNSSEC_ERROR, "no answer for the zone's DNSKEY");
 	} else if (ze->zone_status != CDS_DNSSEC_SECURE) {
@@ -718,12 +718,12 @@ static void conclude(struct cds_trust *t, const struct task *k, const char *zone
 		r->status = CDS_DNSSEC_SECURE;
 		r->why = NULL;
 	} else if (target->set.count == 0) {
-		conclude_denial(t, zone, target, ze, r, why, whylen, now);
-	} else if (cds_dnssec_validate(zone, &target->set, &ze->set, ze->zone_ds,
-				       ze->zone_ds_count, now) == CDS_DNSSEC_SECURE) {
+		conclude_denial(zone, target, ze, r, why, whylen, &w);
+	} else if (cds_dnssec_verify(zone, &target->set, &ze->set, &w) == CDS_DNSSEC_SECURE) {
 		r->status = CDS_DNSSEC_SECURE;
 	} else {
-		snprintf(why, whylen, "the RRSIG does not validate with the DNSKEY of %s", zone);
+		snprintf(why, whylen, "the RRSIG does not validate with the DNSKEY of %s%s%s", zone,
+			 w.limit[0] ? ": " : "", w.limit);
 		stop(r, CDS_DNSSEC_BOGUS, why);
 	}
 }

@@ -71,13 +71,22 @@ static int stage_insecure(struct decision *dc)
 }
 
 /* RFC 7344 §4.1: the signal must be authenticated by the current DS set:
- * first the DNSKEY RRset at every server ... */
+ * first the DNSKEY RRset at every server (a work limit that stopped the
+ * validation is the detail, before any list of keys could crowd it out)
+ * ... */
 static int stage_dnskey_authenticated(struct decision *dc)
 {
 	long bad = first_unauthenticated(dc);
 	char keys[128], ds[128];
 	if (bad < 0)
 		return STAGE_PASS;
+	if (dc->memo->work.limit[0]) {
+		cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_BOGUS,
+				   "the DNSKEY RRset at " WHERE_FMT
+				   " is not authenticated by the current DS set: %s",
+				   WHERE_ARGS(&dc->v->servers[bad]), dc->memo->work.limit);
+		return STAGE_DECIDED;
+	}
 	key_tags(&dc->res->servers[bad].sets[CDS_Q_DNSKEY], keys, sizeof(keys));
 	ds_tags(dc->d, ds, sizeof(ds));
 	cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_BOGUS,
@@ -126,12 +135,14 @@ static int stage_signal_valid(struct decision *dc)
 			}
 			if (cds_memo_validate(dc->memo, set, &sr->sets[CDS_Q_DNSKEY], dc->d->ds,
 					      dc->d->ds_count) != CDS_DNSSEC_SECURE) {
-				char why[160];
-				sig_trouble(set, dc->now, why, sizeof(why));
+				char why[160] = "";
+				if (!dc->memo->work.limit[0])
+					sig_trouble(set, dc->now, why, sizeof(why));
 				cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_BOGUS,
 						   "the RRSIG of %s at " WHERE_FMT
-						   " does not validate with the DNSKEY RRset%s",
-						   cds_query_name(k), WHERE_ARGS(&dc->v->servers[i]), why);
+						   " does not validate with the DNSKEY RRset%s" LIMIT_FMT,
+						   cds_query_name(k), WHERE_ARGS(&dc->v->servers[i]), why,
+						   LIMIT_ARGS(dc->memo));
 				return STAGE_DECIDED;
 			}
 		}
@@ -154,6 +165,15 @@ static int stage_signer_in_ds(struct decision *dc)
 			    cds_memo_ds_signer(dc->memo, &sr->sets[k], &sr->sets[CDS_Q_DNSKEY], dc->d->ds,
 					       dc->d->ds_count, &tag) == CDS_DNSSEC_SECURE)
 				continue;
+			if (dc->memo->work.limit[0]) {
+				/* Stopped by a limit: which key signed is not known. */
+				cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_BOGUS,
+						   "%s at " WHERE_FMT " was not checked for a signer "
+						   "the DS set references: %s",
+						   cds_query_name(k), WHERE_ARGS(&dc->v->servers[i]),
+						   dc->memo->work.limit);
+				return STAGE_DECIDED;
+			}
 			cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_SIGNER_NOT_IN_DS,
 					   "%s at " WHERE_FMT " is signed by key %u, which no DS of "
 					   "the delegation references (RFC 7344 §4.1: sign it with "

@@ -224,8 +224,8 @@ static int stage_csync_secure(struct decision *dc)
 	if (bad >= 0)
 		return reject(dc, CDS_R_CSYNC_BOGUS,
 			      "the DNSKEY RRset at " WHERE_FMT
-			      " is not authenticated by the current DS set",
-			      WHERE_ARGS(&dc->v->servers[bad]));
+			      " is not authenticated by the current DS set" LIMIT_FMT,
+			      WHERE_ARGS(&dc->v->servers[bad]), LIMIT_ARGS(dc->memo));
 	return STAGE_PASS;
 }
 
@@ -243,9 +243,10 @@ static int data_valid(struct decision *dc, size_t i, const struct cds_rrset *set
 	if (cds_memo_validate(dc->memo, set, &dc->res->servers[i].sets[CDS_Q_DNSKEY], dc->d->ds,
 			      dc->d->ds_count) != CDS_DNSSEC_SECURE)
 		return reject(dc, CDS_R_CSYNC_BOGUS,
-			      "%s%s%s at " WHERE_FMT " does not validate with the DNSKEY RRset",
+			      "%s%s%s at " WHERE_FMT
+			      " does not validate with the DNSKEY RRset" LIMIT_FMT,
 			      what, name ? " " : "", name ? name : "",
-			      WHERE_ARGS(&dc->v->servers[i]));
+			      WHERE_ARGS(&dc->v->servers[i]), LIMIT_ARGS(dc->memo));
 	return STAGE_PASS;
 }
 
@@ -405,7 +406,7 @@ static int stage_csync_data_consistent(struct decision *dc)
  * An empty answer for data a CSYNC points to counts as "none" only with a
  * validated denial of existence (RFC 4035 §5.4, RFC 5155 §8): an NSEC or
  * NSEC3 proof signed by the zone.  Without one (or with NSEC3 iterations
- * above policy.nsec3-max-iterations, RFC 9276) the parent's data for that
+ * above limits.nsec3-max-iterations, RFC 9276) the parent's data for that
  * type is kept, and the detail says why.  Returns whether it is proven.
  */
 static bool empty_proven(struct decision *dc, size_t i, const struct cds_rrset *set,
@@ -415,8 +416,7 @@ static bool empty_proven(struct decision *dc, size_t i, const struct cds_rrset *
 	if (!set->present || set->count > 0)
 		return true;
 	if (cds_dnssec_denial(dc->d->domain, set, &dc->res->servers[i].sets[CDS_Q_DNSKEY],
-			      (uint16_t)dc->conf->policy.nsec3_max_iterations, dc->now, why,
-			      sizeof(why)) == CDS_DNSSEC_SECURE)
+			      &dc->memo->work, why, sizeof(why)) == CDS_DNSSEC_SECURE)
 		return true;
 	if (!dc->kept_note[0])
 		snprintf(dc->kept_note, sizeof(dc->kept_note),

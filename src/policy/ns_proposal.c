@@ -245,6 +245,14 @@ static int stage_new_servers_validate(struct decision *dc)
 			continue;
 		cds_addr_format(&p->addr, addr, sizeof(addr));
 		key_tags(&p->sets[CDS_Q_DNSKEY], tags, sizeof(tags));
+		if (dc->memo->work.limit[0]) {
+			/* Unknown whether it would: a limit stopped the check. */
+			cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_CSYNC_BOGUS,
+					   "the DNSKEY RRset %s (%s) serves was not checked against "
+					   "the current DS set: %s",
+					   p->name, addr, dc->memo->work.limit);
+			return rejected(dc);
+		}
 		cds_verdict_decide(dc->side, CDS_ACTION_REJECT, CDS_R_CSYNC_BREAKS_CHAIN,
 				   "%s (%s) serves DNSKEY RRset [%s], which the current DS set does "
 				   "not authenticate: the DS must name that provider's key before "

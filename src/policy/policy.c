@@ -192,7 +192,7 @@ static int considered(const struct cds_scan_result *res, struct cds_scan_result 
 }
 
 /* A decision in progress with what it owns: the memo of its validations
- * and the view of the servers it rests on. */
+ * (and its work budget) and the view of the servers it rests on. */
 struct decision_box {
 	struct decision dc;
 	struct cds_memo memo;
@@ -215,22 +215,14 @@ static int decision_open(const struct cds_scan_result *all, const struct cds_con
 {
 	const struct cds_delegation *d = all->delegation;
 	/* The decision holds the proposal arrays; the memo is large too. */
-	struct decision_box *b = malloc(sizeof(*b));
+	struct decision_box *b = calloc(1, sizeof(*b));
 	int r = CDS_ENOMEM;
 
 	memset(v, 0, sizeof(*v));
 	*out = b;
-	if (!b)
+	if (!b || (r = considered(all, &b->view, v)) != 0)
 		return r;
-	memset(&b->dc, 0, sizeof(b->dc));
-	memset(&b->view, 0, sizeof(b->view));
-	/* Only the counts need a value: entries are written before read. */
-	b->memo.count = 0;
-	b->memo.signer_count = 0;
-	b->memo.owner = d->domain;
-	b->memo.now = now;
-	if ((r = considered(all, &b->view, v)) != 0)
-		return r;
+	cds_memo_init(&b->memo, d->domain, &conf->limits, now);
 	b->dc = (struct decision){.res = &b->view, .d = d, .conf = conf, .memo = &b->memo, .v = v,
 				  .now = now};
 	if ((r = fill_head(d, now, v)) != 0 || (r = current_glue(d, v)) != 0)
@@ -250,6 +242,7 @@ int cds_policy_decide(const struct cds_scan_result *all, const struct cds_conf *
 	if (r >= 0) {
 		b->dc.side = &v->ns_side;
 		r = decide_ns(&b->dc);
+		v->verifications = b->memo.work.verifications;
 	}
 	if (r < 0)
 		cds_verdict_clear(v);
@@ -337,9 +330,14 @@ void key_tags(const struct cds_rrset *keys, char *out, size_t len)
 {
 	size_t o = 0;
 	out[0] = '\0';
-	for (size_t k = 0; k < keys->count && o < len; k++)
-		o += (size_t)snprintf(out + o, len - o, "%s%u", k ? " " : "",
-				      cds_dnskey_keytag(keys->rdata[k].data, keys->rdata[k].len));
+	for (size_t k = 0; k < keys->count && o < len; k++) {
+		const struct cds_rdata *rd = &keys->rdata[k];
+		/* A key with the REVOKE flag authenticates nothing (RFC 5011
+		 * §3): say so, or a DS naming it looks like it should match. */
+		bool revoked = rd->len >= 2 && ((rd->data[0] << 8 | rd->data[1]) & CDS_DNSKEY_REVOKE);
+		o += (size_t)snprintf(out + o, len - o, "%s%u%s", k ? " " : "",
+				      cds_dnskey_keytag(rd->data, rd->len), revoked ? " (revoked)" : "");
+	}
 }
 
 void ds_tags(const struct cds_delegation *d, char *out, size_t len)

@@ -12,6 +12,13 @@
  * Signature checks dominate the scan's CPU time (bench/), so each distinct
  * (RRset, DNSKEY RRset, DS set) is validated once.  Entries match on exact
  * content, never on a hash.
+ *
+ * The memo also holds the decision's validation work (limits.*): every
+ * validation of the decision spends from one budget of verifications
+ * (limits.verifications-per-delegation), and when a limit is why the last
+ * call was not SECURE, work.limit says which (remembered with the outcome,
+ * so that a recalled outcome says it too).  Stages put it in the detail
+ * (LIMIT_FMT).
  */
 #define CDS_MEMO_MAX 32
 #define CDS_MEMO_MAX_DS 16
@@ -20,13 +27,14 @@
 
 struct cds_memo {
 	const char *owner; /* the zone: owner of the DNSKEY and DS RRsets */
-	time_t now;
+	struct cds_dnssec_work work; /* the clock, the limits, the budget spent */
 	size_t count;
 	struct {
 		const struct cds_rrset *set, *dnskey;
 		struct cds_ds ds[CDS_MEMO_MAX_DS];
 		size_t n;
 		enum cds_dnssec_status st;
+		char limit[CDS_LIMIT_TEXT_MAX]; /* work.limit after it */
 	} e[CDS_MEMO_MAX];
 	size_t signer_count;
 	struct {
@@ -35,8 +43,18 @@ struct cds_memo {
 		size_t n;
 		uint16_t keytag;
 		enum cds_dnssec_status st;
+		char limit[CDS_LIMIT_TEXT_MAX];
 	} signer[CDS_MEMO_SIGNER_MAX];
 };
+
+/* Start the memo of a decision on zone owner at now under limits. */
+void cds_memo_init(struct cds_memo *m, const char *owner, const struct cds_dnssec_limits *limits,
+		   time_t now);
+
+/* The limit that made the last memo call (or the last validation through
+ * the memo's work) fail, for a detail: "; " and the text, or "". */
+#define LIMIT_FMT "%s%s"
+#define LIMIT_ARGS(memo) ((memo)->work.limit[0] ? "; " : ""), (memo)->work.limit
 
 /* Validate set with the DNSKEY RRset and the DS records ds[0..n). */
 enum cds_dnssec_status cds_memo_validate(struct cds_memo *m, const struct cds_rrset *set,
@@ -102,7 +120,7 @@ int run_stages(const stage_fn *stages, size_t n, struct decision *dc);
 
 /* A server in details: "NAME (ADDR)". */
 #define WHERE_FMT "%s (%s)"
-#define WHERE_ARGS(vs) (vs)->name, ((vs)->address[0] ? (vs)->address : "no address")
+#define WHERE_ARGS(vs) (vs)->name, ((vs)->address[0] ? (vs)->address : "address unknown")
 
 /* The first server whose DNSKEY RRset the delegation's current DS set does
  * not authenticate, or -1 when it authenticates them all. */

@@ -26,16 +26,17 @@ static const char *status_text(int status)
 	return cds_strerror(status);
 }
 
-bool scan_judge(enum judge_mode mode, const char *qname, uint16_t type, int status,
-		const uint8_t *wire, size_t len, struct cds_rrset *set,
-		struct cds_answer_info *info, char *why, size_t whylen)
+bool scan_judge(enum judge_mode mode, const char *qname, uint16_t type,
+		const struct cds_dnssec_limits *limits, int status, const uint8_t *wire, size_t len,
+		struct cds_rrset *set, struct cds_answer_info *info, char *why, size_t whylen)
 {
 	const char *bad = NULL;
+	int r;
 	cds_rrset_clear(set);
 	if (status != 0)
 		bad = status_text(status);
-	else if (cds_answer_parse(wire, len, qname, type, info, set) != 0)
-		bad = "malformed answer";
+	else if ((r = cds_answer_parse(wire, len, qname, type, limits, info, set)) != 0)
+		bad = r == CDS_ERANGE ? info->limit : "malformed answer";
 	else if (info->rcode != 0 && info->rcode != 3)
 		bad = rcode_name(info->rcode);
 	else if (!info->aa && mode == JUDGE_APEX)
@@ -61,13 +62,14 @@ void scan_server_fail(struct cds_server_result *srv, const char *why)
 }
 
 void cds_server_take_answer(struct cds_server_result *srv, enum cds_query_kind kind,
-			    const char *domain, int status, const uint8_t *wire, size_t len)
+			    const char *domain, const struct cds_dnssec_limits *limits, int status,
+			    const uint8_t *wire, size_t len)
 {
 	struct cds_answer_info info;
-	char why[96], msg[128];
-	if (!scan_judge(JUDGE_APEX, domain, cds_query_type(kind), status, wire, len,
+	char why[CDS_LIMIT_TEXT_MAX], msg[sizeof(srv->error)];
+	if (!scan_judge(JUDGE_APEX, domain, cds_query_type(kind), limits, status, wire, len,
 			&srv->sets[kind], &info, why, sizeof(why))) {
-		snprintf(msg, sizeof(msg), "%s: %s", cds_query_name(kind), why);
+		snprintf(msg, sizeof(msg), "%s: %.120s", cds_query_name(kind), why);
 		scan_server_fail(srv, msg);
 	} else if (kind == CDS_Q_SOA) {
 		if (srv->sets[kind].count != 1)

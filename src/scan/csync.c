@@ -31,11 +31,13 @@ static void csync_fail(struct cds_csync_data *c, const char *what, const char *d
 /* An answer for a name in the child zone (NS at the apex, A/AAAA of a
  * host): usable data, or NODATA/NXDOMAIN as an empty set. */
 static void data_take(struct cds_csync_data *c, struct cds_rrset *set, const char *qname,
-		      uint16_t type, int status, const uint8_t *wire, size_t len)
+		      uint16_t type, const struct cds_dnssec_limits *limits, int status,
+		      const uint8_t *wire, size_t len)
 {
 	struct cds_answer_info info;
-	char what[CDS_DNAME_BUFSIZE + 8], why[96];
-	if (!scan_judge(JUDGE_DATA, qname, type, status, wire, len, set, &info, why, sizeof(why))) {
+	char what[CDS_DNAME_BUFSIZE + 8], why[CDS_LIMIT_TEXT_MAX];
+	if (!scan_judge(JUDGE_DATA, qname, type, limits, status, wire, len, set, &info, why,
+			sizeof(why))) {
 		snprintf(what, sizeof(what), "%s %s",
 			 type == CDS_T_NS ? "NS" : type == CDS_T_A ? "A" : "AAAA", qname);
 		csync_fail(c, what, why);
@@ -44,13 +46,14 @@ static void data_take(struct cds_csync_data *c, struct cds_rrset *set, const cha
 
 /* The SOA after the data: judged like the first one, into a scratch result
  * so that the apex answers stay as they were. */
-static void soa_after_take(struct cds_csync_data *c, const char *domain, int status,
-			   const uint8_t *wire, size_t len)
+static void soa_after_take(struct cds_csync_data *c, const char *domain,
+			   const struct cds_dnssec_limits *limits, int status, const uint8_t *wire,
+			   size_t len)
 {
 	struct cds_server_result tmp;
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.ok = true;
-	cds_server_take_answer(&tmp, CDS_Q_SOA, domain, status, wire, len);
+	cds_server_take_answer(&tmp, CDS_Q_SOA, domain, limits, status, wire, len);
 	if (tmp.ok) {
 		c->soa_after = true;
 		c->soa_serial_after = tmp.soa_serial;
@@ -68,26 +71,27 @@ static void csync_answer_cb(int status, const uint8_t *wire, size_t len, void *a
 	bool probe = q->what == XQ_PROBE || q->what == XQ_PROBE_DNSKEY;
 	struct cds_csync_data *c = probe ? NULL : res->servers[q->server].csync;
 	struct cds_csync_host *h = c && c->hosts ? &c->hosts[q->host] : NULL;
+	const struct cds_dnssec_limits *lim = &j->conf->limits;
 	switch (q->what) {
 	case XQ_PROBE:
-		cds_server_take_answer(&res->probes[q->server], CDS_Q_SOA, j->d->domain, status,
-				       wire, len);
+		cds_server_take_answer(&res->probes[q->server], CDS_Q_SOA, j->d->domain, lim,
+				       status, wire, len);
 		break;
 	case XQ_PROBE_DNSKEY:
-		cds_server_take_answer(&res->probes[q->server], CDS_Q_DNSKEY, j->d->domain, status,
-				       wire, len);
+		cds_server_take_answer(&res->probes[q->server], CDS_Q_DNSKEY, j->d->domain, lim,
+				       status, wire, len);
 		break;
 	case XQ_NS:
-		data_take(c, &c->ns, j->d->domain, CDS_T_NS, status, wire, len);
+		data_take(c, &c->ns, j->d->domain, CDS_T_NS, lim, status, wire, len);
 		break;
 	case XQ_A:
-		data_take(c, &h->a, h->name, CDS_T_A, status, wire, len);
+		data_take(c, &h->a, h->name, CDS_T_A, lim, status, wire, len);
 		break;
 	case XQ_AAAA:
-		data_take(c, &h->aaaa, h->name, CDS_T_AAAA, status, wire, len);
+		data_take(c, &h->aaaa, h->name, CDS_T_AAAA, lim, status, wire, len);
 		break;
 	case XQ_SOA_AFTER:
-		soa_after_take(c, j->d->domain, status, wire, len);
+		soa_after_take(c, j->d->domain, lim, status, wire, len);
 		break;
 	}
 	free(q);

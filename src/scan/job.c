@@ -153,8 +153,8 @@ static void apex_answer_cb(int status, const uint8_t *wire, size_t len, void *ar
 {
 	struct apex_query *q = arg;
 	struct job *j = q->job;
-	cds_server_take_answer(&j->res->servers[q->server], q->kind, j->d->domain, status, wire,
-			       len);
+	cds_server_take_answer(&j->res->servers[q->server], q->kind, j->d->domain,
+			       &j->conf->limits, status, wire, len);
 	job_step_done(j);
 }
 

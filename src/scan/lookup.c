@@ -10,6 +10,7 @@
 struct lookup {
 	char name[CDS_DNAME_BUFSIZE];
 	uint16_t type;
+	const struct cds_dnssec_limits *limits; /* the scanner's (limits.*) */
 	cds_lookup_cb cb;
 	void *arg;
 };
@@ -21,7 +22,7 @@ static void lookup_answer_cb(int status, const uint8_t *wire, size_t len, void *
 	struct cds_rrset set;
 	if (status != 0) {
 		l->cb(status, NULL, false, l->arg);
-	} else if (cds_answer_parse(wire, len, l->name, l->type, &info, &set) != 0) {
+	} else if (cds_answer_parse(wire, len, l->name, l->type, l->limits, &info, &set) != 0) {
 		l->cb(CDS_EDATA, NULL, false, l->arg);
 	} else {
 		if (info.rcode != 0 && info.rcode != 3)
@@ -41,6 +42,7 @@ int cds_scanner_lookup(struct cds_scanner *s, const char *qname, uint16_t qtype,
 		return CDS_ENOMEM;
 	snprintf(l->name, sizeof(l->name), "%s", qname);
 	l->type = qtype;
+	l->limits = &s->conf->limits;
 	l->cb = cb;
 	l->arg = arg;
 	int r = cds_transport_query(s->transport, &s->resolvers[0], qname, qtype,

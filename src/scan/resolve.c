@@ -38,6 +38,7 @@ struct addr_cache {
 struct resolve_q {
 	struct cache_entry *e;
 	uint16_t type;
+	const struct cds_dnssec_limits *limits; /* the scanner's (limits.*) */
 };
 
 /* A waiter answered from a finished entry on a later loop turn. */
@@ -104,11 +105,15 @@ static void resolve_answer_cb(int status, const uint8_t *wire, size_t len, void 
 	struct cache_entry *e = rq->e;
 	struct cds_answer_info info;
 	struct cds_rrset set;
+	int r;
 
 	if (status != 0) {
 		lookup_failed(e, rq->type, status, NULL);
-	} else if (cds_answer_parse(wire, len, e->name, rq->type, &info, &set) != 0) {
-		lookup_failed(e, rq->type, CDS_EDATA, "malformed answer");
+	} else if ((r = cds_answer_parse(wire, len, e->name, rq->type, rq->limits, &info, &set)) !=
+		   0) {
+		lookup_failed(e, rq->type, CDS_EDATA,
+			      r == CDS_ERANGE ? "over limits.records- or rrsigs-per-rrset"
+					      : "malformed answer");
 	} else {
 		/* NXDOMAIN and NODATA: no address of that type.  Anything else
 		 * (SERVFAIL: the resolver could not get, or not validate, the
@@ -141,7 +146,8 @@ static struct cache_entry *entry_new(struct cds_scanner *s, const char *name)
 		struct resolve_q *rq = malloc(sizeof(*rq));
 		int r = CDS_ENOMEM;
 		if (rq) {
-			*rq = (struct resolve_q){.e = e, .type = types[i]};
+			*rq = (struct resolve_q){
+				.e = e, .type = types[i], .limits = &s->conf->limits};
 			r = cds_transport_query(s->transport, &s->resolvers[0], name, types[i],
 						CDS_QUERY_RD, resolve_answer_cb, rq);
 		}

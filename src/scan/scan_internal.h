@@ -56,13 +56,15 @@ enum judge_mode { JUDGE_APEX, JUDGE_DATA };
 
 /*
  * Judge an answer to qname/type (status 0 and the message, or the
- * transport's error) and read it into set (cleared first; marked present).
- * Returns true when usable, else false with why in words ("timeout",
- * "REFUSED", "lame: referral instead of an answer", ...).
+ * transport's error) and read it into set (cleared first; marked present)
+ * under limits (records and RRSIGs per RRset).  Returns true when usable,
+ * else false with why in words ("timeout", "REFUSED", "lame: referral
+ * instead of an answer", "600 NS records in one RRset;
+ * limits.records-per-rrset is 512", ...).
  */
-bool scan_judge(enum judge_mode mode, const char *qname, uint16_t type, int status,
-		const uint8_t *wire, size_t len, struct cds_rrset *set,
-		struct cds_answer_info *info, char *why, size_t whylen);
+bool scan_judge(enum judge_mode mode, const char *qname, uint16_t type,
+		const struct cds_dnssec_limits *limits, int status, const uint8_t *wire, size_t len,
+		struct cds_rrset *set, struct cds_answer_info *info, char *why, size_t whylen);
 
 /* Mark srv unusable with why, keeping the first reason. */
 void scan_server_fail(struct cds_server_result *srv, const char *why);

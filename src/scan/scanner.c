@@ -72,7 +72,7 @@ int cds_scanner_new(uv_loop_t *loop, const struct cds_conf *conf, const char *co
 		r = CDS_ENOMEM;
 		goto fail;
 	}
-	cds_trust_set_limits(s->trust, (uint16_t)conf->policy.nsec3_max_iterations);
+	cds_trust_set_limits(s->trust, &conf->limits);
 	cds_trust_set_cache_max_ttl(s->trust, (uint32_t)(conf->resolver.cache_max_ttl_ms / 1000));
 	*out = s;
 	return 0;

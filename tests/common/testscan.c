@@ -35,7 +35,8 @@ static void answer_into(struct cds_rrset *set, const char *zone, const char *own
 	struct cds_answer_info info;
 	size_t len = ts_answer_zone(m, zone, owner, type, 0, rrs, n, signers, key_count(signers),
 				    inception, expiration);
-	must(cds_answer_parse(m, len, owner, type, &info, set) == 0, "an answer does not parse");
+	must(cds_answer_parse(m, len, owner, type, NULL, &info, set) == 0,
+	     "an answer does not parse");
 }
 
 /* The apex answers of one server: SOA, DNSKEY, CDS, CDNSKEY, CSYNC, NS. */
@@ -84,7 +85,8 @@ static void empty_into(const struct tscan *t, struct cds_rrset *set, const char 
 	ts_rr_nsec(&nsec.rr, t->zone, types, n);
 	size_t len = ts_answer_denial(m, t->zone, owner, type, 0, &nsec, unproven ? 0 : 1, signers,
 				      key_count(signers), t->now - 3600, t->now + 30 * 86400);
-	must(cds_answer_parse(m, len, owner, type, &info, set) == 0, "a NODATA does not parse");
+	must(cds_answer_parse(m, len, owner, type, NULL, &info, set) == 0,
+	     "a NODATA does not parse");
 }
 
 static void serve_host(const struct tscan *t, struct cds_rrset *set, const struct tscan_host *h,

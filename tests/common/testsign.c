@@ -2,6 +2,7 @@
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <arpa/inet.h>
@@ -10,6 +11,13 @@
 
 #include "cdscan/dns.h"
 #include "testsign.h"
+
+struct cds_dnssec_work *ts_work(time_t now)
+{
+	static struct cds_dnssec_work w;
+	cds_dnssec_work_init(&w, NULL, now);
+	return &w;
+}
 
 int ts_key_new(struct ts_key *k, uint16_t flags)
 {
@@ -41,22 +49,7 @@ int ts_key_new_alg(struct ts_key *k, uint16_t flags, uint8_t algorithm)
 			goto fail;
 		k->rdlen = 36;
 	} else if (algorithm == 8) {
-		BIGNUM *n = NULL, *e = NULL;
-		p = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-		if (!p || !EVP_PKEY_get_bn_param(p, OSSL_PKEY_PARAM_RSA_N, &n) ||
-		    !EVP_PKEY_get_bn_param(p, OSSL_PKEY_PARAM_RSA_E, &e) || BN_num_bytes(n) != 256) {
-			BN_free(n);
-			BN_free(e);
-			goto fail;
-		}
-		/* RFC 3110 §2: exponent length, exponent, modulus. */
-		int el = BN_num_bytes(e);
-		k->rdata[4] = (uint8_t)el;
-		BN_bn2bin(e, k->rdata + 5);
-		BN_bn2bin(n, k->rdata + 5 + el);
-		k->rdlen = 5 + (size_t)el + 256;
-		BN_free(n);
-		BN_free(e);
+		return ts_key_new_rsa(k, flags, 2048, 65537);
 	} else {
 		return -1;
 	}
@@ -66,6 +59,41 @@ int ts_key_new_alg(struct ts_key *k, uint16_t flags, uint8_t algorithm)
 fail:
 	EVP_PKEY_free(p);
 	return -1;
+}
+
+int ts_key_new_rsa(struct ts_key *k, uint16_t flags, unsigned bits, uint64_t exponent)
+{
+	BIGNUM *n = NULL, *e = BN_new();
+	EVP_PKEY *p = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	int r = -1;
+	memset(k, 0, sizeof(*k));
+	if (!ctx || !e || bits > 2048 || !BN_set_word(e, exponent) ||
+	    EVP_PKEY_keygen_init(ctx) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, (int)bits) <= 0 ||
+	    EVP_PKEY_CTX_set1_rsa_keygen_pubexp(ctx, e) <= 0 || EVP_PKEY_keygen(ctx, &p) <= 0 ||
+	    !EVP_PKEY_get_bn_param(p, OSSL_PKEY_PARAM_RSA_N, &n))
+		goto out;
+	/* RFC 3110 §2: exponent length, exponent, modulus. */
+	int el = BN_num_bytes(e), nl = BN_num_bytes(n);
+	k->rdata[0] = (uint8_t)(flags >> 8);
+	k->rdata[1] = (uint8_t)flags;
+	k->rdata[2] = 3;
+	k->rdata[3] = 8;
+	k->rdata[4] = (uint8_t)el;
+	BN_bn2bin(e, k->rdata + 5);
+	BN_bn2bin(n, k->rdata + 5 + el);
+	k->rdlen = 5 + (size_t)el + (size_t)nl;
+	k->pkey = p;
+	p = NULL;
+	k->keytag = cds_dnskey_keytag(k->rdata, k->rdlen);
+	r = 0;
+out:
+	EVP_PKEY_free(p);
+	EVP_PKEY_CTX_free(ctx);
+	BN_free(n);
+	BN_free(e);
+	return r;
 }
 
 void ts_key_free(struct ts_key *k)
@@ -273,8 +301,13 @@ static size_t rrsig_rdata(uint8_t *out, const struct names *nm, uint16_t type, s
 	o = 18 + nm->slen;
 	/* Signed data: RRSIG rdata without signature, then each RR in
 	 * canonical form and order (RFC 4034 §3.1.8.1, §6.3). */
-	uint8_t data[8192];
+	size_t need = o;
+	for (size_t i = 0; i < n; i++)
+		need += olen + 10 + rrs[i].rdlen;
+	uint8_t *data = malloc(need);
 	size_t d = 0;
+	if (!data)
+		abort();
 	memcpy(data, out, o);
 	d = o;
 	qsort(rrs, n, sizeof(*rrs), cmp_rr);
@@ -296,6 +329,7 @@ static size_t rrsig_rdata(uint8_t *out, const struct names *nm, uint16_t type, s
 	EVP_DigestSignInit(ctx, NULL, alg == 15 ? NULL : EVP_sha256(), NULL, k->pkey);
 	EVP_DigestSign(ctx, sigbuf, &siglen, data, d);
 	EVP_MD_CTX_free(ctx);
+	free(data);
 	if (alg != 13) {
 		memcpy(out + o, sigbuf, siglen); /* RSA (RFC 5702) and Ed25519 as made */
 		return o + siglen;
@@ -430,4 +464,141 @@ size_t ts_answer_denial(uint8_t *out, const char *zone, const char *qname, uint1
 			       expiration, &count);
 	put16(out + 8, count);
 	return o;
+}
+
+void ts_rr_rsa_forged(struct ts_rr *rr, uint16_t type, uint16_t flags, unsigned bits,
+		      unsigned exp_octets, int tag, unsigned seed)
+{
+	uint8_t *d = rr->rdata;
+	size_t nlen = (bits + 7) / 8, o = 4;
+	uint32_t x = seed * 2654435761u + 1;
+	put16(d, flags);
+	d[2] = 3;
+	d[3] = 8;
+	/* RFC 3110 §2: the exponent length in one octet, or 0 and two. */
+	if (exp_octets < 256) {
+		d[o++] = (uint8_t)exp_octets;
+	} else {
+		d[o++] = 0;
+		put16(d + o, exp_octets);
+		o += 2;
+	}
+	memset(d + o, 0, exp_octets);
+	d[o] |= 1;
+	d[o + exp_octets - 1] |= 1;
+	o += exp_octets;
+	for (size_t i = 0; i < nlen; i++) {
+		x = x * 1103515245u + 12345u;
+		d[o + i] = (uint8_t)(x >> 16);
+	}
+	if (bits % 8)
+		d[o] &= (uint8_t)((1u << (bits % 8)) - 1);
+	d[o] |= (uint8_t)(1u << ((bits - 1) % 8)); /* the top bit: bits bits */
+	d[o + nlen - 1] |= 1;                       /* odd, as a modulus is */
+	rr->type = type;
+	rr->rdlen = o + nlen;
+	if (tag < 0)
+		return;
+	/* Two octets in the middle of the modulus at an even offset of the
+	 * rdata: the key tag's sum takes them as one 16-bit word. */
+	size_t p = (o + nlen / 2) & ~(size_t)1;
+	d[p] = d[p + 1] = 0;
+	uint32_t ac0 = 0;
+	for (size_t i = 0; i < rr->rdlen; i++)
+		ac0 += (i & 1) ? d[i] : (uint32_t)d[i] << 8;
+	for (uint32_t w = 0; w < 65536; w++) {
+		uint32_t ac = ac0 + w;
+		ac += (ac >> 16) & 0xFFFF;
+		if ((ac & 0xFFFF) == (uint32_t)tag) {
+			d[p] = (uint8_t)(w >> 8);
+			d[p + 1] = (uint8_t)w;
+			return;
+		}
+	}
+}
+
+int ts_rrset(struct cds_rrset *out, const char *zone, const char *owner, uint16_t type,
+	     const struct ts_rr *rrs, size_t n, const struct ts_key *const *signers,
+	     size_t nsigners, time_t inception, time_t expiration)
+{
+	struct names nm;
+	struct ts_rr *sorted = malloc((n ? n : 1) * sizeof(*sorted));
+	memset(out, 0, sizeof(*out));
+	if (!sorted)
+		return -1;
+	memcpy(sorted, rrs, n * sizeof(*rrs));
+	qsort(sorted, n, sizeof(*sorted), cmp_rr);
+	nm.olen = (size_t)cds_dname_to_wire(owner, nm.owner);
+	nm.slen = (size_t)cds_dname_to_wire(zone, nm.signer);
+	nm.labels = owner_labels(nm.owner);
+	memcpy(out->owner, nm.owner, nm.olen);
+	out->owner_len = (uint16_t)nm.olen;
+	out->type = type;
+	out->present = true;
+	out->rdata = calloc(n ? n : 1, sizeof(*out->rdata));
+	out->sigs = calloc(nsigners ? nsigners : 1, sizeof(*out->sigs));
+	if (!out->rdata || !out->sigs)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		if (!(out->rdata[i].data = malloc(sorted[i].rdlen ? sorted[i].rdlen : 1)))
+			goto fail;
+		memcpy(out->rdata[i].data, sorted[i].rdata, sorted[i].rdlen);
+		out->rdata[i].len = (uint16_t)sorted[i].rdlen;
+		out->count++;
+	}
+	for (size_t i = 0; i < nsigners; i++) {
+		uint8_t sig[1024];
+		size_t sl =
+			rrsig_rdata(sig, &nm, type, sorted, n, signers[i], inception, expiration);
+		struct cds_rrsig *s = &out->sigs[out->sig_count];
+		if (!(s->raw = malloc(sl)))
+			goto fail;
+		memcpy(s->raw, sig, sl);
+		s->raw_len = (uint16_t)sl;
+		s->key_tag = signers[i]->keytag;
+		s->algorithm = signers[i]->rdata[3];
+		s->inception = (uint32_t)inception;
+		s->expiration = (uint32_t)expiration;
+		out->sig_count++;
+	}
+	free(sorted);
+	return 0;
+fail:
+	free(sorted);
+	cds_rrset_clear(out);
+	return -1;
+}
+
+int ts_rrset_forged_sig(struct cds_rrset *set, const char *zone, uint8_t alg, uint16_t tag,
+			size_t siglen, time_t inception, time_t expiration)
+{
+	uint8_t signer[256];
+	size_t sl = (size_t)cds_dname_to_wire(zone, signer);
+	struct cds_rrsig *sigs = realloc(set->sigs, (set->sig_count + 1) * sizeof(*sigs));
+	if (!sigs)
+		return -1;
+	set->sigs = sigs;
+	uint8_t *raw = malloc(18 + sl + siglen);
+	if (!raw)
+		return -1;
+	put16(raw, set->type);
+	raw[2] = alg;
+	raw[3] = (uint8_t)owner_labels(set->owner);
+	put32(raw + 4, 300);
+	put32(raw + 8, (uint32_t)expiration);
+	put32(raw + 12, (uint32_t)inception);
+	put16(raw + 16, tag);
+	memcpy(raw + 18, signer, sl);
+	/* Each forged signature differs (as a KeyTrap zone's do) and starts
+	 * with 0x01: below any modulus of its length. */
+	for (size_t i = 0; i < siglen; i++)
+		raw[18 + sl + i] = (uint8_t)(i * 31 + set->sig_count * 7 + 1);
+	raw[18 + sl] = 0x01;
+	sigs[set->sig_count++] = (struct cds_rrsig){.key_tag = tag,
+						     .algorithm = alg,
+						     .inception = (uint32_t)inception,
+						     .expiration = (uint32_t)expiration,
+						     .raw_len = (uint16_t)(18 + sl + siglen),
+						     .raw = raw};
+	return 0;
 }

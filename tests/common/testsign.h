@@ -11,6 +11,11 @@
 #include "cdscan/dns.h"
 #include "cdscan/util.h"
 
+/* A fresh validation run at now under the default limits (dns.h): every
+ * call resets the same one, so use it for one call or one run at a time
+ * (tests are single-threaded). */
+struct cds_dnssec_work *ts_work(time_t now);
+
 /* A signing key with its DNSKEY rdata. */
 struct ts_key {
 	void *pkey;           /* EVP_PKEY */
@@ -19,10 +24,11 @@ struct ts_key {
 	uint16_t keytag;
 };
 
-/* One RR of an answer: type and rdata. */
+/* One RR of an answer: type and rdata (room for an RSA key of 4,800
+ * bits, for the tests of limits.rsa-max-bits). */
 struct ts_rr {
 	uint16_t type;
-	uint8_t rdata[512];
+	uint8_t rdata[640];
 	size_t rdlen;
 };
 
@@ -30,6 +36,9 @@ struct ts_rr {
 int ts_key_new(struct ts_key *k, uint16_t flags);
 /* The same with algorithm 8 (RSASHA256, 2048 bits), 13 or 15 (Ed25519). */
 int ts_key_new_alg(struct ts_key *k, uint16_t flags, uint8_t algorithm);
+/* An RSASHA256 key of bits bits (at most 2048) with public exponent
+ * exponent (odd, 3 or more; 65537 is what signers use). */
+int ts_key_new_rsa(struct ts_key *k, uint16_t flags, unsigned bits, uint64_t exponent);
 void ts_key_free(struct ts_key *k);
 
 /* The DS (digest type 2 or 4) of key at owner. */
@@ -39,6 +48,17 @@ void ts_key_ds(const struct ts_key *k, const char *owner, uint8_t digest_type, s
 void ts_rr_dnskey(struct ts_rr *rr, uint16_t type, const struct ts_key *k);
 /* An RR with DS rdata, as type (DS or CDS). */
 void ts_rr_ds(struct ts_rr *rr, uint16_t type, const struct cds_ds *ds);
+/*
+ * An RR with the rdata of an RSASHA256 (algorithm 8) public key nobody
+ * holds, as a KeyTrap zone publishes them (RFC 3110 §2): a modulus of bits
+ * bits (top bit set, odd, filled from seed), an exponent of exp_octets
+ * octets (2^(8*(exp_octets-1)) + 1), flags; with tag >= 0 two octets of the
+ * modulus are chosen so that its key tag is tag (RFC 4034 Appendix B), so
+ * that many such keys collide.  bits at most 4,800.
+ */
+void ts_rr_rsa_forged(struct ts_rr *rr, uint16_t type, uint16_t flags, unsigned bits,
+		      unsigned exp_octets, int tag, unsigned seed);
+
 /* An RR with raw rdata. */
 void ts_rr_raw(struct ts_rr *rr, uint16_t type, const void *rdata, size_t len);
 /* An RR whose rdata is one name (NS), uncompressed. */
@@ -82,6 +102,24 @@ size_t ts_answer_denial(uint8_t *out, const char *zone, const char *qname, uint1
 			int rcode, const struct ts_auth *auth, size_t n,
 			const struct ts_key *const *signers, size_t nsigners, time_t inception,
 			time_t expiration);
+
+/*
+ * An RRset made in memory as cds_answer_parse reads one from an answer, but
+ * with no message and so no bound on its size: the records rrs[0..n) of
+ * type at owner (at or below zone), each distinct, and an RRSIG over them
+ * by each of signers (signer zone), valid from inception to expiration.
+ * Release with cds_rrset_clear.  Returns 0 or -1.
+ */
+int ts_rrset(struct cds_rrset *out, const char *zone, const char *owner, uint16_t type,
+	     const struct ts_rr *rrs, size_t n, const struct ts_key *const *signers,
+	     size_t nsigners, time_t inception, time_t expiration);
+
+/* Add to set (of zone) an RRSIG that names key tag tag and algorithm alg,
+ * valid from inception to expiration, whose siglen octets of signature no
+ * key made (below any modulus of siglen octets, so that RSA does the whole
+ * verification): what a KeyTrap answer carries.  Returns 0 or -1. */
+int ts_rrset_forged_sig(struct cds_rrset *set, const char *zone, uint8_t alg, uint16_t tag,
+			size_t siglen, time_t inception, time_t expiration);
 
 /*
  * A whole DNS answer message (QR, AA, rcode) to owner/qtype holding rrs and,

@@ -21,6 +21,7 @@
 #include "cdscan/policy.h"
 #include "cdscan/scan.h"
 #include "oracle.h"
+#include "testsign.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,8 +35,9 @@ static void check_denial(const char *zone, const struct cds_rrset *set,
 	char why[512];
 	if (set->count || !set->denial_count)
 		return;
-	if (cds_dnssec_denial(zone, set, keys, 150, now, why, sizeof(why)) == CDS_DNSSEC_SECURE &&
-	    cds_dnssec_validate(zone, keys, keys, ds, 1, now) == CDS_DNSSEC_SECURE &&
+	if (cds_dnssec_denial(zone, set, keys, ts_work(now), why,
+			      sizeof(why)) == CDS_DNSSEC_SECURE &&
+	    cds_dnssec_validate(zone, keys, keys, ds, 1, ts_work(now)) == CDS_DNSSEC_SECURE &&
 	    oracle_denial(zone, set, keys, ds, 1, now) == CDS_DNSSEC_BOGUS)
 		abort();
 }
@@ -109,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len > size - off)
 			len = size - off;
 		cds_server_take_answer(&servers[i / CDS_Q_COUNT], (enum cds_query_kind)(i % CDS_Q_COUNT),
-				       d.domain, 0, data + off, len);
+				       d.domain, NULL, 0, data + off, len);
 		off += len;
 	}
 	/* The differential check: never secure where getdns says otherwise. */
@@ -117,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct cds_rrset *keys = &servers[s].sets[CDS_Q_DNSKEY];
 		for (int k = 0; k < CDS_Q_COUNT; k++) {
 			const struct cds_rrset *set = &servers[s].sets[k];
-			if (cds_dnssec_validate(d.domain, set, keys, &ds, 1, now) ==
+			if (cds_dnssec_validate(d.domain, set, keys, &ds, 1, ts_work(now)) ==
 				    CDS_DNSSEC_SECURE &&
 			    oracle_validate(d.domain, set, keys, &ds, 1, now) != CDS_DNSSEC_SECURE)
 				abort();
@@ -145,8 +147,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			off += 2;
 			if (len > size - off)
 				len = size - off;
-			cds_answer_parse(data + off, len, k ? hosts[s].name : d.domain, types[k], &info,
-					 sets[k]);
+			cds_answer_parse(data + off, len, k ? hosts[s].name : d.domain, types[k],
+					 NULL, &info, sets[k]);
 			sets[k]->present = true;
 			check_denial(d.domain, sets[k], &servers[s].sets[CDS_Q_DNSKEY], &ds, now);
 			off += len;
@@ -171,8 +173,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			off += 2;
 			if (len > size - off)
 				len = size - off;
-			cds_answer_parse(data + off, len, qname, k ? CDS_T_CDNSKEY : CDS_T_CDS, &info,
-					 &sig.sets[k]);
+			cds_answer_parse(data + off, len, qname, k ? CDS_T_CDNSKEY : CDS_T_CDS,
+					 NULL, &info, &sig.sets[k]);
 			off += len;
 			sig.missing[k] = sig.sets[k].count == 0;
 			sig.status[k] = (enum cds_dnssec_status)((st >> (2 + 2 * k)) & 3);

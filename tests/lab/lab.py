@@ -27,6 +27,7 @@ CAP_NET_BIND_SERVICE.
 
 import argparse
 import base64
+import hashlib
 import ipaddress
 import json
 import os
@@ -107,6 +108,9 @@ class Key:
         self.owner = owner
         self.algorithm = int(parts[0])
         self.ksk = "ksk" in parts[1:]
+        # revoke: the key published and signing with the REVOKE flag set
+        # (RFC 5011 §3: flags 257 become 385), and so with another key tag.
+        revoke = "revoke" in parts[1:]
         if self.algorithm not in ALGORITHMS:
             raise LabError("key %s of %s: unknown algorithm %s" % (label, owner, parts[0]))
         cmd = ["ldns-keygen", "-a", ALGORITHMS[self.algorithm]]
@@ -127,7 +131,13 @@ class Key:
         i = fields.index("DNSKEY")
         self.flags, self.protocol = int(fields[i + 1]), int(fields[i + 2])
         self.pubkey = "".join(fields[i + 4:])
-        self.keytag = int(os.path.basename(self.base).split("+")[2])
+        if revoke:
+            # ldns-signzone and ldns-key2ds take the flags (and so the key
+            # tag of the RRSIGs and DS) from the .key file.
+            self.flags |= 0x0080
+            with open(self.base + ".key", "w") as f:
+                f.write("%s 300 IN DNSKEY %s\n" % (owner, self.dnskey_rdata()))
+        self.keytag = keytag(self.dnskey_rdata())
 
     def dnskey_rdata(self):
         return "%d %d %d %s" % (self.flags, self.protocol, self.algorithm, self.pubkey)
@@ -203,6 +213,24 @@ class Zone:
         for item in items:
             out.append(item if " " in item else self.key(item).dnskey_rdata())
         return out
+
+
+def keytag(dnskey):
+    """RFC 4034 Appendix B key tag of a DNSKEY in presentation form."""
+    flags, proto, alg, key = dnskey.split(" ", 3)
+    rdata = (int(flags).to_bytes(2, "big") + bytes([int(proto), int(alg)]) +
+             base64.b64decode(key.replace(" ", "")))
+    ac = sum(b if i & 1 else b << 8 for i, b in enumerate(rdata))
+    return (ac + (ac >> 16)) & 0xFFFF
+
+
+def nsec3_hash(name, iterations=0, salt=b""):
+    """RFC 5155 §5 hash of a name, as the first label of an NSEC3 owner."""
+    wire = b"".join(bytes([len(l)]) + l.encode() for l in fqdn(name).split(".")[:-1]) + b"\0"
+    h = hashlib.sha1(wire + salt).digest()
+    for _ in range(iterations):
+        h = hashlib.sha1(h + salt).digest()
+    return base64.b32hexencode(h).decode().lower()
 
 
 def rtype(addr):
@@ -298,24 +326,31 @@ class Lab:
         lines += extra
         return "\n".join(lines) + "\n"
 
-    def _sign(self, z, text, workdir, fname, sign_with, window, sigkeys_for=None):
+    def _sign(self, z, text, workdir, fname, sign_with, window, sigkeys_for=None,
+              nsec3=None, strip=()):
         """Sign text with keys sign_with; return the signed zone text.
         sigkeys_for: [(types, keys, window, owner)] re-signs those types'
         RRSIGs at owner with other keys or another validity window, or drops
-        them (keys empty): broken-signature cases."""
+        them (keys empty): broken-signature cases.  nsec3: the number of
+        NSEC3 iterations (no salt) to deny with NSEC3 instead of NSEC.
+        strip: owners whose NSEC or NSEC3 record (and its RRSIG) is removed
+        after signing: empty answers there come without their proof."""
         path = os.path.join(workdir, fname)
         with open(path, "w") as f:
             f.write(text)
         if not sign_with:
             return text
         incep, expir = (rel_time(w, self.now) for w in window)
-        run(["ldns-signzone", "-d", "-i", str(incep), "-e", str(expir), "-o", z.name,
-             "-f", path + ".signed", path] + [z.key(k).base for k in sign_with])
+        denial = [] if nsec3 is None else ["-n", "-t", str(nsec3)]
+        run(["ldns-signzone", "-d", "-i", str(incep), "-e", str(expir), "-o", z.name] + denial +
+            ["-f", path + ".signed", path] + [z.key(k).base for k in sign_with])
         with open(path + ".signed") as f:
             signed = f.read()
         for types, keys, win, owner in sigkeys_for or []:
             other = self._sign(z, text, workdir, fname + ".alt", keys, win) if keys else ""
             signed = replace_rrsigs(signed, other, types, owner)
+        for owner in strip:
+            signed = strip_denial(signed, owner, nsec3, z.name)
         return signed
 
     def _sign_child(self, z):
@@ -355,13 +390,19 @@ class Lab:
                                z.name if owner == "@" else fqdn(owner + "." + z.name)))
             workdir = os.path.join(self.dir, "zones", srv.address)
             os.makedirs(workdir, exist_ok=True)
+            # nsec3 = true (0 iterations, RFC 9276 §3.1) or a number of
+            # iterations; strip-nsec = ["ns1", "@"]: no proof at those owners.
+            nsec3 = z.option(server, "nsec3", False)
+            nsec3 = None if nsec3 is False else 0 if nsec3 is True else int(nsec3)
+            strip = [z.name if o == "@" else fqdn(o + "." + z.name)
+                     for o in z.option(server, "strip-nsec", [])]
             text = self._zone_text(z, server, ns, dnskeys if sign_with else [], extra)
             srv.zones[z.name] = self._sign(z, text, workdir, z.name + "zone", sign_with,
-                                           window, broken)
+                                           window, broken, nsec3, strip)
             if srv.flip:
                 text = self._zone_text(z, server, ns, dnskeys if sign_with else [], extra, 1)
                 srv.zones_next[z.name] = self._sign(z, text, workdir, z.name + "zone.next",
-                                                    sign_with, window, broken)
+                                                    sign_with, window, broken, nsec3, strip)
 
     def _signals_in(self, provider):
         """RFC 9615 signals a provider zone publishes for its children:
@@ -396,6 +437,18 @@ class Lab:
                 for a in self.glue_of(child, n):
                     lines.append("%s %s %s" % (n, rtype(a), a))
         return lines
+
+    def ns_args(self, child):
+        """`cdscan check --ns` arguments for child's delegation: NAME@ADDR
+        for every address the lab knows, NAME alone where it knows none.
+        With `resolve-ns = true` an NS name outside the zone goes without
+        its address, so that cdscan looks it up through the resolver, as
+        it does for a delegation from a parent zone file or from DNS."""
+        by_name = child.spec.get("resolve-ns", False)
+        addrs = {n: [] if by_name and not owner_in(n, child.name) else self.glue_of(child, n)
+                 for n in child.parent_ns}
+        return (["%s@%s" % (n, a) for n in child.parent_ns for a in addrs[n]]
+                + [n for n in child.parent_ns if not addrs[n]])
 
     def glue_of(self, child, name):
         """The parent's addresses for one NS name of child: its parent-glue,
@@ -602,8 +655,7 @@ remote-control:
                 "provider": z.name in self.specs["provider"],
                 "ns": z.ns,
                 "parent_ns": z.parent_ns,
-                "ns_args": [("%s@%s" % (n, a)) for n in z.parent_ns for a in self.glue_of(z, n)]
-                           + [n for n in z.parent_ns if not self.glue_of(z, n)],
+                "ns_args": self.ns_args(z),
                 "ds": sorted(z.ds_set(z.spec.get("ds", []))),
                 "keys": {l: {"keytag": k.keytag, "algorithm": k.algorithm, "ksk": k.ksk,
                              "dnskey": k.dnskey_rdata()} for l, k in z.keys.items()},
@@ -628,6 +680,54 @@ def env_text(info):
     if info.get("database"):
         out.append("export CDSCAN_DATABASE='%s'" % info["database"])
     return "\n".join(out) + "\n"
+
+
+def strip_denial(signed, owner, nsec3, origin):
+    """signed without the NSEC record at owner (with nsec3: the NSEC3 record
+    of owner's hash) and the RRSIG over it."""
+    target = fqdn(owner) if nsec3 is None else fqdn(nsec3_hash(owner, nsec3) + "." + origin)
+    rtype = "NSEC" if nsec3 is None else "NSEC3"
+    def is_target(line):
+        f = line.split()
+        return (len(f) > 4 and fqdn(f[0]) == target and
+                (f[3] == rtype or (f[3] == "RRSIG" and f[4] == rtype)))
+    kept = [l for l in signed.splitlines() if not is_target(l)]
+    if len(kept) == len(signed.splitlines()):
+        raise LabError("strip-nsec: no %s at %s in the signed zone" % (rtype, target))
+    return "\n".join(kept) + "\n"
+
+
+def merge_config(base, extra):
+    """YAML configuration text base with extra's keys added (a scenario's
+    expect.config beside a test's own settings): a top-level mapping both
+    name gets extra's second-level keys, replacing base's of the same name.
+    Only the block style the lab and its tests write (two-space indents)."""
+    def sections(text):
+        out = {}
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            if not line.startswith(" "):
+                key = line.split(":", 1)[0]
+                out[key] = {"head": line, "items": {}}
+            elif line.startswith("  ") and not line.startswith("   "):
+                sub = line.strip().split(":", 1)[0]
+                out[key]["items"][sub] = [line]
+            else:
+                out[key]["items"][sub].append(line)
+        return out
+    merged = sections(base)
+    for key, sec in sections(extra).items():
+        if key in merged and sec["items"]:
+            merged[key]["items"].update(sec["items"])
+        else:
+            merged[key] = sec
+    lines = []
+    for sec in merged.values():
+        lines.append(sec["head"])
+        for item in sec["items"].values():
+            lines += item
+    return "\n".join(lines) + "\n"
 
 
 def replace_rrsigs(signed, other, types, owner):
@@ -905,9 +1005,9 @@ def cdscan_verdict(binary, info, name, z):
     exp = z.get("expect", {})
     conf = os.path.join(info["dir"], "status-%s.yaml" % name.rstrip("."))
     with open(conf, "w") as f:
-        f.write("resolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\nscan:\n  timeout: 500ms\n"
-                "  retries: 0\n%s" % (info["resolver"], info["trust_anchor"],
-                                      exp.get("config", "")))
+        f.write(merge_config("resolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\nscan:\n"
+                             "  timeout: 500ms\n  retries: 0\n"
+                             % (info["resolver"], info["trust_anchor"]), exp.get("config", "")))
     cmd = [binary, "-q", "-c", conf, "check", name, "--json"]
     for a in z["ns_args"]:
         cmd += ["--ns", a]

@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 """System test: `cdscan check --json` on every lab zone whose scenario has an
-`expect.ds`, against the real lab servers.  Checks the exit code, the
-verdict's shape (CONTRACT.md), the first DS reason code and action, the
-proposed DS set (recomputed here from the keys, independently of cdscan),
-add/rem, and that every DS-side reason code of the contract is produced by
-some scenario.  Usage: check_scenarios.py CDSCAN LAB_DIR"""
+`expect.ds`, against the real lab servers, with the delegation from
+--ns/--ds, from --parent-zone and from DNS (real-DNS mode), and over TCP
+only.  Checks the exit code, the verdict's shape (CONTRACT.md), the first DS
+reason code and action, the proposed DS set (recomputed here from the keys,
+independently of cdscan), add/rem, the detail (`expect.detail`, a
+substring), a server's error (`expect.error`), the addresses left out
+(`expect.excluded`), and that every DS-side reason code of the contract is
+produced by some scenario.  Usage: check_scenarios.py CDSCAN LAB_DIR"""
 
 import base64
 import concurrent.futures
@@ -17,16 +20,18 @@ import sys
 import tempfile
 import time
 
+from labtest import merge_config
+
 # DS-side codes a lab scenario must produce through `check` (opted-out is a
-# database flag; bootstrap-after-delay needs the scan's history: see
-# bootstrap_test.py).
+# database flag: csync_scenarios.py's scan part; bootstrap-after-delay needs
+# the scan's history: bootstrap_test.py).
 REQUIRED = {
     "no-signal", "signal-unchanged", "ds-updated", "delete", "delete-not-allowed",
     "ns-unreachable", "ns-inconsistent", "not-signed", "bogus", "cds-cdnskey-mismatch",
     "breaks-chain", "algorithm-not-allowed", "digest-not-allowed", "mixed-delete",
     "stale-signal", "insecure-no-bootstrap", "bootstrap-authenticated",
     "bootstrap-signal-missing", "bootstrap-signal-mismatch", "bootstrap-ns-insecure",
-    "bootstrap-signal-bogus", "bootstrap-pending",
+    "bootstrap-signal-bogus", "bootstrap-pending", "signer-not-in-ds",
 }
 TOP_KEYS = ["domain", "checked_at", "delegation", "secure", "servers", "ds", "ns"]
 SIDE_KEYS = ["action", "reasons", "current", "proposed", "add", "rem"]
@@ -63,7 +68,24 @@ def rel(spec):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
-def other_modes(cdscan, lab, name, conf, v):
+def expected_details(exp, v):
+    """What expect.detail, expect.error and expect.excluded ask of verdict v."""
+    errors = []
+    if "detail" in exp and exp["detail"] not in v["ds"].get("detail", ""):
+        errors.append("ds.detail %r does not say %r" % (v["ds"].get("detail"), exp["detail"]))
+    if "error" in exp and not any(exp["error"] in (s["error"] or "") for s in v["servers"]):
+        errors.append("no server error mentions %r: %s" % (exp["error"],
+                                                          [s["error"] for s in v["servers"]]))
+    if "excluded" in exp:
+        if not any(exp["excluded"] in e for e in v.get("excluded", [])):
+            errors.append("excluded %s does not name %r" % (v.get("excluded"), exp["excluded"]))
+        left_out = exp["excluded"].split(" (", 1)[1].split(")", 1)[0]
+        if any(s["address"] == left_out for s in v["servers"]):
+            errors.append("%s left out, yet asked: %s" % (left_out, v["servers"]))
+    return errors
+
+
+def other_modes(cdscan, lab, name, conf, v, last_change):
     """The same check with the delegation from the parent zone file and from
     DNS through the resolver: the DS verdict must not depend on the source."""
     errors = []
@@ -75,7 +97,7 @@ def other_modes(cdscan, lab, name, conf, v):
     if not any(lab["servers"][n]["down"] for n in lab["zones"][name]["ns"]):
         modes.append(("real-DNS", []))
     for mode, extra in modes:
-        p = subprocess.run([cdscan, "-c", conf, "check", name, "--json"] + extra,
+        p = subprocess.run([cdscan, "-c", conf, "check", name, "--json"] + extra + last_change,
                            capture_output=True, text=True, timeout=60)
         if p.returncode != 0:
             errors.append("%s: exit %d %s" % (mode, p.returncode, p.stderr.strip()))
@@ -87,6 +109,7 @@ def other_modes(cdscan, lab, name, conf, v):
                                                                    v["ds"][key]))
         if sorted(w["delegation"]["ns"]) != sorted(v["delegation"]["ns"]):
             errors.append("%s: delegation.ns %s" % (mode, w["delegation"]["ns"]))
+        errors += ["%s: %s" % (mode, e) for e in expected_details(lab["zones"][name]["expect"], w)]
     return errors
 
 
@@ -94,16 +117,18 @@ def run_zone(cdscan, lab, name, z, tmp):
     exp = z["expect"]
     conf = os.path.join(tmp, name + "yaml")
     with open(conf, "w") as f:
-        f.write("resolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
-                "scan:\n  timeout: 1s\n  retries: 1\n" % (lab["resolver"], lab["trust_anchor"]))
-        f.write(exp.get("config", ""))
+        f.write(merge_config("resolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
+                             "scan:\n  timeout: 1s\n  retries: 2\n"
+                             % (lab["resolver"], lab["trust_anchor"]), exp.get("config", "")))
     args = [cdscan, "-c", conf, "check", name, "--json"]
     for a in z["ns_args"]:
         args += ["--ns", a]
     for d in z["ds"]:
         args += ["--ds", d]
+    last_change = []
     if "last-change" in exp:
-        args += ["--last-change", rel(exp["last-change"])]
+        last_change = ["--last-change", rel(exp["last-change"])]
+    args += last_change
     p = subprocess.run(args, capture_output=True, text=True, timeout=60)
     errors = []
     if p.returncode != 0:
@@ -112,7 +137,9 @@ def run_zone(cdscan, lab, name, z, tmp):
         v = json.loads(p.stdout)
     except ValueError as e:
         return ["not JSON (%s): %s" % (e, p.stdout[:200])], None
-    if list(v) != TOP_KEYS:
+    # "excluded" (added to the contract) is there when an address was left out.
+    if [k for k in v if k != "excluded"] != TOP_KEYS or (
+            "excluded" in v and list(v).index("excluded") != TOP_KEYS.index("servers") + 1):
         errors.append("top-level keys %s" % list(v))
     for side in ("ds", "ns"):
         if list(v[side])[:6] != SIDE_KEYS:
@@ -143,11 +170,8 @@ def run_zone(cdscan, lab, name, z, tmp):
         errors.append("add/rem %s/%s do not follow from current/proposed" % (ds["add"], ds["rem"]))
     if ds["action"] in ("none", "reject") and ds["proposed"] != ds["current"]:
         errors.append("proposed differs from current without an action")
-    if "error" in exp and not any(exp["error"] in (s["error"] or "") for s in v["servers"]):
-        errors.append("no server error mentions %r: %s" % (exp["error"],
-                                                          [s["error"] for s in v["servers"]]))
-    if "last-change" not in exp:
-        errors += other_modes(cdscan, lab, name, conf, v)
+    errors += expected_details(exp, v)
+    errors += other_modes(cdscan, lab, name, conf, v, last_change)
     if exp.get("tcp"):
         # Truncated UDP answers must have been asked again over TCP.
         d = subprocess.run(args[:3] + ["-vv"] + args[3:], capture_output=True, text=True)
@@ -162,6 +186,8 @@ def run_zone(cdscan, lab, name, z, tmp):
                        timeout=60)
     if t.returncode != 0 or json.loads(t.stdout)["ds"]["reasons"] != ds["reasons"]:
         errors.append("over TCP only: %s %s" % (t.returncode, t.stdout[-300:] or t.stderr))
+    else:
+        errors += ["over TCP only: " + e for e in expected_details(exp, json.loads(t.stdout))]
     return errors, v
 
 

@@ -3,10 +3,14 @@
 every zone whose scenario has an `expect.ns` (with --ns/--ds, with
 --parent-zone, over TCP only, and in real-DNS mode where every server
 answers), checking the NS side of the verdict: reason, action, proposed NS
-set, proposed glue, add/rem; then `cdscan scan` of the same zones into
+set, proposed glue, add/rem, the detail (`expect.ns-detail`, a substring);
+then `cdscan scan` of the same zones into
 PostgreSQL, checking the NS change sets (ordered operations, clTRID, one
 open per domain) and the report.  Every NS-side reason code of the contract
-must be produced.  Usage: csync_scenarios.py CDSCAN LAB_DIR"""
+must be produced (csync-approved needs an approval kept in the database:
+domain_test.py).  Delegations opted out in the database get opted-out on
+both sides and no change set, and get one once opted in again.  Usage:
+csync_scenarios.py CDSCAN LAB_DIR"""
 
 import concurrent.futures
 import json
@@ -15,14 +19,20 @@ import subprocess
 import sys
 import tempfile
 
-from labtest import Database, check, finish, load_lab, psql
+from labtest import Database, check, finish, load_lab, merge_config, must, psql
 
 REQUIRED = {
     "no-csync", "csync-unchanged", "ns-updated", "csync-not-signed", "csync-bogus",
     "csync-inconsistent", "csync-soa-serial", "csync-serial-changed", "csync-unknown-flags",
     "csync-unknown-type", "csync-multiple", "csync-not-immediate", "csync-no-glue",
-    "csync-empty-ns",
+    "csync-empty-ns", "csync-breaks-chain", "csync-bad-host-name",
 }
+# Delegations the operator opts out of automation (delegations.opted_out,
+# sql/0001), scanned in a database of their own: each would get a change
+# set otherwise, an NS one (csync-add-signer.test) and a DS one
+# (rollover.test).  Both sides of their verdicts must say opted-out.
+# `check` has no database: opted-out is a scan's reason only.
+OPTED_OUT = {"csync-add-signer.test.": "ns", "rollover.test.": "ds"}
 
 
 def write_conf(tmp, name, lab, extra="", database=None):
@@ -30,9 +40,9 @@ def write_conf(tmp, name, lab, extra="", database=None):
     with open(path, "w") as f:
         if database:
             f.write("database: \"%s\"\n" % database)
-        f.write("resolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
-                "scan:\n  timeout: 1s\n  retries: 1\n" % (lab["resolver"], lab["trust_anchor"]))
-        f.write(extra)
+        f.write(merge_config("resolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
+                             "scan:\n  timeout: 1s\n  retries: 2\n"
+                             % (lab["resolver"], lab["trust_anchor"]), extra))
     return path
 
 
@@ -63,6 +73,8 @@ def judge(v, z):
     if ns["action"] != "update" and (ns["proposed"] != ns["current"]
                                      or ns["glue"] != ns["current_glue"]):
         errors.append("proposal differs from the delegation without an action")
+    if "ns-detail" in exp and exp["ns-detail"] not in ns.get("detail", ""):
+        errors.append("ns.detail %r does not say %r" % (ns.get("detail"), exp["ns-detail"]))
     if "glue" in exp and ns["glue"] != {k: sorted(a) for k, a in exp["glue"].items()}:
         errors.append("ns.glue %s, want %s" % (ns["glue"], exp["glue"]))
     for name in ns["glue"]:
@@ -101,6 +113,9 @@ def run_zone(cdscan, lab, name, z, tmp):
             if w["ns"][key] != v["ns"][key]:
                 errors.append("%s: ns.%s %s, with --ns/--ds %s" % (mode, key, w["ns"][key],
                                                                    v["ns"][key]))
+        if "ns-detail" in exp and exp["ns-detail"] not in w["ns"].get("detail", ""):
+            errors.append("%s: ns.detail %r does not say %r" % (mode, w["ns"].get("detail"),
+                                                                exp["ns-detail"]))
     return errors, v
 
 
@@ -146,6 +161,14 @@ def scan_part(cdscan, lab, zones, tmp):
                   "%s: change set %s ops %s proposed %s" % (n, cltrid, ops, payload["proposed"]))
             check(reported.get(n, {}).get("action") == "update",
                   "%s: in the report as an NS update" % n)
+            if "glue" in exp:
+                want = {k: sorted(a) for k, a in exp["glue"].items()}
+                check(payload.get("glue") == want,
+                      "%s: the change set's glue %s" % (n, payload.get("glue")))
+        for n, z in plain.items():
+            if "ns-detail" in z["expect"] and z["expect"]["ns-action"] != "none":
+                check(z["expect"]["ns-detail"] in reported.get(n, {}).get("detail", ""),
+                      "%s: the report's detail says %r" % (n, z["expect"]["ns-detail"]))
         for n, z in plain.items():
             if z["expect"]["ns-action"] == "reject":
                 check(reported.get(n, {}).get("reasons", [None])[0] == z["expect"]["ns"],
@@ -158,6 +181,63 @@ def scan_part(cdscan, lab, zones, tmp):
         after = psql(db.conninfo, "SELECT count(*) FROM change_sets WHERE kind = 'ns'")
         check(p.returncode == 0 and before == after,
               "rescan: still %s NS change sets (one open per domain)" % after)
+
+
+def opted_out(cdscan, lab, tmp):
+    """opted_out set on delegations that would change: both sides opted-out,
+    in the stored verdict and the report, and no change set; opted in
+    again, the change sets come.  A database of its own: no earlier scan's
+    change sets."""
+    with Database(lab, "optout") as database:
+        db = database.conninfo
+        conf = write_conf(tmp, "optout", lab, database=db)
+        run = lambda *a: subprocess.run([cdscan, "-q", "-c", conf, *a], capture_output=True,
+                                        text=True, timeout=300)
+        must(run("db", "init"), "db init")
+        must(run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2",
+                                                  "test.zone")), "import")
+        opted_out_scan(run, db, tmp)
+
+
+def opted_out_scan(run, db, tmp):
+    doms = sorted(OPTED_OUT)
+    names = ", ".join("'%s'" % d for d in doms)
+    psql(db, "UPDATE delegations SET opted_out = true, next_scan_at = now()"
+             " WHERE domain IN (%s)" % names)
+    check(psql(db, "SELECT count(*) FROM delegations WHERE opted_out") == str(len(doms)),
+          "opted out in the database: %s" % ", ".join(doms))
+    report = os.path.join(tmp, "opted-out.json")
+    args = sum((["--domain", d] for d in doms), [])
+    p = run("scan", *args, "--report", report, "--format", "json")
+    check(p.returncode == 0, "scan of the opted-out delegations: %s" % p.stderr.strip())
+    rep = json.load(open(report)) if os.path.exists(report) else {}
+    for d in doms:
+        out = psql(db, "SELECT verdict FROM scan_results s JOIN delegations d"
+                       " ON d.id = s.delegation_id WHERE d.domain = '%s'"
+                       " ORDER BY s.id DESC LIMIT 1" % d)
+        v = json.loads(out) if out else {}
+        sides = [(v.get(k, {}).get("action"), v.get(k, {}).get("reasons")) for k in ("ds", "ns")]
+        check(sides == [("none", ["opted-out"])] * 2,
+              "%s opted out: DS and NS none (opted-out): %s" % (d, sides))
+    # The report lists domains with an action or a rejection only; its
+    # summary counts every reason, once per side.
+    summary = rep.get("summary", {})
+    check(summary.get("reasons", {}).get("opted-out") == 2 * len(doms) and
+          summary.get("ds") == {"none": len(doms)} and summary.get("ns") == {"none": len(doms)}
+          and not rep.get("domains"),
+          "the report counts opted-out on both sides, no action: %s" % summary)
+    n = psql(db, "SELECT count(*) FROM change_sets c JOIN delegations d"
+                 " ON d.id = c.delegation_id WHERE d.domain IN (%s)" % names)
+    check(n == "0", "no change set for an opted-out delegation (%s)" % n)
+    # The flag made the difference: opted in again, each gets its change set.
+    psql(db, "UPDATE delegations SET opted_out = false, next_scan_at = now()"
+             " WHERE domain IN (%s)" % names)
+    p = run("scan", *args)
+    got = psql(db, "SELECT d.domain || ' ' || c.kind FROM change_sets c JOIN delegations d"
+                   " ON d.id = c.delegation_id WHERE d.domain IN (%s) ORDER BY 1" % names)
+    want = "\n".join("%s %s" % (d, OPTED_OUT[d]) for d in doms)
+    check(p.returncode == 0 and got == want,
+          "opted in again: %s" % got.replace("\n", ", "))
 
 
 def main():
@@ -188,6 +268,7 @@ def main():
         check(not missing, "every NS-side reason code produced (missing: %s)"
               % (", ".join(sorted(missing)) or "none"))
         scan_part(cdscan, lab, zones, tmp)
+        opted_out(cdscan, lab, tmp)
     finish()
 
 

@@ -40,7 +40,7 @@ class Env:
         self.conf = os.path.join(self.tmp, self.name + ".yaml")
         with open(self.conf, "w") as f:
             f.write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
-                    "scan:\n  timeout: 1s\n  retries: 1\n%s"
+                    "scan:\n  timeout: 1s\n  retries: 2\n%s"
                     % (self.db, self.lab["resolver"], self.lab["trust_anchor"], extra))
 
     def run(self, *args):
@@ -300,12 +300,38 @@ def suspended_claim(env, tmp):
           "resumed: the change set goes out")
 
 
+def newest_verdict(env, domain):
+    """The verdict of domain's newest scan, as stored."""
+    return json.loads(env.sql(
+        "SELECT s.verdict FROM scan_results s JOIN delegations d ON d.id = s.delegation_id"
+        " WHERE d.domain = '%s' ORDER BY s.id DESC LIMIT 1" % domain) or "{}")
+
+
+def ns_change_sets(env, domain):
+    """domain's NS change sets: [(state, payload)]."""
+    rows = env.sql("SELECT c.state || '|' || c.payload::text FROM change_sets c JOIN"
+                   " delegations d ON d.id = c.delegation_id WHERE d.domain = '%s' AND"
+                   " c.kind = 'ns' ORDER BY c.id" % domain)
+    return [(r.split("|", 1)[0], json.loads(r.split("|", 1)[1])) for r in rows.splitlines()]
+
+
 def approve(env):
-    dom = "csync-not-immediate.test."
+    """RFC 7477 §2.1.1.2: a CSYNC without the immediate flag waits for the
+    operator (csync-not-immediate); approved, the next scan acts on it once
+    (csync-approved, an NS change set); the scan after that waits again.
+    The lab's csync-approve.test adds provider B's server, which serves the
+    zone: an update that is valid but for the flag.  Only scan can show
+    this: the approval is kept in the database, and check keeps no state
+    (csync_scenarios.py checks the zone's csync-not-immediate in every
+    check mode)."""
+    dom = "csync-approve.test."
     p = env.run("-q", "domain", "approve-csync", dom)
     check(p.returncode == 65 and "not been scanned" in p.stderr,
           "approve-csync before a scan: exit %d" % p.returncode)
     env.run("-q", "scan", "--domain", dom)
+    ns = newest_verdict(env, dom).get("ns", {})
+    check(ns.get("reasons", [None])[0] == "csync-not-immediate" and not ns_change_sets(env, dom),
+          "a CSYNC without the immediate flag: %s, no change set" % ns.get("reasons"))
     env.sql("UPDATE delegations SET next_scan_at = now() + interval '1 day'")
     p = env.run("-q", "domain", "approve-csync", "rollover.test")
     check(p.returncode == 65 and "not csync-not-immediate" in p.stderr and
@@ -329,13 +355,26 @@ def approve(env):
     p = env.run("-vv", "scan", "--domain", dom)
     check("%s: CSYNC serial 2026112901 approved by an operator" % dom in p.stderr,
           "the claim carries the approval")
+    ns = newest_verdict(env, dom).get("ns", {})
+    check(ns.get("reasons", [None])[0] == "csync-approved" and ns.get("action") == "update" and
+          "approved by an operator" in ns.get("detail", ""),
+          "the approved scan: %s %s (%s)" % (ns.get("action"), ns.get("reasons"),
+                                              ns.get("detail")))
+    sets = ns_change_sets(env, dom)
+    want = ["ns1.provider-a.net.", "ns1.provider-b.net.", "ns2.provider-a.net."]
+    check(len(sets) == 1 and sets[0][0] == "pending" and sets[0][1].get("proposed") == want and
+          [o["op"] for o in sets[0][1].get("ops", [])] == ["domain-update"],
+          "one NS change set adding provider B's server: %s" % sets)
     left = env.sql("SELECT coalesce(csync_approved_serial::text, 'used') FROM delegations"
                    " WHERE domain = '%s'" % dom)
-    if left == "used":
-        check(env.sql("SELECT count(*) FROM domain_events WHERE event ="
-                      " 'csync-approval-used'") == "1", "a used approval is forgotten, said so")
-    else:
-        print("note: the decision does not use CSYNC approvals yet (serial %s kept)" % left)
+    check(left == "used" and env.sql("SELECT count(*) FROM domain_events WHERE event ="
+                                     " 'csync-approval-used'") == "1",
+          "the approval is used up, and said so (%s)" % left)
+    env.run("-q", "scan", "--domain", dom)
+    ns = newest_verdict(env, dom).get("ns", {})
+    check(ns.get("reasons", [None])[0] == "csync-not-immediate" and
+          len(ns_change_sets(env, dom)) == 1,
+          "the scan after that waits again: %s, still one change set" % ns.get("reasons"))
 
 
 def backoff(env):

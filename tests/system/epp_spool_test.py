@@ -2,7 +2,8 @@
 """epp-spool on the lab: scan, `cdscan epp send`, and every spooled document
 validated by xmllint against the official EPP schemas (read from
 CDSCAN_EPP_SCHEMAS, default ../shared/epp-schemas; without them the test
-reports itself skipped, exit 77).  Also: a broken document is rejected (the
+fails where they are required, in CI among others, and elsewhere reports
+itself skipped, exit 77: labtest.epp_schemas).  Also: a broken document is rejected (the
 check can fail), a resend writes nothing, file names and clTRIDs follow the
 contract.  Usage: epp_spool_test.py CDSCAN LAB_DIR"""
 
@@ -14,17 +15,18 @@ import subprocess
 import sys
 import tempfile
 
-from labtest import Database, check, finish, load_lab, psql
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-
+from labtest import Database, check, epp_schemas, finish, load_lab, must, psql
 
 def main():
     binary, labdir = sys.argv[1], sys.argv[2]
-    schemas = os.environ.get("CDSCAN_EPP_SCHEMAS",
-                             os.path.join(HERE, "..", "..", "..", "shared", "epp-schemas"))
+    schemas, present, required = epp_schemas()
     wrapper = os.path.join(schemas, "epp-wrapper.xsd")
-    if not os.path.exists(wrapper):
+    if not present and required:
+        check(False, "the EPP schemas are required here (CI or CDSCAN_REQUIRE_EPP_SCHEMAS)"
+              " but %s has no epp-wrapper.xsd: nothing could be validated (put them there"
+              " or point CDSCAN_EPP_SCHEMAS at them)" % schemas)
+        finish()
+    if not present:
         print("SKIP: no EPP schemas at %s (set CDSCAN_EPP_SCHEMAS)" % schemas)
         sys.exit(77)
     lab = load_lab(labdir)
@@ -35,13 +37,14 @@ def main():
         db = database.conninfo
         conf = os.path.join(tmp, "c.yaml")
         open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\nscan:\n"
-                              "  timeout: 1s\n  retries: 1\noutput:\n  spool-dir: %s\n"
+                              "  timeout: 1s\n  retries: 2\noutput:\n  spool-dir: %s\n"
                               % (db, lab["resolver"], lab["trust_anchor"], spool))
         run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
                                         text=True)
-        run("db", "init")
-        run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2", "test.zone"))
-        run("scan")
+        must(run("db", "init"), "db init")
+        must(run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2",
+                                                "test.zone")), "import")
+        must(run("scan"), "scan")
         pending = {}
         for r in psql(db, "SELECT c.id, d.domain, c.cltrid, c.action, c.kind, c.payload::text"
                           " FROM change_sets c JOIN delegations d ON d.id = c.delegation_id"
@@ -137,15 +140,16 @@ def main():
         conf = os.path.join(tmp, "p.yaml")
         open(conf, "w").write(
             "database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
-            "scan:\n  timeout: 1s\n  retries: 1\noutput:\n  spool-dir: %s\n"
+            "scan:\n  timeout: 1s\n  retries: 2\noutput:\n  spool-dir: %s\n"
             "registries:\n  - name: lab\n    tlds: [test]\n    ds-interface: keyData\n"
             "    host-model: hostAttr\n    spool-dir: %s\n"
             % (db, lab["resolver"], lab["trust_anchor"], spool, pspool))
         run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
                                         text=True)
-        run("db", "init")
-        run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2", "test.zone"))
-        run("scan")
+        must(run("db", "init"), "db init")
+        must(run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2",
+                                                "test.zone")), "import")
+        must(run("scan"), "scan")
         rows = [r.split("|", 4) for r in psql(
             db, "SELECT c.id, d.domain, c.kind, c.action, c.payload::text FROM change_sets c"
                 " JOIN delegations d ON d.id = c.delegation_id").splitlines()]
@@ -184,13 +188,14 @@ def main():
         lines = os.path.join(tmp, "changes.jsonl")
         conf = os.path.join(tmp, "j.yaml")
         open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\nscan:\n"
-                              "  timeout: 1s\n  retries: 1\noutput:\n  adapter: json\n"
+                              "  timeout: 1s\n  retries: 2\noutput:\n  adapter: json\n"
                               "  json-file: %s\n" % (db, lab["resolver"], lab["trust_anchor"], lines))
         run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
                                         text=True)
-        run("db", "init")
-        run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2", "test.zone"))
-        run("scan")
+        must(run("db", "init"), "db init")
+        must(run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2",
+                                                "test.zone")), "import")
+        must(run("scan"), "scan")
         want = dict(r.split("|", 1) for r in psql(
             db, "SELECT cltrid, action FROM change_sets WHERE state = 'pending'").splitlines())
         p = run("epp", "send")
@@ -203,8 +208,9 @@ def main():
               % len(got))
         check(psql(db, "SELECT count(*) FROM change_sets WHERE state = 'sent'") == str(len(want)),
               "json adapter: every written change set is marked sent")
-        run("epp", "send")
-        check(len(open(lines).readlines()) == len(got), "json adapter: a second send writes nothing")
+        p = run("epp", "send")
+        check(p.returncode == 0 and len(open(lines).readlines()) == len(got),
+              "json adapter: a second send writes nothing")
 
     # scan --spool-dir hands its change sets over at once (no epp send).
     with Database(lab, "eppdirect") as database:
@@ -213,12 +219,13 @@ def main():
         os.mkdir(direct)
         conf = os.path.join(tmp, "d.yaml")
         open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
-                              "scan:\n  timeout: 1s\n  retries: 1\n"
+                              "scan:\n  timeout: 1s\n  retries: 2\n"
                               % (db, lab["resolver"], lab["trust_anchor"]))
         run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
                                         text=True)
-        run("db", "init")
-        run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2", "test.zone"))
+        must(run("db", "init"), "db init")
+        must(run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2",
+                                                "test.zone")), "import")
         p = run("scan", "--spool-dir", direct)
         n = psql(db, "SELECT count(*) FROM change_sets WHERE state = 'sent'")
         check(p.returncode == 0 and int(n) > 0 and

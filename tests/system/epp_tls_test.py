@@ -1,30 +1,58 @@
 #!/usr/bin/python3
 """The epp-tls adapter against the lab's EPP server (tests/lab/epp_server.py:
 TLS on loopback, RFC 5734 framing, every command checked against the EPP
-schemas when they are present): a wrong password and an unknown
-certificate leave everything pending; then change sets end done exactly
-once, through a response lost after the change was applied (not resent), a
-connection lost before it was (resent with the same clTRID), a 2400 (retried)
-and a slow answer; a 2306 fails its change set with the server's message;
-host objects are created before and deleted after the domain update that
-needs it; a second run sends nothing; a registry lock (2304, or an <info>
-showing clientUpdateProhibited) fails the change set and suspends the
-domain.  Usage: epp_tls_test.py CDSCAN
-LAB_DIR"""
+schemas; their absence fails the test where they are required, labtest's
+epp_schemas).  A wrong password and an unknown CA leave everything pending;
+then change sets end done exactly once, through a response lost after the
+change was applied (not resent), a connection lost before it was (resent
+with the same clTRID), a 2400 (retried) and a slow answer; a 2306 fails its
+change set with the server's message; host objects are created before and
+deleted after the domain update that needs it; a second run sends nothing;
+a registry lock (2304, or an <info> showing clientUpdateProhibited) fails
+the change set and suspends the domain.
+Server certificates for another host name (cdscan connecting by name, and
+by address), expired, or not yet valid are refused before any command, with
+OpenSSL's reason, by a server shown to be up and serving; the right
+certificate, reached by name, is accepted.  A registry that wants a client
+certificate refuses a session without one (the server shown to be serving
+just before) and serves one with it.  The certificates are made here, under
+a CA of the test's own (openssl req and openssl ca, for dates in the past
+and the future).  Usage: epp_tls_test.py CDSCAN LAB_DIR"""
 
 import json
 import os
 import signal
 import socket
+import ssl
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 
-from labtest import Database, check, finish, load_lab, psql
+from labtest import Database, check, epp_schemas, finish, load_lab, must, psql
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+# openssl ca's configuration: a throwaway CA in DIR, leaf certificates with
+# the subjectAltName given in the environment.
+CA_CONF = """[ca]
+default_ca = lab
+[lab]
+database = %(dir)s/index.txt
+new_certs_dir = %(dir)s
+serial = %(dir)s/serial
+default_md = sha256
+policy = any
+unique_subject = no
+copy_extensions = none
+[any]
+commonName = supplied
+[leaf]
+basicConstraints = CA:false
+subjectAltName = ${ENV::SAN}
+"""
 
 
 def free_port():
@@ -35,107 +63,255 @@ def free_port():
     return port
 
 
+def openssl(*args, env=None):
+    subprocess.run(["openssl", *args], check=True, capture_output=True, env=env)
+
+
 def make_cert(path, cn):
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=" + cn,
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", path + ".key",
-                    "-out", path + ".pem"], check=True, capture_output=True)
+    """A self-signed certificate (PATH.pem, PATH.key): the client's."""
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-days", "2", "-subj", "/CN=" + cn, "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", path + ".key", "-out", path + ".pem")
+
+
+class CA:
+    """A CA of the test's own (DIR/ca.pem) that signs server certificates
+    with any names and any validity."""
+
+    def __init__(self, directory, cn):
+        self.dir = directory
+        os.mkdir(directory)
+        open(os.path.join(directory, "index.txt"), "w").close()
+        open(os.path.join(directory, "serial"), "w").write("01\n")
+        self.conf = os.path.join(directory, "ca.cnf")
+        open(self.conf, "w").write(CA_CONF % {"dir": directory})
+        self.pem = os.path.join(directory, "ca.pem")
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-days", "10", "-subj", "/CN=" + cn, "-keyout",
+                os.path.join(directory, "ca.key"), "-out", self.pem)
+
+    def leaf(self, name, san, valid=(-3600, 2 * 86400)):
+        """DIR/NAME.pem and .key for CN lab-epp with subjectAltName san,
+        valid from now+valid[0] to now+valid[1] seconds."""
+        base = os.path.join(self.dir, name)
+        openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-subj", "/CN=lab-epp", "-keyout", base + ".key", "-out", base + ".csr")
+        stamp = lambda d: time.strftime("%Y%m%d%H%M%SZ", time.gmtime(time.time() + d))
+        openssl("ca", "-batch", "-config", self.conf, "-cert", self.pem, "-keyfile",
+                os.path.join(self.dir, "ca.key"), "-in", base + ".csr", "-out", base + ".pem",
+                "-notext", "-extensions", "leaf", "-startdate", stamp(valid[0]),
+                "-enddate", stamp(valid[1]), env=dict(os.environ, SAN=san))
+        return base
 
 
 def lines(path):
     return [json.loads(x) for x in open(path)] if os.path.exists(path) else []
 
 
+class EppServer:
+    """tests/lab/epp_server.py with one certificate, its files in a
+    directory of their own; started, waited for (its ready file), stopped."""
+
+    def __init__(self, tmp, name, cert, lab, schemas=None, extra=()):
+        self.dir = os.path.join(tmp, name)
+        os.mkdir(self.dir)
+        self.port = free_port()
+        self.log = os.path.join(tmp, name + "-server.log")
+        args = [sys.executable, os.path.join(HERE, "..", "lab", "epp_server.py"), "--port",
+                str(self.port), "--cert", cert + ".pem", "--key", cert + ".key", "--dir",
+                self.dir, "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2", "test.zone"),
+                *extra]
+        if schemas:
+            args += ["--schemas", schemas]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                     stderr=open(self.log, "w"))
+        # Python's start-up under a loaded machine: waited for, not slept for.
+        deadline = time.time() + 60
+        ready = os.path.join(self.dir, "ready")
+        while not os.path.exists(ready) and self.proc.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        if not check(os.path.exists(ready), "the lab EPP server %s is up" % name):
+            print(open(self.log).read()[-2000:])
+            self.stop()
+            finish()
+
+    def received(self):
+        return lines(os.path.join(self.dir, "received.jsonl"))
+
+    def applied(self):
+        return lines(os.path.join(self.dir, "applied.jsonl"))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+
+def greeting(port, client=None):
+    """The server's first EPP frame through a TLS session that verifies
+    nothing (with a client certificate when given), or the error: proves the
+    server is up and serving without sending it a command."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if client:
+        ctx.load_cert_chain(client + ".pem", client + ".key")
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as raw, \
+                ctx.wrap_socket(raw) as tls:
+            data = b""
+            while len(data) < 4 or len(data) < struct.unpack(">I", data[:4])[0]:
+                chunk = tls.recv(65536)
+                if not chunk:
+                    return "closed after %d octets" % len(data)
+                data += chunk
+            return data[4:].decode()
+    except (OSError, ssl.SSLError) as e:
+        return "error: %s" % e
+
+
 def main():
     binary, labdir = sys.argv[1], sys.argv[2]
     lab = load_lab(labdir)
     tmp = tempfile.mkdtemp()
-    schemas = os.environ.get("CDSCAN_EPP_SCHEMAS",
-                             os.path.join(HERE, "..", "..", "..", "shared", "epp-schemas"))
-    have_schemas = os.path.exists(os.path.join(schemas, "epp-wrapper.xsd"))
-    make_cert(os.path.join(tmp, "server"), "lab-epp")
-    make_cert(os.path.join(tmp, "other"), "someone-else")
-    sdir = os.path.join(tmp, "epp")
-    os.mkdir(sdir)
-    port = free_port()
-    args = [sys.executable, os.path.join(HERE, "..", "lab", "epp_server.py"), "--port",
-            str(port), "--cert", os.path.join(tmp, "server.pem"), "--key",
-            os.path.join(tmp, "server.key"), "--dir", sdir, "--zone",
-            os.path.join(lab["dir"], "zones", "127.53.0.2", "test.zone")]
-    if have_schemas:
-        args += ["--schemas", schemas]
-    server = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(
-        os.path.join(tmp, "epp-server.log"), "w"))
-    try:
-        for _ in range(100):
-            if os.path.exists(os.path.join(sdir, "ready")):
-                break
-            time.sleep(0.05)
-        check(os.path.exists(os.path.join(sdir, "ready")), "the lab EPP server is up")
+    schemas, have_schemas, required = epp_schemas()
+    if not have_schemas:
+        if required:
+            check(False, "the EPP schemas are required here (CI or CDSCAN_REQUIRE_EPP_SCHEMAS)"
+                  " but %s has no epp-wrapper.xsd: the lab EPP server would check no command"
+                  " (put them there or point CDSCAN_EPP_SCHEMAS at them)" % schemas)
+            finish()
+        print("note: no EPP schemas at %s: commands not schema-checked here" % schemas)
+    ca = CA(os.path.join(tmp, "ca"), "lab-ca")
+    other_ca = CA(os.path.join(tmp, "other-ca"), "someone-else")
+    server_cert = ca.leaf("server", "DNS:localhost,IP:127.0.0.1")
+    with EppServer(tmp, "epp", server_cert, lab, schemas if have_schemas else None) as server:
         with Database(lab, "epptls") as database:
-            run_tests(binary, lab, tmp, sdir, port, database.conninfo, have_schemas)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=10)
-    client_certificates(binary, lab, tmp, args)
+            run_tests(binary, lab, tmp, server, ca, other_ca, database.conninfo, have_schemas)
+    certificate_refusals(binary, lab, tmp, ca, server_cert)
+    with Database(lab, "epptlscc") as database:
+        client_certificates(binary, lab, tmp, ca, server_cert, database.conninfo)
     finish()
 
 
-def client_certificates(binary, lab, tmp, server_args):
+def epp_config(tmp, name, lab, db, server, port, ca_file, extra=""):
+    """A configuration for one registry reached at server:port."""
+    pw = os.path.join(tmp, name + ".pw")
+    open(pw, "w").write("lab-password\n")
+    path = os.path.join(tmp, name + ".yaml")
+    open(path, "w").write(
+        "database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
+        "scan:\n  timeout: 1s\n  retries: 2\noutput:\n  adapter: epp-tls\n"
+        "registries:\n  - name: lab\n    tlds: [test]\n    epp:\n"
+        "      server: %s\n      port: %d\n      username: lab-registrar\n"
+        "      password-file: %s\n      ca-file: %s\n      retries: 0\n%s"
+        % (db, lab["resolver"], lab["trust_anchor"], server, port, pw, ca_file, extra))
+    return path
+
+
+def one_pending(binary, lab, conf, db):
+    """db init, import, and a scan of rollover.test: one DS change set."""
+    run = lambda *a: subprocess.run([binary, "-c", conf, *a], capture_output=True, text=True,
+                                    timeout=120)
+    must(run("db", "init"), "db init")
+    must(run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2", "test.zone")),
+         "import")
+    must(run("scan", "--domain", "rollover.test"), "scan of rollover.test")
+    n = psql(db, "SELECT count(*) FROM change_sets WHERE state = 'pending'")
+    if not check(n == "1", "one change set pending for the session tests (%s)" % n):
+        finish()
+
+
+def certificate_refusals(binary, lab, tmp, ca, good):
+    """Each server certificate wrong in one way: cdscan ends the session in
+    the handshake (exit 69, "certificate: " and OpenSSL's reason in its
+    log), the server, serving, receives no command, nothing is applied.
+    Then the right certificate, reached by name: applied.  Each case has a
+    database of its own, so that one accepted certificate cannot make the
+    next case pass for want of anything to send."""
+    cases = [
+        # (what, cdscan connects to, the certificate's names, validity, OpenSSL's reason)
+        ("a certificate for another host name, reached by name", "localhost",
+         "DNS:epp.other.invalid,IP:127.0.0.1", None, "hostname mismatch"),
+        ("a certificate for another address, reached by address", "127.0.0.1",
+         "DNS:localhost,IP:127.0.0.2", None, "IP address mismatch"),
+        ("an expired certificate", "127.0.0.1", "DNS:localhost,IP:127.0.0.1",
+         (-3 * 86400, -86400), "certificate has expired"),
+        ("a certificate not yet valid", "127.0.0.1", "DNS:localhost,IP:127.0.0.1",
+         (86400, 3 * 86400), "certificate is not yet valid"),
+    ]
+    for i, (what, host, san, valid, reason) in enumerate(cases):
+        cert = ca.leaf("bad%d" % i, san, *([valid] if valid else []))
+        with Database(lab, "epptlscert%d" % i) as database, \
+                EppServer(tmp, "epp-bad%d" % i, cert, lab) as server:
+            db = database.conninfo
+            conf = epp_config(tmp, "bad%d" % i, lab, db, host, server.port, ca.pem)
+            one_pending(binary, lab, conf, db)
+            hello = greeting(server.port)
+            check("<greeting>" in hello, "%s: the server is up and greets%s"
+                  % (what, "" if "<greeting>" in hello else ": " + hello[:200]))
+            p = subprocess.run([binary, "-c", conf, "epp", "send"], capture_output=True,
+                               text=True, timeout=120)
+            want = "%s: certificate: %s" % (host, reason)
+            check(p.returncode == 69 and want in p.stderr,
+                  "%s: refused, exit 69, \"%s\" said: %d %s"
+                  % (what, want, p.returncode, p.stderr.strip()[-300:]))
+            check(not server.received() and not server.applied() and
+                  psql(db, "SELECT state FROM change_sets") == "pending",
+                  "%s: the server received no command (%d), the change set stays pending"
+                  % (what, len(server.received())))
+    with Database(lab, "epptlsname") as database, \
+            EppServer(tmp, "epp-good", good, lab) as server:
+        db = database.conninfo
+        conf = epp_config(tmp, "good", lab, db, "localhost", server.port, ca.pem)
+        one_pending(binary, lab, conf, db)
+        p = subprocess.run([binary, "-c", conf, "epp", "send"], capture_output=True, text=True,
+                           timeout=120)
+        check(p.returncode == 0 and len(server.applied()) == 1 and
+              psql(db, "SELECT state FROM change_sets") == "done",
+              "the right certificate, reached by name (localhost): applied (%d) %s"
+              % (p.returncode, p.stderr.strip()[-200:]))
+
+
+def client_certificates(binary, lab, tmp, ca, server_cert, db):
     """A registry that requires a client certificate: refused without one,
     served with it."""
-    make_cert(os.path.join(tmp, "client"), "lab-registrar")
-    sdir = os.path.join(tmp, "epp-cc")
-    os.mkdir(sdir)
-    port = free_port()
-    args = list(server_args)
-    args[args.index("--port") + 1] = str(port)
-    args[args.index("--dir") + 1] = sdir
-    args += ["--client-ca", os.path.join(tmp, "client.pem")]
-    server = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            if os.path.exists(os.path.join(sdir, "ready")):
-                break
-            time.sleep(0.05)
-        with Database(lab, "epptlscc") as database:
-            db = database.conninfo
-            pw = os.path.join(tmp, "pw-cc")
-            open(pw, "w").write("lab-password\n")
-
-            def config(extra):
-                path = os.path.join(tmp, "cc.yaml")
-                open(path, "w").write(
-                    "database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
-                    "scan:\n  timeout: 1s\n  retries: 1\noutput:\n  adapter: epp-tls\n"
-                    "registries:\n  - name: lab\n    tlds: [test]\n    epp:\n"
-                    "      server: 127.0.0.1\n      port: %d\n      username: lab-registrar\n"
-                    "      password-file: %s\n      ca-file: %s\n      retries: 0\n%s"
-                    % (db, lab["resolver"], lab["trust_anchor"], port, pw,
-                       os.path.join(tmp, "server.pem"), extra))
-                return path
-            conf = config("")
-            run = lambda c, *a: subprocess.run([binary, "-c", c, *a], capture_output=True,
-                                               text=True, timeout=120)
-            run(conf, "db", "init")
-            run(conf, "import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2",
-                                                       "test.zone"))
-            run(conf, "scan", "--domain", "rollover.test")
-            p = run(conf, "epp", "send")
-            check(p.returncode == 69 and not lines(os.path.join(sdir, "applied.jsonl")),
-                  "a registry that wants a client certificate: nothing sent without one")
-            conf = config("      client-certificate: %s\n      client-key: %s\n"
-                          % (os.path.join(tmp, "client.pem"), os.path.join(tmp, "client.key")))
-            p = run(conf, "epp", "send")
-            check(p.returncode == 0 and len(lines(os.path.join(sdir, "applied.jsonl"))) == 1,
-                  "with the client certificate: applied (%d) %s" % (p.returncode,
-                                                                   p.stderr.strip()[-200:]))
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=10)
+    client = os.path.join(tmp, "client")
+    make_cert(client, "lab-registrar")
+    with EppServer(tmp, "epp-cc", server_cert, lab,
+                   extra=("--client-ca", client + ".pem")) as server:
+        conf = epp_config(tmp, "cc", lab, db, "127.0.0.1", server.port, ca.pem)
+        one_pending(binary, lab, conf, db)
+        # Serving sessions with the certificate right before the refusal, so
+        # that the refusal cannot be a server that is not there.
+        hello = greeting(server.port, client)
+        check("<greeting>" in hello, "the server greets a session with the client certificate%s"
+              % ("" if "<greeting>" in hello else ": " + hello[:200]))
+        p = subprocess.run([binary, "-c", conf, "epp", "send"], capture_output=True, text=True,
+                           timeout=120)
+        check(p.returncode == 69 and "out of reach" in p.stderr and not server.received()
+              and psql(db, "SELECT state FROM change_sets") == "pending",
+              "a registry that wants a client certificate: nothing sent without one: %d %s"
+              % (p.returncode, p.stderr.strip()[-400:]))
+        conf = epp_config(tmp, "cc-cert", lab, db, "127.0.0.1", server.port, ca.pem,
+                          "      client-certificate: %s.pem\n      client-key: %s.key\n"
+                          % (client, client))
+        p = subprocess.run([binary, "-c", conf, "epp", "send"], capture_output=True, text=True,
+                           timeout=120)
+        check(p.returncode == 0 and len(server.applied()) == 1,
+              "with the client certificate: applied (%d) %s" % (p.returncode,
+                                                               p.stderr.strip()[-200:]))
 
 
-def run_tests(binary, lab, tmp, sdir, port, db, have_schemas):
+def run_tests(binary, lab, tmp, server, ca, other_ca, db, have_schemas):
+    sdir, port = server.dir, server.port
     pwfile = os.path.join(tmp, "pw")
 
     def config(password, ca, timeout="3s"):
@@ -143,7 +319,7 @@ def run_tests(binary, lab, tmp, sdir, port, db, have_schemas):
         path = os.path.join(tmp, "c.yaml")
         open(path, "w").write(
             "database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
-            "scan:\n  timeout: 1s\n  retries: 1\noutput:\n  adapter: epp-tls\n"
+            "scan:\n  timeout: 1s\n  retries: 2\noutput:\n  adapter: epp-tls\n"
             "registries:\n  - name: lab\n    tlds: [test]\n    epp:\n"
             "      server: 127.0.0.1\n      port: %d\n      username: lab-registrar\n"
             "      password-file: %s\n      ca-file: %s\n      timeout: %s\n      retries: 2\n"
@@ -154,11 +330,12 @@ def run_tests(binary, lab, tmp, sdir, port, db, have_schemas):
         return subprocess.run([binary, "-c", conf, *a], capture_output=True, text=True,
                               timeout=300)
 
-    good_ca = os.path.join(tmp, "server.pem")
+    good_ca = ca.pem
     conf = config("lab-password", good_ca)
-    run(conf, "db", "init")
-    run(conf, "import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2", "test.zone"))
-    run(conf, "scan")
+    must(run(conf, "db", "init"), "db init")
+    must(run(conf, "import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2",
+                                                    "test.zone")), "import")
+    must(run(conf, "scan"), "scan")
     rows = {}
     for r in psql(db, "SELECT c.id, d.domain, c.kind, c.cltrid FROM change_sets c JOIN"
                       " delegations d ON d.id = c.delegation_id").splitlines():
@@ -174,12 +351,16 @@ def run_tests(binary, lab, tmp, sdir, port, db, have_schemas):
           == str(len(rows)),
           "a refused login: exit 69, the reason said, the password not: %d %s"
           % (p.returncode, p.stderr.strip()[-200:]))
-    # A server certificate the configured CA did not sign.
-    conf = config("lab-password", os.path.join(tmp, "other.pem"))
+    # A server certificate the configured CA did not sign (the server
+    # answered the login just before: it is up).
+    received = len(server.received())
+    conf = config("lab-password", other_ca.pem)
     p = run(conf, "epp", "send")
-    check(p.returncode == 69 and "certificate" in p.stderr and not lines(
-        os.path.join(sdir, "applied.jsonl")),
-          "an unverifiable certificate: nothing sent: %s" % p.stderr.strip()[-200:])
+    want = "127.0.0.1: certificate: unable to get local issuer certificate"
+    check(p.returncode == 69 and want in p.stderr and len(server.received()) == received
+          and not server.applied(),
+          "a certificate of an unknown CA: exit 69, \"%s\" said, no command received: %d %s"
+          % (want, p.returncode, p.stderr.strip()[-200:]))
 
     # The script: misbehaviour per object name.
     script = {"rollover.test": ["drop-after"], "rollover-done.test": ["drop-before"],
@@ -219,8 +400,6 @@ def run_tests(binary, lab, tmp, sdir, port, db, have_schemas):
         bad = [r for r in received if r["valid"] is not True]
         check(not bad, "every command the server received is valid against the EPP schemas"
               " (%d commands)" % len(received))
-    else:
-        print("note: no EPP schemas (CDSCAN_EPP_SCHEMAS): commands not schema-checked here")
     # Host objects in an order the server accepts (it refuses others).
     order = [(a["command"], a["name"]) for a in applied]
     nh = [i for i, a in enumerate(order) if a == ("create", "ns3.csync-new-host.test")]

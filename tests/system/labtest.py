@@ -6,13 +6,22 @@ import os
 import subprocess
 import sys
 
+# The lab's own helpers (tests/lab/lab.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lab"))
+from lab import merge_config  # noqa: E402,F401  (a scenario's config beside a test's)
+
 _results = []
 
-# The system tests' configurations scan with "timeout: 1s, retries: 1":
+# The system tests' configurations scan with "timeout: 1s, retries: 2":
 # ctest runs two tests at once on two cores and the sanitizer build is
 # several times slower, so the 400 ms without a retry they had gave false
 # ns-unreachable verdicts in CI (a whole server's answers lost to a busy
-# scheduler).  A server the lab keeps silent costs 2 s per query.
+# scheduler).  One retry was not enough either under a CPU hog (two `yes`
+# loops on two cores): in the sanitizer build csync-glue and csync-glue6
+# got ns-unreachable, "SOA: timeout" at both servers; 16 such checks at
+# once failed 30 of 32 with one retry of 1 s, 7 of 32 with one retry of
+# 2 s, none with two retries of 1 s (and no UDP datagram was dropped: the
+# answers were there).  A server the lab keeps silent costs 3 s per query.
 
 
 def check(ok, what):
@@ -33,9 +42,49 @@ def finish():
     sys.exit(0 if _results and all(_results) else 1)
 
 
-def psql(db, sql):
-    return subprocess.run(["psql", db, "-XAtc", sql], capture_output=True,
-                          text=True).stdout.strip()
+def must(p, what):
+    """A setup step's finished process: when it failed, every later check
+    would be meaningless, so the failure is recorded and the test ends."""
+    if p.returncode != 0:
+        check(False, "%s: exit %d %s" % (what, p.returncode,
+                                         (p.stderr or "").strip()[-500:]))
+        finish()
+    return p
+
+
+class PsqlError(RuntimeError):
+    """psql failed: a query the test depends on did not run."""
+
+
+def psql(db, sql, strict=True):
+    """The output of one statement.  A failure raises PsqlError (an empty
+    string compares equal to no rows, and a test must not read a failed
+    UPDATE or a connection error as an answer) unless strict is False."""
+    p = subprocess.run(["psql", db, "-XAtc", sql], capture_output=True, text=True)
+    if strict and p.returncode != 0:
+        raise PsqlError("psql exit %d: %s (%s)" % (p.returncode, p.stderr.strip(), sql))
+    return p.stdout.strip()
+
+
+def _truthy(value):
+    return (value or "").strip().lower() in ("1", "on", "true", "yes")
+
+
+def epp_schemas():
+    """(directory, present, required) for the official EPP XSDs: from
+    CDSCAN_EPP_SCHEMAS (tests/CMakeLists.txt passes it; default
+    ../shared/epp-schemas beside the checkout).  They are required, and their
+    absence a failure, when CDSCAN_REQUIRE_EPP_SCHEMAS is on (the CMake
+    option of that name; on by default when CI was set at configure time) or
+    CI is set now: in CI a missing directory must not turn the schema checks
+    into a skip that counts as a pass."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.environ.get("CDSCAN_EPP_SCHEMAS",
+                          os.path.join(here, "..", "..", "..", "shared", "epp-schemas"))
+    present = os.path.isfile(os.path.join(path, "epp-wrapper.xsd"))
+    required = (_truthy(os.environ.get("CDSCAN_REQUIRE_EPP_SCHEMAS")) or
+                _truthy(os.environ.get("CI")))
+    return path, present, required
 
 
 def load_lab(labdir):
@@ -56,7 +105,8 @@ class Database:
         return self
 
     def __exit__(self, *exc):
-        psql(self.admin, "DROP DATABASE IF EXISTS %s" % self.name)
+        # Not strict: a failure here must not hide the test's own outcome.
+        psql(self.admin, "DROP DATABASE IF EXISTS %s" % self.name, strict=False)
         return False
 
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 
-from labtest import Database, check, finish, load_lab, psql
+from labtest import Database, check, finish, load_lab, must, psql
 
 
 def main():
@@ -25,7 +25,7 @@ def main():
         path = os.path.join(tmp, "c%d.yaml" % len(os.listdir(tmp)))
         with open(path, "w") as f:
             f.write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
-                    "scan:\n  timeout: 1s\n  retries: 1\nregistries:\n%s"
+                    "scan:\n  timeout: 1s\n  retries: 2\nregistries:\n%s"
                     % (db, lab["resolver"], lab["trust_anchor"], profiles))
         return path
 
@@ -36,8 +36,8 @@ def main():
     with Database(lab, "reg_self") as database:
         db = database.conninfo
         conf = config(db, "  - name: nic-test\n    tlds: [test]\n    scans-cds-itself: true\n")
-        run(conf, "db", "init")
-        run(conf, "import", "--zone", parent)
+        must(run(conf, "db", "init"), "db init")
+        must(run(conf, "import", "--zone", parent), "import")
         report = os.path.join(tmp, "self.json")
         p = run(conf, "scan", "--report", report, "--format", "json")
         rep = json.load(open(report)) if os.path.exists(report) else {}
@@ -49,19 +49,20 @@ def main():
               psql(db, "SELECT count(*) FROM change_sets") == "0",
               "nothing asked, nothing recorded for them")
         p = run(conf, "scan")
-        check("scanned 0 " in p.stdout and
+        check(p.returncode == 0 and "scanned 0 " in p.stdout and
               psql(db, "SELECT count(*) FROM delegations WHERE next_scan_at <= now()") == "0",
               "skipped delegations are not due again at once")
         text = os.path.join(tmp, "self.txt")
-        run(conf, "scan", "--domain", "rollover.test", "--report", text)
+        must(run(conf, "scan", "--domain", "rollover.test", "--report", text),
+             "scan --report (text)")
         check("registry nic-test scans CDS itself" in open(text).read(),
               "the text report names the registry")
 
     with Database(lab, "reg_none") as database:
         db = database.conninfo
         conf = config(db, "  - name: elsewhere\n    tlds: [example]\n")
-        run(conf, "db", "init")
-        run(conf, "import", "--zone", parent)
+        must(run(conf, "db", "init"), "db init")
+        must(run(conf, "import", "--zone", parent), "import")
         report = os.path.join(tmp, "none.json")
         p = run(conf, "scan", "--domain", "rollover.test", "--domain", "unchanged.test",
                 "--report", report, "--format", "json")

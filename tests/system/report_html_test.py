@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 
-from labtest import Database, check, finish, load_lab, psql
+from labtest import Database, check, finish, load_lab, must, psql
 
 
 def main():
@@ -27,16 +27,18 @@ def main():
         db = database.conninfo
         conf = os.path.join(tmp, "c.yaml")
         open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\nscan:\n"
-                              "  timeout: 1s\n  retries: 1\n" % (db, lab["resolver"], lab["trust_anchor"]))
+                              "  timeout: 1s\n  retries: 2\n" % (db, lab["resolver"], lab["trust_anchor"]))
         run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True, text=True)
-        run("db", "init")
-        run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2", "test.zone"))
+        must(run("db", "init"), "db init")
+        must(run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2",
+                                                "test.zone")), "import")
         html, js = os.path.join(tmp, "report.html"), os.path.join(tmp, "report.json")
         p = run("scan", "--dry-run", "--report", html, "--format", "html")
         check(p.returncode == 0 and os.path.getsize(html) > 0, "HTML report written")
         # The same scan again as JSON, for the expected rows.
         psql(db, "UPDATE delegations SET next_scan_at = now()")
-        run("scan", "--dry-run", "--report", js, "--format", "json")
+        must(run("scan", "--dry-run", "--report", js, "--format", "json"),
+             "the same scan as a JSON report")
         rows = json.load(open(js))["domains"]
         bogus = sorted(v["domain"] for v in rows if "bogus" in v["ds"]["reasons"])
         text = open(html).read()
@@ -49,6 +51,7 @@ def main():
                             "--user-data-dir=" + os.path.join(tmp, "profile"), "--dump-dom",
                             "file://" + html + "#reason=bogus"],
                            capture_output=True, text=True, timeout=120)
+        must(p, "chromium --dump-dom")
         dom = p.stdout
         trs = re.findall(r'<tr data-reasons="([^"]*)"( class="([^"]*)")?><td>([^<]*)</td>', dom)
         check(len(trs) == len(rows), "the table has a row per reported domain (%d of %d)"

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """System test of `cdscan scan` on the lab (real NSD, Unbound, PostgreSQL):
-dry run, real run with change sets, no duplicate open change set, two
-scanners sharing one database over 2,000 delegations, and kill -9 in the
-middle of a run followed by a rerun.  Usage: scan_test.py CDSCAN LAB_DIR"""
+dry run, real run with change sets, no duplicate open change set, the
+scenarios that need their own configuration or a replay baseline (each
+scanned alone), two scanners sharing one database over 2,000 delegations,
+and kill -9 in the middle of a run followed by a rerun.
+Usage: scan_test.py CDSCAN LAB_DIR"""
 
 import json
 import os
@@ -12,7 +14,7 @@ import sys
 import tempfile
 import time
 
-from labtest import TORN_SQL, Database, check, finish, load_lab, psql
+from labtest import TORN_SQL, Database, check, finish, load_lab, merge_config, psql
 
 
 class Env:
@@ -20,14 +22,21 @@ class Env:
 
     def __init__(self, binary, lab, tmp, name, extra=""):
         self.binary = binary
+        self.lab = lab
         self.database = Database(lab, "scan_" + name)
         self.db = self.database.conninfo
         self.conf = os.path.join(tmp, name + ".yaml")
-        with open(self.conf, "w") as f:
-            f.write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\nscan:\n  timeout: 1s\n"
-                    "  retries: 1\n  per-server-qps: 100000\n  per-server-queries-in-flight: 200\n"
-                    "%s" % (self.db, lab["resolver"], lab["trust_anchor"], extra))
+        self.configure("scan:\n" + extra if extra else "")
         self.run("db", "init")
+
+    def configure(self, extra):
+        """The configuration, with extra (YAML) merged in."""
+        with open(self.conf, "w") as f:
+            f.write(merge_config("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n"
+                                 "  trust-anchor: %s\nscan:\n  timeout: 1s\n  retries: 2\n"
+                                 "  per-server-qps: 100000\n  per-server-queries-in-flight: 200\n"
+                                 % (self.db, self.lab["resolver"], self.lab["trust_anchor"]),
+                                 extra))
 
     def run(self, *args, wait=True):
         cmd = [self.binary, "-q", "-c", self.conf, *args]
@@ -105,6 +114,47 @@ def lab_part(binary, lab, tmp):
         env.drop()
 
 
+def rel(spec):
+    """'-10m' -> an RFC 3339 time that long from now."""
+    sign = -1 if spec.startswith("-") else 1
+    n, unit = int(spec.lstrip("+-")[:-1]), spec[-1]
+    t = time.time() + sign * n * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def configured_part(binary, lab, tmp):
+    """The DS scenarios a plain scan cannot show: those with a configuration
+    of their own (expect.config) or a replay baseline (expect.last-change,
+    set in the delegation table as scan keeps it), each scanned alone (dry
+    run); the verdict the scan stored must be the scenario's."""
+    zones = {n: z["expect"] for n, z in lab["zones"].items()
+             if not z["provider"] and "ds" in z.get("expect", {})
+             and ("config" in z["expect"] or "last-change" in z["expect"])}
+    env = Env(binary, lab, tmp, "configured")
+    try:
+        env.run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2", "test.zone"))
+        for n, e in sorted(zones.items()):
+            env.configure(e.get("config", ""))
+            if "last-change" in e:
+                psql(env.db, "UPDATE delegations SET signal_baseline = '%s' WHERE domain = '%s'"
+                     % (rel(e["last-change"]), n))
+            p = env.run("scan", "--dry-run", "--domain", n)
+            v = json.loads(psql(env.db, "SELECT s.verdict FROM scan_results s JOIN delegations d"
+                                " ON d.id = s.delegation_id WHERE d.domain = '%s'"
+                                " ORDER BY s.id DESC LIMIT 1" % n) or "null")
+            ds = (v or {}).get("ds", {})
+            ok = (p.returncode == 0 and ds.get("reasons", [None])[0] == e["ds"]
+                  and ds.get("action") == e.get("action", ds.get("action"))
+                  and e.get("detail", "") in ds.get("detail", "")
+                  and (not e.get("excluded") or
+                       any(e["excluded"] in x for x in v.get("excluded", []))))
+            check(ok, "%s scanned alone with its configuration%s: %s (%s)%s"
+                  % (n, " and baseline" if "last-change" in e else "", ds.get("reasons"),
+                     ds.get("detail", ""), "" if ok else " " + p.stderr.strip()))
+    finally:
+        env.drop()
+
+
 def big_zone(tmp, n):
     path = os.path.join(tmp, "big.zone")
     with open(path, "w") as f:
@@ -160,6 +210,7 @@ def main():
     lab = load_lab(labdir)
     tmp = tempfile.mkdtemp()
     lab_part(binary, lab, tmp)
+    configured_part(binary, lab, tmp)
     concurrency_part(binary, lab, tmp)
     finish()
 

@@ -40,6 +40,41 @@ static void test_defaults(void **state)
 	assert_int_equal(c.scan.csync_max_ns, 16);
 	assert_int_equal(c.scan.csync_max_addresses, 8);
 	assert_int_equal(c.scan.csync_max_probes, 32);
+	/* The limits' defaults are dns.h's, whatever the schema's text says. */
+	assert_memory_equal(&c.limits, &cds_dnssec_limits_default, sizeof(c.limits));
+	assert_int_equal(c.limits.keys_per_tag, 4);
+	assert_int_equal(c.limits.nsec3_max_iterations, 150);
+	cds_conf_deinit(&c);
+}
+
+/* The limits: section, and NSEC3 iterations under either name. */
+static void test_limits(void **state)
+{
+	static const char y[] = "limits:\n"
+				"  keys-per-tag: 2\n"
+				"  rrsigs-tried-per-rrset: 3\n"
+				"  verifications-per-rrset: 5\n"
+				"  verifications-per-delegation: 200\n"
+				"  records-per-rrset: 100\n"
+				"  rrsigs-per-rrset: 6\n"
+				"  dnskeys-per-rrset: 12\n"
+				"  rsa-min-bits: 2048\n"
+				"  rsa-max-bits: 3072\n"
+				"  rsa-max-exponent-octets: 3\n"
+				"  nsec3-max-iterations: 0\n";
+	static const char old[] = "policy:\n  nsec3-max-iterations: 50\n";
+	struct cds_conf c;
+	struct cds_conf_error e;
+	assert_int_equal(cds_conf_load_buffer(y, strlen(y), "l.yaml", &c, &e), 0);
+	const struct cds_dnssec_limits want = {
+		.keys_per_tag = 2, .rrsigs_tried = 3, .verifications_per_rrset = 5,
+		.verifications_per_delegation = 200, .records_per_rrset = 100,
+		.rrsigs_per_rrset = 6, .dnskeys_per_rrset = 12, .rsa_min_bits = 2048,
+		.rsa_max_bits = 3072, .rsa_max_exponent_octets = 3, .nsec3_max_iterations = 0};
+	assert_memory_equal(&c.limits, &want, sizeof(want));
+	cds_conf_deinit(&c);
+	assert_int_equal(cds_conf_load_buffer(old, strlen(old), "o.yaml", &c, &e), 0);
+	assert_int_equal(c.limits.nsec3_max_iterations, 50);
 	cds_conf_deinit(&c);
 }
 
@@ -160,6 +195,16 @@ static const struct bad_case {
 	{"log:\n  level: info\n---\nlog: {}\n", 4, 1, "", "one YAML document"},
 	{"policy:\n  compute-digests: [4]\n  digest-types: [2]\n", 0, 0,
 	 "policy.compute-digests", "not in policy.digest-types"},
+	{"limits:\n  keys-per-tag: 0\n", 2, 17, "limits.keys-per-tag", "out of range 1..64"},
+	{"limits:\n  records-per-rrset: 70000\n", 2, 22, "limits.records-per-rrset",
+	 "out of range 16..65535"},
+	{"limits:\n  rsa-min-bits: 4096\n  rsa-max-bits: 2048\n", 0, 0, "limits.rsa-min-bits",
+	 "above limits.rsa-max-bits (2048)"},
+	/* One setting under two names (the older one kept): only one may be
+	 * given, wherever the other is. */
+	{"policy:\n  nsec3-max-iterations: 10\nlimits:\n  nsec3-max-iterations: 20\n", 4, 25,
+	 "limits.nsec3-max-iterations",
+	 "the same setting as policy.nsec3-max-iterations (line 2): give only one of them"},
 };
 
 static void test_bad_files(void **state)
@@ -168,12 +213,16 @@ static void test_bad_files(void **state)
 		const struct bad_case *b = &bad_cases[i];
 		struct cds_conf c;
 		struct cds_conf_error e;
-		memset(&c, 0x5a, sizeof(c));
+		unsigned char untouched[sizeof(c)];
+		memset(untouched, 0x5a, sizeof(untouched));
+		memcpy(&c, untouched, sizeof(c));
 		int r = cds_conf_load_buffer(b->yaml, strlen(b->yaml), "bad.yaml", &c, &e);
 		if (r != CDS_ECONFIG)
 			fail_msg("case %zu (%s): expected CDS_ECONFIG, got %d", i, b->yaml, r);
-		/* On error the output is untouched: nothing half-applied. */
-		assert_int_equal(((unsigned char *)&c)[0], 0x5a);
+		/* On error the output is untouched: nothing half-applied, in any
+		 * byte of it (not only the first). */
+		if (memcmp(&c, untouched, sizeof(c)) != 0)
+			fail_msg("case %zu (%s): the output was written on error", i, b->yaml);
 		if (e.line != b->line || e.column != b->column || strcmp(e.key, b->key) != 0 ||
 		    !strstr(e.message, b->message_part))
 			fail_msg("case %zu: got %u:%u key '%s' '%s', want %u:%u key '%s' '%s'", i,
@@ -328,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_bad_files),      cmocka_unit_test(test_error_format),
 		cmocka_unit_test(test_missing_file),   cmocka_unit_test(test_env_override),
 		cmocka_unit_test(test_keys_documented), cmocka_unit_test(test_registries),
+		cmocka_unit_test(test_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,10 +45,11 @@ static int setup(void **state)
 	ts_rr_dnskey(&rr[1], CDS_T_DNSKEY, &Z.zsk);
 	const struct ts_key *ksk[] = {&Z.ksk};
 	size_t len = ts_answer(m, ZONE, CDS_T_DNSKEY, 0, rr, 2, ksk, 1, NOW - 3600, NOW + 86400);
-	if (cds_answer_parse(m, len, ZONE, CDS_T_DNSKEY, &info, &Z.dnskey) != 0)
+	if (cds_answer_parse(m, len, ZONE, CDS_T_DNSKEY, NULL, &info, &Z.dnskey) != 0)
 		return -1;
 	ts_key_ds(&Z.ksk, ZONE, 2, &Z.ds);
-	return cds_dnssec_validate(ZONE, &Z.dnskey, &Z.dnskey, &Z.ds, 1, NOW) == CDS_DNSSEC_SECURE
+	return cds_dnssec_validate(ZONE, &Z.dnskey, &Z.dnskey, &Z.ds, 1,
+				   ts_work(NOW)) == CDS_DNSSEC_SECURE
 		       ? 0
 		       : -1;
 }
@@ -72,7 +73,7 @@ static void answer(const char *qname, uint16_t qtype, int rcode, const struct ts
 	const struct ts_key *zsk[] = {&Z.zsk};
 	size_t len = ts_answer_denial(m, ZONE, qname, qtype, rcode, auth, n, zsk, 1, NOW - 3600,
 				      NOW + 86400);
-	assert_int_equal(cds_answer_parse(m, len, qname, qtype, &info, out), 0);
+	assert_int_equal(cds_answer_parse(m, len, qname, qtype, NULL, &info, out), 0);
 	assert_int_equal(out->count, 0);
 	assert_int_equal(out->denial_count, n);
 }
@@ -83,8 +84,11 @@ static void judge(const struct cds_rrset *set, uint16_t max_iterations,
 		  enum cds_dnssec_status want, enum cds_dnssec_status oracle, const char *because)
 {
 	char why[512] = "unset";
-	enum cds_dnssec_status st =
-		cds_dnssec_denial(ZONE, set, &Z.dnskey, max_iterations, NOW, why, sizeof(why));
+	struct cds_dnssec_limits limits = cds_dnssec_limits_default;
+	struct cds_dnssec_work w;
+	limits.nsec3_max_iterations = max_iterations;
+	cds_dnssec_work_init(&w, &limits, NOW);
+	enum cds_dnssec_status st = cds_dnssec_denial(ZONE, set, &Z.dnskey, &w, why, sizeof(why));
 	if (st != want || (because && !strstr(why, because)))
 		print_error("status %d (want %d), why: %s\n", st, want, why);
 	assert_int_equal(st, want);
@@ -156,7 +160,8 @@ static void test_nsec_bad_signature(void **state)
 	struct cds_answer_info info;
 	size_t len = ts_answer_denial(m, ZONE, "www.example.test.", CDS_T_A, 0, a, 1, NULL, 0,
 				      NOW, NOW);
-	assert_int_equal(cds_answer_parse(m, len, "www.example.test.", CDS_T_A, &info, &set), 0);
+	assert_int_equal(cds_answer_parse(m, len, "www.example.test.", CDS_T_A, NULL, &info, &set),
+			 0);
 	judge(&set, 150, CDS_DNSSEC_BOGUS, CDS_DNSSEC_BOGUS, "NSEC at www.example.test. has no RRSIG");
 	cds_rrset_clear(&set);
 }
@@ -180,7 +185,8 @@ static void test_no_denial(void **state)
 	const struct ts_key *zsk[] = {&Z.zsk};
 	size_t len = ts_answer_denial(m, ZONE, "www.other.test.", CDS_T_A, 0, a, 1, zsk, 1,
 				      NOW - 60, NOW + 60);
-	assert_int_equal(cds_answer_parse(m, len, "www.other.test.", CDS_T_A, &info, &set), 0);
+	assert_int_equal(cds_answer_parse(m, len, "www.other.test.", CDS_T_A, NULL, &info, &set),
+			 0);
 	judge(&set, 150, CDS_DNSSEC_BOGUS, NO_ORACLE, "is not in zone");
 	cds_rrset_clear(&set);
 }
@@ -467,7 +473,7 @@ static void test_nsec3_iterations(void **state)
 	nsec3(&a[0], "www.example.test.", true, 0, 200, types, 2);
 	answer("www.example.test.", CDS_T_A, 0, a, 1, &set);
 	judge(&set, 150, CDS_DNSSEC_INSECURE, CDS_DNSSEC_INSECURE,
-	      "NSEC3 iterations 200 above policy.nsec3-max-iterations 150");
+	      "NSEC3 iterations 200 above limits.nsec3-max-iterations 150");
 	judge(&set, 200, CDS_DNSSEC_SECURE, NO_ORACLE, NULL); /* getdns: 150 all the same */
 	/* The RRSIG is checked first: a forged NSEC3 is bogus, whatever its
 	 * iterations. */

@@ -29,7 +29,7 @@ static void parse(const uint8_t *m, size_t len, const char *qname, uint16_t type
 		  struct cds_rrset *out)
 {
 	struct cds_answer_info info;
-	assert_int_equal(cds_answer_parse(m, len, qname, type, &info, out), 0);
+	assert_int_equal(cds_answer_parse(m, len, qname, type, NULL, &info, out), 0);
 	assert_int_equal(info.rcode, 0);
 	assert_true(info.aa);
 }
@@ -73,7 +73,7 @@ static void free_zone(struct signed_zone *z)
 static void both(const struct cds_rrset *set, const struct cds_rrset *dnskey,
 		 const struct cds_ds *ds, size_t n, time_t now, enum cds_dnssec_status want)
 {
-	enum cds_dnssec_status own = cds_dnssec_validate(ZONE, set, dnskey, ds, n, now);
+	enum cds_dnssec_status own = cds_dnssec_validate(ZONE, set, dnskey, ds, n, ts_work(now));
 	enum cds_dnssec_status oracle = oracle_validate(ZONE, set, dnskey, ds, n, now);
 	assert_int_equal(own, want);
 	assert_int_equal(oracle, want);
@@ -92,7 +92,7 @@ static void test_secure_per_algorithm(void **state)
 		assert_int_equal(z.dnskey.sig_count, 1);
 		both(&z.dnskey, &z.dnskey, &z.ds, 1, NOW, CDS_DNSSEC_SECURE);
 		both(&z.cds, &z.dnskey, &z.ds, 1, NOW, CDS_DNSSEC_SECURE);
-		assert_int_equal(cds_dnssec_verify(ZONE, &z.cds, &z.dnskey, NOW),
+		assert_int_equal(cds_dnssec_verify(ZONE, &z.cds, &z.dnskey, ts_work(NOW)),
 				 CDS_DNSSEC_SECURE);
 		free_zone(&z);
 	}
@@ -127,16 +127,18 @@ static void test_bogus(void **state)
 	both(&z.cds, &z.dnskey, &z.ds, 1, NOW, CDS_DNSSEC_SECURE);
 	z.cds.rdata[0].data[4] ^= 1;
 	both(&z.cds, &z.dnskey, &z.ds, 1, NOW, CDS_DNSSEC_BOGUS);
-	assert_int_equal(cds_dnssec_verify(ZONE, &z.cds, &z.dnskey, NOW), CDS_DNSSEC_BOGUS);
+	assert_int_equal(cds_dnssec_verify(ZONE, &z.cds, &z.dnskey, ts_work(NOW)),
+			 CDS_DNSSEC_BOGUS);
 
 	/* Validated as another zone's: the signer does not match. */
-	assert_int_equal(cds_dnssec_validate("other.test.", &z.dnskey, &z.dnskey, &z.ds, 1, NOW),
+	assert_int_equal(cds_dnssec_validate("other.test.", &z.dnskey, &z.dnskey, &z.ds, 1,
+					     ts_work(NOW)),
 			 CDS_DNSSEC_BOGUS);
 
 	/* No DS cdscan can use (algorithm 3, DSA): insecure, not bogus. */
 	struct cds_ds dsa = z.ds;
 	dsa.algorithm = 3;
-	assert_int_equal(cds_dnssec_validate(ZONE, &z.dnskey, &z.dnskey, &dsa, 1, NOW),
+	assert_int_equal(cds_dnssec_validate(ZONE, &z.dnskey, &z.dnskey, &dsa, 1, ts_work(NOW)),
 			 CDS_DNSSEC_INSECURE);
 	free_zone(&z);
 
@@ -160,7 +162,7 @@ static enum cds_dnssec_status self_signed(struct ts_key *k, bool oracle_too)
 	parse(m, len, ZONE, CDS_T_DNSKEY, &set);
 	struct cds_ds ds;
 	ts_key_ds(k, ZONE, 2, &ds);
-	enum cds_dnssec_status st = cds_dnssec_validate(ZONE, &set, &set, &ds, 1, NOW);
+	enum cds_dnssec_status st = cds_dnssec_validate(ZONE, &set, &set, &ds, 1, ts_work(NOW));
 	if (oracle_too)
 		assert_int_equal(oracle_validate(ZONE, &set, &set, &ds, 1, NOW), st);
 	cds_rrset_clear(&set);
@@ -200,9 +202,11 @@ static void test_short_ecdsa_signature(void **state)
 	struct signed_zone z;
 	new_zone(&z, 13);
 	make_zone(&z, ZONE, &z.ksk);
-	assert_int_equal(cds_dnssec_verify(ZONE, &z.cds, &z.dnskey, NOW), CDS_DNSSEC_SECURE);
+	assert_int_equal(cds_dnssec_verify(ZONE, &z.cds, &z.dnskey, ts_work(NOW)),
+			 CDS_DNSSEC_SECURE);
 	z.cds.sigs[0].raw_len -= 63;
-	assert_int_equal(cds_dnssec_verify(ZONE, &z.cds, &z.dnskey, NOW), CDS_DNSSEC_BOGUS);
+	assert_int_equal(cds_dnssec_verify(ZONE, &z.cds, &z.dnskey, ts_work(NOW)),
+			 CDS_DNSSEC_BOGUS);
 	z.cds.sigs[0].raw_len += 63;
 	free_zone(&z);
 }
@@ -259,7 +263,8 @@ static void test_ds_signer(void **state)
 	both(&z.dnskey, &z.dnskey, &z.ds, 1, NOW, CDS_DNSSEC_SECURE);
 
 	/* RFC 7344 §4.1: signed by the KSK, which the DS references. */
-	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &z.cds, &z.dnskey, &z.ds, 1, NOW, &tag),
+	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &z.cds, &z.dnskey, &z.ds, 1,
+						     ts_work(NOW), &tag),
 			 CDS_DNSSEC_SECURE);
 	assert_int_equal(tag, z.ksk.keytag);
 
@@ -267,8 +272,9 @@ static void test_ds_signer(void **state)
 	 * set does not reference it. */
 	const struct ts_key *zsk[] = {&z.zsk};
 	cds_signed_by(&z, zsk, 1, &cds);
-	assert_int_equal(cds_dnssec_verify(ZONE, &cds, &z.dnskey, NOW), CDS_DNSSEC_SECURE);
-	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &cds, &z.dnskey, &z.ds, 1, NOW, &tag),
+	assert_int_equal(cds_dnssec_verify(ZONE, &cds, &z.dnskey, ts_work(NOW)), CDS_DNSSEC_SECURE);
+	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &cds, &z.dnskey, &z.ds, 1, ts_work(NOW),
+						     &tag),
 			 CDS_DNSSEC_BOGUS);
 	assert_int_equal(tag, z.zsk.keytag);
 	cds_rrset_clear(&cds);
@@ -276,12 +282,13 @@ static void test_ds_signer(void **state)
 	/* ZSK and KSK: the KSK's signature counts. */
 	const struct ts_key *both_keys[] = {&z.zsk, &z.ksk};
 	cds_signed_by(&z, both_keys, 2, &cds);
-	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &cds, &z.dnskey, &z.ds, 1, NOW, &tag),
+	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &cds, &z.dnskey, &z.ds, 1, ts_work(NOW),
+						     &tag),
 			 CDS_DNSSEC_SECURE);
 	assert_int_equal(tag, z.ksk.keytag);
 	/* Both signatures expired: no key signed it validly. */
 	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &cds, &z.dnskey, &z.ds, 1,
-						     NOW + 2 * 86400, &tag),
+						     ts_work(NOW + 2 * 86400), &tag),
 			 CDS_DNSSEC_BOGUS);
 	assert_int_equal(tag, 0);
 	cds_rrset_clear(&cds);
@@ -289,16 +296,19 @@ static void test_ds_signer(void **state)
 	/* A key outside the DNSKEY RRset: nothing signed it validly. */
 	const struct ts_key *out[] = {&z.outsider};
 	cds_signed_by(&z, out, 1, &cds);
-	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &cds, &z.dnskey, &z.ds, 1, NOW, &tag),
+	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &cds, &z.dnskey, &z.ds, 1, ts_work(NOW),
+						     &tag),
 			 CDS_DNSSEC_BOGUS);
 	assert_int_equal(tag, 0);
 	/* No RRSIG, no records: insecure. */
 	cds.sig_count = 0;
-	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &cds, &z.dnskey, &z.ds, 1, NOW, &tag),
+	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &cds, &z.dnskey, &z.ds, 1, ts_work(NOW),
+						     &tag),
 			 CDS_DNSSEC_INSECURE);
 	cds.sig_count = 1;
 	cds_rrset_clear(&cds);
-	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &cds, &z.dnskey, &z.ds, 1, NOW, &tag),
+	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &cds, &z.dnskey, &z.ds, 1, ts_work(NOW),
+						     &tag),
 			 CDS_DNSSEC_INSECURE);
 	free_zone(&z);
 }
@@ -315,10 +325,12 @@ static void test_ds_signer_revoked(void **state)
 	assert_int_equal(ts_key_new_alg(&z.zsk, 256, 13), 0);
 	assert_int_equal(ts_key_new_alg(&z.outsider, 256, 13), 0);
 	make_zone(&z, ZONE, &z.ksk);
-	assert_int_equal(cds_dnssec_validate(ZONE, &z.dnskey, &z.dnskey, &z.ds, 1, NOW),
+	assert_int_equal(cds_dnssec_validate(ZONE, &z.dnskey, &z.dnskey, &z.ds, 1, ts_work(NOW)),
 			 CDS_DNSSEC_BOGUS);
-	assert_int_equal(cds_dnssec_verify(ZONE, &z.cds, &z.dnskey, NOW), CDS_DNSSEC_BOGUS);
-	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &z.cds, &z.dnskey, &z.ds, 1, NOW, &tag),
+	assert_int_equal(cds_dnssec_verify(ZONE, &z.cds, &z.dnskey, ts_work(NOW)),
+			 CDS_DNSSEC_BOGUS);
+	assert_int_equal(cds_dnssec_verify_ds_signer(ZONE, &z.cds, &z.dnskey, &z.ds, 1,
+						     ts_work(NOW), &tag),
 			 CDS_DNSSEC_BOGUS);
 	assert_int_equal(tag, 0);
 	free_zone(&z);
@@ -341,20 +353,21 @@ static void test_owner_outside_signer(void **state)
 	size_t len = ts_answer_zone(m, ZONE, "other.test.", CDS_T_CDS, 0, &rr, 1, zsk, 1,
 				    NOW - 3600, NOW + 86400);
 	parse(m, len, "other.test.", CDS_T_CDS, &cds);
-	assert_int_equal(cds_dnssec_verify(ZONE, &cds, &z.dnskey, NOW), CDS_DNSSEC_BOGUS);
+	assert_int_equal(cds_dnssec_verify(ZONE, &cds, &z.dnskey, ts_work(NOW)), CDS_DNSSEC_BOGUS);
 	cds_rrset_clear(&cds);
 	/* The control: the same below the zone. */
 	len = ts_answer_zone(m, ZONE, "sub.example.test.", CDS_T_CDS, 0, &rr, 1, zsk, 1,
 			     NOW - 3600, NOW + 86400);
 	parse(m, len, "sub.example.test.", CDS_T_CDS, &cds);
-	assert_int_equal(cds_dnssec_verify(ZONE, &cds, &z.dnskey, NOW), CDS_DNSSEC_SECURE);
+	assert_int_equal(cds_dnssec_verify(ZONE, &cds, &z.dnskey, ts_work(NOW)), CDS_DNSSEC_SECURE);
 	cds_rrset_clear(&cds);
 	free_zone(&z);
 }
 
 /* The CDS RRset of z with bad copies of its RRSIG in front of the good
- * one, 1 + bad signatures in all. */
-static enum cds_dnssec_status with_bad_sigs(const struct signed_zone *z, size_t bad)
+ * one, 1 + bad signatures in all, validated in w. */
+static enum cds_dnssec_status with_bad_sigs(const struct signed_zone *z, size_t bad,
+					    struct cds_dnssec_work *w)
 {
 	struct cds_rrsig sigs[32];
 	uint8_t raw[32][512];
@@ -370,21 +383,42 @@ static enum cds_dnssec_status with_bad_sigs(const struct signed_zone *z, size_t 
 	struct cds_rrset set = z->cds;
 	set.sigs = sigs;
 	set.sig_count = bad + 1;
-	return cds_dnssec_verify(ZONE, &set, &z->dnskey, NOW);
+	return cds_dnssec_verify(ZONE, &set, &z->dnskey, w);
 }
 
 static void test_verification_cap(void **state)
 {
 	(void)state;
 	/* Every RRSIG names the ZSK (tag and algorithm match), so each costs
-	 * an OpenSSL verification: 16 per RRset at most (KeyTrap). */
+	 * an OpenSSL verification (KeyTrap): 8 RRSIGs are tried at most
+	 * (limits.rrsigs-tried-per-rrset), and with more allowed, 16
+	 * verifications (limits.verifications-per-rrset). */
 	struct signed_zone z;
+	struct cds_dnssec_limits many = cds_dnssec_limits_default;
+	struct cds_dnssec_work w;
+	many.rrsigs_tried = 64;
 	new_zone(&z, 13);
 	make_zone(&z, ZONE, NULL);
-	assert_int_equal(with_bad_sigs(&z, 0), CDS_DNSSEC_SECURE);
-	assert_int_equal(with_bad_sigs(&z, 15), CDS_DNSSEC_SECURE);
-	assert_int_equal(with_bad_sigs(&z, 16), CDS_DNSSEC_BOGUS);
-	assert_int_equal(with_bad_sigs(&z, 31), CDS_DNSSEC_BOGUS);
+	assert_int_equal(with_bad_sigs(&z, 0, ts_work(NOW)), CDS_DNSSEC_SECURE);
+	assert_int_equal(with_bad_sigs(&z, 7, ts_work(NOW)), CDS_DNSSEC_SECURE);
+	cds_dnssec_work_init(&w, NULL, NOW);
+	assert_int_equal(with_bad_sigs(&z, 8, &w), CDS_DNSSEC_BOGUS);
+	assert_int_equal(w.verifications, 8);
+	assert_string_equal(w.limit, "8 RRSIGs of the CDS RRset of example.test. were tried and "
+				     "none validates; limits.rrsigs-tried-per-rrset is 8");
+	cds_dnssec_work_init(&w, &many, NOW);
+	assert_int_equal(with_bad_sigs(&z, 15, &w), CDS_DNSSEC_SECURE);
+	assert_int_equal(w.verifications, 16);
+	assert_string_equal(w.limit, "");
+	cds_dnssec_work_init(&w, &many, NOW);
+	assert_int_equal(with_bad_sigs(&z, 16, &w), CDS_DNSSEC_BOGUS);
+	assert_int_equal(w.verifications, 16);
+	assert_string_equal(w.limit, "the CDS RRset of example.test. took 16 signature "
+				     "verifications and none succeeded; "
+				     "limits.verifications-per-rrset is 16");
+	cds_dnssec_work_init(&w, &many, NOW);
+	assert_int_equal(with_bad_sigs(&z, 31, &w), CDS_DNSSEC_BOGUS);
+	assert_int_equal(w.verifications, 16);
 	free_zone(&z);
 }
 
@@ -463,7 +497,7 @@ static void test_parse_canonical(void **state)
 
 	struct cds_rrset set;
 	struct cds_answer_info info;
-	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_NS, &info, &set), 0);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_NS, NULL, &info, &set), 0);
 	assert_int_equal(set.count, 1);
 	assert_int_equal(set.rdata[0].len, 18);
 	assert_memory_equal(set.rdata[0].data, "\3ns1\7example\4test\0", 18);
@@ -484,7 +518,7 @@ static void test_parse_canonical(void **state)
 	put(&m, PTR_Q, 2);
 	static const uint8_t times[20] = {0, 0, 0, 42};
 	put(&m, times, 20);
-	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_SOA, &info, &set), 0);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_SOA, NULL, &info, &set), 0);
 	assert_int_equal(info.soa_serial, 42);
 	assert_int_equal(set.count, 1);
 	assert_int_equal(set.rdata[0].len, 18 + 14 + 20);
@@ -524,17 +558,17 @@ static void test_parse_ttl(void **state)
 	set_ttl(&m, at[0], 600);
 	set_ttl(&m, at[1], 300);
 	set_ttl(&m, at[2], 900);
-	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_A, &info, &set), 0);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_A, NULL, &info, &set), 0);
 	assert_int_equal(set.count, 2);
 	assert_int_equal(set.sig_count, 1);
 	assert_int_equal(set.ttl, 300);
 	cds_rrset_clear(&set);
 	set_ttl(&m, at[2], 120);
-	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_A, &info, &set), 0);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_A, NULL, &info, &set), 0);
 	assert_int_equal(set.ttl, 120);
 	cds_rrset_clear(&set);
 	set_ttl(&m, at[0], 0x80000000u);
-	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_A, &info, &set), 0);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_A, NULL, &info, &set), 0);
 	assert_int_equal(set.ttl, 0);
 	cds_rrset_clear(&set);
 }
@@ -561,7 +595,7 @@ static void test_referral(void **state)
 
 	struct cds_rrset set;
 	struct cds_answer_info info;
-	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, &info, &set), 0);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, NULL, &info, &set), 0);
 	assert_true(info.referral);
 	assert_int_equal(set.count, 0);
 	cds_rrset_clear(&set);
@@ -577,17 +611,19 @@ static void test_malformed(void **state)
 	add_rr(&m, PTR_Q, 2, CDS_T_NS, 1, "\3ns1\xC0\x0C", 6);
 	/* Every truncation of a good message is refused. */
 	for (size_t cut = 0; cut < m.len; cut++)
-		assert_int_equal(cds_answer_parse(m.b, cut, ZONE, CDS_T_NS, &info, &set),
+		assert_int_equal(cds_answer_parse(m.b, cut, ZONE, CDS_T_NS, NULL, &info, &set),
 				 CDS_EDATA);
-	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_NS, &info, &set), 0);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_NS, NULL, &info, &set), 0);
 	cds_rrset_clear(&set);
 	/* A name pointing forward (a loop in the making). */
 	m.b[m.len - 1] = (uint8_t)(m.len - 2);
-	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_NS, &info, &set), CDS_EDATA);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_NS, NULL, &info, &set),
+			 CDS_EDATA);
 	/* An rdata that does not fill its RDLENGTH. */
 	start(&m, CDS_T_NS, 1, 0, 0);
 	add_rr(&m, PTR_Q, 2, CDS_T_NS, 1, "\3ns1\xC0\x0C\0", 7);
-	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_NS, &info, &set), CDS_EDATA);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_NS, NULL, &info, &set),
+			 CDS_EDATA);
 }
 
 /* NSEC rdata at example.test.: next name "Ns1.example.test." (case as
@@ -656,7 +692,7 @@ static void test_parse_denial(void **state)
 	struct cds_rrset set;
 	struct cds_answer_info info;
 	nodata_message(&m, 'a', false);
-	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, &info, &set), 0);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, NULL, &info, &set), 0);
 	assert_int_equal(set.count, 0);
 	assert_int_equal(set.denial_count, 2);
 	const struct cds_rrset *nsec = &set.denial[0], *nsec3 = &set.denial[1];
@@ -688,12 +724,12 @@ static void test_parse_denial(void **state)
 	 * not (but the answers are equal: both empty). */
 	struct cds_rrset other;
 	nodata_message(&m, 'a', true);
-	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, &info, &other), 0);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, NULL, &info, &other), 0);
 	assert_int_equal(other.denial[0].type, CDS_T_NSEC3);
 	assert_true(cds_rrset_identical(&set, &other));
 	cds_rrset_clear(&other);
 	nodata_message(&m, 'b', false);
-	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, &info, &other), 0);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, NULL, &info, &other), 0);
 	assert_false(cds_rrset_identical(&set, &other));
 	assert_true(cds_rrset_equal(&set, &other));
 	cds_rrset_clear(&other);
@@ -702,12 +738,12 @@ static void test_parse_denial(void **state)
 	/* SERVFAIL: no denial is read. */
 	nodata_message(&m, 'a', false);
 	m.b[3] = 2;
-	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, &info, &set), 0);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, NULL, &info, &set), 0);
 	assert_int_equal(set.denial_count, 0);
 	cds_rrset_clear(&set);
 	/* NXDOMAIN: read. */
 	m.b[3] = 3;
-	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, &info, &set), 0);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, NULL, &info, &set), 0);
 	assert_int_equal(set.rcode, 3);
 	assert_int_equal(set.denial_count, 2);
 	cds_rrset_clear(&set);
@@ -715,7 +751,7 @@ static void test_parse_denial(void **state)
 	start(&m, CDS_T_CDS, 1, 1, 0);
 	add_rr(&m, PTR_Q, 2, CDS_T_CDS, 1, "\0\0\0\0\0", 5);
 	add_rr(&m, PTR_Q, 2, CDS_T_NSEC, 1, NSEC_RD, NSEC_RD_LEN);
-	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, &info, &set), 0);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, NULL, &info, &set), 0);
 	assert_int_equal(set.count, 1);
 	assert_int_equal(set.denial_count, 0);
 	cds_rrset_clear(&set);
@@ -733,7 +769,7 @@ static void test_parse_denial_limit(void **state)
 		uint8_t owner[4] = {1, (uint8_t)('a' + i), 0xC0, 12};
 		add_rr(&m, owner, 4, CDS_T_NSEC, 1, NSEC_RD, NSEC_RD_LEN);
 	}
-	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, &info, &set), 0);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, NULL, &info, &set), 0);
 	assert_int_equal(set.denial_count, CDS_DENIAL_MAX);
 	assert_memory_equal(set.denial[7].owner, "\1h\7example", 10);
 	cds_rrset_clear(&set);
@@ -750,7 +786,7 @@ static int parse_one(uint16_t type, const void *rd, size_t len)
 		add_rr(&m, NSEC3_OWNER, NSEC3_OWNER_LEN, type, 1, rd, len);
 	else
 		add_rr(&m, PTR_Q, 2, type, 1, rd, len);
-	int r = cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, &info, &set);
+	int r = cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, NULL, &info, &set);
 	cds_rrset_clear(&set);
 	return r;
 }
@@ -815,7 +851,8 @@ static void test_parse_denial_malformed(void **state)
 	struct cds_answer_info info;
 	start(&m, CDS_T_CSYNC, 1, 0, 0);
 	add_rr(&m, PTR_Q, 2, CDS_T_CSYNC, 1, csync, sizeof(csync));
-	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CSYNC, &info, &set), CDS_EDATA);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CSYNC, NULL, &info, &set),
+			 CDS_EDATA);
 }
 
 static void test_ds_rdata_digest_length(void **state)

@@ -370,8 +370,62 @@ static void test_signal_nsec3_iterations(void **state)
 	/* The same with a limit of 500: proven. */
 	world_new(w);
 	empty(w, "prov.test.", SIGNAL, CDS_T_CDS, 0, &a, 1, &k_prov);
-	cds_trust_set_limits(w->trust, 500);
+	struct cds_dnssec_limits limits = cds_dnssec_limits_default;
+	limits.nsec3_max_iterations = 500;
+	cds_trust_set_limits(w->trust, &limits);
 	signal_is(w, CDS_DNSSEC_SECURE, true, "NODATA");
+	world_free(w);
+	free(w);
+}
+
+/* One look-up, its whole chain from the anchor, is one budget of
+ * verifications (limits.verifications-per-delegation): test.'s DNSKEY, the
+ * DS of prov.test., prov.test.'s DNSKEY, the signal.  With 3 the signal is
+ * refused naming the limit; the zones validated before it stay validated,
+ * so the next look-up costs one and passes. */
+static void test_signal_budget(void **state)
+{
+	(void)state;
+	struct world *w = malloc(sizeof(*w));
+	struct ts_rr rr;
+	struct cds_ds ds;
+	struct cds_dnssec_limits limits = cds_dnssec_limits_default;
+	world_new(w);
+	ts_key_ds(&k_insec, "child.test.", 2, &ds);
+	ts_rr_ds(&rr, CDS_T_CDS, &ds);
+	rrset(w, "prov.test.", SIGNAL, CDS_T_CDS, &rr, 1, &k_prov);
+	limits.verifications_per_delegation = 3;
+	cds_trust_set_limits(w->trust, &limits);
+	signal_is(w, CDS_DNSSEC_BOGUS, false,
+		  "the RRSIG does not validate with the DNSKEY of prov.test.: 3 signature "
+		  "verifications were made for this delegation before the CDS RRset of "
+		  SIGNAL "; limits.verifications-per-delegation is 3");
+	signal_is(w, CDS_DNSSEC_SECURE, false, "");
+	world_free(w);
+	free(w);
+}
+
+/* An answer beyond limits.records-per-rrset is refused, the limit named. */
+static void test_signal_records_limit(void **state)
+{
+	(void)state;
+	struct world *w = malloc(sizeof(*w));
+	struct ts_rr rr[2];
+	struct cds_ds ds;
+	struct cds_dnssec_limits limits = cds_dnssec_limits_default;
+	world_new(w);
+	ts_key_ds(&k_insec, "child.test.", 2, &ds);
+	ts_rr_ds(&rr[0], CDS_T_CDS, &ds);
+	ts_key_ds(&k_prov, "child.test.", 2, &ds);
+	ts_rr_ds(&rr[1], CDS_T_CDS, &ds);
+	rrset(w, "prov.test.", SIGNAL, CDS_T_CDS, rr, 2, &k_prov);
+	limits.records_per_rrset = 1;
+	cds_trust_set_limits(w->trust, &limits);
+	assert_int_equal(cds_trust_rrset(w->trust, SIGNAL, CDS_T_CDS, result_cb, w), 0);
+	wait_result(w);
+	assert_int_equal(w->got.error, CDS_ERANGE);
+	assert_int_equal(w->got.status, CDS_DNSSEC_ERROR);
+	assert_string_equal(w->why, "2 CDS records in one RRset; limits.records-per-rrset is 1");
 	world_free(w);
 	free(w);
 }
@@ -584,6 +638,8 @@ int main(void)
 		cmocka_unit_test(test_signal_missing_proven),
 		cmocka_unit_test(test_signal_missing_unproven),
 		cmocka_unit_test(test_signal_nsec3_iterations),
+		cmocka_unit_test(test_signal_budget),
+		cmocka_unit_test(test_signal_records_limit),
 		cmocka_unit_test(test_zone_secure_and_insecure),
 		cmocka_unit_test(test_zone_insecure_unproven),
 		cmocka_unit_test(test_zone_below_unsigned),

@@ -268,7 +268,7 @@ static void test_ds_ns_unreachable_no_address(void **state)
 	tscan_add_server(t, &b, NULL);
 	assert_int_equal(decide(state), 0);
 	TSCAN_EXPECT(&t->v.ds_side, CDS_ACTION_REJECT, "ns-unreachable",
-		     NS_B " (no address): no address for the NS name");
+		     NS_B " (address unknown): no address for the NS name");
 }
 
 /* NODATA at B, records at A (RFC 9975 §3). */
@@ -307,6 +307,25 @@ static void test_ds_bogus_dnskey(void **state)
 	TSCAN_EXPECT(&t->v.ds_side, CDS_ACTION_REJECT, "bogus",
 		     "the DNSKEY RRset at " NS_A " (127.0.0.1) (keys ");
 	assert_false(t->v.secure);
+}
+
+/* The DS names a key that now carries the REVOKE flag (RFC 5011 §3): it
+ * authenticates nothing, and the detail says which key is revoked. */
+static void test_ds_bogus_revoked(void **state)
+{
+	struct ts_key rk;
+	assert_int_equal(ts_key_new(&rk, 257 | CDS_DNSKEY_REVOKE), 0);
+	struct tscan *t = delegation(state, &rk, NULL);
+	struct tscan_server sp = {.name = NS_A, .addr = "127.0.0.1", .soa_serial = 1,
+				  .dnskey = {&rk, &K.ka}, .signers = {&rk, &K.ka},
+				  .signal_signers = {&K.ka}};
+	add_cds(&sp, &K.ka, 2);
+	serve_both(t, &sp);
+	assert_int_equal(decide(state), 0);
+	char want[64];
+	snprintf(want, sizeof(want), "%u (revoked)", cds_dnskey_keytag(rk.rdata, rk.rdlen));
+	TSCAN_EXPECT(&t->v.ds_side, CDS_ACTION_REJECT, "bogus", want);
+	ts_key_free(&rk);
 }
 
 /* The right key, but the CDS RRSIG expired an hour ago. */
@@ -796,6 +815,7 @@ int main(void)
 		CASE(test_ds_ns_inconsistent),
 		CASE(test_ds_not_signed),
 		CASE(test_ds_bogus_dnskey),
+		CASE(test_ds_bogus_revoked),
 		CASE(test_ds_bogus_expired),
 		CASE(test_ds_bogus_unknown_key),
 		CASE(test_ds_cds_cdnskey_mismatch),

@@ -598,6 +598,35 @@ static void test_refused_probe(void **state)
 	free(r);
 }
 
+/* An apex answer with more records than limits.records-per-rrset makes
+ * the address unusable, and the error names the limit with the numbers
+ * (the verdict's ns-unreachable detail quotes it). */
+static void test_answer_over_limits(void **state)
+{
+	uint8_t m[4096];
+	struct ts_rr ns[3];
+	struct cds_server_result srv;
+	struct cds_dnssec_limits l = cds_dnssec_limits_default;
+	const struct ts_key *signer[] = {&ksk};
+	ts_rr_name(&ns[0], CDS_T_NS, "ns1.child.test.");
+	ts_rr_name(&ns[1], CDS_T_NS, "ns2.child.test.");
+	ts_rr_name(&ns[2], CDS_T_NS, "ns3.child.test.");
+	size_t len = ts_answer(m, ZONE, CDS_T_NS, 0, ns, 3, signer, 1, time(NULL) - 60,
+			       time(NULL) + 3600);
+	memset(&srv, 0, sizeof(srv));
+	srv.ok = true;
+	cds_server_take_answer(&srv, CDS_Q_NS, ZONE, &l, 0, m, len);
+	assert_true(srv.ok);
+	assert_int_equal(srv.sets[CDS_Q_NS].count, 3);
+	l.records_per_rrset = 2;
+	cds_server_take_answer(&srv, CDS_Q_NS, ZONE, &l, 0, m, len);
+	assert_false(srv.ok);
+	assert_string_equal(srv.error,
+			    "NS: 3 NS records in one RRset; limits.records-per-rrset is 2");
+	assert_int_equal(srv.sets[CDS_Q_NS].count, 0);
+	cds_rrset_clear(&srv.sets[CDS_Q_NS]);
+}
+
 static int setup(void **state)
 {
 	return ts_key_new(&ksk, 257);
@@ -625,6 +654,7 @@ int main(void)
 		cmocka_unit_test(test_csync_max_probes),
 		cmocka_unit_test(test_refused_address),
 		cmocka_unit_test(test_refused_probe),
+		cmocka_unit_test(test_answer_over_limits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
