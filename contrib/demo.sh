@@ -23,6 +23,7 @@ cat >"$lab/cdscan.yaml" <<CONF
 database: "$CDSCAN_DATABASE"
 resolver:
   addresses: [$CDSCAN_LAB_RESOLVER]
+  allow-addresses: [127.0.0.0/8, "::1"]
   trust-anchor: $CDSCAN_LAB_TRUST_ANCHOR
 scan:
   timeout: 500ms

@@ -25,6 +25,9 @@ enum cds_family { CDS_FAMILY_IPV4 = 0, CDS_FAMILY_IPV6 };
 /* Most resolver addresses the config takes. */
 #define CDS_CONF_MAX_RESOLVERS 8
 
+/* Most prefixes resolver.allow-addresses takes. */
+#define CDS_CONF_MAX_ALLOW 64
+
 /* Most registry profiles, and TLDs per profile. */
 #define CDS_CONF_MAX_REGISTRIES 32
 #define CDS_REGISTRY_MAX_TLDS 64
@@ -77,6 +80,15 @@ struct cds_conf {
 		/* address-families: the NS addresses asked ([0] IPv4, [1] IPv6);
 		 * a scanner without IPv6 leaves IPv6 addresses out */
 		bool families[2];
+		/* allow-addresses: special-purpose space (cds_addr_special:
+		 * loopback, private, link-local, ...) that nameserver addresses
+		 * may nevertheless be in; none by default */
+		struct cds_prefix allow[CDS_CONF_MAX_ALLOW];
+		size_t allow_count;
+		/* cache-max-ttl: the longest an RFC 9615 look-up's answer or a
+		 * zone's validation is reused (also bounded by TTLs and RRSIG
+		 * expirations) */
+		uint64_t cache_max_ttl_ms;
 	} resolver;
 
 	struct {
@@ -98,6 +110,13 @@ struct cds_conf {
 		 * than max-backoff (nor than interval, if that is longer). */
 		uint64_t retry_after_ms;
 		uint64_t max_backoff_ms;
+		/* What a CSYNC may make the scan ask, once it and the child's NS
+		 * set validate (RFC 7477 §3.4 data, probes of what it adds):
+		 * NS names in the child's NS set, addresses per name, probed
+		 * addresses per delegation.  More is rejected, never asked. */
+		uint32_t csync_max_ns;
+		uint32_t csync_max_addresses;
+		uint32_t csync_max_probes;
 	} scan;
 
 	struct {

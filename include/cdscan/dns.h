@@ -82,6 +82,9 @@ struct cds_rrset {
 	size_t sig_count;
 	struct cds_rrsig *sigs;  /* RRSIGs covering type; raw with the signer
 				    uncompressed and lower-cased */
+	uint32_t ttl;          /* the smallest TTL of the records and RRSIGs as
+				  received (RFC 2181 §8: above 2^31-1 is 0);
+				  0 when there are none */
 	/* An empty answer's denial of existence (RFC 4035 §3.1.3, RFC 5155
 	 * §7.2): the NSEC or NSEC3 RRsets of the authority section, each
 	 * with the RRSIGs covering it (owned; count 0 when none).  Each

@@ -33,6 +33,30 @@ bool cds_policy_csync_actionable(const struct cds_scan_result *res, const struct
 				 struct cds_csync *out);
 
 /*
+ * May the scan fetch the data the CSYNC of res points to, at time now?
+ * The decision's NS-side stages before the data all pass: those of
+ * cds_policy_csync_actionable, every address usable, the DNSKEY RRset at
+ * every address authenticated by the current DS set, the CSYNC record and
+ * the child's NS RRset DNSSEC-valid at every address (RFC 7477 §3.1), the
+ * soaminimum rule, and scan.csync-max-ns.  Nothing the child names is
+ * asked before this holds.  It checks signatures: call it from a worker
+ * thread, not the loop.
+ */
+bool cds_policy_csync_fetch_allowed(const struct cds_scan_result *res,
+				    const struct cds_conf *conf, time_t now);
+
+/*
+ * Does what a CSYNC makes the scan ask stay within the limits: the child's
+ * NS RRset at every address at most scan.csync-max-ns names; each
+ * in-bailiwick host (as servers[0] serves it) and each probed name at most
+ * scan.csync-max-addresses addresses; at most scan.csync-max-probes probed
+ * addresses in all?  If not, why names the key and the numbers.  The scan
+ * asks nothing beyond a limit; the decision rejects (csync-ns-not-serving).
+ */
+bool cds_policy_csync_within_limits(const struct cds_scan_result *res,
+				    const struct cds_conf *conf, char *why, size_t whylen);
+
+/*
  * Is the apex signal the same everywhere: every address usable and serving
  * the same CDS and the same CDNSKEY RRset (RFC 9975 §3)?
  */

@@ -32,8 +32,9 @@ struct cds_trust_result {
 
 typedef void (*cds_trust_cb)(const struct cds_trust_result *r, void *arg);
 
-/* A cache of resolver answers and zone validations for the scanner's life;
- * queries go to resolver over transport. */
+/* A cache of resolver answers and zone validations, each kept while it
+ * holds (cds_trust_set_cache_max_ttl); queries go to resolver over
+ * transport. */
 struct cds_trust *cds_trust_new(uv_loop_t *loop, struct cds_transport *transport,
 				const struct cds_addr *resolver);
 void cds_trust_free(struct cds_trust *t);
@@ -49,6 +50,13 @@ int cds_trust_set_anchor(struct cds_trust *t, const char *owner, const struct cd
  * cds_dnssec_limits_default until set; set them before the first look-up
  * (answers already judged are cached). */
 void cds_trust_set_limits(struct cds_trust *t, const struct cds_dnssec_limits *limits);
+
+/* The longest an answer, and a zone's validation, is reused
+ * (resolver.cache-max-ttl); 3600 until set.  Each also expires with the
+ * TTL of its records and its RRSIGs' expiration; a failed look-up after
+ * 30 seconds at most.  Whether an entry expired is judged against
+ * cds_clock() when a look-up starts. */
+void cds_trust_set_cache_max_ttl(struct cds_trust *t, uint32_t seconds);
 
 /* qname/qtype and whether it validates from the anchor.  cb may run before
  * the call returns (everything cached).  Returns 0 or CDS_ENOMEM. */

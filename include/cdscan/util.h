@@ -33,6 +33,38 @@ int cds_addr_from_rdata(const uint8_t *rdata, size_t len, uint16_t port, struct 
 /* Format an address as "ADDR", or "ADDR#PORT" when the port is not 53. */
 void cds_addr_format(const struct cds_addr *addr, char *buf, size_t len);
 
+/* An address prefix ("10.0.0.0/8", "fd00::/8"; a bare address is a host
+ * prefix). */
+struct cds_prefix {
+	int family;       /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* the network, host bits cleared (4 octets for IPv4) */
+	uint8_t len;      /* prefix length in bits */
+};
+
+/* Parse "ADDR/LEN" or "ADDR".  Host bits set below the length are refused
+ * (a typo such as 10.0.0.1/8 is more likely than intent).  Returns 0 or
+ * CDS_ESYNTAX. */
+int cds_prefix_parse(const char *text, struct cds_prefix *out);
+
+/* Format as "ADDR/LEN" into buf (at least 64 bytes). */
+void cds_prefix_format(const struct cds_prefix *p, char *buf, size_t len);
+
+/* Is a inside p?  An IPv4-mapped IPv6 address (::ffff:a.b.c.d) counts as
+ * its IPv4 address. */
+bool cds_prefix_contains(const struct cds_prefix *p, const struct cds_addr *a);
+
+/*
+ * Is a in special-purpose space no nameserver on the Internet answers from
+ * (RFC 6890 and the IANA special-purpose registries): unspecified,
+ * loopback, private (RFC 1918), shared (RFC 6598), link-local, unique
+ * local (fc00::/7), multicast, documentation, benchmarking, reserved?
+ * Returns what it is in words with the range ("private (RFC 1918,
+ * 10.0.0.0/8)"), or NULL for an ordinary unicast address.  IPv4-mapped,
+ * NAT64 (64:ff9b::/96) and 6to4 addresses are judged by the IPv4 address
+ * they carry.
+ */
+const char *cds_addr_special(const struct cds_addr *a);
+
 /* Longest digest cdscan handles (SHA-384 is 48; unknown types up to 64). */
 #define CDS_DS_DIGEST_MAX 64
 

@@ -20,6 +20,7 @@ enum key_type {
 	K_UINT8_SET, /* bool[256]: a non-empty list of numbers in [min, max] */
 	K_WORD_SET,  /* bool[n]: a non-empty list of words from names (n of them) */
 	K_ADDR_LIST, /* the resolver address list */
+	K_PREFIX_LIST, /* resolver.allow-addresses: address prefixes */
 	K_NAME_LIST, /* a registry's TLDs */
 	K_TRISTATE,  /* enum cds_tristate: true or false, unset inherits */
 	K_PROFILES,  /* the list of registry profiles */
@@ -52,6 +53,9 @@ static const struct key resolver_keys[] = {
 	{"trust-anchor", K_STRING, OFF(resolver.trust_anchor), 0, 0, NULL,
 	 "/usr/share/dns/root.key", NULL},
 	{"timeout", K_DURATION, OFF(resolver.timeout_ms), 100, 60000, NULL, "5s", NULL},
+	{"allow-addresses", K_PREFIX_LIST, 0, 0, 0, NULL, NULL, NULL},
+	{"cache-max-ttl", K_DURATION, OFF(resolver.cache_max_ttl_ms), 0, UINT64_C(7) * 86400000,
+	 NULL, "1h", NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -76,6 +80,10 @@ static const struct key scan_keys[] = {
 	 "1d", NULL},
 	{"results-retention", K_DURATION, OFF(scan.results_retention_ms), 3600000,
 	 UINT64_C(3650) * 86400000, NULL, "90d", NULL},
+	{"csync-max-ns", K_UINT, OFF(scan.csync_max_ns), 1, 1000, NULL, "16", NULL},
+	{"csync-max-addresses", K_UINT, OFF(scan.csync_max_addresses), 1, CDS_NS_MAX_ADDRS, NULL,
+	 "8", NULL},
+	{"csync-max-probes", K_UINT, OFF(scan.csync_max_probes), 1, 1000, NULL, "32", NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -398,6 +406,18 @@ static int add_element(struct loader *ld, const struct key *k, const char *path,
 		reg->tld_count++;
 		return 0;
 	}
+	if (k->type == K_PREFIX_LIST) {
+		if (ld->conf->resolver.allow_count >= CDS_CONF_MAX_ALLOW)
+			return fail(ld, node, path, "more than %d prefixes", CDS_CONF_MAX_ALLOW);
+		struct cds_prefix *p = &ld->conf->resolver.allow[ld->conf->resolver.allow_count];
+		if (cds_prefix_parse(text, p) != 0)
+			return fail(ld, node, path,
+				    "'%s' is not an address prefix such as 127.0.0.0/8 or fd00::/8 "
+				    "(host bits clear)",
+				    text);
+		ld->conf->resolver.allow_count++;
+		return 0;
+	}
 	/* K_ADDR_LIST */
 	struct cds_addr addr;
 	if (cds_addr_parse(text, 53, &addr) != 0)
@@ -431,6 +451,10 @@ static void clear_list(struct loader *ld, const struct key *k)
 		reg->tld_count = 0;
 		return;
 	}
+	if (k->type == K_PREFIX_LIST) {
+		ld->conf->resolver.allow_count = 0;
+		return;
+	}
 	for (size_t i = 0; i < ld->conf->resolver.address_count; i++) {
 		free(ld->conf->resolver.addresses[i]);
 		ld->conf->resolver.addresses[i] = NULL;
@@ -449,7 +473,8 @@ static int apply_defaults(struct loader *ld, const struct key *keys, const char 
 			r = apply_defaults(ld, k->children, path);
 		} else if (k->type == K_PROFILES || k->type == K_NAME_LIST || k->type == K_TRISTATE) {
 			continue; /* none by default */
-		} else if (k->type == K_UINT8_SET || k->type == K_WORD_SET || k->type == K_ADDR_LIST) {
+		} else if (k->type == K_UINT8_SET || k->type == K_WORD_SET || k->type == K_ADDR_LIST ||
+			   k->type == K_PREFIX_LIST) {
 			clear_list(ld, k);
 			for (const char *p = k->def; p && *p && r == 0;) {
 				char item[64];
@@ -490,6 +515,7 @@ static int load_value(struct loader *ld, yaml_document_t *doc, const struct key 
 	case K_UINT8_SET:
 	case K_WORD_SET:
 	case K_ADDR_LIST:
+	case K_PREFIX_LIST:
 	case K_NAME_LIST:
 		if (val->type != YAML_SEQUENCE_NODE)
 			return fail(ld, val, path, "expected a list, such as [1, 2]");

@@ -428,6 +428,16 @@ static int caps_check(const struct caps *c, const struct cds_rrset *set,
 	return CDS_ERANGE;
 }
 
+/* Keep the smallest TTL of what set holds; called before each record or
+ * RRSIG is added.  RFC 2181 §8: a TTL with the top bit set counts as 0. */
+static void take_ttl(struct cds_rrset *set, uint32_t ttl)
+{
+	if (ttl > 0x7fffffffu)
+		ttl = 0;
+	if ((set->count == 0 && set->sig_count == 0) || ttl < set->ttl)
+		set->ttl = ttl;
+}
+
 /* The answer section: the records of qtype at qname, and their RRSIGs. */
 static int read_answer(const uint8_t *m, size_t len, size_t *off, unsigned an,
 		       const struct cds_dnssec_limits *limits, struct cds_answer_info *info,
@@ -442,12 +452,15 @@ static int read_answer(const uint8_t *m, size_t len, size_t *off, unsigned an,
 		if (rr.class != 1 || !wire_name_equal(rr.owner, rr.owner_len, out->owner, out->owner_len))
 			continue;
 		if (rr.type == out->type) {
-			if (room(&c, false))
+			if (room(&c, false)) {
+				take_ttl(out, rr.ttl);
 				r = add_record(out, m, len, &rr);
+			}
 			if (r == 0 && out->type == CDS_T_SOA)
 				info->soa_serial = get32(m + rr.rdata + rr.rdlen - 20);
 		} else if (rr.type == CDS_T_RRSIG && rr.rdlen > 18 &&
 			   get16(m + rr.rdata) == out->type && room(&c, true)) {
+			take_ttl(out, rr.ttl);
 			r = push_sig(out, m, len, &rr);
 		}
 		if (r != 0)
@@ -518,12 +531,15 @@ static int read_authority(const uint8_t *m, size_t len, size_t off, unsigned an,
 			int r = 0;
 			if (pass == 0 && (rr.type == CDS_T_NSEC || rr.type == CDS_T_NSEC3) &&
 			    (d = denial_set(out, &rr, rr.type, true)) &&
-			    room(&c[d - out->denial], false))
+			    room(&c[d - out->denial], false)) {
+				take_ttl(d, rr.ttl);
 				r = add_record(d, m, len, &rr);
-			else if (pass == 1 && rr.type == CDS_T_RRSIG && rr.rdlen > 18 &&
-				 (d = denial_set(out, &rr, get16(m + rr.rdata), false)) &&
-				 room(&c[d - out->denial], true))
+			} else if (pass == 1 && rr.type == CDS_T_RRSIG && rr.rdlen > 18 &&
+				   (d = denial_set(out, &rr, get16(m + rr.rdata), false)) &&
+				   room(&c[d - out->denial], true)) {
+				take_ttl(d, rr.ttl);
 				r = push_sig(d, m, len, &rr);
+			}
 			if (r != 0)
 				return r;
 		}

@@ -8,8 +8,10 @@
  * set) must validate as a denial of existence (cds_dnssec_denial,
  * denial.c) in the zone that signed them, and a zone is insecure only when
  * its parent proves that it has no DS (RFC 4035 §5.2).  Answers and zone
- * outcomes are cached for the scanner's life: the signals of many children
- * share a few provider zones.
+ * outcomes are cached (the signals of many children share a few provider
+ * zones) for no longer than their records' TTL, their RRSIGs' validity and
+ * resolver.cache-max-ttl: a daemon runs for months, and a zone that lost
+ * its DS or let its signatures expire must not stay secure.
  *
  * Written here rather than left to getdns's own recursion because getdns's
  * stub/recursive transport is the one the engine replaced (NOTES-getdns.md). */
@@ -23,6 +25,12 @@
 
 #define BUCKETS 4096u
 #define MAX_ANCHOR_DS 16
+/* A failed look-up (timeout, SERVFAIL, malformed answer) is asked again
+ * after at most this many seconds. */
+#define FAILURE_TTL 30
+/* Expired entries are freed this long after they expired (never one a
+ * task running now may have just judged fresh). */
+#define SWEEP_MARGIN 60
 
 struct task;
 
@@ -42,9 +50,12 @@ struct entry {
 	int error;             /* transport error, malformed answer, SERVFAIL... */
 	char limit[CDS_LIMIT_TEXT_MAX]; /* error CDS_ERANGE: the limit the answer broke */
 	struct cds_rrset set;  /* records + RRSIGs at name (rcode inside) */
+	time_t expires;        /* when done: not reused by a task started later */
 	struct task_ref *waiting;
-	/* DNSKEY entries: the zone's validation */
+	/* DNSKEY entries: the zone's validation, and until when it holds (no
+	 * later than the answers and the parent's validation it rests on) */
 	bool zone_done;
+	time_t zone_expires;
 	enum cds_dnssec_status zone_status;
 	char zone_why[400];
 };
@@ -58,6 +69,11 @@ struct cds_trust {
 	struct cds_ds anchor[MAX_ANCHOR_DS];
 	size_t anchor_count;
 	struct cds_dnssec_limits limits; /* of answers and validations (limits.*) */
+	uint32_t cache_max_ttl;          /* seconds (resolver.cache-max-ttl) */
+	/* The start of the task being run: what expired before it is stale.
+	 * Set by task_run; evaluation is synchronous, so one field does. */
+	time_t epoch;
+	time_t next_sweep;               /* when expired entries are next freed */
 };
 
 enum task_kind { TASK_RRSET, TASK_ZONE };
@@ -69,7 +85,8 @@ struct task {
 	uint16_t qtype;
 	cds_trust_cb cb;
 	void *arg;
-	int waiting; /* answers not yet in */
+	int waiting;    /* answers not yet in */
+	time_t started; /* an entry fetched since is fresh for it, whatever its TTL */
 };
 
 static uint32_t hash(const char *s, uint16_t type)
@@ -95,12 +112,24 @@ struct cds_trust *cds_trust_new(uv_loop_t *loop, struct cds_transport *transport
 	t->transport = transport;
 	t->resolver = *resolver;
 	t->limits = cds_dnssec_limits_default;
+	t->cache_max_ttl = 3600;
 	return t;
 }
 
 void cds_trust_set_limits(struct cds_trust *t, const struct cds_dnssec_limits *limits)
 {
 	t->limits = *limits;
+}
+
+void cds_trust_set_cache_max_ttl(struct cds_trust *t, uint32_t seconds)
+{
+	t->cache_max_ttl = seconds;
+}
+
+static void entry_free(struct entry *e)
+{
+	cds_rrset_clear(&e->set);
+	free(e);
 }
 
 void cds_trust_free(struct cds_trust *t)
@@ -111,8 +140,7 @@ void cds_trust_free(struct cds_trust *t)
 		struct entry *e = t->cache[b];
 		while (e) {
 			struct entry *next = e->next;
-			cds_rrset_clear(&e->set);
-			free(e);
+			entry_free(e);
 			e = next;
 		}
 	}
@@ -143,6 +171,47 @@ static struct entry *find(struct cds_trust *t, const char *name, uint16_t type)
 
 static void task_run(struct task *k);
 
+/* An RRSIG time (32-bit serial, RFC 4034 §3.1.5) as the time closest to
+ * now. */
+static time_t sig_time(uint32_t v, time_t now)
+{
+	return now + (int32_t)(v - (uint32_t)now);
+}
+
+/* How long what set holds may be reused from now, at most life seconds:
+ * its TTL, and no RRSIG's original TTL or expiration passed (RFC 4035
+ * §5.3.3: the TTL of a validated RRset is bounded by both). */
+static uint32_t set_lifetime(const struct cds_rrset *set, time_t now, uint32_t life)
+{
+	if ((set->count || set->sig_count) && set->ttl < life)
+		life = set->ttl;
+	for (size_t i = 0; i < set->sig_count; i++) {
+		const struct cds_rrsig *g = &set->sigs[i];
+		time_t left = sig_time(g->expiration, now) - now;
+		uint32_t orig = g->raw_len >= 8 ? (uint32_t)g->raw[4] << 24 |
+							 (uint32_t)g->raw[5] << 16 |
+							 (uint32_t)g->raw[6] << 8 | g->raw[7]
+						: 0;
+		if (left < (time_t)life)
+			life = left > 0 ? (uint32_t)left : 0;
+		if (orig < life)
+			life = orig;
+	}
+	return life;
+}
+
+/* The answer to e is in at now: until when it is reused. */
+static time_t entry_expiry(const struct cds_trust *t, const struct entry *e, time_t now)
+{
+	uint32_t life = t->cache_max_ttl;
+	if (e->error)
+		return now + (life < FAILURE_TTL ? life : FAILURE_TTL);
+	life = set_lifetime(&e->set, now, life);
+	for (size_t i = 0; i < e->set.denial_count; i++)
+		life = set_lifetime(&e->set.denial[i], now, life);
+	return now + life;
+}
+
 static void answer_cb(int status, const uint8_t *wire, size_t len, void *arg)
 {
 	struct entry *e = arg;
@@ -160,6 +229,7 @@ static void answer_cb(int status, const uint8_t *wire, size_t len, void *arg)
 		cds_rrset_clear(&e->set);
 	}
 	e->done = true;
+	e->expires = entry_expiry(e->t, e, cds_clock());
 	struct task_ref *w = e->waiting;
 	e->waiting = NULL;
 	while (w) {
@@ -172,8 +242,36 @@ static void answer_cb(int status, const uint8_t *wire, size_t len, void *arg)
 	}
 }
 
-/* The answer for (name, type) if it is in; otherwise ask for it (once per
- * scanner), count k as waiting, and return NULL. */
+/* Ask the resolver for e's (name, type); on failure e is done with the
+ * error. */
+static void entry_ask(struct cds_trust *t, struct entry *e)
+{
+	int r = cds_transport_query(t->transport, &t->resolver, e->name, e->type,
+				    CDS_QUERY_RD | CDS_QUERY_DO | CDS_QUERY_CD, answer_cb, e);
+	if (r != 0) {
+		e->error = r;
+		e->done = true;
+		e->expires = entry_expiry(t, e, cds_clock());
+	}
+}
+
+/* An answer that expired before the task now running started is asked
+ * again, in place (nothing waits on a done entry, and no pointer to it
+ * outlives a synchronous run); so is the zone outcome it carried. */
+static void entry_refresh(struct cds_trust *t, struct entry *e)
+{
+	cds_rrset_clear(&e->set);
+	e->limit[0] = '\0';
+	e->zone_done = false;
+	e->error = 0;
+	e->done = false;
+	entry_ask(t, e);
+}
+
+/* The answer for (name, type) if it is in and fresh for k; otherwise ask
+ * for it (once per expiry), count k as waiting, and return NULL.  An
+ * answer that came in after k started is fresh for k whatever its TTL, so
+ * a task always ends. */
 static struct entry *fetch(struct task *k, const char *name, uint16_t type)
 {
 	struct cds_trust *t = k->t;
@@ -188,12 +286,9 @@ static struct entry *fetch(struct task *k, const char *name, uint16_t type)
 		uint32_t b = hash(name, type);
 		e->next = t->cache[b];
 		t->cache[b] = e;
-		int r = cds_transport_query(t->transport, &t->resolver, name, type,
-					    CDS_QUERY_RD | CDS_QUERY_DO | CDS_QUERY_CD, answer_cb, e);
-		if (r != 0) {
-			e->error = r;
-			e->done = true;
-		}
+		entry_ask(t, e);
+	} else if (e->done && e->expires < k->started) {
+		entry_refresh(t, e);
 	}
 	if (e->done)
 		return e;
@@ -205,6 +300,28 @@ static struct entry *fetch(struct task *k, const char *name, uint16_t type)
 	e->waiting = w;
 	k->waiting++;
 	return NULL;
+}
+
+/* Free the entries that expired more than SWEEP_MARGIN ago (done, so
+ * nothing waits on them), at most once per cache-max-ttl: a daemon's cache
+ * holds what is in use, not every name it ever asked. */
+static void sweep(struct cds_trust *t, time_t now)
+{
+	if (now < t->next_sweep)
+		return;
+	t->next_sweep = now + (t->cache_max_ttl > SWEEP_MARGIN ? t->cache_max_ttl : SWEEP_MARGIN);
+	for (size_t b = 0; b < BUCKETS; b++) {
+		struct entry **p = &t->cache[b];
+		while (*p) {
+			struct entry *e = *p;
+			if (e->done && !e->waiting && e->expires + SWEEP_MARGIN < now) {
+				*p = e->next;
+				entry_free(e);
+			} else {
+				p = &e->next;
+			}
+		}
+	}
 }
 
 /* -------------------------------------------------------- the chain --- */
@@ -279,6 +396,19 @@ static int zone_above(struct cds_trust *t, struct task *k, const char *z,
 
 static struct entry *zone_eval(struct cds_trust *t, const char *z, struct cds_dnssec_work *w);
 
+/* Is ze's zone outcome known and still valid for the task being run? */
+static bool zone_fresh(const struct cds_trust *t, const struct entry *ze)
+{
+	return ze->zone_done && ze->zone_expires >= t->epoch;
+}
+
+/* ze's outcome rests on what expires at x too. */
+static void zone_bound(struct entry *ze, time_t x)
+{
+	if (x < ze->zone_expires)
+		ze->zone_expires = x;
+}
+
 /* No DS for z and no denial with the answer: nothing proves the absence,
  * unless the parent zone is itself not secure (unsigned zones prove
  * nothing, and need not: what lies below them is insecure as they are). */
@@ -287,6 +417,8 @@ static void zone_unproven(struct cds_trust *t, struct entry *ze, const char *z, 
 {
 	char p[CDS_DNAME_BUFSIZE];
 	struct entry *pe = zone_above(t, NULL, z, p) == 1 ? zone_eval(t, p, w) : NULL;
+	if (pe)
+		zone_bound(ze, pe->zone_expires);
 	if (pe && pe->zone_done && pe->zone_status != CDS_DNSSEC_SECURE)
 		zone_set(ze, pe->zone_status, "%s: %s", z, pe->zone_why);
 	else
@@ -315,6 +447,8 @@ static void zone_without_ds(struct cds_trust *t, struct entry *ze, const char *z
 		return;
 	}
 	struct entry *pe = zone_eval(t, p, w);
+	if (pe)
+		zone_bound(ze, pe->zone_expires);
 	if (!pe || pe->zone_status != CDS_DNSSEC_SECURE) {
 		zone_set(ze, pe ? pe->zone_status : CDS_DNSSEC_ERROR, "%s: %s", z,
 			 pe ? pe->zone_why : "no answer");
@@ -352,6 +486,8 @@ static bool parent_ds(struct cds_trust *t, struct entry *ze, const char *z, stru
 		return false;
 	}
 	struct entry *pe = zone_eval(t, p, w);
+	if (pe)
+		zone_bound(ze, pe->zone_expires);
 	if (!pe || pe->zone_status != CDS_DNSSEC_SECURE) {
 		zone_set(ze, pe ? pe->zone_status : CDS_DNSSEC_ERROR, "%s: %s", z,
 			 pe ? pe->zone_why : "no answer");
@@ -390,16 +526,26 @@ static void unsigned_zone(struct cds_trust *t, struct entry *ze, const char *z,
  * already cached (task_run made sure).  Recursion follows DS signers up,
  * so its depth is bounded by the number of labels.  The chain is
  * validated top-down under one look-up's budget (w), and each zone's
- * outcome is kept for the scanner's life: a budget spent by a hostile
- * zone fails that zone and what lies below it, never a zone above. */
+ * outcome is kept while the answers it rests on are: a budget spent by a
+ * hostile zone fails that zone and what lies below it, never a zone
+ * above. */
 static struct entry *zone_eval(struct cds_trust *t, const char *z, struct cds_dnssec_work *w)
 {
 	struct entry *ze = find(t, z, CDS_T_DNSKEY);
 	struct cds_ds parsed[64];
 	const struct cds_ds *ds = parsed;
 	size_t nds = 0;
-	if (!ze || ze->zone_done)
+	if (!ze || !ze->done)
+		return NULL; /* (task_run waits for every answer it reads) */
+	if (zone_fresh(t, ze))
 		return ze;
+	/* Computed anew (an outcome that expired, too): it holds as long as
+	 * the DNSKEY and DS answers do, and what the parent's adds. */
+	ze->zone_done = false;
+	ze->zone_expires = ze->expires;
+	const struct entry *de = find(t, z, CDS_T_DS);
+	if (de && de->done)
+		zone_bound(ze, de->expires);
 	if (ze->error) {
 		zone_set(ze, CDS_DNSSEC_ERROR, "the look-up of the DNSKEY of %s failed%s%s", z,
 			 ze->limit[0] ? ": " : "", ze->limit);
@@ -445,7 +591,7 @@ static bool chain_fetched(struct task *k, const char *zone)
 		struct entry *ze = fetch(k, z, CDS_T_DNSKEY);
 		if (!ze)
 			return false;
-		if (ze->zone_done || ze->error || strcmp(z, k->t->anchor_owner) == 0 ||
+		if (zone_fresh(k->t, ze) || ze->error || strcmp(z, k->t->anchor_owner) == 0 ||
 		    strcmp(z, ".") == 0)
 			return true;
 		struct entry *de = fetch(k, z, CDS_T_DS);
@@ -589,6 +735,7 @@ static void task_run(struct task *k)
 	struct cds_trust_result r = {.status = CDS_DNSSEC_INDETERMINATE};
 	char zone[CDS_DNAME_BUFSIZE], why[1024];
 	const struct entry *target = NULL;
+	k->t->epoch = k->started;
 	enum progress p = k->kind == TASK_RRSET ? rrset_target(k, &r, zone, &target)
 						: enclosing_zone(k, &r, zone);
 	if (p == GO_ON) {
@@ -621,6 +768,8 @@ static int start(struct cds_trust *t, enum task_kind kind, const char *name, uin
 	k->qtype = type;
 	k->cb = cb;
 	k->arg = arg;
+	k->started = cds_clock();
+	sweep(t, k->started);
 	task_run(k);
 	return 0;
 }

@@ -95,6 +95,71 @@ bool cds_policy_csync_actionable(const struct cds_scan_result *res, const struct
 	       csync_names_a_type(out);
 }
 
+/* The addresses (with one) among res->probes of name. */
+static size_t probe_addresses(const struct cds_scan_result *res, const char *name)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < res->probe_count; i++)
+		n += res->probes[i].has_addr && strcmp(res->probes[i].name, name) == 0;
+	return n;
+}
+
+/* The first probed name with more addresses than max, or NULL. */
+static const char *probe_name_over(const struct cds_scan_result *res, uint32_t max, size_t *n)
+{
+	for (size_t i = 0; i < res->probe_count; i++)
+		if ((*n = probe_addresses(res, res->probes[i].name)) > max)
+			return res->probes[i].name;
+	return NULL;
+}
+
+/* The first in-bailiwick host of c with more addresses than max, or NULL. */
+static const char *host_over(const struct cds_csync_data *c, uint32_t max, size_t *n)
+{
+	for (size_t h = 0; c && h < c->host_count; h++)
+		if ((*n = c->hosts[h].a.count + c->hosts[h].aaaa.count) > max)
+			return c->hosts[h].name;
+	return NULL;
+}
+
+bool cds_policy_csync_within_limits(const struct cds_scan_result *res,
+				    const struct cds_conf *conf, char *why, size_t whylen)
+{
+	uint32_t max_addr = conf->scan.csync_max_addresses;
+	size_t n = 0, probes = 0;
+	const char *name;
+	for (size_t i = 0; i < res->server_count; i++) {
+		const struct cds_server_result *sr = &res->servers[i];
+		char addr[64] = "no address";
+		if ((n = sr->sets[CDS_Q_NS].count) <= conf->scan.csync_max_ns)
+			continue;
+		if (sr->has_addr)
+			cds_addr_format(&sr->addr, addr, sizeof(addr));
+		snprintf(why, whylen,
+			 "the child's NS RRset at %s (%s) has %zu names, above scan.csync-max-ns "
+			 "(%u): its hosts are not looked up",
+			 sr->name, addr, n, conf->scan.csync_max_ns);
+		return false;
+	}
+	if ((name = host_over(res->server_count ? res->servers[0].csync : NULL, max_addr, &n)) ||
+	    (name = probe_name_over(res, max_addr, &n))) {
+		snprintf(why, whylen,
+			 "%s has %zu addresses, above scan.csync-max-addresses (%u): they are not "
+			 "probed",
+			 name, n, max_addr);
+		return false;
+	}
+	for (size_t i = 0; i < res->probe_count; i++)
+		probes += res->probes[i].has_addr;
+	if (probes <= conf->scan.csync_max_probes)
+		return true;
+	snprintf(why, whylen,
+		 "the update adds %zu addresses to probe, above scan.csync-max-probes (%u): not "
+		 "every new address is checked to serve the zone",
+		 probes, conf->scan.csync_max_probes);
+	return false;
+}
+
 /* ------------------------------------------------------------ stages --- */
 
 static int reject(struct decision *dc, enum cds_reason r, const char *fmt, ...)
@@ -398,14 +463,51 @@ static int stage_csync_data_valid(struct decision *dc)
 	return STAGE_PASS;
 }
 
-static const stage_fn csync_stages[] = {
-	stage_suspended,	stage_opted_out,
-	stage_csync_published,	  stage_csync_enabled,
-	stage_all_usable,	stage_csync_consistent,	  stage_csync_single,
-	stage_csync_secure,	stage_csync_signed,	  stage_csync_record,
-	stage_csync_soaminimum, stage_csync_names_a_type, stage_csync_collected,
-	stage_csync_data_consistent, stage_csync_data_valid, ns_propose,
+/* The apex NS RRset at every address (RFC 7477 §3.1): the names the CSYNC
+ * data is asked for (in-bailiwick hosts) and new nameservers are probed
+ * from come from it, so it must validate before anything is asked. */
+static int stage_csync_ns_signed(struct decision *dc)
+{
+	for (size_t i = 0; i < dc->res->server_count; i++) {
+		int r = data_valid(dc, i, &dc->res->servers[i].sets[CDS_Q_NS], "NS", NULL);
+		if (r != STAGE_PASS)
+			return r;
+	}
+	return STAGE_PASS;
+}
+
+/* What a CSYNC makes the scan ask stays within scan.csync-max-*: the child
+ * could otherwise name thousands of hosts and addresses, each a query
+ * (issue #16).  Checked before the data is fetched (the NS RRsets) and
+ * after (addresses, probes), by the same predicate the scan asks. */
+static int stage_csync_limits(struct decision *dc)
+{
+	char why[sizeof(dc->side->detail)];
+	if (cds_policy_csync_within_limits(dc->res, dc->conf, why, sizeof(why)))
+		return STAGE_PASS;
+	return reject(dc, CDS_R_CSYNC_NS_NOT_SERVING, "%s", why);
+}
+
+/* The NS side up to the CSYNC data: what cds_policy_csync_fetch_allowed
+ * runs before the scan asks for it, cheap rules first. */
+static const stage_fn csync_stages_before_data[] = {
+	stage_suspended,	stage_opted_out,	stage_csync_published,
+	stage_csync_enabled,	stage_all_usable,	stage_csync_consistent,
+	stage_csync_single,	stage_csync_secure,	stage_csync_signed,
+	stage_csync_record,	stage_csync_soaminimum, stage_csync_names_a_type,
+	stage_csync_limits,	stage_csync_ns_signed,
 };
+
+/* ... and with the data. */
+static const stage_fn csync_stages_with_data[] = {
+	stage_csync_collected, stage_csync_data_consistent, stage_csync_data_valid,
+	stage_csync_limits,    ns_propose,
+};
+
+int decide_ns_before_data(struct decision *dc)
+{
+	return RUN_STAGES(csync_stages_before_data, dc);
+}
 
 int decide_ns(struct decision *dc)
 {
@@ -415,7 +517,9 @@ int decide_ns(struct decision *dc)
 			return CDS_ENOMEM;
 	if (ns_proposal_reset(dc->v) != 0)
 		return CDS_ENOMEM;
-	int r = RUN_STAGES(csync_stages, dc);
+	int r = RUN_STAGES(csync_stages_before_data, dc);
+	if (r == STAGE_PASS)
+		r = RUN_STAGES(csync_stages_with_data, dc);
 	free(dc->kept);
 	dc->kept = NULL;
 	return r;

@@ -191,38 +191,79 @@ static int considered(const struct cds_scan_result *res, struct cds_scan_result 
 	return 0;
 }
 
-int cds_policy_decide(const struct cds_scan_result *all, const struct cds_conf *conf,
-		      time_t now, struct cds_verdict *v)
+/* A decision in progress with what it owns: the memo of its validations
+ * (and its work budget) and the view of the servers it rests on. */
+struct decision_box {
+	struct decision dc;
+	struct cds_memo memo;
+	struct cds_scan_result view;
+};
+
+static void decision_close(struct decision_box *b)
+{
+	if (!b)
+		return;
+	free(b->view.servers);
+	free(b);
+}
+
+/* The decision on all at now, v (zeroed first) filled with the head, the
+ * glue and the servers: where each side's stages start.  *out is released
+ * with decision_close (also on error). */
+static int decision_open(const struct cds_scan_result *all, const struct cds_conf *conf,
+			 time_t now, struct cds_verdict *v, struct decision_box **out)
 {
 	const struct cds_delegation *d = all->delegation;
 	/* The decision holds the proposal arrays; the memo is large too. */
-	struct decision *dc = calloc(1, sizeof(*dc));
-	struct cds_memo *memo = malloc(sizeof(*memo));
-	struct cds_scan_result view = {0}, *res = &view;
+	struct decision_box *b = calloc(1, sizeof(*b));
 	int r = CDS_ENOMEM;
 
 	memset(v, 0, sizeof(*v));
-	if (!dc || !memo || (r = considered(all, &view, v)) != 0)
-		goto out;
-	cds_memo_init(memo, d->domain, &conf->limits, now);
-	*dc = (struct decision){.res = res, .d = d, .conf = conf, .memo = memo, .v = v,
-				.now = now};
-	if ((r = fill_head(d, now, v)) != 0 || (r = current_glue(d, v)) != 0 ||
-	    (r = fill_servers(all, res, v)) != 0)
-		goto out;
-	dc->side = &v->ds_side;
-	if ((r = decide_ds(dc)) < 0)
-		goto out;
-	dc->side = &v->ns_side;
-	r = decide_ns(dc);
-	v->verifications = memo->work.verifications;
-out:
+	*out = b;
+	if (!b || (r = considered(all, &b->view, v)) != 0)
+		return r;
+	cds_memo_init(&b->memo, d->domain, &conf->limits, now);
+	b->dc = (struct decision){.res = &b->view, .d = d, .conf = conf, .memo = &b->memo, .v = v,
+				  .now = now};
+	if ((r = fill_head(d, now, v)) != 0 || (r = current_glue(d, v)) != 0)
+		return r;
+	return fill_servers(all, &b->view, v);
+}
+
+int cds_policy_decide(const struct cds_scan_result *all, const struct cds_conf *conf,
+		      time_t now, struct cds_verdict *v)
+{
+	struct decision_box *b = NULL;
+	int r = decision_open(all, conf, now, v, &b);
+	if (r == 0) {
+		b->dc.side = &v->ds_side;
+		r = decide_ds(&b->dc);
+	}
+	if (r >= 0) {
+		b->dc.side = &v->ns_side;
+		r = decide_ns(&b->dc);
+		v->verifications = b->memo.work.verifications;
+	}
 	if (r < 0)
 		cds_verdict_clear(v);
-	free(view.servers);
-	free(memo);
-	free(dc);
+	decision_close(b);
 	return r < 0 ? r : 0;
+}
+
+bool cds_policy_csync_fetch_allowed(const struct cds_scan_result *all,
+				    const struct cds_conf *conf, time_t now)
+{
+	struct cds_verdict *v = malloc(sizeof(*v));
+	struct decision_box *b = NULL;
+	bool allowed = false;
+	if (v && decision_open(all, conf, now, v, &b) == 0) {
+		b->dc.side = &v->ns_side;
+		allowed = decide_ns_before_data(&b->dc) == STAGE_PASS;
+	}
+	decision_close(b);
+	cds_verdict_clear(v);
+	free(v);
+	return allowed;
 }
 
 /* ----------------------------------------------------- shared rules --- */

@@ -199,3 +199,6 @@ int ns_proposal_reset(struct cds_verdict *v);
 int decide_ds(struct decision *dc);
 int decide_bootstrap(struct decision *dc);
 int decide_ns(struct decision *dc);
+/* The NS side's stages before the CSYNC data is fetched
+ * (cds_policy_csync_fetch_allowed): STAGE_PASS when every one passes. */
+int decide_ns_before_data(struct decision *dc);

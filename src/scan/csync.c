@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cdscan/error.h"
+#include "cdscan/util.h"
 #include "scan_internal.h"
 
 /* One query of the CSYNC phases. */
@@ -113,6 +114,37 @@ static int csync_send(struct job *j, const struct cds_addr *to, const char *qnam
 	job_step_begin(j);
 	return 0;
 }
+
+/* ------------------------------------------------------------ gate --- */
+
+static void gate_work_cb(uv_work_t *w)
+{
+	struct job *j = w->data;
+	j->csync_allowed = cds_policy_csync_fetch_allowed(j->res, j->conf, j->gate_now);
+}
+
+static void gate_after_cb(uv_work_t *w, int status)
+{
+	(void)status; /* UV_ECANCELED only after uv_cancel, never called here */
+	job_step_done(w->data);
+}
+
+/* Phase: the signature checks run in the thread pool, as decisions do, so
+ * that the loop keeps answering and timing out other delegations' queries
+ * (issue #16); nothing is in flight for the job meanwhile, so the worker
+ * reads its result alone. */
+void csync_gate(struct job *j)
+{
+	j->gate_now = cds_clock();
+	j->gate.data = j;
+	if (uv_queue_work(j->s->loop, &j->gate, gate_work_cb, gate_after_cb) == 0) {
+		job_step_begin(j);
+		return;
+	}
+	gate_work_cb(&j->gate); /* (fails only without a work callback) */
+}
+
+/* ------------------------------------------------------------ data --- */
 
 /* Add name to a host list unless present or out of bailiwick. */
 static int host_add(struct cds_csync_data *c, const char *name, const char *zone)
@@ -221,7 +253,7 @@ static int probe_add(struct job *j, const char *name, const struct cds_addr *a,
 	}
 	p->addr = *a;
 	p->has_addr = true;
-	p->ok = true;
+	p->ok = !scan_addr_refused(j->s, j->d->domain, name, a, p->error, sizeof(p->error));
 	return 0;
 }
 
@@ -231,9 +263,15 @@ static int probe_add(struct job *j, const char *name, const struct cds_addr *a,
 static void probe_send_all(struct job *j, size_t from)
 {
 	struct cds_scan_result *res = j->res;
+	char why[256];
+	/* Beyond scan.csync-max-* nothing more is asked; the decision rejects
+	 * with the same predicate's words. */
+	bool within = cds_policy_csync_within_limits(res, j->conf, why, sizeof(why));
 	for (size_t i = from; i < res->probe_count; i++) {
 		struct cds_server_result *p = &res->probes[i];
-		if (p->has_addr &&
+		if (!within)
+			scan_server_fail(p, "not asked: above a scan.csync-max-* limit");
+		if (p->has_addr && p->ok &&
 		    (csync_send(j, &p->addr, j->d->domain, CDS_T_SOA, i, XQ_PROBE, 0) ||
 		     csync_send(j, &p->addr, j->d->domain, CDS_T_DNSKEY, i, XQ_PROBE_DNSKEY, 0)))
 			scan_server_fail(p, "query could not be sent");
@@ -322,10 +360,14 @@ void csync_after(struct job *j)
 			csync_fail(srv->csync, "SOA after the data", "a query could not be sent");
 	}
 	/* The first address's view; the decision rejects when the addresses
-	 * disagree, so probing one view is enough. */
+	 * disagree, so probing one view is enough.  New names come from the
+	 * NS RRset the gate validated: an NS RRset served since that differs
+	 * is a zone that changed while it was read (csync-serial-changed),
+	 * and nothing is probed for it. */
 	const struct cds_csync_data *c = res->server_count ? res->servers[0].csync : NULL;
-	if (!c || !c->ok)
+	const struct cds_rrset *ns = res->server_count ? &res->servers[0].sets[CDS_Q_NS] : NULL;
+	if (!c || !c->ok || (c->ns.present && !cds_rrset_equal(&c->ns, ns)))
 		return;
-	probe_new_names(j, c->ns.present ? &c->ns : &res->servers[0].sets[CDS_Q_NS]);
+	probe_new_names(j, ns);
 	probe_new_glue(j, c);
 }

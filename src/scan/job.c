@@ -12,6 +12,7 @@
 
 static void resolve_start(struct job *j);
 static void apex_start(struct job *j);
+static void csync_gate_start(struct job *j);
 static void csync_data_start(struct job *j);
 static void csync_after_start(struct job *j);
 static void bootstrap_start(struct job *j);
@@ -21,12 +22,15 @@ static void bootstrap_start(struct job *j);
  * asks next_phase what follows. */
 static void (*const phase_start[PHASE_DONE])(struct job *) = {
 	[PHASE_RESOLVE] = resolve_start,         [PHASE_APEX] = apex_start,
-	[PHASE_CSYNC_DATA] = csync_data_start,   [PHASE_CSYNC_AFTER] = csync_after_start,
+	[PHASE_CSYNC_GATE] = csync_gate_start,   [PHASE_CSYNC_DATA] = csync_data_start,
+	[PHASE_CSYNC_AFTER] = csync_after_start,
 	[PHASE_BOOTSTRAP] = bootstrap_start,
 };
 
 /* What follows phase p for this delegation: the policy layer says whether
- * the decision would act on a CSYNC or on RFC 9615 signals. */
+ * the decision would act on a CSYNC or on RFC 9615 signals.  Nothing the
+ * child's CSYNC or NS set names is asked before both validate (the gate):
+ * an unsigned CSYNC must not make the scanner query thousands of names. */
 static enum job_phase next_phase(struct job *j)
 {
 	switch (j->phase) {
@@ -34,10 +38,12 @@ static enum job_phase next_phase(struct job *j)
 		return PHASE_APEX;
 	case PHASE_APEX:
 		if (cds_policy_csync_actionable(j->res, j->conf, &j->csync))
-			return PHASE_CSYNC_DATA;
+			return PHASE_CSYNC_GATE;
 		if (cds_policy_bootstrap_wanted(j->res, j->conf))
 			return PHASE_BOOTSTRAP;
 		return PHASE_DONE;
+	case PHASE_CSYNC_GATE:
+		return j->csync_allowed ? PHASE_CSYNC_DATA : PHASE_DONE;
 	case PHASE_CSYNC_DATA:
 		return PHASE_CSYNC_AFTER;
 	default:
@@ -211,7 +217,10 @@ static void add_servers(struct job *j, size_t i)
 		snprintf(srv->name, sizeof(srv->name), "%s", d->ns[i].name);
 		srv->addr = addrs[a];
 		srv->has_addr = true;
-		srv->ok = true;
+		/* An address in special-purpose space is an unusable server
+		 * that says why (apex_start asks only usable ones). */
+		srv->ok = !scan_addr_refused(j->s, d->domain, d->ns[i].name, &addrs[a], srv->error,
+					     sizeof(srv->error));
 		asked++;
 	}
 	if (status != 0 || asked == 0)
@@ -264,7 +273,7 @@ static void apex_start(struct job *j)
 	 * over TCP (RFC 8078 §3.3: harder to spoof than UDP). */
 	res->signal_over_tcp = cds_policy_signal_over_tcp(j->d, j->conf);
 	for (size_t i = 0; i < res->server_count; i++) {
-		if (!res->servers[i].has_addr)
+		if (!res->servers[i].has_addr || !res->servers[i].ok)
 			continue;
 		for (int kind = 0; kind < CDS_Q_COUNT; kind++) {
 			unsigned fl = CDS_QUERY_DO;
@@ -275,6 +284,11 @@ static void apex_start(struct job *j)
 				scan_server_fail(&res->servers[i], cds_strerror(r));
 		}
 	}
+}
+
+static void csync_gate_start(struct job *j)
+{
+	csync_gate(j);
 }
 
 static void csync_data_start(struct job *j)

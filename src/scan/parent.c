@@ -147,7 +147,14 @@ static void parent_addr_cb(int status, const struct cds_addr *addrs, size_t n, c
 			   void *arg)
 {
 	struct parent_lookup *p = arg;
-	if (n == 0 || cds_scanner_referral(p->s, &addrs[0], p->d->domain, referral_cb, p) != 0) {
+	char refused[128];
+	size_t a = 0;
+	/* The parent's servers are found through DNS too: never in
+	 * special-purpose space unless allowed. */
+	while (a < n && scan_addr_refused(p->s, p->d->domain, p->pns[p->pns_next], &addrs[a],
+					  refused, sizeof(refused)))
+		a++;
+	if (a == n || cds_scanner_referral(p->s, &addrs[a], p->d->domain, referral_cb, p) != 0) {
 		p->pns_next++;
 		try_parent_server(p);
 	}

@@ -26,6 +26,20 @@ struct cds_scanner {
 	uint64_t skipped;              /* addresses left out by address-families */
 };
 
+/* ---------------------------------------------------------- scanner.c --- */
+
+/*
+ * Must a nameserver address stay unasked: special-purpose space
+ * (cds_addr_special: loopback, private, link-local, documentation, ...)
+ * outside resolver.allow-addresses?  A registrant chooses its glue and NS
+ * names, and with them where the scanner's queries go.  When refused, why
+ * says so ("ADDR: what, not asked (resolver.allow-addresses)"), once
+ * logged.  Only addresses learnt from the parent's data or from DNS are
+ * judged; the resolver's, configured, are not.
+ */
+bool scan_addr_refused(const struct cds_scanner *s, const char *domain, const char *name,
+		       const struct cds_addr *a, char *why, size_t whylen);
+
 /* ------------------------------------------------------------ defer.c --- */
 
 /* Run cb(arg) on the next loop turn, never from inside the caller (the
@@ -62,6 +76,7 @@ void scan_server_fail(struct cds_server_result *srv, const char *why);
 enum job_phase {
 	PHASE_RESOLVE = 0, /* A/AAAA of NS names without glue */
 	PHASE_APEX,        /* SOA DNSKEY CDS CDNSKEY CSYNC NS at every address */
+	PHASE_CSYNC_GATE,  /* the CSYNC and NS RRsets validated, off the loop */
 	PHASE_CSYNC_DATA,  /* NS, A, AAAA again (RFC 7477 §3.4: after the SOA) */
 	PHASE_CSYNC_AFTER, /* the SOA again; probes of addresses a change adds */
 	PHASE_BOOTSTRAP,   /* RFC 9615 signals through the resolver, validated */
@@ -87,6 +102,9 @@ struct job {
 	enum job_phase phase;
 	size_t pending;               /* queries and look-ups of the phase not yet in */
 	struct cds_csync csync;       /* the actionable CSYNC (CSYNC phases) */
+	uv_work_t gate;               /* PHASE_CSYNC_GATE in the thread pool */
+	time_t gate_now;              /* the time the gate validates at */
+	bool csync_allowed;           /* the gate passed: fetch the data */
 	/* PHASE_RESOLVE: per NS name, the looked-up addresses */
 	struct cds_addr (*addrs)[CDS_NS_MAX_ADDRS];
 	size_t *addr_count;
@@ -105,6 +123,9 @@ void job_step_begin(struct job *j);
 
 /* -------------------------------------------- phases (csync.c, bootstrap.c) --- */
 
+/* Validate the CSYNC and the child's NS set (cds_policy_csync_fetch_allowed)
+ * in libuv's thread pool, a step of the phase; j->csync_allowed says. */
+void csync_gate(struct job *j);
 void csync_fetch(struct job *j);
 void csync_after(struct job *j);
 void bootstrap_fetch(struct job *j);

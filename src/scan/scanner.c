@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cdscan/error.h"
+#include "cdscan/log.h"
 #include "cdscan/zone.h"
 #include "scan_internal.h"
 
@@ -72,6 +73,7 @@ int cds_scanner_new(uv_loop_t *loop, const struct cds_conf *conf, const char *co
 		goto fail;
 	}
 	cds_trust_set_limits(s->trust, &conf->limits);
+	cds_trust_set_cache_max_ttl(s->trust, (uint32_t)(conf->resolver.cache_max_ttl_ms / 1000));
 	*out = s;
 	return 0;
 fail:
@@ -127,6 +129,24 @@ int cds_scanner_bootstrap_anchor(struct cds_scanner *s, const struct cds_conf *c
 			 "resolver.trust-anchor; or policy.bootstrap.authenticated: false)",
 			 path ? why : "none set");
 	return r;
+}
+
+bool scan_addr_refused(const struct cds_scanner *s, const char *domain, const char *name,
+		       const struct cds_addr *a, char *why, size_t whylen)
+{
+	const char *what = cds_addr_special(a);
+	char txt[64];
+	if (!what)
+		return false;
+	for (size_t i = 0; i < s->conf->resolver.allow_count; i++)
+		if (cds_prefix_contains(&s->conf->resolver.allow[i], a))
+			return false;
+	cds_addr_format(a, txt, sizeof(txt));
+	snprintf(why, whylen, "%s: %s, not asked (resolver.allow-addresses)", txt, what);
+	cds_log_info("%s: nameserver %s at %s not asked: %s (resolver.allow-addresses exempts "
+		     "prefixes)",
+		     domain, name, txt, what);
+	return true;
 }
 
 void cds_scanner_stats(const struct cds_scanner *s, struct cds_scanner_stats *out)

@@ -8,12 +8,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cdscan/dns.h"
 #include "cdscan/error.h"
 #include "cdscan/zone.h"
 
 #define MAX_INCLUDE_DEPTH 16
+/* The longest line the reader takes, physical or joined by parentheses:
+ * an RR's rdata is at most 65535 octets, a little over 128 KiB as hex.  A
+ * file without line ends (a device, a damaged file) is an error, not all
+ * of memory. */
+#define MAX_LINE (1u << 20)
 
 /* One open file of the $INCLUDE stack. */
 struct frame {
@@ -31,7 +37,7 @@ struct cds_zone_reader {
 	uint32_t default_ttl; /* current $TTL */
 	char *buf;            /* the logical line being built */
 	size_t cap;
-	char *phys;           /* getline buffer */
+	char *phys;           /* the physical line being read */
 	size_t physcap;
 };
 
@@ -59,13 +65,23 @@ static int push_file(struct cds_zone_reader *z, const char *path, char *err, siz
 		return fail(err, errlen, from, from_line, "$INCLUDE nested deeper than %d",
 			    MAX_INCLUDE_DEPTH);
 	FILE *f = fopen(path, "r");
+	struct stat st;
 	if (!f)
 		return from ? fail(err, errlen, from, from_line, "$INCLUDE %s: %s", path,
 				   strerror(errno))
 			    : fail(err, errlen, path, 0, "cannot open (%s)", strerror(errno));
+	/* An included file is a file: a device or a FIFO named in a zone
+	 * would never end, or block the import. */
+	if (from && (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))) {
+		fclose(f);
+		return fail(err, errlen, from, from_line, "$INCLUDE %s: not a regular file", path);
+	}
 	struct frame *fr = &z->stack[z->depth];
 	fr->f = f;
-	fr->path = strdup(path);
+	if (!(fr->path = strdup(path))) {
+		fclose(f);
+		return CDS_ENOMEM;
+	}
 	fr->line = 0;
 	fr->origin = z->origin ? ldns_rdf_clone(z->origin) : NULL;
 	z->depth++;
@@ -137,6 +153,39 @@ static int append(struct cds_zone_reader *z, size_t *len, const char *s, size_t 
 }
 
 /*
+ * The next physical line of fr into z->phys, its end included: 1 with its
+ * length in *out, 0 at the end of the file, or CDS_EDATA for a read error
+ * (never taken for the end: a zone cut short would look like delegations
+ * removed) or a line longer than MAX_LINE.
+ */
+static int physical_line(struct cds_zone_reader *z, struct frame *fr, size_t *out, char *err,
+			 size_t errlen)
+{
+	size_t n = 0;
+	int c;
+	while ((c = getc_unlocked(fr->f)) != EOF) {
+		if (n + 1 >= z->physcap) {
+			if (z->physcap >= MAX_LINE)
+				return fail(err, errlen, fr->path, fr->line + 1,
+					    "a line longer than %u octets", MAX_LINE);
+			size_t cap = z->physcap ? z->physcap * 2 : 4096;
+			char *b = realloc(z->phys, cap < MAX_LINE ? cap : MAX_LINE);
+			if (!b)
+				return CDS_ENOMEM;
+			z->phys = b;
+			z->physcap = cap < MAX_LINE ? cap : MAX_LINE;
+		}
+		z->phys[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (ferror(fr->f))
+		return fail(err, errlen, fr->path, fr->line + 1, "read error (%s)", strerror(errno));
+	*out = n;
+	return n > 0;
+}
+
+/*
  * Build the next logical line: comments removed, parenthesised continuations
  * joined (RFC 1035 §5.1), quotes respected.  Returns 1 with the line in
  * z->buf and its first line number in *start, 0 at the end of all files.
@@ -149,8 +198,11 @@ static int logical_line(struct cds_zone_reader *z, unsigned *start, char *err, s
 
 	while (z->depth > 0) {
 		struct frame *fr = &z->stack[z->depth - 1];
-		ssize_t n = getline(&z->phys, &z->physcap, fr->f);
-		if (n < 0) {
+		size_t n = 0;
+		int pr = physical_line(z, fr, &n, err, errlen);
+		if (pr < 0)
+			return pr;
+		if (pr == 0) {
 			if (depth > 0)
 				return fail(err, errlen, fr->path, fr->line,
 					    "end of file inside parentheses");
@@ -162,7 +214,7 @@ static int logical_line(struct cds_zone_reader *z, unsigned *start, char *err, s
 		fr->line++;
 		if (len == 0)
 			*start = fr->line;
-		for (ssize_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n; i++) {
 			char c = z->phys[i];
 			if (c == '\n' || c == '\r')
 				break;
@@ -189,6 +241,9 @@ static int logical_line(struct cds_zone_reader *z, unsigned *start, char *err, s
 			if (append(z, &len, &c, 1) != 0)
 				return CDS_ENOMEM;
 		}
+		if (len > MAX_LINE)
+			return fail(err, errlen, fr->path, *start,
+				    "a record longer than %u octets", MAX_LINE);
 		if (depth > 0) {
 			if (append(z, &len, " ", 1) != 0)
 				return CDS_ENOMEM;

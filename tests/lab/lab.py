@@ -1005,7 +1005,7 @@ def cdscan_verdict(binary, info, name, z):
     exp = z.get("expect", {})
     conf = os.path.join(info["dir"], "status-%s.yaml" % name.rstrip("."))
     with open(conf, "w") as f:
-        f.write(merge_config("resolver:\n  addresses: [%s]\n  trust-anchor: %s\nscan:\n"
+        f.write(merge_config("resolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\nscan:\n"
                              "  timeout: 500ms\n  retries: 0\n"
                              % (info["resolver"], info["trust_anchor"]), exp.get("config", "")))
     cmd = [binary, "-q", "-c", conf, "check", name, "--json"]

@@ -117,7 +117,7 @@ def run_zone(cdscan, lab, name, z, tmp):
     exp = z["expect"]
     conf = os.path.join(tmp, name + "yaml")
     with open(conf, "w") as f:
-        f.write(merge_config("resolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
+        f.write(merge_config("resolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
                              "scan:\n  timeout: 1s\n  retries: 2\n"
                              % (lab["resolver"], lab["trust_anchor"]), exp.get("config", "")))
     args = [cdscan, "-c", conf, "check", name, "--json"]

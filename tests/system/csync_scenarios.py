@@ -40,7 +40,7 @@ def write_conf(tmp, name, lab, extra="", database=None):
     with open(path, "w") as f:
         if database:
             f.write("database: \"%s\"\n" % database)
-        f.write(merge_config("resolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
+        f.write(merge_config("resolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
                              "scan:\n  timeout: 1s\n  retries: 2\n"
                              % (lab["resolver"], lab["trust_anchor"]), extra))
     return path

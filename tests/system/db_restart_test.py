@@ -31,7 +31,7 @@ def main():
         # Slow enough (600 queries/s to the one server) that the restart
         # lands in the middle of the run; 50 in flight, so that whatever is
         # claimed is still leased when the scanner has stopped.
-        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\nscan:\n"
+        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\nscan:\n"
                               "  timeout: 1s\n  retries: 2\n  batch-size: 50\n  concurrency: 50\n"
                               "  lease: 5s\n"
                               "  per-server-qps: 600\n" % (db, lab["resolver"], lab["trust_anchor"]))

@@ -39,7 +39,7 @@ class Env:
     def configure(self, extra):
         self.conf = os.path.join(self.tmp, self.name + ".yaml")
         with open(self.conf, "w") as f:
-            f.write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
+            f.write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
                     "scan:\n  timeout: 1s\n  retries: 2\n%s"
                     % (self.db, self.lab["resolver"], self.lab["trust_anchor"], extra))
 

@@ -36,7 +36,7 @@ def main():
     with Database(lab, "epp") as database:
         db = database.conninfo
         conf = os.path.join(tmp, "c.yaml")
-        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\nscan:\n"
+        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\nscan:\n"
                               "  timeout: 1s\n  retries: 2\noutput:\n  spool-dir: %s\n"
                               % (db, lab["resolver"], lab["trust_anchor"], spool))
         run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
@@ -139,7 +139,7 @@ def main():
         os.mkdir(pspool)
         conf = os.path.join(tmp, "p.yaml")
         open(conf, "w").write(
-            "database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
+            "database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
             "scan:\n  timeout: 1s\n  retries: 2\noutput:\n  spool-dir: %s\n"
             "registries:\n  - name: lab\n    tlds: [test]\n    ds-interface: keyData\n"
             "    host-model: hostAttr\n    spool-dir: %s\n"
@@ -187,7 +187,7 @@ def main():
         db = database.conninfo
         lines = os.path.join(tmp, "changes.jsonl")
         conf = os.path.join(tmp, "j.yaml")
-        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\nscan:\n"
+        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\nscan:\n"
                               "  timeout: 1s\n  retries: 2\noutput:\n  adapter: json\n"
                               "  json-file: %s\n" % (db, lab["resolver"], lab["trust_anchor"], lines))
         run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
@@ -218,7 +218,7 @@ def main():
         direct = os.path.join(tmp, "direct")
         os.mkdir(direct)
         conf = os.path.join(tmp, "d.yaml")
-        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
+        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
                               "scan:\n  timeout: 1s\n  retries: 2\n"
                               % (db, lab["resolver"], lab["trust_anchor"]))
         run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,

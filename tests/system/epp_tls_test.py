@@ -207,7 +207,7 @@ def epp_config(tmp, name, lab, db, server, port, ca_file, extra=""):
     open(pw, "w").write("lab-password\n")
     path = os.path.join(tmp, name + ".yaml")
     open(path, "w").write(
-        "database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
+        "database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
         "scan:\n  timeout: 1s\n  retries: 2\noutput:\n  adapter: epp-tls\n"
         "registries:\n  - name: lab\n    tlds: [test]\n    epp:\n"
         "      server: %s\n      port: %d\n      username: lab-registrar\n"
@@ -318,7 +318,7 @@ def run_tests(binary, lab, tmp, server, ca, other_ca, db, have_schemas):
         open(pwfile, "w").write(password + "\n")
         path = os.path.join(tmp, "c.yaml")
         open(path, "w").write(
-            "database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
+            "database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
             "scan:\n  timeout: 1s\n  retries: 2\noutput:\n  adapter: epp-tls\n"
             "registries:\n  - name: lab\n    tlds: [test]\n    epp:\n"
             "      server: 127.0.0.1\n      port: %d\n      username: lab-registrar\n"

@@ -24,7 +24,7 @@ def main():
     def config(db, profiles):
         path = os.path.join(tmp, "c%d.yaml" % len(os.listdir(tmp)))
         with open(path, "w") as f:
-            f.write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\n"
+            f.write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
                     "scan:\n  timeout: 1s\n  retries: 2\nregistries:\n%s"
                     % (db, lab["resolver"], lab["trust_anchor"], profiles))
         return path

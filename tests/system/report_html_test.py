@@ -26,7 +26,7 @@ def main():
     with Database(lab, "html") as database:
         db = database.conninfo
         conf = os.path.join(tmp, "c.yaml")
-        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  trust-anchor: %s\nscan:\n"
+        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\nscan:\n"
                               "  timeout: 1s\n  retries: 2\n" % (db, lab["resolver"], lab["trust_anchor"]))
         run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True, text=True)
         must(run("db", "init"), "db init")

@@ -32,7 +32,7 @@ class Env:
     def configure(self, extra):
         """The configuration, with extra (YAML) merged in."""
         with open(self.conf, "w") as f:
-            f.write(merge_config("database: \"%s\"\nresolver:\n  addresses: [%s]\n"
+            f.write(merge_config("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n"
                                  "  trust-anchor: %s\nscan:\n  timeout: 1s\n  retries: 2\n"
                                  "  per-server-qps: 100000\n  per-server-queries-in-flight: 200\n"
                                  % (self.db, self.lab["resolver"], self.lab["trust_anchor"]),

@@ -34,6 +34,12 @@ static void test_defaults(void **state)
 	assert_true(c.policy.bootstrap_delay_ms == UINT64_C(72) * 3600 * 1000);
 	assert_int_equal(c.output.adapter, CDS_OUTPUT_EPP_SPOOL);
 	assert_int_equal(c.log.level, CDS_LOG_INFO);
+	/* #16: no special-purpose space is allowed by default; the limits. */
+	assert_int_equal(c.resolver.allow_count, 0);
+	assert_true(c.resolver.cache_max_ttl_ms == 3600 * 1000);
+	assert_int_equal(c.scan.csync_max_ns, 16);
+	assert_int_equal(c.scan.csync_max_addresses, 8);
+	assert_int_equal(c.scan.csync_max_probes, 32);
 	/* The limits' defaults are dns.h's, whatever the schema's text says. */
 	assert_memory_equal(&c.limits, &cds_dnssec_limits_default, sizeof(c.limits));
 	assert_int_equal(c.limits.keys_per_tag, 4);
@@ -92,8 +98,11 @@ static void test_full_file(void **state)
 				"resolver:\n"
 				"  addresses: [127.53.0.53, '::1#5353']\n"
 				"  trust-anchor: /tmp/root.key\n"
+				"  allow-addresses: [127.53.0.0/16, '::1', 'fd00::/8']\n"
+				"  cache-max-ttl: 10m\n"
 				"scan:\n"
 				"  concurrency: 50\n"
+				"  csync-max-ns: 4\n"
 				"  timeout: 750ms\n"
 				"  transport: tcp\n"
 				"  retries: 0\n"
@@ -114,6 +123,13 @@ static void test_full_file(void **state)
 	assert_string_equal(c.database, "host=/tmp dbname=x password=secret");
 	assert_int_equal(c.resolver.address_count, 2);
 	assert_string_equal(c.resolver.addresses[1], "::1#5353");
+	assert_int_equal(c.resolver.allow_count, 3);
+	assert_int_equal(c.resolver.allow[0].family, AF_INET);
+	assert_int_equal(c.resolver.allow[0].len, 16);
+	assert_int_equal(c.resolver.allow[1].len, 128);
+	assert_int_equal(c.resolver.allow[2].len, 8);
+	assert_true(c.resolver.cache_max_ttl_ms == 600 * 1000);
+	assert_int_equal(c.scan.csync_max_ns, 4);
 	assert_int_equal(c.scan.concurrency, 50);
 	assert_int_equal(c.scan.timeout_ms, 750);
 	assert_int_equal(c.scan.transport, CDS_TRANSPORT_TCP);
@@ -161,6 +177,14 @@ static const struct bad_case {
 	{"policy:\n  allow-delete: maybe\n", 2, 17, "policy.allow-delete", "true or false"},
 	{"policy:\n  bootstrap:\n    delay: soon\n", 3, 12, "policy.bootstrap.delay", "duration"},
 	{"resolver:\n  addresses: [dns.example]\n", 2, 15, "resolver.addresses", "IPv4 or IPv6"},
+	{"resolver:\n  allow-addresses: [10.0.0.1/8]\n", 2, 21, "resolver.allow-addresses",
+	 "host bits clear"},
+	{"resolver:\n  allow-addresses: 10.0.0.0/8\n", 2, 20, "resolver.allow-addresses",
+	 "expected a list"},
+	{"resolver:\n  cache-max-ttl: 8d\n", 2, 18, "resolver.cache-max-ttl", "out of range"},
+	{"scan:\n  csync-max-addresses: 17\n", 2, 24, "scan.csync-max-addresses",
+	 "out of range"},
+	{"scan:\n  csync-max-ns: 0\n", 2, 17, "scan.csync-max-ns", "out of range"},
 	{"log: verbose\n", 1, 6, "log", "mapping"},
 	{"scan: [1]\n", 1, 7, "scan", "mapping"},
 	{"database: [a]\n", 1, 11, "database", "single value"},

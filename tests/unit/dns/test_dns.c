@@ -526,6 +526,53 @@ static void test_parse_canonical(void **state)
 	cds_rrset_clear(&set);
 }
 
+/* Overwrite the TTL of the record that starts at off (owner: a 2-octet
+ * pointer). */
+static void set_ttl(struct msg *m, size_t off, uint32_t ttl)
+{
+	uint8_t *p = m->b + off + 2 + 4;
+	p[0] = (uint8_t)(ttl >> 24);
+	p[1] = (uint8_t)(ttl >> 16);
+	p[2] = (uint8_t)(ttl >> 8);
+	p[3] = (uint8_t)ttl;
+}
+
+/* The RRset's TTL is the smallest of its records' and RRSIGs' (what a
+ * cache may keep it for); RFC 2181 §8: a TTL above 2^31-1 counts as 0. */
+static void test_parse_ttl(void **state)
+{
+	(void)state;
+	struct msg m;
+	struct cds_rrset set;
+	struct cds_answer_info info;
+	uint8_t sig[18 + 2 + 4] = {0, CDS_T_A, 13, 2};
+	size_t at[3];
+	start(&m, CDS_T_A, 3, 0, 0);
+	at[0] = m.len;
+	add_rr(&m, PTR_Q, 2, CDS_T_A, 1, "\1\2\3\4", 4);
+	at[1] = m.len;
+	add_rr(&m, PTR_Q, 2, CDS_T_A, 1, "\1\2\3\5", 4);
+	at[2] = m.len;
+	memcpy(sig + 18, PTR_Q, 2);
+	add_rr(&m, PTR_Q, 2, CDS_T_RRSIG, 1, sig, sizeof(sig));
+	set_ttl(&m, at[0], 600);
+	set_ttl(&m, at[1], 300);
+	set_ttl(&m, at[2], 900);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_A, NULL, &info, &set), 0);
+	assert_int_equal(set.count, 2);
+	assert_int_equal(set.sig_count, 1);
+	assert_int_equal(set.ttl, 300);
+	cds_rrset_clear(&set);
+	set_ttl(&m, at[2], 120);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_A, NULL, &info, &set), 0);
+	assert_int_equal(set.ttl, 120);
+	cds_rrset_clear(&set);
+	set_ttl(&m, at[0], 0x80000000u);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_A, NULL, &info, &set), 0);
+	assert_int_equal(set.ttl, 0);
+	cds_rrset_clear(&set);
+}
+
 static void test_referral(void **state)
 {
 	(void)state;
@@ -843,6 +890,7 @@ int main(void)
 		cmocka_unit_test(test_not_a_zone_key),
 		cmocka_unit_test(test_point_off_curve),
 		cmocka_unit_test(test_parse_canonical),
+		cmocka_unit_test(test_parse_ttl),
 		cmocka_unit_test(test_referral),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_parse_denial),

@@ -42,6 +42,7 @@ struct world {
 	struct cds_trust_result got;
 	char why[1024];
 	int calls;
+	size_t queries; /* questions the resolver was asked */
 };
 
 static struct ts_key k_test, k_prov, k_insec;
@@ -125,6 +126,7 @@ static void recv_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct so
 	if (n < 17 || !from)
 		return;
 	question(q, (size_t)n, name, &type);
+	w->queries++;
 	uv_udp_send_t *req = malloc(sizeof(*req) + 4096);
 	uint8_t *m = (uint8_t *)(req + 1);
 	size_t len = (size_t)n;
@@ -504,6 +506,131 @@ static void test_zone_insecure_unproven(void **state)
 	free(w);
 }
 
+/* ------------------------------------------------------ the cache --- */
+
+/* The injectable clock (cds_clock): CDSCAN_NOW at t. */
+static void clock_at(time_t t)
+{
+	char txt[32];
+	cds_time_format(t, txt, sizeof(txt));
+	assert_int_equal(setenv("CDSCAN_NOW", txt, 1), 0);
+}
+
+/* prov.test.'s DS in test. now names another key: prov.test. is bogus for
+ * whoever asks again. */
+static void break_prov_ds(struct world *w)
+{
+	struct ts_rr rr;
+	struct cds_ds ds;
+	ts_key_ds(&k_insec, "prov.test.", 2, &ds);
+	ts_rr_ds(&rr, CDS_T_DS, &ds);
+	rrset(w, "test.", "prov.test.", CDS_T_DS, &rr, 1, &k_test);
+}
+
+/* Answers are reused for their TTL (300 s here), then asked again: a zone
+ * whose DS changed is judged on the new one. */
+static void test_cache_ttl(void **state)
+{
+	(void)state;
+	struct world *w = malloc(sizeof(*w));
+	time_t t0 = time(NULL);
+	world_new(w);
+	clock_at(t0);
+	zone_is(w, "ns1.prov.test.", CDS_DNSSEC_SECURE, "");
+	size_t asked = w->queries;
+	assert_true(asked > 0);
+	break_prov_ds(w);
+	clock_at(t0 + 10);
+	zone_is(w, "ns1.prov.test.", CDS_DNSSEC_SECURE, "");
+	assert_int_equal(w->queries, asked); /* all from the cache */
+	clock_at(t0 + 301);
+	zone_is(w, "ns1.prov.test.", CDS_DNSSEC_BOGUS, "prov.test. is not authenticated by its DS");
+	assert_true(w->queries > asked);
+	unsetenv("CDSCAN_NOW");
+	world_free(w);
+	free(w);
+}
+
+/* resolver.cache-max-ttl bounds a longer TTL. */
+static void test_cache_max_ttl(void **state)
+{
+	(void)state;
+	struct world *w = malloc(sizeof(*w));
+	time_t t0 = time(NULL);
+	world_new(w);
+	cds_trust_set_cache_max_ttl(w->trust, 60);
+	clock_at(t0);
+	zone_is(w, "ns1.prov.test.", CDS_DNSSEC_SECURE, "");
+	break_prov_ds(w);
+	clock_at(t0 + 59);
+	zone_is(w, "ns1.prov.test.", CDS_DNSSEC_SECURE, "");
+	clock_at(t0 + 61);
+	zone_is(w, "ns1.prov.test.", CDS_DNSSEC_BOGUS, "prov.test. is not authenticated by its DS");
+	unsetenv("CDSCAN_NOW");
+	world_free(w);
+	free(w);
+}
+
+/* An RRSIG that expires before the TTL runs out ends the entry: a zone
+ * whose signatures expired is not secure a moment later (it used to stay
+ * secure for the scanner's life). */
+static void test_cache_signature_expiry(void **state)
+{
+	(void)state;
+	struct world *w = malloc(sizeof(*w));
+	time_t t0 = time(NULL), saved = expi;
+	expi = t0 + 100;
+	world_new(w);
+	expi = saved;
+	clock_at(t0);
+	zone_is(w, "ns1.prov.test.", CDS_DNSSEC_SECURE, "");
+	clock_at(t0 + 150);
+	zone_is(w, "ns1.prov.test.", CDS_DNSSEC_BOGUS, "");
+	world_free(w);
+	/* Only the DS in the parent signed so: the zone's outcome rests on it
+	 * and ends with it, though its own DNSKEY answer is still fresh. */
+	world_new(w);
+	struct ts_rr rr;
+	struct cds_ds ds;
+	ts_key_ds(&k_prov, "prov.test.", 2, &ds);
+	ts_rr_ds(&rr, CDS_T_DS, &ds);
+	expi = t0 + 100;
+	rrset(w, "test.", "prov.test.", CDS_T_DS, &rr, 1, &k_test);
+	expi = saved;
+	clock_at(t0);
+	zone_is(w, "ns1.prov.test.", CDS_DNSSEC_SECURE, "");
+	clock_at(t0 + 150);
+	zone_is(w, "ns1.prov.test.", CDS_DNSSEC_BOGUS, "the DS of prov.test. does not validate");
+	unsetenv("CDSCAN_NOW");
+	world_free(w);
+	free(w);
+}
+
+/* A failed look-up is asked again after 30 s at most. */
+static void test_cache_failure(void **state)
+{
+	(void)state;
+	struct world *w = malloc(sizeof(*w));
+	time_t t0 = time(NULL);
+	struct ts_rr rr;
+	struct cds_ds ds;
+	world_new(w);
+	clock_at(t0);
+	/* new.test. is not served yet: REFUSED. */
+	zone_is(w, "ns1.new.test.", CDS_DNSSEC_ERROR, "look-up of the enclosing zone failed");
+	zone(w, "new.test.", &k_prov);
+	ts_key_ds(&k_prov, "new.test.", 2, &ds);
+	ts_rr_ds(&rr, CDS_T_DS, &ds);
+	rrset(w, "test.", "new.test.", CDS_T_DS, &rr, 1, &k_test);
+	clock_at(t0 + 20);
+	zone_is(w, "ns1.new.test.", CDS_DNSSEC_ERROR, "look-up of the enclosing zone failed");
+	clock_at(t0 + 31);
+	zone_is(w, "ns1.new.test.", CDS_DNSSEC_SECURE, "");
+	unsetenv("CDSCAN_NOW");
+	world_free(w);
+	free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -516,6 +643,10 @@ int main(void)
 		cmocka_unit_test(test_zone_secure_and_insecure),
 		cmocka_unit_test(test_zone_insecure_unproven),
 		cmocka_unit_test(test_zone_below_unsigned),
+		cmocka_unit_test(test_cache_ttl),
+		cmocka_unit_test(test_cache_max_ttl),
+		cmocka_unit_test(test_cache_signature_expiry),
+		cmocka_unit_test(test_cache_failure),
 	};
 	return cmocka_run_group_tests(tests, setup_keys, teardown_keys);
 }

@@ -29,8 +29,14 @@ static struct ts_key ksk;
 /* What the responder serves for the zone. */
 struct zone_data {
 	bool signal;    /* CDS of ksk, signed */
-	bool csync;     /* CSYNC 7 immediate NS, signed */
+	bool csync;     /* CSYNC 7 immediate, signed; NS only unless csync_aaaa */
 	uint32_t serial;
+	bool csync_a_aaaa;   /* the CSYNC names NS, A and AAAA */
+	bool csync_unsigned; /* the CSYNC without RRSIG */
+	bool ns_unsigned;    /* the apex NS RRset without RRSIG */
+	size_t child_ns;     /* nsK.child.test. (K = 1..child_ns) in the NS RRset too */
+	const char *new_ns;  /* an out-of-bailiwick name in the NS RRset too */
+	size_t new_ns_addrs; /* its A records (from the resolver): 127.0.9.1, .2, ... */
 };
 
 /* One query as the responder saw it. */
@@ -64,30 +70,63 @@ static size_t question(const uint8_t *m, size_t len, char *name, uint16_t *type)
 	return o + 5;
 }
 
+/* The child's NS RRset: ns1.provider.test. and what z adds to it. */
+static size_t child_ns_set(const struct zone_data *z, struct ts_rr *rr)
+{
+	size_t n = 0;
+	ts_rr_name(&rr[n++], CDS_T_NS, "ns1.provider.test.");
+	for (size_t k = 1; k <= z->child_ns; k++) {
+		char name[64];
+		snprintf(name, sizeof(name), "ns%zu.child.test.", k);
+		ts_rr_name(&rr[n++], CDS_T_NS, name);
+	}
+	if (z->new_ns)
+		ts_rr_name(&rr[n++], CDS_T_NS, z->new_ns);
+	return n;
+}
+
+/* The resolver's answer for the new name: its A records, no AAAA. */
+static size_t new_ns_answer(const struct zone_data *z, const char *qname, uint16_t qtype,
+			    uint8_t *out)
+{
+	struct ts_rr rr[CDS_NS_MAX_ADDRS];
+	size_t n = 0;
+	for (size_t k = 1; qtype == CDS_T_A && k <= z->new_ns_addrs && n < CDS_NS_MAX_ADDRS; k++) {
+		char a[32];
+		snprintf(a, sizeof(a), "127.0.9.%zu", k);
+		ts_rr_addr(&rr[n++], a);
+	}
+	return ts_answer(out, qname, qtype, 0, rr, n, NULL, 0, 0, 0);
+}
+
 /* The signed answer the zone gives to (qname, qtype); NXDOMAIN below it. */
 static size_t answer(const struct zone_data *z, const char *qname, uint16_t qtype, uint8_t *out)
 {
 	const struct ts_key *signers[1] = {&ksk};
 	time_t now = time(NULL), inc = now - 3600, exp = now + 86400;
-	struct ts_rr rr[2];
-	size_t n = 0;
+	struct ts_rr rr[48];
+	size_t n = 0, nsig = 1;
+	if (z->new_ns && strcmp(qname, z->new_ns) == 0)
+		return new_ns_answer(z, qname, qtype, out);
 	if (strcmp(qname, ZONE) != 0)
 		return ts_answer(out, qname, qtype, 3, NULL, 0, NULL, 0, inc, exp);
-	if (qtype == CDS_T_SOA)
+	if (qtype == CDS_T_SOA) {
 		ts_rr_soa(&rr[n++], z->serial);
-	else if (qtype == CDS_T_DNSKEY)
+	} else if (qtype == CDS_T_DNSKEY) {
 		ts_rr_dnskey(&rr[n++], CDS_T_DNSKEY, &ksk);
-	else if (qtype == CDS_T_NS)
-		ts_rr_name(&rr[n++], CDS_T_NS, "ns1.provider.test.");
-	else if (qtype == CDS_T_CDS && z->signal) {
+	} else if (qtype == CDS_T_NS) {
+		n = child_ns_set(z, rr);
+		nsig = z->ns_unsigned ? 0 : 1;
+	} else if (qtype == CDS_T_CDS && z->signal) {
 		struct cds_ds ds;
 		ts_key_ds(&ksk, ZONE, 2, &ds);
 		ts_rr_ds(&rr[n++], CDS_T_CDS, &ds);
 	} else if (qtype == CDS_T_CSYNC && z->csync) {
-		static const uint16_t types[] = {CDS_T_NS};
-		ts_rr_csync(&rr[n++], 7, CDS_CSYNC_IMMEDIATE, types, 1);
+		static const uint16_t types[] = {CDS_T_NS, CDS_T_A, CDS_T_AAAA};
+		ts_rr_csync(&rr[n++], 7, CDS_CSYNC_IMMEDIATE, types, z->csync_a_aaaa ? 3 : 1);
+		nsig = z->csync_unsigned ? 0 : 1;
 	}
-	return ts_answer(out, qname, qtype, 0, rr, n, signers, 1, inc, exp);
+	return ts_answer(out, qname, qtype, 0, rr, n, signers, nsig, inc, exp);
 }
 
 static void send_cb(uv_udp_send_t *req, int status)
@@ -181,6 +220,10 @@ static void run_setup(struct run *r, const struct zone_data *z, bool secure)
 	assert_int_equal(uv_loop_init(&r->loop), 0);
 	assert_int_equal(cds_conf_init(&r->conf), 0);
 	r->conf.scan.timeout_ms = 2000;
+	/* The responders listen on 127.0.0.1: loopback, refused unless
+	 * allowed (resolver.allow-addresses). */
+	assert_int_equal(cds_prefix_parse("127.0.0.0/8", &r->conf.resolver.allow[0]), 0);
+	r->conf.resolver.allow_count = 1;
 	responder_start(&r->loop, &r->ns, z);
 	responder_start(&r->loop, &r->resolver, z);
 	cds_addr_format(&r->resolver.addr, resolver, sizeof(resolver));
@@ -368,6 +411,193 @@ static void test_no_nameserver(void **state)
 	free(r);
 }
 
+/* ------------------------------------------------ #16: bounded work --- */
+
+/* The datagrams the scanner sent so far (every query, retries counted). */
+static uint64_t sent(const struct run *r)
+{
+	struct cds_scanner_stats st;
+	cds_scanner_stats(r->scanner, &st);
+	return st.queries;
+}
+
+/* Decide r's result: the reason of one side (ds true: the DS side) must
+ * be code and its detail must contain part. */
+static void verdict_is(struct run *r, bool ds, const char *code, const char *part)
+{
+	struct cds_verdict v;
+	assert_int_equal(cds_policy_decide(r->res, &r->conf, time(NULL), &v), 0);
+	const struct cds_verdict_side *side = ds ? &v.ds_side : &v.ns_side;
+	const char *got = cds_reason_code(side->reasons[0]);
+	if (strcmp(got, code) != 0 || !strstr(side->detail, part))
+		print_error("%s: %s (%s)\n", ds ? "ds" : "ns", got, side->detail);
+	assert_string_equal(got, code);
+	assert_non_null(strstr(side->detail, part));
+	cds_verdict_clear(&v);
+}
+
+static void ns_verdict_is(struct run *r, const char *code, const char *part)
+{
+	verdict_is(r, false, code, part);
+}
+
+/* An unsigned CSYNC naming NS, A and AAAA, with 40 more names in the NS
+ * RRset: nothing the child names is asked (it used to be A and AAAA of
+ * every in-bailiwick name) and the decision says why. */
+static void test_csync_unsigned_not_followed(void **state)
+{
+	static const struct zone_data z = {.serial = 9, .csync = true, .csync_a_aaaa = true,
+					   .csync_unsigned = true, .child_ns = 40};
+	struct run *r = calloc(1, sizeof(*r));
+	run_setup(r, &z, true);
+	run_scan(r);
+	assert_true(r->res->servers[0].ok);
+	assert_int_equal(r->res->servers[0].sets[CDS_Q_NS].count, 41);
+	assert_null(r->res->servers[0].csync);
+	assert_int_equal(r->ns.n, CDS_Q_COUNT);
+	assert_int_equal(r->resolver.n, 0);
+	ns_verdict_is(r, "csync-not-signed", "CSYNC at ns1.provider.test.");
+	run_teardown(r);
+	free(r);
+}
+
+/* A signed CSYNC, but the child's NS RRset unsigned: its names are not
+ * followed either. */
+static void test_csync_ns_unsigned_not_followed(void **state)
+{
+	static const struct zone_data z = {.serial = 9, .csync = true, .csync_a_aaaa = true,
+					   .ns_unsigned = true, .child_ns = 3};
+	struct run *r = calloc(1, sizeof(*r));
+	run_setup(r, &z, true);
+	run_scan(r);
+	assert_null(r->res->servers[0].csync);
+	assert_int_equal(r->ns.n, CDS_Q_COUNT);
+	ns_verdict_is(r, "csync-not-signed", "NS at ns1.provider.test.");
+	run_teardown(r);
+	free(r);
+}
+
+/* A valid CSYNC whose NS RRset holds more names than scan.csync-max-ns:
+ * rejected naming the key and the numbers, nothing asked; with the limit
+ * raised, the data is read. */
+static void test_csync_max_ns(void **state)
+{
+	static const struct zone_data z = {.serial = 9, .csync = true, .csync_a_aaaa = true,
+					   .child_ns = 20};
+	struct run *r = calloc(1, sizeof(*r));
+	run_setup(r, &z, true);
+	run_scan(r);
+	assert_null(r->res->servers[0].csync);
+	assert_int_equal(r->ns.n, CDS_Q_COUNT);
+	ns_verdict_is(r, "csync-ns-not-serving",
+		      "has 21 names, above scan.csync-max-ns (16)");
+	run_teardown(r);
+	run_setup(r, &z, true);
+	r->conf.scan.csync_max_ns = 21;
+	run_scan(r);
+	assert_non_null(r->res->servers[0].csync);
+	/* NS, then A and AAAA of the 20 in-bailiwick names, then the SOA. */
+	assert_int_equal(r->ns.n, CDS_Q_COUNT + 1 + 40 + 1);
+	run_teardown(r);
+	free(r);
+}
+
+/* A new out-of-bailiwick name with 12 addresses: looked up, but none of
+ * them probed (scan.csync-max-addresses); with the limit at 16, all 12
+ * are (SOA and DNSKEY each). */
+static void test_csync_max_addresses(void **state)
+{
+	static const struct zone_data z = {.serial = 9, .csync = true, .new_ns = "ns9.other.test.",
+					   .new_ns_addrs = 12};
+	struct run *r = calloc(1, sizeof(*r));
+	run_setup(r, &z, true);
+	run_scan(r);
+	/* The apex, NS again, the SOA again; A and AAAA of the new name. */
+	assert_int_equal(r->ns.n, CDS_Q_COUNT + 2);
+	assert_int_equal(r->resolver.n, 2);
+	assert_int_equal(sent(r), CDS_Q_COUNT + 2 + 2);
+	assert_int_equal(r->res->probe_count, 12);
+	for (size_t i = 0; i < r->res->probe_count; i++) {
+		assert_false(r->res->probes[i].ok);
+		assert_non_null(strstr(r->res->probes[i].error, "not asked"));
+	}
+	ns_verdict_is(r, "csync-ns-not-serving",
+		      "ns9.other.test. has 12 addresses, above scan.csync-max-addresses (8)");
+	run_teardown(r);
+	run_setup(r, &z, true);
+	r->conf.scan.csync_max_addresses = 16;
+	run_scan(r);
+	assert_true(sent(r) >= CDS_Q_COUNT + 2 + 2 + 24);
+	run_teardown(r);
+	free(r);
+}
+
+/* More new addresses than scan.csync-max-probes: none beyond it asked. */
+static void test_csync_max_probes(void **state)
+{
+	static const struct zone_data z = {.serial = 9, .csync = true, .new_ns = "ns9.other.test.",
+					   .new_ns_addrs = 3};
+	struct run *r = calloc(1, sizeof(*r));
+	run_setup(r, &z, true);
+	r->conf.scan.csync_max_probes = 2;
+	run_scan(r);
+	assert_int_equal(r->res->probe_count, 3);
+	assert_int_equal(sent(r), CDS_Q_COUNT + 2 + 2);
+	ns_verdict_is(r, "csync-ns-not-serving",
+		      "adds 3 addresses to probe, above scan.csync-max-probes (2)");
+	run_teardown(r);
+	free(r);
+}
+
+/* Nameserver addresses in special-purpose space are not asked unless
+ * resolver.allow-addresses allows them: the server is unusable, named
+ * with its address and what it is.  Here the responder's own loopback
+ * address, so that nothing leaves the host even if it were asked. */
+static void test_refused_address(void **state)
+{
+	static const struct zone_data z = {.serial = 1};
+	struct run *r = calloc(1, sizeof(*r));
+	run_setup(r, &z, true);
+	r->conf.resolver.allow_count = 0;
+	run_scan(r);
+	assert_int_equal(r->res->server_count, 1);
+	const struct cds_server_result *srv = &r->res->servers[0];
+	assert_false(srv->ok);
+	assert_true(srv->has_addr);
+	assert_non_null(strstr(srv->error, "loopback (127.0.0.0/8), not asked "
+					   "(resolver.allow-addresses)"));
+	assert_int_equal(r->ns.n, 0);
+	assert_int_equal(sent(r), 0);
+	verdict_is(r, true, "ns-unreachable", "loopback (127.0.0.0/8)");
+	run_teardown(r);
+	/* The prefix of just that address is enough. */
+	run_setup(r, &z, true);
+	assert_int_equal(cds_prefix_parse("127.0.0.1", &r->conf.resolver.allow[0]), 0);
+	run_scan(r);
+	assert_true(r->res->servers[0].ok);
+	assert_int_equal(r->ns.n, CDS_Q_COUNT);
+	run_teardown(r);
+	free(r);
+}
+
+/* A CSYNC adding a name whose address is refused: not probed, and the
+ * decision names the address and why. */
+static void test_refused_probe(void **state)
+{
+	static const struct zone_data z = {.serial = 9, .csync = true, .new_ns = "ns9.other.test.",
+					   .new_ns_addrs = 1};
+	struct run *r = calloc(1, sizeof(*r));
+	run_setup(r, &z, true);
+	assert_int_equal(cds_prefix_parse("127.0.0.1", &r->conf.resolver.allow[0]), 0);
+	run_scan(r);
+	assert_int_equal(r->res->probe_count, 1);
+	assert_false(r->res->probes[0].ok);
+	assert_int_equal(sent(r), CDS_Q_COUNT + 2 + 2);
+	ns_verdict_is(r, "csync-ns-not-serving", "127.0.9.1: loopback (127.0.0.0/8), not asked");
+	run_teardown(r);
+	free(r);
+}
+
 /* An apex answer with more records than limits.records-per-rrset makes
  * the address unusable, and the error names the limit with the numbers
  * (the verdict's ns-unreachable detail quotes it). */
@@ -417,6 +647,13 @@ int main(void)
 		cmocka_unit_test(test_bootstrap_phase),
 		cmocka_unit_test(test_unusable_address),
 		cmocka_unit_test(test_no_nameserver),
+		cmocka_unit_test(test_csync_unsigned_not_followed),
+		cmocka_unit_test(test_csync_ns_unsigned_not_followed),
+		cmocka_unit_test(test_csync_max_ns),
+		cmocka_unit_test(test_csync_max_addresses),
+		cmocka_unit_test(test_csync_max_probes),
+		cmocka_unit_test(test_refused_address),
+		cmocka_unit_test(test_refused_probe),
 		cmocka_unit_test(test_answer_over_limits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

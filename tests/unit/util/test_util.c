@@ -36,6 +36,105 @@ static void test_addr(void **state)
 	assert_int_equal(cds_addr_parse("ns1.example", 53, &a), CDS_ESYNTAX);
 }
 
+/* The address judged special, and the words naming it contain what
+ * (NULL: an ordinary unicast address). */
+static void special_is(const char *text, const char *what)
+{
+	struct cds_addr a;
+	assert_int_equal(cds_addr_parse(text, 53, &a), 0);
+	const char *got = cds_addr_special(&a);
+	if (!what) {
+		if (got)
+			fail_msg("%s is not special, judged %s", text, got);
+		return;
+	}
+	if (!got || !strstr(got, what))
+		fail_msg("%s: wanted '%s', got '%s'", text, what, got ? got : "(ordinary)");
+}
+
+/* Special-purpose space (RFC 6890): every kind the scan refuses, the edges
+ * of each range, and ordinary addresses on both sides. */
+static void test_addr_special(void **state)
+{
+	special_is("0.0.0.0", "unspecified");
+	special_is("10.0.0.1", "private (RFC 1918");
+	special_is("10.255.255.255", "private");
+	special_is("11.0.0.1", NULL);
+	special_is("100.64.0.1", "shared (RFC 6598");
+	special_is("100.127.255.255", "shared");
+	special_is("100.128.0.0", NULL);
+	special_is("100.63.255.255", NULL);
+	special_is("127.53.1.1", "loopback");
+	special_is("169.254.10.1", "link-local");
+	special_is("172.16.0.1", "private");
+	special_is("172.31.255.255", "private");
+	special_is("172.32.0.1", NULL);
+	special_is("192.0.2.7", "documentation");
+	special_is("192.168.1.1", "private");
+	special_is("198.18.0.1", "benchmarking");
+	special_is("198.51.100.1", "documentation");
+	special_is("203.0.113.9", "documentation");
+	special_is("224.0.0.1", "multicast");
+	special_is("239.255.255.255", "multicast");
+	special_is("255.255.255.255", "reserved");
+	special_is("8.8.8.8", NULL);
+	special_is("193.0.14.129", NULL);
+	special_is("::", "unspecified");
+	special_is("::1", "loopback");
+	special_is("::ffff:127.0.0.1", "loopback");
+	special_is("::ffff:10.1.2.3", "private");
+	special_is("::ffff:8.8.8.8", NULL);
+	special_is("64:ff9b::a00:1", "private");   /* NAT64 of 10.0.0.1 */
+	special_is("64:ff9b::808:808", NULL);      /* NAT64 of 8.8.8.8 */
+	special_is("2002:c0a8:101::1", "private"); /* 6to4 of 192.168.1.1 */
+	special_is("fd00::53", "unique local");
+	special_is("fc12::1", "unique local");
+	special_is("fe80::1", "link-local");
+	special_is("ff02::1", "multicast");
+	special_is("2001:db8::53", "documentation");
+	special_is("3fff::1", "documentation");
+	special_is("2001:2::1", "benchmarking");
+	special_is("100::1", "discard");
+	special_is("2001:500:2f::f", NULL);
+	special_is("2a00:1450::1", NULL);
+}
+
+static void test_prefix(void **state)
+{
+	struct cds_prefix p;
+	struct cds_addr a;
+	char buf[64];
+	assert_int_equal(cds_prefix_parse("127.53.0.0/16", &p), 0);
+	cds_prefix_format(&p, buf, sizeof(buf));
+	assert_string_equal(buf, "127.53.0.0/16");
+	assert_int_equal(cds_addr_parse("127.53.1.1", 53, &a), 0);
+	assert_true(cds_prefix_contains(&p, &a));
+	assert_int_equal(cds_addr_parse("127.54.0.1", 53, &a), 0);
+	assert_false(cds_prefix_contains(&p, &a));
+	/* An IPv4-mapped address is its IPv4 address. */
+	assert_int_equal(cds_addr_parse("::ffff:127.53.0.9", 53, &a), 0);
+	assert_true(cds_prefix_contains(&p, &a));
+	assert_int_equal(cds_addr_parse("::1", 53, &a), 0);
+	assert_false(cds_prefix_contains(&p, &a));
+	/* A bare address is a host prefix. */
+	assert_int_equal(cds_prefix_parse("::1", &p), 0);
+	assert_int_equal(p.len, 128);
+	assert_true(cds_prefix_contains(&p, &a));
+	assert_int_equal(cds_prefix_parse("fd00::/8", &p), 0);
+	assert_int_equal(cds_addr_parse("fd53::1", 53, &a), 0);
+	assert_true(cds_prefix_contains(&p, &a));
+	assert_int_equal(cds_prefix_parse("0.0.0.0/0", &p), 0);
+	assert_int_equal(cds_addr_parse("10.0.0.1", 53, &a), 0);
+	assert_true(cds_prefix_contains(&p, &a));
+	/* Host bits set, lengths out of range, no address: refused. */
+	assert_int_equal(cds_prefix_parse("10.0.0.1/8", &p), CDS_ESYNTAX);
+	assert_int_equal(cds_prefix_parse("10.0.0.0/33", &p), CDS_ESYNTAX);
+	assert_int_equal(cds_prefix_parse("fd00::/129", &p), CDS_ESYNTAX);
+	assert_int_equal(cds_prefix_parse("/8", &p), CDS_ESYNTAX);
+	assert_int_equal(cds_prefix_parse("10.0.0.0/", &p), CDS_ESYNTAX);
+	assert_int_equal(cds_prefix_parse("example.test/8", &p), CDS_ESYNTAX);
+}
+
 static void test_ds(void **state)
 {
 	struct cds_ds ds;
@@ -175,6 +274,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addr),
+		cmocka_unit_test(test_addr_special),
+		cmocka_unit_test(test_prefix),
 		cmocka_unit_test(test_ds),
 		cmocka_unit_test(test_ds_digest_length),
 		cmocka_unit_test(test_time_and_duration),

@@ -148,11 +148,45 @@ static void test_errors(void **state)
 	assert_non_null(strstr(err, "/nonexistent.zone: cannot open"));
 }
 
+/* A file without line ends, an included device, a read error: each an
+ * error naming the file, never all of memory nor a zone silently cut
+ * short (an import would take the rest for delegations removed). */
+static void test_limits(void **state)
+{
+	size_t big = (1u << 20) + 10;
+	char *text = malloc(big + 64);
+	assert_non_null(text);
+	memset(text, 'a', big);
+	text[big] = '\0';
+	expect_error(text, "test.", "bad.zone:1:", "a line longer than 1048576 octets");
+	/* The same length spread over lines inside parentheses. */
+	size_t o = (size_t)sprintf(text, "a TXT (\n");
+	while (o < big) {
+		memcpy(text + o, "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"\n", 53);
+		o += 53;
+	}
+	strcpy(text + o, ")\n");
+	expect_error(text, "test.", "bad.zone:1:", "a record longer than 1048576 octets");
+	free(text);
+	expect_error("a NS ns1.x.\n$INCLUDE /dev/zero\n", "test.", "bad.zone:2:",
+		     "$INCLUDE /dev/zero: not a regular file");
+	expect_error("$INCLUDE /\n", "test.", "bad.zone:1:", "not a regular file");
+	/* A read error is not the end of the file. */
+	char err[256];
+	struct cds_zone_reader *z;
+	struct cds_zone_rr rr;
+	assert_int_equal(cds_zone_open(dir, "test.", &z, err, sizeof(err)), 0);
+	assert_int_equal(cds_zone_next(z, &rr, err, sizeof(err)), CDS_EDATA);
+	assert_non_null(strstr(err, "read error"));
+	cds_zone_close(z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_limits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
