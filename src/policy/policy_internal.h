@@ -99,7 +99,7 @@ struct decision {
 	 * for the NS set, and per host of c0 for A ([2h]) and AAAA ([2h+1]). */
 	bool ns_kept;
 	bool *kept;
-	char kept_note[400];
+	char kept_note[640];
 	/* bootstrap: how the RFC 9615 signals were judged */
 	struct bootstrap_state *boot;
 };
