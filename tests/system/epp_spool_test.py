@@ -55,7 +55,16 @@ def main():
         nns = sum(1 for v in pending.values() if v[3] == "ns")
         check(nds >= 5 and nns >= 3, "%d DS and %d NS change sets pending after the scan"
               % (nds, nns))
+        # Another account sharing the spool directory plants links where
+        # the temporary files will be made (#16 finding 5): the write must
+        # not follow them into a file of its choice.
+        victim = os.path.join(tmp, "victim")
+        open(victim, "w").write("not the spool's\n")
+        for k, (domain, _, _, _, _) in pending.items():
+            os.symlink(victim, os.path.join(spool, ".%s-%s.xml.tmp" % (domain.rstrip("."), k)))
         p = run("epp", "send")
+        check(open(victim).read() == "not the spool's\n",
+              "a link planted at a temporary file's name is not written through")
         files = sorted(os.listdir(spool))
         # Expected files: DOMAIN-ID.xml for the change set's own command;
         # for NS change sets with host objects, host:create/update before it
