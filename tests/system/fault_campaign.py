@@ -414,17 +414,20 @@ class Campaign:
             out["unexpected"] += 1
         applied = server.applied()
         per_cltrid = Counter(a["cltrid"] for a in applied)
-        per_domain = Counter(a["name"] for a in applied if a["command"] == "update"
-                             and a["name"].count(".") == 1)
         for c, n in per_cltrid.items():
             if n > 1:
                 out["duplicated"] += n - 1
                 problems.append("clTRID %s applied %d times" % (c, n))
+        # A domain updated more often than it has change sets, under other
+        # clTRIDs than those counted above (a resend under a new clTRID).
         per_domain_sets = Counter(r["domain"].rstrip(".") for r in rows)
-        for d, n in per_domain.items():
+        per_domain_cltrids = Counter(a["name"] for a in {(a["cltrid"], a["name"]): a
+                                                         for a in applied}.values()
+                                     if a["command"] == "update" and a["name"].count(".") == 1)
+        for d, n in per_domain_cltrids.items():
             if n > per_domain_sets[d]:
                 out["duplicated"] += n - per_domain_sets[d]
-                problems.append("%s updated %d times for %d change sets"
+                problems.append("%s updated under %d clTRIDs for %d change sets"
                                 % (d, n, per_domain_sets[d]))
         state = json.load(open(os.path.join(server.dir, "state.json")))
         want_state = "sent" if spool else "done"
