@@ -548,7 +548,8 @@ class Campaign:
         cols = ["rounds", "fault landed", "recovered in the run", "recovered 1 rerun",
                 "recovered 2+ reruns",
                 "changes expected", "applied once", "lost", "duplicated", "half-applied",
-                "stray change", "half-written scan", "resend recognised"]
+                "unexpected", "stray change", "half-written scan", "round broke off",
+                "resend recognised"]
         lines_ = ["fault campaign: seed %d, %d rounds, %.0f s wall" % (seed, rounds, wall), "",
                   "| fault | " + " | ".join(cols) + " |",
                   "|---" * (len(cols) + 1) + "|"]
@@ -579,7 +580,9 @@ def main():
     ap.add_argument("--table", help="also write the table to this file")
     args = ap.parse_args()
     # A mount namespace of our own, for the spool's tmpfs.
-    if os.geteuid() == 0 and os.environ.get(NS_ENV) != "1" and shutil.which("unshare"):
+    if os.geteuid() == 0 and os.environ.get(NS_ENV) != "1" and shutil.which("unshare") and \
+            subprocess.run(["unshare", "--mount", "--propagation", "private", "true"],
+                           capture_output=True).returncode == 0:
         os.environ[NS_ENV] = "1"
         os.execvp("unshare", ["unshare", "--mount", "--propagation", "private",
                               sys.executable, os.path.abspath(__file__), *sys.argv[1:]])
@@ -609,7 +612,15 @@ def main():
             fault = first[n - 1] if n <= len(first) else rng.choice(faults)
             if args.only is not None and n != args.only:
                 continue
-            c.round(n, fault, rng)
+            try:
+                c.round(n, fault, rng)
+            except (RuntimeError, OSError, ValueError, subprocess.SubprocessError) as e:
+                # The campaign goes on: the round counts as failed, its
+                # table row says so.
+                log("round %d (%s): %s: %s" % (n, fault, type(e).__name__, e))
+                c.failed_rounds.append(n)
+                c.rows[fault]["rounds"] += 1
+                c.rows[fault]["round broke off"] += 1
     finally:
         if c.tmpfs:
             subprocess.run(["umount", c.spool], capture_output=True)
@@ -621,7 +632,10 @@ def main():
     check(not c.failed_rounds, "every round: each change set applied exactly once, none lost,"
           " none duplicated, database and registry agree (failed rounds: %s; replay with"
           " --seed %d --only R)" % (c.failed_rounds, seed))
-    shutil.rmtree(c.tmp, ignore_errors=True)
+    if c.failed_rounds:
+        log("the campaign's files (EPP server logs and state per round): %s" % c.tmp)
+    else:
+        shutil.rmtree(c.tmp, ignore_errors=True)
     finish()
 
 
