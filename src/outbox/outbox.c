@@ -185,18 +185,34 @@ static int drain_batch(struct drain *dr, bool *more)
 		char sv[8];
 		r = send_one(dr, &ch.items[i], false, &ok[i], sv, sizeof(sv));
 	}
+	/*
+	 * A send that fails part-way (the spool's disk full) stops the drain,
+	 * but what the adapter already holds is recorded as sent first: those
+	 * files are durable and a spool reader may have taken them already, so
+	 * rolling their claim back would hand every one of them over again at
+	 * the next run (the fault campaign saw two thirds of a batch spooled
+	 * twice).  Only the change set that was being written when it failed
+	 * comes again, with its clTRID.  Later errors go to a scratch buffer so
+	 * that the message says what stopped the drain.
+	 */
+	int stop = r;
+	char scratch[300];
+	char *err = stop ? scratch : dr->err;
+	size_t errlen = stop ? sizeof(scratch) : dr->errlen;
+	r = ok ? 0 : CDS_ENOMEM;
 	if (r == 0 && dr->ad->flush)
-		r = dr->ad->flush(dr->state, dr->err, dr->errlen);
+		r = dr->ad->flush(dr->state, err, errlen);
 	for (size_t i = 0; i < ch.count && r == 0; i++)
-		if (ok[i] && (r = cds_db_change_sent(dr->db, ch.items[i].id, dr->err, dr->errlen)) == 0)
+		if (ok[i] && (r = cds_db_change_sent(dr->db, ch.items[i].id, err, errlen)) == 0)
 			dr->res->sent++;
 	free(ok);
 	if (r != 0) {
 		cds_db_changes_abort(dr->db, &ch);
-		return r;
+		return stop ? stop : r;
 	}
-	*more = ch.count > 0;
-	return cds_db_changes_commit(dr->db, &ch, dr->err, dr->errlen);
+	*more = ch.count > 0 && !stop;
+	r = cds_db_changes_commit(dr->db, &ch, err, errlen);
+	return stop ? stop : r;
 }
 
 static int drain_durable(struct drain *dr)

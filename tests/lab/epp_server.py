@@ -13,6 +13,9 @@ object name: {"rollover.test": ["drop-after", "ok"]} consumes one entry per
 command for that object: "ok", "drop-before" (close without applying),
 "drop-after" (apply, then close without answering), "slow:SECONDS" (wait,
 then answer), or a result code such as "2400" (answer it, apply nothing).
+The key "*" is consumed by every non-info command whose name has no steps
+of its own: {"*": ["ok", "ok", "drop-after"]} drops the connection at the
+third command, whatever it is (the fault campaign's "at a random moment").
 
 A status file (DIR/status.json, read at each command) gives domains
 statuses (RFC 5731 §2.3): {"locked.test": ["serverUpdateProhibited"]}.
@@ -22,7 +25,9 @@ prohibits operation) and applies nothing.
 
 Logs in DIR: received.jsonl (every command, with its schema verdict) and
 applied.jsonl (every change applied, with its clTRID): the tests read them
-to prove nothing was applied twice.
+to prove nothing was applied twice.  DIR/state.json is the registry's state
+(every domain's NS and DS, every host's addresses), rewritten atomically
+after each change applied: what a test compares with what it asked for.
 
 The registry's state starts from a parent zone file (--zone: NS, DS and
 in-zone glue, written one record per line with absolute owners, as the lab
@@ -109,11 +114,12 @@ def script_step(name):
             script = json.load(open(path))
         except (OSError, ValueError):
             return "ok"
-        steps = script.get(name, [])
+        key = name if script.get(name) else "*"
+        steps = script.get(key, [])
         if not steps:
             return "ok"
         step = steps.pop(0)
-        script[name] = steps
+        script[key] = steps
         with open(path + ".tmp", "w") as f:
             json.dump(script, f)
         os.replace(path + ".tmp", path)
@@ -129,6 +135,17 @@ def statuses(name):
 
 
 UPDATE_LOCKS = ("clientUpdateProhibited", "serverUpdateProhibited")
+
+
+def dump_state():
+    """DIR/state.json from STATE (the caller holds LOCK)."""
+    path = os.path.join(ARGS.dir, "state.json")
+    out = {"domains": {n: {k: sorted(v) for k, v in d.items()}
+                       for n, d in STATE["domains"].items()},
+           "hosts": {n: sorted(a) for n, a in STATE["hosts"].items()}}
+    with open(path + ".tmp", "w") as f:
+        json.dump(out, f, sort_keys=True)
+    os.replace(path + ".tmp", path)
 
 
 def domain(name):
@@ -276,7 +293,9 @@ def handle(xml):
         time.sleep(float(step[5:]))
     code, msg, res, ext_out = apply_command(cmd, vname, obj, ext)
     if vname != "info" and code == 1000:
-        log("applied.jsonl", {"cltrid": cltrid, "command": vname, "name": name})
+        with LOCK:
+            log("applied.jsonl", {"cltrid": cltrid, "command": vname, "name": name})
+            dump_state()
     if step == "drop-after":
         return None, True
     return response(code, msg, cltrid, res, ext_out), False
@@ -368,6 +387,7 @@ def main():
     ARGS = p.parse_args()
     if ARGS.zone:
         load_zone(ARGS.zone)
+    dump_state()
     if not ARGS.address.startswith("127.") and ARGS.address != "::1":
         sys.exit("epp_server: loopback addresses only")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

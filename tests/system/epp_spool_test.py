@@ -5,7 +5,8 @@ CDSCAN_EPP_SCHEMAS, default ../shared/epp-schemas; without them the test
 fails where they are required, in CI among others, and elsewhere reports
 itself skipped, exit 77: labtest.epp_schemas).  Also: a broken document is rejected (the
 check can fail), a resend writes nothing, file names and clTRIDs follow the
-contract.  Usage: epp_spool_test.py CDSCAN LAB_DIR"""
+contract, a write that fails part-way keeps what was spooled before it.
+Usage: epp_spool_test.py CDSCAN LAB_DIR"""
 
 import glob
 import json
@@ -16,6 +17,59 @@ import sys
 import tempfile
 
 from labtest import Database, check, epp_schemas, finish, load_lab, must, psql
+
+def partial_failure(binary, lab, tmp):
+    """A write that fails part-way through a batch (the fault campaign's
+    full disk, here made certain by a directory where one change set's
+    temporary file goes): exit 70 naming the file; the change sets spooled
+    before it stay sent and are not spooled again once the spool's reader
+    has taken them; the failed one and those after it are spooled by the
+    next run."""
+    with Database(lab, "eppfail") as database:
+        db = database.conninfo
+        spool = os.path.join(tmp, "fail-spool")
+        os.mkdir(spool)
+        conf = os.path.join(tmp, "f.yaml")
+        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
+                              "scan:\n  timeout: 1s\n  retries: 2\noutput:\n  spool-dir: %s\n"
+                              % (db, lab["resolver"], lab["trust_anchor"], spool))
+        run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
+                                        text=True)
+        must(run("db", "init"), "db init")
+        must(run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2",
+                                                "test.zone")), "import")
+        must(run("scan"), "scan")
+        ids = [r.split("|") for r in psql(
+            db, "SELECT c.id, d.domain FROM change_sets c JOIN delegations d ON"
+                " d.id = c.delegation_id WHERE c.kind = 'ds' ORDER BY c.id").splitlines()]
+        cut, domain = ids[len(ids) // 2]
+        planted = os.path.join(spool, ".%s-%s.xml.tmp" % (domain.rstrip("."), cut))
+        os.mkdir(planted)
+        p = run("epp", "send")
+        state = dict(r.split("|") for r in psql(db, "SELECT id, state FROM change_sets")
+                     .splitlines())
+        before = {k for k in state if int(k) < int(cut)}
+        check(p.returncode == 70 and "/%s-%s.xml: " % (domain.rstrip("."), cut) in p.stderr,
+              "a spool write that fails: exit 70, the file named: %d %s"
+              % (p.returncode, p.stderr.strip()[-200:]))
+        check(before and all(state[k] == "sent" for k in before) and
+              all(state[k] == "pending" for k in state if k not in before),
+              "what was spooled before the failure stays sent (%d), the rest pending (%d)"
+              % (len(before), len(state) - len(before)))
+        # The registry's reader takes what is there; the operator mends the
+        # spool and sends again.
+        taken = [f for f in os.listdir(spool) if not f.startswith(".")]
+        for f in taken:
+            os.unlink(os.path.join(spool, f))
+        os.rmdir(planted)
+        p = run("epp", "send")
+        again = sorted(f for f in os.listdir(spool) if not f.startswith("."))
+        resent = sorted(set(again) & set(taken))
+        check(p.returncode == 0 and again and not resent and
+              psql(db, "SELECT count(*) FROM change_sets WHERE state <> 'sent'") == "0",
+              "the next send spools the rest (%d files), nothing taken before again %s"
+              % (len(again), resent))
+
 
 def main():
     binary, labdir = sys.argv[1], sys.argv[2]
@@ -220,6 +274,8 @@ def main():
         p = run("epp", "send")
         check(p.returncode == 0 and len(open(lines).readlines()) == len(got),
               "json adapter: a second send writes nothing")
+
+    partial_failure(binary, lab, tmp)
 
     # scan --spool-dir hands its change sets over at once (no epp send).
     with Database(lab, "eppdirect") as database:
