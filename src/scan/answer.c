@@ -21,6 +21,9 @@ static const char *status_text(int status)
 {
 	if (status == CDS_ETIMEDOUT)
 		return "timeout";
+	if (status == CDS_EMISMATCH)
+		return "timeout: only answers that are not for the query came (wrong ID, "
+		       "question or QR bit)";
 	if (status == -ECONNREFUSED)
 		return "connection refused";
 	return cds_strerror(status);
