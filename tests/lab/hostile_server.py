@@ -61,7 +61,7 @@ KINDS = {
     "bigrrset": ("ds", "reject", "ns-unreachable", "limits.records-per-rrset"),
     "drip": ("ds", "reject", "ns-unreachable", "timeout"),
     "wrongid": ("ds", "reject", "ns-unreachable", "only answers that are not for the query"),
-    "alias": ("ds", "reject", "ns-unreachable", "no SOA at the zone apex"),
+    "alias": ("ds", "reject", "ns-unreachable", "CNAME at the zone apex"),
     "selfref": ("ds", "reject", "ns-unreachable", "referral instead of an answer"),
     "manyns": ("ds", "reject", "ns-unreachable", "limits.records-per-rrset"),
 }
