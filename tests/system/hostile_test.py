@@ -12,8 +12,10 @@ The normal zones are bench/genzones's mix (two NSDs on 127.53.30.1 and
 and each holds the scanner for its timeouts.  That is the baseline a
 hostile server is held to: it may cost the scanner what a dead server
 costs (its timeouts), never more, and never anything to other zones.  The
-hostile server is on 127.53.31.1.  All are started here and stopped by pid
-(lab.py's record_pid and stop).
+hostile server is on 127.53.31.1.  All are started here, with their files
+and logs in LAB_DIR/hostile (where contrib/run-tests.sh looks for survivors),
+and stopped by pid (lab.py's record_pid and stop); the directory is removed
+when every check passed and kept, with the servers' logs, when one failed.
 The same 1,000 delegations are scanned twice into two databases of the
 lab's PostgreSQL: (a) alone, (b) with the 10 hostile delegations spread
 among them.  Checks: every normal verdict of (b) equals that of (a)
@@ -27,7 +29,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 from labtest import Database, check, finish, load_lab, must, psql
@@ -45,12 +46,27 @@ SANITIZER = ("runtime error", "AddressSanitizer", "LeakSanitizer", "UndefinedBeh
 
 
 def spawn(work, name, cmd, exe):
+    """Start a server of this test, its pid recorded in work/pids (stopped
+    by this test) and in the lab's pids as hostile-NAME: should this test be
+    killed (a ctest timeout), lab_down stops it with the lab's own."""
     log = open(os.path.join(work, "log", name + ".log"), "ab")
     p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                          start_new_session=True)
     log.close()
     record_pid(work, name, p.pid, exe)
+    record_pid(os.path.dirname(work), "hostile-" + name, p.pid, exe)
     return p
+
+
+def stop_own(work):
+    """Stop this test's servers, and drop their entries from the lab's pids."""
+    names = os.listdir(os.path.join(work, "pids"))
+    stop(work)
+    for f in names:
+        try:
+            os.unlink(os.path.join(os.path.dirname(work), "pids", "hostile-" + f))
+        except FileNotFoundError:
+            pass
 
 
 def start_nsd(work, tag, addr, zones_list):
@@ -144,7 +160,12 @@ def texts(v, side):
 def main():
     binary, labdir, genzones = sys.argv[1], sys.argv[2], sys.argv[3]
     lab = load_lab(labdir)
-    work = tempfile.mkdtemp(prefix="cdscan-hostile.")
+    # In the lab directory: what it starts there is found by the same
+    # search for survivors as the lab's own servers (contrib/run-tests.sh).
+    work = os.path.join(os.path.abspath(labdir), "hostile")
+    if os.path.isdir(work):
+        stop_own(work)
+        shutil.rmtree(work)
     for d in ("pids", "log"):
         os.makedirs(os.path.join(work, d))
     runs = []
@@ -206,7 +227,7 @@ def main():
     finally:
         for r in runs:
             r.drop()
-        stop(work)
+        stop_own(work)
         if ok:
             shutil.rmtree(work, ignore_errors=True)
         else:
