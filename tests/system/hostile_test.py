@@ -31,7 +31,7 @@ import subprocess
 import sys
 import time
 
-from labtest import Database, check, finish, load_lab, must, psql
+from labtest import Database, all_passed, check, finish, load_lab, must, psql
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAB = os.path.join(HERE, "..", "lab")
@@ -223,7 +223,7 @@ def main():
         reports = [l for r in runs for l in r.stderr.splitlines() if any(s in l for s in SANITIZER)]
         check(not reports, "no sanitizer report in cdscan's stderr%s"
               % (": " + reports[0] if reports else ""))
-        ok = True
+        ok = all_passed()
     finally:
         for r in runs:
             r.drop()
