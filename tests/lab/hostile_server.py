@@ -68,7 +68,7 @@ KINDS = {
 
 # Sizes of the attacks.
 KEYTRAP_KEYS = 30        # keys with one key tag (limits.keys-per-tag: 4; dnskeys-per-rrset: 32)
-KEYTRAP_SIGS = 12        # RRSIGs over each signed RRset (rrsigs-per-rrset: 16)
+KEYTRAP_SIGS = 16        # RRSIGs over CDS and CDNSKEY, all at limits.rrsigs-per-rrset
 SIGTRAP_KEYS = 4         # at limits.keys-per-tag: allowed
 SIGTRAP_SIGS = 16        # at limits.rrsigs-per-rrset: allowed; 15 fail, the last is good
 NSEC3_ITERATIONS = 2500  # limits.nsec3-max-iterations: 150
@@ -148,7 +148,10 @@ def build(args):
     zones, parent, expect = {}, [], {}
     for kind in KINDS:
         zone = "h-%s.%s" % (kind, origin)
-        alg = "8 ksk 2048" if kind in ("keytrap", "sigtrap") else "13 ksk"
+        # RSA for the KeyTrap zones (colliding keys are made from its
+        # modulus), 4,096 bits: the largest limits.rsa-max-bits lets through,
+        # the dearest to verify.
+        alg = "8 ksk 4096" if kind in ("keytrap", "sigtrap") else "13 ksk"
         key = Key(keydir, zone, "k", alg)
         ns = "ns." + zone
         head = ["$ORIGIN " + zone, "$TTL 300",
