@@ -69,8 +69,9 @@ struct query {
 	bool tcp;
 	bool tcp_only;                   /* CDS_QUERY_TCP or opts.tcp_only */
 	bool done;
-	bool mismatched;                 /* a datagram with its ID or its question
-					  * came, not both: a timeout says so */
+	/* A datagram with its ID or its question came, not both: its timeout
+	 * says so (CDS_EMISMATCH). */
+	bool mismatched;
 
 	uv_timer_t timer;
 	uv_tcp_t tcp_handle;
