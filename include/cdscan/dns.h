@@ -14,6 +14,7 @@
 enum {
 	CDS_T_A = 1,
 	CDS_T_NS = 2,
+	CDS_T_CNAME = 5,
 	CDS_T_SOA = 6,
 	CDS_T_AAAA = 28,
 	CDS_T_DS = 43,
@@ -219,6 +220,7 @@ struct cds_answer_info {
 	bool tc;
 	bool ad;
 	bool referral; /* no answer, NS in authority for a name below the zone */
+	bool alias;    /* a CNAME at qname in the answer (qtype not CNAME) */
 	uint32_t soa_serial; /* of the SOA in the answer, when qtype is SOA */
 	/* When the answer is refused for a limit (CDS_ERANGE): which, with the
 	 * numbers ("600 records of type CDS; limits.records-per-rrset is 512"). */

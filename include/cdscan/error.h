@@ -25,6 +25,7 @@ enum cds_error {
 	CDS_ESYNTAX = -1006,   /* text does not parse */
 	CDS_EDNS = -1007,      /* a DNS library call failed */
 	CDS_ECRYPTO = -1008,   /* an OpenSSL call failed */
+	CDS_EMISMATCH = -1009, /* a server's only answers were not for the query */
 };
 
 /* Exit codes of the process (sysexits.h values, CONTRACT.md). */

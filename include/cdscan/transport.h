@@ -33,7 +33,7 @@ struct cds_transport_stats {
 	uint64_t queries;       /* queries asked for */
 	uint64_t sent;          /* datagrams or TCP messages sent (retries count) */
 	uint64_t answers;       /* queries completed with an answer */
-	uint64_t timeouts;      /* queries completed with CDS_ETIMEDOUT */
+	uint64_t timeouts;      /* completed with CDS_ETIMEDOUT (UDP: or CDS_EMISMATCH) */
 	uint64_t errors;        /* queries completed with another error */
 	uint64_t tcp_fallbacks; /* truncated UDP answers retried over TCP */
 	uint64_t mismatched;    /* datagrams dropped: wrong ID or question */

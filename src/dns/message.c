@@ -128,7 +128,7 @@ static bool check_rdata(const uint8_t *m, size_t len, size_t start, size_t end, 
 		}
 		return o == end;
 	case CDS_T_NS:
-	case 5:  /* CNAME */
+	case CDS_T_CNAME:
 	case 12: /* PTR */
 	case 39: /* DNAME */
 		return check_name(m, len, &o, end) && o == end;
@@ -462,6 +462,8 @@ static int read_answer(const uint8_t *m, size_t len, size_t *off, unsigned an,
 			   get16(m + rr.rdata) == out->type && room(&c, true)) {
 			take_ttl(out, rr.ttl);
 			r = push_sig(out, m, len, &rr);
+		} else if (rr.type == CDS_T_CNAME && out->type != CDS_T_CNAME) {
+			info->alias = true;
 		}
 		if (r != 0)
 			return r;

@@ -69,6 +69,9 @@ struct query {
 	bool tcp;
 	bool tcp_only;                   /* CDS_QUERY_TCP or opts.tcp_only */
 	bool done;
+	/* A datagram with its ID or its question came, not both: its timeout
+	 * says so (CDS_EMISMATCH). */
+	bool mismatched;
 
 	uv_timer_t timer;
 	uv_tcp_t tcp_handle;
@@ -338,7 +341,7 @@ static void finish(struct query *q, int status, const uint8_t *answer, size_t le
 	q->done = true;
 	if (status == 0)
 		t->stats.answers++;
-	else if (status == CDS_ETIMEDOUT)
+	else if (status == CDS_ETIMEDOUT || (status == CDS_EMISMATCH && !q->tcp))
 		t->stats.timeouts++;
 	else
 		t->stats.errors++;
@@ -354,12 +357,10 @@ static void finish(struct query *q, int status, const uint8_t *answer, size_t le
 	pump(t);
 }
 
-/* The answer belongs to our query: same ID, QR set, same question
- * (name compared case-insensitively, RFC 4343). */
-static bool answer_matches(const struct query *q, const uint8_t *a, size_t len)
+/* The message a holds q's question (name compared case-insensitively,
+ * RFC 4343; type and class exactly). */
+static bool question_equal(const struct query *q, const uint8_t *a, size_t len)
 {
-	if (len < 12 || a[0] != q->msg[0] || a[1] != q->msg[1] || !(a[2] & 0x80))
-		return false;
 	if (a[4] != 0 || a[5] != 1)
 		return false;
 	size_t qend = 12 + (size_t)q->qname_len + 4;
@@ -375,6 +376,33 @@ static bool answer_matches(const struct query *q, const uint8_t *a, size_t len)
 			return false;
 	}
 	return true;
+}
+
+/* The answer belongs to our query: same ID, QR set, same question. */
+static bool answer_matches(const struct query *q, const uint8_t *a, size_t len)
+{
+	if (len < 12 || a[0] != q->msg[0] || a[1] != q->msg[1] || !(a[2] & 0x80))
+		return false;
+	return question_equal(q, a, len);
+}
+
+/* Whose answer a datagram that matches no query was meant to be: the query
+ * on the socket with its ID, else one with its question.  RFC 5452 §4:
+ * it is dropped all the same (an off-path spoofer guessing IDs must not end
+ * a query early), but when the query times out, the error says that only
+ * such answers came: a server that answers with a wrong ID, question or
+ * class is broken, not slow. */
+static struct query *meant_for(struct query *queries, const uint8_t *a, size_t len)
+{
+	if (len < 12)
+		return NULL;
+	for (struct query *q = queries; q; q = q->sock_next)
+		if (a[0] == q->msg[0] && a[1] == q->msg[1])
+			return q;
+	for (struct query *q = queries; q; q = q->sock_next)
+		if (question_equal(q, a, len))
+			return q;
+	return NULL;
 }
 
 static void new_id(struct query *q)
@@ -418,7 +446,7 @@ static void tcp_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		return;
 	if (!answer_matches(q, q->tcpbuf + 2, need)) {
 		q->t->stats.mismatched++;
-		finish(q, -EPROTO, NULL, 0);
+		finish(q, CDS_EMISMATCH, NULL, 0);
 		return;
 	}
 	finish(q, 0, q->tcpbuf + 2, need);
@@ -496,6 +524,8 @@ static void udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 		q = q->sock_next;
 	if (!q) {
 		s->t->stats.mismatched++;
+		if ((q = meant_for(s->queries, s->buf, (size_t)nread)) != NULL)
+			q->mismatched = true;
 		return;
 	}
 	bool truncated = (s->buf[2] & 0x02) || (flags & UV_UDP_PARTIAL);
@@ -621,7 +651,7 @@ static void timer_cb(uv_timer_t *timer)
 		uv_timer_start(&q->timer, timer_cb, q->timeout_ms, 0);
 		return;
 	}
-	finish(q, CDS_ETIMEDOUT, NULL, 0);
+	finish(q, q->mismatched && !q->tcp ? CDS_EMISMATCH : CDS_ETIMEDOUT, NULL, 0);
 }
 
 static void start_query(struct query *q)

@@ -21,6 +21,9 @@ static const char *status_text(int status)
 {
 	if (status == CDS_ETIMEDOUT)
 		return "timeout";
+	if (status == CDS_EMISMATCH)
+		return "timeout: only answers that are not for the query came (wrong ID, "
+		       "question or QR bit)";
 	if (status == -ECONNREFUSED)
 		return "connection refused";
 	return cds_strerror(status);
@@ -47,6 +50,11 @@ bool scan_judge(enum judge_mode mode, const char *qname, uint16_t type,
 				     : "answer not authoritative";
 	else if (info->rcode == 3 && mode == JUDGE_APEX)
 		bad = "NXDOMAIN for the zone apex (lame)";
+	else if (info->alias && mode == JUDGE_APEX)
+		/* RFC 2181 §10.1: a CNAME has no other data beside it, and the
+		 * apex has its SOA and NS: a server that answers for the zone
+		 * with one does not serve the zone. */
+		bad = "CNAME at the zone apex (lame)";
 	set->present = true;
 	if (bad)
 		snprintf(why, whylen, "%s", bad);

@@ -24,6 +24,8 @@ const char *cds_strerror(int code)
 		return "DNS library error";
 	case CDS_ECRYPTO:
 		return "cryptographic library error";
+	case CDS_EMISMATCH:
+		return "only answers that are not for the query (wrong ID, question or QR bit)";
 	default:
 		if (code < 0 && code > -1000)
 			return strerror(-code);

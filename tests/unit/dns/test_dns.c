@@ -601,6 +601,32 @@ static void test_referral(void **state)
 	cds_rrset_clear(&set);
 }
 
+/* Issue #16: a CNAME at the apex answering for another type is told apart
+ * from an empty answer (the scan calls the server lame for it). */
+static void test_alias(void **state)
+{
+	(void)state;
+	struct msg m;
+	struct cds_rrset set;
+	struct cds_answer_info info;
+	start(&m, CDS_T_CDS, 1, 0, 0);
+	add_rr(&m, PTR_Q, 2, CDS_T_CNAME, 1, "\5other\4test\0", 12);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, NULL, &info, &set), 0);
+	assert_true(info.alias);
+	assert_int_equal(set.count, 0);
+	cds_rrset_clear(&set);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CNAME, NULL, &info, &set), 0);
+	assert_false(info.alias);
+	assert_int_equal(set.count, 1);
+	cds_rrset_clear(&set);
+	/* A CNAME at another name is not one at qname. */
+	start(&m, CDS_T_CDS, 1, 0, 0);
+	add_rr(&m, "\3www\xC0\x0C", 6, CDS_T_CNAME, 1, "\5other\4test\0", 12);
+	assert_int_equal(cds_answer_parse(m.b, m.len, ZONE, CDS_T_CDS, NULL, &info, &set), 0);
+	assert_false(info.alias);
+	cds_rrset_clear(&set);
+}
+
 static void test_malformed(void **state)
 {
 	(void)state;
@@ -892,6 +918,7 @@ int main(void)
 		cmocka_unit_test(test_parse_canonical),
 		cmocka_unit_test(test_parse_ttl),
 		cmocka_unit_test(test_referral),
+		cmocka_unit_test(test_alias),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_parse_denial),
 		cmocka_unit_test(test_parse_denial_limit),

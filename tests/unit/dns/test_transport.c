@@ -23,6 +23,7 @@ struct responder {
 	unsigned delay_ms;       /* answer after this long */
 	unsigned drop_first;     /* drop this many datagrams before answering */
 	bool wrong_id_first;     /* send an answer with a wrong ID before the right one */
+	int only_wrong;          /* send only a wrong answer: 1 ID, 2 class, 3 QR clear */
 	bool truncate;           /* set TC over UDP; answer over TCP */
 	unsigned outstanding, max_outstanding, received, tcp_answers;
 };
@@ -67,6 +68,12 @@ static void answer_timer_cb(uv_timer_t *t)
 		bad[0] ^= 0xFF;
 		udp_send(r, (struct sockaddr *)&p->to, bad, p->len);
 	}
+	if (r->only_wrong == 1)
+		p->msg[1] ^= 0x01;
+	else if (r->only_wrong == 2 && p->len >= 12 + 14 + 4)
+		p->msg[12 + 14 + 3] = 3; /* "example.test." IN -> CH */
+	else if (r->only_wrong == 3)
+		p->msg[2] &= 0x7F;
 	udp_send(r, (struct sockaddr *)&p->to, p->msg, p->len);
 	r->outstanding--;
 	uv_close((uv_handle_t *)t, answer_close_cb);
@@ -358,6 +365,36 @@ static void test_wrong_id_and_truncation(void **state)
 	uv_loop_close(&loop);
 }
 
+/* Issue #16: a server whose only answers have a wrong ID, class or QR bit
+ * is not a slow one.  The answers are still dropped (the query ends when its
+ * time is up, as any timeout) but the error says what came. */
+static void test_only_wrong_answers(void **state)
+{
+	for (int kind = 1; kind <= 3; kind++) {
+		uv_loop_t loop;
+		struct responder r = {.only_wrong = kind};
+		struct cds_transport *t;
+		struct counts c = {.t = &t, .r = &r};
+		struct cds_transport_stats st;
+		uv_loop_init(&loop);
+		responder_start(&r, &loop);
+		struct cds_transport_opts o = opts();
+		o.retries = 1;
+		assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+		cds_transport_query(t, &r.addr, "example.test.", 6, 0, count_cb, &c);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		cds_transport_stats(t, &st);
+		assert_int_equal(c.ok, 0);
+		assert_int_equal(c.last_status, CDS_EMISMATCH);
+		assert_int_equal(r.received, 2);
+		assert_int_equal(st.mismatched, 2);
+		assert_int_equal(st.timeouts, 1);
+		cds_transport_free(t);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		uv_loop_close(&loop);
+	}
+}
+
 static void test_contract(void **state)
 {
 	uv_loop_t loop;
@@ -398,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_global_limit_and_qps),
 		cmocka_unit_test(test_retry_and_timeout),
 		cmocka_unit_test(test_wrong_id_and_truncation),
+		cmocka_unit_test(test_only_wrong_answers),
 		cmocka_unit_test(test_contract),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
