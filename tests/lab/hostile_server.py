@@ -19,7 +19,8 @@ signatures (many RRSIGs over one RRset that all fail but the last), NSEC3
 with 2,500 iterations, compression-pointer loops and pointers past the end,
 an RRset of 1,500 records, a TCP answer dripped one byte per second, answers
 with a wrong ID, question or class, CNAME and DNAME at the apex, a referral
-to itself instead of an answer, and an apex NS set of 1,000 names.  Each
+to itself instead of an answer, an apex NS set of 1,000 names, and a valid
+CSYNC over an apex NS set of 100 names (above scan.csync-max-ns).  Each
 hostile zone's delegation carries a DS for its real key, so that the
 validator is exercised, not skipped.
 
@@ -64,6 +65,7 @@ KINDS = {
     "alias": ("ds", "reject", "ns-unreachable", "CNAME at the zone apex"),
     "selfref": ("ds", "reject", "ns-unreachable", "referral instead of an answer"),
     "manyns": ("ds", "reject", "ns-unreachable", "limits.records-per-rrset"),
+    "csyncns": ("ns", "reject", "csync-ns-not-serving", "scan.csync-max-ns"),
 }
 
 # Sizes of the attacks.
@@ -74,6 +76,8 @@ SIGTRAP_SIGS = 16        # at limits.rrsigs-per-rrset: allowed; 15 fail, the las
 NSEC3_ITERATIONS = 2500  # limits.nsec3-max-iterations: 150
 BIG_RRSET = 1500         # CDS records (limits.records-per-rrset: 512); ~55 KB over TCP
 MANY_NS = 1000           # apex NS names
+CSYNC_NS = 100           # apex NS names with a valid CSYNC: under records-per-rrset,
+                         # above scan.csync-max-ns (16), so none of them is asked
 SERIAL = 2026120101
 
 
@@ -175,6 +179,9 @@ def build(args):
         if kind == "manyns":
             extra += ["@ NS ns%04d.%s" % (i, zone) for i in range(MANY_NS - 1)]
             extra += ["@ CSYNC %d 1 NS" % SERIAL]
+        if kind == "csyncns":
+            extra += ["@ NS ns%04d.%s" % (i, zone) for i in range(CSYNC_NS - 1)]
+            extra += ["@ CSYNC %d 1 NS A AAAA" % SERIAL]
         signed = sign(d, zone, "\n".join(head + extra) + "\n", key, nsec3)
         # The DNSKEY RRset keeps its one good RRSIG: only keys a DS names
         # are tried for it (RFC 4035 §5.2), so the colliding keys cost

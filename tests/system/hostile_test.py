@@ -1,10 +1,11 @@
 #!/usr/bin/python3
-"""System test of issue #16: 1,000 normal zones scanned together with 10
+"""System test of issue #16: 1,000 normal zones scanned together with 11
 hostile ones (tests/lab/hostile_server.py: KeyTrap keys and signatures,
 NSEC3 with 2,500 iterations, compression-pointer loops and pointers past
 the end, an RRset of 1,500 records, a TCP answer dripped one byte per
 second, answers with a wrong ID, question or class, CNAME and DNAME at the
-apex, a referral to itself, an apex NS set of 1,000 names).
+apex, a referral to itself, an apex NS set of 1,000 names, a valid CSYNC
+over 100 NS names).
 
 The normal zones are bench/genzones's mix (two NSDs on 127.53.30.1 and
 127.53.30.2), with its 0.5% lame delegations, whose second address
@@ -17,7 +18,7 @@ and logs in LAB_DIR/hostile (where contrib/run-tests.sh looks for survivors),
 and stopped by pid (lab.py's record_pid and stop); the directory is removed
 when every check passed and kept, with the servers' logs, when one failed.
 The same 1,000 delegations are scanned twice into two databases of the
-lab's PostgreSQL: (a) alone, (b) with the 10 hostile delegations spread
+lab's PostgreSQL: (a) alone, (b) with the 11 hostile delegations spread
 among them.  Checks: every normal verdict of (b) equals that of (a)
 (checked_at aside), every hostile zone gets the reason code expect.json
 names and a detail or server error naming the limit or defect, (b)'s wall
