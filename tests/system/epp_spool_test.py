@@ -29,16 +29,8 @@ def partial_failure(binary, lab, tmp):
         db = database.conninfo
         spool = os.path.join(tmp, "fail-spool")
         os.mkdir(spool)
-        conf = os.path.join(tmp, "f.yaml")
-        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
-                              "scan:\n  timeout: 1s\n  retries: 2\noutput:\n  spool-dir: %s\n"
-                              % (db, lab["resolver"], lab["trust_anchor"], spool))
-        run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
-                                        text=True)
-        must(run("db", "init"), "db init")
-        must(run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2",
-                                                "test.zone")), "import")
-        must(run("scan"), "scan")
+        run = prepare(binary, lab, db, os.path.join(tmp, "f.yaml"),
+                      "output:\n  spool-dir: %s\n" % spool)
         ids = [r.split("|") for r in psql(
             db, "SELECT c.id, d.domain FROM change_sets c JOIN delegations d ON"
                 " d.id = c.delegation_id WHERE c.kind = 'ds' ORDER BY c.id").splitlines()]
@@ -71,6 +63,27 @@ def partial_failure(binary, lab, tmp):
               % (len(again), resent))
 
 
+
+def prepare(binary, lab, db, conf, extra, scan=True):
+    """Write a config to conf: the database db, the lab's resolver and trust
+    anchor, scan timeouts, then extra (YAML); db init, import of the lab's
+    test. zone and (unless scan is False) a scan, each checked.  Returns
+    run(*args): cdscan with that config."""
+    with open(conf, "w") as f:
+        f.write("database: \"%s\"\nresolver:\n  addresses: [%s]\n"
+                "  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
+                "scan:\n  timeout: 1s\n  retries: 2\n%s"
+                % (db, lab["resolver"], lab["trust_anchor"], extra))
+    run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
+                                    text=True)
+    must(run("db", "init"), "db init")
+    must(run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2", "test.zone")),
+         "import")
+    if scan:
+        must(run("scan"), "scan")
+    return run
+
+
 def main():
     binary, labdir = sys.argv[1], sys.argv[2]
     schemas, present, required = epp_schemas()
@@ -89,16 +102,8 @@ def main():
     os.mkdir(spool)
     with Database(lab, "epp") as database:
         db = database.conninfo
-        conf = os.path.join(tmp, "c.yaml")
-        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\nscan:\n"
-                              "  timeout: 1s\n  retries: 2\noutput:\n  spool-dir: %s\n"
-                              % (db, lab["resolver"], lab["trust_anchor"], spool))
-        run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
-                                        text=True)
-        must(run("db", "init"), "db init")
-        must(run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2",
-                                                "test.zone")), "import")
-        must(run("scan"), "scan")
+        run = prepare(binary, lab, db, os.path.join(tmp, "c.yaml"),
+                      "output:\n  spool-dir: %s\n" % spool)
         pending = {}
         for r in psql(db, "SELECT c.id, d.domain, c.cltrid, c.action, c.kind, c.payload::text"
                           " FROM change_sets c JOIN delegations d ON d.id = c.delegation_id"
@@ -200,19 +205,11 @@ def main():
         db = database.conninfo
         pspool = os.path.join(tmp, "profile-spool")
         os.mkdir(pspool)
-        conf = os.path.join(tmp, "p.yaml")
-        open(conf, "w").write(
-            "database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
-            "scan:\n  timeout: 1s\n  retries: 2\noutput:\n  spool-dir: %s\n"
+        run = prepare(binary, lab, db, os.path.join(tmp, "p.yaml"),
+            "output:\n  spool-dir: %s\n"
             "registries:\n  - name: lab\n    tlds: [test]\n    ds-interface: keyData\n"
             "    host-model: hostAttr\n    spool-dir: %s\n"
-            % (db, lab["resolver"], lab["trust_anchor"], spool, pspool))
-        run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
-                                        text=True)
-        must(run("db", "init"), "db init")
-        must(run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2",
-                                                "test.zone")), "import")
-        must(run("scan"), "scan")
+            % (spool, pspool))
         rows = [r.split("|", 4) for r in psql(
             db, "SELECT c.id, d.domain, c.kind, c.action, c.payload::text FROM change_sets c"
                 " JOIN delegations d ON d.id = c.delegation_id").splitlines()]
@@ -249,16 +246,8 @@ def main():
     with Database(lab, "eppjson") as database:
         db = database.conninfo
         lines = os.path.join(tmp, "changes.jsonl")
-        conf = os.path.join(tmp, "j.yaml")
-        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\nscan:\n"
-                              "  timeout: 1s\n  retries: 2\noutput:\n  adapter: json\n"
-                              "  json-file: %s\n" % (db, lab["resolver"], lab["trust_anchor"], lines))
-        run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
-                                        text=True)
-        must(run("db", "init"), "db init")
-        must(run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2",
-                                                "test.zone")), "import")
-        must(run("scan"), "scan")
+        run = prepare(binary, lab, db, os.path.join(tmp, "j.yaml"),
+                      "output:\n  adapter: json\n  json-file: %s\n" % lines)
         want = dict(r.split("|", 1) for r in psql(
             db, "SELECT cltrid, action FROM change_sets WHERE state = 'pending'").splitlines())
         p = run("epp", "send")
@@ -282,15 +271,7 @@ def main():
         db = database.conninfo
         direct = os.path.join(tmp, "direct")
         os.mkdir(direct)
-        conf = os.path.join(tmp, "d.yaml")
-        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
-                              "scan:\n  timeout: 1s\n  retries: 2\n"
-                              % (db, lab["resolver"], lab["trust_anchor"]))
-        run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
-                                        text=True)
-        must(run("db", "init"), "db init")
-        must(run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2",
-                                                "test.zone")), "import")
+        run = prepare(binary, lab, db, os.path.join(tmp, "d.yaml"), "", scan=False)
         p = run("scan", "--spool-dir", direct)
         n = psql(db, "SELECT count(*) FROM change_sets WHERE state = 'sent'")
         check(p.returncode == 0 and int(n) > 0 and
