@@ -33,7 +33,6 @@ import calendar
 import json
 import os
 import random
-import selectors
 import socket
 import struct
 import sys
@@ -41,7 +40,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lab import Key, LabError, fqdn, keytag, nsec3_hash, run  # noqa: E402
+from lab import Key, LabError, fqdn, keytag, listen53, nsec3_hash, run  # noqa: E402
 
 TYPES = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "TXT": 16, "AAAA": 28, "DNAME": 39, "OPT": 41,
          "DS": 43, "RRSIG": 46, "NSEC": 47, "DNSKEY": 48, "NSEC3": 50, "NSEC3PARAM": 51,
@@ -444,15 +443,7 @@ class Server:
     # -- sockets --------------------------------------------------------
 
     def serve(self):
-        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        udp.bind((self.address, 53))
-        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        tcp.bind((self.address, 53))
-        tcp.listen(128)
-        sel = selectors.DefaultSelector()
-        sel.register(udp, selectors.EVENT_READ)
-        sel.register(tcp, selectors.EVENT_READ)
+        sel, udp, tcp = listen53(self.address, 128)
         print("hostile: serving %d zones on %s#53" % (len(self.zones), self.address), flush=True)
         while True:
             for key, _ in sel.select():

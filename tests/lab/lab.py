@@ -33,6 +33,7 @@ import json
 import os
 import pwd
 import random
+import selectors
 import shutil
 import signal
 import socket
@@ -875,6 +876,22 @@ def family(addr):
     return socket.AF_INET6 if ":" in addr else socket.AF_INET
 
 
+def listen53(address, backlog=64):
+    """A nameserver's sockets on ADDRESS port 53, UDP and TCP, registered
+    for reading in a new selector: (selector, udp, tcp)."""
+    fam = family(address)
+    udp = socket.socket(fam, socket.SOCK_DGRAM)
+    udp.bind((address, 53))
+    tcp = socket.socket(fam, socket.SOCK_STREAM)
+    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    tcp.bind((address, 53))
+    tcp.listen(backlog)
+    sel = selectors.DefaultSelector()
+    sel.register(udp, selectors.EVENT_READ)
+    sel.register(tcp, selectors.EVENT_READ)
+    return sel, udp, tcp
+
+
 def dns_query(addr, qname, qtype, rd=False, do=True, timeout=0.5, port=53):
     """One UDP query; returns (rcode, flags) or None on timeout."""
     qid = random.randrange(65536)
@@ -1027,16 +1044,7 @@ def cdscan_verdict(binary, info, name, z):
 def cmd_blackhole(args):
     """A nameserver that takes every query (UDP and TCP) and never answers:
     what a server behind a dropping firewall looks like to the scanner."""
-    import selectors
-    sel = selectors.DefaultSelector()
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    udp.bind((args.address, 53))
-    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    tcp.bind((args.address, 53))
-    tcp.listen(64)
-    sel.register(udp, selectors.EVENT_READ)
-    sel.register(tcp, selectors.EVENT_READ)
+    sel, udp, tcp = listen53(args.address)
     conns = []
     while True:
         for key, _ in sel.select():
@@ -1060,7 +1068,6 @@ def cmd_flip(args):
     the zones as built (port 5300), except that SOA queries alternate between
     it and the NSD with the same zones one serial later (port 5301), as if
     the zone were reloaded between any two SOA queries (RFC 7477 §3.4)."""
-    import selectors
     import threading
     fam = family(args.address)
     state = {"soa": 0}
@@ -1105,15 +1112,7 @@ def cmd_flip(args):
         finally:
             conn.close()
 
-    udp = socket.socket(fam, socket.SOCK_DGRAM)
-    udp.bind((args.address, 53))
-    tcp = socket.socket(fam, socket.SOCK_STREAM)
-    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    tcp.bind((args.address, 53))
-    tcp.listen(64)
-    sel = selectors.DefaultSelector()
-    sel.register(udp, selectors.EVENT_READ)
-    sel.register(tcp, selectors.EVENT_READ)
+    sel, udp, tcp = listen53(args.address)
     while True:
         for key, _ in sel.select():
             if key.fileobj is tcp:
