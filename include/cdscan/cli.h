@@ -36,6 +36,9 @@ struct cds_cli_ns {
 	struct cds_addr addr;
 };
 
+/* Most --listen addresses. */
+#define CDS_CLI_MAX_LISTEN 8
+
 /* The parsed command line.  Plain pointers point into argv (owned by the
  * caller); the arrays are owned by the struct (cds_cli_free). */
 struct cds_cli {
@@ -64,6 +67,11 @@ struct cds_cli {
 	/* check, scan, daemon */
 	const char *resolver;       /* --resolver ADDR (validated) */
 	const char *trust_anchor;   /* --trust-anchor FILE */
+
+	/* daemon */
+	const char *listen[CDS_CLI_MAX_LISTEN]; /* --listen ADDR (validated) */
+	size_t listen_count;
+	const char *http;           /* --http ADDR (validated) */
 
 	/* import */
 	const char *zone_file;      /* --zone FILE */

@@ -25,6 +25,8 @@ enum cds_family { CDS_FAMILY_IPV4 = 0, CDS_FAMILY_IPV6 };
 /* Most resolver addresses the config takes. */
 #define CDS_CONF_MAX_RESOLVERS 8
 
+/* Most addresses daemon.listen takes. */
+#define CDS_CONF_MAX_LISTEN 8
 /* Most prefixes resolver.allow-addresses takes. */
 #define CDS_CONF_MAX_ALLOW 64
 
@@ -151,6 +153,35 @@ struct cds_conf {
 		enum cds_log_format format;
 	} log;
 
+	/* cdscan daemon (cdscan.yaml(5) DAEMON). */
+	struct {
+		char *listen[CDS_CONF_MAX_LISTEN]; /* NOTIFY on UDP and TCP: "ADDR[#PORT]" */
+		size_t listen_count;
+		char *http;               /* the HTTP endpoint's ADDR[#PORT]; NULL: none */
+		/* Due delegations are claimed at pace_percent/100 times
+		 * (active delegations / scan.interval) per second: a full
+		 * table's scans spread over the cycle, with room to catch up. */
+		uint32_t pace_percent;
+		uint64_t tick_ms;            /* the scheduler's beat: pace, writes, NOTIFY queue */
+		uint64_t output_interval_ms; /* 0: change sets handed over as created */
+		uint64_t grace_ms;           /* SIGTERM: scans running may finish within */
+		uint32_t http_max_connections;
+		uint32_t http_per_ip;        /* connections per client address */
+		uint64_t http_timeout_ms;    /* an idle HTTP connection is closed after */
+		struct {
+			uint32_t source_rate;    /* NOTIFYs per second per source prefix */
+			uint32_t source_burst;
+			uint32_t source_prefix4; /* a source is its /source_prefix4 (IPv4) */
+			uint32_t source_prefix6; /* or /source_prefix6 (IPv6) */
+			uint64_t domain_interval_ms; /* one NOTIFY-driven scan per domain per */
+			uint32_t domain_burst;
+			uint32_t rate;           /* NOTIFYs per second from everyone */
+			uint32_t max_tracked;    /* source and domain buckets kept */
+			uint32_t max_pending;    /* notified domains waiting for a scan */
+			uint32_t tcp_clients;    /* TCP connections at once */
+			uint64_t tcp_timeout_ms; /* an idle TCP connection is closed after */
+		} notify;
+	} daemon;
 	struct cds_registry registries[CDS_CONF_MAX_REGISTRIES];
 	size_t registry_count; /* 0: one registry, the output.* settings */
 };

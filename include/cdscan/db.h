@@ -54,14 +54,28 @@ struct cds_db_batch {
 	int64_t last_id; /* for the next claim of this run */
 };
 
+/* What to claim (cds_db_claim). */
+struct cds_db_claim_opts {
+	size_t max;                   /* at most this many */
+	int64_t after;                /* with id > after */
+	char *const *domains;         /* these (normalised), due or not; NULL: the due ones */
+	size_t ndomains;
+	uint64_t lease_s;             /* 0: a dry run, the rows are only read */
+	uint64_t unreachable_after_s; /* policy.unreachable-after (0: never) */
+	bool skip_leased;             /* with domains: not those another scanner holds */
+};
+
 /*
- * Claim up to max due delegations with id > after, in id order, locking
- * them for the statement (FOR UPDATE SKIP LOCKED: other scanners skip
- * them) and leasing them: their next due time moves lease_s seconds ahead,
- * committed at once.  cds_db_write_results then sets it for real; a
- * scanner that never writes leaves them due when the lease ends.  With
- * domains (normalised), those are claimed, due or not.  lease_s == 0 (a
- * dry run): the rows are read as they are, neither locked nor moved.
+ * Claim up to o->max due delegations with id > o->after, in id order,
+ * locking them for the statement (FOR UPDATE SKIP LOCKED: other scanners
+ * skip them) and leasing them: their next due time and leased_until move
+ * lease_s seconds ahead, committed at once.  cds_db_write_results then
+ * sets the next due time for real and ends the lease; a scanner that
+ * never writes leaves them due when the lease ends.  With domains
+ * (normalised), those are claimed, due or not (with skip_leased, none
+ * whose lease has not ended: the daemon's NOTIFY-driven claim).
+ * lease_s == 0 (a dry run): the rows are read as they are, neither locked
+ * nor moved.
  *
  * Each delegation comes with its state: the replay baseline
  * (has_last_change, last_change: the signal_baseline column), its
@@ -70,9 +84,17 @@ struct cds_db_batch {
  * (0: none is ever excluded).  An empty batch means nothing is left.
  * Returns 0, CDS_ENOMEM or CDS_EUNAVAIL.
  */
-int cds_db_claim(struct cds_db *db, size_t max, int64_t after, char *const *domains,
-		 size_t ndomains, uint64_t lease_s, uint64_t unreachable_after_s,
-		 struct cds_db_batch *out, char *err, size_t errlen);
+int cds_db_claim(struct cds_db *db, const struct cds_db_claim_opts *o, struct cds_db_batch *out,
+		 char *err, size_t errlen);
+
+/* Give back the leases of claimed delegations that will not be written (a
+ * daemon stopping): they are due at once, for whichever scanner claims
+ * next.  Returns 0 or CDS_EUNAVAIL. */
+int cds_db_release(struct cds_db *db, const int64_t *ids, size_t n, char *err, size_t errlen);
+
+/* Whether domain (normalised) is an active delegation in the table. */
+int cds_db_has_domain(struct cds_db *db, const char *domain, bool *found, char *err,
+		      size_t errlen);
 void cds_db_batch_free(struct cds_db_batch *b);
 
 /* Free what a claimed item's delegation owns (ns, ds, excluded) and set

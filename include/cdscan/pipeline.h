@@ -22,6 +22,11 @@ struct cds_pipeline_opts {
 	uint64_t limit;               /* at most this many delegations */
 	const char *const *domains;   /* these (normalised), due or not */
 	size_t domain_count;
+	/* The daemon: never done.  Due delegations are claimed only as
+	 * cds_pipeline_allow gives budget (its pace), out-of-turn ones
+	 * (cds_pipeline_urgent) first; what has finished is written when
+	 * nothing runs, when scan.batch-size wait, or on cds_pipeline_flush. */
+	bool continuous;
 };
 
 /* One delegation written to the store, for the caller's report; valid
@@ -42,7 +47,13 @@ typedef int (*cds_pipeline_written_cb)(const struct cds_pipeline_written *w, voi
 
 struct cds_pipeline_stats {
 	uint64_t claimed;   /* delegations claimed */
+	uint64_t urgent;    /* of them out of turn (cds_pipeline_urgent) */
+	uint64_t decided;   /* scanned and decided */
 	uint64_t unwritten; /* claimed, but not written (left to their lease) */
+	uint64_t released;  /* leases given back (cds_pipeline_stop, _abandon) */
+	uint64_t inflight;  /* scans running now */
+	uint64_t queued;    /* claimed, not started yet */
+	bool failed;        /* stopped by an error (the store, memory) */
 	double decide_s;    /* time spent deciding, summed over the thread pool */
 	double db_s;        /* time spent in the store */
 };
@@ -69,6 +80,31 @@ int cds_pipeline_finish(struct cds_pipeline *p, char *err, size_t errlen);
 
 /* Copy the counters. */
 void cds_pipeline_stats(const struct cds_pipeline *p, struct cds_pipeline_stats *out);
+
+/* Continuous mode: n more due delegations may be claimed; claim and
+ * start what is due now. */
+void cds_pipeline_allow(struct cds_pipeline *p, uint64_t n);
+
+/* Claim names (normalised) now, due or not, unless another scanner holds
+ * one under a lease, and start them before any due delegation.
+ * claimed[i] tells whether names[i] was claimed (false: not in the table,
+ * removed, or leased by another scanner).  Returns 0, CDS_EINVAL (stopped)
+ * or the error that stops the pipeline (CDS_EUNAVAIL, CDS_ENOMEM). */
+int cds_pipeline_urgent(struct cds_pipeline *p, const char *const *names, size_t n,
+			bool *claimed);
+
+/* Write what has finished now. */
+void cds_pipeline_flush(struct cds_pipeline *p);
+
+/* Stop claiming; give back the leases of what is claimed and not started
+ * (due at once for any scanner).  Scans running go on and are written.
+ * Returns 0 or the store's error (the leases then simply end). */
+int cds_pipeline_stop(struct cds_pipeline *p, char *err, size_t errlen);
+
+/* Write what has finished, then give back the leases of the scans still
+ * running, whose results will not be written.  Returns 0 or the store's
+ * error. */
+int cds_pipeline_abandon(struct cds_pipeline *p, char *err, size_t errlen);
 
 /* Free.  Accepts NULL.  No scan of it may be running. */
 void cds_pipeline_free(struct cds_pipeline *p);

@@ -66,6 +66,8 @@ enum {
 	OPT_LOG_FORMAT,
 	OPT_CHECK_CONFIG,
 	OPT_REASON,
+	OPT_LISTEN,
+	OPT_HTTP,
 };
 
 static int grow(void **arr, size_t count, size_t size)
@@ -139,6 +141,8 @@ static const struct option epp_send_opts[] = {
 	{NULL, 0, NULL, 0},
 };
 static const struct option daemon_opts[] = {
+	{"listen", required_argument, NULL, OPT_LISTEN},
+	{"http", required_argument, NULL, OPT_HTTP},
 	{"resolver", required_argument, NULL, OPT_RESOLVER},
 	{"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
 	{"help", no_argument, NULL, 'h'},
@@ -241,6 +245,23 @@ static int reason_option(struct cds_cli *cli, const char *arg, char *err, size_t
 	return 0;
 }
 
+/* daemon --listen ADDR (repeatable) and --http ADDR. */
+static int daemon_option(struct cds_cli *cli, int c, const char *arg, char *err, size_t errlen)
+{
+	struct cds_addr addr;
+	const char *opt = c == OPT_LISTEN ? "--listen" : "--http";
+	if (cds_addr_parse(arg, c == OPT_LISTEN ? 53 : 9153, &addr) != 0)
+		return usage(err, errlen, "%s '%s': not an IPv4 or IPv6 address[#port]", opt, arg);
+	if (c == OPT_HTTP) {
+		cli->http = arg;
+		return 0;
+	}
+	if (cli->listen_count >= CDS_CLI_MAX_LISTEN)
+		return usage(err, errlen, "--listen: at most %d addresses", CDS_CLI_MAX_LISTEN);
+	cli->listen[cli->listen_count++] = arg;
+	return 0;
+}
+
 /* Options whose value is parsed and checked now. */
 static int value_option(struct cds_cli *cli, int c, const char *arg, char *err, size_t errlen)
 {
@@ -295,6 +316,9 @@ static int value_option(struct cds_cli *cli, int c, const char *arg, char *err, 
 		return word_option(cli, c, arg, err, errlen);
 	case OPT_REASON:
 		return reason_option(cli, arg, err, errlen);
+	case OPT_LISTEN:
+	case OPT_HTTP:
+		return daemon_option(cli, c, arg, err, errlen);
 	default:
 		return usage(err, errlen, "internal: unhandled option %d", c);
 	}
@@ -544,7 +568,7 @@ static const char help_overview[] =
 	"                       stop / restart automation for one domain\n"
 	"  domain approve-csync NAME\n"
 	"                       act once on a CSYNC without the immediate flag\n"
-	"  daemon               (planned) scheduler, NOTIFY listener, metrics\n"
+	"  daemon               scan continuously, take NOTIFY, serve metrics\n"
 	"\n"
 	"global options:\n"
 	"  -c, --config FILE    configuration file (default: " CDSCAN_SYSCONFDIR
@@ -620,10 +644,22 @@ static const char help_epp_send[] = "usage: cdscan epp send [--limit N]\n"
 				    "\n"
 				    "  --limit N            send at most N change sets\n";
 
-static const char help_daemon[] = "usage: cdscan daemon [--resolver ADDR] [--trust-anchor FILE]\n"
-				  "\n"
-				  "(planned) run the scheduler, a NOTIFY(CDS/CSYNC) listener and\n"
-				  "a metrics endpoint until SIGTERM.\n";
+static const char help_daemon[] =
+	"usage: cdscan daemon [--listen ADDR]... [--http ADDR] [--resolver ADDR]\n"
+	"                     [--trust-anchor FILE]\n"
+	"\n"
+	"Scan continuously (each delegation once per scan.interval, spread over it),\n"
+	"take RFC 9859 NOTIFY(CDS/CDNSKEY/CSYNC) on UDP and TCP and scan a notified\n"
+	"delegation at once, hand change sets to the output adapter, and serve\n"
+	"/metrics, /healthz and /status/DOMAIN over HTTP, until SIGTERM (drains).\n"
+	"SIGHUP reloads the configuration.\n"
+	"\n"
+	"  --listen ADDR        take NOTIFY here (port 53 unless ADDR#PORT); repeat\n"
+	"                       for more; replaces daemon.listen\n"
+	"  --http ADDR          the HTTP endpoint (port 9153 unless ADDR#PORT);\n"
+	"                       replaces daemon.http\n"
+	"  --resolver ADDR      validating resolver (replaces resolver.addresses)\n"
+	"  --trust-anchor FILE  the root's trust anchor for RFC 9615 bootstrap\n";
 
 static const char help_domain[] =
 	"usage: cdscan domain show NAME [--json]\n"

@@ -21,6 +21,7 @@ enum key_type {
 	K_WORD_SET,  /* bool[n]: a non-empty list of words from names (n of them) */
 	K_ADDR_LIST, /* the resolver address list */
 	K_PREFIX_LIST, /* resolver.allow-addresses: address prefixes */
+	K_LISTEN_LIST, /* daemon.listen: addresses to take NOTIFY on */
 	K_NAME_LIST, /* a registry's TLDs */
 	K_TRISTATE,  /* enum cds_tristate: true or false, unset inherits */
 	K_PROFILES,  /* the list of registry profiles */
@@ -199,6 +200,43 @@ static const struct key registry_keys[] = {
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
+/* RFC 9859 NOTIFY intake: what one source, one domain and everyone may
+ * cost (token buckets), and how much state a flood may make. */
+static const struct key notify_keys[] = {
+	{"source-rate", K_UINT, OFF(daemon.notify.source_rate), 1, 1000000, NULL, "20", NULL},
+	{"source-burst", K_UINT, OFF(daemon.notify.source_burst), 1, 1000000, NULL, "100", NULL},
+	{"source-prefix-v4", K_UINT, OFF(daemon.notify.source_prefix4), 8, 32, NULL, "24", NULL},
+	{"source-prefix-v6", K_UINT, OFF(daemon.notify.source_prefix6), 16, 128, NULL, "56", NULL},
+	{"domain-interval", K_DURATION, OFF(daemon.notify.domain_interval_ms), 0,
+	 UINT64_C(86400000), NULL, "1m", NULL},
+	{"domain-burst", K_UINT, OFF(daemon.notify.domain_burst), 1, 1000, NULL, "2", NULL},
+	{"rate", K_UINT, OFF(daemon.notify.rate), 1, 10000000, NULL, "2000", NULL},
+	{"max-tracked", K_UINT, OFF(daemon.notify.max_tracked), 16, 100000000, NULL, "100000",
+	 NULL},
+	{"max-pending", K_UINT, OFF(daemon.notify.max_pending), 1, 10000000, NULL, "10000", NULL},
+	{"tcp-clients", K_UINT, OFF(daemon.notify.tcp_clients), 0, 100000, NULL, "100", NULL},
+	{"tcp-timeout", K_DURATION, OFF(daemon.notify.tcp_timeout_ms), 100, 600000, NULL, "10s",
+	 NULL},
+	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct key daemon_keys[] = {
+	{"listen", K_LISTEN_LIST, 0, 0, 0, NULL, NULL, NULL},
+	{"http", K_STRING, OFF(daemon.http), 0, 0, NULL, NULL, NULL},
+	{"pace", K_UINT, OFF(daemon.pace_percent), 100, 100000, NULL, "125", NULL},
+	{"tick", K_DURATION, OFF(daemon.tick_ms), 50, 60000, NULL, "250ms", NULL},
+	{"output-interval", K_DURATION, OFF(daemon.output_interval_ms), 0,
+	 UINT64_C(86400000), NULL, "0", NULL},
+	{"grace", K_DURATION, OFF(daemon.grace_ms), 0, 3600000, NULL, "30s", NULL},
+	{"http-max-connections", K_UINT, OFF(daemon.http_max_connections), 1, 100000, NULL, "64",
+	 NULL},
+	{"http-connections-per-ip", K_UINT, OFF(daemon.http_per_ip), 1, 100000, NULL, "8", NULL},
+	{"http-timeout", K_DURATION, OFF(daemon.http_timeout_ms), 1000, 600000, NULL, "10s",
+	 NULL},
+	{"notify", K_SECTION, 0, 0, 0, NULL, NULL, notify_keys},
+	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
 static const struct key root_keys[] = {
 	{"database", K_STRING, OFF(database), 0, 0, NULL, "dbname=cdscan", NULL},
 	{"resolver", K_SECTION, 0, 0, 0, NULL, NULL, resolver_keys},
@@ -208,6 +246,7 @@ static const struct key root_keys[] = {
 	{"output", K_SECTION, 0, 0, 0, NULL, NULL, output_keys},
 	{"log", K_SECTION, 0, 0, 0, NULL, NULL, log_keys},
 	{"registries", K_PROFILES, 0, 0, 0, NULL, NULL, registry_keys},
+	{"daemon", K_SECTION, 0, 0, 0, NULL, NULL, daemon_keys},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -418,6 +457,18 @@ static int add_element(struct loader *ld, const struct key *k, const char *path,
 		ld->conf->resolver.allow_count++;
 		return 0;
 	}
+	if (k->type == K_LISTEN_LIST) {
+		struct cds_addr a;
+		if (cds_addr_parse(text, 53, &a) != 0)
+			return fail(ld, node, path, "'%s' is not an IPv4 or IPv6 address[#port]",
+				    text);
+		if (ld->conf->daemon.listen_count >= CDS_CONF_MAX_LISTEN)
+			return fail(ld, node, path, "more than %d addresses", CDS_CONF_MAX_LISTEN);
+		if (set_string(&ld->conf->daemon.listen[ld->conf->daemon.listen_count], text) != 0)
+			return CDS_ENOMEM;
+		ld->conf->daemon.listen_count++;
+		return 0;
+	}
 	/* K_ADDR_LIST */
 	struct cds_addr addr;
 	if (cds_addr_parse(text, 53, &addr) != 0)
@@ -455,6 +506,14 @@ static void clear_list(struct loader *ld, const struct key *k)
 		ld->conf->resolver.allow_count = 0;
 		return;
 	}
+	if (k->type == K_LISTEN_LIST) {
+		for (size_t i = 0; i < ld->conf->daemon.listen_count; i++) {
+			free(ld->conf->daemon.listen[i]);
+			ld->conf->daemon.listen[i] = NULL;
+		}
+		ld->conf->daemon.listen_count = 0;
+		return;
+	}
 	for (size_t i = 0; i < ld->conf->resolver.address_count; i++) {
 		free(ld->conf->resolver.addresses[i]);
 		ld->conf->resolver.addresses[i] = NULL;
@@ -474,7 +533,7 @@ static int apply_defaults(struct loader *ld, const struct key *keys, const char 
 		} else if (k->type == K_PROFILES || k->type == K_NAME_LIST || k->type == K_TRISTATE) {
 			continue; /* none by default */
 		} else if (k->type == K_UINT8_SET || k->type == K_WORD_SET || k->type == K_ADDR_LIST ||
-			   k->type == K_PREFIX_LIST) {
+			   k->type == K_PREFIX_LIST || k->type == K_LISTEN_LIST) {
 			clear_list(ld, k);
 			for (const char *p = k->def; p && *p && r == 0;) {
 				char item[64];
@@ -516,6 +575,7 @@ static int load_value(struct loader *ld, yaml_document_t *doc, const struct key 
 	case K_WORD_SET:
 	case K_ADDR_LIST:
 	case K_PREFIX_LIST:
+	case K_LISTEN_LIST:
 	case K_NAME_LIST:
 		if (val->type != YAML_SEQUENCE_NODE)
 			return fail(ld, val, path, "expected a list, such as [1, 2]");
@@ -775,6 +835,9 @@ void cds_conf_deinit(struct cds_conf *conf)
 	for (size_t i = 0; i < CDS_CONF_MAX_RESOLVERS; i++)
 		free(conf->resolver.addresses[i]);
 	free(conf->resolver.trust_anchor);
+	for (size_t i = 0; i < CDS_CONF_MAX_LISTEN; i++)
+		free(conf->daemon.listen[i]);
+	free(conf->daemon.http);
 	free(conf->output.spool_dir);
 	free(conf->output.json_file);
 	for (size_t i = 0; i < conf->registry_count; i++) {

@@ -26,6 +26,9 @@
 #define CLAIM_WHERE                                                                        \
 	"WHERE removed_at IS NULL AND id > $1::bigint"                                      \
 	"  AND (($3::text[] IS NULL AND next_scan_at <= now()) OR domain = ANY($3::text[])) "
+/* The daemon's out-of-turn claim (a NOTIFY): the named delegations, due or
+ * not, but none that another scanner holds under a lease. */
+#define CLAIM_FREE "  AND ($6::boolean IS NOT TRUE OR leased_until IS NULL OR leased_until <= now()) "
 /* The replay baseline is signal_baseline (0003_domain_state.sql), not
  * ds_changed_at.  Failing addresses come in one probe of server_failures'
  * primary key: how many, and those failing for unreachable-after (RFC 9975
@@ -46,10 +49,11 @@
 	"   FILTER (WHERE " CDS_DB_EXCLUDED("sf", "$4") "), '') AS excluded"                  \
 	"   FROM server_failures sf WHERE sf.delegation_id = " t ".id) f "
 static const char claim_sql[] =
-	"WITH c AS (SELECT id FROM delegations " CLAIM_WHERE
+	"WITH c AS (SELECT id FROM delegations " CLAIM_WHERE CLAIM_FREE
 	"           ORDER BY id LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
 	" u AS (UPDATE delegations AS d"
-	"       SET next_scan_at = now() + make_interval(secs => $5::double precision)"
+	"       SET next_scan_at = now() + make_interval(secs => $5::double precision),"
+	"           leased_until = now() + make_interval(secs => $5::double precision)"
 	"       FROM c WHERE d.id = c.id RETURNING d.*) "
 	CLAIM_COLUMNS("u")
 	"FROM u LEFT JOIN bootstrap_observations o ON o.delegation_id = u.id"
@@ -219,27 +223,27 @@ static int item_from_row(PGresult *res, int row, struct cds_db_item *it)
 	return r;
 }
 
-int cds_db_claim(struct cds_db *db, size_t max, int64_t after, char *const *domains,
-		 size_t ndomains, uint64_t lease_s, uint64_t unreachable_after_s,
-		 struct cds_db_batch *out, char *err, size_t errlen)
+int cds_db_claim(struct cds_db *db, const struct cds_db_claim_opts *o, struct cds_db_batch *out,
+		 char *err, size_t errlen)
 {
 	PGresult *res = NULL;
 	char after_txt[32], max_txt[16], lease_txt[32], unreach_txt[32];
-	char *names = ndomains ? pg_array((const char *const *)domains, ndomains) : NULL;
-	const char *params[5] = {after_txt, max_txt, names, unreach_txt, lease_txt};
+	char *names = o->ndomains ? pg_array((const char *const *)o->domains, o->ndomains) : NULL;
+	const char *params[6] = {after_txt, max_txt, names, unreach_txt, lease_txt,
+				 o->skip_leased ? "true" : "false"};
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	out->last_id = after;
-	snprintf(after_txt, sizeof(after_txt), "%lld", (long long)after);
-	snprintf(max_txt, sizeof(max_txt), "%zu", max);
-	snprintf(lease_txt, sizeof(lease_txt), "%llu", (unsigned long long)lease_s);
+	out->last_id = o->after;
+	snprintf(after_txt, sizeof(after_txt), "%lld", (long long)o->after);
+	snprintf(max_txt, sizeof(max_txt), "%zu", o->max);
+	snprintf(lease_txt, sizeof(lease_txt), "%llu", (unsigned long long)o->lease_s);
 	snprintf(unreach_txt, sizeof(unreach_txt), "%llu",
-		 (unsigned long long)unreachable_after_s);
-	if (ndomains && !names)
+		 (unsigned long long)o->unreachable_after_s);
+	if (o->ndomains && !names)
 		return CDS_ENOMEM;
-	r = cds_db_exec(db, lease_s ? claim_sql : peek_sql, lease_s ? 5 : 4, params, &res, err,
-			errlen);
+	r = cds_db_exec(db, o->lease_s ? claim_sql : peek_sql, o->lease_s ? 6 : 4, params, &res,
+			err, errlen);
 	free(names);
 	if (r != 0)
 		return r;
@@ -619,6 +623,7 @@ static int record_schedule(struct cds_db *db, const struct columns *c,
 	const char *p[5] = {c->ids, interval, c->fails, retry, cap};
 	return cds_db_exec(db,
 			   "UPDATE delegations AS d SET consecutive_failures = t.f,"
+			   " leased_until = NULL,"
 			   " next_scan_at = now() + make_interval(secs => CASE WHEN t.f = 0"
 			   "   THEN $2::double precision"
 			   "   ELSE least($4::double precision * power(2, least(t.f - 1, 60)),"
@@ -709,7 +714,8 @@ static int skip_one(struct cds_db *db, const struct cds_db_item *item, uint64_t 
 	const char *p[2] = {id, interval};
 	return cds_db_exec(db,
 			   "UPDATE delegations SET next_scan_at = now() + make_interval(secs =>"
-			   " $2::double precision), updated_at = now() WHERE id = $1",
+			   " $2::double precision), leased_until = NULL, updated_at = now()"
+			   " WHERE id = $1",
 			   2, p, NULL, err, errlen);
 }
 
@@ -740,4 +746,40 @@ int cds_db_write_results(struct cds_db *db, struct cds_db_outcome *o, size_t n,
 	if (r != 0)
 		cds_db_rollback(db);
 	return r;
+}
+
+int cds_db_release(struct cds_db *db, const int64_t *ids, size_t n, char *err, size_t errlen)
+{
+	if (n == 0)
+		return 0;
+	size_t len = 3 + n * 21;
+	char *arr = malloc(len), *p = arr;
+	if (!arr)
+		return CDS_ENOMEM;
+	*p++ = '{';
+	for (size_t i = 0; i < n; i++)
+		p += snprintf(p, len - (size_t)(p - arr), "%s%lld", i ? "," : "", (long long)ids[i]);
+	snprintf(p, len - (size_t)(p - arr), "}");
+	const char *params[1] = {arr};
+	int r = cds_db_exec(db,
+			    "UPDATE delegations SET next_scan_at = now(), leased_until = NULL"
+			    " WHERE id = ANY($1::bigint[]) AND leased_until IS NOT NULL",
+			    1, params, NULL, err, errlen);
+	free(arr);
+	return r;
+}
+
+int cds_db_has_domain(struct cds_db *db, const char *domain, bool *found, char *err,
+		      size_t errlen)
+{
+	PGresult *res = NULL;
+	const char *params[1] = {domain};
+	int r = cds_db_exec(db,
+			    "SELECT 1 FROM delegations WHERE domain = $1 AND removed_at IS NULL",
+			    1, params, &res, err, errlen);
+	if (r != 0)
+		return r;
+	*found = PQntuples(res) > 0;
+	PQclear(res);
+	return 0;
 }

@@ -16,6 +16,7 @@
  * in memory, not the batch it was claimed with. */
 struct work {
 	struct cds_pipeline *p;
+	struct work *prev, *next;       /* in p->running while it is scanned */
 	struct cds_db_item item;
 	const struct cds_registry *reg; /* its profile, or NULL */
 	bool skipped;                   /* the registry scans CDS itself */
@@ -52,6 +53,14 @@ struct cds_pipeline {
 	int64_t after;                /* the claim cursor */
 	char **names;                 /* opts.domains, as the claim takes them */
 	bool exhausted, pumping;
+	/* Continuous mode (the daemon): */
+	uint64_t budget;              /* due delegations it may still claim */
+	bool idle;                    /* the last claim found nothing due */
+	bool stopped;                 /* claims nothing more */
+	bool abandoned;               /* writes nothing more */
+	struct cds_db_item *urgent;   /* claimed out of turn, not started: first */
+	size_t uhead, ucount, ucap;
+	struct work *running;         /* scans in flight */
 	struct cds_pipeline_stats stats;
 	struct timespec t0;
 	int error;
@@ -199,44 +208,113 @@ static int flush(struct cds_pipeline *p)
 	return 0;
 }
 
-/* Claim the next batch into p->batch.  Returns false when nothing is left
- * or on an error (p->error). */
-static bool claim(struct cds_pipeline *p)
+/* Claim into out: want due delegations, or with names those (out of turn
+ * when urgent: not those another scanner holds). */
+static int claim_rows(struct cds_pipeline *p, size_t want, char *const *names, size_t n,
+		      bool urgent, struct cds_db_batch *out)
+{
+	struct cds_db_claim_opts o = {
+		.max = want,
+		.after = urgent ? 0 : p->after,
+		.domains = names,
+		.ndomains = n,
+		.lease_s = p->opts.dry_run ? 0 : (p->conf->scan.lease_ms + 999) / 1000,
+		.unreachable_after_s = p->conf->policy.unreachable_after_ms / 1000,
+		.skip_leased = urgent,
+	};
+	double t0 = now_s();
+	int e = cds_db_claim(p->db, &o, out, p->errmsg, sizeof(p->errmsg));
+	p->stats.db_s += now_s() - t0;
+	if (e != 0)
+		fail(p, e, NULL);
+	return e;
+}
+
+/* How many the next claim may take: a batch, within --limit, and in
+ * continuous mode within the budget the daemon's pace allows. */
+static size_t claim_want(const struct cds_pipeline *p)
 {
 	size_t want = p->conf->scan.batch_size;
-	cds_db_batch_free(&p->batch);
-	p->next = 0;
 	if (p->opts.has_limit && p->opts.limit - p->stats.claimed < want)
 		want = (size_t)(p->opts.limit - p->stats.claimed);
+	if (p->opts.continuous) {
+		if (p->stopped || p->idle)
+			return 0;
+		if (p->budget < want)
+			want = (size_t)p->budget;
+	}
+	return want;
+}
+
+/* Claim the next batch into p->batch.  Returns false when nothing is left
+ * (continuous: nothing due now, or no budget) or on an error (p->error). */
+static bool claim(struct cds_pipeline *p)
+{
+	size_t want = claim_want(p);
+	cds_db_batch_free(&p->batch);
+	p->next = 0;
 	if (want == 0) {
-		p->exhausted = true;
+		p->exhausted = !p->opts.continuous;
 		return false;
 	}
-	double t0 = now_s();
-	uint64_t lease_s = p->opts.dry_run ? 0 : (p->conf->scan.lease_ms + 999) / 1000;
-	uint64_t unreachable_s = p->conf->policy.unreachable_after_ms / 1000;
-	int e = cds_db_claim(p->db, want, p->after, p->names, p->opts.domain_count, lease_s,
-			     unreachable_s, &p->batch, p->errmsg, sizeof(p->errmsg));
-	p->stats.db_s += now_s() - t0;
-	if (e != 0) {
-		fail(p, e, NULL);
+	if (claim_rows(p, want, p->names, p->opts.domain_count, false, &p->batch) != 0)
 		return false;
+	/* The daemon goes round: what fell due below the cursor comes next. */
+	if (p->batch.count == 0 && p->opts.continuous && p->after > 0) {
+		p->after = 0;
+		if (claim_rows(p, want, NULL, 0, false, &p->batch) != 0)
+			return false;
 	}
 	if (p->batch.count == 0) {
-		p->exhausted = true;
+		if (p->opts.continuous)
+			p->idle = true; /* until the next cds_pipeline_allow */
+		else
+			p->exhausted = true;
 		return false;
 	}
 	p->after = p->batch.last_id;
 	p->stats.claimed += p->batch.count;
+	if (p->opts.continuous)
+		p->budget -= p->batch.count;
 	return true;
 }
 
 static void pump(struct cds_pipeline *p);
 
+/* Forget the out-of-turn claims not started (their leases end, or were
+ * given back). */
+static void drop_urgent(struct cds_pipeline *p)
+{
+	for (size_t i = 0; i < p->ucount; i++)
+		cds_db_item_clear(&p->urgent[p->uhead + i]);
+	p->uhead = p->ucount = 0;
+}
+
+/* The next claimed delegation to start: out-of-turn claims first, then
+ * the batch, claiming the next batch when it is used up.  NULL: none. */
+static struct cds_db_item *next_item(struct cds_pipeline *p)
+{
+	if (p->ucount) {
+		p->ucount--;
+		return &p->urgent[p->uhead++];
+	}
+	p->uhead = 0;
+	if (p->stopped)
+		return NULL;
+	if (p->next == p->batch.count && (p->exhausted || !claim(p)))
+		return NULL;
+	return &p->batch.items[p->next++];
+}
+
 /* A delegation is finished (decided, skipped, or not scanned): it waits
  * for the write, which happens when scan.batch-size are waiting. */
 static void finished(struct cds_pipeline *p, struct work *w)
 {
+	if (p->abandoned) { /* its lease is given back already */
+		work_free(w);
+		p->stats.unwritten++;
+		return;
+	}
 	p->fin[p->nfin++] = w;
 	if (p->error)
 		drop_finished(p);
@@ -271,7 +349,14 @@ static void decided_cb(uv_work_t *req, int status)
 	w->res = NULL;
 	(void)status; /* cancelled: never decided, w->d NULL */
 	p->stats.decide_s += w->decide_s;
+	p->stats.decided++;
 	p->inflight--;
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		p->running = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
 	finished(p, w);
 	pump(p);
 }
@@ -307,10 +392,9 @@ static void log_state(const struct cds_db_item *it)
 			      d->domain, d->excluded[i]);
 }
 
-/* Start the next claimed delegation (its lists move to the work). */
-static void start_next(struct cds_pipeline *p)
+/* Start a claimed delegation (its lists move to the work). */
+static void start_item(struct cds_pipeline *p, struct cds_db_item *it)
 {
-	struct cds_db_item *it = &p->batch.items[p->next++];
 	struct work *w = calloc(1, sizeof(*w));
 	if (!w) {
 		fail(p, CDS_ENOMEM, "out of memory");
@@ -330,6 +414,10 @@ static void start_next(struct cds_pipeline *p)
 		finished(p, w);
 	} else if (cds_scanner_scan(p->scanner, &w->item.d, conf_of(p, w), scanned_cb, w) == 0) {
 		p->inflight++;
+		w->next = p->running;
+		if (p->running)
+			p->running->prev = w;
+		p->running = w;
 	} else {
 		finished(p, w); /* no memory to scan it: undecided */
 	}
@@ -347,18 +435,22 @@ static void pump(struct cds_pipeline *p)
 		return; /* the outer call goes on */
 	p->pumping = true;
 	while (!p->error && p->inflight < p->conf->scan.concurrency) {
-		if (p->next == p->batch.count && (p->exhausted || !claim(p)))
+		struct cds_db_item *it = next_item(p);
+		if (!it)
 			break;
-		start_next(p);
+		start_item(p, it);
 	}
-	if (p->inflight == 0 && !p->error && p->exhausted)
+	/* Nothing running: write what waits (the daemon's NOTIFY-driven scan
+	 * should not wait for a batch to fill). */
+	if (p->inflight == 0 && !p->error && (p->exhausted || p->opts.continuous))
 		flush(p);
 	if (p->error) {
 		/* Nothing more is written: what is claimed and not started is
 		 * left to its lease. */
 		drop_finished(p);
-		p->stats.unwritten += p->batch.count - p->next;
+		p->stats.unwritten += p->batch.count - p->next + p->ucount;
 		p->next = p->batch.count;
+		drop_urgent(p);
 	}
 	p->pumping = false;
 }
@@ -405,6 +497,120 @@ int cds_pipeline_finish(struct cds_pipeline *p, char *err, size_t errlen)
 void cds_pipeline_stats(const struct cds_pipeline *p, struct cds_pipeline_stats *out)
 {
 	*out = p->stats;
+	out->inflight = p->inflight;
+	out->queued = p->ucount + (p->batch.count - p->next);
+	out->failed = p->error != 0;
+}
+
+void cds_pipeline_allow(struct cds_pipeline *p, uint64_t n)
+{
+	p->budget += n;
+	p->idle = false;
+	pump(p);
+}
+
+/* Move the claimed rows of b to the end of the out-of-turn queue, and
+ * mark which of names they are. */
+static int take_urgent(struct cds_pipeline *p, struct cds_db_batch *b, const char *const *names,
+		       size_t n, bool *claimed)
+{
+	if (p->uhead > 0) { /* what was started is gone: compact */
+		memmove(p->urgent, p->urgent + p->uhead, p->ucount * sizeof(*p->urgent));
+		p->uhead = 0;
+	}
+	if (p->ucount + b->count > p->ucap) {
+		size_t cap = p->ucount + b->count + 64;
+		struct cds_db_item *v = realloc(p->urgent, cap * sizeof(*v));
+		if (!v)
+			return CDS_ENOMEM;
+		p->urgent = v;
+		p->ucap = cap;
+	}
+	for (size_t i = 0; i < b->count; i++) {
+		struct cds_db_item *it = &b->items[i];
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(names[k], it->d.domain) == 0)
+				claimed[k] = true;
+		p->urgent[p->ucount++] = *it;
+		memset(&it->d, 0, sizeof(it->d)); /* moved */
+	}
+	p->stats.claimed += b->count;
+	p->stats.urgent += b->count;
+	return 0;
+}
+
+int cds_pipeline_urgent(struct cds_pipeline *p, const char *const *names, size_t n,
+			bool *claimed)
+{
+	struct cds_db_batch b;
+	memset(claimed, 0, n * sizeof(*claimed));
+	if (p->stopped || p->error)
+		return p->error ? p->error : CDS_EINVAL;
+	if (n == 0)
+		return 0;
+	int e = claim_rows(p, n, (char *const *)names, n, true, &b);
+	if (e == 0)
+		e = take_urgent(p, &b, names, n, claimed);
+	cds_db_batch_free(&b);
+	if (e != 0) {
+		fail(p, e, NULL);
+		return e;
+	}
+	pump(p);
+	return 0;
+}
+
+void cds_pipeline_flush(struct cds_pipeline *p)
+{
+	if (!p->error)
+		flush(p);
+}
+
+/* Give back the leases of ids (collected by the caller). */
+static int release(struct cds_pipeline *p, const int64_t *ids, size_t n, char *err, size_t errlen)
+{
+	int e = cds_db_release(p->db, ids, n, err, errlen);
+	if (e == 0)
+		p->stats.released += n;
+	return e;
+}
+
+int cds_pipeline_stop(struct cds_pipeline *p, char *err, size_t errlen)
+{
+	size_t n = 0, left = p->batch.count - p->next;
+	int64_t *ids = malloc((p->ucount + left + 1) * sizeof(*ids));
+	int e = 0;
+	p->stopped = true;
+	if (!ids)
+		return CDS_ENOMEM;
+	for (size_t i = 0; i < p->ucount; i++)
+		ids[n++] = p->urgent[p->uhead + i].id;
+	for (size_t i = p->next; i < p->batch.count; i++)
+		ids[n++] = p->batch.items[i].id;
+	if (!p->opts.dry_run)
+		e = release(p, ids, n, err, errlen);
+	drop_urgent(p);
+	p->next = p->batch.count;
+	free(ids);
+	return e;
+}
+
+int cds_pipeline_abandon(struct cds_pipeline *p, char *err, size_t errlen)
+{
+	size_t n = 0;
+	int64_t *ids = malloc((p->inflight + 1) * sizeof(*ids));
+	int e = 0;
+	if (!ids)
+		return CDS_ENOMEM;
+	if (!p->error)
+		flush(p); /* what is decided is written */
+	for (struct work *w = p->running; w; w = w->next)
+		ids[n++] = w->item.id;
+	p->abandoned = true;
+	if (!p->opts.dry_run)
+		e = release(p, ids, n, err, errlen);
+	free(ids);
+	return e;
 }
 
 void cds_pipeline_free(struct cds_pipeline *p)
@@ -412,6 +618,8 @@ void cds_pipeline_free(struct cds_pipeline *p)
 	if (!p)
 		return;
 	drop_finished(p);
+	drop_urgent(p);
+	free(p->urgent);
 	cds_db_batch_free(&p->batch);
 	free(p->fin);
 	free(p->names);
