@@ -120,6 +120,9 @@ int main(int argc, char **argv)
 	case CDS_CMD_DOMAIN_APPROVE_CSYNC:
 		rc = cds_cmd_domain(&cli, &conf);
 		break;
+	case CDS_CMD_DAEMON:
+		rc = cds_cmd_daemon(&cli, &conf);
+		break;
 	default:
 		/* The commands arrive one issue at a time; until a command's
 		 * module exists it says so and fails with the internal-error

@@ -33,3 +33,7 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf);
 /* cdscan domain show|history|suspend|resume|approve-csync NAME: one
  * delegation's state, and the operator's say over its automation. */
 int cds_cmd_domain(const struct cds_cli *cli, const struct cds_conf *conf);
+
+/* cdscan daemon: runs until SIGTERM.  conf is taken over (the daemon
+ * replaces it on reload); the caller may only deinitialise it after. */
+int cds_cmd_daemon(const struct cds_cli *cli, struct cds_conf *conf);

@@ -92,6 +92,10 @@ int cds_db_claim(struct cds_db *db, const struct cds_db_claim_opts *o, struct cd
  * next.  Returns 0 or CDS_EUNAVAIL. */
 int cds_db_release(struct cds_db *db, const int64_t *ids, size_t n, char *err, size_t errlen);
 
+/* Active (not removed) delegations: the daemon's pace is these per
+ * scan.interval.  Returns 0 or CDS_EUNAVAIL. */
+int cds_db_count_active(struct cds_db *db, uint64_t *out, char *err, size_t errlen);
+
 /* Whether domain (normalised) is an active delegation in the table. */
 int cds_db_has_domain(struct cds_db *db, const char *domain, bool *found, char *err,
 		      size_t errlen);

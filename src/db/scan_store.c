@@ -783,3 +783,15 @@ int cds_db_has_domain(struct cds_db *db, const char *domain, bool *found, char *
 	PQclear(res);
 	return 0;
 }
+
+int cds_db_count_active(struct cds_db *db, uint64_t *out, char *err, size_t errlen)
+{
+	PGresult *res = NULL;
+	int r = cds_db_exec(db, "SELECT count(*) FROM delegations WHERE removed_at IS NULL", 0,
+			    NULL, &res, err, errlen);
+	if (r != 0)
+		return r;
+	*out = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
+}

@@ -25,6 +25,8 @@ FOREIGN = {
     "openssl": re.compile(r"^openssl/"),
     "ldns": re.compile(r"^ldns/"),
     "getdns": re.compile(r"^getdns/"),
+    "libsystemd": re.compile(r"^systemd/"),
+    "uthash": re.compile(r"^uthash\.h$"),
 }
 
 # What each folder (or file) of src/ may include of them.
@@ -42,6 +44,7 @@ ALLOWED = {
     "pipeline": {"libuv"},
     "epp": {"libxml2", "openssl"},
     "outbox": {"openssl"},
+    "daemon": {"libuv", "libsystemd", "uthash"},
     "cli": set(), "cmd": {"libuv"}, "main.c": set(),
 }
 
