@@ -313,6 +313,34 @@ static void reload_step(struct daemon *d)
 
 /* ----------------------------------------------------------- stop --- */
 
+/* What the daemon did, at its end (for capacity planning and the bench). */
+static void log_statistics(const struct daemon *d)
+{
+	const struct intake_stats *in = &d->in;
+	struct cds_scanner_stats ss = {0};
+	if (d->scanner)
+		cds_scanner_stats(d->scanner, &ss);
+	cds_log_notice("scan statistics (scans %llu, queries %llu, answers %llu, timeouts %llu, "
+		       "tcp fallbacks %llu, change sets %llu, output errors %llu)",
+		       (unsigned long long)ss.scans, (unsigned long long)ss.queries,
+		       (unsigned long long)ss.answers, (unsigned long long)ss.timeouts,
+		       (unsigned long long)ss.tcp_fallbacks, (unsigned long long)d->changesets,
+		       (unsigned long long)d->epp_errors);
+	cds_log_notice("NOTIFY statistics (received %llu, accepted %llu, coalesced %llu, claimed "
+		       "%llu, rate-limited by source %llu, by everyone %llu, by domain %llu, queue "
+		       "full %llu, refused %llu, notauth %llu, formerr %llu, notimp %llu, servfail "
+		       "%llu, dropped %llu)",
+		       (unsigned long long)(in->received[0] + in->received[1] + in->received[2] +
+					    in->received[3]),
+		       (unsigned long long)in->accepted, (unsigned long long)in->coalesced,
+		       (unsigned long long)in->claimed, (unsigned long long)in->limited_source,
+		       (unsigned long long)in->limited_global,
+		       (unsigned long long)in->limited_domain, (unsigned long long)in->limited_queue,
+		       (unsigned long long)in->refused, (unsigned long long)in->notauth,
+		       (unsigned long long)in->formerr, (unsigned long long)in->notimp,
+		       (unsigned long long)in->servfail, (unsigned long long)in->dropped);
+}
+
 static void drop_pending(struct daemon *d)
 {
 	struct pending *p, *tmp;
@@ -365,6 +393,7 @@ static void stop_step(struct daemon *d, double now)
 	uint64_t n = inflight(d);
 	if ((n > 0 && now < d->deadline) || d->draining)
 		return;
+	log_statistics(d);
 	if (n > 0 && d->pipeline) {
 		if (cds_pipeline_abandon(d->pipeline, err, sizeof(err)) != 0)
 			cds_log_warning("stopping: leases not given back (%s)", err);
