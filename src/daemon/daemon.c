@@ -83,12 +83,37 @@ static int build(struct daemon *d, char *err, size_t errlen)
 static void teardown(struct daemon *d)
 {
 	char err[700];
+	struct cds_scanner_stats ss;
 	if (d->pipeline && cds_pipeline_finish(d->pipeline, err, sizeof(err)) != 0)
 		cds_log_warning("results not written (%s): due again when their lease ends", err);
+	if (d->scanner) { /* the counters outlive a scanner (reload, lost store) */
+		cds_scanner_stats(d->scanner, &ss);
+		d->scanned.scans += ss.scans;
+		d->scanned.queries += ss.queries;
+		d->scanned.answers += ss.answers;
+		d->scanned.timeouts += ss.timeouts;
+		d->scanned.tcp_fallbacks += ss.tcp_fallbacks;
+		d->scanned.skipped += ss.skipped;
+	}
 	cds_pipeline_free(d->pipeline);
 	cds_scanner_free(d->scanner);
 	d->pipeline = NULL;
 	d->scanner = NULL;
+}
+
+void daemon_scanner_stats(const struct daemon *d, struct cds_scanner_stats *out)
+{
+	*out = d->scanned;
+	if (!d->scanner)
+		return;
+	struct cds_scanner_stats now;
+	cds_scanner_stats(d->scanner, &now);
+	out->scans += now.scans;
+	out->queries += now.queries;
+	out->answers += now.answers;
+	out->timeouts += now.timeouts;
+	out->tcp_fallbacks += now.tcp_fallbacks;
+	out->skipped += now.skipped;
 }
 
 static uint64_t inflight(const struct daemon *d)
@@ -317,9 +342,8 @@ static void reload_step(struct daemon *d)
 static void log_statistics(const struct daemon *d)
 {
 	const struct intake_stats *in = &d->in;
-	struct cds_scanner_stats ss = {0};
-	if (d->scanner)
-		cds_scanner_stats(d->scanner, &ss);
+	struct cds_scanner_stats ss;
+	daemon_scanner_stats(d, &ss);
 	cds_log_notice("scan statistics (scans %llu, queries %llu, answers %llu, timeouts %llu, "
 		       "tcp fallbacks %llu, change sets %llu, output errors %llu)",
 		       (unsigned long long)ss.scans, (unsigned long long)ss.queries,

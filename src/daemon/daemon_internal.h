@@ -96,6 +96,7 @@ struct daemon {
 	bool draining, changes_waiting;
 	double drained_at;
 	uint64_t epp_errors, changesets;
+	struct cds_scanner_stats scanned; /* of the scanners before this one */
 	/* Life. */
 	bool stopping, reloading, abandoned;
 	uint64_t reloads_ok, reloads_failed;
@@ -106,6 +107,9 @@ struct daemon {
 };
 
 double daemon_now(void);
+
+/* The scanners' counters since the start. */
+void daemon_scanner_stats(const struct daemon *d, struct cds_scanner_stats *out);
 
 /* intake.c: one message from the listener (listener_fn). */
 size_t intake_message(const uint8_t *wire, size_t len, const struct sockaddr *src, uint8_t *out,
