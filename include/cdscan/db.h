@@ -30,6 +30,10 @@ int cds_db_connect(const char *conninfo, struct cds_db **out, char *err, size_t 
 /* Close.  Accepts NULL. */
 void cds_db_close(struct cds_db *db);
 
+/* False once the connection is known to be lost (a statement failed on
+ * it): reconnect with a new cds_db_connect. */
+bool cds_db_alive(const struct cds_db *db);
+
 /*
  * Apply the migrations the database lacks, each in its own transaction,
  * serialised against concurrent runs.  *from and *to get the versions

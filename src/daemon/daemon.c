@@ -127,22 +127,25 @@ static uint64_t inflight(const struct daemon *d)
 
 /* --------------------------------------------------- the database --- */
 
-/* The pipeline stopped on the store's error: once its scans are done,
- * drop the connection and reconnect with back-off (1 s doubling to 30 s),
- * while the listener keeps taking NOTIFYs (answered SERVFAIL meanwhile). */
+/* The pipeline stopped on the store's error, or a statement of the
+ * intake or the pace found the connection lost: once the running scans are
+ * done, drop the connection and reconnect with back-off (1 s doubling to
+ * 30 s), while the listener keeps answering (SERVFAIL meanwhile). */
 static void check_store(struct daemon *d, double now)
 {
-	struct cds_pipeline_stats ps;
+	struct cds_pipeline_stats ps = {0};
 	char err[700] = "";
-	if (!d->pipeline)
+	if (!d->db)
 		return;
-	cds_pipeline_stats(d->pipeline, &ps);
-	if (!ps.failed || ps.inflight > 0)
+	if (d->pipeline)
+		cds_pipeline_stats(d->pipeline, &ps);
+	if ((!ps.failed && cds_db_alive(d->db)) || ps.inflight > 0)
 		return;
-	cds_pipeline_finish(d->pipeline, err, sizeof(err));
-	cds_log_error("the scan pipeline stopped (%s); %llu claimed delegations are due again when "
-		      "their lease ends; reconnecting to the database",
-		      err, (unsigned long long)ps.unwritten);
+	if (d->pipeline && ps.failed)
+		cds_pipeline_finish(d->pipeline, err, sizeof(err));
+	cds_log_error("lost the database%s%s%s; %llu claimed delegations are due again when their "
+		      "lease ends; reconnecting",
+		      err[0] ? " (" : "", err, err[0] ? ")" : "", (unsigned long long)ps.unwritten);
 	teardown(d);
 	cds_db_close(d->db);
 	d->db = NULL;

@@ -75,7 +75,35 @@ def main():
         got = psql(db, "SELECT count(*), count(DISTINCT delegation_id) FROM scan_results")
         check(p.returncode == 0 and got == "2000|2000",
               "a rerun completes: every delegation scanned exactly once (%s)" % got)
+        daemon_outage(binary, labdir, db, conf, tmp)
     finish()
+
+
+def daemon_outage(binary, labdir, db, conf, tmp):
+    """The daemon does not exit when PostgreSQL restarts under it: it
+    reconnects, and a NOTIFY afterwards leads to a scan again."""
+    from daemontest import Daemon, notify, rcode_of, wait_for
+    with open(conf, "a") as f:
+        f.write("  interval: 365d\ndaemon:\n  listen: ['127.0.0.1#5395']\n")
+    psql(db, "UPDATE delegations SET next_scan_at = now() + interval '365 days'")
+    d = Daemon(binary, conf, os.path.join(tmp, "d.log"))
+    before = psql(db, "SELECT count(*) FROM scan_results")
+    subprocess.run([sys.executable, os.path.join(HERE, "..", "lab", "lab.py"), "pg-restart",
+                    "--dir", labdir], check=True, capture_output=True)
+    # The store's loss is found by the next statement: a NOTIFY's look-up.
+    notify("127.0.0.1", 5395, "d7.restart.example.")
+    back = wait_for(lambda: "connected to the database again" in d.text() or
+                    rcode_of(notify("127.0.0.1", 5395, "d8.restart.example.")) == "NOERROR",
+                    60, 1.0)
+    of_d9 = lambda: psql(db, "SELECT count(*) FROM scan_results r JOIN delegations d"
+                             " ON d.id = r.delegation_id WHERE d.domain = 'd9.restart.example.'")
+    earlier = of_d9()
+    a = notify("127.0.0.1", 5395, "d9.restart.example.")
+    scanned = wait_for(lambda: int(of_d9()) == int(earlier) + 1, 20)
+    check(back and d.running() and rcode_of(a) == "NOERROR" and scanned,
+          "the daemon outlives a PostgreSQL restart: NOTIFY answered %s, scanned after it "
+          "(%s results before)" % (rcode_of(a), before))
+    check(d.stop() == 0, "and stops with exit 0")
 
 
 if __name__ == "__main__":
