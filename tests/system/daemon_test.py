@@ -204,11 +204,50 @@ def signals(binary, lab, tmp):
               "(%s)" % code)
 
 
+def systemd_notify(binary, lab, tmp):
+    """The Type=notify protocol as systemd speaks it (no systemd here): a
+    datagram socket in NOTIFY_SOCKET gets READY=1 once the daemon is up,
+    WATCHDOG=1 twice per WATCHDOG_USEC, STOPPING=1 at SIGTERM."""
+    import socket
+    with Database(lab, "dsd") as database:
+        db = database.conninfo
+        conf = os.path.join(tmp, "sd.yaml")
+        prepare(binary, lab, db, conf, "scan:\n  interval: 365d\n"
+                "daemon:\n  listen: ['%s#%d']\n" % (ADDR, PORT + 2))
+        path = os.path.join(tmp, "notify.sock")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        s.bind(path)
+        s.settimeout(0.2)
+        env = dict(os.environ, NOTIFY_SOCKET=path, WATCHDOG_USEC="400000")
+        d = Daemon(binary, conf, os.path.join(tmp, "sd.log"), env=env)
+        got = []
+        end = time.monotonic() + 3
+        while time.monotonic() < end:
+            try:
+                got.append(s.recv(4096).decode())
+            except socket.timeout:
+                pass
+        up = rcode_of(notify(ADDR, PORT + 2, "rollover.test.")) == "NOERROR"
+        code = d.stop()
+        try:
+            while True:
+                got.append(s.recv(4096).decode())
+        except socket.timeout:
+            pass
+        s.close()
+        ready = [i for i, m in enumerate(got) if "READY=1" in m]
+        dogs = sum("WATCHDOG=1" in m for m in got)
+        check(ready and up and dogs >= 5 and any("STOPPING=1" in m for m in got) and code == 0,
+              "sd_notify: READY=1 when up (listener answering), WATCHDOG=1 every 0.2 s (%d in "
+              "3 s), STOPPING=1 at SIGTERM: %s" % (dogs, [m.split("\n")[0] for m in got][:3]))
+
+
 def main():
     binary, labdir = sys.argv[1], sys.argv[2]
     lab = load_lab(labdir)
     with tempfile.TemporaryDirectory() as tmp:
         notify_cases(binary, lab, tmp)
+        systemd_notify(binary, lab, tmp)
         signals(binary, lab, tmp)
         pace(binary, lab, tmp)
     finish()
