@@ -22,6 +22,7 @@ enum key_type {
 	K_ADDR_LIST, /* the resolver address list */
 	K_PREFIX_LIST, /* resolver.allow-addresses: address prefixes */
 	K_LISTEN_LIST, /* daemon.listen: addresses to take NOTIFY on */
+	K_ADDR,      /* char *: one ADDR[#PORT] */
 	K_NAME_LIST, /* a registry's TLDs */
 	K_TRISTATE,  /* enum cds_tristate: true or false, unset inherits */
 	K_PROFILES,  /* the list of registry profiles */
@@ -222,7 +223,7 @@ static const struct key notify_keys[] = {
 
 static const struct key daemon_keys[] = {
 	{"listen", K_LISTEN_LIST, 0, 0, 0, NULL, NULL, NULL},
-	{"http", K_STRING, OFF(daemon.http), 0, 0, NULL, NULL, NULL},
+	{"http", K_ADDR, OFF(daemon.http), 0, 0, NULL, NULL, NULL},
 	{"pace", K_UINT, OFF(daemon.pace_percent), 100, 100000, NULL, "125", NULL},
 	{"tick", K_DURATION, OFF(daemon.tick_ms), 50, 60000, NULL, "250ms", NULL},
 	{"output-interval", K_DURATION, OFF(daemon.output_interval_ms), 0,
@@ -360,6 +361,13 @@ static int set_scalar(struct loader *ld, const struct key *k, const char *path,
 	switch (k->type) {
 	case K_STRING:
 		return set_string((char **)dst, text);
+	case K_ADDR: {
+		struct cds_addr a;
+		if (cds_addr_parse(text, 9153, &a) != 0)
+			return fail(ld, node, path, "'%s' is not an IPv4 or IPv6 address[#port]",
+				    text);
+		return set_string((char **)dst, text);
+	}
 	case K_BOOL:
 		if (!parse_bool(text, (bool *)dst))
 			return fail(ld, node, path, "expected true or false, got '%s'", text);
