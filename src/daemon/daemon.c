@@ -139,7 +139,7 @@ static void check_store(struct daemon *d, double now)
 		return;
 	if (d->pipeline)
 		cds_pipeline_stats(d->pipeline, &ps);
-	if ((!ps.failed && cds_db_alive(d->db)) || ps.inflight > 0)
+	if ((!ps.failed && cds_db_alive(d->db)) || ps.inflight > 0 || d->probing)
 		return;
 	if (d->pipeline && ps.failed)
 		cds_pipeline_finish(d->pipeline, err, sizeof(err));
@@ -174,6 +174,31 @@ static void reconnect(struct daemon *d, double now)
 	}
 	cds_log_notice("connected to the database again; scanning resumes");
 	d->changes_waiting = true; /* whatever waited meanwhile */
+}
+
+/* ------------------------------------------------------- resolver --- */
+
+/* /healthz says whether the resolver answers: the root's NS through it,
+ * every 30 s (an answer of any kind is an answer; a timeout is not). */
+static void probed(int status, const struct cds_rrset *set, bool ad, void *arg)
+{
+	struct daemon *d = arg;
+	(void)set;
+	(void)ad;
+	bool ok = status != CDS_ETIMEDOUT && status != CDS_EUNAVAIL;
+	if (ok != atomic_load(&d->resolver_ok))
+		cds_log_notice("the resolver %s", ok ? "answers again" : "does not answer");
+	atomic_store(&d->resolver_ok, ok);
+	d->probing = false;
+}
+
+static void probe_resolver(struct daemon *d, double now)
+{
+	if (d->probing || now < d->probed_at + 30.0 || !d->scanner)
+		return;
+	d->probed_at = now;
+	if (cds_scanner_lookup(d->scanner, ".", CDS_T_NS, 0, probed, d) == 0)
+		d->probing = true;
 }
 
 /* ----------------------------------------------------------- pace --- */
@@ -318,7 +343,7 @@ static void reload_begin(struct daemon *d)
 static void reload_step(struct daemon *d)
 {
 	char err[700];
-	if (inflight(d) > 0 || d->draining)
+	if (inflight(d) > 0 || d->draining || d->probing)
 		return;
 	teardown(d);
 	conf_free(d->conf);
@@ -418,14 +443,15 @@ static void stop_step(struct daemon *d, double now)
 {
 	char err[700];
 	uint64_t n = inflight(d);
-	if ((n > 0 && now < d->deadline) || d->draining)
+	if (((n > 0 || d->probing) && now < d->deadline) || d->draining)
 		return;
 	log_statistics(d);
-	if (n > 0 && d->pipeline) {
-		if (cds_pipeline_abandon(d->pipeline, err, sizeof(err)) != 0)
+	if (n > 0 || d->probing) {
+		if (n > 0 && d->pipeline && cds_pipeline_abandon(d->pipeline, err, sizeof(err)) != 0)
 			cds_log_warning("stopping: leases not given back (%s)", err);
-		cds_log_notice("stopping: grace over, %llu scans abandoned (due again at once)",
-			       (unsigned long long)n);
+		if (n > 0)
+			cds_log_notice("stopping: grace over, %llu scans abandoned (due again at once)",
+				       (unsigned long long)n);
 		d->abandoned = true;
 	} else {
 		teardown(d);
@@ -451,6 +477,7 @@ static void tick_cb(uv_timer_t *t)
 		reload_step(d);
 	if (!d->pipeline || d->reloading)
 		return;
+	probe_resolver(d, now);
 	pace(d, now);
 	intake_claim(d);
 	cds_pipeline_flush(d->pipeline);

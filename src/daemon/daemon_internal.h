@@ -42,6 +42,7 @@ void listener_stats(const struct listener *l, struct listener_stats *out);
 
 /* ------------------------------------------------------ the daemon --- */
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <uthash.h>
 
@@ -99,6 +100,9 @@ struct daemon {
 	struct cds_scanner_stats scanned; /* of the scanners before this one */
 	/* Life. */
 	bool stopping, reloading, abandoned;
+	atomic_bool resolver_ok;      /* read by the HTTP thread (/healthz) */
+	bool probing;
+	double probed_at;
 	uint64_t reloads_ok, reloads_failed;
 	double deadline;              /* SIGTERM + daemon.grace */
 	double db_retry_at;           /* the store went away: reconnect then */
