@@ -33,7 +33,9 @@ static size_t name_len(const uint8_t *wire, size_t len, size_t off)
 		uint8_t l = wire[i];
 		if (l == 0)
 			return i + 1 - off;
-		if (l > 63 || i + 1 - off + l > 255)
+		/* This label, and the root label that must still follow,
+		 * within the 255 octets a name may have (RFC 1035 §3.1). */
+		if (l > 63 || (i - off) + 1 + l + 1 > 255)
 			return 0;
 		i += 1 + (size_t)l;
 	}

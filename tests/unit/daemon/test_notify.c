@@ -82,6 +82,34 @@ static void test_parse_rejects(void **state)
 	assert_int_equal(cds_notify_answer(&r, CDS_RCODE_REFUSED, out), n);      /* echoed */
 }
 
+/* The longest name a question may hold is 255 octets with its root label;
+ * one more is malformed (found by fuzz_notify: a 256-octet name was
+ * echoed into an answer buffer sized for 255). */
+static void test_name_length(void **state)
+{
+	uint8_t name[300], m[600], out[CDS_NOTIFY_ANSWER_MAX];
+	struct cds_notify_req r;
+	size_t o = 0;
+	for (int i = 0; i < 4; i++) { /* 4 x (1 + 62) = 252, + "a" label 2 = 254, + root */
+		name[o++] = 62;
+		memset(name + o, 'a', 62);
+		o += 62;
+	}
+	name[o++] = 1;
+	name[o++] = 'b';
+	name[o++] = 0;
+	assert_int_equal(o, 255);
+	size_t n = message(m, NOTIFY_FLAGS, 1, (const char *)name, o, CDS_T_CDS, 1);
+	assert_int_equal(cds_notify_parse(m, n, &r), CDS_RCODE_NOERROR);
+	assert_int_equal(cds_notify_answer(&r, CDS_RCODE_NOERROR, out), n);
+	name[o - 3] = 2; /* the last label one octet longer: 256 */
+	name[o - 1] = 'c';
+	name[o++] = 0;
+	n = message(m, NOTIFY_FLAGS, 1, (const char *)name, o, CDS_T_CDS, 1);
+	assert_int_equal(cds_notify_parse(m, n, &r), CDS_RCODE_FORMERR);
+	assert_int_equal(cds_notify_answer(&r, CDS_RCODE_FORMERR, out), 12);
+}
+
 static void test_buckets(void **state)
 {
 	struct cds_buckets *b = cds_buckets_new(2.0, 3, 2);
@@ -134,6 +162,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_ok),
 		cmocka_unit_test(test_parse_rejects),
+		cmocka_unit_test(test_name_length),
 		cmocka_unit_test(test_buckets),
 		cmocka_unit_test(test_source_key),
 	};
