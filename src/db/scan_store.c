@@ -678,18 +678,24 @@ void cds_db_batch_free(struct cds_db_batch *b)
 	free_items(b);
 }
 
-int cds_db_count_due(struct cds_db *db, uint64_t *out, char *err, size_t errlen)
+/* The one number a count(*) statement without parameters gives. */
+static int count_of(struct cds_db *db, const char *sql, uint64_t *out, char *err, size_t errlen)
 {
 	PGresult *res = NULL;
-	int r = cds_db_exec(db,
-			    "SELECT count(*) FROM delegations"
-			    " WHERE removed_at IS NULL AND next_scan_at <= now()",
-			    0, NULL, &res, err, errlen);
+	int r = cds_db_exec(db, sql, 0, NULL, &res, err, errlen);
 	if (r != 0)
 		return r;
 	*out = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	return 0;
+}
+
+int cds_db_count_due(struct cds_db *db, uint64_t *out, char *err, size_t errlen)
+{
+	return count_of(db,
+			"SELECT count(*) FROM delegations"
+			" WHERE removed_at IS NULL AND next_scan_at <= now()",
+			out, err, errlen);
 }
 
 int cds_db_prune_results(struct cds_db *db, uint64_t age_s, char *err, size_t errlen)
@@ -786,12 +792,6 @@ int cds_db_has_domain(struct cds_db *db, const char *domain, bool *found, char *
 
 int cds_db_count_active(struct cds_db *db, uint64_t *out, char *err, size_t errlen)
 {
-	PGresult *res = NULL;
-	int r = cds_db_exec(db, "SELECT count(*) FROM delegations WHERE removed_at IS NULL", 0,
-			    NULL, &res, err, errlen);
-	if (r != 0)
-		return r;
-	*out = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	return 0;
+	return count_of(db, "SELECT count(*) FROM delegations WHERE removed_at IS NULL", out, err,
+			errlen);
 }
