@@ -81,8 +81,8 @@ int cds_pipeline_finish(struct cds_pipeline *p, char *err, size_t errlen);
 /* Copy the counters. */
 void cds_pipeline_stats(const struct cds_pipeline *p, struct cds_pipeline_stats *out);
 
-/* Continuous mode: n more due delegations may be claimed; claim and
- * start what is due now. */
+/* Continuous mode: n more due delegations may be claimed (what is left
+ * unused is kept up to 4n + 1); claim and start what is due now. */
 void cds_pipeline_allow(struct cds_pipeline *p, uint64_t n);
 
 /* Claim names (normalised) now, due or not, unless another scanner holds

@@ -504,7 +504,9 @@ void cds_pipeline_stats(const struct cds_pipeline *p, struct cds_pipeline_stats 
 
 void cds_pipeline_allow(struct cds_pipeline *p, uint64_t n)
 {
-	p->budget += n;
+	/* What nothing due left unused is not saved up beyond a few turns:
+	 * the next delegations to fall due must not come as a herd. */
+	p->budget = p->budget + n > 4 * n + 1 ? 4 * n + 1 : p->budget + n;
 	p->idle = false;
 	pump(p);
 }
