@@ -39,6 +39,7 @@ struct cds_pipeline_written {
 				included (0: every server answered) */
 	unsigned changesets; /* change sets created */
 	bool unrouted;       /* an action, but no registry profile takes it */
+	double decide_s;     /* validating and deciding it took (0: skipped) */
 };
 
 /* Called on the loop thread for each written delegation, in the order they

@@ -143,7 +143,8 @@ static int outcome_of(struct cds_pipeline *p, struct work *w, struct cds_db_outc
 /* Tell the caller what was written. */
 static int report_written(struct cds_pipeline *p, struct work *w, const struct cds_db_outcome *o)
 {
-	struct cds_pipeline_written x = {.domain = w->item.d.domain, .reg = w->reg};
+	struct cds_pipeline_written x = {.domain = w->item.d.domain, .reg = w->reg,
+					 .decide_s = w->decide_s};
 	if (!p->written)
 		return 0;
 	if (o) {
