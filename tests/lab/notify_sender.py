@@ -23,7 +23,7 @@ not know DSYNC either): type 66 is read from the wire here.
 As a library (tests/system):
 
     t = discover("child.test.", "CDS", "127.53.0.53")        # a Target
-    r = send_notify(t, "child.test.", "CDS", source="127.53.7.1")   # a Reply
+    r = send_notify(t, "child.test.", "CDS", source="127.53.0.99")   # a Reply
     r.rcode == 0 and r.question == ("child.test.", 59, 1)
     t, r = notify("child.test.", "CDS", "127.53.0.53")      # both
 

@@ -18,7 +18,7 @@ import notify_sender as ns
 
 # The address the test's NOTIFYs are sent from (a socket of the test's own;
 # nothing of the lab uses it).
-SOURCE = "127.53.9.1"
+SOURCE = "127.53.0.99"
 
 
 def dsync(binary, args):
