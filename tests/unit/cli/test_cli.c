@@ -267,7 +267,7 @@ static void test_dsync_usage_errors(void **state)
 	assert_int_equal(PARSE(&cli, err, "dsync", "--zone", parent, "--target", "n"), 0);
 	cds_cli_free(&cli);
 	/* A child's owner: the child's name and "_dsync.", 254 at most. */
-	char child[300];
+	char child[400];
 	snprintf(parent, sizeof(parent), "%s.%s.%s.", l63, l63, l63);
 	snprintf(child, sizeof(child), "%.55s.%s", l63, parent);
 	EXPECT_USAGE("longer than 255 octets (--child", "dsync", "--zone", parent, "--target", "n",
