@@ -4,15 +4,19 @@ the lab's TLDs publish (test. at *._dsync.test., net. at _dsync.net.), the
 lab's Unbound returns them validated, bad input is exit 64, and a child
 operator (tests/lab/notify_sender.py) finds the NOTIFY target the RFC 9859
 §4.1 way and sends a NOTIFY whose wire form a socket on the target checks
-and answers by hand (no daemon here).  Usage: dsync_test.py CDSCAN LAB_DIR"""
+and answers by hand; then `cdscan daemon` listens there and answers the
+child's NOTIFYs itself.  Usage: dsync_test.py CDSCAN LAB_DIR"""
 
+import os
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 
-from labtest import check, finish, load_lab
+from daemontest import Daemon, write_config
+from labtest import Database, check, finish, load_lab, must, psql
 
 import notify_sender as ns
 
@@ -371,6 +375,42 @@ def check_notify(lab, targets):
         target.close()
 
 
+def check_daemon(binary, lab, tmp):
+    """Both sides together: `cdscan daemon` listening at the target the
+    TLDs' DSYNC records name, and notify_sender's NOTIFYs for a delegation
+    of the test. zone found there the RFC 9859 way, answered NOERROR over
+    UDP and TCP; a name no delegation has is REFUSED."""
+    res, tgt = lab["resolver"], lab["notify_target"]
+    with Database(lab, "dsync") as database:
+        conf = write_config(os.path.join(tmp, "d.yaml"), lab, database.conninfo,
+                            "scan:\n  timeout: 1s\n  retries: 2\n  interval: 365d\n"
+                            "output:\n  spool-dir: %s\n" % tmp)
+        run = lambda *a: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
+                                        text=True, timeout=120)
+        must(run("db", "init"), "db init")
+        must(run("import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2",
+                                                  "test.zone")), "import")
+        # Only what a NOTIFY asks for is scanned.
+        psql(database.conninfo, "UPDATE delegations SET next_scan_at = now() + interval '1 year'")
+        d = Daemon(binary, conf, os.path.join(tmp, "daemon.log"), "--listen", tgt["address"])
+        try:
+            check(d.started and d.running(), "cdscan daemon --listen %s starts" % tgt["address"])
+            for child, qtype, tcp, want in (("secure.test.", "CDS", False, "NOERROR"),
+                                            ("secure.test.", "CSYNC", True, "NOERROR"),
+                                            ("x.b.nowhere.test.", "CSYNC", False, "REFUSED")):
+                try:
+                    t, r = ns.notify(child, qtype, res, source=SOURCE, tcp=tcp)
+                    got = (r.rcode_text, r.question, (t.address, t.port))
+                except ns.NotifyError as e:
+                    got = str(e)
+                check(got == (want, (child, ns.type_code(qtype), 1),
+                              (tgt["address"], tgt["port"])),
+                      "notify_sender %s %s%s to the daemon at the DSYNC target: %s (%s)"
+                      % (child, qtype, " by TCP" if tcp else "", want, got))
+        finally:
+            check(d.stop() == 0, "the daemon stops on SIGTERM with exit 0")
+
+
 def main():
     binary, labdir = sys.argv[1], sys.argv[2]
     lab = load_lab(labdir)
@@ -379,6 +419,7 @@ def main():
     check_usage(binary)
     targets = check_discovery(lab)
     check_notify(lab, targets)
+    check_daemon(binary, lab, tempfile.mkdtemp())
     finish()
 
 
