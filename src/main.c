@@ -56,6 +56,40 @@ static void setup_logging(const struct cds_cli *cli, const struct cds_conf *conf
 	cds_log_setup((enum cds_log_level)level, format, NULL);
 }
 
+/* The command's own work; its exit code. */
+static int run_command(const struct cds_cli *cli, struct cds_conf *conf)
+{
+	switch (cli->command) {
+	case CDS_CMD_CHECK:
+		return cds_cmd_check(cli, conf);
+	case CDS_CMD_DB_INIT:
+		return cds_cmd_db_init(cli, conf);
+	case CDS_CMD_IMPORT:
+		return cds_cmd_import(cli, conf);
+	case CDS_CMD_SCAN:
+		return cds_cmd_scan(cli, conf);
+	case CDS_CMD_EPP_SEND:
+		return cds_cmd_epp_send(cli, conf);
+	case CDS_CMD_DOMAIN_SHOW:
+	case CDS_CMD_DOMAIN_HISTORY:
+	case CDS_CMD_DOMAIN_SUSPEND:
+	case CDS_CMD_DOMAIN_RESUME:
+	case CDS_CMD_DOMAIN_APPROVE_CSYNC:
+		return cds_cmd_domain(cli, conf);
+	case CDS_CMD_DAEMON:
+		return cds_cmd_daemon(cli, conf);
+	case CDS_CMD_DSYNC:
+		return cds_cmd_dsync(cli, conf);
+	default:
+		/* The commands arrive one issue at a time; until a command's
+		 * module exists it says so and fails with the internal-error
+		 * code, so that no script mistakes it for a successful run. */
+		fprintf(stderr, "cdscan: the '%s' command is not available in this version (%s)\n",
+			cds_cli_command_name(cli->command), CDSCAN_VERSION);
+		return CDS_EXIT_SOFTWARE;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct cds_cli cli;
@@ -97,40 +131,7 @@ int main(int argc, char **argv)
 		cds_log_debug("configuration loaded (file %s, database %s)",
 			      conf.source ? conf.source : "none", redacted);
 	}
-	switch (cli.command) {
-	case CDS_CMD_CHECK:
-		rc = cds_cmd_check(&cli, &conf);
-		break;
-	case CDS_CMD_DB_INIT:
-		rc = cds_cmd_db_init(&cli, &conf);
-		break;
-	case CDS_CMD_IMPORT:
-		rc = cds_cmd_import(&cli, &conf);
-		break;
-	case CDS_CMD_SCAN:
-		rc = cds_cmd_scan(&cli, &conf);
-		break;
-	case CDS_CMD_EPP_SEND:
-		rc = cds_cmd_epp_send(&cli, &conf);
-		break;
-	case CDS_CMD_DOMAIN_SHOW:
-	case CDS_CMD_DOMAIN_HISTORY:
-	case CDS_CMD_DOMAIN_SUSPEND:
-	case CDS_CMD_DOMAIN_RESUME:
-	case CDS_CMD_DOMAIN_APPROVE_CSYNC:
-		rc = cds_cmd_domain(&cli, &conf);
-		break;
-	case CDS_CMD_DAEMON:
-		rc = cds_cmd_daemon(&cli, &conf);
-		break;
-	default:
-		/* The commands arrive one issue at a time; until a command's
-		 * module exists it says so and fails with the internal-error
-		 * code, so that no script mistakes it for a successful run. */
-		fprintf(stderr, "cdscan: the '%s' command is not available in this version (%s)\n",
-			cds_cli_command_name(cli.command), CDSCAN_VERSION);
-		rc = CDS_EXIT_SOFTWARE;
-	}
+	rc = run_command(&cli, &conf);
 out:
 	cds_conf_deinit(&conf);
 	cds_cli_free(&cli);

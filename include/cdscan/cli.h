@@ -27,6 +27,23 @@ enum cds_command {
 	CDS_CMD_DOMAIN_SUSPEND,
 	CDS_CMD_DOMAIN_RESUME,
 	CDS_CMD_DOMAIN_APPROVE_CSYNC,
+	CDS_CMD_DSYNC,
+};
+
+/* cdscan dsync: the defaults of --port and --ttl. */
+#define CDS_DSYNC_DEFAULT_PORT 53
+#define CDS_DSYNC_DEFAULT_TTL 3600
+
+/* The arguments of cdscan dsync (RFC 9859). */
+struct cds_cli_dsync {
+	char zone[CDS_DNAME_BUFSIZE];   /* --zone PARENT, normalised; "" until given */
+	char target[CDS_DNAME_BUFSIZE]; /* --target NAME, normalised; "" until given */
+	uint16_t port;                  /* --port N, 1..65535 */
+	uint32_t ttl;                   /* --ttl N, 0..2^31-1 (RFC 2181 §8) */
+	char (*children)[CDS_DNAME_BUFSIZE]; /* --child, normalised, each below zone */
+	size_t child_count;
+	bool no_wildcard;               /* --no-wildcard: at _dsync.PARENT */
+	bool generic;                   /* --generic: records in RFC 3597 form */
 };
 
 /* One --ns NAME[@ADDR]. */
@@ -89,6 +106,8 @@ struct cds_cli {
 	const char *spool_dir;      /* --spool-dir DIR */
 	const char *report_file;    /* --report FILE */
 	enum cds_report_format report_format; /* --format */
+
+	struct cds_cli_dsync dsync;  /* dsync (its children array owned) */
 };
 
 /*

@@ -37,3 +37,7 @@ int cds_cmd_domain(const struct cds_cli *cli, const struct cds_conf *conf);
 /* cdscan daemon: runs until SIGTERM.  conf is taken over (the daemon
  * replaces it on reload); the caller may only deinitialise it after. */
 int cds_cmd_daemon(const struct cds_cli *cli, struct cds_conf *conf);
+
+/* cdscan dsync: the DSYNC records (RFC 9859) of a parent zone on stdout.
+ * Needs neither database nor configuration. */
+int cds_cmd_dsync(const struct cds_cli *cli, const struct cds_conf *conf);

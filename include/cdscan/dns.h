@@ -10,7 +10,8 @@
 
 #include "cdscan/util.h"
 
-/* RR types cdscan asks for, and the NSEC/NSEC3 of denials. */
+/* RR types cdscan asks for, the NSEC/NSEC3 of denials, and the DSYNC it
+ * writes for a parent (RFC 9859). */
 enum {
 	CDS_T_A = 1,
 	CDS_T_NS = 2,
@@ -25,6 +26,7 @@ enum {
 	CDS_T_CDS = 59,
 	CDS_T_CDNSKEY = 60,
 	CDS_T_CSYNC = 62,
+	CDS_T_DSYNC = 66,
 };
 
 /* ----------------------------------------------------------- names --- */
@@ -429,3 +431,61 @@ int cds_csync_format(const uint8_t *rdata, size_t len, char *buf, size_t buflen)
 /* The RFC 8078 §4 delete records: CDS "0 0 0 00", CDNSKEY "0 3 0 AA==". */
 bool cds_rdata_is_cds_delete(const struct cds_rdata *rd);
 bool cds_rdata_is_cdnskey_delete(const struct cds_rdata *rd);
+
+/* ----------------------------------------------------------- DSYNC --- */
+
+/*
+ * The DSYNC record of RFC 9859 §2: a parent's word to its children on where
+ * to send a NOTIFY(CDS) or NOTIFY(CSYNC) (RFC 9859 §4).  RRtype CDS stands
+ * for CDS and CDNSKEY alike (§2.1): a child that changes its CDNSKEY RRset
+ * sends NOTIFY(CDS), so a parent publishes no DSYNC for CDNSKEY.
+ */
+
+/* Scheme 1, mnemonic NOTIFY (RFC 9859 §2.3, §6.2): a DNS NOTIFY message
+ * over ordinary DNS transport to the target and port. */
+#define CDS_DSYNC_SCHEME_NOTIFY 1
+
+/* rdata: RRtype (2), Scheme (1), Port (2), Target (uncompressed, up to
+ * 255 octets). */
+#define CDS_DSYNC_WIRE_MAX (5 + 255)
+
+struct cds_dsync {
+	uint16_t rrtype;                /* the NOTIFY's qtype: CDS_T_CDS or CDS_T_CSYNC */
+	uint8_t scheme;                 /* CDS_DSYNC_SCHEME_NOTIFY */
+	uint16_t port;                  /* 1..65535 (0 is ignored by consumers, §2.1) */
+	char target[CDS_DNAME_BUFSIZE]; /* normalised; must have address records */
+};
+
+/* The owner names of RFC 9859 §3. */
+enum cds_dsync_owner_kind {
+	CDS_DSYNC_OWNER_WILDCARD, /* *._dsync.PARENT (§3.1, the recommended one) */
+	CDS_DSYNC_OWNER_ZONE,     /* _dsync.PARENT (§3.1: where wildcards cannot be) */
+	CDS_DSYNC_OWNER_CHILD,    /* CHILDLABELS._dsync.PARENT (§3.2) */
+};
+
+/*
+ * The owner name, normalised, of DSYNC records of kind for the zone parent
+ * (normalised); child (normalised, strictly below parent) only for
+ * CDS_DSYNC_OWNER_CHILD.  Returns 0, CDS_EINVAL (child not below parent)
+ * or CDS_ERANGE (the owner would be longer than 255 octets).
+ */
+int cds_dsync_owner(const char *parent, enum cds_dsync_owner_kind kind, const char *child,
+		    char out[CDS_DNAME_BUFSIZE]);
+
+/* The rdata of d in wire form (RFC 9859 §2.1) into out (outlen octets,
+ * CDS_DSYNC_WIRE_MAX suffice).  Returns its length, CDS_EINVAL (target not
+ * a normalised name) or CDS_ERANGE (out too small). */
+int cds_dsync_to_wire(const struct cds_dsync *d, uint8_t *out, size_t outlen);
+
+/* The rdata of d in presentation form (RFC 9859 §2.2): "CDS NOTIFY 53
+ * notify.example.", the scheme by its mnemonic when it has one.  Returns 0
+ * or CDS_ERANGE when buf is too small. */
+int cds_dsync_format(const struct cds_dsync *d, char *buf, size_t buflen);
+
+/* Room for rdata of len octets in the generic form. */
+#define CDS_RDATA_GENERIC_TEXT(len) (3 + 6 + 2 * (len) + 1)
+
+/* rdata in the generic form of RFC 3597 §5, "\# LEN HEX" (hex in upper
+ * case, "\# 0" when empty), for servers that do not know the type's
+ * mnemonic.  Returns 0 or CDS_ERANGE when buf is too small. */
+int cds_rdata_format_generic(const uint8_t *rdata, size_t len, char *buf, size_t buflen);

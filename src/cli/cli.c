@@ -31,6 +31,7 @@ static const struct {
 	{"domain", "show", CDS_CMD_DOMAIN_SHOW}, {"domain", "history", CDS_CMD_DOMAIN_HISTORY},
 	{"domain", "suspend", CDS_CMD_DOMAIN_SUSPEND}, {"domain", "resume", CDS_CMD_DOMAIN_RESUME},
 	{"domain", "approve-csync", CDS_CMD_DOMAIN_APPROVE_CSYNC},
+	{"dsync", NULL, CDS_CMD_DSYNC},
 };
 
 const char *cds_cli_command_name(enum cds_command command)
@@ -42,6 +43,7 @@ const char *cds_cli_command_name(enum cds_command command)
 		[CDS_CMD_DOMAIN_SHOW] = "domain show", [CDS_CMD_DOMAIN_HISTORY] = "domain history",
 		[CDS_CMD_DOMAIN_SUSPEND] = "domain suspend", [CDS_CMD_DOMAIN_RESUME] = "domain resume",
 		[CDS_CMD_DOMAIN_APPROVE_CSYNC] = "domain approve-csync",
+		[CDS_CMD_DSYNC] = "dsync",
 	};
 	return names[command];
 }
@@ -164,6 +166,27 @@ static const struct option domain_reason_opts[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
+/* dsync's options, in a range of their own: no other command has them. */
+enum {
+	OPT_DSYNC_ZONE = 512,
+	OPT_TARGET,
+	OPT_PORT,
+	OPT_TTL,
+	OPT_CHILD,
+	OPT_NO_WILDCARD,
+	OPT_GENERIC,
+};
+static const struct option dsync_opts[] = {
+	{"zone", required_argument, NULL, OPT_DSYNC_ZONE},
+	{"target", required_argument, NULL, OPT_TARGET},
+	{"port", required_argument, NULL, OPT_PORT},
+	{"ttl", required_argument, NULL, OPT_TTL},
+	{"child", required_argument, NULL, OPT_CHILD},
+	{"no-wildcard", no_argument, NULL, OPT_NO_WILDCARD},
+	{"generic", no_argument, NULL, OPT_GENERIC},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
 static const struct option help_only_opts[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -189,6 +212,8 @@ static const struct option *command_options(enum cds_command cmd)
 	case CDS_CMD_DOMAIN_SUSPEND:
 	case CDS_CMD_DOMAIN_RESUME:
 		return domain_reason_opts;
+	case CDS_CMD_DSYNC:
+		return dsync_opts;
 	default:
 		return help_only_opts;
 	}
@@ -324,8 +349,102 @@ static int value_option(struct cds_cli *cli, int c, const char *arg, char *err, 
 	}
 }
 
+/* A name for dsync (--zone, --target, --child; what it is in words): no
+ * wildcard label, and the root only where it may be the parent zone. */
+static int dsync_name(const char *opt, const char *what, const char *arg, bool root_ok,
+		      char out[CDS_DNAME_BUFSIZE], char *err, size_t errlen)
+{
+	if (cds_dname_normalize(arg, out) != 0 || strchr(out, '*') ||
+	    (!root_ok && strcmp(out, ".") == 0))
+		return usage(err, errlen, "%s '%s': not a %s name", opt, arg, what);
+	return 0;
+}
+
+/* The options of dsync. */
+static int dsync_option(struct cds_cli *cli, int c, const char *arg, char *err, size_t errlen)
+{
+	struct cds_cli_dsync *d = &cli->dsync;
+	char name[CDS_DNAME_BUFSIZE];
+	uint64_t n;
+
+	switch (c) {
+	case OPT_DSYNC_ZONE:
+		return dsync_name("--zone", "domain", arg, true, d->zone, err, errlen);
+	case OPT_TARGET:
+		return dsync_name("--target", "host", arg, false, d->target, err, errlen);
+	case OPT_PORT:
+		/* RFC 9859 §2.1: consumers ignore a DSYNC with port 0. */
+		if (cds_uint_parse(arg, 1, 65535, &n) != 0)
+			return usage(err, errlen, "--port '%s': expected a number from 1 to 65535",
+				     arg);
+		d->port = (uint16_t)n;
+		return 0;
+	case OPT_TTL:
+		/* RFC 2181 §8: a TTL is 0 to 2^31 - 1 seconds. */
+		if (cds_uint_parse(arg, 0, INT32_MAX, &n) != 0)
+			return usage(err, errlen,
+				     "--ttl '%s': expected seconds from 0 to 2147483647", arg);
+		d->ttl = (uint32_t)n;
+		return 0;
+	case OPT_CHILD:
+		if (dsync_name("--child", "child zone", arg, false, name, err, errlen) != 0)
+			return CDS_EUSAGE;
+		if (grow((void **)&d->children, d->child_count, sizeof(*d->children)) != 0)
+			return CDS_ENOMEM;
+		memcpy(d->children[d->child_count++], name, sizeof(name));
+		return 0;
+	case OPT_NO_WILDCARD:
+		d->no_wildcard = true;
+		return 0;
+	case OPT_GENERIC:
+		d->generic = true;
+		return 0;
+	default:
+		return usage(err, errlen, "internal: unhandled option %d", c);
+	}
+}
+
+/* dsync's arguments together: both names given, every child below the
+ * zone, and every owner name short enough (RFC 9859 §3). */
+static int dsync_check(struct cds_cli *cli, int rest, char **args, char *err, size_t errlen)
+{
+	struct cds_cli_dsync *d = &cli->dsync;
+	char owner[CDS_DNAME_BUFSIZE];
+	int r;
+
+	if (rest != 0)
+		return usage(err, errlen, "dsync: unexpected argument '%s'", args[0]);
+	if (!d->zone[0])
+		return usage(err, errlen, "dsync: --zone PARENT is required");
+	if (!d->target[0])
+		return usage(err, errlen, "dsync: --target NAME is required");
+	if (d->child_count && d->no_wildcard)
+		return usage(err, errlen, "dsync: --child and --no-wildcard exclude each other");
+	for (size_t i = 0; i < d->child_count; i++) {
+		r = cds_dsync_owner(d->zone, CDS_DSYNC_OWNER_CHILD, d->children[i], owner);
+		if (r == CDS_EINVAL)
+			return usage(err, errlen, "dsync: --child '%s' is not below the zone %s",
+				     d->children[i], d->zone);
+		if (r != 0)
+			return usage(err, errlen,
+				     "dsync: the DSYNC owner name would be longer than 255 octets "
+				     "(--child '%s')",
+				     d->children[i]);
+	}
+	r = cds_dsync_owner(d->zone, d->no_wildcard ? CDS_DSYNC_OWNER_ZONE : CDS_DSYNC_OWNER_WILDCARD,
+			    NULL, owner);
+	if (r != 0 && !d->child_count)
+		return usage(err, errlen,
+			     "dsync: the DSYNC owner name would be longer than 255 octets "
+			     "(--zone '%s')",
+			     d->zone);
+	return 0;
+}
+
 static int command_option(struct cds_cli *cli, int c, const char *arg, char *err, size_t errlen)
 {
+	if (c >= OPT_DSYNC_ZONE)
+		return dsync_option(cli, c, arg, err, errlen);
 	switch (c) {
 	case 'h':
 		cli->help = true;
@@ -385,6 +504,10 @@ static int parse_command(int argc, char **argv, struct cds_cli *cli, char *err, 
 	int c, r;
 
 	snprintf(ctx, sizeof(ctx), "%s: ", cds_cli_command_name(cli->command));
+	if (cli->command == CDS_CMD_DSYNC) {
+		cli->dsync.port = CDS_DSYNC_DEFAULT_PORT;
+		cli->dsync.ttl = CDS_DSYNC_DEFAULT_TTL;
+	}
 	/* argv[0] is the command word; getopt starts after it. optind = 0
 	 * makes glibc's getopt start afresh. */
 	optind = 0;
@@ -426,6 +549,8 @@ static int parse_command(int argc, char **argv, struct cds_cli *cli, char *err, 
 	case CDS_CMD_DOMAIN_RESUME:
 	case CDS_CMD_DOMAIN_APPROVE_CSYNC:
 		return domain_name(cli, rest, args, ctx, err, errlen);
+	case CDS_CMD_DSYNC:
+		return dsync_check(cli, rest, args, err, errlen);
 	default:
 		if (rest != 0)
 			return usage(err, errlen, "%sunexpected argument '%s'", ctx, args[0]);
@@ -546,6 +671,7 @@ void cds_cli_free(struct cds_cli *cli)
 	free(cli->ns);
 	free(cli->ds);
 	free(cli->domains);
+	free(cli->dsync.children);
 	memset(cli, 0, sizeof(*cli));
 }
 
@@ -562,6 +688,9 @@ static const char help_overview[] =
 	"  import --zone FILE   load the delegations of a parent zone file\n"
 	"  scan                 scan due delegations and emit change sets\n"
 	"  epp send             hand pending change sets to the output adapter\n"
+	"  dsync --zone PARENT --target NAME\n"
+	"                       print the DSYNC records (RFC 9859) that send the\n"
+	"                       children's NOTIFY(CDS) and NOTIFY(CSYNC) to NAME\n"
 	"  domain show|history NAME\n"
 	"                       one delegation's state, verdicts, change sets, events\n"
 	"  domain suspend|resume NAME [--reason TEXT]\n"
@@ -661,6 +790,27 @@ static const char help_daemon[] =
 	"  --resolver ADDR      validating resolver (replaces resolver.addresses)\n"
 	"  --trust-anchor FILE  the root's trust anchor for RFC 9615 bootstrap\n";
 
+static const char help_dsync[] =
+	"usage: cdscan dsync --zone PARENT --target NAME [--port N] [--ttl N]\n"
+	"                    [--child NAME]... [--no-wildcard] [--generic]\n"
+	"\n"
+	"Print the DSYNC records (RFC 9859) the parent zone PARENT publishes so that\n"
+	"its children's operators send NOTIFY(CDS) (new CDS or CDNSKEY) and\n"
+	"NOTIFY(CSYNC) to NAME, as zone file lines.  NAME must have an address\n"
+	"record.  Each record is followed by its other form as a comment.\n"
+	"\n"
+	"  --zone PARENT        the parent zone\n"
+	"  --target NAME        the host that takes the NOTIFYs (cdscan daemon)\n"
+	"  --port N             its port (default 53)\n"
+	"  --ttl N              the records' TTL in seconds (default 3600)\n"
+	"  --child NAME         for this child only, at NAME's own labels before\n"
+	"                       _dsync.PARENT (repeatable; default: *._dsync.PARENT,\n"
+	"                       every child)\n"
+	"  --no-wildcard        at _dsync.PARENT, for a zone that cannot hold a\n"
+	"                       wildcard (children need one more query)\n"
+	"  --generic            as TYPE66 \\# ... (RFC 3597), for servers that do not\n"
+	"                       know the DSYNC type yet (NSD 4.6, ldns 1.8)\n";
+
 static const char help_domain[] =
 	"usage: cdscan domain show NAME [--json]\n"
 	"       cdscan domain history NAME [--limit N] [--json]\n"
@@ -713,6 +863,9 @@ void cds_cli_help(FILE *f, enum cds_command command)
 	case CDS_CMD_DOMAIN_RESUME:
 	case CDS_CMD_DOMAIN_APPROVE_CSYNC:
 		fputs(help_domain, f);
+		break;
+	case CDS_CMD_DSYNC:
+		fputs(help_dsync, f);
 		break;
 	default:
 		fputs(help_overview, f);

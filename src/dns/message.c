@@ -850,7 +850,8 @@ const char *cds_rrtype_name(uint16_t type, char tmp[16])
 	} names[] = {{CDS_T_A, "A"},         {CDS_T_NS, "NS"},       {CDS_T_SOA, "SOA"},
 		     {CDS_T_AAAA, "AAAA"},   {CDS_T_DS, "DS"},       {CDS_T_RRSIG, "RRSIG"},
 		     {CDS_T_NSEC, "NSEC"},   {CDS_T_DNSKEY, "DNSKEY"}, {CDS_T_NSEC3, "NSEC3"},
-		     {CDS_T_CDS, "CDS"},     {CDS_T_CDNSKEY, "CDNSKEY"}, {CDS_T_CSYNC, "CSYNC"}};
+		     {CDS_T_CDS, "CDS"},     {CDS_T_CDNSKEY, "CDNSKEY"}, {CDS_T_CSYNC, "CSYNC"},
+		     {CDS_T_DSYNC, "DSYNC"}};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].type == type)
 			return names[i].name;

@@ -53,6 +53,21 @@ ROOT_SERVER = ("a.root-servers.net.", "127.53.0.1")
 TLD_SERVER = ("ns.nic.test.", "127.53.0.2")
 TLDS = ("test.", "net.")
 
+# Where the children of the lab's TLDs send NOTIFY(CDS) and NOTIFY(CSYNC)
+# (RFC 9859): the TLDs' DSYNC records name this host, and test. holds its
+# address.  Nothing of the lab listens there: a test starts `cdscan daemon`
+# (or a socket of its own) on it.  In lab.json as "notify_target".
+NOTIFY_TARGET = {"name": "notify.nic.test.", "address": "127.53.0.54", "port": 53}
+
+# The DSYNC records of each TLD, as `cdscan dsync --zone TLD --target
+# NOTIFY_TARGET --generic` prints them (tests/system/dsync_test.py checks
+# that it does): test. at the wildcard *._dsync.test. (RFC 9859 §3.1), net.
+# at _dsync.net. (--no-wildcard), so that a child's discovery (§4.1) takes
+# both paths.  In the generic form of RFC 3597: the lab's NSD 4.6 and
+# ldns-signzone 1.8 do not know the DSYNC mnemonic.
+DSYNC_WILDCARD = {"test.": True, "net.": False}
+DSYNC_TTL = 3600
+
 # What a server running as another user must reach (PostgreSQL's data
 # directory and socket) lives in a runtime directory made here, not in the
 # lab directory: the lab directory may sit below a directory that user
@@ -236,6 +251,32 @@ def nsec3_hash(name, iterations=0, salt=b""):
 
 def rtype(addr):
     return "AAAA" if ":" in addr else "A"
+
+
+def wire_name(name):
+    """A name in uncompressed wire form."""
+    return b"".join(bytes([len(l)]) + l.encode() for l in fqdn(name).split(".")[:-1]) + b"\0"
+
+
+def dsync_args(tld):
+    """The `cdscan dsync` arguments whose records the TLD publishes."""
+    args = ["--zone", tld, "--target", NOTIFY_TARGET["name"], "--port",
+            str(NOTIFY_TARGET["port"]), "--ttl", str(DSYNC_TTL), "--generic"]
+    return args + ([] if DSYNC_WILDCARD[tld] else ["--no-wildcard"])
+
+
+def dsync_records(tld):
+    """The records (no comments) `cdscan dsync` prints with dsync_args(tld):
+    DSYNC for CDS and for CSYNC (RFC 9859 §2.1: RRtype, scheme 1 = NOTIFY,
+    port, uncompressed target), as TYPE66 with RFC 3597 rdata."""
+    owner = ("*._dsync." if DSYNC_WILDCARD[tld] else "_dsync.") + ("" if tld == "." else tld)
+    out = []
+    for covered in (59, 62):  # CDS, CSYNC
+        rdata = (struct.pack(">HBH", covered, 1, NOTIFY_TARGET["port"]) +
+                 wire_name(NOTIFY_TARGET["name"]))
+        out.append("%s %d IN TYPE66 \\# %d %s"
+                   % (owner, DSYNC_TTL, len(rdata), rdata.hex().upper()))
+    return out
 
 
 def owner_in(name, zone):
@@ -469,6 +510,10 @@ class Lab:
         for s in self.servers.values():
             if owner_in(s.name, t) and not any(owner_in(s.name, c) for c in self.zones):
                 extra.append("%s %s %s" % (s.name, rtype(s.address), s.address))
+        extra += dsync_records(t)
+        if owner_in(NOTIFY_TARGET["name"], t):
+            extra.append("%s %s %s" % (NOTIFY_TARGET["name"], rtype(NOTIFY_TARGET["address"]),
+                                       NOTIFY_TARGET["address"]))
         workdir = os.path.join(self.dir, "zones", TLD_SERVER[1])
         os.makedirs(workdir, exist_ok=True)
         text = self._zone_text(z, None, [TLD_SERVER[0]], [z.key("k").dnskey_rdata()], extra)
@@ -666,7 +711,9 @@ remote-control:
         info = {"dir": self.dir, "runtime": runtime_dir(self.dir), "resolver": RESOLVER_ADDR,
                 "trust_anchor": os.path.join(self.dir, "root.key"),
                 "database": getattr(self, "database", None),
-                "servers": servers, "zones": zones}
+                "servers": servers, "zones": zones, "notify_target": NOTIFY_TARGET,
+                "dsync": {t: {"args": dsync_args(t), "records": dsync_records(t)}
+                          for t in TLDS}}
         with open(os.path.join(self.dir, "lab.json"), "w") as f:
             json.dump(info, f, indent=1, sort_keys=True)
         with open(os.path.join(self.dir, "lab.env"), "w") as f:

@@ -51,6 +51,15 @@ expect 64 'expected one domain NAME' domain show
 expect 64 "not a domain name" domain suspend 'a..test'
 expect 64 '1 to 400 characters' domain suspend a.test --reason ''
 
+# dsync needs no configuration and no database: records, or exit 64.
+expect 0 'usage: cdscan dsync --zone PARENT --target NAME' dsync --help
+expect 0 '^\*\._dsync\.test\. 3600 IN DSYNC CSYNC NOTIFY 53 notify\.nic\.test\.$' dsync --zone TEST --target notify.nic.test.
+expect 0 '^_dsync\.test\. 60 IN TYPE66 \\# 22 003B0114B4066E6F74696679036E6963047465737400$' dsync --zone test --target notify.nic.test --port 5300 --ttl 60 --no-wildcard --generic
+expect 64 'dsync: --zone PARENT is required' dsync --target notify.nic.test
+expect 64 "--target '\.': not a host name" dsync --zone test --target .
+expect 64 "--port '0': expected a number from 1 to 65535" dsync --zone test --target n.test --port 0
+expect 64 "is not below the zone test\." dsync --zone test --target n.test --child a.net
+
 # Configuration errors: exit 78 naming file:line:column and the key.
 printf 'scan:\n  timeout: 5x\n' >"$tmp/bad-type.yaml"
 expect 78 "bad-type.yaml:2:12: key 'scan.timeout'" -c "$tmp/bad-type.yaml" --check-config

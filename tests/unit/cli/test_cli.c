@@ -177,6 +177,108 @@ static void test_domain(void **state)
 	cds_cli_free(&cli);
 }
 
+/* dsync: names normalised, defaults, every option. */
+static void test_dsync(void **state)
+{
+	struct cds_cli cli;
+	char err[256];
+	assert_int_equal(PARSE(&cli, err, "dsync", "--zone", "TEST", "--target", "Notify.Nic.Test"),
+			 0);
+	assert_int_equal(cli.command, CDS_CMD_DSYNC);
+	assert_string_equal(cds_cli_command_name(cli.command), "dsync");
+	assert_string_equal(cli.dsync.zone, "test.");
+	assert_string_equal(cli.dsync.target, "notify.nic.test.");
+	assert_int_equal(cli.dsync.port, 53);
+	assert_int_equal(cli.dsync.ttl, 3600);
+	assert_int_equal(cli.dsync.child_count, 0);
+	assert_false(cli.dsync.no_wildcard || cli.dsync.generic);
+	cds_cli_free(&cli);
+
+	assert_int_equal(PARSE(&cli, err, "dsync", "--target", "n.example.", "--zone", "co.uk.",
+			       "--port", "65535", "--ttl", "0", "--generic", "--no-wildcard"),
+			 0);
+	assert_string_equal(cli.dsync.zone, "co.uk.");
+	assert_int_equal(cli.dsync.port, 65535);
+	assert_int_equal(cli.dsync.ttl, 0);
+	assert_true(cli.dsync.no_wildcard && cli.dsync.generic);
+	cds_cli_free(&cli);
+
+	/* The root may be the parent; children in any case, below it. */
+	assert_int_equal(PARSE(&cli, err, "dsync", "--zone", ".", "--target", "n.example",
+			       "--child", "TEST", "--child", "b.a.test", "--ttl", "2147483647"),
+			 0);
+	assert_string_equal(cli.dsync.zone, ".");
+	assert_int_equal(cli.dsync.child_count, 2);
+	assert_string_equal(cli.dsync.children[0], "test.");
+	assert_string_equal(cli.dsync.children[1], "b.a.test.");
+	assert_int_equal(cli.dsync.ttl, 2147483647u);
+	cds_cli_free(&cli);
+
+	assert_int_equal(PARSE(&cli, err, "dsync", "--help"), 0);
+	assert_true(cli.help && cli.command == CDS_CMD_DSYNC);
+	cds_cli_free(&cli);
+}
+
+static void test_dsync_usage_errors(void **state)
+{
+	EXPECT_USAGE("--zone PARENT is required", "dsync");
+	EXPECT_USAGE("--zone PARENT is required", "dsync", "--target", "n.test");
+	EXPECT_USAGE("--target NAME is required", "dsync", "--zone", "test");
+	EXPECT_USAGE("--zone 'a..test': not a domain name", "dsync", "--zone", "a..test",
+		     "--target", "n.test");
+	EXPECT_USAGE("not a domain name", "dsync", "--zone", "*.test", "--target", "n.test");
+	EXPECT_USAGE("--target '.': not a host name", "dsync", "--zone", "test", "--target", ".");
+	EXPECT_USAGE("not a host name", "dsync", "--zone", "test", "--target", "*.n.test");
+	EXPECT_USAGE("not a host name", "dsync", "--zone", "test", "--target", "n test");
+	EXPECT_USAGE("from 1 to 65535", "dsync", "--zone", "test", "--target", "n", "--port", "0");
+	EXPECT_USAGE("from 1 to 65535", "dsync", "--zone", "test", "--target", "n", "--port",
+		     "65536");
+	EXPECT_USAGE("from 1 to 65535", "dsync", "--zone", "test", "--target", "n", "--port", "");
+	EXPECT_USAGE("from 0 to 2147483647", "dsync", "--zone", "test", "--target", "n", "--ttl",
+		     "2147483648");
+	EXPECT_USAGE("from 0 to 2147483647", "dsync", "--zone", "test", "--target", "n", "--ttl",
+		     "1h");
+	EXPECT_USAGE("'a.net.' is not below the zone test.", "dsync", "--zone", "test",
+		     "--target", "n", "--child", "a.net");
+	EXPECT_USAGE("is not below the zone", "dsync", "--zone", "test", "--target", "n",
+		     "--child", "test");
+	EXPECT_USAGE("not a child zone name", "dsync", "--zone", ".", "--target", "n", "--child",
+		     ".");
+	EXPECT_USAGE("exclude each other", "dsync", "--zone", "test", "--target", "n", "--child",
+		     "a.test", "--no-wildcard");
+	EXPECT_USAGE("unexpected argument 'x.test'", "dsync", "--zone", "test", "--target", "n",
+		     "x.test");
+	EXPECT_USAGE("dsync: unknown option '--listen'", "dsync", "--listen", "127.0.0.1");
+	EXPECT_USAGE("needs an argument", "dsync", "--zone", "test", "--target");
+	/* "*._dsync." and a parent of 245 characters make 254: the longest
+	 * name; 246 do not fit. */
+	char l63[64], parent[300];
+	memset(l63, 'a', 63);
+	l63[63] = '\0';
+	snprintf(parent, sizeof(parent), "%s.%s.%s.%.53s", l63, l63, l63, l63);
+	EXPECT_USAGE("longer than 255 octets", "dsync", "--zone", parent, "--target", "n");
+	struct cds_cli cli;
+	char err[256];
+	assert_int_equal(PARSE(&cli, err, "dsync", "--zone", parent, "--target", "n",
+			       "--no-wildcard"),
+			 0);
+	cds_cli_free(&cli);
+	parent[strlen(parent) - 1] = '\0';
+	assert_int_equal(PARSE(&cli, err, "dsync", "--zone", parent, "--target", "n"), 0);
+	cds_cli_free(&cli);
+	/* A child's owner: the child's name and "_dsync.", 254 at most. */
+	char child[400];
+	snprintf(parent, sizeof(parent), "%s.%s.%s.", l63, l63, l63);
+	snprintf(child, sizeof(child), "%.55s.%s", l63, parent);
+	EXPECT_USAGE("longer than 255 octets (--child", "dsync", "--zone", parent, "--target", "n",
+		     "--child", child);
+	snprintf(child, sizeof(child), "%.54s.%s", l63, parent);
+	assert_int_equal(PARSE(&cli, err, "dsync", "--zone", parent, "--target", "n", "--child",
+			       child),
+			 0);
+	cds_cli_free(&cli);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +286,8 @@ int main(void)
 		cmocka_unit_test(test_scan_and_others),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_domain),
+		cmocka_unit_test(test_dsync),
+		cmocka_unit_test(test_dsync_usage_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
