@@ -15,7 +15,7 @@ import sys
 import tempfile
 import threading
 
-from daemontest import Daemon, write_config
+from daemontest import Daemon, wait_for, write_config
 from labtest import Database, check, finish, load_lab, must, psql
 
 import notify_sender as ns
@@ -397,7 +397,9 @@ def check_daemon(binary, lab, tmp):
             check(d.started and d.running(), "cdscan daemon --listen %s starts" % tgt["address"])
             for child, qtype, tcp, want in (("secure.test.", "CDS", False, "NOERROR"),
                                             ("secure.test.", "CSYNC", True, "NOERROR"),
-                                            ("x.b.nowhere.test.", "CSYNC", False, "REFUSED")):
+                                            ("x.b.nowhere.test.", "CSYNC", False, "REFUSED"),
+                                            ("rollover.test.", "CDS", False, "NOERROR"),
+                                            ("csync-glue.test.", "CSYNC", True, "NOERROR")):
                 try:
                     t, r = ns.notify(child, qtype, res, source=SOURCE, tcp=tcp)
                     got = (r.rcode_text, r.question, (t.address, t.port))
@@ -407,6 +409,14 @@ def check_daemon(binary, lab, tmp):
                               (tgt["address"], tgt["port"])),
                       "notify_sender %s %s%s to the daemon at the DSYNC target: %s (%s)"
                       % (child, qtype, " by TCP" if tcp else "", want, got))
+            # End to end: each operator's NOTIFY led to its change set.
+            made = lambda: psql(database.conninfo,
+                                "SELECT string_agg(d.domain || ' ' || c.kind, ', ' ORDER BY"
+                                " d.domain) FROM change_sets c JOIN delegations d ON"
+                                " d.id = c.delegation_id")
+            got = wait_for(lambda: made() == "csync-glue.test. ns, rollover.test. ds", 20)
+            check(got, "the NOTIFYs found through DSYNC led to change sets: DS for "
+                       "rollover.test., NS for csync-glue.test. (%s)" % made())
         finally:
             check(d.stop() == 0, "the daemon stops on SIGTERM with exit 0")
 
