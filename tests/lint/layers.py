@@ -25,6 +25,8 @@ FOREIGN = {
     "openssl": re.compile(r"^openssl/"),
     "ldns": re.compile(r"^ldns/"),
     "getdns": re.compile(r"^getdns/"),
+    "libmicrohttpd": re.compile(r"^microhttpd\.h$"),
+    "libsystemd": re.compile(r"^systemd/"),
 }
 
 # What each folder (or file) of src/ may include of them.
@@ -42,6 +44,8 @@ ALLOWED = {
     "pipeline": {"libuv"},
     "epp": {"libxml2", "openssl"},
     "outbox": {"openssl"},
+    # The HTTP endpoint; the daemon's loop, NOTIFY listener and sd_notify.
+    "daemon": {"libmicrohttpd", "libuv", "libsystemd"},
     "cli": set(), "cmd": {"libuv"}, "main.c": set(),
 }
 
