@@ -100,11 +100,12 @@ int cds_db_exec(struct cds_db *db, const char *sql, int nparams, const char *con
 	PGresult *r = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_COPY_IN) {
-		snprintf(err, errlen, "database error (%s)",
-			 r ? PQresultErrorMessage(r) : cds_db_error_text(db->conn));
-		size_t n = strlen(err);
-		while (n > 0 && err[n - 1] == '\n')
-			err[--n] = '\0';
+		/* The server's message ends in a newline, inside the parentheses. */
+		const char *msg = r ? PQresultErrorMessage(r) : cds_db_error_text(db->conn);
+		size_t n = strlen(msg);
+		while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+			n--;
+		snprintf(err, errlen, "database error (%.*s)", (int)n, msg);
 		PQclear(r);
 		return CDS_EUNAVAIL;
 	}
