@@ -9,7 +9,7 @@ set -eu
 PACKAGES="
 build-essential cmake pkg-config
 libgetdns-dev libuv1-dev libssl-dev libpq-dev libyaml-dev libxml2-dev
-libjson-c-dev libldns-dev libcmocka-dev clang libclang-rt-14-dev
+libjson-c-dev libldns-dev libcmocka-dev libmicrohttpd-dev clang libclang-rt-14-dev
 python3 nsd unbound ldnsutils knot-dnsutils bind9-utils bind9-dnsutils
 postgresql postgresql-client libxml2-utils dns-root-data man-db chromium time
 "
