@@ -5,13 +5,15 @@ set -eu
 
 # Tests fail, not skip, without what is here: bind9-utils (dnssec-cds, the
 # differential test), dns-root-data (/usr/share/dns/root.key, bootstrap_test),
-# chromium (report_html), libxml2-utils (xmllint, the EPP tests).
+# chromium (report_html, http_endpoint), libxml2-utils (xmllint, the EPP
+# tests), python3-prometheus-client (http_endpoint parses /metrics with it).
 PACKAGES="
 build-essential cmake pkg-config
 libgetdns-dev libuv1-dev libssl-dev libpq-dev libyaml-dev libxml2-dev
 libjson-c-dev libldns-dev libcmocka-dev libmicrohttpd-dev clang libclang-rt-14-dev
 python3 nsd unbound ldnsutils knot-dnsutils bind9-utils bind9-dnsutils
 postgresql postgresql-client libxml2-utils dns-root-data man-db chromium time
+python3-prometheus-client
 "
 
 missing=""
