@@ -27,6 +27,21 @@ struct cds_db;
  * connection string is never in it: it may hold a password). */
 int cds_db_connect(const char *conninfo, struct cds_db **out, char *err, size_t errlen);
 
+/*
+ * Connect as cds_db_connect does, for a connection that must not hang (the
+ * daemon's HTTP thread): giving up after connect_s seconds, every
+ * statement cancelled after statement_ms milliseconds (0: no limit), and
+ * app as application_name (pg_stat_activity).  What conninfo sets itself
+ * (connect_timeout, application_name) wins.  Same returns.
+ */
+int cds_db_connect_bounded(const char *conninfo, const char *app, unsigned connect_s,
+			   unsigned statement_ms, struct cds_db **out, char *err, size_t errlen);
+
+/* Is the connection still there?  After a failed query: false when the
+ * server or the network dropped it (reconnect), true when only the query
+ * failed. */
+bool cds_db_connection_ok(const struct cds_db *db);
+
 /* Close.  Accepts NULL. */
 void cds_db_close(struct cds_db *db);
 
@@ -342,3 +357,28 @@ int cds_db_domain_approve_csync(struct cds_db *db, const char *name, const char 
 
 /* Pending change sets held because their domain is suspended. */
 int cds_db_count_held(struct cds_db *db, uint64_t *out, char *err, size_t errlen);
+
+/* ------------------------------------------------ the daemon's gauges --- */
+
+/* Most change set states cds_db_gauges_read reports (the schema has 4). */
+#define CDS_DB_MAX_STATES 16
+
+/* What a scrape of the daemon's metrics reads from the store. */
+struct cds_db_gauges {
+	uint64_t delegations;  /* in their parent zone (not removed) */
+	uint64_t due;          /* of those, due for a scan now */
+	double oldest_due_s;   /* seconds the longest-waiting due one has been due (0: none) */
+	uint64_t suspended;    /* of those, with automation suspended */
+	size_t state_count;
+	struct {
+		char name[32];  /* a value of the schema's change_state type */
+		uint64_t count; /* change sets in that state */
+	} states[CDS_DB_MAX_STATES]; /* every state, in the schema's order */
+};
+
+/* Read the gauges into out (one statement each for delegations and change
+ * sets).  Returns 0 or CDS_EUNAVAIL. */
+int cds_db_gauges_read(struct cds_db *db, struct cds_db_gauges *out, char *err, size_t errlen);
+
+/* A trivial query: does the database answer?  Returns 0 or CDS_EUNAVAIL. */
+int cds_db_ping(struct cds_db *db, char *err, size_t errlen);

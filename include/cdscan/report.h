@@ -61,5 +61,14 @@ int cds_report_write(const struct cds_report *r, enum cds_report_format format, 
 /* Free.  Accepts NULL. */
 void cds_report_free(struct cds_report *r);
 
+/*
+ * One domain's state as a small self-contained HTML page (no script, no
+ * external resource; the daemon's /status/DOMAIN for a browser): json is
+ * what cds_db_domain_json gives (borrowed).  Every text from it is
+ * escaped.  Returns 0, CDS_EDATA (json is no JSON object) or CDS_ENOMEM
+ * (writing to f failed).
+ */
+int cds_report_status_html(const char *json, FILE *f);
+
 /* A verdict in words: one line per server, then the decisions. */
 void cds_verdict_print_text(const struct cds_verdict *v, FILE *f);

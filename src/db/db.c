@@ -11,24 +11,63 @@
 /* pg_advisory_xact_lock key of migrations: "cdscan" in ASCII. */
 #define MIGRATE_LOCK "109283083772270"
 
-int cds_db_connect(const char *conninfo, struct cds_db **out, char *err, size_t errlen)
+/* Take a connection libpq made (or failed to make) into *out. */
+static int take_conn(PGconn *conn, struct cds_db **out, char *err, size_t errlen)
 {
-	struct cds_db *db = calloc(1, sizeof(*db));
-	if (!db)
-		return CDS_ENOMEM;
-	db->conn = PQconnectdb(conninfo);
-	if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
+	struct cds_db *db = NULL;
+	if (!conn || PQstatus(conn) != CONNECTION_OK) {
 		/* libpq's message names host and reason, not the password. */
 		snprintf(err, errlen, "cannot connect to the database (%s)",
-			 db->conn ? cds_db_error_text(db->conn) : "out of memory");
-		PQfinish(db->conn);
-		free(db);
+			 conn ? cds_db_error_text(conn) : "out of memory");
+		PQfinish(conn);
 		return CDS_EUNAVAIL;
 	}
+	if (!(db = calloc(1, sizeof(*db)))) {
+		PQfinish(conn);
+		return CDS_ENOMEM;
+	}
+	db->conn = conn;
 	/* Notices ("table exists, skipping") are not the operator's concern. */
 	PQsetNoticeProcessor(db->conn, cds_db_ignore_notice, NULL);
 	*out = db;
 	return 0;
+}
+
+int cds_db_connect(const char *conninfo, struct cds_db **out, char *err, size_t errlen)
+{
+	return take_conn(PQconnectdb(conninfo), out, err, errlen);
+}
+
+int cds_db_connect_bounded(const char *conninfo, const char *app, unsigned connect_s,
+			   unsigned statement_ms, struct cds_db **out, char *err, size_t errlen)
+{
+	char timeout[16], ms[16];
+	snprintf(timeout, sizeof(timeout), "%u", connect_s);
+	snprintf(ms, sizeof(ms), "%u", statement_ms);
+	/* Keywords are applied in order and the last value wins; dbname,
+	 * expanded as a whole connection string, comes last, so that what the
+	 * operator wrote there overrides these defaults. */
+	const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+	const char *const values[] = {timeout, app, conninfo, NULL};
+	struct cds_db *db = NULL;
+	int r = take_conn(PQconnectdbParams(keys, values, 1), &db, err, errlen);
+	if (r != 0)
+		return r;
+	/* A session setting, so that it also holds after a ROLLBACK. */
+	const char *p[1] = {ms};
+	r = cds_db_exec(db, "SELECT set_config('statement_timeout', $1, false)", 1, p, NULL, err,
+			errlen);
+	if (r != 0) {
+		cds_db_close(db);
+		return r;
+	}
+	*out = db;
+	return 0;
+}
+
+bool cds_db_connection_ok(const struct cds_db *db)
+{
+	return PQstatus(db->conn) == CONNECTION_OK;
 }
 
 void cds_db_close(struct cds_db *db)
@@ -61,11 +100,12 @@ int cds_db_exec(struct cds_db *db, const char *sql, int nparams, const char *con
 	PGresult *r = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_COPY_IN) {
-		snprintf(err, errlen, "database error (%s)",
-			 r ? PQresultErrorMessage(r) : cds_db_error_text(db->conn));
-		size_t n = strlen(err);
-		while (n > 0 && err[n - 1] == '\n')
-			err[--n] = '\0';
+		/* The server's message ends in a newline, inside the parentheses. */
+		const char *msg = r ? PQresultErrorMessage(r) : cds_db_error_text(db->conn);
+		size_t n = strlen(msg);
+		while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+			n--;
+		snprintf(err, errlen, "database error (%.*s)", (int)n, msg);
 		PQclear(r);
 		return CDS_EUNAVAIL;
 	}

@@ -8,6 +8,7 @@
 #include "cdscan/error.h"
 #include "cdscan/log.h"
 #include "cdscan/report.h"
+#include "report_internal.h"
 
 /* One domain with an action or a rejection, as read back from the spill
  * file. */
@@ -124,8 +125,6 @@ int cds_report_unrouted(struct cds_report *r, const char *domain)
 	return 0;
 }
 
-static void html_escape(FILE *f, const char *s);
-
 /* The registry notes as text lines (text and HTML reports). */
 static void write_registry_notes(const struct cds_report *r, FILE *f, bool html)
 {
@@ -134,7 +133,7 @@ static void write_registry_notes(const struct cds_report *r, FILE *f, bool html)
 		fprintf(f, "%llu delegations not scanned: registry ",
 			(unsigned long long)r->skipped[i].count);
 		if (html)
-			html_escape(f, r->skipped[i].name);
+			cds_report_html_escape(f, r->skipped[i].name);
 		else
 			fputs(r->skipped[i].name, f);
 		fputs(" scans CDS itself (scans-cds-itself)", f);
@@ -152,7 +151,7 @@ static void write_registry_notes(const struct cds_report *r, FILE *f, bool html)
 		line[strcspn(line, "\n")] = '\0';
 		if (html) {
 			fputs(" <code>", f);
-			html_escape(f, line);
+			cds_report_html_escape(f, line);
 			fputs("</code>", f);
 		} else {
 			fprintf(f, "  %s\n", line);
@@ -288,39 +287,6 @@ static json_object *get_arr(json_object *o, const char *k1, const char *k2)
 	json_object_object_get_ex(o, k1, &a);
 	json_object_object_get_ex(a, k2, &b);
 	return b;
-}
-
-static const char *reason_text_of(const char *code)
-{
-	for (int k = 0; k < CDS_R_COUNT; k++)
-		if (strcmp(cds_reason_code((enum cds_reason)k), code) == 0)
-			return cds_reason_text((enum cds_reason)k);
-	return "";
-}
-
-static void html_escape(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&#39;", f);
-			break;
-		default:
-			fputc(*s, f);
-		}
-	}
 }
 
 /* --------------------------------------------------------------- JSON --- */
@@ -472,12 +438,12 @@ static void write_text(const struct cds_report *r, FILE *f, const char *a, const
 		json_object *rs = get_arr(v, "ds", "reasons");
 		const char *code = json_object_get_string(json_object_array_get_idx(rs, 0));
 		fprintf(f, "  %-32s DS %-9s %-24s %s\n", get_str(v, "domain", NULL),
-			get_str(v, "ds", "action"), code, reason_text_of(code));
+			get_str(v, "ds", "action"), code, cds_report_reason_text(code));
 		json_object *ns_rs = get_arr(v, "ns", "reasons");
 		const char *ns_code = json_object_get_string(json_object_array_get_idx(ns_rs, 0));
 		if (strcmp(get_str(v, "ns", "action"), "none") != 0)
 			fprintf(f, "  %-32s NS %-9s %-24s %s\n", "", get_str(v, "ns", "action"),
-				ns_code, reason_text_of(ns_code));
+				ns_code, cds_report_reason_text(ns_code));
 		if (rd.row.flagged)
 			fprintf(f, "  %-32s a nameserver has been unusable for %u consecutive "
 				   "scans\n",
@@ -590,13 +556,13 @@ static void html_row(FILE *f, const struct row *row)
 	for (size_t k = 0; k < json_object_array_length(nsr); k++)
 		fprintf(f, "%s ", json_object_get_string(json_object_array_get_idx(nsr, k)));
 	fputs("\"><td>", f);
-	html_escape(f, get_str(v, "domain", NULL));
+	cds_report_html_escape(f, get_str(v, "domain", NULL));
 	fprintf(f, "</td><td>%s</td><td>", get_str(v, "ds", "action"));
 	for (size_t k = 0; k < json_object_array_length(dsr); k++)
 		fprintf(f, "<code>%s</code> ", json_object_get_string(json_object_array_get_idx(dsr, k)));
 	fputs("</td><td class=\"why\">", f);
 	const char *code = json_object_get_string(json_object_array_get_idx(dsr, 0));
-	html_escape(f, reason_text_of(code ? code : ""));
+	cds_report_html_escape(f, cds_report_reason_text(code ? code : ""));
 	if (row->flagged)
 		fprintf(f, " <span class=\"flag\">(a nameserver has been unusable for %u "
 			   "consecutive scans)</span>",
@@ -608,7 +574,8 @@ static void html_row(FILE *f, const struct row *row)
 		fputs("<td>", f);
 		for (size_t k = 0; k < json_object_array_length(arr); k++) {
 			fputs("<code>", f);
-			html_escape(f, json_object_get_string(json_object_array_get_idx(arr, k)));
+			json_object *item = json_object_array_get_idx(arr, k);
+			cds_report_html_escape(f, json_object_get_string(item));
 			fputs("</code><br>", f);
 		}
 		fputs("</td>", f);
@@ -651,7 +618,7 @@ static void html_candidates(const struct cds_report *r, FILE *f)
 		char ts[32];
 		cds_time_format((time_t)c.first, ts, sizeof(ts));
 		fputs("<tr><td>", f);
-		html_escape(f, c.domain);
+		cds_report_html_escape(f, c.domain);
 		fprintf(f, "</td><td>%u of %u</td><td>%lld of %lld</td><td>%s</td></tr>\n",
 			c.scans, c.needed, candidate_hours(&c), c.delay / 3600, ts);
 	}
