@@ -72,6 +72,8 @@ void cds_metrics_notify_accepted(struct cds_metrics *m);
 enum cds_metrics_limit {
 	CDS_METRICS_BY_SOURCE = 0, /* its source address */
 	CDS_METRICS_BY_DOMAIN,     /* its domain */
+	CDS_METRICS_BY_EVERYONE,   /* all sources together */
+	CDS_METRICS_BY_QUEUE,      /* the queue of notified delegations is full */
 	CDS_METRICS_LIMIT_COUNT
 };
 

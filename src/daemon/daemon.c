@@ -47,6 +47,13 @@ static void conf_free(struct cds_conf *c)
 static int written_cb(const struct cds_pipeline_written *w, void *arg)
 {
 	struct daemon *d = arg;
+	if (!w->v) {
+		cds_metrics_skipped(d->metrics);
+		return 0;
+	}
+	cds_metrics_verdict(d->metrics, w->v);
+	cds_metrics_decide_time(d->metrics, w->decide_s);
+	cds_metrics_change_sets(d->metrics, w->changesets);
 	if (w->changesets > 0) {
 		d->changes_waiting = true;
 		d->changesets += w->changesets;
@@ -246,6 +253,8 @@ static void drain_done(uv_work_t *req, int status)
 	(void)status;
 	d->draining = false;
 	d->epp_errors += drained.res.failed + (drained.e != 0);
+	for (uint64_t i = 0; i < drained.res.failed + (drained.e != 0); i++)
+		cds_metrics_epp_error(d->metrics);
 	if (drained.res.sent || drained.res.failed)
 		cds_log_notice("output: %llu change sets handed over, %llu failed",
 			       (unsigned long long)drained.res.sent,
@@ -324,6 +333,7 @@ static void reload_begin(struct daemon *d)
 	struct cds_conf *c = load_again(d, msg, sizeof(msg));
 	if (!c) {
 		d->reloads_failed++;
+		cds_metrics_config_reload(d->metrics, false);
 		cds_log_error("reload: %s; the running configuration stays", msg);
 		return;
 	}
@@ -351,6 +361,7 @@ static void reload_step(struct daemon *d)
 	d->next = NULL;
 	d->reloading = false;
 	d->reloads_ok++;
+	cds_metrics_config_reload(d->metrics, true);
 	if (intake_setup(d) != 0 || (d->db && build(d, err, sizeof(err)) != 0)) {
 		cds_log_error("reload: cannot restart the scan pipeline with the new "
 			      "configuration: %s; retrying", d->db ? err : "out of memory");
@@ -463,6 +474,15 @@ static void stop_step(struct daemon *d, double now)
 
 /* ----------------------------------------------------------- tick --- */
 
+/* The scanners' counters into the metrics (the rest is counted as it
+ * happens). */
+static void publish(struct daemon *d)
+{
+	struct cds_scanner_stats ss;
+	daemon_scanner_stats(d, &ss);
+	cds_metrics_scanner(d->metrics, &ss);
+}
+
 static void tick_cb(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
@@ -482,6 +502,7 @@ static void tick_cb(uv_timer_t *t)
 	intake_claim(d);
 	cds_pipeline_flush(d->pipeline);
 	output(d, now);
+	publish(d);
 }
 
 static void watchdog_cb(uv_timer_t *t)
@@ -533,6 +554,32 @@ static void apply_opts(struct daemon *d)
 	}
 }
 
+/* The HTTP endpoint (daemon.http), its own thread and database
+ * connection.  Returns an exit code. */
+static int start_http(struct daemon *d)
+{
+	char err[700];
+	const struct cds_conf *c = d->conf;
+	if (!c->daemon.http)
+		return CDS_EXIT_OK;
+	const struct cds_http_opts o = {
+		.listen = c->daemon.http,
+		.conninfo = c->database,
+		.metrics = d->metrics,
+		.resolver_up = &d->resolver_ok,
+		.unreachable_after_s = c->policy.unreachable_after_ms / 1000,
+		.max_connections = c->daemon.http_max_connections,
+		.per_ip_connections = c->daemon.http_per_ip,
+		.timeout_s = (unsigned)((c->daemon.http_timeout_ms + 999) / 1000),
+	};
+	int r = cds_http_start(&o, &d->http, err, sizeof(err));
+	if (r != 0) {
+		cds_log_error("HTTP endpoint %s: %s", c->daemon.http, err);
+		return r == CDS_ENOMEM ? CDS_EXIT_SOFTWARE : CDS_EXIT_UNAVAILABLE;
+	}
+	return CDS_EXIT_OK;
+}
+
 /* Connect, make the pipeline, bind the listener.  Returns an exit code. */
 static int start(struct daemon *d)
 {
@@ -562,6 +609,8 @@ static int start(struct daemon *d)
 		cds_log_error("%s", err);
 		return r == CDS_ECONFIG ? CDS_EXIT_CONFIG : CDS_EXIT_UNAVAILABLE;
 	}
+	if ((r = start_http(d)) != CDS_EXIT_OK)
+		return r;
 	cds_log_notice("daemon started: %llu delegations, one scan each per %llus, NOTIFY on %zu "
 		       "address%s",
 		       (unsigned long long)n, (unsigned long long)(d->conf->scan.interval_ms / 1000),
@@ -597,6 +646,12 @@ int cds_daemon_run(struct cds_conf *conf, const struct cds_daemon_opts *o)
 		return CDS_EXIT_SOFTWARE;
 	}
 	apply_opts(d);
+	if (!(d->metrics = cds_metrics_new())) {
+		conf_free(d->conf);
+		free(d->config_path);
+		free(d);
+		return CDS_EXIT_SOFTWARE;
+	}
 	uv_loop_init(&d->loop);
 	init_handles(d);
 	d->changes_waiting = true; /* what an earlier run left pending */
@@ -611,6 +666,8 @@ int cds_daemon_run(struct cds_conf *conf, const struct cds_daemon_opts *o)
 		close_handles(d);
 		uv_run(&d->loop, UV_RUN_DEFAULT);
 	}
+	cds_http_stop(d->http); /* its thread reads the metrics */
+	d->http = NULL;
 	if (d->abandoned)
 		return rc; /* the loop still holds the abandoned scans */
 	intake_free(d);
@@ -619,6 +676,7 @@ int cds_daemon_run(struct cds_conf *conf, const struct cds_daemon_opts *o)
 	uv_loop_close(&d->loop);
 	conf_free(d->conf);
 	conf_free(d->next);
+	cds_metrics_free(d->metrics);
 	free(d->config_path);
 	free(d);
 	the_daemon = NULL;

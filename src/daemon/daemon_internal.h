@@ -48,6 +48,8 @@ void listener_stats(const struct listener *l, struct listener_stats *out);
 
 #include "cdscan/daemon.h"
 #include "cdscan/db.h"
+#include "cdscan/http.h"
+#include "cdscan/metrics.h"
 #include "cdscan/pipeline.h"
 #include "cdscan/scan.h"
 
@@ -82,6 +84,8 @@ struct daemon {
 	struct cds_scanner *scanner;
 	struct cds_pipeline *pipeline;
 	struct listener *listener;
+	struct cds_metrics *metrics;  /* always; read by the HTTP thread */
+	struct cds_http *http;        /* daemon.http, or NULL */
 	uv_timer_t tick, kick, watchdog;
 	uv_signal_t sighup, sigterm, sigint;
 	/* The pace (daemon.pace). */

@@ -40,6 +40,7 @@ void intake_free(struct daemon *d)
 
 static void count_qtype(struct daemon *d, uint16_t qtype)
 {
+	cds_metrics_notify_received(d->metrics, qtype);
 	int i = qtype == CDS_T_CDS ? 0 : qtype == CDS_T_CDNSKEY ? 1 : qtype == CDS_T_CSYNC ? 2 : 3;
 	d->in.received[i]++;
 }
@@ -61,6 +62,7 @@ static void enqueue(struct daemon *d, const char *name, double now)
 	}
 	if (d->npending >= d->conf->daemon.notify.max_pending || !(p = calloc(1, sizeof(*p)))) {
 		d->in.limited_queue++;
+		cds_metrics_notify_rate_limited(d->metrics, CDS_METRICS_BY_QUEUE);
 		return;
 	}
 	snprintf(p->name, sizeof(p->name), "%s", name);
@@ -68,6 +70,7 @@ static void enqueue(struct daemon *d, const char *name, double now)
 	HASH_ADD_STR(d->pending, name, p);
 	d->npending++;
 	d->in.accepted++;
+	cds_metrics_notify_accepted(d->metrics);
 	/* Claimed on the next turn of the loop, with whatever else came in
 	 * the same turn. */
 	if (!uv_is_active((uv_handle_t *)&d->kick))
@@ -95,6 +98,7 @@ static int accept_notify(struct daemon *d, const struct cds_notify_req *req, dou
 		/* Acknowledged, so that the sender stops: the scan it asks for
 		 * has just been done or is queued. */
 		d->in.limited_domain++;
+		cds_metrics_notify_rate_limited(d->metrics, CDS_METRICS_BY_DOMAIN);
 		return CDS_RCODE_NOERROR;
 	}
 	enqueue(d, req->qname, now);
@@ -103,6 +107,8 @@ static int accept_notify(struct daemon *d, const struct cds_notify_req *req, dou
 
 static void count_rcode(struct daemon *d, int rc)
 {
+	if (rc != CDS_RCODE_NOERROR)
+		cds_metrics_notify_refused(d->metrics, (unsigned)rc);
 	if (rc == CDS_RCODE_REFUSED)
 		d->in.refused++;
 	else if (rc == CDS_RCODE_NOTAUTH)
@@ -133,10 +139,12 @@ size_t intake_message(const uint8_t *wire, size_t len, const struct sockaddr *sr
 					    d->conf->daemon.notify.source_prefix6, key);
 	if (!cds_buckets_take(d->by_source, key, klen, now)) {
 		d->in.limited_source++;
+		cds_metrics_notify_rate_limited(d->metrics, CDS_METRICS_BY_SOURCE);
 		return 0;
 	}
 	if (!cds_buckets_take(d->everyone, "", 0, now)) {
 		d->in.limited_global++;
+		cds_metrics_notify_rate_limited(d->metrics, CDS_METRICS_BY_EVERYONE);
 		return 0;
 	}
 	if (rc == CDS_RCODE_NOERROR)

@@ -35,7 +35,8 @@ static const struct {
 	[RC_NOTAUTH] = {9, "NOTAUTH"}, [RC_OTHER] = {0, "other"},
 };
 
-static const char *const limit_names[CDS_METRICS_LIMIT_COUNT] = {"source", "domain"};
+static const char *const limit_names[CDS_METRICS_LIMIT_COUNT] = {"source", "domain", "everyone",
+									 "queue"};
 
 /* cdscan_decide_seconds: upper bounds from half a millisecond (a key and a
  * signature or two) to two seconds (key sets at the validation limits);

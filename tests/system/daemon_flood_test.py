@@ -19,6 +19,7 @@ import time
 
 from daemontest import Daemon, notify, notify_message, rcode_of, wait_for, write_config
 from labtest import Database, check, finish, load_lab, must, psql
+from promcheck import scrape
 
 ADDR, PORT = "127.0.0.1", 5393
 FLOOD = 50000
@@ -90,7 +91,7 @@ def main():
         cycle_ids = ",".join(r[0] for r in cycle)
         psql(db, "UPDATE delegations SET next_scan_at = now() + interval '365 days'")
         psql(db, "UPDATE delegations SET next_scan_at = now() WHERE id IN (%s)" % cycle_ids)
-        d = Daemon(binary, conf, os.path.join(tmp, "f.log"))
+        d = Daemon(binary, conf, os.path.join(tmp, "f.log"), "--http", "127.0.0.1#9393")
         check(d.started and d.running(), "the daemon starts")
         start = time.time()
         time.sleep(7)
@@ -136,6 +137,13 @@ def main():
         check(cost <= allowed,
               "the flood cost %d out-of-turn scans (at most %d allowed by the limits)"
               % (cost, allowed))
+        m = scrape("http://127.0.0.1:9393/metrics")
+        limited = m.get("cdscan_notify_rate_limited_total", {})
+        by = {dict(k)["by"]: v for k, v in limited.items()}
+        received = sum(m.get("cdscan_notify_received_total", {}).values())
+        check(by.get("source", 0) >= received - 100 - 20 * took - 5 and by.get("source", 0) > 0,
+              "/metrics counts the flood: received %d, rate-limited %s"
+              % (received, {k: int(v) for k, v in by.items()}))
         code = d.stop()
         stats = re.search(r"NOTIFY statistics \(received (\d+), accepted (\d+).*?by source "
                           r"(\d+), by everyone (\d+), by domain (\d+)", d.text())

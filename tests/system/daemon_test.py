@@ -6,6 +6,7 @@ broken and a good config; SIGTERM that lets running scans finish, and one
 whose grace ends first (leases given back).
 Usage: daemon_test.py CDSCAN LAB_DIR"""
 
+import json
 import os
 import signal
 import subprocess
@@ -19,9 +20,16 @@ import dns.rcode
 from daemontest import (Daemon, notify, notify_message, raw_exchange, rcode_of, wait_for,
                         write_config)
 from labtest import Database, check, finish, load_lab, must, psql
+from promcheck import chromium_dom, request, scrape
 
 ADDR = "127.0.0.1"
 PORT = 5391  # this test's own port: others run beside it in the same lab
+HTTP = "http://127.0.0.1:9391"
+
+
+def value(samples, name, **labels):
+    """One series' value in a scrape (0 when absent)."""
+    return samples.get(name, {}).get(tuple(sorted(labels.items())), 0)
 
 
 def prepare(binary, lab, db, conf, extra):
@@ -55,8 +63,9 @@ def notify_cases(binary, lab, tmp):
                 "scan:\n  timeout: 1s\n  retries: 2\n  interval: 365d\n"
                 "output:\n  spool-dir: %s\nregistries:\n  - name: lab\n    tlds: [test]\n"
                 "daemon:\n  listen: ['%s#%d']\n  grace: 10s\n" % (spool, ADDR, PORT))
-        d = Daemon(binary, conf, os.path.join(tmp, "n.log"))
+        d = Daemon(binary, conf, os.path.join(tmp, "n.log"), "--http", "127.0.0.1#9391")
         check(d.started and d.running(), "the daemon starts and says so")
+        before = scrape(HTTP + "/metrics")
         t0 = time.monotonic()
         a = notify(ADDR, PORT, "Rollover.TEST", "CDS")
         check(a is not None and rcode_of(a) == "NOERROR" and
@@ -76,10 +85,49 @@ def notify_cases(binary, lab, tmp):
         a = notify(ADDR, PORT, "csync-glue.test.", "CDNSKEY")
         check(rcode_of(a) == "NOERROR", "NOTIFY(CDNSKEY) is taken too")
         code_cases(db, d)
+        http_cases(before, tmp)
         check(d.stop() == 0, "SIGTERM: exit 0")
         log = d.text()
         check("Traceback" not in log and "error" not in log.split("stopping")[0].lower(),
               "no error in the log: %s" % log[-300:])
+
+
+def http_cases(before, tmp):
+    """The daemon's HTTP endpoint: /metrics parsed by prometheus_client,
+    its counters moved by what the NOTIFYs caused; /healthz; /status as
+    JSON and, in headless Chromium, as HTML."""
+    after = scrape(HTTP + "/metrics")
+    moved = lambda name, **l: value(after, name, **l) - value(before, name, **l)
+    check(moved("cdscan_notify_received_total", qtype="CDS") >= 3 and
+          moved("cdscan_notify_received_total", qtype="CSYNC") == 1 and
+          moved("cdscan_notify_accepted_total") == 3 and
+          moved("cdscan_notify_refused_total", rcode="REFUSED") >= 2 and
+          moved("cdscan_notify_refused_total", rcode="NOTAUTH") == 1 and
+          moved("cdscan_notify_refused_total", rcode="FORMERR") == 1 and
+          moved("cdscan_notify_refused_total", rcode="NOTIMP") == 1,
+          "/metrics: NOTIFYs counted by type, acceptance and answer code")
+    check(moved("cdscan_scans_total", side="ds", action="update") >= 1 and
+          moved("cdscan_scans_total", side="ns", action="update") >= 1 and
+          moved("cdscan_change_sets_created_total") == 2 and
+          moved("cdscan_dns_queries_total") > 0 and moved("cdscan_dns_answers_total") > 0 and
+          moved("cdscan_decide_seconds_count") == 3,
+          "/metrics: scans by side and action, change sets, queries and decide times moved "
+          "(queries +%d)" % moved("cdscan_dns_queries_total"))
+    check(value(after, "cdscan_change_sets", state="sent") == 2 and
+          value(after, "cdscan_delegations") > 80 and value(after, "cdscan_queue_depth") == 0,
+          "/metrics: the database's gauges (change sets sent, delegations, nothing due)")
+    status, _, body = request(HTTP + "/healthz")
+    check(status == 200 and body.strip() == b"ok", "/healthz: 200 ok (%d %r)" % (status, body))
+    status, headers, body = request(HTTP + "/status/rollover.test")
+    doc = json.loads(body) if status == 200 else {}
+    check(status == 200 and "json" in headers.get("content-type", "") and
+          doc.get("domain") == "rollover.test.",
+          "/status/DOMAIN: its state as JSON (%d)" % status)
+    status, _, _ = request(HTTP + "/status/nosuch.test")
+    check(status == 404, "/status of a domain not in the table: 404 (%d)" % status)
+    dom = chromium_dom(HTTP + "/status/rollover.test", tmp)
+    check("rollover.test." in dom and "<html" in dom.lower(),
+          "/status/DOMAIN in headless Chromium: the page shows the domain")
 
 
 def code_cases(db, d):
