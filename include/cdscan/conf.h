@@ -168,6 +168,8 @@ struct cds_conf {
 		uint32_t http_max_connections;
 		uint32_t http_per_ip;        /* connections per client address */
 		uint64_t http_timeout_ms;    /* an idle HTTP connection is closed after */
+		uint32_t http_max_request;   /* octets of request line and headers */
+		uint32_t http_max_url;       /* octets of a URL path (longer: 414) */
 		struct {
 			uint32_t source_rate;    /* NOTIFYs per second per source prefix */
 			uint32_t source_burst;

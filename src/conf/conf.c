@@ -234,6 +234,9 @@ static const struct key daemon_keys[] = {
 	{"http-connections-per-ip", K_UINT, OFF(daemon.http_per_ip), 1, 100000, NULL, "8", NULL},
 	{"http-timeout", K_DURATION, OFF(daemon.http_timeout_ms), 1000, 600000, NULL, "10s",
 	 NULL},
+	{"http-max-request", K_UINT, OFF(daemon.http_max_request), 1024, 1048576, NULL, "16384",
+	 NULL},
+	{"http-max-url", K_UINT, OFF(daemon.http_max_url), 64, 65536, NULL, "1024", NULL},
 	{"notify", K_SECTION, 0, 0, 0, NULL, NULL, notify_keys},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };

@@ -571,6 +571,8 @@ static int start_http(struct daemon *d)
 		.max_connections = c->daemon.http_max_connections,
 		.per_ip_connections = c->daemon.http_per_ip,
 		.timeout_s = (unsigned)((c->daemon.http_timeout_ms + 999) / 1000),
+		.max_request_bytes = c->daemon.http_max_request,
+		.max_url_bytes = c->daemon.http_max_url,
 	};
 	int r = cds_http_start(&o, &d->http, err, sizeof(err));
 	if (r != 0) {
