@@ -180,6 +180,7 @@ struct cds_conf {
 			uint32_t rate;           /* NOTIFYs per second from everyone */
 			uint32_t max_tracked;    /* source and domain buckets kept */
 			uint32_t max_pending;    /* notified domains waiting for a scan */
+			uint32_t max_scans;      /* NOTIFY-driven scans claimed at once */
 			uint32_t tcp_clients;    /* TCP connections at once */
 			uint64_t tcp_timeout_ms; /* an idle TCP connection is closed after */
 		} notify;

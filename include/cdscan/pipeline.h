@@ -54,6 +54,7 @@ struct cds_pipeline_stats {
 	uint64_t released;  /* leases given back (cds_pipeline_stop, _abandon) */
 	uint64_t inflight;  /* scans running now */
 	uint64_t queued;    /* claimed, not started yet */
+	uint64_t urgent_active; /* claimed out of turn, not finished yet */
 	bool failed;        /* stopped by an error (the store, memory) */
 	double decide_s;    /* time spent deciding, summed over the thread pool */
 	double db_s;        /* time spent in the store */

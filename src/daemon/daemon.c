@@ -327,6 +327,22 @@ static void warn_restart_only(const struct daemon *d, const struct cds_conf *c)
 				"start; the running sockets stay as they are");
 }
 
+/* Whether a scanner starts under c (a resolver, the trust anchor RFC 9615
+ * needs): checked before anything of the running one is stopped. */
+static bool starts(const struct daemon *d, const struct cds_conf *c, char *msg, size_t len)
+{
+	struct cds_scanner *s = NULL;
+	const char *resolvers[1] = {d->opts.resolver};
+	bool ok = cds_scanner_new((uv_loop_t *)&d->loop, c, d->opts.resolver ? resolvers : NULL,
+				  d->opts.resolver ? 1 : 0, &s) == 0;
+	if (!ok)
+		snprintf(msg, len, "no resolver: set resolver.addresses or --resolver");
+	else if (cds_scanner_bootstrap_anchor(s, c, d->opts.trust_anchor, msg, len) != 0)
+		ok = false;
+	cds_scanner_free(s); /* its handles close on the loop's next turn */
+	return ok;
+}
+
 static void reload_begin(struct daemon *d)
 {
 	char msg[900], err[700];
@@ -335,6 +351,13 @@ static void reload_begin(struct daemon *d)
 		d->reloads_failed++;
 		cds_metrics_config_reload(d->metrics, false);
 		cds_log_error("reload: %s; the running configuration stays", msg);
+		return;
+	}
+	if (!starts(d, c, msg, sizeof(msg))) {
+		d->reloads_failed++;
+		cds_metrics_config_reload(d->metrics, false);
+		cds_log_error("reload: %s; the running configuration stays", msg);
+		conf_free(c);
 		return;
 	}
 	warn_restart_only(d, c);
@@ -349,28 +372,49 @@ static void reload_begin(struct daemon *d)
 		       (unsigned long long)inflight(d));
 }
 
-/* Swap in the new configuration once nothing uses the old one. */
-static void reload_step(struct daemon *d)
+/* The old configuration back after the new one would not start. */
+static void reload_undo(struct daemon *d, struct cds_conf *old, const char *why)
 {
-	char err[700];
-	if (inflight(d) > 0 || d->draining || d->probing)
-		return;
+	char err[700] = "";
 	teardown(d);
 	conf_free(d->conf);
-	d->conf = d->next;
-	d->next = NULL;
-	d->reloading = false;
-	d->reloads_ok++;
-	cds_metrics_config_reload(d->metrics, true);
-	if (intake_setup(d) != 0 || (d->db && build(d, err, sizeof(err)) != 0)) {
-		cds_log_error("reload: cannot restart the scan pipeline with the new "
-			      "configuration: %s; retrying", d->db ? err : "out of memory");
+	d->conf = old;
+	intake_setup(d);
+	d->reloads_failed++;
+	cds_metrics_config_reload(d->metrics, false);
+	cds_log_error("reload: the new configuration does not start (%s); the running "
+		      "configuration stays", why);
+	if (d->db && build(d, err, sizeof(err)) != 0) {
+		cds_log_error("cannot restart the scan pipeline: %s; retrying", err);
 		teardown(d);
 		cds_db_close(d->db);
 		d->db = NULL;
 		d->db_retry_at = daemon_now() + 5.0;
+	}
+}
+
+/* Swap in the new configuration once nothing uses the old one; the old
+ * one stays until the new one has started. */
+static void reload_step(struct daemon *d)
+{
+	char err[700] = "out of memory";
+	if (inflight(d) > 0 || d->draining || d->probing)
+		return;
+	teardown(d);
+	struct cds_conf *old = d->conf;
+	d->conf = d->next;
+	d->next = NULL;
+	d->reloading = false;
+	int r = intake_setup(d);
+	if (r == 0 && d->db)
+		r = build(d, err, sizeof(err));
+	if (r != 0) {
+		reload_undo(d, old, err);
 		return;
 	}
+	conf_free(old);
+	d->reloads_ok++;
+	cds_metrics_config_reload(d->metrics, true);
 	d->changes_waiting = true;
 	cds_log_notice("reload: the new configuration is in use");
 }
@@ -402,6 +446,14 @@ static void log_statistics(const struct daemon *d)
 		       (unsigned long long)in->refused, (unsigned long long)in->notauth,
 		       (unsigned long long)in->formerr, (unsigned long long)in->notimp,
 		       (unsigned long long)in->servfail, (unsigned long long)in->dropped);
+	cds_log_notice("listener statistics (UDP messages %llu, TCP messages %llu, TCP connections "
+		       "refused %llu, closed idle %llu, closed unread %llu, answers not sent %llu)",
+		       (unsigned long long)d->heard.udp_messages,
+		       (unsigned long long)d->heard.tcp_messages,
+		       (unsigned long long)d->heard.tcp_refused,
+		       (unsigned long long)d->heard.tcp_idle_closed,
+		       (unsigned long long)d->heard.tcp_unread_closed,
+		       (unsigned long long)d->heard.send_failed);
 }
 
 static void drop_pending(struct daemon *d)
@@ -424,6 +476,8 @@ static void stop_begin(struct daemon *d)
 	d->stopping = true;
 	d->deadline = daemon_now() + (double)d->conf->daemon.grace_ms / 1000.0;
 	sd_notify(0, "STOPPING=1\nSTATUS=draining");
+	if (d->listener)
+		listener_stats(d->listener, &d->heard);
 	listener_close(d->listener);
 	d->listener = NULL;
 	uv_timer_stop(&d->kick);

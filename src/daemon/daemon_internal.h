@@ -36,7 +36,7 @@ void listener_close(struct listener *l);
  * idle, since the start. */
 struct listener_stats {
 	uint64_t udp_messages, tcp_messages;
-	uint64_t tcp_refused, tcp_idle_closed, send_failed;
+	uint64_t tcp_refused, tcp_idle_closed, tcp_unread_closed, send_failed;
 };
 void listener_stats(const struct listener *l, struct listener_stats *out);
 
@@ -96,6 +96,7 @@ struct daemon {
 	struct pending *pending;      /* uthash; order = queue */
 	size_t npending;
 	struct intake_stats in;
+	struct listener_stats heard;  /* the listener's, taken when it closes */
 	/* Output. */
 	uv_work_t drain_req;
 	bool draining, changes_waiting;

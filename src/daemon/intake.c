@@ -15,18 +15,25 @@
 int intake_setup(struct daemon *d)
 {
 	const struct cds_conf *c = d->conf;
-	intake_free(d);
-	d->by_source = cds_buckets_new(c->daemon.notify.source_rate, c->daemon.notify.source_burst,
-				       c->daemon.notify.max_tracked);
-	d->everyone = cds_buckets_new(c->daemon.notify.rate, c->daemon.notify.rate, 1);
+	struct cds_buckets *src, *all, *dom = NULL;
+	src = cds_buckets_new(c->daemon.notify.source_rate, c->daemon.notify.source_burst,
+			      c->daemon.notify.max_tracked);
+	all = cds_buckets_new(c->daemon.notify.rate, c->daemon.notify.rate, 1);
 	/* domain-interval 0: no limit per domain. */
 	if (c->daemon.notify.domain_interval_ms > 0)
-		d->by_domain = cds_buckets_new(1000.0 / (double)c->daemon.notify.domain_interval_ms,
-					       c->daemon.notify.domain_burst,
-					       c->daemon.notify.max_tracked);
-	if (!d->by_source || !d->everyone ||
-	    (c->daemon.notify.domain_interval_ms > 0 && !d->by_domain))
+		dom = cds_buckets_new(1000.0 / (double)c->daemon.notify.domain_interval_ms,
+				      c->daemon.notify.domain_burst, c->daemon.notify.max_tracked);
+	if (!src || !all || (c->daemon.notify.domain_interval_ms > 0 && !dom)) {
+		/* The listener goes on with the buckets it has. */
+		cds_buckets_free(src);
+		cds_buckets_free(all);
+		cds_buckets_free(dom);
 		return CDS_ENOMEM;
+	}
+	intake_free(d);
+	d->by_source = src;
+	d->everyone = all;
+	d->by_domain = dom;
 	return 0;
 }
 
@@ -50,16 +57,11 @@ static void kick_cb(uv_timer_t *t)
 	intake_claim(t->data);
 }
 
-/* Queue name for an out-of-turn scan (once: a second NOTIFY while it
- * waits changes nothing). */
-static void enqueue(struct daemon *d, const char *name, double now)
+/* Queue name for an out-of-turn scan, not before now + delay (the
+ * caller has made sure it is not queued yet). */
+static void enqueue(struct daemon *d, const char *name, double now, double delay)
 {
 	struct pending *p;
-	HASH_FIND_STR(d->pending, name, p);
-	if (p) {
-		d->in.coalesced++;
-		return;
-	}
 	if (d->npending >= d->conf->daemon.notify.max_pending || !(p = calloc(1, sizeof(*p)))) {
 		d->in.limited_queue++;
 		cds_metrics_notify_rate_limited(d->metrics, CDS_METRICS_BY_QUEUE);
@@ -67,6 +69,7 @@ static void enqueue(struct daemon *d, const char *name, double now)
 	}
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->since = now;
+	p->not_before = now + delay;
 	HASH_ADD_STR(d->pending, name, p);
 	d->npending++;
 	d->in.accepted++;
@@ -83,25 +86,36 @@ static int accept_notify(struct daemon *d, const struct cds_notify_req *req, dou
 {
 	char err[300];
 	bool found = false;
+	struct pending *p;
 	/* With registry profiles the parent's namespace is theirs: a name
 	 * under none of them is not a zone this parent is authoritative for. */
 	if (d->conf->registry_count > 0 && !cds_conf_registry_for(d->conf, req->qname))
 		return CDS_RCODE_NOTAUTH;
+	/* Queued already: nothing to ask the store, nothing more to do. */
+	HASH_FIND_STR(d->pending, req->qname, p);
+	if (p) {
+		d->in.coalesced++;
+		return CDS_RCODE_NOERROR;
+	}
+	bool limited = d->by_domain &&
+		       !cds_buckets_take(d->by_domain, req->qname, strlen(req->qname), now);
 	if (!d->db || cds_db_has_domain(d->db, req->qname, &found, err, sizeof(err)) != 0) {
 		d->in.servfail++;
 		return RCODE_SERVFAIL; /* the sender retries (RFC 1996 §3.6) */
 	}
 	if (!found)
 		return CDS_RCODE_REFUSED;
-	if (d->by_domain &&
-	    !cds_buckets_take(d->by_domain, req->qname, strlen(req->qname), now)) {
-		/* Acknowledged, so that the sender stops: the scan it asks for
-		 * has just been done or is queued. */
+	if (limited) {
+		/* Acknowledged (the sender must not retry), and not lost: the
+		 * scan happens once the domain's interval has passed, so that a
+		 * sender who spends a domain's tokens cannot hide the operator's
+		 * own NOTIFY. */
 		d->in.limited_domain++;
 		cds_metrics_notify_rate_limited(d->metrics, CDS_METRICS_BY_DOMAIN);
+		enqueue(d, req->qname, now, (double)d->conf->daemon.notify.domain_interval_ms / 1000.0);
 		return CDS_RCODE_NOERROR;
 	}
-	enqueue(d, req->qname, now);
+	enqueue(d, req->qname, now, 0);
 	return CDS_RCODE_NOERROR;
 }
 
@@ -192,7 +206,21 @@ static void settle(struct daemon *d, struct pending **v, const bool *claimed, si
 
 void intake_claim(struct daemon *d)
 {
+	struct cds_pipeline_stats ps;
 	size_t max = d->conf->scan.batch_size;
+	/* NOTIFY-driven scans take at most daemon.notify.max-scans of the
+	 * scan.concurrency slots, queued ones counted: the rest are the
+	 * schedule's, whatever the NOTIFYs (what waits stays in the bounded,
+	 * coalescing queue). */
+	if (d->pipeline) {
+		cds_pipeline_stats(d->pipeline, &ps);
+		size_t cap = d->conf->daemon.notify.max_scans;
+		size_t room = ps.urgent_active < cap ? cap - (size_t)ps.urgent_active : 0;
+		if (room < max)
+			max = room;
+	}
+	if (max == 0)
+		return;
 	struct pending **v = calloc(max, sizeof(*v));
 	const char **names = calloc(max, sizeof(*names));
 	bool *claimed = calloc(max, sizeof(*claimed));

@@ -13,6 +13,9 @@
 
 #define MAX_ADDRS 8
 #define TCP_BUF (2 + 65535)
+/* Answers a TCP client has not read, at most: a client that sends and
+ * never reads is closed rather than queued for without end. */
+#define TCP_MAX_UNREAD (64 * 1024)
 
 struct listener;
 
@@ -142,6 +145,9 @@ static void conn_messages(struct conn *c)
 		if (c->have - off < 2 + mlen)
 			break;
 		c->l->stats.tcp_messages++;
+		/* Idle is measured from the last whole message: a client that
+		 * dribbles a byte at a time does not keep its place. */
+		uv_timer_again(&c->idle);
 		struct wreq *w = malloc(sizeof(*w));
 		size_t n = w ? c->l->fn(c->buf + off + 2, mlen, (const struct sockaddr *)&peer,
 					   w->data + 2, c->l->arg) : 0;
@@ -178,8 +184,11 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	c->have += (size_t)nread;
-	uv_timer_again(&c->idle);
 	conn_messages(c);
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > TCP_MAX_UNREAD) {
+		c->l->stats.tcp_unread_closed++;
+		conn_close(c);
+	}
 }
 
 /* The source address of a TCP client, for the rate limits. */

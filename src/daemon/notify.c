@@ -189,8 +189,18 @@ size_t cds_notify_source_key(const struct sockaddr *sa, unsigned prefix4, unsign
 	size_t len;
 	unsigned bits;
 	memset(key, 0, 17);
-	if (sa->sa_family == AF_INET6) {
-		addr = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	const uint8_t *a6 = sa->sa_family == AF_INET6
+				    ? ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr
+				    : NULL;
+	if (a6 && memcmp(a6, mapped, 12) == 0) {
+		/* An IPv4 sender on a dual-stack socket (::ffff:a.b.c.d) is
+		 * that IPv4 address: its prefix is an IPv4 prefix. */
+		addr = a6 + 12;
+		len = 4;
+		bits = prefix4 > 32 ? 32 : prefix4;
+	} else if (sa->sa_family == AF_INET6) {
+		addr = a6;
 		len = 16;
 		bits = prefix6 > 128 ? 128 : prefix6;
 	} else {

@@ -20,6 +20,7 @@ struct work {
 	struct cds_db_item item;
 	const struct cds_registry *reg; /* its profile, or NULL */
 	bool skipped;                   /* the registry scans CDS itself */
+	bool urgent;                    /* claimed out of turn (a NOTIFY) */
 	/* Made when it is decided (a thousand delegations in flight need
 	 * none of it): its verdict and change sets.  NULL: not decided. */
 	struct decided *d;
@@ -61,6 +62,7 @@ struct cds_pipeline {
 	struct cds_db_item *urgent;   /* claimed out of turn, not started: first */
 	size_t uhead, ucount, ucap;
 	struct work *running;         /* scans in flight */
+	size_t urgent_inflight;       /* of them claimed out of turn */
 	struct cds_pipeline_stats stats;
 	struct timespec t0;
 	int error;
@@ -293,8 +295,9 @@ static void drop_urgent(struct cds_pipeline *p)
 
 /* The next claimed delegation to start: out-of-turn claims first, then
  * the batch, claiming the next batch when it is used up.  NULL: none. */
-static struct cds_db_item *next_item(struct cds_pipeline *p)
+static struct cds_db_item *next_item(struct cds_pipeline *p, bool *urgent)
 {
+	*urgent = p->ucount > 0;
 	if (p->ucount) {
 		p->ucount--;
 		return &p->urgent[p->uhead++];
@@ -352,6 +355,7 @@ static void decided_cb(uv_work_t *req, int status)
 	p->stats.decide_s += w->decide_s;
 	p->stats.decided++;
 	p->inflight--;
+	p->urgent_inflight -= w->urgent;
 	if (w->prev)
 		w->prev->next = w->next;
 	else
@@ -394,7 +398,7 @@ static void log_state(const struct cds_db_item *it)
 }
 
 /* Start a claimed delegation (its lists move to the work). */
-static void start_item(struct cds_pipeline *p, struct cds_db_item *it)
+static void start_item(struct cds_pipeline *p, struct cds_db_item *it, bool urgent)
 {
 	struct work *w = calloc(1, sizeof(*w));
 	if (!w) {
@@ -403,6 +407,7 @@ static void start_item(struct cds_pipeline *p, struct cds_db_item *it)
 		return;
 	}
 	w->p = p;
+	w->urgent = urgent;
 	w->item = *it;
 	it->d.ns = NULL;
 	it->d.ds = NULL;
@@ -415,6 +420,7 @@ static void start_item(struct cds_pipeline *p, struct cds_db_item *it)
 		finished(p, w);
 	} else if (cds_scanner_scan(p->scanner, &w->item.d, conf_of(p, w), scanned_cb, w) == 0) {
 		p->inflight++;
+		p->urgent_inflight += urgent;
 		w->next = p->running;
 		if (p->running)
 			p->running->prev = w;
@@ -436,10 +442,11 @@ static void pump(struct cds_pipeline *p)
 		return; /* the outer call goes on */
 	p->pumping = true;
 	while (!p->error && p->inflight < p->conf->scan.concurrency) {
-		struct cds_db_item *it = next_item(p);
+		bool urgent;
+		struct cds_db_item *it = next_item(p, &urgent);
 		if (!it)
 			break;
-		start_item(p, it);
+		start_item(p, it, urgent);
 	}
 	/* Nothing running: write what waits (the daemon's NOTIFY-driven scan
 	 * should not wait for a batch to fill). */
@@ -500,6 +507,7 @@ void cds_pipeline_stats(const struct cds_pipeline *p, struct cds_pipeline_stats 
 	*out = p->stats;
 	out->inflight = p->inflight;
 	out->queued = p->ucount + (p->batch.count - p->next);
+	out->urgent_active = p->ucount + p->urgent_inflight;
 	out->failed = p->error != 0;
 }
 

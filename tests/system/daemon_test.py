@@ -218,6 +218,21 @@ def signals(binary, lab, tmp):
               % [l for l in d.text().splitlines() if "reload" in l][-1:])
         check(rcode_of(notify(ADDR, PORT + 1, "rollover.test.")) == "NOERROR",
               "and the daemon goes on (NOTIFY answered)")
+        # A file that parses but would not start (a trust anchor that is
+        # not there, RFC 9615 bootstrap on): refused before anything stops.
+        write_config(conf, lab, db, base + "  grace: 30s\n")
+        good = open(conf).read()
+        open(conf, "w").write(good.replace(lab["trust_anchor"], "/nonexistent/root.key"))
+        d.signal(signal.SIGHUP)
+        check(wait_for(lambda: d.text().count("the running configuration stays") == 2, 10) and
+              "/nonexistent/root.key" in d.text(),
+              "SIGHUP with a file that would not start (no trust anchor): refused, named")
+        psql(db, "UPDATE delegations SET next_scan_at = now() + interval '365 days'")
+        results = int(psql(db, "SELECT count(*) FROM scan_results"))
+        notify(ADDR, PORT + 1, "fresh.test.")
+        check(wait_for(lambda: int(psql(db, "SELECT count(*) FROM scan_results")) == results + 1,
+                       10),
+              "and the daemon still scans under the running configuration")
         write_config(conf, lab, db, base + "  grace: 30s\n  pace: 150\n")
         d.signal(signal.SIGHUP)
         check(wait_for(lambda: "the new configuration is in use" in d.text(), 20),
@@ -290,6 +305,52 @@ def systemd_notify(binary, lab, tmp):
               "3 s), STOPPING=1 at SIGTERM: %s" % (dogs, [m.split("\n")[0] for m in got][:3]))
 
 
+def limits(binary, lab, tmp):
+    """daemon.notify.max-scans: with 1, NOTIFYs for five delegations (one
+    of them with a silent server: seconds) are scanned one at a time, never
+    all at once.  A NOTIFY over its domain's limit is answered and its scan
+    comes when the interval has passed, not lost."""
+    with Database(lab, "dlim") as database:
+        db = database.conninfo
+        conf = os.path.join(tmp, "l.yaml")
+        prepare(binary, lab, db, conf,
+                "scan:\n  timeout: 1s\n  retries: 2\n  interval: 365d\n"
+                "output:\n  spool-dir: %s\ndaemon:\n  listen: ['%s#%d']\n"
+                "  notify:\n    max-scans: 1\n    domain-interval: 3s\n    domain-burst: 1\n"
+                % (os.path.join(tmp, "lspool"), ADDR, PORT + 3))
+        d = Daemon(binary, conf, os.path.join(tmp, "l.log"))
+        names = ["one-down.test.", "rollover.test.", "secure.test.", "insecure.test.",
+                 "fresh.test."]
+        for n in names:
+            notify(ADDR, PORT + 3, n)
+        most = 0
+        end = time.monotonic() + 8
+        while time.monotonic() < end:
+            most = max(most, int(psql(db, "SELECT count(*) FROM delegations"
+                                          " WHERE leased_until > now()")))
+            if psql(db, "SELECT count(DISTINCT delegation_id) FROM scan_results") == "5":
+                break
+            time.sleep(0.05)
+        done = psql(db, "SELECT count(DISTINCT delegation_id) FROM scan_results")
+        check(most == 1 and done == "5",
+              "max-scans 1: the five notified delegations scanned one at a time (at most %d "
+              "at once, %s done)" % (most, done))
+        of = lambda: int(psql(db, "SELECT count(*) FROM scan_results r JOIN delegations d ON"
+                                  " d.id = r.delegation_id WHERE d.domain = 'secure.test.'"))
+        time.sleep(3)  # its token back (domain-interval 3s, burst 1)
+        first = of()
+        notify(ADDR, PORT + 3, "secure.test.")
+        wait_for(lambda: of() == first + 1, 5)
+        a = notify(ADDR, PORT + 3, "secure.test.")  # its token spent: over the limit
+        time.sleep(1)
+        early = of()
+        later = wait_for(lambda: of() == first + 2, 8)
+        check(rcode_of(a) == "NOERROR" and early == first + 1 and later,
+              "over its domain's limit: NOERROR, not scanned at once (%d), but once the "
+              "interval has passed (%d)" % (early - first, of() - first))
+        check(d.stop() == 0, "exit 0")
+
+
 def main():
     binary, labdir = sys.argv[1], sys.argv[2]
     lab = load_lab(labdir)
@@ -297,6 +358,7 @@ def main():
         notify_cases(binary, lab, tmp)
         systemd_notify(binary, lab, tmp)
         signals(binary, lab, tmp)
+        limits(binary, lab, tmp)
         pace(binary, lab, tmp)
     finish()
 

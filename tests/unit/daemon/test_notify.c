@@ -155,6 +155,16 @@ static void test_source_key(void **state)
 	assert_memory_equal(kx, ky, n);                    /* one /56 */
 	cds_notify_source_key((struct sockaddr *)&y, 24, 64, ky);
 	assert_memory_not_equal(kx, ky, n);
+	/* IPv4 senders on a dual-stack socket are their IPv4 /24s (found in
+	 * review: all of them shared the /56 of ::ffff:0:0). */
+	struct sockaddr_in6 m1 = {.sin6_family = AF_INET6}, m2 = m1;
+	inet_pton(AF_INET6, "::ffff:192.0.2.1", &m1.sin6_addr);
+	inet_pton(AF_INET6, "::ffff:198.51.100.7", &m2.sin6_addr);
+	n = cds_notify_source_key((struct sockaddr *)&m1, 24, 56, kx);
+	assert_int_equal(n, 5);
+	assert_memory_equal(kx, ka, n);                    /* = 192.0.2.1's key */
+	cds_notify_source_key((struct sockaddr *)&m2, 24, 56, ky);
+	assert_memory_not_equal(kx, ky, n);
 }
 
 int main(void)
