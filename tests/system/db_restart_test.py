@@ -63,9 +63,15 @@ def main():
                       " AND NOT EXISTS (SELECT 1 FROM scan_results s"
                       " WHERE s.delegation_id = d.id)")
         m = re.search(r"(\d+) claimed delegations were not written", err)
-        check(m is not None and int(leased or 0) > 0 and m.group(1) == leased,
-              "the unwritten delegations are leased, as the message says (%s, %s)"
-              % (leased, m.group(1) if m else None))
+        # A COMMIT whose answer the restart cut off is in doubt: the
+        # scanner counts its batch as not written, and it may have been
+        # (seen once in CI: 50 leased, 100 said, 100 results).  Anything
+        # else said must be leased, and nothing leased left unsaid.
+        said = int(m.group(1)) if m else -1
+        check(m is not None and 0 < int(leased or 0) <= said and
+              (said - int(leased)) % 50 == 0 and said - int(leased) <= 50,
+              "the unwritten delegations are leased, as the message says (%s leased, %d said,"
+              " at most one batch in doubt)" % (leased, said))
         # The rerun once every lease has ended: waited for, not slept for.
         deadline = time.time() + 60
         while time.time() < deadline and psql(
