@@ -395,6 +395,9 @@ bool cds_http_accept_html(const char *accept)
 /* libmicrohttpd's messages are about single connections (a client gone,
  * the connection limit reached): for debugging, not for every flood. */
 static void mhd_log_cb(void *cls, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void mhd_log_cb(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
