@@ -208,6 +208,16 @@ static void earlier(FILE *f, json_object *verdicts)
 	fputs("</ul>\n", f);
 }
 
+/* Table cells, each escaped. */
+static void cells(FILE *f, const char *const *v, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		fputs("<td>", f);
+		esc(f, v[k]);
+		fputs("</td>", f);
+	}
+}
+
 /* Addresses that gave no usable answer, and since when. */
 static void failing(FILE *f, json_object *list)
 {
@@ -219,14 +229,10 @@ static void failing(FILE *f, json_object *list)
 	      f);
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		json_object *a = json_object_array_get_idx(list, i);
-		const char *cells[] = {str(a, "name"), str(a, "address"), str(a, "since"),
-				       str(a, "failures"), str(a, "error")};
+		const char *row[] = {str(a, "name"), str(a, "address"), str(a, "since"),
+				     str(a, "failures"), str(a, "error")};
 		fputs("<tr>", f);
-		for (size_t k = 0; k < sizeof(cells) / sizeof(cells[0]); k++) {
-			fputs("<td>", f);
-			esc(f, cells[k]);
-			fputs("</td>", f);
-		}
+		cells(f, row, sizeof(row) / sizeof(row[0]));
 		fprintf(f, "<td>%s</td></tr>\n",
 			json_object_get_boolean(get(a, "excluded")) ? "yes" : "no");
 	}
@@ -249,21 +255,13 @@ static void changes(FILE *f, json_object *list)
 		const char *after[] = {str(c, "attempts"), str(c, "last_error"),
 				       str(c, "created_at")};
 		fputs("<tr>", f);
-		for (size_t k = 0; k < 4; k++) {
-			fputs("<td>", f);
-			esc(f, before[k]);
-			fputs("</td>", f);
-		}
+		cells(f, before, 4);
 		fputs("<td>", f);
 		lines(f, get(c, "add"));
 		fputs("</td><td>", f);
 		lines(f, get(c, "rem"));
 		fputs("</td>", f);
-		for (size_t k = 0; k < 3; k++) {
-			fputs("<td>", f);
-			esc(f, after[k]);
-			fputs("</td>", f);
-		}
+		cells(f, after, 3);
 		fputs("</tr>\n", f);
 	}
 	fputs("</tbody></table>\n", f);
