@@ -82,6 +82,7 @@ struct cds_db_claim_opts {
 	uint64_t lease_s;             /* 0: a dry run, the rows are only read */
 	uint64_t unreachable_after_s; /* policy.unreachable-after (0: never) */
 	bool skip_leased;             /* with domains: not those another scanner holds */
+	bool oldest_first;            /* the due ones that waited longest, after ignored */
 };
 
 /*

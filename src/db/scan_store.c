@@ -43,11 +43,12 @@
 	"       coalesce(o.consistent_scans, 0), " t ".suspended_at IS NOT NULL,"              \
 	"       coalesce(" t ".suspended_reason, ''), coalesce(" t ".csync_approved_serial, -1),"\
 	"       f.n, f.excluded "
-#define CLAIM_FAILURES(t)                                                                  \
+#define CLAIM_FAILURES_P(t, unreach)                                                       \
 	" CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(string_agg(sf.ns_name || ' ' ||" \
 	"   sf.address, ',' ORDER BY sf.ns_name, sf.address)"                                \
-	"   FILTER (WHERE " CDS_DB_EXCLUDED("sf", "$4") "), '') AS excluded"                  \
+	"   FILTER (WHERE " CDS_DB_EXCLUDED("sf", unreach) "), '') AS excluded"               \
 	"   FROM server_failures sf WHERE sf.delegation_id = " t ".id) f "
+#define CLAIM_FAILURES(t) CLAIM_FAILURES_P(t, "$4")
 static const char claim_sql[] =
 	"WITH c AS (SELECT id FROM delegations " CLAIM_WHERE CLAIM_FREE
 	"           ORDER BY id LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
@@ -58,6 +59,21 @@ static const char claim_sql[] =
 	CLAIM_COLUMNS("u")
 	"FROM u LEFT JOIN bootstrap_observations o ON o.delegation_id = u.id"
 	CLAIM_FAILURES("u") "ORDER BY u.id";
+/* The daemon's claim: the due delegations that have waited longest
+ * first (delegations_next_scan, 0004_daemon.sql), with no cursor, so that
+ * a retry after scan.retry-after is taken when it falls due, not when a
+ * pass through the table comes round to it.  $1: how many, $2:
+ * policy.unreachable-after, $3: the lease, all in seconds. */
+static const char claim_due_sql[] =
+	"WITH c AS (SELECT id FROM delegations WHERE removed_at IS NULL AND next_scan_at <= now()"
+	"           ORDER BY next_scan_at LIMIT $1::integer FOR UPDATE SKIP LOCKED),"
+	" u AS (UPDATE delegations AS d"
+	"       SET next_scan_at = now() + make_interval(secs => $3::double precision),"
+	"           leased_until = now() + make_interval(secs => $3::double precision)"
+	"       FROM c WHERE d.id = c.id RETURNING d.*) "
+	CLAIM_COLUMNS("u")
+	"FROM u LEFT JOIN bootstrap_observations o ON o.delegation_id = u.id"
+	CLAIM_FAILURES_P("u", "$2") "ORDER BY u.id";
 /* A dry run takes the rows as they are: no lock, no lease. */
 static const char peek_sql[] =
 	CLAIM_COLUMNS("delegations")
@@ -242,8 +258,12 @@ int cds_db_claim(struct cds_db *db, const struct cds_db_claim_opts *o, struct cd
 		 (unsigned long long)o->unreachable_after_s);
 	if (o->ndomains && !names)
 		return CDS_ENOMEM;
-	r = cds_db_exec(db, o->lease_s ? claim_sql : peek_sql, o->lease_s ? 6 : 4, params, &res,
-			err, errlen);
+	const char *due_params[3] = {max_txt, unreach_txt, lease_txt};
+	if (o->oldest_first && o->lease_s && !o->ndomains)
+		r = cds_db_exec(db, claim_due_sql, 3, due_params, &res, err, errlen);
+	else
+		r = cds_db_exec(db, o->lease_s ? claim_sql : peek_sql, o->lease_s ? 6 : 4, params,
+				&res, err, errlen);
 	free(names);
 	if (r != 0)
 		return r;

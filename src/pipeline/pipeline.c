@@ -224,6 +224,7 @@ static int claim_rows(struct cds_pipeline *p, size_t want, char *const *names, s
 		.lease_s = p->opts.dry_run ? 0 : (p->conf->scan.lease_ms + 999) / 1000,
 		.unreachable_after_s = p->conf->policy.unreachable_after_ms / 1000,
 		.skip_leased = urgent,
+		.oldest_first = p->opts.continuous,
 	};
 	double t0 = now_s();
 	int e = cds_db_claim(p->db, &o, out, p->errmsg, sizeof(p->errmsg));
@@ -262,12 +263,6 @@ static bool claim(struct cds_pipeline *p)
 	}
 	if (claim_rows(p, want, p->names, p->opts.domain_count, false, &p->batch) != 0)
 		return false;
-	/* The daemon goes round: what fell due below the cursor comes next. */
-	if (p->batch.count == 0 && p->opts.continuous && p->after > 0) {
-		p->after = 0;
-		if (claim_rows(p, want, NULL, 0, false, &p->batch) != 0)
-			return false;
-	}
 	if (p->batch.count == 0) {
 		if (p->opts.continuous)
 			p->idle = true; /* until the next cds_pipeline_allow */
