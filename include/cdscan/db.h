@@ -45,9 +45,6 @@ bool cds_db_connection_ok(const struct cds_db *db);
 /* Close.  Accepts NULL. */
 void cds_db_close(struct cds_db *db);
 
-/* False once the connection is known to be lost (a statement failed on
- * it): reconnect with a new cds_db_connect. */
-bool cds_db_alive(const struct cds_db *db);
 
 /*
  * Apply the migrations the database lacks, each in its own transaction,

@@ -146,7 +146,7 @@ static void check_store(struct daemon *d, double now)
 		return;
 	if (d->pipeline)
 		cds_pipeline_stats(d->pipeline, &ps);
-	if ((!ps.failed && cds_db_alive(d->db)) || ps.inflight > 0 || d->probing)
+	if ((!ps.failed && cds_db_connection_ok(d->db)) || ps.inflight > 0 || d->probing)
 		return;
 	if (d->pipeline && ps.failed)
 		cds_pipeline_finish(d->pipeline, err, sizeof(err));

@@ -182,8 +182,3 @@ fail:
 	cds_db_rollback(db);
 	return r;
 }
-
-bool cds_db_alive(const struct cds_db *db)
-{
-	return db && db->conn && PQstatus(db->conn) == CONNECTION_OK;
-}
