@@ -33,9 +33,18 @@ The registry's state starts from a parent zone file (--zone: NS, DS and
 in-zone glue, written one record per line with absolute owners, as the lab
 writes test.zone).
 
+With --publish LABDIR the registry also publishes: every domain update it
+applies for a domain below one of the lab's TLDs rewrites that TLD's zone
+(the domain's NS, DS and in-bailiwick glue from the state), signs it with
+the lab's TLD key, bumps the serial and makes the lab's NSD reload it
+(lab.py's publish_delegation), before it answers; DIR/published.jsonl
+records each (time, name, clTRID, serial, NS, DS).  The parent's DS and NS
+then really change, as resolvers see them: a closed loop for the lab.
+
 Usage: epp_server.py --port N --cert PEM --key PEM --dir DIR [--zone FILE]
                      [--address 127.0.0.1] [--user U --password P] [--schemas DIR]
-                     [--client-ca PEM]  (then a client certificate is required)"""
+                     [--client-ca PEM]  (then a client certificate is required)
+                     [--publish LABDIR]"""
 
 import argparse
 import json
@@ -50,6 +59,11 @@ import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lab  # noqa: E402  (publish_delegation: the closed loop)
+
+LAB_TLDS = lab.TLDS
 
 EPP = "urn:ietf:params:xml:ns:epp-1.0"
 DOM = "urn:ietf:params:xml:ns:domain-1.0"
@@ -251,6 +265,27 @@ def apply_command(cmd, verb, obj, ext):
     return 2101, "Unimplemented command", "", ""
 
 
+def publish(name, cltrid):
+    """The domain's delegation as the state has it, into the lab's TLD zone
+    (--publish): served before the command is answered."""
+    tld = next((t for t in LAB_TLDS if in_zone(name, t.rstrip("."))), None)
+    if tld is None:
+        return
+    with LOCK:
+        d = domain(name)
+        ns, ds = sorted(d["ns"]), sorted(d["ds"])
+        glue = {h: sorted(STATE["hosts"].get(h, ())) for h in ns if in_zone(h, name)}
+    try:
+        serial = lab.publish_delegation(ARGS.publish, tld, name, ns, ds, glue)
+    except (lab.LabError, OSError) as e:
+        # Applied but not published: the test reading published.jsonl sees why.
+        log("published.jsonl", {"time": time.time(), "name": name, "cltrid": cltrid,
+                                "error": str(e)})
+        return
+    log("published.jsonl", {"time": time.time(), "name": name, "cltrid": cltrid,
+                            "serial": serial, "ns": ns, "ds": ds})
+
+
 def handle(xml):
     """One EPP data unit: (response text or None to drop, close after?)."""
     try:
@@ -294,8 +329,11 @@ def handle(xml):
     code, msg, res, ext_out = apply_command(cmd, vname, obj, ext)
     if vname != "info" and code == 1000:
         with LOCK:
-            log("applied.jsonl", {"cltrid": cltrid, "command": vname, "name": name})
+            log("applied.jsonl", {"cltrid": cltrid, "command": vname, "name": name,
+                                  "time": time.time()})
             dump_state()
+        if ARGS.publish and obj.tag == "{%s}update" % DOM:
+            publish(name, cltrid)
     if step == "drop-after":
         return None, True
     return response(code, msg, cltrid, res, ext_out), False
@@ -384,6 +422,8 @@ def main():
     p.add_argument("--schemas")
     p.add_argument("--zone")
     p.add_argument("--client-ca", help="require a client certificate signed by this CA")
+    p.add_argument("--publish", metavar="LABDIR",
+                   help="apply domain updates to the lab's TLD zones and reload them")
     ARGS = p.parse_args()
     if ARGS.zone:
         load_zone(ARGS.zone)

@@ -49,6 +49,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_SCENARIOS = os.path.join(HERE, "scenarios")
 
 RESOLVER_ADDR = "127.53.0.53"
+KRESD_ADDR = "127.53.0.52"      # Knot Resolver, with `up --kresd`
+DEFAULT_TTL = 300
 ROOT_SERVER = ("a.root-servers.net.", "127.53.0.1")
 TLD_SERVER = ("ns.nic.test.", "127.53.0.2")
 TLDS = ("test.", "net.")
@@ -284,9 +286,14 @@ def owner_in(name, zone):
 
 
 class Lab:
-    def __init__(self, directory, scenario_paths, with_db=True):
+    def __init__(self, directory, scenario_paths, with_db=True, ttl=DEFAULT_TTL,
+                 kresd=False):
         self.dir = os.path.abspath(directory)
         self.with_db = with_db
+        # Every record's TTL and the SOA minimum (negative answers): short
+        # in a lab whose tests wait TTLs out (tests/system/multisigner_test.py).
+        self.ttl = ttl
+        self.kresd = kresd
         self.now = int(time.time())
         self.specs = {"provider": {}, "zone": {}}
         for path in scenario_paths:
@@ -360,9 +367,10 @@ class Lab:
 
     def _zone_text(self, z, server, ns, dnskeys, extra, serial_step=0):
         serial = z.option(server, "serial", 2026112901) + serial_step
-        lines = ["$ORIGIN %s" % z.name, "$TTL 300",
-                 "@ SOA %s hostmaster.%s %d 3600 600 86400 300"
-                 % (ns[0] if ns else TLD_SERVER[0], z.name if z.name != "." else "", serial)]
+        lines = ["$ORIGIN %s" % z.name, "$TTL %d" % self.ttl,
+                 "@ SOA %s hostmaster.%s %d 3600 600 86400 %d"
+                 % (ns[0] if ns else TLD_SERVER[0], z.name if z.name != "." else "", serial,
+                    self.ttl)]
         lines += ["@ NS %s" % n for n in ns]
         lines += ["@ DNSKEY %s" % k for k in dnskeys]
         lines += extra
@@ -382,12 +390,8 @@ class Lab:
             f.write(text)
         if not sign_with:
             return text
-        incep, expir = (rel_time(w, self.now) for w in window)
-        denial = [] if nsec3 is None else ["-n", "-t", str(nsec3)]
-        run(["ldns-signzone", "-d", "-i", str(incep), "-e", str(expir), "-o", z.name] + denial +
-            ["-f", path + ".signed", path] + [z.key(k).base for k in sign_with])
-        with open(path + ".signed") as f:
-            signed = f.read()
+        signed = signzone(z.name, path, [z.key(k).base for k in sign_with],
+                          [rel_time(w, self.now) for w in window], nsec3)
         for types, keys, win, owner in sigkeys_for or []:
             other = self._sign(z, text, workdir, fname + ".alt", keys, win) if keys else ""
             signed = replace_rrsigs(signed, other, types, owner)
@@ -692,6 +696,13 @@ remote-control:
 
     # -- describing -------------------------------------------------------
 
+    def resolvers(self):
+        """The lab's validating resolvers by name."""
+        out = {"unbound": RESOLVER_ADDR}
+        if self.kresd:
+            out["kresd"] = KRESD_ADDR
+        return out
+
     def describe(self):
         servers = {s.name: {"address": s.address, "down": s.down} for s in self.servers.values()}
         zones = {}
@@ -704,11 +715,19 @@ remote-control:
                 "ns_args": self.ns_args(z),
                 "ds": sorted(z.ds_set(z.spec.get("ds", []))),
                 "keys": {l: {"keytag": k.keytag, "algorithm": k.algorithm, "ksk": k.ksk,
-                             "dnskey": k.dnskey_rdata()} for l, k in z.keys.items()},
+                             "dnskey": k.dnskey_rdata(), "base": k.base,
+                             "ds": k.ds_rdata(2) if k.ksk else None}
+                         for l, k in z.keys.items()},
                 "expect": z.spec.get("expect", {}),
                 "comment": z.spec.get("comment", ""),
             }
+        # What publish_delegation needs to rewrite, sign and reload a TLD
+        # zone (the lab's EPP server applying a registry's change).
+        parents = {t: {"server": TLD_SERVER[1], "key": self.infra[t].key("k").base,
+                       "unsigned": os.path.join(self.dir, "zones", TLD_SERVER[1], t + "zone")}
+                   for t in TLDS}
         info = {"dir": self.dir, "runtime": runtime_dir(self.dir), "resolver": RESOLVER_ADDR,
+                "ttl": self.ttl, "parents": parents, "resolvers": self.resolvers(),
                 "trust_anchor": os.path.join(self.dir, "root.key"),
                 "database": getattr(self, "database", None),
                 "servers": servers, "zones": zones, "notify_target": NOTIFY_TARGET,
@@ -976,6 +995,160 @@ def wait_answer(addr, zone, what, log, rd=False, want_ad=False, limit=20.0, port
                    % (what, addr, zone, " with AD" if want_ad else "", last, log))
 
 
+# ----------------------------------------------------- changing zones ----
+#
+# A lab zone changes while the lab runs when a test plays a child's DNS
+# operator (re-signing a zone at one provider's servers) or the registry
+# (the lab's EPP server publishing a new parent zone): the zone text is
+# signed again, written over the file one NSD serves, and that NSD reloads
+# it on SIGHUP (NSD 4 rereads the zone files whose mtime changed).
+
+def signzone(origin, path, key_bases, window, nsec3=None):
+    """ldns-signzone of the zone file path with the keys key_bases
+    (ldns-keygen's K... base names), RRSIG validity window = (inception,
+    expiration) in epoch seconds; the signed text.  ldns-signzone's
+    default: keys with the SEP flag sign the DNSKEY RRset, the others
+    everything (RFC 8901 model 2: each provider its own KSK and ZSK)."""
+    denial = [] if nsec3 is None else ["-n", "-t", str(nsec3)]
+    run(["ldns-signzone", "-d", "-i", str(window[0]), "-e", str(window[1]), "-o", origin] +
+        denial + ["-f", path + ".signed", path] + list(key_bases))
+    with open(path + ".signed") as f:
+        return f.read()
+
+
+def skip_name(msg, off):
+    """The offset after the (possibly compressed) name at off."""
+    while True:
+        n = msg[off]
+        if n == 0:
+            return off + 1
+        if n & 0xC0 == 0xC0:
+            return off + 2
+        off += 1 + n
+
+
+def soa_serial(addr, zone, timeout=0.5, port=53):
+    """The SOA serial addr serves for zone (RD=0), or None."""
+    qid = random.randrange(65536)
+    wire = struct.pack(">HHHHHH", qid, 0, 1, 0, 0, 0) + wire_name(zone) + struct.pack(">HH", 6, 1)
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        s.sendto(wire, (addr, port))
+        msg = s.recv(65535)
+    except OSError:
+        return None
+    finally:
+        s.close()
+    try:
+        rid, flags, qd, an = struct.unpack(">HHHH", msg[:8])
+        if rid != qid or flags & 0xF or an < 1:
+            return None
+        off = 12
+        for _ in range(qd):
+            off = skip_name(msg, off) + 4
+        for _ in range(an):
+            off = skip_name(msg, off)
+            rtype, _, _, rdlen = struct.unpack(">HHIH", msg[off:off + 10])
+            off += 10
+            if rtype == 6:
+                rd = skip_name(msg, skip_name(msg, off))
+                return struct.unpack(">I", msg[rd:rd + 4])[0]
+            off += rdlen
+    except (struct.error, IndexError):
+        return None
+    return None
+
+
+def set_serial(text, serial):
+    """The zone text with the serial of its '@ SOA' line replaced."""
+    out = []
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) >= 9 and f[0] == "@" and f[1] == "SOA":
+            f[4] = str(serial)
+            line = " ".join(f)
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def text_serial(text):
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) >= 9 and f[0] == "@" and f[1] == "SOA":
+            return int(f[4])
+    raise LabError("no '@ SOA' line in the zone text")
+
+
+def nsd_zone_file(labdir, address, zone):
+    """The file the NSD on address serves zone from."""
+    return os.path.join(labdir, "nsd", address, "root.zone" if zone == "." else zone + "zone")
+
+
+def serve_zone(labdir, address, zone, signed, serial, limit=20.0):
+    """Replace the zone the NSD on address serves with signed (whose SOA
+    serial is serial), make that NSD reload, and wait until it answers
+    with the serial."""
+    path = nsd_zone_file(labdir, address, zone)
+    if not os.path.exists(path):
+        raise LabError("the NSD on %s does not serve %s" % (address, zone))
+    old = os.stat(path).st_mtime_ns
+    with open(path + ".tmp", "w") as f:
+        f.write(signed)
+    # Two writes within the clock's granularity must still differ in mtime.
+    new = max(time.time_ns(), old + 1_000_000)
+    os.utime(path + ".tmp", ns=(new, new))
+    os.replace(path + ".tmp", path)
+    with open(os.path.join(labdir, "pids", "nsd-%s.pid" % address)) as f:
+        pid = int(f.read().split()[0])
+    if not pid_alive(pid, "nsd"):
+        raise LabError("the NSD on %s (pid %d) is not running" % (address, pid))
+    os.kill(pid, signal.SIGHUP)
+    deadline = time.time() + limit
+    while soa_serial(address, zone) != serial:
+        if time.time() > deadline:
+            raise LabError("the NSD on %s did not load %s serial %d (see %s)"
+                           % (address, zone, serial, os.path.join(labdir, "log")))
+        time.sleep(0.02)
+
+
+def publish_delegation(labdir, tld, domain, ns, ds, glue=None):
+    """The registry's side: the delegation of domain in tld becomes NS ns,
+    DS ds (rdata texts) and glue ({in-bailiwick name: [addresses]}); the
+    TLD zone is rewritten with the next serial, signed with its key, and
+    served.  Serialised by a lock file: the EPP server applies commands in
+    threads.  Returns the new serial."""
+    import fcntl
+    with open(os.path.join(labdir, "lab.json")) as f:
+        par = json.load(f)["parents"][fqdn(tld)]
+    domain = fqdn(domain)
+    glue = {fqdn(n): a for n, a in (glue or {}).items()}
+    with open(os.path.join(labdir, "publish.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with open(par["unsigned"]) as f:
+            text = f.read()
+        keep = []
+        for line in text.splitlines():
+            f = line.split()
+            owner = f[0].lower() if f else ""
+            if len(f) >= 3 and ((owner == domain and f[1] in ("NS", "DS")) or
+                                (f[1] in ("A", "AAAA") and owner.endswith("." + domain))):
+                continue
+            keep.append(line)
+        keep += ["%s NS %s" % (domain, fqdn(n)) for n in sorted(ns)]
+        keep += ["%s DS %s" % (domain, d) for d in sorted(ds)]
+        keep += ["%s %s %s" % (n, rtype(a), a) for n in sorted(glue) for a in sorted(glue[n])]
+        serial = text_serial(text) + 1
+        text = set_serial("\n".join(keep), serial)
+        with open(par["unsigned"] + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(par["unsigned"] + ".tmp", par["unsigned"])
+        now = int(time.time())
+        signed = signzone(fqdn(tld), par["unsigned"], [par["key"]], (now - 3600, now + 30 * 86400))
+        serve_zone(labdir, par["server"], fqdn(tld), signed, serial)
+    return serial
+
+
 # ------------------------------------------------------------------ main ----
 
 def cmd_up(args):
@@ -991,7 +1164,7 @@ def cmd_up(args):
         runtime_remove(d)
         shutil.rmtree(d)
     os.makedirs(d)
-    lab = Lab(d, args.scenarios or [DEFAULT_SCENARIOS], with_db=not args.no_db)
+    lab = Lab(d, args.scenarios or [DEFAULT_SCENARIOS], with_db=not args.no_db, ttl=args.ttl)
     t0 = time.time()
     try:
         lab.build()
@@ -1207,6 +1380,8 @@ def main():
     up.add_argument("--scenarios", action="append",
                     help="scenario file or directory (default: tests/lab/scenarios)")
     up.add_argument("--no-db", action="store_true", help="do not start PostgreSQL")
+    up.add_argument("--ttl", type=int, default=DEFAULT_TTL,
+                    help="TTL of every record and SOA minimum (default %d)" % DEFAULT_TTL)
     down = sub.add_parser("down", help="stop what 'up' started")
     down.add_argument("--dir", required=True)
     env = sub.add_parser("env", help="print shell exports for the lab")
