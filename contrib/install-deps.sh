@@ -7,7 +7,8 @@ set -eu
 # differential test), dns-root-data (/usr/share/dns/root.key, bootstrap_test),
 # chromium (report_html, http_endpoint), libxml2-utils (xmllint, the EPP
 # tests), python3-prometheus-client (http_endpoint parses /metrics with it),
-# python3-dnspython (the daemon tests' NOTIFYs), systemd (systemd-analyze,
+# python3-dnspython (the daemon tests' NOTIFYs), knot-resolver (kresd, the second
+# validating resolver of multisigner_test), systemd (systemd-analyze,
 # systemd_unit), dpkg-dev and file (dpkg-shlibdeps and CPack's look at the
 # binary: cpack -G DEB, deb_install).  libsystemd-dev, libmicrohttpd-dev and
 # uthash-dev: the daemon's sd_notify, HTTP endpoint and rate-limit tables.
@@ -16,9 +17,9 @@ build-essential cmake pkg-config
 libgetdns-dev libuv1-dev libssl-dev libpq-dev libyaml-dev libxml2-dev
 libjson-c-dev libldns-dev libcmocka-dev clang libclang-rt-14-dev
 libsystemd-dev libmicrohttpd-dev uthash-dev systemd dpkg-dev file
-python3 nsd unbound ldnsutils knot-dnsutils bind9-utils bind9-dnsutils
+python3 iproute2 nsd unbound ldnsutils knot-dnsutils bind9-utils bind9-dnsutils
 postgresql postgresql-client libxml2-utils dns-root-data man-db chromium time
-python3-prometheus-client python3-dnspython
+python3-prometheus-client python3-dnspython knot-resolver
 "
 
 missing=""

@@ -70,6 +70,35 @@ NOTIFY_TARGET = {"name": "notify.nic.test.", "address": "127.53.0.54", "port": 5
 DSYNC_WILDCARD = {"test.": True, "net.": False}
 DSYNC_TTL = 3600
 
+# Knot Resolver 5.6 (`up --kresd`).  Besides the lab's root and trust anchor:
+# ALLOW_LOCAL, or kresd ignores the lab's 127.x glue; test. passed on (last
+# rule), or kresd answers the RFC 6761 special-use name NXDOMAIN itself; a
+# minimum TTL of 0 (its default is 5 s) under the maximum of 5 s, as
+# Unbound's cache-max-ttl; the trust anchor read-only (no RFC 5011, no
+# bootstrap) and nothing that sends queries of its own (key-tag signalling,
+# sentinel, time-skew probe).  IPv4 only, as the lab's Unbound.
+KRESD_CONF = """-- the cdscan lab's second validating resolver (lab.py up --kresd)
+log_target('stderr')
+log_level('notice')
+net.ipv6 = false
+net.outgoing_v4('%(addr)s')
+net.listen('%(addr)s', 53, { kind = 'dns' })
+modules.unload('ta_signal_query')
+modules.unload('ta_sentinel')
+modules.unload('detect_time_skew')
+modules.unload('detect_time_jump')
+modules.load('hints > iterate')
+hints.root({ ['a.root-servers.net.'] = '%(root)s' })
+trust_anchors.remove('.')
+trust_anchors.add_file('%(ta)s', true)
+ta_update.stop(kres.str2dname('.'))
+cache.open(10 * MB, 'lmdb://%(d)s/cache')
+cache.min_ttl(0)
+cache.max_ttl(5)
+policy.add(policy.all(policy.FLAGS({ 'ALLOW_LOCAL' })))
+policy.add(policy.suffix(policy.PASS, policy.todnames({ 'test.' })))
+"""
+
 # What a server running as another user must reach (PostgreSQL's data
 # directory and socket) lives in a runtime directory made here, not in the
 # lab directory: the lab directory may sit below a directory that user
@@ -544,7 +573,7 @@ class Lab:
         """Every address the lab listens on must be free on port 53: a lab
         left running elsewhere would otherwise answer in our place."""
         addrs = [s.address for s in self.servers.values() if s.zones or s.down == "silent"]
-        for addr in addrs + [RESOLVER_ADDR]:
+        for addr in addrs + list(self.resolvers().values()):
             probe = socket.socket(family(addr), socket.SOCK_DGRAM)
             try:
                 probe.bind((addr, 53))
@@ -580,6 +609,9 @@ class Lab:
                 wait_answer(srv.address, zone, "nsd %s" % srv.address, self._log(srv.address))
         self._start_unbound()
         wait_answer(RESOLVER_ADDR, ".", "unbound", self._log("unbound"), rd=True, want_ad=True)
+        if self.kresd:
+            self._start_kresd()
+            wait_answer(KRESD_ADDR, ".", "kresd", self._log("kresd"), rd=True, want_ad=True)
         if self.with_db:
             self._start_postgres()
 
@@ -659,6 +691,18 @@ remote-control:
         run(["unbound-checkconf", os.path.join(d, "unbound.conf")])
         self._spawn("unbound", ["unbound", "-d", "-c", os.path.join(d, "unbound.conf")],
                     "unbound")
+
+    def _start_kresd(self):
+        """Knot Resolver on KRESD_ADDR (`up --kresd`): a second validating
+        resolver, another implementation than Unbound, for tests that watch
+        what resolvers see (tests/system/multisigner_test.py).  It never
+        changes user; its cache stays in the lab directory."""
+        d = os.path.join(self.dir, "kresd")
+        os.makedirs(os.path.join(d, "cache"), exist_ok=True)
+        with open(os.path.join(d, "kresd.conf"), "w") as f:
+            f.write(KRESD_CONF % {"addr": KRESD_ADDR, "root": ROOT_SERVER[1], "d": d,
+                                  "ta": os.path.join(self.dir, "root.key")})
+        self._spawn("kresd", ["kresd", "-n", "-c", os.path.join(d, "kresd.conf"), d], "kresd")
 
     def _start_postgres(self):
         bindir = find_pg_bindir()
@@ -1164,7 +1208,10 @@ def cmd_up(args):
         runtime_remove(d)
         shutil.rmtree(d)
     os.makedirs(d)
-    lab = Lab(d, args.scenarios or [DEFAULT_SCENARIOS], with_db=not args.no_db, ttl=args.ttl)
+    if args.kresd and not shutil.which("kresd"):
+        raise LabError("kresd not found: run contrib/install-deps.sh (knot-resolver)")
+    lab = Lab(d, args.scenarios or [DEFAULT_SCENARIOS], with_db=not args.no_db, ttl=args.ttl,
+              kresd=args.kresd)
     t0 = time.time()
     try:
         lab.build()
@@ -1380,6 +1427,9 @@ def main():
     up.add_argument("--scenarios", action="append",
                     help="scenario file or directory (default: tests/lab/scenarios)")
     up.add_argument("--no-db", action="store_true", help="do not start PostgreSQL")
+    up.add_argument("--kresd", action="store_true",
+                    help="also start Knot Resolver on %s (a second validating resolver)"
+                    % KRESD_ADDR)
     up.add_argument("--ttl", type=int, default=DEFAULT_TTL,
                     help="TTL of every record and SOA minimum (default %d)" % DEFAULT_TTL)
     down = sub.add_parser("down", help="stop what 'up' started")
