@@ -1,0 +1,485 @@
+#!/usr/bin/python3
+"""Issue #18: a signed zone changes DNS provider through multi-signer, with
+cdscan as the parent, and no resolver ever sees a failure.
+
+A lab of its own (tests/lab/multisigner/, every TTL --ttl seconds), in a
+network namespace of its own: the lab's EPP server applies what it accepts
+to test. and the lab's NSD serves it (epp_server.py --publish), so the
+parent's DS and NS really change, and cdscan runs as a registry would:
+
+  --driver scan    after each signal: `cdscan scan --domain`, `cdscan epp
+                   send` (epp-tls), then `cdscan import` of the parent zone
+                   the registry published (as its nightly import would);
+  --driver daemon  `cdscan daemon` (epp-tls output) on the lab's NOTIFY
+                   target; the child finds it through the TLD's DSYNC
+                   records (RFC 9859) and sends NOTIFY(CDS) or NOTIFY(CSYNC)
+                   after each signal; the import as above.
+
+The child (tests/lab/multisigner.py) moves move.test. from alpha.net (A)
+to beta.net (B), each step waiting the TTLs the servers give.  Throughout,
+a glitch detector (tests/lab/glitch_detector.py) asks the lab's validating
+Unbound and Knot Resolver, from three client addresses, every 100 ms, for
+move.test SOA, TXT and DNSKEY: every answer must be NOERROR with AD.
+
+Negative runs, same detector on their zones:
+  jump.test   CSYNC moves the NS to B while the DS names only A's key:
+              cdscan refuses (csync-breaks-chain) and nothing fails; the
+              same NS change forced by a raw EPP update (bypassing cdscan)
+              makes the resolvers fail;
+  early.test  CDS drops A's key while A still serves: cdscan refuses
+              (breaks-chain), nothing fails.
+
+Prints the timeline (step, signal, cdscan's verdict, change set, EPP
+applied, parent serial, the detector's counts) and writes it as JSON and
+text with --timeline FILE.  Needs root (port 53, unshare).
+Usage: multisigner_test.py CDSCAN [--driver scan|daemon] [--ttl N]
+                           [--timeline FILE] [--keep DIR]"""
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LABDIR_SRC = os.path.join(HERE, "..", "lab")
+sys.path.insert(0, HERE)
+sys.path.insert(0, LABDIR_SRC)
+from labtest import check, epp_schemas, finish, must, psql  # noqa: E402
+from epp_tls_test import CA, EppServer, lines  # noqa: E402
+import lab  # noqa: E402
+import multisigner  # noqa: E402
+import notify_sender  # noqa: E402
+from glitch_detector import Detector  # noqa: E402
+
+CLIENTS = ["127.53.9.1", "127.53.9.2", "127.53.9.3"]
+A, B = "alpha.net.", "beta.net."
+KRESD = ["--kresd"]
+
+
+def fq(names):
+    return sorted(lab.fqdn(n) for n in names)
+
+
+def up(d, ttl):
+    p = subprocess.run([sys.executable, os.path.join(LABDIR_SRC, "lab.py"), "up", "--dir", d,
+                        "--ttl", str(ttl), *KRESD, "--scenarios",
+                        os.path.join(LABDIR_SRC, "multisigner")],
+                       capture_output=True, text=True, timeout=300)
+    must(p, "lab.py up (the multi-signer lab)")
+    print(p.stdout.strip())
+    return json.load(open(os.path.join(d, "lab.json")))
+
+
+def down(d):
+    subprocess.run([sys.executable, os.path.join(LABDIR_SRC, "lab.py"), "down", "--dir", d],
+                   timeout=120)
+
+
+class Parent:
+    """The registry's side: cdscan with its configuration, the lab's EPP
+    server, and the import of each zone the registry publishes."""
+
+    def __init__(self, binary, info, tmp, driver):
+        self.binary, self.info, self.tmp, self.driver = binary, info, tmp, driver
+        self.db = info["database"]
+        schemas, have, required = epp_schemas()
+        if required and not have:
+            check(False, "the EPP schemas are required here but %s has none" % schemas)
+            finish()
+        ca = CA(os.path.join(tmp, "ca"), "lab-ca")
+        cert = ca.leaf("server", "DNS:localhost,IP:127.0.0.1")
+        self.epp = EppServer(tmp, "registry", cert, info, schemas if have else None,
+                             extra=("--publish", info["dir"]))
+        pw = os.path.join(tmp, "epp.pw")
+        open(pw, "w").write("lab-password\n")
+        self.conf = os.path.join(tmp, "cdscan.yaml")
+        with open(self.conf, "w") as f:
+            f.write(CONFIG % {"db": self.db, "resolver": info["resolver"],
+                              "ta": info["trust_anchor"], "port": self.epp.port, "pw": pw,
+                              "ca": ca.pem, "target": info["notify_target"]["address"]})
+        self.parent_zone = info["parents"]["test."]["unsigned"]
+        must(self.run("db", "init"), "db init")
+        must(self.run("import", "--zone", self.parent_zone), "import of test.")
+        self.daemon = None
+        if driver == "daemon":
+            self.daemon_log = os.path.join(tmp, "daemon.log")
+            self.daemon = subprocess.Popen([binary, "-c", self.conf, "daemon"],
+                                           stdout=open(self.daemon_log, "w"),
+                                           stderr=subprocess.STDOUT)
+            ok = wait_for(lambda: "daemon started" in open(self.daemon_log).read() or
+                          self.daemon.poll() is not None, 60)
+            if not check(ok and self.daemon.poll() is None, "cdscan daemon started"):
+                print(open(self.daemon_log).read()[-3000:])
+                finish()
+
+    def run(self, *args):
+        return subprocess.run([self.binary, "-c", self.conf, *args], capture_output=True,
+                              text=True, timeout=300)
+
+    def signal(self, zone, qtype):
+        """The child told the parent (daemon: a NOTIFY after RFC 9859
+        discovery) or the registry's next scan of it (scan): what happened,
+        for the timeline."""
+        if self.driver == "daemon":
+            target, reply = notify_sender.notify(zone, qtype, self.info["resolver"])
+            return "NOTIFY(%s) to %s: %s" % (qtype, target.address, reply.rcode_text)
+        must(self.run("scan", "--domain", zone), "scan --domain %s" % zone)
+        must(self.run("epp", "send"), "epp send")
+        return "scan + epp send"
+
+    def import_zone(self):
+        must(self.run("import", "--zone", self.parent_zone), "import of the published test.")
+
+    def published(self, zone, since):
+        return [e for e in lines(os.path.join(self.epp.dir, "published.jsonl"))
+                if e["name"] == zone.rstrip(".") and e["time"] >= since]
+
+    def results(self, zone, since):
+        """scan_results of zone since (epoch): [(time, ds action, ns action,
+        reasons, id)]."""
+        out = psql(self.db, "SELECT extract(epoch FROM r.scanned_at), r.ds_action, r.ns_action,"
+                   " array_to_string(r.reasons, ' '), r.id FROM scan_results r JOIN delegations d"
+                   " ON d.id = r.delegation_id WHERE d.domain = '%s' AND r.scanned_at >="
+                   " to_timestamp(%f) ORDER BY r.scanned_at" % (lab.fqdn(zone), since))
+        return [(float(t), da, na, rs, int(i)) for t, da, na, rs, i in
+                (row.split("|") for row in out.splitlines() if row)]
+
+    def change_sets(self, zone, since=0):
+        out = psql(self.db, "SELECT c.id, c.kind, array_to_string(c.add, ','),"
+                   " array_to_string(c.rem, ','), c.cltrid, c.state,"
+                   " extract(epoch FROM c.created_at) FROM change_sets c JOIN delegations d"
+                   " ON d.id = c.delegation_id WHERE d.domain = '%s' AND c.created_at >="
+                   " to_timestamp(%f) ORDER BY c.id" % (lab.fqdn(zone), since))
+        return [dict(zip(("id", "kind", "add", "rem", "cltrid", "state", "created"),
+                         row.split("|"))) for row in out.splitlines() if row]
+
+    def stop(self):
+        if self.daemon and self.daemon.poll() is None:
+            self.daemon.terminate()
+            self.daemon.wait(60)
+        self.epp.stop()
+
+
+CONFIG = """database: "%(db)s"
+resolver:
+  addresses: [%(resolver)s]
+  allow-addresses: [127.0.0.0/8]
+  trust-anchor: %(ta)s
+scan:
+  timeout: 1s
+  retries: 2
+  interval: 7d
+registries:
+  - name: lab
+    tlds: [test]
+    epp:
+      server: 127.0.0.1
+      port: %(port)d
+      username: lab-registrar
+      password-file: %(pw)s
+      ca-file: %(ca)s
+output:
+  adapter: epp-tls
+daemon:
+  listen: ["%(target)s"]
+  notify:
+    domain-interval: 1s
+    domain-burst: 5
+"""
+
+
+def wait_for(cond, timeout, step=0.05):
+    end = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v or time.monotonic() >= end:
+            return v
+        time.sleep(step)
+
+
+def rel(t, t0):
+    return "%6.1f" % (t - t0) if t else "     -"
+
+
+def run_story(parent, info, detector, t0):
+    """The positive run: every step of multisigner.provider_change, the
+    parent driven by cdscan.  Returns the timeline rows."""
+    a = multisigner.Provider(info, "move.test.", A, "ka", "za")
+    b = multisigner.Provider(info, "move.test.", B, "kb", "zb")
+    op = multisigner.ChildOperator(info, "move.test.", a, b,
+                                   ['@ TXT "multi-signer provider change"'])
+    rows = []
+    for n, step in enumerate(multisigner.provider_change(op), 1):
+        detector.mark("step %d" % n)
+        before = detector.counts("move.test.")
+        start = time.time()
+        serial = step.act()
+        row = {"step": n, "name": step.name, "start": start, "child_serial": serial,
+               "signal": step.signal or "-"}
+        if step.signal:
+            row["sent"] = parent.signal("move.test.", step.signal)
+            pub = wait_for(lambda: [p for p in parent.published("move.test.", start)
+                                    if fq(p["ns"]) == fq(step.expect["ns"]) and
+                                    sorted(p["ds"]) == step.expect["ds"]], 120)
+            if not check(pub, "step %d (%s): the parent holds NS %s, DS %s"
+                         % (n, step.name, fq(step.expect["ns"]), step.expect["ds"])):
+                print("published:", parent.published("move.test.", start))
+                print("scans:", parent.results("move.test.", start))
+                return rows, False
+            parent.import_zone()
+            res = [r for r in parent.results("move.test.", start) if "update" in r[1:3]]
+            cs = parent.change_sets("move.test.", start)
+            applied = {e["cltrid"]: e["time"] for e in parent.epp.applied()}
+            row.update(seen=res[0][0] if res else None,
+                       verdict=("DS %s, NS %s: %s" % res[0][1:4]) if res else "-",
+                       change_sets=["#%s %s +[%s] -[%s]" % (c["id"], c["kind"], c["add"],
+                                                             c["rem"]) for c in cs],
+                       applied=max((applied.get(c["cltrid"], 0) for c in cs), default=None),
+                       parent_serial=pub[0].get("serial"), published=pub[0]["time"])
+            check(len(cs) == 1, "step %d: one change set (%s)" % (n, row["change_sets"]))
+        # The TTLs run at once: wait out the longest (and a second more,
+        # for the resolvers' rounding and the time an answer takes).
+        waits = step.wait(op)
+        row["waits"] = waits
+        time.sleep(max(secs for _, secs in waits) + 1)
+        after = detector.counts("move.test.")
+        row["answers"], row["glitches"] = after[0] - before[0], after[1] - before[1]
+        row["end"] = time.time()
+        rows.append(row)
+        print_row(row, t0)
+    return rows, True
+
+
+def print_row(r, t0):
+    print("  %d %-52s %s signal %-5s seen %s applied %s parent serial %s | %s | "
+          "answers %d glitches %d" % (
+              r["step"], r["name"][:52], rel(r["start"], t0), r["signal"],
+              rel(r.get("seen"), t0), rel(r.get("applied"), t0), r.get("parent_serial", "-"),
+              ", ".join("%s %ds" % w for w in r["waits"]), r["answers"], r["glitches"]))
+
+
+def epp_raw_update(port, domain, add_ns, rem_ns):
+    """A registrar's own <domain:update> over TLS, bypassing cdscan (the
+    forced negative run): login, update, logout; the update's result code."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    epp = "urn:ietf:params:xml:ns:epp-1.0"
+    dom = "urn:ietf:params:xml:ns:domain-1.0"
+
+    def frame(tls, xml=None):
+        if xml is not None:
+            data = ('<?xml version="1.0" encoding="UTF-8"?>' + xml).encode()
+            tls.sendall(struct.pack(">I", len(data) + 4) + data)
+        hdr = b""
+        while len(hdr) < 4:
+            hdr += tls.recv(4 - len(hdr))
+        n, body = struct.unpack(">I", hdr)[0] - 4, b""
+        while len(body) < n:
+            body += tls.recv(n - len(body))
+        return body.decode()
+
+    hosts = lambda ns: "".join("<domain:hostObj>%s</domain:hostObj>" % h.rstrip(".")  # noqa
+                               for h in ns)
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw, \
+            ctx.wrap_socket(raw) as tls:
+        frame(tls)
+        frame(tls, '<epp xmlns="%s"><command><login><clID>lab-registrar</clID>'
+              '<pw>lab-password</pw><options><version>1.0</version><lang>en</lang></options>'
+              '<svcs><objURI>%s</objURI></svcs></login><clTRID>forced-login</clTRID>'
+              '</command></epp>' % (epp, dom))
+        out = frame(tls, '<epp xmlns="%s"><command><update><domain:update xmlns:domain="%s">'
+                    '<domain:name>%s</domain:name><domain:add><domain:ns>%s</domain:ns>'
+                    '</domain:add><domain:rem><domain:ns>%s</domain:ns></domain:rem>'
+                    '</domain:update></update><clTRID>forced-ns</clTRID></command></epp>'
+                    % (epp, dom, domain.rstrip("."), hosts(add_ns), hosts(rem_ns)))
+        frame(tls, '<epp xmlns="%s"><command><logout/><clTRID>forced-logout</clTRID>'
+              '</command></epp>' % epp)
+    return out.split('code="', 1)[1][:4] if 'code="' in out else out
+
+
+def verdict_of(parent, zone, since, reason, timeout):
+    """Wait for a scan of zone since (scan driver: run one) whose reasons
+    include reason; the result row or None."""
+    return wait_for(lambda: next((r for r in parent.results(zone, since)
+                                  if reason in r[3].split()), None), timeout, 0.2)
+
+
+def negatives(parent, info, tmp, t0):
+    """The two children that get the order wrong: (rows, ok)."""
+    ttl = info["ttl"]
+    det = Detector(info["resolvers"], CLIENTS,
+                   [(z, t) for z in ("jump.test.", "early.test.") for t in ("SOA", "TXT",
+                                                                           "DNSKEY")],
+                   os.path.join(tmp, "detector-negative.jsonl")).start()
+    rows = []
+    try:
+        time.sleep(2 * ttl)
+        # (1) CSYNC for B before the DS names B's key.
+        start = time.time()
+        sent = parent.signal("jump.test.", "CSYNC")
+        r = verdict_of(parent, "jump.test.", start, "csync-breaks-chain", 60)
+        check(r is not None, "jump.test: cdscan refuses the CSYNC with csync-breaks-chain (%s)"
+              % (parent.results("jump.test.", start)[-1:] or "no scan"))
+        time.sleep(2 * ttl + 1)
+        check(not parent.change_sets("jump.test."), "jump.test: no change set")
+        check(not [e for e in parent.epp.received() if e["name"] == "jump.test"],
+              "jump.test: the registry received no command for it")
+        clean = det.counts("jump.test.")
+        check(clean[0] > 0 and clean[1] == 0,
+              "jump.test: no glitch while cdscan refused (%d answers, %d glitches)" % clean)
+        rows.append({"step": "N1", "name": "jump.test: CSYNC NS=B while DS names only KSK_A",
+                     "start": start, "signal": "CSYNC", "sent": sent,
+                     "seen": r[0] if r else None, "verdict": r[3] if r else "-",
+                     "answers": clean[0], "glitches": clean[1]})
+        forced = time.time()
+        a_ns = info["zones"]["jump.test."]["parent_ns"]
+        b_ns = [n for n in info["zones"]["jump.test."]["ns"] if n not in a_ns]
+        code = epp_raw_update(parent.epp.port, "jump.test", b_ns, a_ns)
+        check(code == "1000", "jump.test: the forced EPP update is accepted (%s)" % code)
+        pub = wait_for(lambda: parent.published("jump.test.", forced), 30)
+        check(pub and fq(pub[0]["ns"]) == fq(b_ns),
+              "jump.test: the registry publishes NS %s (bypassing cdscan)" % fq(b_ns))
+        failed = wait_for(lambda: det.counts("jump.test.")[1] > 0, 4 * ttl + 10, 0.1)
+        time.sleep(ttl)   # and what the resolvers answer once their caches are out
+        after = det.counts("jump.test.")
+        check(failed, "jump.test: the detector records failures after the forced update "
+              "(%d answers, %d glitches since)" % (after[0] - clean[0], after[1] - clean[1]))
+        kinds = sorted({"%s %s %s" % (g["resolver"], g["rcode"], "AD" if g["ad"] else "no-AD")
+                        for g in det.glitches if g["name"] == "jump.test."})
+        for resolver in sorted(info["resolvers"]):
+            n = sum(1 for g in det.glitches
+                    if g["name"] == "jump.test." and g["resolver"] == resolver)
+            check(n > 0, "jump.test: %s fails too (%d failed answers: %s)"
+                  % (resolver, n, ", ".join(k for k in kinds if k.startswith(resolver))))
+        rows.append({"step": "N1f", "name": "jump.test: the same NS change forced by raw EPP",
+                     "start": forced, "signal": "-", "applied": pub[0]["time"] if pub else None,
+                     "parent_serial": pub[0].get("serial") if pub else None,
+                     "answers": after[0] - clean[0], "glitches": after[1] - clean[1],
+                     "failures": kinds})
+        # (2) CDS drops A's key while A still serves.
+        start = time.time()
+        sent = parent.signal("early.test.", "CDS")
+        r = verdict_of(parent, "early.test.", start, "breaks-chain", 60)
+        check(r is not None, "early.test: cdscan refuses the CDS with breaks-chain (%s)"
+              % (parent.results("early.test.", start)[-1:] or "no scan"))
+        time.sleep(2 * ttl + 1)
+        check(not parent.change_sets("early.test."), "early.test: no change set")
+        e = det.counts("early.test.")
+        check(e[0] > 0 and e[1] == 0,
+              "early.test: no glitch, before or after cdscan refused (%d answers, %d glitches)"
+              % e)
+        rows.append({"step": "N2", "name": "early.test: CDS drops KSK_A while A serves",
+                     "start": start, "signal": "CDS", "sent": sent,
+                     "seen": r[0] if r else None, "verdict": r[3] if r else "-",
+                     "answers": e[0], "glitches": e[1]})
+    finally:
+        det.stop()
+    return rows
+
+
+def timeline_text(rows, t0, driver, ttl):
+    out = ["multi-signer provider change of move.test. (driver: %s, TTL %d s); times in s "
+           "from the start" % (driver, ttl), "",
+           "| step | what | t | signal | cdscan saw | change set | EPP applied | parent serial "
+           "| TTL waits | answers | glitches |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %d |" % (
+            r["step"], r["name"], rel(r["start"], t0).strip(),
+            r["signal"] + (" (%s)" % r["sent"] if r.get("sent") else ""),
+            ("%s: %s" % (rel(r["seen"], t0).strip(), r.get("verdict", ""))) if r.get("seen")
+            else "-", "; ".join(r.get("change_sets", [])) or "-",
+            rel(r.get("applied"), t0).strip(), r.get("parent_serial") or "-",
+            ", ".join("%s %d" % w for w in r.get("waits", [])) or "-",
+            r["answers"], r["glitches"]))
+    return "\n".join(out) + "\n"
+
+
+def inner(args):
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    tmp = args.keep or tempfile.mkdtemp(prefix="cdscan-ms.")
+    labdir = os.path.join(tmp, "lab")
+    info = up(labdir, args.ttl)
+    parent = None
+    try:
+        parent = Parent(args.cdscan, info, tmp, args.driver)
+        t0 = time.time()
+        det = Detector(info["resolvers"], CLIENTS,
+                       [("move.test.", t) for t in ("SOA", "TXT", "DNSKEY")],
+                       os.path.join(tmp, "detector.jsonl")).start()
+        try:
+            ok = wait_for(lambda: det.counts()[0] >= 60, 30)
+            check(ok and det.counts()[1] == 0,
+                  "before the first step every answer for move.test is NOERROR with AD "
+                  "(%d answers, %d glitches)" % det.counts())
+            rows, done = run_story(parent, info, det, t0)
+        finally:
+            det.stop()
+        answers, glitches = det.counts()
+        check(done, "every step of the provider change was taken by the parent")
+        check(answers >= 10 * len(rows) * len(CLIENTS),
+              "the detector asked throughout (%d answers)" % answers)
+        by = {}
+        for g in det.glitches:
+            by.setdefault("%s %s %s" % (g["resolver"], g["type"], g["rcode"]), []).append(g["t"])
+        check(glitches == 0, "no glitch from the first step to the last: %d answers from %s, "
+              "every one NOERROR with AD (glitches: %s)"
+              % (answers, "+".join(sorted(info["resolvers"])),
+                 {k: [rel(t, t0) for t in v[:5]] for k, v in by.items()} or "none"))
+        final = parent.published("move.test.", 0)[-1:] or [{}]
+        check(fq(final[0].get("ns", [])) == fq(multisigner.Provider(
+            info, "move.test.", B, "kb", "zb").names) and len(final[0].get("ds", [])) == 1,
+            "the parent ends with B's NS and one DS: %s" % final[0])
+        rows += negatives(parent, info, tmp, t0)
+        text = timeline_text(rows, t0, args.driver, info["ttl"])
+        print(text)
+        if args.timeline:
+            with open(args.timeline, "w") as f:
+                f.write(text)
+            with open(args.timeline + ".json", "w") as f:
+                json.dump({"t0": t0, "driver": args.driver, "ttl": info["ttl"], "rows": rows},
+                          f, indent=1)
+    finally:
+        if parent:
+            parent.stop()
+        down(labdir)
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    finish()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("cdscan")
+    ap.add_argument("--driver", choices=("scan", "daemon"), default="scan")
+    ap.add_argument("--ttl", type=int, default=5, help="every TTL in the lab (default 5)")
+    ap.add_argument("--timeline", help="write the timeline here (and FILE.json)")
+    ap.add_argument("--keep", help="work in this directory and keep it (logs, detector)")
+    ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    args.cdscan = os.path.abspath(args.cdscan)
+    if args.inner:
+        return inner(args)
+    if os.geteuid() != 0:
+        sys.exit("multisigner_test: needs root (servers on port 53, a network namespace)")
+    # A network namespace of its own: the lab's addresses and port 53 are
+    # this run's, whatever else runs (the ctest lab included).
+    cmd = ["unshare", "--net", "--", sys.executable, os.path.abspath(__file__), "--inner",
+           args.cdscan, "--driver", args.driver, "--ttl", str(args.ttl)]
+    if args.timeline:
+        cmd += ["--timeline", os.path.abspath(args.timeline)]
+    if args.keep:
+        os.makedirs(args.keep, exist_ok=True)
+        cmd += ["--keep", os.path.abspath(args.keep)]
+    sys.exit(subprocess.run(cmd).returncode)
+
+
+if __name__ == "__main__":
+    main()
