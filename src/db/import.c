@@ -314,6 +314,12 @@ static int merge(struct cds_db *db, struct cds_import_counts *out, char *err, si
 	out->removed = strtoull(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
 	out->unchanged = out->delegations - out->inserted - out->changed;
+	/* 0005_zone_imports.sql: a done change set waits for this. */
+	if ((r = cds_db_exec(db,
+			     "INSERT INTO zone_imports (zone, imported_at) VALUES ($1, now())"
+			     " ON CONFLICT (zone) DO UPDATE SET imported_at = now()",
+			     1, zone, NULL, err, errlen)) != 0)
+		return r;
 	return merge_state(db, out, err, errlen);
 }
 

@@ -292,6 +292,26 @@ int cds_db_claim(struct cds_db *db, const struct cds_db_claim_opts *o, struct cd
 }
 
 /* A change set, unless one is open for the domain and kind. */
+/* 0005_zone_imports.sql: the newest change set of this kind that has not
+ * failed is done, proposed this very set, and no import of the parent zone
+ * has finished since the registry applied it: the parent zone and the
+ * table are behind the registry, and proposing it again would send the
+ * registry the same change twice.  $1 delegation id, $6 payload, $7 kind. */
+#define AWAITING_IMPORT                                                                  \
+	"EXISTS (SELECT 1 FROM change_sets c JOIN delegations d ON d.id = c.delegation_id" \
+	"  WHERE c.id = (SELECT max(id) FROM change_sets WHERE delegation_id = $1::bigint"   \
+	"                AND kind = $7::text AND state <> 'failed')"                          \
+	"    AND c.state = 'done' AND c.payload->'proposed' = $6::jsonb->'proposed'"         \
+	"    AND NOT EXISTS (SELECT 1 FROM zone_imports z WHERE z.zone = d.zone"             \
+	"                    AND z.imported_at > c.updated_at))"
+static const char insert_change_sql[] =
+	"INSERT INTO change_sets (delegation_id, scan_result_id, kind, action, add, rem, payload,"
+	" cltrid)"
+	" SELECT $1::bigint, $2::bigint, $7::text, $3::text, $4::text[], $5::text[], $6::jsonb,"
+	" 'cdscan-' || $7::text || '-' || $2::text WHERE NOT " AWAITING_IMPORT
+	" ON CONFLICT (delegation_id, kind) WHERE state IN ('pending', 'sent') DO NOTHING"
+	" RETURNING id";
+
 static int record_change(struct cds_db *db, const char *id, const char *result_id,
 			 const struct cds_change_set *cs, bool *created, char *err,
 			 size_t errlen)
@@ -305,17 +325,12 @@ static int record_change(struct cds_db *db, const char *id, const char *result_i
 	const char *p[7] = {id, result_id, cds_action_name(cs->action), add_arr, rem_arr,
 			    payload, kind};
 	/* The partial unique index allows one open change set per domain and
-	 * kind: while one is pending or sent, a new one waits.  The clTRID is
-	 * derived from the scan result, so it is stable across resends. */
+	 * kind: while one is pending or sent, a new one waits.  One the
+	 * registry applied waits for the parent zone (awaiting_import_sql).
+	 * The clTRID is derived from the scan result, so it is stable across
+	 * resends. */
 	int r = (payload && add_arr && rem_arr)
-			? cds_db_exec(db,
-				      "INSERT INTO change_sets (delegation_id, scan_result_id, kind,"
-				      " action, add, rem, payload, cltrid)"
-				      " VALUES ($1, $2::bigint, $7, $3, $4::text[], $5::text[], $6::jsonb,"
-				      " 'cdscan-' || $7 || '-' || $2::text)"
-				      " ON CONFLICT (delegation_id, kind)"
-				      " WHERE state IN ('pending', 'sent') DO NOTHING RETURNING id",
-				      7, p, &res, err, errlen)
+			? cds_db_exec(db, insert_change_sql, 7, p, &res, err, errlen)
 			: CDS_ENOMEM;
 	free(payload);
 	free(add_arr);

@@ -416,15 +416,18 @@ def run_tests(binary, lab, tmp, server, ca, other_ca, db, have_schemas):
     p = run(conf, "epp", "send")
     check(p.returncode == 0 and p.stdout.startswith("0 change sets applied") and
           len(lines(os.path.join(sdir, "applied.jsonl"))) == n, "a second run sends nothing")
-    registry_lock(run, conf, sdir, db)
+    registry_lock(run, conf, sdir, db, lab)
 
 
-def registry_lock(run, conf, sdir, db):
+def registry_lock(run, conf, sdir, db, lab):
     """A domain locked at the registry (RFC 5731 §2.3 serverUpdateProhibited,
     clientUpdateProhibited): the update is answered 2304, or an <info>
     after an unknown outcome shows the lock; the change set fails and the
     domain is suspended by the registry, until an operator resumes it."""
     def new_change_set(domain):
+        # The registry's next import first: without it the change already
+        # applied (done) is awaited, not proposed again (0005_zone_imports).
+        run(conf, "import", "--zone", os.path.join(lab["dir"], "zones", "127.53.0.2", "test.zone"))
         run(conf, "scan", "--domain", domain)
         return psql(db, "SELECT c.id || '|' || c.cltrid FROM change_sets c JOIN delegations d"
                         " ON d.id = c.delegation_id WHERE d.domain = '%s' AND c.state ="

@@ -233,6 +233,12 @@ def run_story(parent, info, detector, t0):
                 print("published:", parent.published("move.test.", start))
                 print("scans:", parent.results("move.test.", start))
                 return rows, False
+            # The child signals again (a NOTIFY resent, the next scan)
+            # before the registry's import has the change: the change set
+            # is done, the parent zone holds it, the table not yet.
+            again = time.time()
+            row["again"] = parent.signal("move.test.", step.signal)
+            wait_for(lambda: parent.results("move.test.", again), 30, 0.1)
             parent.import_zone()
             res = [r for r in parent.results("move.test.", start) if "update" in r[1:3]]
             cs = parent.change_sets("move.test.", start)

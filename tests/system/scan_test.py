@@ -91,6 +91,7 @@ def lab_part(binary, lab, tmp):
               "a forced rescan adds no second open change set: " + p.stdout.strip())
         p = env.run("scan")
         check("scanned 0 " in p.stdout, "nothing is due after a run: " + p.stdout.strip())
+        applied_then_import(env, parent)
 
         # A domain whose nameserver stays down backs off, and is flagged in
         # the report from the third failed scan on (flag-unreachable-after: 3).
@@ -203,6 +204,30 @@ def concurrency_part(binary, lab, tmp):
               "after a rerun every delegation scanned exactly once (%s)" % got)
     finally:
         env.drop()
+
+
+def applied_then_import(env, parent):
+    """The registry applied rollover.test's change set (done), and the
+    parent zone and the table do not have it yet: rescans propose nothing
+    new (0005_zone_imports.sql) until an import has finished since; after
+    an import of a zone that still lacks the change it is proposed again."""
+    count = lambda: psql(env.db, "SELECT count(*) FROM change_sets c JOIN delegations d"  # noqa
+                                 " ON d.id = c.delegation_id WHERE d.domain = 'rollover.test.'"
+                                 " AND c.kind = 'ds'")
+    psql(env.db, "UPDATE change_sets SET state = 'done', updated_at = now() FROM delegations d"
+                 " WHERE d.id = change_sets.delegation_id AND d.domain = 'rollover.test.'")
+    before = count()
+    for _ in range(2):
+        env.run("scan", "--domain", "rollover.test")
+    check(count() == before == "1",
+          "done, not yet imported: two rescans create no second change set (%s, %s)"
+          % (before, count()))
+    env.run("import", "--zone", parent)
+    env.run("scan", "--domain", "rollover.test")
+    check(count() == "2", "an import since, and the parent still lacks it: proposed again (%s)"
+          % count())
+    psql(env.db, "DELETE FROM change_sets c USING delegations d WHERE d.id = c.delegation_id"
+                 " AND d.domain = 'rollover.test.' AND c.state = 'pending'")
 
 
 def main():
