@@ -292,18 +292,23 @@ int cds_db_claim(struct cds_db *db, const struct cds_db_claim_opts *o, struct cd
 }
 
 /* A change set, unless one is open for the domain and kind. */
-/* 0005_zone_imports.sql: the newest change set of this kind that has not
- * failed is done, proposed this very set, and no import of the parent zone
- * has finished since the registry applied it: the parent zone and the
- * table are behind the registry, and proposing it again would send the
- * registry the same change twice.  $1 delegation id, $6 payload, $7 kind. */
-#define AWAITING_IMPORT                                                                  \
-	"EXISTS (SELECT 1 FROM change_sets c JOIN delegations d ON d.id = c.delegation_id" \
-	"  WHERE c.id = (SELECT max(id) FROM change_sets WHERE delegation_id = $1::bigint"   \
-	"                AND kind = $7::text AND state <> 'failed')"                          \
-	"    AND c.state = 'done' AND c.payload->'proposed' = $6::jsonb->'proposed'"         \
-	"    AND NOT EXISTS (SELECT 1 FROM zone_imports z WHERE z.zone = d.zone"             \
-	"                    AND z.imported_at > c.updated_at))"
+/* 0005_zone_imports.sql: the registry applied a change set of this
+ * delegation (done) after the last import of its parent zone finished: the
+ * table still holds the parent as it was before, and every decision rests
+ * on it.  No new change set, of either kind, until an import has finished
+ * since: an NS change must not rest on a DS the registry took but the
+ * parent zone may not serve yet, and the same change proposed again would
+ * reach the registry twice.  A zone never imported (no row) has no wait.
+ * $1: the delegation id. */
+#define AWAITING_IMPORT                                                                   \
+	"EXISTS (SELECT 1 FROM change_sets c JOIN delegations d ON d.id = c.delegation_id"  \
+	"  JOIN zone_imports z ON z.zone = d.zone WHERE c.delegation_id = $1::bigint"        \
+	"  AND c.state = 'done' AND c.updated_at > z.imported_at)"
+/* Taken first, in the same transaction: a sender marking an open change
+ * set done commits before the insert's check reads it, or after the insert
+ * (which then meets the open one): never between the two. */
+static const char lock_open_sql[] = "SELECT 1 FROM change_sets WHERE delegation_id = $1::bigint"
+				    " AND state IN ('pending', 'sent') FOR UPDATE";
 static const char insert_change_sql[] =
 	"INSERT INTO change_sets (delegation_id, scan_result_id, kind, action, add, rem, payload,"
 	" cltrid)"
@@ -326,12 +331,15 @@ static int record_change(struct cds_db *db, const char *id, const char *result_i
 			    payload, kind};
 	/* The partial unique index allows one open change set per domain and
 	 * kind: while one is pending or sent, a new one waits.  One the
-	 * registry applied waits for the parent zone (awaiting_import_sql).
+	 * registry applied makes every new one wait for the parent zone's
+	 * import (AWAITING_IMPORT).
 	 * The clTRID is derived from the scan result, so it is stable across
 	 * resends. */
 	int r = (payload && add_arr && rem_arr)
-			? cds_db_exec(db, insert_change_sql, 7, p, &res, err, errlen)
+			? cds_db_exec(db, lock_open_sql, 1, p, NULL, err, errlen)
 			: CDS_ENOMEM;
+	if (r == 0)
+		r = cds_db_exec(db, insert_change_sql, 7, p, &res, err, errlen);
 	free(payload);
 	free(add_arr);
 	free(rem_arr);
