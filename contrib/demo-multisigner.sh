@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 src=$PWD
 build=${BUILD_DIR:-$src/build}
 driver=daemon
-ttl=5
+ttl=10
 while [ $# -gt 0 ]; do
 	case $1 in
 	--driver) driver=$2; shift 2 ;;
@@ -34,7 +34,7 @@ rm -rf "$out"
 mkdir -p "$out"
 echo
 echo "move.test. moves from alpha.net to beta.net (every TTL ${ttl}s; takes about"
-echo "two minutes); the checks, then the timeline:"
+echo "three minutes); the checks, then the timeline:"
 echo
 /usr/bin/python3 tests/system/multisigner_test.py "$build/cdscan" --driver "$driver" \
 	--ttl "$ttl" --timeline "$out/timeline.md" --keep "$out/run"

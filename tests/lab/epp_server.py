@@ -73,6 +73,7 @@ N = {"e": EPP, "d": DOM, "h": HOST, "s": SEC}
 
 STATE = {"domains": {}, "hosts": {}, "svtrid": 0}
 LOCK = threading.Lock()
+PUBLISH_LOCK = threading.Lock()
 ARGS = None
 
 
@@ -271,10 +272,17 @@ def publish(name, cltrid):
     tld = next((t for t in LAB_TLDS if in_zone(name, t.rstrip("."))), None)
     if tld is None:
         return
-    with LOCK:
-        d = domain(name)
-        ns, ds = sorted(d["ns"]), sorted(d["ds"])
-        glue = {h: sorted(STATE["hosts"].get(h, ())) for h in ns if in_zone(h, name)}
+    # One publication at a time, each reading the state it publishes: two
+    # updates in two threads must not publish the older state last.
+    with PUBLISH_LOCK:
+        with LOCK:
+            d = domain(name)
+            ns, ds = sorted(d["ns"]), sorted(d["ds"])
+            glue = {h: sorted(STATE["hosts"].get(h, ())) for h in ns if in_zone(h, name)}
+        publish_state(tld, name, cltrid, ns, ds, glue)
+
+
+def publish_state(tld, name, cltrid, ns, ds, glue):
     try:
         serial = lab.publish_delegation(ARGS.publish, tld, name, ns, ds, glue)
     except (lab.LabError, OSError) as e:

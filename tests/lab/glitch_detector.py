@@ -3,7 +3,8 @@
 changes.  Every INTERVAL (default 100 ms) each client (a source address of
 its own) asks each resolver for each name and type (RD=1, DO=1), and every
 answer is logged, one JSON object per line: time, resolver, client, name,
-type, rcode (or "timeout") and the AD bit.  A glitch is any answer that is
+type, rcode (or "timeout", or "error: ..." for an answer that does not
+parse), the AD bit and any Extended DNS Error (RFC 8914) the answer carries.  A glitch is any answer that is
 not NOERROR with AD: a SERVFAIL, a timeout, or an answer the resolver did
 not validate.
 
@@ -12,7 +13,8 @@ not validate.
         --query move.test/TXT --query move.test/DNSKEY --log FILE
 
 runs until SIGTERM or SIGINT and prints the counts.  From Python:
-Detector(...).start(), .counts(), .mark(label), .stop().  dnspython
+Detector(...).ready(), .start(), .counts(name, resolver), .mark(label),
+.stop().  dnspython
 (python3-dnspython)."""
 
 import argparse
@@ -41,7 +43,7 @@ class Detector:
         self.threads = []
         self.answers = 0
         self.glitches = []        # the log entries of glitches
-        self.by_name = {}         # name -> [answers, glitches]
+        self.by = {}              # (name, resolver) -> [answers, glitches]
 
     def start(self):
         for rname, raddr in self.resolvers.items():
@@ -58,17 +60,26 @@ class Detector:
             r = dns.query.udp(q, raddr, timeout=self.timeout, source=client)
             if r.flags & dns.flags.TC:
                 r = dns.query.tcp(q, raddr, timeout=self.timeout, source=client)
-        except (dns.exception.Timeout, OSError):
-            return "timeout", False
-        return dns.rcode.to_text(r.rcode()), bool(r.flags & dns.flags.AD)
+        except dns.exception.Timeout:
+            return "timeout", False, None
+        except Exception as e:  # noqa: BLE001  a malformed answer is a glitch too
+            return "error: %s" % type(e).__name__, False, None
+        # RFC 8914 Extended DNS Errors (option 15): why a resolver failed.
+        ede = ["%d %s" % (int.from_bytes(o.to_wire()[:2], "big"),
+                          o.to_wire()[2:].decode(errors="replace"))
+               for o in r.options if o.otype == 15]
+        return dns.rcode.to_text(r.rcode()), bool(r.flags & dns.flags.AD), ede or None
 
     def _run(self, rname, raddr, client):
         tick = time.monotonic()
         while not self.stopping.is_set():
             for name, rtype in self.queries:
-                rcode, ad = self._ask(raddr, client, name, rtype)
-                self._record({"t": round(time.time(), 3), "resolver": rname, "client": client,
-                              "name": name, "type": rtype, "rcode": rcode, "ad": ad})
+                rcode, ad, ede = self._ask(raddr, client, name, rtype)
+                entry = {"t": round(time.time(), 3), "resolver": rname, "client": client,
+                         "name": name, "type": rtype, "rcode": rcode, "ad": ad}
+                if ede:
+                    entry["ede"] = ede
+                self._record(entry)
             tick += self.interval
             self.stopping.wait(max(0.0, tick - time.monotonic()))
 
@@ -76,25 +87,38 @@ class Detector:
         bad = entry["rcode"] != "NOERROR" or not entry["ad"]
         with self.lock:
             self.answers += 1
-            c = self.by_name.setdefault(entry["name"], [0, 0])
+            c = self.by.setdefault((entry["name"], entry["resolver"]), [0, 0])
             c[0] += 1
             if bad:
                 c[1] += 1
                 self.glitches.append(entry)
             self.log.write(json.dumps(entry) + "\n")
 
-    def counts(self, name=None):
-        """(answers, glitches), for one name or all."""
+    def counts(self, name=None, resolver=None):
+        """(answers, glitches), for one name and/or one resolver, or all."""
         with self.lock:
-            if name is None:
-                return self.answers, len(self.glitches)
-            return tuple(self.by_name.get(name, (0, 0)))
+            sel = [c for (n, r), c in self.by.items()
+                   if name in (None, n) and resolver in (None, r)]
+            return sum(c[0] for c in sel), sum(c[1] for c in sel)
 
     def mark(self, label):
         """A line in the log between answers: where a step began."""
         with self.lock:
             self.log.write(json.dumps({"t": round(time.time(), 3), "mark": label}) + "\n")
             self.log.flush()
+
+    def ready(self, limit=30.0):
+        """Wait until every resolver answers every query NOERROR with AD
+        (a resolver's very first resolution, cold, is not part of what is
+        watched); the queries that never did, [] when all did."""
+        left = [(r, a, n, t) for r, a in self.resolvers.items() for n, t in self.queries]
+        deadline = time.monotonic() + limit
+        while left and time.monotonic() < deadline:
+            left = [(r, a, n, t) for r, a, n, t in left
+                    if self._ask(a, self.clients[0], n, t)[:2] != ("NOERROR", True)]
+            if left:
+                time.sleep(0.2)
+        return ["%s %s/%s" % (r, n, t) for r, _, n, t in left]
 
     def stop(self):
         self.stopping.set()
@@ -117,6 +141,9 @@ def main():
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
+    cold = d.ready()
+    if cold:
+        sys.exit("never NOERROR with AD: %s" % ", ".join(cold))
     d.start()
     done.wait()
     d.stop()

@@ -94,7 +94,7 @@ trust_anchors.add_file('%(ta)s', true)
 ta_update.stop(kres.str2dname('.'))
 cache.open(10 * MB, 'lmdb://%(d)s/cache')
 cache.min_ttl(0)
-cache.max_ttl(5)
+cache.max_ttl(%(cache)d)
 policy.add(policy.all(policy.FLAGS({ 'ALLOW_LOCAL' })))
 policy.add(policy.suffix(policy.PASS, policy.todnames({ 'test.' })))
 """
@@ -316,13 +316,16 @@ def owner_in(name, zone):
 
 class Lab:
     def __init__(self, directory, scenario_paths, with_db=True, ttl=DEFAULT_TTL,
-                 kresd=False):
+                 kresd=False, cache_max_ttl=5):
         self.dir = os.path.abspath(directory)
         self.with_db = with_db
         # Every record's TTL and the SOA minimum (negative answers): short
         # in a lab whose tests wait TTLs out (tests/system/multisigner_test.py).
         self.ttl = ttl
         self.kresd = kresd
+        # The resolvers keep nothing longer: 5 s lets the tests see a
+        # change at once; a test that waits TTLs out sets it to the TTL.
+        self.cache_max_ttl = cache_max_ttl
         self.now = int(time.time())
         self.specs = {"provider": {}, "zone": {}}
         for path in scenario_paths:
@@ -678,14 +681,15 @@ class Lab:
   module-config: "validator iterator"
   harden-below-nxdomain: yes
   qname-minimisation: yes
-  cache-max-ttl: 5
-  cache-max-negative-ttl: 5
+  cache-max-ttl: %(cache)d
+  cache-max-negative-ttl: %(cache)d
   num-threads: 1
   # test. is special-use (RFC 6761): Unbound answers it locally unless told.
   local-zone: "test." nodefault
 remote-control:
   control-enable: no
-""" % {"addr": RESOLVER_ADDR, "d": d, "ta": os.path.join(self.dir, "root.key")}
+""" % {"addr": RESOLVER_ADDR, "d": d, "ta": os.path.join(self.dir, "root.key"),
+       "cache": self.cache_max_ttl}
         with open(os.path.join(d, "unbound.conf"), "w") as f:
             f.write(conf)
         run(["unbound-checkconf", os.path.join(d, "unbound.conf")])
@@ -701,7 +705,8 @@ remote-control:
         os.makedirs(os.path.join(d, "cache"), exist_ok=True)
         with open(os.path.join(d, "kresd.conf"), "w") as f:
             f.write(KRESD_CONF % {"addr": KRESD_ADDR, "root": ROOT_SERVER[1], "d": d,
-                                  "ta": os.path.join(self.dir, "root.key")})
+                                  "ta": os.path.join(self.dir, "root.key"),
+                                  "cache": self.cache_max_ttl})
         self._spawn("kresd", ["kresd", "-n", "-c", os.path.join(d, "kresd.conf"), d], "kresd")
 
     def _start_postgres(self):
@@ -1139,20 +1144,26 @@ def serve_zone(labdir, address, zone, signed, serial, limit=20.0):
     old = os.stat(path).st_mtime_ns
     with open(path + ".tmp", "w") as f:
         f.write(signed)
-    # Two writes within the clock's granularity must still differ in mtime.
-    new = max(time.time_ns(), old + 1_000_000)
+    # Two writes within one second must still differ in mtime, whatever
+    # resolution NSD compares.
+    new = max(time.time_ns(), old + 1_000_000_000)
     os.utime(path + ".tmp", ns=(new, new))
     os.replace(path + ".tmp", path)
     with open(os.path.join(labdir, "pids", "nsd-%s.pid" % address)) as f:
         pid = int(f.read().split()[0])
     if not pid_alive(pid, "nsd"):
         raise LabError("the NSD on %s (pid %d) is not running" % (address, pid))
-    os.kill(pid, signal.SIGHUP)
     deadline = time.time() + limit
+    hup = 0.0
     while soa_serial(address, zone) != serial:
         if time.time() > deadline:
             raise LabError("the NSD on %s did not load %s serial %d (see %s)"
                            % (address, zone, serial, os.path.join(labdir, "log")))
+        # Again each second: a SIGHUP that arrives while NSD reloads may
+        # be merged with that reload, which read the file before.
+        if time.time() - hup >= 1.0:
+            os.kill(pid, signal.SIGHUP)
+            hup = time.time()
         time.sleep(0.02)
 
 
@@ -1211,7 +1222,7 @@ def cmd_up(args):
     if args.kresd and not shutil.which("kresd"):
         raise LabError("kresd not found: run contrib/install-deps.sh (knot-resolver)")
     lab = Lab(d, args.scenarios or [DEFAULT_SCENARIOS], with_db=not args.no_db, ttl=args.ttl,
-              kresd=args.kresd)
+              kresd=args.kresd, cache_max_ttl=args.cache_max_ttl)
     t0 = time.time()
     try:
         lab.build()
@@ -1430,6 +1441,8 @@ def main():
     up.add_argument("--kresd", action="store_true",
                     help="also start Knot Resolver on %s (a second validating resolver)"
                     % KRESD_ADDR)
+    up.add_argument("--cache-max-ttl", type=int, default=5,
+                    help="the resolvers cache nothing longer (default 5 s)")
     up.add_argument("--ttl", type=int, default=DEFAULT_TTL,
                     help="TTL of every record and SOA minimum (default %d)" % DEFAULT_TTL)
     down = sub.add_parser("down", help="stop what 'up' started")

@@ -122,6 +122,7 @@ class ChildOperator:
         self.ns = a.names
         self.cds = []
         self.csync = None
+        self.history = [self.snapshot(0.0, 0.0)]
 
     def providers(self):
         return (self.a, self.b)
@@ -153,7 +154,8 @@ class ChildOperator:
             self.cds = list(cds)
         self.csync = csync or None
         self.serial += 1
-        now = int(time.time())
+        started = time.time()
+        now = int(started)
         for p in self.providers():
             path = os.path.join(self.workdir, p.domain + "zone")
             with open(path, "w") as f:
@@ -162,7 +164,16 @@ class ChildOperator:
                                   (now - 3600, now + 30 * 86400))
             for _, addr in p.servers:
                 lab.serve_zone(self.info["dir"], addr, self.zone, signed, self.serial)
+        self.history.append(self.snapshot(started, time.time()))
         return self.serial
+
+    def snapshot(self, started, done):
+        """What the providers serve from started (the first server may
+        have it) on, all of them from done: (started, done, {provider:
+        DNSKEY labels}, providers named by the apex NS)."""
+        return (started, done, {p: frozenset(k) for p, k in self.dnskey.items()},
+                frozenset(p.domain for p in self.providers()
+                          if any(lab.owner_in(lab.fqdn(n), p.domain) for n in self.ns)))
 
     # -- the TTLs the process waits out, as served ------------------------
 
@@ -227,3 +238,94 @@ def provider_change(op):
         Step("A's keys leave B's DNSKEY RRset",
              lambda: op.publish(dnskey=only_b), None, None, dnskey_ttl),
     ]
+
+
+# ------------------------------------------------------------ the model ----
+#
+# The glitch detector sees what two resolvers happen to cache.  The model
+# sees what any resolver may cache: at every instant of the run (a 0.1 s
+# grid) it takes every parent DS set and NS set, every apex NS set and
+# every DNSKEY RRset some resolver may still hold (served at most one TTL
+# ago), and checks the two conditions of RFC 8901 model 2 for each
+# combination:
+#   I1  each provider a resolver may ask has its KSK in every DS set a
+#       resolver may hold (its DNSKEY RRset is signed by that KSK alone);
+#   I2  each provider a resolver may ask has its ZSK in every DNSKEY RRset
+#       a resolver may hold from any provider (its data is signed by that
+#       ZSK, and checked against whichever DNSKEY RRset is cached).
+# Publication times get SLACK seconds either side.
+
+SLACK = 0.5
+
+
+def parent_states(info, zone, published):
+    """[(time, DS key labels, NS provider domains)] of zone at its parent:
+    the lab's delegation, then each publication (epp_server's
+    published.jsonl entries)."""
+    z = info["zones"][zone]
+    by_ds = {k["ds"]: label for label, k in z["keys"].items() if k.get("ds")}
+    providers = {lab.fqdn(n).split(".", 1)[1] for n in z["ns"]}
+
+    def state(t, ds, ns):
+        return (t, frozenset(by_ds.get(d.upper(), d) for d in ds),
+                frozenset(p for p in providers if any(lab.owner_in(lab.fqdn(n), p) for n in ns)))
+    out = [state(0.0, z["ds"], z["parent_ns"])]
+    for e in published:
+        if "ns" in e:
+            out.append(state(e["time"], e["ds"], e["ns"]))
+    return out
+
+
+def held(states, t, ttl, start=lambda s: s[0], end=None):
+    """The states a resolver may hold at t: served at some time in
+    [t - ttl, t].  states in order; end(i): when state i stopped being
+    served (default: when the next began)."""
+    out = []
+    for i, s in enumerate(states):
+        stop = end(i) if end else (states[i + 1][0] if i + 1 < len(states) else float("inf"))
+        if start(s) - SLACK <= t and stop + SLACK + ttl >= t:
+            out.append(s)
+    return out
+
+
+def unsafe_windows(op, parent, ttl, t0, t1, step=0.1):
+    """Where the model finds a resolver could fail: [(from, to, why)]
+    (times in seconds), merged over the grid; [] when nowhere.  op: the
+    ChildOperator (its history), parent: parent_states(), ttl: {"DS",
+    "NS", "DNSKEY", "child NS"} in seconds."""
+    keys = {p.domain: (p.ksk, p.zsk) for p in op.providers()}
+    hist = op.history
+    # A child state is served from its start until the next one is done.
+    cend = lambda i: hist[i + 1][1] if i + 1 < len(hist) else float("inf")  # noqa: E731
+    grid = [t0 + i * step for i in range(int((t1 - t0) / step) + 1)]
+
+    def asked(t):
+        ps = set()
+        for s in held(parent, t, ttl["NS"]):
+            ps |= s[2]
+        for s in held(hist, t, ttl["child NS"], end=cend):
+            ps |= s[3]
+        return ps
+    ask = [asked(t) for t in grid]
+    bad = []
+    for i, t in enumerate(grid):
+        for p in sorted(ask[i]):
+            for s in held(parent, t, ttl["DS"]):
+                if keys[p][0] not in s[1]:
+                    bad.append((t, "%s may be asked, a cached DS set %s lacks its KSK %s"
+                                % (p, sorted(s[1]), keys[p][0])))
+            lo = max(0, i - int(ttl["DNSKEY"] / step))
+            for q in keys:
+                if not any(q in a for a in ask[lo:i + 1]):
+                    continue
+                for s in held(hist, t, ttl["DNSKEY"], end=cend):
+                    if keys[p][1] not in s[2][q]:
+                        bad.append((t, "%s may be asked, a cached DNSKEY RRset from %s %s "
+                                    "lacks its ZSK %s" % (p, q, sorted(s[2][q]), keys[p][1])))
+    out = []
+    for t, why in sorted(set(bad), key=lambda b: (b[1], b[0])):
+        if out and out[-1][2] == why and t - out[-1][1] <= step * 1.5:
+            out[-1][1] = t
+        else:
+            out.append([t, t, why])
+    return sorted(tuple(w) for w in out)

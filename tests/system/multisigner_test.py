@@ -2,8 +2,9 @@
 """Issue #18: a signed zone changes DNS provider through multi-signer, with
 cdscan as the parent, and no resolver ever sees a failure.
 
-A lab of its own (tests/lab/multisigner/, every TTL --ttl seconds), in a
-network namespace of its own: the lab's EPP server applies what it accepts
+A lab of its own (tests/lab/multisigner/, every TTL --ttl seconds, which
+the resolvers also keep as their cache limit), in a network namespace of
+its own: the lab's EPP server applies what it accepts
 to test. and the lab's NSD serves it (epp_server.py --publish), so the
 parent's DS and NS really change, and cdscan runs as a registry would:
 
@@ -20,6 +21,14 @@ to beta.net (B), each step waiting the TTLs the servers give.  Throughout,
 a glitch detector (tests/lab/glitch_detector.py) asks the lab's validating
 Unbound and Knot Resolver, from three client addresses, every 100 ms, for
 move.test SOA, TXT and DNSKEY: every answer must be NOERROR with AD.
+
+After each signal the child signals again before the registry's import:
+no second change set.  The detector sees what two resolvers happened to
+cache; the model (multisigner.unsafe_windows) checks every combination of
+DS, NS and DNSKEY RRsets any resolver may hold at every instant (RFC 8901
+model 2's two conditions) and must find nothing.  It can: hasty.test moves
+the same way with no TTL waited, cdscan taking every step, and there the
+model must find where a resolver could fail.
 
 Negative runs, same detector on their zones:
   jump.test   CSYNC moves the NS to B while the DS names only A's key:
@@ -69,7 +78,7 @@ def fq(names):
 
 def up(d, ttl):
     p = subprocess.run([sys.executable, os.path.join(LABDIR_SRC, "lab.py"), "up", "--dir", d,
-                        "--ttl", str(ttl), *KRESD, "--scenarios",
+                        "--ttl", str(ttl), "--cache-max-ttl", str(ttl), *KRESD, "--scenarios",
                         os.path.join(LABDIR_SRC, "multisigner")],
                        capture_output=True, text=True, timeout=300)
     must(p, "lab.py up (the multi-signer lab)")
@@ -208,63 +217,100 @@ def rel(t, t0):
     return "%6.1f" % (t - t0) if t else "     -"
 
 
-def run_story(parent, info, detector, t0):
-    """The positive run: every step of multisigner.provider_change, the
-    parent driven by cdscan.  Returns the timeline rows."""
-    a = multisigner.Provider(info, "move.test.", A, "ka", "za")
-    b = multisigner.Provider(info, "move.test.", B, "kb", "zb")
-    op = multisigner.ChildOperator(info, "move.test.", a, b,
-                                   ['@ TXT "multi-signer provider change"'])
+def operator(info, zone):
+    a = multisigner.Provider(info, zone, A, "ka", "za")
+    b = multisigner.Provider(info, zone, B, "kb", "zb")
+    return multisigner.ChildOperator(info, zone, a, b, ['@ TXT "multi-signer provider change"'])
+
+
+def run_story(parent, info, detector, t0, zone="move.test.", hasty=False):
+    """Every step of multisigner.provider_change for zone, the parent
+    driven by cdscan; hasty: the child waits out no TTL (the model must
+    then find where a resolver could fail).  (rows, op, done)."""
+    op = operator(info, zone)
     rows = []
     for n, step in enumerate(multisigner.provider_change(op), 1):
-        detector.mark("step %d" % n)
-        before = detector.counts("move.test.")
+        detector.mark("%s step %d" % (zone, n))
+        before = {r: detector.counts(zone, r) for r in info["resolvers"]}
         start = time.time()
+        # The TTLs before the change and after it: the longer is waited.
+        ttls = dict(step.wait(op))
         serial = step.act()
-        row = {"step": n, "name": step.name, "start": start, "child_serial": serial,
-               "signal": step.signal or "-"}
+        row = {"step": n if not hasty else "H%d" % n, "name": step.name, "start": start,
+               "child_serial": serial, "signal": step.signal or "-"}
         if step.signal:
-            row["sent"] = parent.signal("move.test.", step.signal)
-            pub = wait_for(lambda: [p for p in parent.published("move.test.", start)
-                                    if fq(p["ns"]) == fq(step.expect["ns"]) and
-                                    sorted(p["ds"]) == step.expect["ds"]], 120)
-            if not check(pub, "step %d (%s): the parent holds NS %s, DS %s"
-                         % (n, step.name, fq(step.expect["ns"]), step.expect["ds"])):
-                print("published:", parent.published("move.test.", start))
-                print("scans:", parent.results("move.test.", start))
-                return rows, False
-            # The child signals again (a NOTIFY resent, the next scan)
-            # before the registry's import has the change: the change set
-            # is done, the parent zone holds it, the table not yet.
-            again = time.time()
-            row["again"] = parent.signal("move.test.", step.signal)
-            wait_for(lambda: parent.results("move.test.", again), 30, 0.1)
-            parent.import_zone()
-            res = [r for r in parent.results("move.test.", start) if "update" in r[1:3]]
-            cs = parent.change_sets("move.test.", start)
-            applied = {e["cltrid"]: e["time"] for e in parent.epp.applied()}
-            row.update(seen=res[0][0] if res else None,
-                       verdict=("DS %s, NS %s: %s" % res[0][1:4]) if res else "-",
-                       change_sets=["#%s %s +[%s] -[%s]" % (c["id"], c["kind"], c["add"],
-                                                             c["rem"]) for c in cs],
-                       applied=max((applied.get(c["cltrid"], 0) for c in cs), default=None),
-                       parent_serial=pub[0].get("serial"), published=pub[0]["time"])
-            check(len(cs) == 1, "step %d: one change set (%s)" % (n, row["change_sets"]))
-        # The TTLs run at once: wait out the longest (and a second more,
-        # for the resolvers' rounding and the time an answer takes).
-        waits = step.wait(op)
-        row["waits"] = waits
-        time.sleep(max(secs for _, secs in waits) + 1)
-        after = detector.counts("move.test.")
-        row["answers"], row["glitches"] = after[0] - before[0], after[1] - before[1]
+            if not parent_step(parent, zone, step, n, start, row):
+                return rows, op, False
+        else:
+            check(not parent.change_sets(zone, start) and not parent.published(zone, start),
+                  "%s step %d (%s): no signal, and no change set, nothing published"
+                  % (zone, n, step.name))
+        waits = [(w, max(secs, ttls.get(w, 0))) for w, secs in step.wait(op)]
+        row["waits"] = [] if hasty else waits
+        if not hasty:
+            # The TTLs run at once: wait out the longest (and a second
+            # more, for the resolvers' rounding and the time an answer
+            # takes).
+            time.sleep(max(secs for _, secs in waits) + 1)
+        after = {r: detector.counts(zone, r) for r in info["resolvers"]}
+        row["answers"] = sum(after[r][0] - before[r][0] for r in after)
+        row["glitches"] = sum(after[r][1] - before[r][1] for r in after)
         row["end"] = time.time()
+        if not hasty:
+            # Each resolver asked all along (a detector thread that died
+            # would leave a gap): at least a third of the intended rate.
+            want = (row["end"] - start) * 10 * len(CLIENTS) * 3 / 3
+            for r in after:
+                check(after[r][0] - before[r][0] >= want, "%s step %d: %s answered %d times "
+                      "(at least %d)" % (zone, n, r, after[r][0] - before[r][0], want))
         rows.append(row)
         print_row(row, t0)
-    return rows, True
+    return rows, op, True
+
+
+def parent_step(parent, zone, step, n, start, row):
+    """The parent's part of a signalling step: cdscan takes it, the
+    registry publishes it, the child signals again before the import (no
+    second change set), the import.  False when the parent never got
+    there."""
+    row["sent"] = parent.signal(zone, step.signal)
+    pub = wait_for(lambda: [p for p in parent.published(zone, start)
+                            if fq(p.get("ns", [])) == fq(step.expect["ns"]) and
+                            sorted(p.get("ds", [])) == step.expect["ds"]], 120)
+    if not check(pub, "%s step %d (%s): the parent holds NS %s, DS %s"
+                 % (zone, n, step.name, fq(step.expect["ns"]), step.expect["ds"])):
+        print("published:", parent.published(zone, start))
+        print("scans:", parent.results(zone, start))
+        return False
+    # The child signals again (a NOTIFY resent, the next scan) once the
+    # registry has applied the change and before its import: the change
+    # set is done, the parent zone has it, the table not yet.
+    done = wait_for(lambda: [c for c in parent.change_sets(zone, start) if c["state"] == "done"],
+                    60)
+    again = time.time()
+    row["again"] = parent.signal(zone, step.signal)
+    rescan = wait_for(lambda: parent.results(zone, again), 30, 0.1)
+    check(done and rescan, "%s step %d: change set done, and the signal seen again by a scan "
+          "before the import (%s)" % (zone, n, rescan))
+    parent.import_zone()
+    res = [r for r in parent.results(zone, start) if "update" in r[1:3]]
+    cs = parent.change_sets(zone, start)
+    applied = {e["cltrid"]: e["time"] for e in parent.epp.applied()}
+    row.update(seen=res[0][0] if res else None,
+               verdict=("DS %s, NS %s: %s" % res[0][1:4]) if res else "-",
+               change_sets=["#%s %s +[%s] -[%s]" % (c["id"], c["kind"], c["add"], c["rem"])
+                            for c in cs],
+               applied=max((applied.get(c["cltrid"], 0) for c in cs), default=None),
+               parent_serial=pub[0].get("serial"), published=pub[0]["time"])
+    kind = "ds" if step.signal == "CDS" else "ns"
+    check(len(cs) == 1 and cs[0]["kind"] == kind and cs[0]["state"] == "done",
+          "%s step %d: one %s change set, done, none for the signal seen again (%s)"
+          % (zone, n, kind, row["change_sets"]))
+    return True
 
 
 def print_row(r, t0):
-    print("  %d %-52s %s signal %-5s seen %s applied %s parent serial %s | %s | "
+    print("  %-3s %-52s %s signal %-5s seen %s applied %s parent serial %s | %s | "
           "answers %d glitches %d" % (
               r["step"], r["name"][:52], rel(r["start"], t0), r["signal"],
               rel(r.get("seen"), t0), rel(r.get("applied"), t0), r.get("parent_serial", "-"),
@@ -321,20 +367,17 @@ def verdict_of(parent, zone, since, reason, timeout):
 def negatives(parent, info, tmp, t0):
     """The two children that get the order wrong: (rows, ok)."""
     ttl = info["ttl"]
-    det = Detector(info["resolvers"], CLIENTS,
-                   [(z, t) for z in ("jump.test.", "early.test.") for t in ("SOA", "TXT",
-                                                                           "DNSKEY")],
-                   os.path.join(tmp, "detector-negative.jsonl")).start()
+    det = watch(info, tmp, ["jump.test.", "early.test."], "detector-negative")
     rows = []
     try:
-        time.sleep(2 * ttl)
+        time.sleep(ttl)
         # (1) CSYNC for B before the DS names B's key.
         start = time.time()
         sent = parent.signal("jump.test.", "CSYNC")
         r = verdict_of(parent, "jump.test.", start, "csync-breaks-chain", 60)
         check(r is not None, "jump.test: cdscan refuses the CSYNC with csync-breaks-chain (%s)"
               % (parent.results("jump.test.", start)[-1:] or "no scan"))
-        time.sleep(2 * ttl + 1)
+        time.sleep(ttl + 1)
         check(not parent.change_sets("jump.test."), "jump.test: no change set")
         check(not [e for e in parent.epp.received() if e["name"] == "jump.test"],
               "jump.test: the registry received no command for it")
@@ -376,7 +419,7 @@ def negatives(parent, info, tmp, t0):
         r = verdict_of(parent, "early.test.", start, "breaks-chain", 60)
         check(r is not None, "early.test: cdscan refuses the CDS with breaks-chain (%s)"
               % (parent.results("early.test.", start)[-1:] or "no scan"))
-        time.sleep(2 * ttl + 1)
+        time.sleep(ttl + 1)
         check(not parent.change_sets("early.test."), "early.test: no change set")
         e = det.counts("early.test.")
         check(e[0] > 0 and e[1] == 0,
@@ -408,6 +451,81 @@ def timeline_text(rows, t0, driver, ttl):
     return "\n".join(out) + "\n"
 
 
+def watch(info, tmp, zones, name):
+    """A glitch detector on zones (SOA, TXT, DNSKEY), started once every
+    resolver has answered each query NOERROR with AD."""
+    det = Detector(info["resolvers"], CLIENTS,
+                   [(z, t) for z in zones for t in ("SOA", "TXT", "DNSKEY")],
+                   os.path.join(tmp, name + ".jsonl"))
+    cold = det.ready()
+    check(not cold, "every resolver answers %s NOERROR with AD before anything changes (%s)"
+          % ("+".join(zones), cold or "all"))
+    return det.start()
+
+
+def model(parent, info, op, zone, t_from, t_to):
+    """multisigner.unsafe_windows over [t_from, t_to] with the TTLs the
+    servers give."""
+    ttl = {"DS": op.parent_ttl("DS"), "NS": op.parent_ttl("NS"),
+           "DNSKEY": op.child_ttl("DNSKEY"), "child NS": op.child_ttl("NS")}
+    states = multisigner.parent_states(info, zone, parent.published(zone, 0))
+    return multisigner.unsafe_windows(op, states, ttl, t_from, t_to)
+
+
+def positive(parent, info, tmp, t0):
+    """move.test moves, the detector watching: rows of the timeline."""
+    zone = "move.test."
+    det = watch(info, tmp, [zone], "detector")
+    try:
+        time.sleep(1)
+        rows, op, done = run_story(parent, info, det, t0, zone)
+    finally:
+        det.stop()
+    answers, glitches = det.counts(zone)
+    check(done, "every step of the provider change was taken by the parent")
+    by = {}
+    for g in det.glitches:
+        by.setdefault("%s %s %s %s" % (g["resolver"], g["type"], g["rcode"], g.get("ede", "")),
+                      []).append(g["t"])
+    check(glitches == 0 and answers > 0,
+          "no glitch from the first step to the last: %d answers from %s, every one NOERROR "
+          "with AD (glitches: %s)" % (answers, "+".join(sorted(info["resolvers"])),
+                                     {k: [rel(t, t0) for t in v[:5]] for k, v in by.items()}
+                                     or "none"))
+    unsafe = model(parent, info, op, zone, rows[0]["start"] - 1, time.time()) if rows else ["-"]
+    check(not unsafe, "the model: no resolver, whatever it cached, could have failed "
+          "(%s)" % (unsafe[:3] or "none"))
+    final = parent.published(zone, 0)[-1:] or [{}]
+    b = op.b
+    check(fq(final[0].get("ns", [])) == fq(b.names) and
+          final[0].get("ds") == [op.keys[b.ksk]["ds"]],
+          "the parent ends with B's NS and B's DS alone: %s" % final[0])
+    return rows
+
+
+def hasty_run(parent, info, tmp, t0):
+    """hasty.test moves the same way, cdscan taking every step, but the
+    child waits out no TTL: the model must find where resolvers could
+    fail (proof that it can), the detector says what two resolvers met."""
+    zone = "hasty.test."
+    det = watch(info, tmp, [zone], "detector-hasty")
+    try:
+        rows, op, done = run_story(parent, info, det, t0, zone, hasty=True)
+        time.sleep(info["ttl"] + 1)
+    finally:
+        det.stop()
+    check(done, "hasty.test: cdscan took every step (they are in order)")
+    unsafe = model(parent, info, op, zone, rows[0]["start"] - 1, time.time()) if rows else []
+    check(unsafe, "hasty.test, no TTL waited: the model finds where a resolver could fail "
+          "(%d windows, e.g. %s)" % (len(unsafe), ["%+.1f..%+.1f s: %s" % (a - t0, b - t0, w)
+                                                   for a, b, w in unsafe[:2]]))
+    answers, glitches = det.counts(zone)
+    print("hasty.test: the detector saw %d glitches in %d answers" % (glitches, answers))
+    for r in rows:
+        r["name"] = "hasty.test: " + r["name"] + " (no TTL waited)"
+    return rows
+
+
 def inner(args):
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     tmp = args.keep or tempfile.mkdtemp(prefix="cdscan-ms.")
@@ -417,32 +535,8 @@ def inner(args):
     try:
         parent = Parent(args.cdscan, info, tmp, args.driver)
         t0 = time.time()
-        det = Detector(info["resolvers"], CLIENTS,
-                       [("move.test.", t) for t in ("SOA", "TXT", "DNSKEY")],
-                       os.path.join(tmp, "detector.jsonl")).start()
-        try:
-            ok = wait_for(lambda: det.counts()[0] >= 60, 30)
-            check(ok and det.counts()[1] == 0,
-                  "before the first step every answer for move.test is NOERROR with AD "
-                  "(%d answers, %d glitches)" % det.counts())
-            rows, done = run_story(parent, info, det, t0)
-        finally:
-            det.stop()
-        answers, glitches = det.counts()
-        check(done, "every step of the provider change was taken by the parent")
-        check(answers >= 10 * len(rows) * len(CLIENTS),
-              "the detector asked throughout (%d answers)" % answers)
-        by = {}
-        for g in det.glitches:
-            by.setdefault("%s %s %s" % (g["resolver"], g["type"], g["rcode"]), []).append(g["t"])
-        check(glitches == 0, "no glitch from the first step to the last: %d answers from %s, "
-              "every one NOERROR with AD (glitches: %s)"
-              % (answers, "+".join(sorted(info["resolvers"])),
-                 {k: [rel(t, t0) for t in v[:5]] for k, v in by.items()} or "none"))
-        final = parent.published("move.test.", 0)[-1:] or [{}]
-        check(fq(final[0].get("ns", [])) == fq(multisigner.Provider(
-            info, "move.test.", B, "kb", "zb").names) and len(final[0].get("ds", [])) == 1,
-            "the parent ends with B's NS and one DS: %s" % final[0])
+        rows = positive(parent, info, tmp, t0)
+        rows += hasty_run(parent, info, tmp, t0)
         rows += negatives(parent, info, tmp, t0)
         text = timeline_text(rows, t0, args.driver, info["ttl"])
         print(text)
@@ -465,7 +559,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("cdscan")
     ap.add_argument("--driver", choices=("scan", "daemon"), default="scan")
-    ap.add_argument("--ttl", type=int, default=5, help="every TTL in the lab (default 5)")
+    ap.add_argument("--ttl", type=int, default=10,
+                    help="every TTL in the lab, and the resolvers' cache limit (default 10)")
     ap.add_argument("--timeline", help="write the timeline here (and FILE.json)")
     ap.add_argument("--keep", help="work in this directory and keep it (logs, detector)")
     ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
@@ -482,6 +577,8 @@ def main():
     if args.timeline:
         cmd += ["--timeline", os.path.abspath(args.timeline)]
     if args.keep:
+        if os.path.isdir(args.keep) and os.listdir(args.keep):
+            sys.exit("multisigner_test: --keep %s is not empty" % args.keep)
         os.makedirs(args.keep, exist_ok=True)
         cmd += ["--keep", os.path.abspath(args.keep)]
     sys.exit(subprocess.run(cmd).returncode)
