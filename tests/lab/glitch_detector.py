@@ -1,12 +1,13 @@
 #!/usr/bin/python3
 """A glitch detector: what validating resolvers answer for a zone while it
 changes.  Every INTERVAL (default 100 ms) each client (a source address of
-its own) asks each resolver for each name and type (RD=1, DO=1), and every
+its own) asks each resolver for each name and type (RD=1, DO=1; NAME/TYPE/
+NXDOMAIN for a name that must be denied, validated), and every
 answer is logged, one JSON object per line: time, resolver, client, name,
 type, rcode (or "timeout", or "error: ..." for an answer that does not
 parse), the AD bit and any Extended DNS Error (RFC 8914) the answer carries.  A glitch is any answer that is
-not NOERROR with AD: a SERVFAIL, a timeout, or an answer the resolver did
-not validate.
+not the expected rcode (NOERROR unless told) with AD: a SERVFAIL, a
+timeout, or an answer the resolver did not validate.
 
     glitch_detector.py --resolver unbound=127.53.0.53 --resolver kresd=127.53.0.52 \\
         --client 127.53.9.1 --client 127.53.9.2 --query move.test/SOA \\
@@ -34,8 +35,10 @@ import dns.rcode
 class Detector:
     def __init__(self, resolvers, clients, queries, logfile, interval=0.1, timeout=3.0):
         """resolvers: {name: address}; clients: source addresses; queries:
-        [(name, type)]."""
-        self.resolvers, self.clients, self.queries = resolvers, clients, queries
+        [(name, type)] or [(name, type, rcode)]: the rcode expected (with AD
+        always), NOERROR unless given (NXDOMAIN: a validated denial)."""
+        self.resolvers, self.clients = resolvers, clients
+        self.queries = [tuple(q) if len(q) == 3 else (q[0], q[1], "NOERROR") for q in queries]
         self.interval, self.timeout = interval, timeout
         self.log = open(logfile, "a")
         self.lock = threading.Lock()
@@ -73,10 +76,11 @@ class Detector:
     def _run(self, rname, raddr, client):
         tick = time.monotonic()
         while not self.stopping.is_set():
-            for name, rtype in self.queries:
+            for name, rtype, want in self.queries:
                 rcode, ad, ede = self._ask(raddr, client, name, rtype)
                 entry = {"t": round(time.time(), 3), "resolver": rname, "client": client,
-                         "name": name, "type": rtype, "rcode": rcode, "ad": ad}
+                         "name": name, "type": rtype, "rcode": rcode, "ad": ad,
+                         "bad": rcode != want or not ad}
                 if ede:
                     entry["ede"] = ede
                 self._record(entry)
@@ -84,7 +88,7 @@ class Detector:
             self.stopping.wait(max(0.0, tick - time.monotonic()))
 
     def _record(self, entry):
-        bad = entry["rcode"] != "NOERROR" or not entry["ad"]
+        bad = entry["bad"]
         with self.lock:
             self.answers += 1
             c = self.by.setdefault((entry["name"], entry["resolver"]), [0, 0])
@@ -111,14 +115,14 @@ class Detector:
         """Wait until every resolver answers every query NOERROR with AD
         (a resolver's very first resolution, cold, is not part of what is
         watched); the queries that never did, [] when all did."""
-        left = [(r, a, n, t) for r, a in self.resolvers.items() for n, t in self.queries]
+        left = [(r, a, q) for r, a in self.resolvers.items() for q in self.queries]
         deadline = time.monotonic() + limit
         while left and time.monotonic() < deadline:
-            left = [(r, a, n, t) for r, a, n, t in left
-                    if self._ask(a, self.clients[0], n, t)[:2] != ("NOERROR", True)]
+            left = [(r, a, q) for r, a, q in left
+                    if self._ask(a, self.clients[0], q[0], q[1])[:2] != (q[2], True)]
             if left:
                 time.sleep(0.2)
-        return ["%s %s/%s" % (r, n, t) for r, _, n, t in left]
+        return ["%s %s/%s" % (r, q[0], q[1]) for r, _, q in left]
 
     def stop(self):
         self.stopping.set()
@@ -137,7 +141,7 @@ def main():
     ap.add_argument("--interval", type=float, default=0.1)
     args = ap.parse_args()
     d = Detector(dict(r.split("=", 1) for r in args.resolver), args.client,
-                 [tuple(q.rsplit("/", 1)) for q in args.query], args.log, args.interval)
+                 [tuple(q.split("/")) for q in args.query], args.log, args.interval)
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())

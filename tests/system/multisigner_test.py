@@ -56,6 +56,10 @@ import sys
 import tempfile
 import time
 
+import dns.message
+import dns.query
+import dns.rdatatype
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 LABDIR_SRC = os.path.join(HERE, "..", "lab")
 sys.path.insert(0, HERE)
@@ -259,13 +263,28 @@ def run_story(parent, info, detector, t0, zone="move.test.", hasty=False):
         if not hasty:
             # Each resolver asked all along (a detector thread that died
             # would leave a gap): at least a third of the intended rate.
-            want = (row["end"] - start) * 10 * len(CLIENTS) * 3 / 3
+            want = (row["end"] - start) * 10 * len(CLIENTS) * 4 / 3
             for r in after:
                 check(after[r][0] - before[r][0] >= want, "%s step %d: %s answered %d times "
                       "(at least %d)" % (zone, n, r, after[r][0] - before[r][0], want))
         rows.append(row)
         print_row(row, t0)
     return rows, op, True
+
+
+def parent_serves(info, zone):
+    """(NS names, DS rdata) the parent's server gives for zone, RD=0:
+    the referral's NS and the DS answer."""
+    addr = info["parents"]["test."]["server"]
+    ask = lambda t: dns.query.udp(dns.message.make_query(zone, t, flags=0), addr,  # noqa
+                                  timeout=2)
+    ns, ds = ask("NS"), ask("DS")
+    names = [r.target.to_text() for rr in ns.authority + ns.answer
+             if rr.rdtype == dns.rdatatype.NS for r in rr]
+    digests = [r.to_text().upper() for rr in ds.answer if rr.rdtype == dns.rdatatype.DS
+               for r in rr]
+    return fq(names), sorted("%s %s %s %s" % (d.split()[0], d.split()[1], d.split()[2],
+                                             "".join(d.split()[3:])) for d in digests)
 
 
 def parent_step(parent, zone, step, n, start, row):
@@ -282,6 +301,12 @@ def parent_step(parent, zone, step, n, start, row):
         print("published:", parent.published(zone, start))
         print("scans:", parent.results(zone, start))
         return False
+    # The child, as a real one, waits from what the parent's server
+    # serves (RD=0), not from what the registry says it published.
+    serves = wait_for(lambda: parent_serves(parent.info, zone) == (fq(step.expect["ns"]),
+                                                                  step.expect["ds"]), 30, 0.1)
+    check(serves, "%s step %d: the parent's server serves that NS and DS set (%s)"
+          % (zone, n, parent_serves(parent.info, zone)))
     # The child signals again (a NOTIFY resent, the next scan) once the
     # registry has applied the change and before its import: the change
     # set is done, the parent zone has it, the table not yet.
@@ -452,10 +477,13 @@ def timeline_text(rows, t0, driver, ttl):
 
 
 def watch(info, tmp, zones, name):
-    """A glitch detector on zones (SOA, TXT, DNSKEY), started once every
+    """A glitch detector on zones (SOA, TXT, DNSKEY, a denied name), started once every
     resolver has answered each query NOERROR with AD."""
+    # A name that does not exist: each provider's denial (NSEC, signed by
+    # its ZSK) must validate too, whichever DNSKEY RRset is cached.
     det = Detector(info["resolvers"], CLIENTS,
-                   [(z, t) for z in zones for t in ("SOA", "TXT", "DNSKEY")],
+                   [(z, t) for z in zones for t in ("SOA", "TXT", "DNSKEY")] +
+                   [("nx." + z, "A", "NXDOMAIN") for z in zones],
                    os.path.join(tmp, name + ".jsonl"))
     cold = det.ready()
     check(not cold, "every resolver answers %s NOERROR with AD before anything changes (%s)"
