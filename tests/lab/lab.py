@@ -1076,10 +1076,14 @@ def skip_name(msg, off):
         off += 1 + n
 
 
-def soa_serial(addr, zone, timeout=0.5, port=53):
-    """The SOA serial addr serves for zone (RD=0), or None."""
+def exchange(addr, qname, qtype, timeout=0.5, port=53, edns=False):
+    """One UDP query (RD=0; EDNS with DO when edns), the answer's octets
+    if its ID matches, else None."""
     qid = random.randrange(65536)
-    wire = struct.pack(">HHHHHH", qid, 0, 1, 0, 0, 0) + wire_name(zone) + struct.pack(">HH", 6, 1)
+    wire = (struct.pack(">HHHHHH", qid, 0, 1, 0, 0, 1 if edns else 0) + wire_name(qname) +
+            struct.pack(">HH", qtype, 1))
+    if edns:
+        wire += b"\0" + struct.pack(">HHIH", 41, 1232, 0x8000, 0)
     s = socket.socket(family(addr), socket.SOCK_DGRAM)
     s.settimeout(timeout)
     try:
@@ -1089,23 +1093,38 @@ def soa_serial(addr, zone, timeout=0.5, port=53):
         return None
     finally:
         s.close()
+    return msg if len(msg) >= 12 and struct.unpack(">H", msg[:2])[0] == qid else None
+
+
+def records(msg):
+    """(section, type, TTL, rdata offset) of each record of an answer in
+    the answer (0) and authority (1) sections; stops at a malformed one."""
     try:
-        rid, flags, qd, an = struct.unpack(">HHHH", msg[:8])
-        if rid != qid or flags & 0xF or an < 1:
-            return None
+        qd, an, ns = struct.unpack(">HHH", msg[4:10])
         off = 12
         for _ in range(qd):
             off = skip_name(msg, off) + 4
-        for _ in range(an):
+        for i in range(an + ns):
             off = skip_name(msg, off)
-            rtype, _, _, rdlen = struct.unpack(">HHIH", msg[off:off + 10])
-            off += 10
-            if rtype == 6:
-                rd = skip_name(msg, skip_name(msg, off))
-                return struct.unpack(">I", msg[rd:rd + 4])[0]
-            off += rdlen
+            rtype, _, ttl, rdlen = struct.unpack(">HHIH", msg[off:off + 10])
+            yield (0 if i < an else 1), rtype, ttl, off + 10
+            off += 10 + rdlen
     except (struct.error, IndexError):
+        return
+
+
+def soa_serial(addr, zone, timeout=0.5, port=53):
+    """The SOA serial addr serves for zone (RD=0), or None."""
+    msg = exchange(addr, zone, 6, timeout, port)
+    if msg is None or struct.unpack(">H", msg[2:4])[0] & 0xF:
         return None
+    for section, rtype, _, rd in records(msg):
+        if section == 0 and rtype == 6:
+            try:
+                rd = skip_name(msg, skip_name(msg, rd))
+                return struct.unpack(">I", msg[rd:rd + 4])[0]
+            except (struct.error, IndexError):
+                return None
     return None
 
 

@@ -33,8 +33,6 @@ expects the parent to hold afterwards; the caller (the test) drives the
 parent and checks it.  Standard library only, beside lab.py."""
 
 import os
-import socket
-import struct
 import sys
 import time
 
@@ -68,36 +66,10 @@ class Provider:
 def ttl_of(addr, qname, qtype, section="answer", timeout=1.0):
     """The TTL of the first qtype record in an answer from addr (RD=0),
     in the answer or the authority section (a referral's NS), or None."""
-    qid = int.from_bytes(os.urandom(2), "big")
-    wire = (struct.pack(">HHHHHH", qid, 0, 1, 0, 0, 1) + lab.wire_name(qname) +
-            struct.pack(">HH", QTYPES[qtype], 1) + b"\0" + struct.pack(">HHIH", 41, 1232,
-                                                                      0x8000, 0))
-    s = socket.socket(lab.family(addr), socket.SOCK_DGRAM)
-    s.settimeout(timeout)
-    try:
-        s.sendto(wire, (addr, 53))
-        msg = s.recv(65535)
-    except OSError:
-        return None
-    finally:
-        s.close()
-    try:
-        rid, _, qd, an, ns = struct.unpack(">HHHHH", msg[:10])
-        if rid != qid:
-            return None
-        off = 12
-        for _ in range(qd):
-            off = lab.skip_name(msg, off) + 4
-        counts = {"answer": (0, an), "authority": (an, an + ns)}[section]
-        for i in range(counts[1]):
-            off = lab.skip_name(msg, off)
-            rtype, _, ttl, rdlen = struct.unpack(">HHIH", msg[off:off + 10])
-            off += 10 + rdlen
-            if i >= counts[0] and rtype == QTYPES[qtype]:
-                return ttl
-    except (struct.error, IndexError):
-        return None
-    return None
+    msg = lab.exchange(addr, qname, QTYPES[qtype], timeout, edns=True)
+    want = {"answer": 0, "authority": 1}[section]
+    return next((ttl for sec, rtype, ttl, _ in lab.records(msg or b"")
+                 if sec == want and rtype == QTYPES[qtype]), None)
 
 
 class ChildOperator:

@@ -65,6 +65,7 @@ LABDIR_SRC = os.path.join(HERE, "..", "lab")
 sys.path.insert(0, HERE)
 sys.path.insert(0, LABDIR_SRC)
 from labtest import check, epp_schemas, finish, must, psql  # noqa: E402
+from daemontest import wait_for  # noqa: E402
 from epp_tls_test import CA, EppServer, lines  # noqa: E402
 import lab  # noqa: E402
 import multisigner  # noqa: E402
@@ -206,15 +207,6 @@ daemon:
     domain-interval: 1s
     domain-burst: 5
 """
-
-
-def wait_for(cond, timeout, step=0.05):
-    end = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v or time.monotonic() >= end:
-            return v
-        time.sleep(step)
 
 
 def rel(t, t0):
@@ -389,6 +381,28 @@ def verdict_of(parent, zone, since, reason, timeout):
                                   if reason in r[3].split()), None), timeout, 0.2)
 
 
+def refused(parent, det, zone, qtype, reason, ttl, label, what):
+    """The child signals qtype; cdscan must refuse with reason, make no
+    change set, send the registry nothing, and the detector stay clean
+    (for a TTL after the refusal too).  The timeline row."""
+    start = time.time()
+    sent = parent.signal(zone, qtype)
+    r = verdict_of(parent, zone, start, reason, 60)
+    check(r is not None, "%s cdscan refuses the %s with %s (%s)"
+          % (zone, qtype, reason, parent.results(zone, start)[-1:] or "no scan"))
+    time.sleep(ttl + 1)
+    check(not parent.change_sets(zone), "%s no change set" % zone)
+    check(not [e for e in parent.epp.received() if e["name"] == zone.rstrip(".")],
+          "%s the registry received no command for it" % zone)
+    clean = det.counts(zone)
+    check(clean[0] > 0 and clean[1] == 0,
+          "%s no glitch, before or after cdscan refused (%d answers, %d glitches)"
+          % ((zone,) + clean))
+    return {"step": label, "name": what, "start": start, "signal": qtype, "sent": sent,
+            "seen": r[0] if r else None, "verdict": r[3] if r else "-",
+            "answers": clean[0], "glitches": clean[1]}
+
+
 def negatives(parent, info, tmp, t0):
     """The two children that get the order wrong: (rows, ok)."""
     ttl = info["ttl"]
@@ -397,22 +411,9 @@ def negatives(parent, info, tmp, t0):
     try:
         time.sleep(ttl)
         # (1) CSYNC for B before the DS names B's key.
-        start = time.time()
-        sent = parent.signal("jump.test.", "CSYNC")
-        r = verdict_of(parent, "jump.test.", start, "csync-breaks-chain", 60)
-        check(r is not None, "jump.test: cdscan refuses the CSYNC with csync-breaks-chain (%s)"
-              % (parent.results("jump.test.", start)[-1:] or "no scan"))
-        time.sleep(ttl + 1)
-        check(not parent.change_sets("jump.test."), "jump.test: no change set")
-        check(not [e for e in parent.epp.received() if e["name"] == "jump.test"],
-              "jump.test: the registry received no command for it")
+        rows.append(refused(parent, det, "jump.test.", "CSYNC", "csync-breaks-chain", ttl,
+                            "N1", "jump.test: CSYNC NS=B while DS names only KSK_A"))
         clean = det.counts("jump.test.")
-        check(clean[0] > 0 and clean[1] == 0,
-              "jump.test: no glitch while cdscan refused (%d answers, %d glitches)" % clean)
-        rows.append({"step": "N1", "name": "jump.test: CSYNC NS=B while DS names only KSK_A",
-                     "start": start, "signal": "CSYNC", "sent": sent,
-                     "seen": r[0] if r else None, "verdict": r[3] if r else "-",
-                     "answers": clean[0], "glitches": clean[1]})
         forced = time.time()
         a_ns = info["zones"]["jump.test."]["parent_ns"]
         b_ns = [n for n in info["zones"]["jump.test."]["ns"] if n not in a_ns]
@@ -439,21 +440,8 @@ def negatives(parent, info, tmp, t0):
                      "answers": after[0] - clean[0], "glitches": after[1] - clean[1],
                      "failures": kinds})
         # (2) CDS drops A's key while A still serves.
-        start = time.time()
-        sent = parent.signal("early.test.", "CDS")
-        r = verdict_of(parent, "early.test.", start, "breaks-chain", 60)
-        check(r is not None, "early.test: cdscan refuses the CDS with breaks-chain (%s)"
-              % (parent.results("early.test.", start)[-1:] or "no scan"))
-        time.sleep(ttl + 1)
-        check(not parent.change_sets("early.test."), "early.test: no change set")
-        e = det.counts("early.test.")
-        check(e[0] > 0 and e[1] == 0,
-              "early.test: no glitch, before or after cdscan refused (%d answers, %d glitches)"
-              % e)
-        rows.append({"step": "N2", "name": "early.test: CDS drops KSK_A while A serves",
-                     "start": start, "signal": "CDS", "sent": sent,
-                     "seen": r[0] if r else None, "verdict": r[3] if r else "-",
-                     "answers": e[0], "glitches": e[1]})
+        rows.append(refused(parent, det, "early.test.", "CDS", "breaks-chain", ttl,
+                            "N2", "early.test: CDS drops KSK_A while A serves"))
     finally:
         det.stop()
     return rows
