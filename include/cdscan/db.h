@@ -296,6 +296,14 @@ int cds_db_domain_get(struct cds_db *db, const char *name, uint64_t unreachable_
 int cds_db_domain_json(struct cds_db *db, const char *name, uint64_t unreachable_after_s,
 		       char **json, char *err, size_t errlen);
 
+/* The domain's state for its holder (the daemon's /status/DOMAIN): the
+ * public part of the above, with the last history verdicts and change
+ * sets of every state, and no internal data (no ids, clTRIDs, registry
+ * or operator messages).  CDS_ENOENT when the domain is not in the
+ * table. */
+int cds_db_domain_public_json(struct cds_db *db, const char *name, uint64_t unreachable_after_s,
+			      unsigned history, char **json, char *err, size_t errlen);
+
 /* One line of a domain's history. */
 struct cds_db_history_row {
 	char at[32];      /* RFC 3339 */

@@ -64,11 +64,16 @@ void cds_report_free(struct cds_report *r);
 /*
  * One domain's state as a small self-contained HTML page (no script, no
  * external resource; the daemon's /status/DOMAIN for a browser): json is
- * what cds_db_domain_json gives (borrowed).  Every text from it is
+ * what cds_db_domain_public_json gives (borrowed).  Every text from it is
  * escaped.  Returns 0, CDS_EDATA (json is no JSON object) or CDS_ENOMEM
  * (writing to f failed).
  */
 int cds_report_status_html(const char *json, FILE *f);
+
+/* What the domain holder or its DNS operator can do about a verdict
+ * reason (a code such as "breaks-chain"), in plain words; "" for an
+ * unknown code. */
+const char *cds_report_reason_advice(const char *code);
 
 /* A verdict in words: one line per server, then the decisions. */
 void cds_verdict_print_text(const struct cds_verdict *v, FILE *f);

@@ -106,7 +106,9 @@ static int gauges_work(struct cds_db *db, void *arg, char *err, size_t errlen)
 	return cds_db_gauges_read(db, arg, err, errlen);
 }
 
-/* /status: one domain's JSON. */
+/* /status: one domain's public JSON, with this many of its latest
+ * verdicts and change sets (cdscan(8), HTTP endpoint). */
+#define STATUS_HISTORY 10
 struct status_query {
 	const char *domain;
 	uint64_t unreachable_after_s;
@@ -118,7 +120,8 @@ static int status_work(struct cds_db *db, void *arg, char *err, size_t errlen)
 	struct status_query *q = arg;
 	free(q->json);
 	q->json = NULL;
-	return cds_db_domain_json(db, q->domain, q->unreachable_after_s, &q->json, err, errlen);
+	return cds_db_domain_public_json(db, q->domain, q->unreachable_after_s, STATUS_HISTORY,
+					 &q->json, err, errlen);
 }
 
 /* ---------------------------------------------------------- responses --- */

@@ -216,6 +216,53 @@ int cds_db_domain_json(struct cds_db *db, const char *name, uint64_t unreachable
 	return json_of(db, domain_json_sql, 2, p, json, err, errlen);
 }
 
+/* The domain's state for its holder and DNS operator (the daemon's
+ * /status/DOMAIN): what the parent holds, the last verdicts as the
+ * nameservers answered them, the last change sets, failing addresses.
+ * Nothing internal: no database id, clTRID, attempt count, registry or
+ * operator message, replay baseline; a suspension says by whom (operator,
+ * import, registry) and, when the registry's lock is the cause, which.
+ * $1: the domain, $2: unreachable-after, $3: how many verdicts and change
+ * sets. */
+static const char domain_public_sql[] =
+	"SELECT jsonb_pretty(jsonb_build_object("
+	" 'domain', d.domain, 'zone', d.zone, 'ns', to_jsonb(d.ns), 'ds', to_jsonb(d.ds),"
+	" 'glue', d.glue, 'removed', d.removed_at IS NOT NULL,"
+	" 'automation', CASE WHEN d.opted_out THEN 'opted out'"
+	"   WHEN d.suspended_at IS NOT NULL THEN 'suspended' ELSE 'on' END,"
+	" 'suspension', CASE WHEN d.suspended_at IS NOT NULL THEN jsonb_build_object("
+	"   'since', " CDS_DB_TIME("d.suspended_at") ", 'by', d.suspended_by,"
+	"   'registry_status', CASE WHEN d.suspended_by = 'registry' THEN d.suspended_reason END)"
+	"   END,"
+	" 'next_scan_at', " CDS_DB_TIME("d.next_scan_at") ","
+	" 'consecutive_failures', d.consecutive_failures,"
+	" 'failing', (SELECT coalesce(jsonb_agg(jsonb_build_object('name', f.ns_name,"
+	"   'address', f.address, 'since', " CDS_DB_TIME("f.first_failed_at") ","
+	"   'failures', f.failures, 'error', f.last_error,"
+	"   'excluded', " CDS_DB_EXCLUDED("f", "$2") ") ORDER BY f.ns_name, f.address), '[]')"
+	"   FROM server_failures f WHERE f.delegation_id = d.id),"
+	" 'verdicts', (SELECT coalesce(jsonb_agg(jsonb_build_object('scanned_at',"
+	"   " CDS_DB_TIME("s.scanned_at") ", 'dry_run', s.dry_run, 'verdict', s.verdict)"
+	"   ORDER BY s.scanned_at DESC, s.id DESC), '[]') FROM (SELECT * FROM scan_results"
+	"   WHERE delegation_id = d.id ORDER BY scanned_at DESC, id DESC LIMIT $3::integer) s),"
+	" 'change_sets', (SELECT coalesce(jsonb_agg(jsonb_build_object('kind', c.kind,"
+	"   'action', c.action, 'state', c.state, 'add', to_jsonb(c.add), 'rem', to_jsonb(c.rem),"
+	"   'created_at', " CDS_DB_TIME("c.created_at") ","
+	"   'updated_at', " CDS_DB_TIME("c.updated_at") ") ORDER BY c.id DESC), '[]')"
+	"   FROM (SELECT * FROM change_sets WHERE delegation_id = d.id ORDER BY id DESC"
+	"         LIMIT $3::integer) c)"
+	")) FROM delegations d WHERE d.domain = $1";
+
+int cds_db_domain_public_json(struct cds_db *db, const char *name, uint64_t unreachable_after_s,
+			      unsigned history, char **json, char *err, size_t errlen)
+{
+	char unreach[32], hist[16];
+	snprintf(unreach, sizeof(unreach), "%llu", (unsigned long long)unreachable_after_s);
+	snprintf(hist, sizeof(hist), "%u", history);
+	const char *p[3] = {name, unreach, hist};
+	return json_of(db, domain_public_sql, 3, p, json, err, errlen);
+}
+
 /* ---------------------------------------------------------- history --- */
 
 /* Verdicts, change sets and events of one delegation ($1: its id), each

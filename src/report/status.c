@@ -1,7 +1,11 @@
-/* One domain's state as a small HTML page (the daemon's /status/DOMAIN for
- * a browser), from the JSON `domain show --json` prints.  Every text in
- * that JSON may come from outside (a child's nameserver errors and CSYNC,
- * a registry's message, an operator's reason): all of it is escaped. */
+/* One domain's state as a small HTML page for its holder and DNS operator
+ * (the daemon's /status/DOMAIN for a browser), from the public JSON of
+ * cds_db_domain_public_json: what the parent holds, what each nameserver
+ * served, the verdict with its reasons in words and what to do about
+ * them, the RFC 9615 signal names an insecure delegation can publish, and
+ * the history.  No script, usable as plain HTML.  Every text in that JSON
+ * may come from outside (a child's nameserver errors and CSYNC, a
+ * registry's status): all of it is escaped. */
 #include <json-c/json.h>
 #include <string.h>
 
@@ -78,11 +82,32 @@ static void glue(FILE *f, json_object *g)
 	}
 }
 
+/* How automation stands: on, opted out, or suspended since when, by
+ * whom, and the registry's lock when that is the cause. */
+static void automation(FILE *f, json_object *d)
+{
+	json_object *susp = get(d, "suspension");
+	fputs("<tr><th>automation</th><td id=\"automation\">", f);
+	if (susp && json_object_is_type(susp, json_type_object)) {
+		fputs("<span class=\"bad\">suspended</span> since ", f);
+		esc(f, str(susp, "since"));
+		fputs(" by the ", f);
+		esc(f, str(susp, "by"));
+		if (get(susp, "registry_status")) {
+			fputs(": <span id=\"suspension\">", f);
+			esc(f, str(susp, "registry_status"));
+			fputs("</span>", f);
+		}
+	} else {
+		esc(f, str(d, "automation"));
+	}
+	fputs("</td></tr>\n", f);
+}
+
 /* Zone, NS, DS, glue, and what automation does with the domain. */
 static void delegation(FILE *f, json_object *d)
 {
-	json_object *susp = get(d, "suspension");
-	fputs("<table id=\"delegation\">\n", f);
+	fputs("<h2>What the parent holds</h2>\n<table id=\"delegation\">\n", f);
 	row(f, "zone", "zone", str(d, "zone"));
 	fputs("<tr><th>NS</th><td id=\"ns\">", f);
 	lines(f, get(d, "ns"));
@@ -90,24 +115,12 @@ static void delegation(FILE *f, json_object *d)
 	lines(f, get(d, "ds"));
 	fputs("</td></tr>\n<tr><th>glue</th><td id=\"glue\">", f);
 	glue(f, get(d, "glue"));
-	fputs("</td></tr>\n<tr><th>automation</th><td id=\"automation\">", f);
-	if (susp && json_object_is_type(susp, json_type_object)) {
-		fputs("<span class=\"bad\">suspended</span> since ", f);
-		esc(f, str(susp, "since"));
-		fputs(" by ", f);
-		esc(f, str(susp, "by"));
-		fputs(": <span id=\"suspension\">", f);
-		esc(f, str(susp, "reason"));
-		fputs("</span>", f);
-	} else {
-		fputs(json_object_get_boolean(get(d, "opted_out")) ? "opted out" : "on", f);
-	}
 	fputs("</td></tr>\n", f);
-	row(f, "baseline", "replay baseline", str(d, "replay_baseline"));
+	automation(f, d);
 	row(f, "next-scan", "next scan", str(d, "next_scan_at"));
 	row(f, "failures", "consecutive failed scans", str(d, "consecutive_failures"));
-	if (get(d, "removed_at"))
-		row(f, "removed", "removed from the zone", str(d, "removed_at"));
+	if (json_object_get_boolean(get(d, "removed")))
+		row(f, "removed", "removed from the zone", "yes");
 	fputs("</table>\n", f);
 }
 
@@ -127,6 +140,14 @@ static void side(FILE *f, json_object *v, const char *kind, const char *label)
 		esc(f, code);
 		fputs("</code> ", f);
 		esc(f, cds_report_reason_text(code ? code : ""));
+	}
+	fprintf(f, "</td><td class=\"advice\" id=\"%s-advice\">", kind);
+	for (size_t i = 0;
+	     json_object_is_type(reasons, json_type_array) && i < json_object_array_length(reasons);
+	     i++) {
+		fputs(i ? "<br>" : "", f);
+		esc(f, cds_report_reason_advice(
+			       json_object_get_string(json_object_array_get_idx(reasons, i))));
 	}
 	fputs("</td><td>", f);
 	esc(f, str(s, "detail"));
@@ -179,12 +200,55 @@ static void latest(FILE *f, json_object *entry)
 		json_object_get_boolean(get(v, "secure")) ? "authenticates"
 							  : "does not authenticate");
 	fputs("<table id=\"verdict\"><thead><tr><th></th><th>action</th><th>reasons</th>"
-	      "<th>detail</th><th>add</th><th>remove</th></tr></thead><tbody>\n",
+	      "<th>what to do</th><th>detail</th><th>add</th><th>remove</th></tr></thead><tbody>\n",
 	      f);
 	side(f, v, "ds", "DS");
 	side(f, v, "ns", "NS");
-	fputs("</tbody></table>\n", f);
+	fputs("</tbody></table>\n<h2>What each nameserver served</h2>\n", f);
 	servers(f, get(v, "servers"));
+}
+
+/* RFC 9615 §2: an insecure delegation's first DS can come from CDS and
+ * CDNSKEY published at _dsboot.DOMAIN._signal.NS (DOMAIN without its
+ * final dot), beside the apex signal, under each nameserver's name, in
+ * that nameserver's own signed zone. */
+static void bootstrap(FILE *f, json_object *d)
+{
+	json_object *ds = get(d, "ds"), *ns = get(d, "ns");
+	if (json_object_is_type(ds, json_type_array) && json_object_array_length(ds) > 0)
+		return;
+	if (!json_object_is_type(ns, json_type_array))
+		return;
+	char child[256];
+	snprintf(child, sizeof(child), "%s", str(d, "domain"));
+	size_t n = strlen(child);
+	if (n > 1 && child[n - 1] == '.')
+		child[n - 1] = '\0';
+	fputs("<h2>Getting a first DS (RFC 9615)</h2>\n<p>The delegation is insecure (no DS). "
+	      "To have its first DS added automatically, sign the zone, publish CDS and CDNSKEY "
+	      "at its apex, and the same records at each of these names, in the nameservers' own "
+	      "signed zones:</p>\n<ul id=\"bootstrap\">\n",
+	      f);
+	for (size_t i = 0; i < json_object_array_length(ns); i++) {
+		fputs("<li><code>_dsboot.", f);
+		esc(f, child);
+		fputs("._signal.", f);
+		esc(f, json_object_get_string(json_object_array_get_idx(ns, i)));
+		fputs("</code></li>\n", f);
+	}
+	fputs("</ul>\n", f);
+}
+
+/* Reason codes in parentheses, comma-separated. */
+static void codes(FILE *f, json_object *arr)
+{
+	if (!json_object_is_type(arr, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		fputs(i ? ", " : " (", f);
+		esc(f, json_object_get_string(json_object_array_get_idx(arr, i)));
+	}
+	fputs(json_object_array_length(arr) ? ")" : "", f);
 }
 
 /* The older verdicts, one line each. */
@@ -200,8 +264,10 @@ static void earlier(FILE *f, json_object *verdicts)
 		esc(f, str(e, "scanned_at"));
 		fputs(": DS ", f);
 		esc(f, str(get(v, "ds"), "action"));
+		codes(f, get(get(v, "ds"), "reasons"));
 		fputs(", NS ", f);
 		esc(f, str(get(v, "ns"), "action"));
+		codes(f, get(get(v, "ns"), "reasons"));
 		fputs(json_object_get_boolean(get(e, "dry_run")) ? " (dry run)</li>\n" : "</li>\n",
 		      f);
 	}
@@ -239,29 +305,27 @@ static void failing(FILE *f, json_object *list)
 	fputs("</tbody></table>\n", f);
 }
 
-/* The change sets not yet done. */
+/* The last change sets, whatever their state. */
 static void changes(FILE *f, json_object *list)
 {
 	if (!json_object_is_type(list, json_type_array) || json_object_array_length(list) == 0)
 		return;
-	fputs("<h2>Open change sets</h2>\n<table id=\"changes\"><thead><tr><th>id</th><th>kind</th>"
-	      "<th>action</th><th>state</th><th>add</th><th>remove</th><th>attempts</th>"
-	      "<th>last error</th><th>created</th></tr></thead><tbody>\n",
+	fputs("<h2>Changes at the parent</h2>\n<table id=\"changes\"><thead><tr><th>kind</th>"
+	      "<th>action</th><th>state</th><th>add</th><th>remove</th><th>created</th>"
+	      "<th>last update</th></tr></thead><tbody>\n",
 	      f);
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		json_object *c = json_object_array_get_idx(list, i);
-		const char *before[] = {str(c, "id"), str(c, "kind"), str(c, "action"),
-					str(c, "state")};
-		const char *after[] = {str(c, "attempts"), str(c, "last_error"),
-				       str(c, "created_at")};
+		const char *before[] = {str(c, "kind"), str(c, "action"), str(c, "state")};
+		const char *after[] = {str(c, "created_at"), str(c, "updated_at")};
 		fputs("<tr>", f);
-		cells(f, before, 4);
+		cells(f, before, 3);
 		fputs("<td>", f);
 		lines(f, get(c, "add"));
 		fputs("</td><td>", f);
 		lines(f, get(c, "rem"));
 		fputs("</td>", f);
-		cells(f, after, 3);
+		cells(f, after, 2);
 		fputs("</tr>\n", f);
 	}
 	fputs("</tbody></table>\n", f);
@@ -280,10 +344,12 @@ int cds_report_status_html(const char *json, FILE *f)
 	if (json_object_is_type(verdicts, json_type_array) &&
 	    json_object_array_length(verdicts) > 0) {
 		latest(f, json_object_array_get_idx(verdicts, 0));
-		earlier(f, verdicts);
 	} else {
 		fputs("<h2>Latest verdict</h2>\n<p id=\"no-verdict\">Not scanned yet.</p>\n", f);
 	}
+	bootstrap(f, d);
+	if (json_object_is_type(verdicts, json_type_array))
+		earlier(f, verdicts);
 	failing(f, get(d, "failing"));
 	changes(f, get(d, "change_sets"));
 	fputs("</body></html>\n", f);

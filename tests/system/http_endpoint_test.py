@@ -8,9 +8,11 @@ program added on SIGUSR1 and nothing else moves; /healthz 200, 503 with the
 resolver down, the database gone, and 200 again after the database dropped
 the connection (reconnected); stopped and started again in the process,
 nothing left behind; a database that blocks costs a request the
-statement timeout, not the endpoint; /status/DOMAIN as `domain show --json`
-gives it, 400/404/405/414; the status page in headless Chromium with an
-operator's hostile suspension reason shown as text; the connection limits.
+statement timeout, not the endpoint; /status/DOMAIN: the delegation and
+verdict as `domain show --json` gives them and nothing internal (no ids,
+clTRIDs, operator's reasons), 400/404/405/414; the status page in headless
+Chromium: the reason's advice, no operator's reason, a registry's hostile
+status shown as text; the connection limits.
 Usage: http_endpoint_test.py CDSCAN HTTP_SERVE LAB_DIR"""
 
 import json
@@ -292,10 +294,25 @@ def status_part(srv, db):
                             "domain show --json").stdout)
     for path in ("/status/" + DOMAIN, "/status/ROLLOVER.Test"):
         status, headers, body = request(srv.url + path)
-        got = json.loads(body) if status == 200 else None
+        got = json.loads(body) if status == 200 else {}
+        same = all(got.get(k) == shown[k] for k in ("domain", "zone", "ns", "ds", "glue"))
         check(status == 200 and headers.get("content-type") == "application/json" and
-              headers.get("vary") == "Accept" and got == shown,
-              "GET %s: 200, the JSON of domain show --json (%d)" % (path, status))
+              headers.get("vary") == "Accept" and same and got.get("verdicts") and
+              got["verdicts"][0] == shown["verdicts"][0],
+              "GET %s: 200, the delegation and latest verdict as domain show --json has "
+              "them (%d)" % (path, status))
+    # For the domain's holder: no internal data.  The operator's reason
+    # for the suspension, clTRIDs, ids, attempts, the replay baseline stay
+    # out; the suspension says by whom; done change sets are there too.
+    text = body.decode()
+    inner = [k for k in ("cltrid", '"id"', "attempts", "last_error", "replay_baseline",
+                         "csync_approved_serial", "pwned") if k in text]
+    check(not inner and got.get("automation") == "suspended" and
+          got.get("suspension", {}).get("by") == "operator" and
+          "registry_status" in got.get("suspension", {}) and
+          got["suspension"]["registry_status"] is None,
+          "the status JSON holds nothing internal (%s), the suspension by the operator "
+          "without the operator's reason" % (inner or "none"))
     status, headers, _ = request(srv.url + "/status/" + DOMAIN, headers={"Accept": "text/html"})
     check(status == 200 and headers.get("content-type", "").startswith("text/html") and
           "default-src 'none'" in headers.get("content-security-policy", ""),
@@ -331,7 +348,26 @@ def status_part(srv, db):
     check(request(srv.url + "/healthz")[0] == 200, "the endpoint answers after those")
 
 
-def html_part(srv, tmp):
+def cds_advice(code):
+    """The advice src/report/advice.c gives for code (read from the source:
+    the page must show exactly that)."""
+    src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src",
+                            "report", "advice.c")).read()
+    part = src.split('{"%s", ' % code, 1)[1].split("},", 1)[0]
+    return "".join(p.split('"', 1)[1].rsplit('"', 1)[0] for p in part.split("\n")
+                   if '"' in p)
+
+
+def html_part(srv, tmp, db):
+    dom = chromium_dom(srv.url + "/status/" + DOMAIN, tmp)
+    check("pwned" not in dom and "onerror" not in dom,
+          "the operator's suspension reason is not on the holder's page")
+    check(cds_advice("ds-updated") in dom.replace("&amp;", "&"),
+          "the verdict's reason comes with what to do about it")
+    # A registry's lock is shown (the holder can act on it): a hostile
+    # one, as text.
+    psql(db, "UPDATE delegations SET suspended_by = 'registry', suspended_reason = '%s'"
+             " WHERE domain = '%s'" % (HOSTILE.replace("'", "''"), DOMAIN))
     dom = chromium_dom(srv.url + "/status/" + DOMAIN, tmp)
     check('<h1 id="domain">%s</h1>' % DOMAIN in dom and
           "<title>cdscan: %s</title>" % DOMAIN in dom,
@@ -341,7 +377,7 @@ def html_part(srv, tmp):
     escaped = HOSTILE.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     check('<span id="suspension">%s</span>' % escaped in dom and "<img" not in dom and
           "pwned" not in dom.split("<body")[0],
-          "the hostile suspension reason is text in the DOM, not markup")
+          "the registry's hostile suspension reason is text in the DOM, not markup")
 
 
 def limits_part(program, tmp, db):
@@ -427,7 +463,7 @@ def main():
             restart_part(srv, db)
             blocked_part(srv, db)
             status_part(srv, db)
-            html_part(srv, tmp)
+            html_part(srv, tmp, db)
         finally:
             check(srv.stop(), "SIGTERM: the endpoint stops cleanly, exit 0")
         limits_part(program, tmp, db)
