@@ -358,7 +358,30 @@ def cds_advice(code):
                    if '"' in p)
 
 
+def holder_pages(srv, tmp):
+    """The pages of a rejected lab domain and of an insecure one: reason,
+    words and advice; the RFC 9615 signal names; no console message (the
+    check is shown able to fail on a page with a script error)."""
+    bad = os.path.join(tmp, "bad.html")
+    with open(bad, "w") as f:
+        f.write("<html><body><script>undefinedFunction();</script></body></html>")
+    _, msgs = chromium_dom("file://" + bad, tmp, console=True)
+    check(msgs, "the console check sees a broken page's script error (%d lines)" % len(msgs))
+    dom, msgs = chromium_dom(srv.url + "/status/foreign-signed.test", tmp, console=True)
+    check('class="reason">bogus</code>' in dom and
+          cds_advice("bogus") in dom.replace("&amp;", "&") and '<td id="ds-action">reject' in dom
+          and not msgs, "a rejected domain's page: reject, bogus, what to do, no console "
+          "message (%s)" % msgs[:2])
+    dom, msgs = chromium_dom(srv.url + "/status/bootstrap-missing.test", tmp, console=True)
+    names = ["_dsboot.bootstrap-missing.test._signal.%s" % n
+             for n in ("ns1.provider-a.net.", "ns1.provider-b.net.")]
+    check(all("<code>%s</code>" % n in dom for n in names) and
+          'class="reason">bootstrap-signal-missing</code>' in dom and not msgs,
+          "an insecure domain's page names its RFC 9615 signal names %s" % names)
+
+
 def html_part(srv, tmp, db):
+    holder_pages(srv, tmp)
     dom = chromium_dom(srv.url + "/status/" + DOMAIN, tmp)
     check("pwned" not in dom and "onerror" not in dom,
           "the operator's suspension reason is not on the holder's page")

@@ -139,9 +139,12 @@ def scrape(url):
     return samples
 
 
-def chromium_dom(url, profile_dir, timeout=120):
+def chromium_dom(url, profile_dir, timeout=120, console=False):
     """The DOM of url after headless Chromium loaded it and ran its scripts
-    (--dump-dom), or raises when Chromium is missing or fails."""
+    (--dump-dom), or raises when Chromium is missing or fails.  console:
+    (DOM, the page's console messages: errors, CSP refusals, anything a
+    script logged; --enable-logging writes them to stderr as CONSOLE
+    lines)."""
     browser = shutil.which("chromium")
     if not browser:
         raise RuntimeError("chromium is not installed (contrib/install-deps.sh installs it)")
@@ -149,8 +152,11 @@ def chromium_dom(url, profile_dir, timeout=120):
                         "--no-first-run", "--disable-background-networking",
                         "--disable-component-update", "--disable-sync", "--no-proxy-server",
                         "--user-data-dir=" + os.path.join(profile_dir, "chromium"),
-                        "--dump-dom", url],
+                        "--enable-logging=stderr", "--v=0", "--dump-dom", url],
                        capture_output=True, text=True, timeout=timeout)
     if p.returncode != 0:
         raise RuntimeError("chromium exit %d: %s" % (p.returncode, p.stderr.strip()[-500:]))
+    if console:
+        return p.stdout, [line for line in p.stderr.splitlines()
+                          if ":CONSOLE(" in line or ":CONSOLE:" in line or "Uncaught" in line]
     return p.stdout
