@@ -175,9 +175,18 @@ class Parent:
                          row.split("|"))) for row in out.splitlines() if row]
 
     def stop(self):
-        if self.daemon and self.daemon.poll() is None:
-            self.daemon.terminate()
-            self.daemon.wait(60)
+        if self.daemon:
+            if self.daemon.poll() is None:
+                self.daemon.terminate()
+            try:
+                rc = self.daemon.wait(60)
+            except subprocess.TimeoutExpired:
+                self.daemon.kill()
+                rc = self.daemon.wait()
+            log = open(self.daemon_log).read()
+            check(rc == 0 and "daemon stopped" in log and "runtime error" not in log and
+                  "Sanitizer" not in log, "the daemon ends cleanly on SIGTERM (exit %s), no "
+                  "sanitizer report" % rc)
         self.epp.stop()
 
 
