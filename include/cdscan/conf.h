@@ -187,6 +187,14 @@ struct cds_conf {
 	} daemon;
 	struct cds_registry registries[CDS_CONF_MAX_REGISTRIES];
 	size_t registry_count; /* 0: one registry, the output.* settings */
+
+	/* cdscan import --domains: what a portfolio file may cost. */
+	struct {
+		uint32_t max_line;    /* octets of a line */
+		uint32_t max_ns;      /* NS names of a line */
+		uint32_t max_ds;      /* DS records of a line */
+		uint32_t max_domains; /* domains of a file */
+	} import;
 };
 
 /* The profile whose TLD is the longest suffix of domain, or NULL. */
