@@ -60,6 +60,7 @@ struct cds_registry {
 		bool verify;           /* verify the server's certificate and name */
 		uint64_t timeout_ms;   /* per command */
 		uint32_t retries;      /* further attempts of a command */
+		uint32_t info_sessions; /* import --from epp: sessions at once */
 	} epp;
 	struct {
 		enum cds_tristate allow_delete, csync, bootstrap_authenticated,

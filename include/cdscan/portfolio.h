@@ -49,6 +49,10 @@ int cds_portfolio_entry_init(struct cds_portfolio_entry *e,
 /* Free the arrays.  Accepts a zeroed entry. */
 void cds_portfolio_entry_deinit(struct cds_portfolio_entry *e);
 
+/* Sort e's NS names and DS records and drop duplicates (after filling
+ * them from elsewhere, as import --from epp does).  Returns 0. */
+int cds_portfolio_entry_sort(struct cds_portfolio_entry *e);
+
 /*
  * Parse one line (len octets, no newline; may hold NUL octets, which are
  * refused) into e.  first: the file's first line, where a CSV header

@@ -1,50 +1,190 @@
 /* cdscan import --domains: a registrar's portfolio into the delegation
  * table (the portfolio reader, the registry profiles, the store). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "cdscan/cmd.h"
 #include "cdscan/db.h"
 #include "cdscan/error.h"
+#include "cdscan/dns.h"
 #include "cdscan/log.h"
+#include "cdscan/outbox.h"
 #include "cdscan/portfolio.h"
 
-/* The reader behind cds_db_import_domains' callback. */
+/* Lines read ahead, for the <domain:info> of those that need it to run
+ * in parallel; memory stays bounded by this, not by the file. */
+#define BATCH 256
+
+/* The reader behind cds_db_import_domains' callback: lines read BATCH at a
+ * time, the NS and DS they lack asked of their registry (--from epp). */
 struct feed {
 	const struct cds_conf *conf;
+	bool from_epp;
 	struct cds_portfolio_reader *reader;
-	struct cds_portfolio_entry e;
+	struct cds_portfolio_entry e[BATCH];
+	const struct cds_registry *reg[BATCH];
+	size_t count, pos; /* read, handed on */
+	bool end;          /* the reader is at the end */
+	char err[600];     /* an info callback's error */
 };
 
-static int next_domain(void *arg, struct cds_db_portfolio_row *d, char *err, size_t errlen)
+/* The registry's answer for one line into its entry: what the line did
+ * not give (RFC 5731 §3.1.2 hostObj names, RFC 5910 dsData). */
+static int fill_entry(struct cds_portfolio_entry *e, const struct cds_conf *conf, const char *where,
+                      int code, const char *msg, const struct cds_epp_info *info, char *err,
+                      size_t errlen)
 {
-	struct feed *f = arg;
-	const struct cds_registry *reg;
-	int r = cds_portfolio_next(f->reader, &f->e, err, errlen);
+	if (code != 1000 || !info->domain) {
+		snprintf(err, errlen, "%s:%lu: %s: domain:info at registry %s: %d %s", e->file,
+		         e->line, e->domain, where, code, code == 1000 ? "(no infData)" : msg);
+		return CDS_EDATA;
+	}
+	if (!e->has_ns) {
+		if (info->nns == 0 || info->nns > conf->import.max_ns) {
+			snprintf(err, errlen,
+			         "%s:%lu: %s: %zu NS names at the registry (1 to "
+			         "import.max-ns, %u)",
+			         e->file, e->line, e->domain, info->nns, conf->import.max_ns);
+			return CDS_EDATA;
+		}
+		for (size_t i = 0; i < info->nns; i++)
+			if (cds_dname_normalize(info->ns[i], e->ns[i]) != 0) {
+				snprintf(err, errlen,
+				         "%s:%lu: %s: the registry's NS '%.80s' is not "
+				         "a host name",
+				         e->file, e->line, e->domain, info->ns[i]);
+				return CDS_EDATA;
+			}
+		e->ns_count = info->nns;
+		e->has_ns = true;
+	}
+	if (!e->has_ds) {
+		if ((info->nkeys && !info->nds) || info->nds > conf->import.max_ds) {
+			snprintf(err, errlen,
+			         "%s:%lu: %s: the registry holds %s: give \"ds\" in the "
+			         "line",
+			         e->file, e->line, e->domain,
+			         info->nds ? "more DS than import.max-ds"
+			                   : "keys (keyData), not DS");
+			return CDS_EDATA;
+		}
+		for (size_t i = 0; i < info->nds; i++)
+			if (cds_ds_parse(info->ds[i], &e->ds[i]) != 0) {
+				snprintf(err, errlen,
+				         "%s:%lu: %s: the registry's DS '%.120s' does not "
+				         "parse",
+				         e->file, e->line, e->domain, info->ds[i]);
+				return CDS_EDATA;
+			}
+		e->ds_count = info->nds;
+		e->has_ds = true;
+	}
+	return cds_portfolio_entry_sort(e);
+}
+
+/* The info callback: the answer into the entry it was asked for. */
+static int info_cb(void *arg, size_t i, int code, const char *msg, const struct cds_epp_info *info)
+{
+	struct feed *f = ((struct feed **)arg)[0];
+	size_t *idx = ((size_t **)arg)[1];
+	return fill_entry(&f->e[idx[i]], f->conf, f->reg[idx[i]]->name, code, msg, info, f->err,
+	                  sizeof(f->err));
+}
+
+/* Ask each registry of the batch for the lines that lack NS or DS. */
+static int ask_registries(struct feed *f, char *err, size_t errlen)
+{
+	const char *names[BATCH];
+	size_t idx[BATCH];
+	void *ctx[2] = {f, idx};
+	for (size_t a = 0; a < f->count; a++) {
+		const struct cds_registry *reg = f->reg[a];
+		size_t n = 0;
+		bool first = true;
+		for (size_t b = 0; b < f->count; b++) {
+			if (f->e[b].has_ns && f->e[b].has_ds)
+				continue;
+			if (f->reg[b] == reg && b < a)
+				first = false;
+			if (f->reg[b] == reg) {
+				idx[n] = b;
+				names[n++] = f->e[b].domain;
+			}
+		}
+		if (!first || n == 0)
+			continue;
+		f->err[0] = '\0';
+		int r = cds_outbox_domain_info(reg, names, n, info_cb, ctx, err, errlen);
+		if (r != 0) {
+			if (f->err[0])
+				snprintf(err, errlen, "%s", f->err);
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* One line, checked: its registry, and NS and DS given or to be asked. */
+static int read_one(struct feed *f, char *err, size_t errlen)
+{
+	struct cds_portfolio_entry *e = &f->e[f->count];
+	int r = cds_portfolio_next(f->reader, e, err, errlen);
 	if (r != 1)
 		return r;
-	if ((r = cds_portfolio_registry(f->conf, &f->e, &reg, err, errlen)) != 0)
+	if ((r = cds_portfolio_registry(f->conf, e, &f->reg[f->count], err, errlen)) != 0)
 		return r;
 	/* Without --from, the file is the whole truth: a line that does not
 	 * say its NS and DS sets (an empty "ds" says: unsigned) cannot be
 	 * taken, or an absent "ds" would read as a DS set removed. */
-	if (!f->e.has_ns || !f->e.has_ds) {
+	if ((!e->has_ns || !e->has_ds) && !f->from_epp) {
 		snprintf(err, errlen,
 		         "%s:%lu: %s: no \"%s\" (give NS and DS in the line, as "
 		         "jsonl, or read them with --from dns|epp)",
-		         f->e.file, f->e.line, f->e.domain, f->e.has_ns ? "ds" : "ns");
+		         e->file, e->line, e->domain, e->has_ns ? "ds" : "ns");
 		return CDS_EDATA;
 	}
+	if ((!e->has_ns || !e->has_ds) && (!f->reg[f->count] || !f->reg[f->count]->epp.server)) {
+		snprintf(err, errlen,
+		         "%s:%lu: %s: --from epp, but no registry profile with an "
+		         "epp.server serves it",
+		         e->file, e->line, e->domain);
+		return CDS_EDATA;
+	}
+	f->count++;
+	return 1;
+}
+
+static int next_domain(void *arg, struct cds_db_portfolio_row *d, char *err, size_t errlen)
+{
+	struct feed *f = arg;
+	int r;
+	if (f->pos == f->count) {
+		if (f->end)
+			return 0;
+		f->pos = f->count = 0;
+		while (f->count < BATCH && (r = read_one(f, err, errlen)) == 1)
+			;
+		if (r < 0)
+			return r;
+		f->end = r == 0;
+		if (f->from_epp && (r = ask_registries(f, err, errlen)) != 0)
+			return r;
+		if (f->count == 0)
+			return 0;
+	}
+	const struct cds_portfolio_entry *e = &f->e[f->pos];
+	const struct cds_registry *reg = f->reg[f->pos++];
 	*d = (struct cds_db_portfolio_row){
-	    .domain = f->e.domain,
-	    .zone = f->e.zone,
+	    .domain = e->domain,
+	    .zone = e->zone,
 	    .registry = reg ? reg->name : NULL,
-	    .ns = (const char(*)[CDS_DNAME_BUFSIZE])f->e.ns,
-	    .ns_count = f->e.ns_count,
-	    .ds = f->e.ds,
-	    .ds_count = f->e.ds_count,
-	    .file = f->e.file,
-	    .line = f->e.line,
+	    .ns = (const char(*)[CDS_DNAME_BUFSIZE])e->ns,
+	    .ns_count = e->ns_count,
+	    .ds = e->ds,
+	    .ds_count = e->ds_count,
+	    .file = e->file,
+	    .line = e->line,
 	};
 	return 1;
 }
@@ -63,28 +203,55 @@ static void print_counts(const struct cds_cli *cli, const struct cds_import_coun
 		             (unsigned long long)c->ds_outside, (unsigned long long)c->ds_cdscan);
 }
 
-int cds_cmd_import_domains(const struct cds_cli *cli, const struct cds_conf *conf)
+static void feed_free(struct feed *f)
+{
+	if (!f)
+		return;
+	cds_portfolio_close(f->reader);
+	for (size_t i = 0; i < BATCH; i++)
+		cds_portfolio_entry_deinit(&f->e[i]);
+	free(f);
+}
+
+static int feed_new(const struct cds_cli *cli, const struct cds_conf *conf, struct feed **out,
+                    char *err, size_t errlen)
 {
 	struct cds_portfolio_limits lim = {conf->import.max_line, conf->import.max_ns,
 	                                   conf->import.max_ds, conf->import.max_domains};
-	struct feed f = {.conf = conf};
+	struct feed *f = calloc(1, sizeof(*f));
+	int r = f ? 0 : CDS_ENOMEM;
+	*out = f;
+	if (!f)
+		return r;
+	f->conf = conf;
+	f->from_epp = cli->import_from == CDS_IMPORT_FROM_EPP;
+	for (size_t i = 0; i < BATCH && r == 0; i++)
+		r = cds_portfolio_entry_init(&f->e[i], &lim);
+	if (r == 0)
+		r = cds_portfolio_open(cli->domains_file,
+		                       cli->import_format == CDS_IMPORT_JSONL ? CDS_PORTFOLIO_JSONL
+		                                                              : CDS_PORTFOLIO_CSV,
+		                       &lim, &f->reader, err, errlen);
+	return r;
+}
+
+int cds_cmd_import_domains(const struct cds_cli *cli, const struct cds_conf *conf)
+{
+	struct feed *f = NULL;
 	struct cds_db *db = NULL;
 	struct cds_import_counts c;
 	struct timespec t0, t1;
 	char err[600];
 	int r;
-	if (cli->import_from != CDS_IMPORT_FROM_NONE) {
-		fprintf(stderr, "cdscan: import: --from is not implemented in this build yet\n");
+	if (cli->import_from == CDS_IMPORT_FROM_DNS) {
+		fprintf(stderr,
+		        "cdscan: import: --from dns is not implemented in this build yet\n");
 		return CDS_EXIT_USAGE;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((r = cds_portfolio_entry_init(&f.e, &lim)) != 0 ||
-	    (r = cds_portfolio_open(cli->domains_file,
-	                            cli->import_format == CDS_IMPORT_JSONL ? CDS_PORTFOLIO_JSONL
-	                                                                   : CDS_PORTFOLIO_CSV,
-	                            &lim, &f.reader, err, sizeof(err))) != 0 ||
+	if ((r = feed_new(cli, conf, &f, err, sizeof(err))) != 0 ||
 	    (r = cds_db_connect(conf->database, &db, err, sizeof(err))) != 0 ||
-	    (r = cds_db_import_domains(db, next_domain, &f, &c, err, sizeof(err))) != 0) {
+	    (r = cds_db_import_domains(db, next_domain, f, &c, err, sizeof(err))) != 0) {
 		if (r == CDS_ENOMEM)
 			snprintf(err, sizeof(err), "out of memory");
 		fprintf(stderr, "cdscan: import: %s\n", err);
@@ -99,7 +266,6 @@ int cds_cmd_import_domains(const struct cds_cli *cli, const struct cds_conf *con
 		                (unsigned long long)c.suspended);
 out:
 	cds_db_close(db);
-	cds_portfolio_close(f.reader);
-	cds_portfolio_entry_deinit(&f.e);
+	feed_free(f);
 	return r == 0 ? CDS_EXIT_OK : cds_error_exit_code(r);
 }

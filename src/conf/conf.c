@@ -176,6 +176,7 @@ static const struct key registry_epp_keys[] = {
 	{"verify", K_BOOL, ROFF(epp.verify), 0, 0, NULL, "true", NULL},
 	{"timeout", K_DURATION, ROFF(epp.timeout_ms), 100, 600000, NULL, "30s", NULL},
 	{"retries", K_UINT, ROFF(epp.retries), 0, 20, NULL, "3", NULL},
+	{"info-sessions", K_UINT, ROFF(epp.info_sessions), 1, 64, NULL, "4", NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 

@@ -106,6 +106,7 @@ static int stream(struct cds_db *db, cds_db_portfolio_next_cb next, void *arg, c
 {
 	struct cds_db_copy *b = malloc(sizeof(*b));
 	struct cds_db_portfolio_row d;
+	bool copy_failed = false;
 	int r;
 	if (!b)
 		return CDS_ENOMEM;
@@ -115,12 +116,16 @@ static int stream(struct cds_db *db, cds_db_portfolio_next_cb next, void *arg, c
 		if (!out->records)
 			snprintf(file, filelen, "%s", d.file ? d.file : "");
 		out->records++;
-		if ((r = put_row(b, &d)) != 0)
+		if ((r = put_row(b, &d)) != 0) {
+			copy_failed = true;
 			break;
+		}
 	}
-	if (r == 0)
-		r = cds_db_copy_flush(b);
-	if (r == CDS_EUNAVAIL)
+	if (r == 0 && (r = cds_db_copy_flush(b)) != 0)
+		copy_failed = true;
+	/* An error of next has its message (a registry out of reach is
+	 * CDS_EUNAVAIL too); one of the COPY gets the database's. */
+	if (copy_failed)
 		snprintf(err, errlen, "database error during COPY (%s)",
 		         cds_db_error_text(db->conn));
 	free(b);

@@ -189,6 +189,31 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
+static int cmp_ds(const void *a, const void *b)
+{
+	char ta[CDS_DS_TEXT_MAX], tb[CDS_DS_TEXT_MAX];
+	cds_ds_format(a, ta);
+	cds_ds_format(b, tb);
+	return strcmp(ta, tb);
+}
+
+int cds_portfolio_entry_sort(struct cds_portfolio_entry *e)
+{
+	size_t o = 0;
+	qsort(e->ns, e->ns_count, sizeof(*e->ns), cmp_name);
+	for (size_t i = 0; i < e->ns_count; i++)
+		if (o == 0 || strcmp(e->ns[o - 1], e->ns[i]) != 0)
+			memmove(e->ns[o++], e->ns[i], sizeof(*e->ns));
+	e->ns_count = o;
+	qsort(e->ds, e->ds_count, sizeof(*e->ds), cmp_ds);
+	o = 0;
+	for (size_t i = 0; i < e->ds_count; i++)
+		if (o == 0 || cmp_ds(&e->ds[o - 1], &e->ds[i]) != 0)
+			e->ds[o++] = e->ds[i];
+	e->ds_count = o;
+	return 0;
+}
+
 /* "ns": [NAME, ...], host names; sorted, duplicates dropped. */
 static int json_ns(json_object *v, const struct cds_portfolio_limits *limits,
                    struct cds_portfolio_entry *e, char *err, size_t errlen)
@@ -212,22 +237,8 @@ static int json_ns(json_object *v, const struct cds_portfolio_limits *limits,
 			return bad(err, errlen, "\"ns\": '%s' is not a host name", shown(t, tl, s));
 		e->ns_count++;
 	}
-	qsort(e->ns, e->ns_count, sizeof(*e->ns), cmp_name);
-	size_t o = 0;
-	for (size_t i = 0; i < e->ns_count; i++)
-		if (o == 0 || strcmp(e->ns[o - 1], e->ns[i]) != 0)
-			memmove(e->ns[o++], e->ns[i], sizeof(*e->ns));
-	e->ns_count = o;
 	e->has_ns = true;
-	return 0;
-}
-
-static int cmp_ds(const void *a, const void *b)
-{
-	char ta[CDS_DS_TEXT_MAX], tb[CDS_DS_TEXT_MAX];
-	cds_ds_format(a, ta);
-	cds_ds_format(b, tb);
-	return strcmp(ta, tb);
+	return cds_portfolio_entry_sort(e);
 }
 
 /* "ds": ["KEYTAG ALG DIGESTTYPE HEX", ...]: checked as `import --zone` and
@@ -256,14 +267,8 @@ static int json_ds(json_object *v, const struct cds_portfolio_limits *limits,
 			           shown(t, tl, s));
 		e->ds_count++;
 	}
-	qsort(e->ds, e->ds_count, sizeof(*e->ds), cmp_ds);
-	size_t o = 0;
-	for (size_t i = 0; i < e->ds_count; i++)
-		if (o == 0 || cmp_ds(&e->ds[o - 1], &e->ds[i]) != 0)
-			e->ds[o++] = e->ds[i];
-	e->ds_count = o;
 	e->has_ds = true;
-	return 0;
+	return cds_portfolio_entry_sort(e);
 }
 
 /* The members of a line's object: each known key once, no other key. */
