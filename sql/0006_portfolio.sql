@@ -11,4 +11,8 @@
 -- takes over a delegation makes it a zone's again.
 ALTER TABLE delegations
     ADD COLUMN source text NOT NULL DEFAULT 'zone'
-        CHECK (source IN ('zone', 'portfolio'));
+        CHECK (source IN ('zone', 'portfolio')),
+    -- The domain's statuses at its registry (RFC 5731 §2.3, such as
+    -- clientUpdateProhibited) as the last portfolio import read them with
+    -- <domain:info> (import --from epp); NULL: that import did not ask.
+    ADD COLUMN registry_status text[];

@@ -253,6 +253,8 @@ struct cds_db_portfolio_row {
 	size_t ns_count;
 	const struct cds_ds *ds;              /* sorted by text */
 	size_t ds_count;
+	const char *status;                   /* the registry's statuses joined by ',', or
+						 NULL: not asked (registry_status) */
 	const char *file;                     /* where it was read, for messages */
 	unsigned long line;
 };

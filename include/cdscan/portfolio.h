@@ -19,6 +19,9 @@ enum cds_portfolio_format {
 /* Longest registry profile name a line may give. */
 #define CDS_PORTFOLIO_REGISTRY_MAX 63
 
+/* Enough for 16 statuses of RFC 5731 §2.3 joined by ','. */
+#define CDS_PORTFOLIO_STATUS_TEXT 800
+
 /* What one file may cost (cdscan.yaml(5) import:). */
 struct cds_portfolio_limits {
 	uint32_t max_line;    /* octets of a line, its newline not counted */
@@ -39,6 +42,9 @@ struct cds_portfolio_entry {
 	size_t ns_count;
 	struct cds_ds *ds; /* sorted by text, no duplicates */
 	size_t ds_count;
+	/* The registry's statuses (RFC 5731 §2.3), joined by ',' when asked
+	 * (import --from epp); "" otherwise. */
+	char status[CDS_PORTFOLIO_STATUS_TEXT];
 	const char *file; /* where it was read (the reader's) */
 	unsigned long line;
 };

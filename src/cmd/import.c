@@ -2,6 +2,7 @@
  * table (the portfolio reader, the registry profiles, the store). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "cdscan/cmd.h"
@@ -24,6 +25,7 @@ struct feed {
 	struct cds_portfolio_reader *reader;
 	struct cds_portfolio_entry e[BATCH];
 	const struct cds_registry *reg[BATCH];
+	bool asked[BATCH]; /* the registry was asked (statuses known) */
 	size_t count, pos; /* read, handed on */
 	bool end;          /* the reader is at the end */
 	char err[600];     /* an info callback's error */
@@ -83,11 +85,34 @@ static int fill_entry(struct cds_portfolio_entry *e, const struct cds_conf *conf
 	return cds_portfolio_entry_sort(e);
 }
 
+/* The domain's statuses (RFC 5731 §2.3), kept as the registry says them:
+ * words of letters, joined by ','; any other text is dropped (it comes
+ * from outside and is written into an array literal). */
+static void set_status(struct cds_portfolio_entry *e, const struct cds_epp_info *info)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < info->nstatus; i++) {
+		const char *s = info->status[i];
+		size_t n = strlen(s);
+		if (n == 0 ||
+		    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != n ||
+		    o + n + 2 > sizeof(e->status))
+			continue;
+		if (o)
+			e->status[o++] = ',';
+		memcpy(e->status + o, s, n + 1);
+		o += n;
+	}
+}
+
 /* The info callback: the answer into the entry it was asked for. */
 static int info_cb(void *arg, size_t i, int code, const char *msg, const struct cds_epp_info *info)
 {
 	struct feed *f = ((struct feed **)arg)[0];
 	size_t *idx = ((size_t **)arg)[1];
+	f->asked[idx[i]] = true;
+	if (code == 1000 && info)
+		set_status(&f->e[idx[i]], info);
 	return fill_entry(&f->e[idx[i]], f->conf, f->reg[idx[i]]->name, code, msg, info, f->err,
 	                  sizeof(f->err));
 }
@@ -130,6 +155,7 @@ static int read_one(struct feed *f, char *err, size_t errlen)
 {
 	struct cds_portfolio_entry *e = &f->e[f->count];
 	int r = cds_portfolio_next(f->reader, e, err, errlen);
+	f->asked[f->count] = false;
 	if (r != 1)
 		return r;
 	if ((r = cds_portfolio_registry(f->conf, e, &f->reg[f->count], err, errlen)) != 0)
@@ -185,6 +211,7 @@ static int next_domain(void *arg, struct cds_db_portfolio_row *d, char *err, siz
 	    .ds_count = e->ds_count,
 	    .file = e->file,
 	    .line = e->line,
+	    .status = f->asked[f->pos - 1] ? e->status : NULL,
 	};
 	return 1;
 }

@@ -98,7 +98,7 @@ static int set_registry(struct cds_portfolio_entry *e, const char *text, size_t 
 
 static void clear(struct cds_portfolio_entry *e)
 {
-	e->domain[0] = e->zone[0] = e->registry[0] = '\0';
+	e->domain[0] = e->zone[0] = e->registry[0] = e->status[0] = '\0';
 	e->has_ns = e->has_ds = false;
 	e->ns_count = e->ds_count = 0;
 }

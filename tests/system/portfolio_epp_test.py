@@ -3,7 +3,7 @@
 lab's EPP server (tests/lab/epp_server.py, its registry state loaded from the
 lab's test.zone): a CSV portfolio of every domain the registry holds, NS and
 DS read with <domain:info> in a few sessions at once and stored as the
-registry has them; a JSON line that gives its NS takes only the DS from the
+registry has them, with its statuses (clientUpdateProhibited); a JSON line that gives its NS takes only the DS from the
 registry; a domain the registry does not hold is exit 65 naming file:line,
 nothing changed; the registry out of reach is exit 69.
 Usage: portfolio_epp_test.py CDSCAN LAB_DIR"""
@@ -41,6 +41,9 @@ def main():
         must(run("db", "init"), "db init")
         state = json.load(open(os.path.join(server.dir, "state.json")))["domains"]
         held = sorted(n for n, d in state.items() if "." in n and d.get("ns"))
+        locked = held[0]
+        with open(os.path.join(server.dir, "status.json"), "w") as f:
+            json.dump({locked: ["clientUpdateProhibited", "clientTransferProhibited"]}, f)
         csv = os.path.join(tmp, "portfolio.csv")
         with open(csv, "w") as f:
             f.write("domain,registry\n" + "".join("%s,lab\n" % n.upper() for n in held))
@@ -56,6 +59,12 @@ def main():
         check(not bad, "every domain's NS and DS as the registry holds them (%d differ, e.g. "
               "%s: %s vs %s)" % (len(bad), bad[:1], bad and got.get(bad[0] + "."),
                                  bad and state[bad[0]]))
+        st = psql(db, "SELECT registry_status FROM delegations WHERE domain = '%s.'" % locked)
+        check(st == "{clientTransferProhibited,clientUpdateProhibited}" or
+              st == "{clientUpdateProhibited,clientTransferProhibited}",
+              "the registry's statuses are kept (registry_status): %s" % st)
+        check(psql(db, "SELECT count(*) FROM delegations WHERE registry_status = '{}'")
+              == str(len(held) - 1), "a domain without statuses gets an empty list")
         infos = [c for c in server.received() if c["command"] == "info"]
         logins = [c for c in server.received() if c["command"] == "login"]
         check(len(infos) == len(held) and 1 <= len(logins) <= 3 and
