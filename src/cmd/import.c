@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <uv.h>
 
 #include "cdscan/cmd.h"
 #include "cdscan/db.h"
@@ -12,6 +13,7 @@
 #include "cdscan/log.h"
 #include "cdscan/outbox.h"
 #include "cdscan/portfolio.h"
+#include "cdscan/scan.h"
 
 /* Lines read ahead, for the <domain:info> of those that need it to run
  * in parallel; memory stays bounded by this, not by the file. */
@@ -22,6 +24,9 @@
 struct feed {
 	const struct cds_conf *conf;
 	bool from_epp;
+	bool from_dns;
+	uv_loop_t loop; /* --from dns: the scanner's */
+	struct cds_scanner *scanner;
 	struct cds_portfolio_reader *reader;
 	struct cds_portfolio_entry e[BATCH];
 	const struct cds_registry *reg[BATCH];
@@ -150,6 +155,77 @@ static int ask_registries(struct feed *f, char *err, size_t errlen)
 	return 0;
 }
 
+/* --from dns: one domain's delegation as its parent's servers refer to
+ * it, the DS set validated (cds_scanner_parent_validated). */
+struct dns_ask {
+	size_t i; /* its line in the batch */
+	int status;
+	struct cds_delegation d; /* ns and ds malloc'd by the scanner */
+};
+
+static void dns_cb(int status, struct cds_delegation *d, void *arg)
+{
+	(void)d;
+	((struct dns_ask *)arg)->status = status;
+}
+
+static int fill_dns(struct cds_portfolio_entry *e, const struct cds_conf *conf,
+                    const struct dns_ask *a, char *err, size_t errlen)
+{
+	static const char *const why[] = {"no parent zone found", "the DS set does not validate",
+	                                  "none of the parent's servers answered"};
+	int w = a->status == CDS_ENOENT ? 0 : a->status == CDS_EDATA ? 1 : 2;
+	if (a->status == 0 && (a->d.ns_count == 0 || a->d.ns_count > conf->import.max_ns ||
+	                       a->d.ds_count > conf->import.max_ds))
+		a = NULL;
+	if (!a || a->status != 0) {
+		snprintf(err, errlen, "%s:%lu: %s: from dns: %s", e->file, e->line, e->domain,
+		         !a ? "no NS, or more NS or DS than import.max-ns or -ds" : why[w]);
+		return a && a->status != CDS_EDATA && a->status != CDS_ENOENT ? CDS_EUNAVAIL
+		                                                              : CDS_EDATA;
+	}
+	if (!e->has_ns) {
+		for (size_t k = 0; k < a->d.ns_count; k++)
+			memcpy(e->ns[k], a->d.ns[k].name, sizeof(e->ns[k]));
+		e->ns_count = a->d.ns_count;
+		e->has_ns = true;
+	}
+	if (!e->has_ds) {
+		for (size_t k = 0; k < a->d.ds_count; k++)
+			e->ds[k] = a->d.ds[k];
+		e->ds_count = a->d.ds_count;
+		e->has_ds = true;
+	}
+	return cds_portfolio_entry_sort(e);
+}
+
+/* Ask DNS for the lines of the batch that lack NS or DS, all at once
+ * (the scanner bounds the queries in flight). */
+static int ask_dns(struct feed *f, char *err, size_t errlen)
+{
+	struct dns_ask *asks = calloc(BATCH, sizeof(*asks));
+	size_t n = 0;
+	int r = asks ? 0 : CDS_ENOMEM;
+	for (size_t b = 0; r == 0 && b < f->count; b++) {
+		if (f->e[b].has_ns && f->e[b].has_ds)
+			continue;
+		asks[n].i = b;
+		memcpy(asks[n].d.domain, f->e[b].domain, sizeof(asks[n].d.domain));
+		if ((r = cds_scanner_parent_validated(f->scanner, &asks[n].d, dns_cb, &asks[n])) ==
+		    0)
+			n++;
+	}
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	for (size_t k = 0; k < n; k++) {
+		if (r == 0)
+			r = fill_dns(&f->e[asks[k].i], f->conf, &asks[k], err, errlen);
+		free(asks[k].d.ns);
+		free(asks[k].d.ds);
+	}
+	free(asks);
+	return r;
+}
+
 /* One line, checked: its registry, and NS and DS given or to be asked. */
 static int read_one(struct feed *f, char *err, size_t errlen)
 {
@@ -163,14 +239,15 @@ static int read_one(struct feed *f, char *err, size_t errlen)
 	/* Without --from, the file is the whole truth: a line that does not
 	 * say its NS and DS sets (an empty "ds" says: unsigned) cannot be
 	 * taken, or an absent "ds" would read as a DS set removed. */
-	if ((!e->has_ns || !e->has_ds) && !f->from_epp) {
+	if ((!e->has_ns || !e->has_ds) && !f->from_epp && !f->from_dns) {
 		snprintf(err, errlen,
 		         "%s:%lu: %s: no \"%s\" (give NS and DS in the line, as "
 		         "jsonl, or read them with --from dns|epp)",
 		         e->file, e->line, e->domain, e->has_ns ? "ds" : "ns");
 		return CDS_EDATA;
 	}
-	if ((!e->has_ns || !e->has_ds) && (!f->reg[f->count] || !f->reg[f->count]->epp.server)) {
+	if ((!e->has_ns || !e->has_ds) && f->from_epp &&
+	    (!f->reg[f->count] || !f->reg[f->count]->epp.server)) {
 		snprintf(err, errlen,
 		         "%s:%lu: %s: --from epp, but no registry profile with an "
 		         "epp.server serves it",
@@ -195,6 +272,8 @@ static int next_domain(void *arg, struct cds_db_portfolio_row *d, char *err, siz
 			return r;
 		f->end = r == 0;
 		if (f->from_epp && (r = ask_registries(f, err, errlen)) != 0)
+			return r;
+		if (f->from_dns && (r = ask_dns(f, err, errlen)) != 0)
 			return r;
 		if (f->count == 0)
 			return 0;
@@ -235,9 +314,34 @@ static void feed_free(struct feed *f)
 	if (!f)
 		return;
 	cds_portfolio_close(f->reader);
+	if (f->from_dns) {
+		cds_scanner_free(f->scanner);
+		uv_run(&f->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&f->loop);
+	}
 	for (size_t i = 0; i < BATCH; i++)
 		cds_portfolio_entry_deinit(&f->e[i]);
 	free(f);
+}
+
+/* --from dns: a scanner on a loop of the feed's own, with the trust
+ * anchor the DS sets are validated from. */
+static int dns_setup(struct feed *f, const struct cds_conf *conf, char *err, size_t errlen)
+{
+	if (uv_loop_init(&f->loop) != 0)
+		return CDS_ENOMEM;
+	f->from_dns = true;
+	int r = cds_scanner_new(&f->loop, conf, NULL, 0, &f->scanner);
+	if (r == CDS_ECONFIG)
+		snprintf(err, errlen, "--from dns: no resolver (resolver.addresses)");
+	if (r == 0 && !conf->resolver.trust_anchor) {
+		snprintf(err, errlen, "--from dns: no resolver.trust-anchor to validate DS sets");
+		r = CDS_ECONFIG;
+	}
+	if (r == 0 && (r = cds_scanner_trust_anchor(f->scanner, conf->resolver.trust_anchor, err,
+	                                            errlen)) != 0)
+		r = CDS_ECONFIG;
+	return r;
 }
 
 static int feed_new(const struct cds_cli *cli, const struct cds_conf *conf, struct feed **out,
@@ -252,6 +356,8 @@ static int feed_new(const struct cds_cli *cli, const struct cds_conf *conf, stru
 		return r;
 	f->conf = conf;
 	f->from_epp = cli->import_from == CDS_IMPORT_FROM_EPP;
+	if (cli->import_from == CDS_IMPORT_FROM_DNS && (r = dns_setup(f, conf, err, errlen)) != 0)
+		return r;
 	for (size_t i = 0; i < BATCH && r == 0; i++)
 		r = cds_portfolio_entry_init(&f->e[i], &lim);
 	if (r == 0)
@@ -270,11 +376,6 @@ int cds_cmd_import_domains(const struct cds_cli *cli, const struct cds_conf *con
 	struct timespec t0, t1;
 	char err[600];
 	int r;
-	if (cli->import_from == CDS_IMPORT_FROM_DNS) {
-		fprintf(stderr,
-		        "cdscan: import: --from dns is not implemented in this build yet\n");
-		return CDS_EXIT_USAGE;
-	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((r = feed_new(cli, conf, &f, err, sizeof(err))) != 0 ||
 	    (r = cds_db_connect(conf->database, &db, err, sizeof(err))) != 0 ||

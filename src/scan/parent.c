@@ -45,7 +45,7 @@ static void add_glue(struct cds_delegation *d, const struct cds_zone_rr *rr)
 
 /* One record of the zone: NS and DS of the domain now, glue for later. */
 static int take(struct cds_delegation *d, const struct cds_zone_rr *rr, struct cds_zone_rr **glue,
-		size_t *nglue)
+                size_t *nglue)
 {
 	if (strcmp(rr->owner, d->domain) == 0 && rr->type == CDS_T_NS)
 		return add_ns(d, rr->target);
@@ -97,7 +97,7 @@ struct parent_lookup {
 	struct cds_delegation *d;
 	cds_parent_cb cb;
 	void *arg;
-	int pending;                     /* the DS and the NS look-ups */
+	int pending; /* the DS and the NS look-ups */
 	int error;
 	char parent[CDS_DNAME_BUFSIZE];  /* the parent zone sought */
 	char pns[16][CDS_DNAME_BUFSIZE]; /* its NS names */
@@ -144,7 +144,7 @@ static void referral_cb(int status, const struct cds_referral *ref, void *arg)
 }
 
 static void parent_addr_cb(int status, const struct cds_addr *addrs, size_t n, const char *why,
-			   void *arg)
+                           void *arg)
 {
 	struct parent_lookup *p = arg;
 	char refused[128];
@@ -152,7 +152,7 @@ static void parent_addr_cb(int status, const struct cds_addr *addrs, size_t n, c
 	/* The parent's servers are found through DNS too: never in
 	 * special-purpose space unless allowed. */
 	while (a < n && scan_addr_refused(p->s, p->d->domain, p->pns[p->pns_next], &addrs[a],
-					  refused, sizeof(refused)))
+	                                  refused, sizeof(refused)))
 		a++;
 	if (a == n || cds_scanner_referral(p->s, &addrs[a], p->d->domain, referral_cb, p) != 0) {
 		p->pns_next++;
@@ -178,7 +178,7 @@ static void parent_ns_cb(int status, const struct cds_rrset *set, bool ad, void 
 		p->pns_count = 0;
 		for (size_t i = 0; i < set->count && p->pns_count < 16; i++)
 			if (cds_dname_from_wire(set->rdata[i].data, set->rdata[i].len,
-						p->pns[p->pns_count]) == 0)
+			                        p->pns[p->pns_count]) == 0)
 				p->pns_count++;
 		p->pns_next = 0;
 		try_parent_server(p);
@@ -215,29 +215,80 @@ static void ds_cb(int status, const struct cds_rrset *set, bool ad, void *arg)
 		return;
 	}
 	for (size_t i = 0; i < set->count; i++)
-		if (cds_ds_from_rdata(set->rdata[i].data, set->rdata[i].len, &d->ds[d->ds_count]) == 0)
+		if (cds_ds_from_rdata(set->rdata[i].data, set->rdata[i].len, &d->ds[d->ds_count]) ==
+		    0)
 			d->ds_count++;
 	if (!ad)
 		cds_log_warning("the resolver did not validate the DS set of %s (no AD bit): the "
-				"verdict rests on an unauthenticated DS set",
-				d->domain);
+		                "verdict rests on an unauthenticated DS set",
+		                d->domain);
 	part_done(p, 0);
 }
 
-int cds_scanner_parent(struct cds_scanner *s, struct cds_delegation *d, cds_parent_cb cb,
-		       void *arg)
+/* The DS set validated here from the trust anchor (trust.c), the
+ * resolver's AD bit not trusted: records that validate, or a validated
+ * denial (none), or, in an insecure parent zone, none found.  Anything
+ * else is CDS_EDATA, said in the log. */
+static void trust_ds_cb(const struct cds_trust_result *r, void *arg)
+{
+	struct parent_lookup *p = arg;
+	struct cds_delegation *d = p->d;
+	bool none = r->missing || !r->set || !r->set->count;
+	if (r->error) {
+		cds_log_warning("%s: the DS look-up failed (%s)", d->domain, r->why ? r->why : "");
+		part_done(p, CDS_EUNAVAIL);
+		return;
+	}
+	if (r->status != CDS_DNSSEC_SECURE && !(r->status == CDS_DNSSEC_INSECURE && none)) {
+		cds_log_warning("%s: the DS set does not validate (%s)", d->domain,
+		                r->why ? r->why : "not secure");
+		part_done(p, CDS_EDATA);
+		return;
+	}
+	if (none) {
+		part_done(p, 0);
+		return;
+	}
+	if (!(d->ds = calloc(r->set->count, sizeof(*d->ds)))) {
+		part_done(p, CDS_ENOMEM);
+		return;
+	}
+	for (size_t i = 0; i < r->set->count; i++)
+		if (cds_ds_from_rdata(r->set->rdata[i].data, r->set->rdata[i].len,
+		                      &d->ds[d->ds_count]) == 0)
+			d->ds_count++;
+	part_done(p, 0);
+}
+
+static int parent_start(struct cds_scanner *s, struct cds_delegation *d, bool validate,
+                        cds_parent_cb cb, void *arg)
 {
 	struct parent_lookup *p = calloc(1, sizeof(*p));
 	if (!p)
 		return CDS_ENOMEM;
 	const char *dot = strchr(d->domain, '.');
-	*p = (struct parent_lookup){.s = s, .d = d, .cb = cb, .arg = arg, .pending = 2};
+	*p = (struct parent_lookup){.s = s, .d = d, .cb = cb, .arg = arg, .pending = 3};
 	snprintf(p->parent, sizeof(p->parent), "%s", dot && dot[1] ? dot + 1 : ".");
-	int r = cds_scanner_lookup(s, d->domain, CDS_T_DS, 0, ds_cb, p);
+	int r = validate ? cds_trust_rrset(s->trust, d->domain, CDS_T_DS, trust_ds_cb, p)
+	                 : cds_scanner_lookup(s, d->domain, CDS_T_DS, 0, ds_cb, p);
 	if (r != 0) {
 		free(p);
 		return r;
 	}
 	find_parent(p);
+	/* The third part is this call: cb never runs from inside it, even
+	 * when the DS came from the trust cache at once. */
+	part_done(p, 0);
 	return 0;
+}
+
+int cds_scanner_parent_validated(struct cds_scanner *s, struct cds_delegation *d, cds_parent_cb cb,
+                                 void *arg)
+{
+	return parent_start(s, d, true, cb, arg);
+}
+
+int cds_scanner_parent(struct cds_scanner *s, struct cds_delegation *d, cds_parent_cb cb, void *arg)
+{
+	return parent_start(s, d, false, cb, arg);
 }
