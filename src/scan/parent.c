@@ -45,7 +45,7 @@ static void add_glue(struct cds_delegation *d, const struct cds_zone_rr *rr)
 
 /* One record of the zone: NS and DS of the domain now, glue for later. */
 static int take(struct cds_delegation *d, const struct cds_zone_rr *rr, struct cds_zone_rr **glue,
-                size_t *nglue)
+		size_t *nglue)
 {
 	if (strcmp(rr->owner, d->domain) == 0 && rr->type == CDS_T_NS)
 		return add_ns(d, rr->target);
@@ -97,7 +97,7 @@ struct parent_lookup {
 	struct cds_delegation *d;
 	cds_parent_cb cb;
 	void *arg;
-	int pending; /* the DS and the NS look-ups */
+	int pending;                     /* the DS and NS look-ups, and the start */
 	int error;
 	char parent[CDS_DNAME_BUFSIZE];  /* the parent zone sought */
 	char pns[16][CDS_DNAME_BUFSIZE]; /* its NS names */
@@ -144,7 +144,7 @@ static void referral_cb(int status, const struct cds_referral *ref, void *arg)
 }
 
 static void parent_addr_cb(int status, const struct cds_addr *addrs, size_t n, const char *why,
-                           void *arg)
+			   void *arg)
 {
 	struct parent_lookup *p = arg;
 	char refused[128];
@@ -152,7 +152,7 @@ static void parent_addr_cb(int status, const struct cds_addr *addrs, size_t n, c
 	/* The parent's servers are found through DNS too: never in
 	 * special-purpose space unless allowed. */
 	while (a < n && scan_addr_refused(p->s, p->d->domain, p->pns[p->pns_next], &addrs[a],
-	                                  refused, sizeof(refused)))
+					  refused, sizeof(refused)))
 		a++;
 	if (a == n || cds_scanner_referral(p->s, &addrs[a], p->d->domain, referral_cb, p) != 0) {
 		p->pns_next++;
@@ -178,7 +178,7 @@ static void parent_ns_cb(int status, const struct cds_rrset *set, bool ad, void 
 		p->pns_count = 0;
 		for (size_t i = 0; i < set->count && p->pns_count < 16; i++)
 			if (cds_dname_from_wire(set->rdata[i].data, set->rdata[i].len,
-			                        p->pns[p->pns_count]) == 0)
+						p->pns[p->pns_count]) == 0)
 				p->pns_count++;
 		p->pns_next = 0;
 		try_parent_server(p);
@@ -215,13 +215,12 @@ static void ds_cb(int status, const struct cds_rrset *set, bool ad, void *arg)
 		return;
 	}
 	for (size_t i = 0; i < set->count; i++)
-		if (cds_ds_from_rdata(set->rdata[i].data, set->rdata[i].len, &d->ds[d->ds_count]) ==
-		    0)
+		if (cds_ds_from_rdata(set->rdata[i].data, set->rdata[i].len, &d->ds[d->ds_count]) == 0)
 			d->ds_count++;
 	if (!ad)
 		cds_log_warning("the resolver did not validate the DS set of %s (no AD bit): the "
-		                "verdict rests on an unauthenticated DS set",
-		                d->domain);
+				"verdict rests on an unauthenticated DS set",
+				d->domain);
 	part_done(p, 0);
 }
 
