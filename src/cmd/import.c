@@ -132,6 +132,9 @@ static int ask_registries(struct feed *f, char *err, size_t errlen)
 		const struct cds_registry *reg = f->reg[a];
 		size_t n = 0;
 		bool first = true;
+		/* Each registry once: at its first line that needs asking. */
+		if (f->e[a].has_ns && f->e[a].has_ds)
+			continue;
 		for (size_t b = 0; b < f->count; b++) {
 			if (f->e[b].has_ns && f->e[b].has_ds)
 				continue;

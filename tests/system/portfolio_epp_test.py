@@ -75,9 +75,15 @@ def main():
         before = psql(db, "SELECT md5(string_agg(domain || ns::text || ds::text, ','"
                           " ORDER BY domain)) FROM delegations")
         jl = os.path.join(tmp, "p.jsonl")
+        other = next(n for n in held if n != signed)
         with open(jl, "w") as f:
+            f.write(json.dumps({"domain": other, "ns": ["ns1.x.example"], "ds": []}) + "\n")
             f.write(json.dumps({"domain": signed, "ns": ["ns9.elsewhere.example"]}) + "\n")
+        asked = len([c for c in server.received() if c["command"] == "info"])
         p = run("import", "--domains", jl, "--format", "jsonl", "--from", "epp")
+        asked = len([c for c in server.received() if c["command"] == "info"]) - asked
+        check(asked == 1, "only the line that lacks something is asked for, once: %d infos"
+              % asked)
         got = table(db)
         check(p.returncode == 0 and got[signed + "."]["ns"] == ["ns9.elsewhere.example."] and
               got[signed + "."]["ds"] == sorted(state[signed]["ds"]),
