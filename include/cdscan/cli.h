@@ -30,6 +30,11 @@ enum cds_command {
 	CDS_CMD_DSYNC,
 };
 
+/* import --domains --format: the portfolio's format. */
+enum cds_import_format { CDS_IMPORT_CSV = 0, CDS_IMPORT_JSONL };
+/* import --domains --from: where NS and DS the file lacks come from. */
+enum cds_import_from { CDS_IMPORT_FROM_NONE = 0, CDS_IMPORT_FROM_DNS, CDS_IMPORT_FROM_EPP };
+
 /* cdscan dsync: the defaults of --port and --ttl. */
 #define CDS_DSYNC_DEFAULT_PORT 53
 #define CDS_DSYNC_DEFAULT_TTL 3600
@@ -94,6 +99,9 @@ struct cds_cli {
 	const char *zone_file;      /* --zone FILE */
 	bool has_origin;
 	char origin[CDS_DNAME_BUFSIZE]; /* --origin NAME */
+	const char *domains_file;   /* --domains FILE|- (a registrar's portfolio) */
+	enum cds_import_format import_format; /* --format csv|jsonl */
+	enum cds_import_from import_from;     /* --from dns|epp */
 
 	/* scan, epp send, domain history */
 	bool dry_run;

@@ -18,6 +18,9 @@ int cds_cmd_db_init(const struct cds_cli *cli, const struct cds_conf *conf);
 /* cdscan import: a parent zone file's delegations into the table. */
 int cds_cmd_import(const struct cds_cli *cli, const struct cds_conf *conf);
 
+/* cdscan import --domains: a registrar's portfolio into the table. */
+int cds_cmd_import_domains(const struct cds_cli *cli, const struct cds_conf *conf);
+
 /* cdscan epp send: pending change sets to the output adapter. */
 int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf);
 

@@ -60,6 +60,7 @@ struct cds_registry {
 		bool verify;           /* verify the server's certificate and name */
 		uint64_t timeout_ms;   /* per command */
 		uint32_t retries;      /* further attempts of a command */
+		uint32_t info_sessions; /* import --from epp: sessions at once */
 	} epp;
 	struct {
 		enum cds_tristate allow_delete, csync, bootstrap_authenticated,
@@ -187,6 +188,14 @@ struct cds_conf {
 	} daemon;
 	struct cds_registry registries[CDS_CONF_MAX_REGISTRIES];
 	size_t registry_count; /* 0: one registry, the output.* settings */
+
+	/* cdscan import --domains: what a portfolio file may cost. */
+	struct {
+		uint32_t max_line;    /* octets of a line */
+		uint32_t max_ns;      /* NS names of a line */
+		uint32_t max_ds;      /* DS records of a line */
+		uint32_t max_domains; /* domains of a file */
+	} import;
 };
 
 /* The profile whose TLD is the longest suffix of domain, or NULL. */

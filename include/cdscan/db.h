@@ -226,7 +226,8 @@ struct cds_import_counts {
 	uint64_t ds_outside;  /* DS set changed, not by cdscan: baseline reset */
 	uint64_t ds_cdscan;   /* DS set changed as a change set of cdscan proposed */
 	uint64_t suspended;   /* DS set removed outside cdscan: suspended */
-	char zone[256];       /* the parent zone (apex) */
+	char zone[256];       /* the parent zone (apex); a portfolio: "" */
+	uint64_t zones;       /* a portfolio: the parent zones its domains are in */
 };
 
 /*
@@ -241,6 +242,42 @@ struct cds_import_counts {
  */
 int cds_db_import_zone(struct cds_db *db, const char *path, const char *origin,
 		       struct cds_import_counts *out, char *err, size_t errlen);
+
+/* One domain of a registrar's portfolio (cds_db_import_domains).  The
+ * pointers are the caller's, valid until its next call. */
+struct cds_db_portfolio_row {
+	const char *domain;                   /* normalised */
+	const char *zone;                     /* its parent zone (normalised) */
+	const char *registry;                 /* the registry profile, or NULL */
+	const char (*ns)[CDS_DNAME_BUFSIZE];  /* normalised, sorted, at least one */
+	size_t ns_count;
+	const struct cds_ds *ds;              /* sorted by text */
+	size_t ds_count;
+	const char *status;                   /* the registry's statuses joined by ',', or
+						 NULL: not asked (registry_status) */
+	const char *file;                     /* where it was read, for messages */
+	unsigned long line;
+};
+
+/* The next domain into *d: 1, 0 at the end, or a negative code with err
+ * set (CDS_EDATA naming file:line for bad input). */
+typedef int (*cds_db_portfolio_next_cb)(void *arg, struct cds_db_portfolio_row *d, char *err,
+				     size_t errlen);
+
+/*
+ * Import a registrar's portfolio: stream the domains next gives into a
+ * staging table (COPY), then merge them set-based in one transaction, as
+ * cds_db_import_zone does (insert new, update changed, the same DS change
+ * bookkeeping, replay baselines and suspensions), each domain with its
+ * parent zone and registry.  Marked removed: delegations an earlier
+ * portfolio brought in, of a registry the file has domains of (none: of no
+ * registry), that the file lacks; never a zone import's.  Every zone the
+ * file has domains in counts as imported (zone_imports).  A domain twice
+ * in the file, or any error of next, and nothing is changed.  Returns 0,
+ * CDS_EDATA (err names file:line), CDS_ENOMEM or CDS_EUNAVAIL.
+ */
+int cds_db_import_domains(struct cds_db *db, cds_db_portfolio_next_cb next, void *arg,
+			  struct cds_import_counts *out, char *err, size_t errlen);
 
 /* ------------------------------------------------- one domain's state --- */
 

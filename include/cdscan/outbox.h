@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "cdscan/conf.h"
+#include "cdscan/epp.h"
 
 /* What a drain did. */
 struct cds_outbox_result {
@@ -35,3 +36,22 @@ struct cds_outbox_result {
 int cds_outbox_drain(const struct cds_conf *conf, enum cds_output_adapter adapter,
 		     const char *spool_dir, bool has_limit, uint64_t limit,
 		     struct cds_outbox_result *out, char *err, size_t errlen);
+
+/* One answer of cds_outbox_domain_info: for names[i], the result code
+ * (1000: info is what the registry holds; else msg says why).  info is
+ * valid during the call only.  A nonzero return stops the look-ups and is
+ * returned by cds_outbox_domain_info. */
+typedef int (*cds_outbox_info_cb)(void *arg, size_t i, int code, const char *msg,
+				  const struct cds_epp_info *info);
+
+/*
+ * <domain:info> (RFC 5731 §3.1.2, secDNS-1.1 infData, RFC 5910 §5.1.2) of
+ * names[0..n) (normalised) at reg's EPP server, in up to
+ * reg->epp.info_sessions sessions at once (threads, each its own session),
+ * a lost session opened again up to epp.retries times.  cb runs once per
+ * name, one call at a time, in any order, on any of the threads.  Returns
+ * 0, CDS_ECONFIG (password, certificates, a refused login), CDS_EUNAVAIL
+ * (the server out of reach), CDS_ENOMEM or cb's code, with err set.
+ */
+int cds_outbox_domain_info(const struct cds_registry *reg, const char *const *names, size_t n,
+			   cds_outbox_info_cb cb, void *arg, char *err, size_t errlen);

@@ -131,6 +131,17 @@ int cds_scanner_parent(struct cds_scanner *s, struct cds_delegation *d, cds_pare
 		       void *arg);
 
 /*
+ * As cds_scanner_parent, with the DS set validated by cdscan from the
+ * scanner's trust anchor (cds_scanner_trust_anchor), never from the
+ * resolver's AD bit: the records when they validate, none when their
+ * absence validates or the parent zone is insecure.  cb gets CDS_EDATA
+ * when the DS set does not validate (the reason logged).  Import --from
+ * dns.
+ */
+int cds_scanner_parent_validated(struct cds_scanner *s, struct cds_delegation *d,
+				 cds_parent_cb cb, void *arg);
+
+/*
  * The delegation of d->domain in a parent zone file (origin: the parent of
  * the domain), into d (ns and ds malloc'd): its NS and DS records and the
  * zone's glue for in-bailiwick NS names.  Returns 0, CDS_EDATA (the file;

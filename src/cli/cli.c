@@ -70,6 +70,9 @@ enum {
 	OPT_REASON,
 	OPT_LISTEN,
 	OPT_HTTP,
+	OPT_DOMAINS,
+	OPT_IMPORT_FORMAT,
+	OPT_FROM,
 };
 
 static int grow(void **arr, size_t count, size_t size)
@@ -121,6 +124,9 @@ static const struct option check_opts[] = {
 static const struct option import_opts[] = {
 	{"zone", required_argument, NULL, OPT_ZONE},
 	{"origin", required_argument, NULL, OPT_ORIGIN},
+	{"domains", required_argument, NULL, OPT_DOMAINS},
+	{"format", required_argument, NULL, OPT_IMPORT_FORMAT},
+	{"from", required_argument, NULL, OPT_FROM},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -252,6 +258,24 @@ static int word_option(struct cds_cli *cli, int c, const char *arg, char *err, s
 	return 0;
 }
 
+/* import's --format csv|jsonl and --from dns|epp. */
+static int import_option(struct cds_cli *cli, int c, const char *arg, char *err, size_t errlen)
+{
+	static const char *const formats[] = {"csv", "jsonl"};
+	static const char *const froms[] = {"dns", "epp"};
+	int i;
+	if (c == OPT_IMPORT_FORMAT) {
+		if ((i = one_of(arg, formats, 2)) < 0)
+			return usage(err, errlen, "--format '%s': expected csv or jsonl", arg);
+		cli->import_format = i == 0 ? CDS_IMPORT_CSV : CDS_IMPORT_JSONL;
+		return 0;
+	}
+	if ((i = one_of(arg, froms, 2)) < 0)
+		return usage(err, errlen, "--from '%s': expected dns or epp", arg);
+	cli->import_from = i == 0 ? CDS_IMPORT_FROM_DNS : CDS_IMPORT_FROM_EPP;
+	return 0;
+}
+
 /* Longest --reason: it is stored and shown in one line. */
 #define REASON_MAX 400
 
@@ -344,6 +368,9 @@ static int value_option(struct cds_cli *cli, int c, const char *arg, char *err, 
 	case OPT_LISTEN:
 	case OPT_HTTP:
 		return daemon_option(cli, c, arg, err, errlen);
+	case OPT_IMPORT_FORMAT:
+	case OPT_FROM:
+		return import_option(cli, c, arg, err, errlen);
 	default:
 		return usage(err, errlen, "internal: unhandled option %d", c);
 	}
@@ -463,6 +490,9 @@ static int command_option(struct cds_cli *cli, int c, const char *arg, char *err
 	case OPT_ZONE:
 		cli->zone_file = arg;
 		return 0;
+	case OPT_DOMAINS:
+		cli->domains_file = arg;
+		return 0;
 	case OPT_DRY_RUN:
 		cli->dry_run = true;
 		return 0;
@@ -494,6 +524,23 @@ static int domain_name(struct cds_cli *cli, int rest, char **args, const char *c
 		return usage(err, errlen, "%sexpected one domain NAME, got %d arguments", ctx, rest);
 	if (cds_dname_normalize(args[0], cli->domain) != 0 || strcmp(cli->domain, ".") == 0)
 		return usage(err, errlen, "%s'%s' is not a domain name", ctx, args[0]);
+	return 0;
+}
+
+/* import: a zone file or a portfolio, and the options of each only. */
+static int import_check(struct cds_cli *cli, int rest, char **args, char *err, size_t errlen)
+{
+	if (rest != 0)
+		return usage(err, errlen, "import: unexpected argument '%s'", args[0]);
+	if (!cli->zone_file && !cli->domains_file)
+		return usage(err, errlen, "import: --zone FILE is required (or --domains FILE|-)");
+	if (cli->zone_file && cli->domains_file)
+		return usage(err, errlen, "import: --zone or --domains, not both");
+	if (cli->zone_file && (cli->import_format != CDS_IMPORT_CSV ||
+			       cli->import_from != CDS_IMPORT_FROM_NONE))
+		return usage(err, errlen, "import: --format and --from go with --domains");
+	if (cli->domains_file && cli->has_origin)
+		return usage(err, errlen, "import: --origin goes with --zone");
 	return 0;
 }
 
@@ -538,11 +585,7 @@ static int parse_command(int argc, char **argv, struct cds_cli *cli, char *err, 
 				     "check: --parent-zone cannot be combined with --ns/--ds");
 		return 0;
 	case CDS_CMD_IMPORT:
-		if (rest != 0)
-			return usage(err, errlen, "import: unexpected argument '%s'", args[0]);
-		if (!cli->zone_file)
-			return usage(err, errlen, "import: --zone FILE is required");
-		return 0;
+		return import_check(cli, rest, args, err, errlen);
 	case CDS_CMD_DOMAIN_SHOW:
 	case CDS_CMD_DOMAIN_HISTORY:
 	case CDS_CMD_DOMAIN_SUSPEND:
@@ -686,6 +729,8 @@ static const char help_overview[] =
 	"  check DOMAIN         check one delegation and print the verdict\n"
 	"  db init              create or migrate the database schema\n"
 	"  import --zone FILE   load the delegations of a parent zone file\n"
+	"  import --domains FILE|-\n"
+	"                       load a registrar's portfolio (csv or jsonl)\n"
 	"  scan                 scan due delegations and emit change sets\n"
 	"  epp send             hand pending change sets to the output adapter\n"
 	"  dsync --zone PARENT --target NAME\n"
@@ -740,12 +785,19 @@ static const char help_db_init[] = "usage: cdscan db init\n"
 
 static const char help_import[] =
 	"usage: cdscan import --zone FILE [--origin NAME]\n"
+	"       cdscan import --domains FILE|- [--format csv|jsonl] [--from dns|epp]\n"
 	"\n"
 	"Load NS, DS and in-bailiwick glue of every delegation in a parent zone file\n"
 	"into the delegation table: insert new, update changed, mark removed.\n"
+	"Or a registrar's portfolio, one domain per line: the same, each domain in\n"
+	"its parent zone, removed only within the registries the file covers.\n"
 	"\n"
 	"  --zone FILE          the parent zone file ($ORIGIN, $TTL, $INCLUDE)\n"
-	"  --origin NAME        origin when the file has no $ORIGIN\n";
+	"  --origin NAME        origin when the file has no $ORIGIN\n"
+	"  --domains FILE|-     the portfolio ('-': standard input)\n"
+	"  --format csv|jsonl   csv: domain[,registry] (default); jsonl:\n"
+	"                       {\"domain\", \"registry\", \"ns\": [...], \"ds\": [...]}\n"
+	"  --from dns|epp       where NS and DS a line lacks are read\n";
 
 static const char help_scan[] =
 	"usage: cdscan scan [--dry-run] [--domain NAME]... [--limit N]\n"

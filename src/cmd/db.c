@@ -43,6 +43,8 @@ int cds_cmd_import(const struct cds_cli *cli, const struct cds_conf *conf)
 	struct cds_import_counts c;
 	char err[600];
 	struct timespec t0, t1;
+	if (cli->domains_file)
+		return cds_cmd_import_domains(cli, conf);
 	int r = connect_or_report(conf, &db);
 	if (r != 0)
 		return cds_error_exit_code(r);

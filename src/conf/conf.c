@@ -176,6 +176,7 @@ static const struct key registry_epp_keys[] = {
 	{"verify", K_BOOL, ROFF(epp.verify), 0, 0, NULL, "true", NULL},
 	{"timeout", K_DURATION, ROFF(epp.timeout_ms), 100, 600000, NULL, "30s", NULL},
 	{"retries", K_UINT, ROFF(epp.retries), 0, 20, NULL, "3", NULL},
+	{"info-sessions", K_UINT, ROFF(epp.info_sessions), 1, 64, NULL, "4", NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -242,6 +243,15 @@ static const struct key daemon_keys[] = {
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
+/* import --domains: bounds on a portfolio file (outside input). */
+static const struct key import_keys[] = {
+	{"max-line", K_UINT, OFF(import.max_line), 256, 16777216, NULL, "65536", NULL},
+	{"max-ns", K_UINT, OFF(import.max_ns), 1, 64, NULL, "16", NULL},
+	{"max-ds", K_UINT, OFF(import.max_ds), 1, 64, NULL, "16", NULL},
+	{"max-domains", K_UINT, OFF(import.max_domains), 1, 100000000, NULL, "10000000", NULL},
+	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
 static const struct key root_keys[] = {
 	{"database", K_STRING, OFF(database), 0, 0, NULL, "dbname=cdscan", NULL},
 	{"resolver", K_SECTION, 0, 0, 0, NULL, NULL, resolver_keys},
@@ -252,6 +262,7 @@ static const struct key root_keys[] = {
 	{"log", K_SECTION, 0, 0, 0, NULL, NULL, log_keys},
 	{"registries", K_PROFILES, 0, 0, 0, NULL, NULL, registry_keys},
 	{"daemon", K_SECTION, 0, 0, 0, NULL, NULL, daemon_keys},
+	{"import", K_SECTION, 0, 0, 0, NULL, NULL, import_keys},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 

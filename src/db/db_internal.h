@@ -32,3 +32,27 @@ void cds_db_rollback(struct cds_db *db);
 #define CDS_DB_EXCLUDED(a, p)                                                              \
 	"(" a ".address <> '' AND " p "::double precision > 0 AND " a ".first_failed_at <="    \
 	" now() - make_interval(secs => " p "::double precision))"
+
+/* Shared by the zone import (import.c) and the portfolio import
+ * (portfolio.c), which both stage the file's delegations as the temp table
+ * import_deleg (domain, ns, ds, glue) before the upsert: */
+/* the DS sets the file changes, as the temp table import_ds_change; */
+extern const char cds_db_merge_ds_changes[];
+struct cds_import_counts;
+/* after the upsert: replay baselines, events, suspensions (import.c). */
+int cds_db_merge_state(struct cds_db *db, struct cds_import_counts *out, char *err,
+		       size_t errlen);
+
+/* A COPY FROM STDIN in progress, its data sent in chunks. */
+struct cds_db_copy {
+	PGconn *conn;
+	size_t len;          /* octets waiting in data */
+	char data[65536];
+};
+/* Send what waits.  Returns 0 or CDS_EUNAVAIL. */
+int cds_db_copy_flush(struct cds_db_copy *b);
+/* Append n octets (rows may span chunks).  Returns 0 or CDS_EUNAVAIL. */
+int cds_db_copy_put(struct cds_db_copy *b, const char *p, size_t n);
+/* End the COPY: completed when r is 0, else aborted.  Returns r, or
+ * CDS_EUNAVAIL with err set when the server refused it. */
+int cds_db_copy_end(struct cds_db *db, int r, char *err, size_t errlen);

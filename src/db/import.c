@@ -13,8 +13,6 @@
 #include "cdscan/zone.h"
 #include "db_internal.h"
 
-#define COPY_CHUNK 65536
-
 /* The delegations of the file: owners below the apex with NS records, their
  * sorted NS and DS sets, and glue for in-bailiwick NS names. */
 static const char merge_prepare[] =
@@ -46,10 +44,11 @@ static const char merge_prepare[] =
  * signed before the import would look stale. */
 static const char merge_upsert[] =
 	"WITH up AS ("
-	"  INSERT INTO delegations AS t (domain, zone, ns, ds, glue)"
-	"  SELECT domain, $1, ns, ds, glue FROM import_deleg "
+	"  INSERT INTO delegations AS t (domain, zone, ns, ds, glue, source)"
+	"  SELECT domain, $1, ns, ds, glue, 'zone' FROM import_deleg "
 	"  ON CONFLICT (domain) DO UPDATE SET"
 	"    zone = EXCLUDED.zone, ns = EXCLUDED.ns, ds = EXCLUDED.ds, glue = EXCLUDED.glue,"
+	"    source = 'zone',"
 	"    removed_at = NULL, updated_at = now(),"
 	"    ds_changed_at = CASE WHEN t.ds IS DISTINCT FROM EXCLUDED.ds"
 	"                         THEN now() ELSE t.ds_changed_at END,"
@@ -58,7 +57,7 @@ static const char merge_upsert[] =
 	"                         THEN now() ELSE t.ns_changed_at END"
 	"  WHERE t.ns IS DISTINCT FROM EXCLUDED.ns OR t.ds IS DISTINCT FROM EXCLUDED.ds"
 	"     OR t.glue IS DISTINCT FROM EXCLUDED.glue OR t.removed_at IS NOT NULL"
-	"     OR t.zone IS DISTINCT FROM EXCLUDED.zone"
+	"     OR t.zone IS DISTINCT FROM EXCLUDED.zone OR t.source <> 'zone'"
 	"  RETURNING (xmax = 0) AS inserted"
 	") "
 	"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),"
@@ -75,7 +74,7 @@ static const char merge_upsert[] =
  * set removed that way suspends the domain: going insecure behind cdscan's
  * back is for an operator to look at before automation acts again.
  */
-static const char merge_ds_changes[] =
+const char cds_db_merge_ds_changes[] =
 	"CREATE TEMP TABLE import_ds_change ON COMMIT DROP AS "
 	"SELECT d.id, d.ds AS old_ds, i.ds AS new_ds, c.id AS change_set,"
 	"       coalesce(c.caused, false) AS cdscan "
@@ -90,8 +89,8 @@ static const char merge_ds_changes[] =
 	"  ORDER BY cs.id DESC LIMIT 1) c ON true "
 	"WHERE d.ds IS DISTINCT FROM i.ds";
 
-/* After the merge: the baseline of changes made outside cdscan, and an
- * event for every change, saying which it was. */
+/* After the merge (cds_db_merge_state): the baseline of changes made
+ * outside cdscan, and an event for every change, saying which it was. */
 static const char merge_baseline[] =
 	"WITH b AS (UPDATE delegations d SET signal_baseline = now()"
 	"           FROM import_ds_change c WHERE d.id = c.id AND NOT c.cdscan RETURNING d.id) "
@@ -124,13 +123,7 @@ static const char merge_removed[] =
 	"WHERE zone = $1 AND removed_at IS NULL "
 	"  AND NOT EXISTS (SELECT 1 FROM import_deleg i WHERE i.domain = delegations.domain)";
 
-struct copy_buf {
-	PGconn *conn;
-	char data[COPY_CHUNK];
-	size_t len;
-};
-
-static int copy_flush(struct copy_buf *b)
+int cds_db_copy_flush(struct cds_db_copy *b)
 {
 	if (b->len && PQputCopyData(b->conn, b->data, (int)b->len) != 1)
 		return CDS_EUNAVAIL;
@@ -138,15 +131,48 @@ static int copy_flush(struct copy_buf *b)
 	return 0;
 }
 
+int cds_db_copy_put(struct cds_db_copy *b, const char *p, size_t n)
+{
+	while (n > 0) {
+		if (b->len == sizeof(b->data) && cds_db_copy_flush(b) != 0)
+			return CDS_EUNAVAIL;
+		size_t k = sizeof(b->data) - b->len < n ? sizeof(b->data) - b->len : n;
+		memcpy(b->data + b->len, p, k);
+		b->len += k;
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+int cds_db_copy_end(struct cds_db *db, int r, char *err, size_t errlen)
+{
+	PGresult *res;
+	/* End the COPY either way; with an error message it aborts. */
+	if (PQputCopyEnd(db->conn, r == 0 ? NULL : "import aborted") != 1 && r == 0) {
+		snprintf(err, errlen, "database error ending COPY (%s)", cds_db_error_text(db->conn));
+		r = CDS_EUNAVAIL;
+	}
+	while ((res = PQgetResult(db->conn)) != NULL) {
+		if (r == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
+			snprintf(err, errlen, "database error in COPY (%s)",
+				 PQresultErrorMessage(res));
+			r = CDS_EUNAVAIL;
+		}
+		PQclear(res);
+	}
+	return r;
+}
+
 /* One staging row in COPY text format.  The fields are normalised names,
  * DS text and addresses: no tab, newline or backslash to escape. */
-static int copy_row(struct copy_buf *b, const char *owner, unsigned type, const char *data)
+static int copy_row(struct cds_db_copy *b, const char *owner, unsigned type, const char *data)
 {
 	char row[1024];
 	int n = snprintf(row, sizeof(row), "%s\t%u\t%s\n", owner, type, data);
 	if (n < 0 || (size_t)n >= sizeof(row))
 		return CDS_EDATA;
-	if (b->len + (size_t)n > sizeof(b->data) && copy_flush(b) != 0)
+	if (b->len + (size_t)n > sizeof(b->data) && cds_db_copy_flush(b) != 0)
 		return CDS_EUNAVAIL;
 	memcpy(b->data + b->len, row, (size_t)n);
 	b->len += (size_t)n;
@@ -159,7 +185,7 @@ static int stream_zone(struct cds_db *db, const char *path, const char *origin,
 {
 	struct cds_zone_reader *z;
 	struct cds_zone_rr rr;
-	struct copy_buf *b = malloc(sizeof(*b));
+	struct cds_db_copy *b = malloc(sizeof(*b));
 	int r;
 
 	if (!b)
@@ -204,7 +230,7 @@ static int stream_zone(struct cds_db *db, const char *path, const char *origin,
 		}
 	}
 	cds_zone_close(z);
-	if (r == 0 && (r = copy_flush(b)) != 0)
+	if (r == 0 && (r = cds_db_copy_flush(b)) != 0)
 		snprintf(err, errlen, "database error during COPY (%s)", cds_db_error_text(db->conn));
 	free(b);
 	if (r == 0 && !out->zone[0]) {
@@ -218,7 +244,6 @@ static int stream_zone(struct cds_db *db, const char *path, const char *origin,
 static int stage(struct cds_db *db, const char *path, const char *origin,
 		 struct cds_import_counts *out, char *err, size_t errlen)
 {
-	PGresult *res = NULL;
 	int r;
 	if ((r = cds_db_exec(db,
 			     "CREATE TEMP TABLE import_rr (owner text NOT NULL,"
@@ -228,20 +253,7 @@ static int stage(struct cds_db *db, const char *path, const char *origin,
 			     err, errlen)) != 0)
 		return r;
 	r = stream_zone(db, path, origin, out, err, errlen);
-	/* End the COPY either way; with an error message it aborts. */
-	if (PQputCopyEnd(db->conn, r == 0 ? NULL : "import aborted") != 1 && r == 0) {
-		snprintf(err, errlen, "database error ending COPY (%s)", cds_db_error_text(db->conn));
-		r = CDS_EUNAVAIL;
-	}
-	while ((res = PQgetResult(db->conn)) != NULL) {
-		if (r == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
-			snprintf(err, errlen, "database error in COPY (%s)",
-				 PQresultErrorMessage(res));
-			r = CDS_EUNAVAIL;
-		}
-		PQclear(res);
-	}
-	return r;
+	return cds_db_copy_end(db, r, err, errlen);
 }
 
 /* A count in column col of a one-row result (0 without a row). */
@@ -252,7 +264,7 @@ static uint64_t count_of(PGresult *res, int col)
 
 /* The replay baselines, events and suspensions of the DS changes
  * (merge_ds_changes), each suspended domain named in the log. */
-static int merge_state(struct cds_db *db, struct cds_import_counts *out, char *err,
+int cds_db_merge_state(struct cds_db *db, struct cds_import_counts *out, char *err,
 		       size_t errlen)
 {
 	PGresult *res = NULL;
@@ -296,7 +308,7 @@ static int merge(struct cds_db *db, struct cds_import_counts *out, char *err, si
 	    (r = cds_db_exec(db, "CREATE UNIQUE INDEX ON import_deleg (domain)", 0, NULL, NULL,
 			     err, errlen)) != 0 ||
 	    (r = cds_db_exec(db, "ANALYZE import_deleg", 0, NULL, NULL, err, errlen)) != 0 ||
-	    (r = cds_db_exec(db, merge_ds_changes, 0, NULL, NULL, err, errlen)) != 0 ||
+	    (r = cds_db_exec(db, cds_db_merge_ds_changes, 0, NULL, NULL, err, errlen)) != 0 ||
 	    (r = cds_db_exec(db, merge_upsert, 1, zone, &res, err, errlen)) != 0)
 		return r;
 	out->inserted = count_of(res, 0);
@@ -320,7 +332,7 @@ static int merge(struct cds_db *db, struct cds_import_counts *out, char *err, si
 			     " ON CONFLICT (zone) DO UPDATE SET imported_at = now()",
 			     1, zone, NULL, err, errlen)) != 0)
 		return r;
-	return merge_state(db, out, err, errlen);
+	return cds_db_merge_state(db, out, err, errlen);
 }
 
 int cds_db_import_zone(struct cds_db *db, const char *path, const char *origin,

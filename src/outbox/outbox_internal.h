@@ -51,3 +51,13 @@ struct adapter {
 extern const struct adapter cds_spool_adapter;
 extern const struct adapter cds_json_adapter;
 extern const struct adapter cds_tls_adapter;
+
+/* A registry's EPP password (epp.password-env, else the first line of
+ * epp.password-file, RFC 5730 pwType) into out.  Returns 0 or CDS_ECONFIG
+ * with err set (never the password).  The caller wipes out. */
+int cds_outbox_epp_password(const struct cds_registry *reg, char *out, size_t outlen, char *err,
+			    size_t errlen);
+
+/* A logged-in session to reg's EPP server (cds_epp_open).  Same returns. */
+int cds_outbox_epp_open(const struct cds_registry *reg, const char *password,
+			struct cds_epp_session **out, char *err, size_t errlen);

@@ -54,20 +54,20 @@ static void backoff(unsigned tries)
 
 /* RFC 5730 pwType: 6 to 16 characters; anything else is refused before it
  * is sent (and not shown). */
-static int check_password(struct regsess *rs, char *err, size_t errlen)
+static int check_password(const struct cds_registry *reg, const char *password, char *err,
+			  size_t errlen)
 {
-	size_t n = strlen(rs->password);
+	size_t n = strlen(password);
 	if (n >= 6 && n <= 16)
 		return 0;
 	snprintf(err, errlen, "registry %s: the EPP password must have 6 to 16 characters (has %zu)",
-		 rs->reg->name, n);
+		 reg->name, n);
 	return CDS_ECONFIG;
 }
 
-/* The password from password-file (first line) or password-env. */
-static int load_password(struct regsess *rs, char *err, size_t errlen)
+int cds_outbox_epp_password(const struct cds_registry *reg, char *out, size_t outlen, char *err,
+			    size_t errlen)
 {
-	const struct cds_registry *reg = rs->reg;
 	if (reg->epp.password_env) {
 		const char *v = getenv(reg->epp.password_env);
 		if (!v) {
@@ -75,8 +75,8 @@ static int load_password(struct regsess *rs, char *err, size_t errlen)
 				 reg->name, reg->epp.password_env);
 			return CDS_ECONFIG;
 		}
-		snprintf(rs->password, sizeof(rs->password), "%s", v);
-		return check_password(rs, err, errlen);
+		snprintf(out, outlen, "%s", v);
+		return check_password(reg, out, err, errlen);
 	}
 	if (!reg->epp.password_file) {
 		snprintf(err, errlen, "registry %s: set epp.password-file or epp.password-env",
@@ -84,7 +84,7 @@ static int load_password(struct regsess *rs, char *err, size_t errlen)
 		return CDS_ECONFIG;
 	}
 	FILE *f = fopen(reg->epp.password_file, "r");
-	if (!f || !fgets(rs->password, sizeof(rs->password), f)) {
+	if (!f || !fgets(out, (int)outlen, f)) {
 		snprintf(err, errlen, "registry %s: epp.password-file %s: %s", reg->name,
 			 reg->epp.password_file, f ? "empty" : strerror(errno));
 		if (f)
@@ -92,20 +92,32 @@ static int load_password(struct regsess *rs, char *err, size_t errlen)
 		return CDS_ECONFIG;
 	}
 	fclose(f);
-	rs->password[strcspn(rs->password, "\r\n")] = '\0';
-	return check_password(rs, err, errlen);
+	out[strcspn(out, "\r\n")] = '\0';
+	return check_password(reg, out, err, errlen);
+}
+
+/* The password from password-file (first line) or password-env. */
+static int load_password(struct regsess *rs, char *err, size_t errlen)
+{
+	return cds_outbox_epp_password(rs->reg, rs->password, sizeof(rs->password), err, errlen);
+}
+
+int cds_outbox_epp_open(const struct cds_registry *reg, const char *password,
+			struct cds_epp_session **out, char *err, size_t errlen)
+{
+	struct cds_epp_endpoint ep = {
+		.server = reg->epp.server, .port = (uint16_t)reg->epp.port,
+		.username = reg->epp.username ? reg->epp.username : "",
+		.password = password, .client_cert = reg->epp.client_cert,
+		.client_key = reg->epp.client_key, .ca_file = reg->epp.ca_file,
+		.verify = reg->epp.verify, .timeout_ms = reg->epp.timeout_ms};
+	return cds_epp_open(&ep, out, err, errlen);
 }
 
 static int open_session(struct regsess *rs, char *err, size_t errlen)
 {
 	const struct cds_registry *reg = rs->reg;
-	struct cds_epp_endpoint ep = {
-		.server = reg->epp.server, .port = (uint16_t)reg->epp.port,
-		.username = reg->epp.username ? reg->epp.username : "",
-		.password = rs->password, .client_cert = reg->epp.client_cert,
-		.client_key = reg->epp.client_key, .ca_file = reg->epp.ca_file,
-		.verify = reg->epp.verify, .timeout_ms = reg->epp.timeout_ms};
-	int r = cds_epp_open(&ep, &rs->s, err, errlen);
+	int r = cds_outbox_epp_open(reg, rs->password, &rs->s, err, errlen);
 	if (r == 0)
 		cds_log_info("registry %s: EPP session open (%s port %u)", reg->name, reg->epp.server,
 			     reg->epp.port);

@@ -97,7 +97,7 @@ struct parent_lookup {
 	struct cds_delegation *d;
 	cds_parent_cb cb;
 	void *arg;
-	int pending;                     /* the DS and the NS look-ups */
+	int pending;                     /* the DS and NS look-ups, and the start */
 	int error;
 	char parent[CDS_DNAME_BUFSIZE];  /* the parent zone sought */
 	char pns[16][CDS_DNAME_BUFSIZE]; /* its NS names */
@@ -224,20 +224,70 @@ static void ds_cb(int status, const struct cds_rrset *set, bool ad, void *arg)
 	part_done(p, 0);
 }
 
-int cds_scanner_parent(struct cds_scanner *s, struct cds_delegation *d, cds_parent_cb cb,
-		       void *arg)
+/* The DS set validated here from the trust anchor (trust.c), the
+ * resolver's AD bit not trusted: records that validate, or a validated
+ * denial (none), or, in an insecure parent zone, none found.  Anything
+ * else is CDS_EDATA, said in the log. */
+static void trust_ds_cb(const struct cds_trust_result *r, void *arg)
+{
+	struct parent_lookup *p = arg;
+	struct cds_delegation *d = p->d;
+	bool none = r->missing || !r->set || !r->set->count;
+	if (r->error) {
+		cds_log_warning("%s: the DS look-up failed (%s)", d->domain, r->why ? r->why : "");
+		part_done(p, CDS_EUNAVAIL);
+		return;
+	}
+	if (r->status != CDS_DNSSEC_SECURE && !(r->status == CDS_DNSSEC_INSECURE && none)) {
+		cds_log_warning("%s: the DS set does not validate (%s)", d->domain,
+		                r->why ? r->why : "not secure");
+		part_done(p, CDS_EDATA);
+		return;
+	}
+	if (none) {
+		part_done(p, 0);
+		return;
+	}
+	if (!(d->ds = calloc(r->set->count, sizeof(*d->ds)))) {
+		part_done(p, CDS_ENOMEM);
+		return;
+	}
+	for (size_t i = 0; i < r->set->count; i++)
+		if (cds_ds_from_rdata(r->set->rdata[i].data, r->set->rdata[i].len,
+		                      &d->ds[d->ds_count]) == 0)
+			d->ds_count++;
+	part_done(p, 0);
+}
+
+static int parent_start(struct cds_scanner *s, struct cds_delegation *d, bool validate,
+                        cds_parent_cb cb, void *arg)
 {
 	struct parent_lookup *p = calloc(1, sizeof(*p));
 	if (!p)
 		return CDS_ENOMEM;
 	const char *dot = strchr(d->domain, '.');
-	*p = (struct parent_lookup){.s = s, .d = d, .cb = cb, .arg = arg, .pending = 2};
+	*p = (struct parent_lookup){.s = s, .d = d, .cb = cb, .arg = arg, .pending = 3};
 	snprintf(p->parent, sizeof(p->parent), "%s", dot && dot[1] ? dot + 1 : ".");
-	int r = cds_scanner_lookup(s, d->domain, CDS_T_DS, 0, ds_cb, p);
+	int r = validate ? cds_trust_rrset(s->trust, d->domain, CDS_T_DS, trust_ds_cb, p)
+	                 : cds_scanner_lookup(s, d->domain, CDS_T_DS, 0, ds_cb, p);
 	if (r != 0) {
 		free(p);
 		return r;
 	}
 	find_parent(p);
+	/* The third part is this call: cb never runs from inside it, even
+	 * when the DS came from the trust cache at once. */
+	part_done(p, 0);
 	return 0;
+}
+
+int cds_scanner_parent_validated(struct cds_scanner *s, struct cds_delegation *d, cds_parent_cb cb,
+                                 void *arg)
+{
+	return parent_start(s, d, true, cb, arg);
+}
+
+int cds_scanner_parent(struct cds_scanner *s, struct cds_delegation *d, cds_parent_cb cb, void *arg)
+{
+	return parent_start(s, d, false, cb, arg);
 }

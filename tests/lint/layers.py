@@ -41,6 +41,7 @@ ALLOWED = {
     "policy": set(),
     "scan": {"libuv"},
     "db": {"libpq", "json-c"},
+    "portfolio": {"json-c"},
     "report": {"json-c"},
     "pipeline": {"libuv"},
     "epp": {"libxml2", "openssl"},

@@ -74,6 +74,17 @@ static void test_scan_and_others(void **state)
 	assert_int_equal(PARSE(&cli, err, "import", "--zone", "/tmp/z", "--origin", "TEST"), 0);
 	assert_string_equal(cli.origin, "test.");
 	cds_cli_free(&cli);
+	assert_int_equal(PARSE(&cli, err, "import", "--domains", "-", "--format", "jsonl", "--from",
+			       "epp"),
+			 0);
+	assert_string_equal(cli.domains_file, "-");
+	assert_int_equal(cli.import_format, CDS_IMPORT_JSONL);
+	assert_int_equal(cli.import_from, CDS_IMPORT_FROM_EPP);
+	cds_cli_free(&cli);
+	assert_int_equal(PARSE(&cli, err, "import", "--domains", "p.csv", "--from", "dns"), 0);
+	assert_int_equal(cli.import_format, CDS_IMPORT_CSV);
+	assert_int_equal(cli.import_from, CDS_IMPORT_FROM_DNS);
+	cds_cli_free(&cli);
 	assert_int_equal(PARSE(&cli, err, "scan", "--help"), 0);
 	assert_true(cli.help);
 	cds_cli_free(&cli);
@@ -122,6 +133,11 @@ static void test_usage_errors(void **state)
 	EXPECT_USAGE("RFC 3339", "check", "a.test", "--last-change", "2026-02-30T00:00:00Z");
 	EXPECT_USAGE("not an IPv4 or IPv6", "check", "a.test", "--resolver", "localhost");
 	EXPECT_USAGE("--zone FILE is required", "import");
+	EXPECT_USAGE("not both", "import", "--zone", "z", "--domains", "d");
+	EXPECT_USAGE("expected csv or jsonl", "import", "--domains", "d", "--format", "xml");
+	EXPECT_USAGE("expected dns or epp", "import", "--domains", "d", "--from", "whois");
+	EXPECT_USAGE("--origin goes with --zone", "import", "--domains", "d", "--origin", "t");
+	EXPECT_USAGE("go with --domains", "import", "--zone", "z", "--from", "epp");
 	EXPECT_USAGE("expected text or json", "--log-format", "xml", "check", "a.test");
 	EXPECT_USAGE("expected epp-spool", "scan", "--output", "smtp");
 	EXPECT_USAGE("expected text, json or html", "scan", "--format", "pdf");
