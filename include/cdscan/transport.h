@@ -46,6 +46,8 @@ struct cds_transport;
 #define CDS_QUERY_DO 0x02 /* DNSSEC OK */
 #define CDS_QUERY_CD 0x04 /* checking disabled (RFC 4035 §3.2.2) */
 #define CDS_QUERY_TCP 0x08 /* over TCP only (no UDP first) */
+#define CDS_QUERY_ONCE 0x10 /* one attempt, no retry after a timeout (an RFC 9567
+			       report: its answer does not matter) */
 
 /*
  * Called exactly once per accepted query, on the loop thread.  status is 0
