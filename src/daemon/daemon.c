@@ -445,6 +445,12 @@ static void log_statistics(const struct daemon *d)
 		       (unsigned long long)ss.answers, (unsigned long long)ss.timeouts,
 		       (unsigned long long)ss.tcp_fallbacks, (unsigned long long)d->changesets,
 		       (unsigned long long)d->epp_errors);
+	cds_log_notice("error report statistics (RFC 9567: sent %llu, duplicates %llu, over "
+		       "limits %llu, unsendable %llu, unanswered %llu)",
+		       (unsigned long long)ss.reports.sent, (unsigned long long)ss.reports.duplicates,
+		       (unsigned long long)ss.reports.rate_limited,
+		       (unsigned long long)ss.reports.unsendable,
+		       (unsigned long long)ss.reports.failed);
 	cds_log_notice("NOTIFY statistics (received %llu, accepted %llu, coalesced %llu, claimed "
 		       "%llu, rate-limited by source %llu, by everyone %llu, by domain %llu, queue "
 		       "full %llu, refused %llu, notauth %llu, formerr %llu, notimp %llu, servfail "

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -39,6 +40,7 @@ resolver:
 scan:
   timeout: 1s
   retries: 2
+  interval: %(interval)s
 error-reporting:
   enabled: %(enabled)s
   per-agent-rate: %(rate)d
@@ -79,11 +81,11 @@ class Run:
         self.qlog = os.path.join(info["dir"], "log", "queries-%s.log" % AGENT_SERVER)
         self.parent = info["parents"]["test."]["unsigned"]
 
-    def conf(self, enabled=True, rate=60):
-        path = os.path.join(self.tmp, "cdscan-%s-%d.yaml" % (enabled, rate))
+    def conf(self, enabled=True, rate=60, interval="1d"):
+        path = os.path.join(self.tmp, "cdscan-%s-%d-%s.yaml" % (enabled, rate, interval))
         with open(path, "w") as f:
             f.write(CONFIG % {"db": self.info["database"], "resolver": self.info["resolver"],
-                              "ta": self.info["trust_anchor"],
+                              "ta": self.info["trust_anchor"], "interval": interval,
                               "enabled": "true" if enabled else "false", "rate": rate})
         return path
 
@@ -191,6 +193,46 @@ def test_timing(r, info, rounds=5):
           % (a, b))
 
 
+def test_daemon(r, info):
+    """The daemon scans every delegation again each second: each report
+    reaches the agent once (dedup-window) however often the error is seen.
+    A reload (SIGHUP) while reports are in flight frees the old scanner
+    only once they are in, and the daemon still ends cleanly."""
+    conf = r.conf(rate=100000, interval="1s")
+    before = len(r.reports())
+    log = open(os.path.join(r.tmp, "daemon.log"), "w")
+    d = subprocess.Popen([r.binary, "-c", conf, "-v", "daemon"], stdout=log,
+                         stderr=subprocess.STDOUT)
+    try:
+        time.sleep(6)
+        new = r.reports()[before:]
+        counts = {q: new.count(q) for q in new}
+        wanted = {e["report"] for e in expectations(info).values() if "report" in e}
+        check(wanted <= set(new) and all(c == 1 for c in counts.values()),
+              "daemon, 6 s of scans every second: every report once (%d reports, %d names, "
+              "repeated: %s)" % (len(new), len(counts),
+                                 sorted(q for q, c in counts.items() if c > 1)[:3]))
+        d.send_signal(signal.SIGHUP)
+        time.sleep(3)
+        d.send_signal(signal.SIGTERM)
+        rc = d.wait(timeout=60)
+    finally:
+        if d.poll() is None:
+            d.kill()
+            d.wait()
+        log.close()
+    text = open(os.path.join(r.tmp, "daemon.log")).read()
+    check(rc == 0 and "reload:" in text and "AddressSanitizer" not in text,
+          "daemon: reloaded and stopped cleanly, exit %s (%s)" % (rc, text.strip()[-300:]))
+    # The counts are the daemon's, over both scanners (before and after
+    # the reload, each with its own memory of what it sent).
+    m = re.search(r"scan statistics \(scans (\d+),", text)
+    e = re.search(r"error report statistics \(RFC 9567: sent (\d+), duplicates (\d+)", text)
+    check(m and e and int(e.group(2)) > 0 and int(m.group(1)) > 2 * len(info["zones"]),
+          "daemon: delegations scanned again and again (%s), repeats held back (%s)"
+          % (m.group(0) if m else "?", e.group(0) if e else "?"))
+
+
 def inner(args):
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     tmp = args.keep or tempfile.mkdtemp(prefix="cdscan-er-")
@@ -202,6 +244,7 @@ def inner(args):
         test_check(r, info)
         test_scan_rate(r, info)
         test_timing(r, info)
+        test_daemon(r, info)
     finally:
         down(labdir)
         if not args.keep:
