@@ -162,6 +162,7 @@ struct cds_conf {
 		uint64_t dedup_window_ms;  /* the same report is not sent again within it */
 		uint32_t max_remembered;   /* reports remembered for the window */
 		uint32_t max_agent_length; /* octets of an agent domain, wire form */
+		uint64_t timeout_ms;       /* a report's answer is waited for so long */
 	} error_reporting;
 
 	/* cdscan daemon (cdscan.yaml(5) DAEMON). */

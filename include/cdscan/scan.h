@@ -82,7 +82,8 @@ struct cds_error_report_stats {
  * Report the rejections of v (decided from res) that have an extended DNS
  * error code (cds_policy_error_reports) to the agent domains res's servers
  * named in their Report-Channel option (RFC 9567): one TXT query per
- * report through the resolver, RD set, one attempt, not waited for.  The
+ * report through the resolver, RD set, one attempt, its answer waited
+ * for error-reporting.timeout (by nothing but the loop).  The
  * same report goes once per error-reporting.dedup-window, and at most
  * error-reporting.per-agent-rate a minute per agent.  Nothing when
  * error-reporting.enabled is off.  Loop thread only; res and v are only

@@ -72,6 +72,12 @@ int cds_transport_query(struct cds_transport *t, const struct cds_addr *server,
 			const char *qname, uint16_t qtype, unsigned flags, cds_transport_cb cb,
 			void *arg);
 
+/* The same with the time one attempt waits for its answer (0: the
+ * transport's, timeout_ms or rd_timeout_ms). */
+int cds_transport_query_timeout(struct cds_transport *t, const struct cds_addr *server,
+				const char *qname, uint16_t qtype, unsigned flags,
+				uint64_t timeout_ms, cds_transport_cb cb, void *arg);
+
 /* Queries accepted and not yet completed. */
 size_t cds_transport_pending(const struct cds_transport *t);
 

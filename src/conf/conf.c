@@ -253,6 +253,7 @@ static const struct key error_reporting_keys[] = {
 	 "100000", NULL},
 	{"max-agent-length", K_UINT, OFF(error_reporting.max_agent_length), 2, 255, NULL, "128",
 	 NULL},
+	{"timeout", K_DURATION, OFF(error_reporting.timeout_ms), 50, 60000, NULL, "500ms", NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 

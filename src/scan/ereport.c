@@ -237,8 +237,12 @@ static void report_one(struct cds_scanner *s, const char *domain, const char *ag
 	case ER_SEND:
 		break;
 	}
-	if (cds_transport_query(s->transport, &s->resolvers[0], qname, 16 /* TXT */,
-				CDS_QUERY_RD | CDS_QUERY_ONCE, report_answer_cb, s) != 0) {
+	/* The query is out once sent: the resolver resolves it, and the agent
+	 * hears of it, whether or not cdscan still waits (error-reporting.
+	 * timeout only bounds how long a finished command waits). */
+	if (cds_transport_query_timeout(s->transport, &s->resolvers[0], qname, 16 /* TXT */,
+					CDS_QUERY_RD | CDS_QUERY_ONCE, s->report_timeout_ms,
+					report_answer_cb, s) != 0) {
 		s->reports.failed++;
 		return;
 	}

@@ -27,6 +27,7 @@ struct cds_scanner {
 	/* RFC 9567 error reports (ereport.c); NULL: error-reporting.enabled
 	 * is off */
 	struct ereporter *reporter;
+	uint64_t report_timeout_ms;    /* error-reporting.timeout */
 	struct cds_error_report_stats reports;
 	size_t reports_inflight;       /* report queries not yet answered */
 	bool free_when_idle;           /* freed while reports were in flight */

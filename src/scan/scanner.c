@@ -72,6 +72,7 @@ int cds_scanner_new(uv_loop_t *loop, const struct cds_conf *conf, const char *co
 		r = CDS_ENOMEM;
 		goto fail;
 	}
+	s->report_timeout_ms = conf->error_reporting.timeout_ms;
 	if (conf->error_reporting.enabled && !(s->reporter = ereporter_new(conf))) {
 		r = CDS_ENOMEM;
 		goto fail;

@@ -233,6 +233,28 @@ def test_daemon(r, info):
           % (m.group(0) if m else "?", e.group(0) if e else "?"))
 
 
+def test_agent_down(r, info):
+    """The agent's server stops answering: a check that reports waits no
+    more than error-reporting.timeout (500 ms) for the report's answer,
+    not the resolver's seconds of trying the agent."""
+    piddir = os.path.join(info["dir"], "pids")
+    for name in ("front-%s.pid" % AGENT_SERVER, "nsd-%s-5302.pid" % AGENT_SERVER):
+        pid = int(open(os.path.join(piddir, name)).read().split()[0])
+        os.kill(pid, signal.SIGTERM)  # the lab's own, started by this test
+    time.sleep(0.5)
+    walls = {}
+    for enabled in (True, False):
+        conf = r.conf(enabled=enabled)
+        t0 = time.monotonic()
+        v = r.check("unsigned.test.", conf)
+        walls[enabled] = time.monotonic() - t0
+        check(v["ds"]["reasons"] == ["not-signed"], "agent down: the verdict is the same")
+    print("agent down: check with reporting %.3fs, without %.3fs" % (walls[True], walls[False]))
+    check(walls[True] < walls[False] + 1.5,
+          "agent down: reporting adds at most about error-reporting.timeout (%.3fs vs %.3fs)"
+          % (walls[True], walls[False]))
+
+
 def inner(args):
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     tmp = args.keep or tempfile.mkdtemp(prefix="cdscan-er-")
@@ -245,6 +267,7 @@ def inner(args):
         test_scan_rate(r, info)
         test_timing(r, info)
         test_daemon(r, info)
+        test_agent_down(r, info)
     finally:
         down(labdir)
         if not args.keep:

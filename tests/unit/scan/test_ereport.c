@@ -48,6 +48,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.error_reporting.dedup_window_ms, 24 * 3600 * 1000ull);
 	assert_int_equal(c.error_reporting.max_remembered, 100000);
 	assert_int_equal(c.error_reporting.max_agent_length, 128);
+	assert_int_equal(c.error_reporting.timeout_ms, 500);
 	cds_conf_deinit(&c);
 }
 
