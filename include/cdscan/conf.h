@@ -154,6 +154,18 @@ struct cds_conf {
 		enum cds_log_format format;
 	} log;
 
+	/* RFC 9567 error reports of rejections to the agent domain a child's
+	 * nameserver names in its Report-Channel option (error-reporting:). */
+	struct {
+		bool enabled;
+		uint32_t per_agent_rate;   /* reports per minute per agent (a burst as many) */
+		uint32_t max_agents;       /* agent domains tracked at once */
+		uint64_t dedup_window_ms;  /* the same report is not sent again within it */
+		uint32_t max_remembered;   /* reports remembered for the window */
+		uint32_t max_agent_length; /* octets of an agent domain, wire form */
+		uint64_t timeout_ms;       /* a report's answer is waited for so long */
+	} error_reporting;
+
 	/* cdscan daemon (cdscan.yaml(5) DAEMON). */
 	struct {
 		char *listen[CDS_CONF_MAX_LISTEN]; /* NOTIFY on UDP and TCP: "ADDR[#PORT]" */

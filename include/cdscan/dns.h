@@ -248,6 +248,34 @@ int cds_answer_parse(const uint8_t *wire, size_t len, const char *qname, uint16_
  * tmp. */
 const char *cds_rrtype_name(uint16_t type, char tmp[16]);
 
+/* ------------------------------------- RFC 9567 DNS error reporting --- */
+
+/* EDNS(0) option code of Report-Channel (RFC 9567 §5): the authoritative
+ * server's agent domain, to which resolvers report failures. */
+#define CDS_EDNS_REPORT_CHANNEL 18
+
+/*
+ * The agent domain of the Report-Channel option in a DNS message (the
+ * whole answer; its structure is checked first), as normalised text into
+ * agent.  The option's data must be one uncompressed name filling it,
+ * not the root, at most max_len octets in wire form, of letters, digits,
+ * '-' and '_' (it becomes part of a query cdscan sends); one OPT record,
+ * one such option.  Returns 0, CDS_ENOENT (no option) or CDS_EDATA (a
+ * malformed message, OPT record or option: no agent).
+ */
+int cds_answer_report_channel(const uint8_t *wire, size_t len, size_t max_len,
+			      char agent[CDS_DNAME_BUFSIZE]);
+
+/*
+ * The RFC 9567 §6.1.1 report QNAME for extended error ede (RFC 8914) on
+ * qname/qtype, to agent: "_er.QTYPE.QNAME.EDE._er.AGENT." (decimal labels).
+ * Returns 0, CDS_EINVAL (a name that does not normalise, the root, or
+ * qname at or below agent: reports about the agent's own names would loop)
+ * or CDS_ERANGE (longer than 255 octets: not sent).
+ */
+int cds_error_report_qname(const char *qname, uint16_t qtype, uint16_t ede, const char *agent,
+			   char out[CDS_DNAME_BUFSIZE]);
+
 /* What a parent's server says of a delegation (a referral, RFC 1034 §4.3.2):
  * the NS names and the glue for them. */
 #define CDS_REFERRAL_MAX_NS 16

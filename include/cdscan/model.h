@@ -138,6 +138,10 @@ struct cds_server_result {
 	struct cds_rrset sets[CDS_Q_COUNT];
 	uint32_t soa_serial;
 	struct cds_csync_data *csync; /* owned; NULL: no CSYNC processing */
+	/* The agent domain of the Report-Channel option in its apex answers
+	 * (RFC 9567 §5; the first answer that had one), or "": where cdscan
+	 * reports what it rejects (error-reporting.enabled). */
+	char report_agent[CDS_DNAME_BUFSIZE];
 };
 
 /* The outcome of scanning one delegation (owned by the receiver). */

@@ -81,3 +81,38 @@ bool cds_policy_signal_over_tcp(const struct cds_delegation *d, const struct cds
  */
 int cds_policy_change_set(const struct cds_verdict *v, enum cds_kind kind,
 			  struct cds_change_set *out);
+
+/* ------------------------------------- RFC 9567 error reports --- */
+
+/* Extended DNS error codes (RFC 8914 §4) cdscan reports. */
+enum {
+	CDS_EDE_UNSUPPORTED_DNSKEY_ALGORITHM = 1,
+	CDS_EDE_UNSUPPORTED_DS_DIGEST = 2,
+	CDS_EDE_DNSSEC_BOGUS = 6,
+	CDS_EDE_SIGNATURE_EXPIRED = 7,
+	CDS_EDE_SIGNATURE_NOT_YET_VALID = 8,
+	CDS_EDE_DNSKEY_MISSING = 9,
+	CDS_EDE_RRSIGS_MISSING = 10,
+};
+
+/* One report: the extended error on the child's apex name and type. */
+struct cds_error_report {
+	uint16_t qtype;         /* the RR type the error is about (CDS, DNSKEY, ...) */
+	uint16_t ede;           /* RFC 8914 code */
+	enum cds_reason reason; /* the rejection it reports */
+};
+
+/* The extended error a reason is reported as in general (cdscan(8) ERROR
+ * REPORTING), or -1: not about the child's DNSSEC data, not reported. */
+int cds_policy_reason_ede(enum cds_reason r);
+
+/*
+ * The reports the rejections of v warrant, as server srv of the scan
+ * served the data, at time now: one per side whose action is reject and
+ * whose first reason has a code, into out.  bogus is made precise from
+ * what srv served: no DNSKEY RRset is DNSKEY Missing (9) on DNSKEY, the
+ * signal's RRSIGs all expired or all not yet valid are 7 or 8 (likewise
+ * for csync-bogus on CSYNC).  Returns how many.
+ */
+size_t cds_policy_error_reports(const struct cds_verdict *v, const struct cds_server_result *srv,
+				time_t now, struct cds_error_report out[CDS_KIND_COUNT]);

@@ -69,6 +69,29 @@ int cds_scanner_trust_anchor(struct cds_scanner *s, const char *path, char *err,
 int cds_scanner_bootstrap_anchor(struct cds_scanner *s, const struct cds_conf *conf,
 				 const char *path, char *err, size_t errlen);
 
+/* RFC 9567 error reports since the scanner was made. */
+struct cds_error_report_stats {
+	uint64_t sent;         /* report queries sent to the resolver */
+	uint64_t duplicates;   /* not sent: the same report within dedup-window */
+	uint64_t rate_limited; /* not sent: per-agent-rate, max-agents, max-remembered */
+	uint64_t unsendable;   /* not sent: QNAME over 255 octets, or about the agent */
+	uint64_t failed;       /* the resolver did not answer (or no memory to ask) */
+};
+
+/*
+ * Report the rejections of v (decided from res) that have an extended DNS
+ * error code (cds_policy_error_reports) to the agent domains res's servers
+ * named in their Report-Channel option (RFC 9567): one TXT query per
+ * report through the resolver, RD set, one attempt, its answer waited
+ * for error-reporting.timeout (by nothing but the loop).  The
+ * same report goes once per error-reporting.dedup-window, and at most
+ * error-reporting.per-agent-rate a minute per agent.  Nothing when
+ * error-reporting.enabled is off.  Loop thread only; res and v are only
+ * read during the call.
+ */
+void cds_scanner_report_errors(struct cds_scanner *s, const struct cds_scan_result *res,
+			       const struct cds_verdict *v);
+
 /* What the scanner has done so far. */
 struct cds_scanner_stats {
 	uint64_t scans;         /* delegations started */
@@ -77,12 +100,15 @@ struct cds_scanner_stats {
 	uint64_t timeouts;      /* queries that ended in a timeout */
 	uint64_t tcp_fallbacks; /* truncated UDP answers asked again over TCP */
 	uint64_t skipped;       /* addresses not asked (resolver.address-families) */
+	struct cds_error_report_stats reports; /* RFC 9567 */
 };
 
 void cds_scanner_stats(const struct cds_scanner *s, struct cds_scanner_stats *out);
 
 /* Free the scanner (no scan may be pending); run the loop once more after,
- * so that its handles close.  Accepts NULL. */
+ * so that its handles close.  Report queries still in flight are let
+ * finish first: the scanner goes when the last is in (the loop must run
+ * until then; conf is no longer read).  Accepts NULL. */
 void cds_scanner_free(struct cds_scanner *s);
 
 /*

@@ -46,6 +46,8 @@ struct cds_transport;
 #define CDS_QUERY_DO 0x02 /* DNSSEC OK */
 #define CDS_QUERY_CD 0x04 /* checking disabled (RFC 4035 §3.2.2) */
 #define CDS_QUERY_TCP 0x08 /* over TCP only (no UDP first) */
+#define CDS_QUERY_ONCE 0x10 /* one attempt, no retry after a timeout (an RFC 9567
+			       report: its answer does not matter) */
 
 /*
  * Called exactly once per accepted query, on the loop thread.  status is 0
@@ -69,6 +71,12 @@ int cds_transport_new(uv_loop_t *loop, const struct cds_transport_opts *opts,
 int cds_transport_query(struct cds_transport *t, const struct cds_addr *server,
 			const char *qname, uint16_t qtype, unsigned flags, cds_transport_cb cb,
 			void *arg);
+
+/* The same with the time one attempt waits for its answer (0: the
+ * transport's, timeout_ms or rd_timeout_ms). */
+int cds_transport_query_timeout(struct cds_transport *t, const struct cds_addr *server,
+				const char *qname, uint16_t qtype, unsigned flags,
+				uint64_t timeout_ms, cds_transport_cb cb, void *arg);
 
 /* Queries accepted and not yet completed. */
 size_t cds_transport_pending(const struct cds_transport *t);

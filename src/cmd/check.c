@@ -57,6 +57,8 @@ static void scan_done_cb(struct cds_scan_result *res, void *arg)
 	struct check *c = arg;
 	struct cds_verdict v;
 	int r = cds_policy_decide(res, &c->eff, cds_clock(), &v);
+	if (r == 0) /* RFC 9567 reports of what was rejected, not waited for */
+		cds_scanner_report_errors(c->scanner, res, &v);
 	cds_scan_result_free(res);
 	if (r != 0) {
 		cds_log_error("cannot decide (%s)", cds_strerror(r));

@@ -91,6 +91,15 @@ static void log_statistics(struct run *r)
 		       (unsigned long long)ss.queries, (unsigned long long)ss.answers,
 		       (unsigned long long)ss.tcp_fallbacks, wall, ps.decide_s, ps.db_s,
 		       dns > 0 ? dns : 0);
+	if (ss.reports.sent || ss.reports.duplicates || ss.reports.rate_limited ||
+	    ss.reports.unsendable)
+		cds_log_info("error reports (RFC 9567): %llu sent, %llu suppressed as duplicates, "
+			     "%llu over error-reporting limits, %llu unsendable, %llu unanswered",
+			     (unsigned long long)ss.reports.sent,
+			     (unsigned long long)ss.reports.duplicates,
+			     (unsigned long long)ss.reports.rate_limited,
+			     (unsigned long long)ss.reports.unsendable,
+			     (unsigned long long)ss.reports.failed);
 }
 
 /* Connect, count what is due, make the scanner (with its trust anchor).

@@ -252,6 +252,21 @@ static const struct key import_keys[] = {
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
+static const struct key error_reporting_keys[] = {
+	{"enabled", K_BOOL, OFF(error_reporting.enabled), 0, 0, NULL, "true", NULL},
+	{"per-agent-rate", K_UINT, OFF(error_reporting.per_agent_rate), 1, 100000, NULL, "10",
+	 NULL},
+	{"max-agents", K_UINT, OFF(error_reporting.max_agents), 1, 10000000, NULL, "10000", NULL},
+	{"dedup-window", K_DURATION, OFF(error_reporting.dedup_window_ms), 0,
+	 UINT64_C(30) * 86400000, NULL, "24h", NULL},
+	{"max-remembered", K_UINT, OFF(error_reporting.max_remembered), 1, 100000000, NULL,
+	 "100000", NULL},
+	{"max-agent-length", K_UINT, OFF(error_reporting.max_agent_length), 2, 255, NULL, "128",
+	 NULL},
+	{"timeout", K_DURATION, OFF(error_reporting.timeout_ms), 50, 60000, NULL, "500ms", NULL},
+	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
 static const struct key root_keys[] = {
 	{"database", K_STRING, OFF(database), 0, 0, NULL, "dbname=cdscan", NULL},
 	{"resolver", K_SECTION, 0, 0, 0, NULL, NULL, resolver_keys},
@@ -263,6 +278,7 @@ static const struct key root_keys[] = {
 	{"registries", K_PROFILES, 0, 0, 0, NULL, NULL, registry_keys},
 	{"daemon", K_SECTION, 0, 0, 0, NULL, NULL, daemon_keys},
 	{"import", K_SECTION, 0, 0, 0, NULL, NULL, import_keys},
+	{"error-reporting", K_SECTION, 0, 0, 0, NULL, NULL, error_reporting_keys},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 

@@ -86,6 +86,16 @@ static int build(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* Add b's RFC 9567 report counts to a. */
+static void add_reports(struct cds_error_report_stats *a, const struct cds_error_report_stats *b)
+{
+	a->sent += b->sent;
+	a->duplicates += b->duplicates;
+	a->rate_limited += b->rate_limited;
+	a->unsendable += b->unsendable;
+	a->failed += b->failed;
+}
+
 /* Write what waits, free the pipeline and scanner (no scan running). */
 static void teardown(struct daemon *d)
 {
@@ -101,6 +111,7 @@ static void teardown(struct daemon *d)
 		d->scanned.timeouts += ss.timeouts;
 		d->scanned.tcp_fallbacks += ss.tcp_fallbacks;
 		d->scanned.skipped += ss.skipped;
+		add_reports(&d->scanned.reports, &ss.reports);
 	}
 	cds_pipeline_free(d->pipeline);
 	cds_scanner_free(d->scanner);
@@ -121,6 +132,7 @@ void daemon_scanner_stats(const struct daemon *d, struct cds_scanner_stats *out)
 	out->timeouts += now.timeouts;
 	out->tcp_fallbacks += now.tcp_fallbacks;
 	out->skipped += now.skipped;
+	add_reports(&out->reports, &now.reports);
 }
 
 static uint64_t inflight(const struct daemon *d)
@@ -433,6 +445,12 @@ static void log_statistics(const struct daemon *d)
 		       (unsigned long long)ss.answers, (unsigned long long)ss.timeouts,
 		       (unsigned long long)ss.tcp_fallbacks, (unsigned long long)d->changesets,
 		       (unsigned long long)d->epp_errors);
+	cds_log_notice("error report statistics (RFC 9567: sent %llu, duplicates %llu, over "
+		       "limits %llu, unsendable %llu, unanswered %llu)",
+		       (unsigned long long)ss.reports.sent, (unsigned long long)ss.reports.duplicates,
+		       (unsigned long long)ss.reports.rate_limited,
+		       (unsigned long long)ss.reports.unsendable,
+		       (unsigned long long)ss.reports.failed);
 	cds_log_notice("NOTIFY statistics (received %llu, accepted %llu, coalesced %llu, claimed "
 		       "%llu, rate-limited by source %llu, by everyone %llu, by domain %llu, queue "
 		       "full %llu, refused %llu, notauth %llu, formerr %llu, notimp %llu, servfail "

@@ -16,8 +16,20 @@
  * needs (no other memory is published through it), read the same way. */
 typedef atomic_uint_fast64_t counter_t;
 
-/* The scanner's counters, in cds_scanner_stats. */
-enum dns_counter { DNS_QUERIES = 0, DNS_ANSWERS, DNS_TIMEOUTS, DNS_TCP_FALLBACKS, DNS_COUNT };
+/* The scanner's counters, in cds_scanner_stats: the DNS queries, then the
+ * RFC 9567 error reports by outcome (cdscan_error_reports_total). */
+enum dns_counter {
+	DNS_QUERIES = 0,
+	DNS_ANSWERS,
+	DNS_TIMEOUTS,
+	DNS_TCP_FALLBACKS,
+	ER_SENT,
+	ER_DUPLICATE,
+	ER_RATE_LIMITED,
+	ER_UNSENDABLE,
+	DNS_COUNT
+};
+static const char *const report_outcomes[] = {"sent", "duplicate", "rate_limited", "unsendable"};
 
 /* The query types of a NOTIFY that have a label (RFC 9859 §3: CDS/CDNSKEY
  * and CSYNC), and the rest. */
@@ -149,6 +161,10 @@ static void scanner_values(const struct cds_scanner_stats *s, uint64_t v[DNS_COU
 	v[DNS_ANSWERS] = s->answers;
 	v[DNS_TIMEOUTS] = s->timeouts;
 	v[DNS_TCP_FALLBACKS] = s->tcp_fallbacks;
+	v[ER_SENT] = s->reports.sent;
+	v[ER_DUPLICATE] = s->reports.duplicates;
+	v[ER_RATE_LIMITED] = s->reports.rate_limited;
+	v[ER_UNSENDABLE] = s->reports.unsendable;
 }
 
 void cds_metrics_scanner(struct cds_metrics *m, const struct cds_scanner_stats *s)
@@ -370,6 +386,12 @@ static void render_notify(const struct cds_metrics *m, FILE *f)
 	for (int r = 0; r < RC_COUNT; r++)
 		sample(f, "cdscan_notify_refused_total", "rcode", refusals[r].name, NULL, NULL,
 		       get(&m->notify_refused[r]));
+	family(f, "cdscan_error_reports_total", "counter",
+	       "RFC 9567 error reports to the agent domains of children's nameservers, by "
+	       "outcome (sent, or why not).");
+	for (int o = 0; o <= ER_UNSENDABLE - ER_SENT; o++)
+		sample(f, "cdscan_error_reports_total", "outcome", report_outcomes[o], NULL, NULL,
+		       get(&m->dns[ER_SENT + o]));
 	family(f, "cdscan_config_reloads_total", "counter",
 	       "Configuration reloads, by result (error: the running configuration stays).");
 	sample(f, "cdscan_config_reloads_total", "result", "ok", NULL, NULL, get(&m->reloads[0]));

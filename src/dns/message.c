@@ -962,3 +962,66 @@ int cds_rrsig_signer(const struct cds_rrsig *sig, char out[CDS_DNAME_BUFSIZE])
 		return CDS_EDATA;
 	return cds_dname_from_wire(w, i + 1, out);
 }
+
+/* ------------------------------------ RFC 9567 Report-Channel option --- */
+
+/* The option data of one Report-Channel option: the agent domain in
+ * uncompressed wire form filling it exactly (RFC 9567 §5), as normalised
+ * text.  Not the root, at most max_len octets, host-name characters only
+ * (cds_dname_from_wire): the name becomes part of a query cdscan sends. */
+static int agent_from_option(const uint8_t *data, size_t len, size_t max_len,
+			     char agent[CDS_DNAME_BUFSIZE])
+{
+	if (len < 2 || len > max_len || len > 255)
+		return CDS_EDATA;
+	return cds_dname_from_wire(data, len, agent);
+}
+
+/* The options of one OPT record's rdata [o, end): the agent of its single
+ * Report-Channel option into agent; *seen counts such options. */
+static int opt_options(const uint8_t *m, size_t o, size_t end, size_t max_len, int *seen,
+		       char agent[CDS_DNAME_BUFSIZE])
+{
+	while (o + 4 <= end) {
+		uint16_t code = get16(m + o), olen = get16(m + o + 2);
+		if (o + 4 + olen > end)
+			return CDS_EDATA;
+		if (code == CDS_EDNS_REPORT_CHANNEL) {
+			/* Two options in one answer name no agent (RFC 9567 §5:
+			 * at most one). */
+			if (++*seen > 1 || agent_from_option(m + o + 4, olen, max_len, agent) != 0)
+				return CDS_EDATA;
+		}
+		o += 4 + (size_t)olen;
+	}
+	return o == end ? 0 : CDS_EDATA;
+}
+
+int cds_answer_report_channel(const uint8_t *wire, size_t len, size_t max_len,
+			      char agent[CDS_DNAME_BUFSIZE])
+{
+	agent[0] = '\0';
+	if (!message_well_formed(wire, len))
+		return CDS_EDATA;
+	size_t off = skip_question(wire, len);
+	if (off == 0)
+		return CDS_EDATA;
+	unsigned skip = (unsigned)get16(wire + 6) + get16(wire + 8), ar = get16(wire + 10);
+	struct wire_rr rr;
+	int seen = 0, opts = 0, r = 0;
+	for (unsigned i = 0; i < skip + ar && r == 0; i++) {
+		if (!read_rr(wire, len, &off, &rr))
+			r = CDS_EDATA;
+		else if (i < skip || rr.type != 41)
+			continue;
+		/* RFC 6891 §6.1.1: one OPT, owned by the root, in the
+		 * additional section; anything else is a malformed answer. */
+		else if (++opts > 1 || rr.owner_len != 1)
+			r = CDS_EDATA;
+		else
+			r = opt_options(wire, rr.rdata, rr.rdata + rr.rdlen, max_len, &seen, agent);
+	}
+	if (r != 0) /* whatever an earlier option or record gave */
+		agent[0] = '\0';
+	return r != 0 ? r : seen ? 0 : CDS_ENOENT;
+}

@@ -106,3 +106,26 @@ int cds_dname_to_wire(const char *name, uint8_t out[256])
 	out[o++] = 0;
 	return (int)o;
 }
+
+int cds_error_report_qname(const char *qname, uint16_t qtype, uint16_t ede, const char *agent,
+			   char out[CDS_DNAME_BUFSIZE])
+{
+	char q[CDS_DNAME_BUFSIZE], a[CDS_DNAME_BUFSIZE], tmp[2 * CDS_DNAME_BUFSIZE];
+	if (cds_dname_normalize(qname, q) != 0 || cds_dname_normalize(agent, a) != 0 ||
+	    strcmp(q, ".") == 0 || strcmp(a, ".") == 0)
+		return CDS_EINVAL;
+	/* RFC 9567 §6.1.1: no report about the agent domain itself or a name
+	 * below it (a report that fails to resolve is never reported: no
+	 * loop). */
+	if (cds_dname_is_subdomain(q, a))
+		return CDS_EINVAL;
+	/* _er.QTYPE.QNAME.EDE._er.AGENT (RFC 9567 §6.1.1), QTYPE and the
+	 * extended error code as decimal labels.  The names are normalised
+	 * (letters, digits, '-', '_', '*'): nothing needs escaping. */
+	int n = snprintf(tmp, sizeof(tmp), "_er.%u.%s%u._er.%s", (unsigned)qtype, q, (unsigned)ede, a);
+	/* Longer than 255 octets in wire form (text + 1): not sent (§6.1.1). */
+	if (n < 0 || (size_t)n + 1 > 255 || (size_t)n >= CDS_DNAME_BUFSIZE)
+		return CDS_ERANGE;
+	memcpy(out, tmp, (size_t)n + 1);
+	return 0;
+}

@@ -64,6 +64,7 @@ struct query {
 	uint16_t qname_len;              /* question name, wire form, at msg + 12 */
 	uint16_t qtype;
 	uint32_t attempts;
+	uint32_t retries;                /* further UDP attempts after a timeout */
 	uint64_t timeout_ms;             /* per attempt */
 	int deferred_error;              /* start failed: report from the timer */
 	bool tcp;
@@ -640,7 +641,7 @@ static void timer_cb(uv_timer_t *timer)
 		finish(q, q->deferred_error, NULL, 0);
 		return;
 	}
-	if (!q->tcp && q->sock && q->attempts <= q->t->opts.retries) {
+	if (!q->tcp && q->sock && q->attempts <= q->retries) {
 		q->attempts++;
 		sock_new_id(q);
 		int r = udp_send(q);
@@ -677,6 +678,13 @@ int cds_transport_query(struct cds_transport *t, const struct cds_addr *server,
 			const char *qname, uint16_t qtype, unsigned flags, cds_transport_cb cb,
 			void *arg)
 {
+	return cds_transport_query_timeout(t, server, qname, qtype, flags, 0, cb, arg);
+}
+
+int cds_transport_query_timeout(struct cds_transport *t, const struct cds_addr *server,
+				const char *qname, uint16_t qtype, unsigned flags,
+				uint64_t timeout_ms, cds_transport_cb cb, void *arg)
+{
 	uint8_t wire[256];
 	int wl = cds_dname_to_wire(qname, wire);
 	if (wl < 0)
@@ -690,9 +698,11 @@ int cds_transport_query(struct cds_transport *t, const struct cds_addr *server,
 	q->arg = arg;
 	q->qtype = qtype;
 	q->tcp_only = t->opts.tcp_only || (flags & CDS_QUERY_TCP);
+	q->retries = (flags & CDS_QUERY_ONCE) ? 0 : t->opts.retries;
 	/* A resolver recurses before it answers: it gets its own timeout. */
-	q->timeout_ms = (flags & CDS_QUERY_RD) && t->opts.rd_timeout_ms ? t->opts.rd_timeout_ms
-								     : t->opts.timeout_ms;
+	q->timeout_ms = timeout_ms                                      ? timeout_ms
+			: (flags & CDS_QUERY_RD) && t->opts.rd_timeout_ms ? t->opts.rd_timeout_ms
+									  : t->opts.timeout_ms;
 	q->srv = server_get(t, server);
 	if (!q->srv) {
 		free(q);

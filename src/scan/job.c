@@ -153,8 +153,14 @@ static void apex_answer_cb(int status, const uint8_t *wire, size_t len, void *ar
 {
 	struct apex_query *q = arg;
 	struct job *j = q->job;
-	cds_server_take_answer(&j->res->servers[q->server], q->kind, j->d->domain,
-			       &j->conf->limits, status, wire, len);
+	struct cds_server_result *srv = &j->res->servers[q->server];
+	cds_server_take_answer(srv, q->kind, j->d->domain, &j->conf->limits, status, wire, len);
+	/* RFC 9567 §5: where this server wants failures reported.  Read
+	 * only while reports are made, and once per server. */
+	if (status == 0 && j->s->reporter && !srv->report_agent[0] &&
+	    cds_answer_report_channel(wire, len, j->s->conf->error_reporting.max_agent_length,
+				      srv->report_agent) != 0)
+		srv->report_agent[0] = '\0';
 	job_step_done(j);
 }
 

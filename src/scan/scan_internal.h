@@ -24,6 +24,13 @@ struct cds_scanner {
 	struct cds_trust *trust;       /* RFC 9615 look-ups, validated */
 	uint64_t scans;
 	uint64_t skipped;              /* addresses left out by address-families */
+	/* RFC 9567 error reports (ereport.c); NULL: error-reporting.enabled
+	 * is off */
+	struct ereporter *reporter;
+	uint64_t report_timeout_ms;    /* error-reporting.timeout */
+	struct cds_error_report_stats reports;
+	size_t reports_inflight;       /* report queries not yet answered */
+	bool free_when_idle;           /* freed while reports were in flight */
 };
 
 /* ---------------------------------------------------------- scanner.c --- */
@@ -134,3 +141,27 @@ void bootstrap_fetch(struct job *j);
 
 struct addr_cache *addr_cache_new(void);
 void addr_cache_free(struct addr_cache *c);
+
+/* --------------------------------------------------------- ereport.c --- */
+
+/* The dedup memory and per-agent token buckets of RFC 9567 reports. */
+struct ereporter;
+
+/* What ereporter_admit says of one report. */
+enum er_admit {
+	ER_SEND = 0,  /* send it (counted against the agent, remembered) */
+	ER_DUPLICATE, /* sent within error-reporting.dedup-window */
+	ER_RATE,      /* over error-reporting.per-agent-rate */
+	ER_FULL,      /* max-agents or max-remembered reached */
+};
+
+/* A reporter under conf's error-reporting settings (copied); NULL on no
+ * memory. */
+struct ereporter *ereporter_new(const struct cds_conf *conf);
+void ereporter_free(struct ereporter *r);
+
+/* May the report qname (to agent) go out at now_ms (a monotonic clock in
+ * milliseconds)?  ER_SEND takes a token of the agent's bucket and
+ * remembers the report for the window. */
+enum er_admit ereporter_admit(struct ereporter *r, const char *agent, const char *qname,
+			      uint64_t now_ms);

@@ -72,6 +72,11 @@ int cds_scanner_new(uv_loop_t *loop, const struct cds_conf *conf, const char *co
 		r = CDS_ENOMEM;
 		goto fail;
 	}
+	s->report_timeout_ms = conf->error_reporting.timeout_ms;
+	if (conf->error_reporting.enabled && !(s->reporter = ereporter_new(conf))) {
+		r = CDS_ENOMEM;
+		goto fail;
+	}
 	cds_trust_set_limits(s->trust, &conf->limits);
 	cds_trust_set_cache_max_ttl(s->trust, (uint32_t)(conf->resolver.cache_max_ttl_ms / 1000));
 	*out = s;
@@ -158,13 +163,19 @@ void cds_scanner_stats(const struct cds_scanner *s, struct cds_scanner_stats *ou
 					  .answers = st.answers,
 					  .timeouts = st.timeouts,
 					  .tcp_fallbacks = st.tcp_fallbacks,
-					  .skipped = s->skipped};
+					  .skipped = s->skipped,
+					  .reports = s->reports};
 }
 
 void cds_scanner_free(struct cds_scanner *s)
 {
 	if (!s)
 		return;
+	if (s->reports_inflight > 0) {
+		s->free_when_idle = true; /* the last report's callback frees it */
+		return;
+	}
+	ereporter_free(s->reporter);
 	addr_cache_free(s->cache);
 	cds_trust_free(s->trust);
 	cds_transport_free(s->transport);

@@ -203,10 +203,15 @@ class Key:
 class Server:
     """One nameserver address: one NSD instance, unless it is `down`."""
 
-    def __init__(self, name, address, down=False, flip=False):
+    def __init__(self, name, address, down=False, flip=False, agent=None, query_log=False):
         self.name = fqdn(name)
         self.address = address
         self.down = down
+        # agent: answers carry the RFC 9567 Report-Channel option naming
+        # this agent domain; query_log: every query is logged.  Either
+        # puts a front (cmd_front) on port 53 before NSD on FRONT_PORT.
+        self.agent = agent
+        self.query_log = query_log
         # flip: a zone "reload" between any two SOA queries: SOA answers
         # alternate between the zones as built and the same zones one serial
         # later (two NSDs behind a small proxy; see cmd_flip).
@@ -366,7 +371,9 @@ class Lab:
             for host, addr in p.get("servers", {}).items():
                 sname = fqdn(host + "." + pname)
                 self.servers[sname] = Server(sname, addr, down=p.get("down", False),
-                                             flip=p.get("flip-serial", False))
+                                             flip=p.get("flip-serial", False),
+                                             agent=p.get("report-channel"),
+                                             query_log=p.get("query-log", False))
         for name, spec in self.specs["provider"].items():
             # A provider that is down serves nothing, not even its own zone:
             # its server names get their addresses from the TLD zone.
@@ -600,6 +607,17 @@ class Lab:
                 self._spawn("flip-" + srv.address,
                             [sys.executable, os.path.abspath(__file__), "flip", srv.address],
                             "python3")
+            elif not srv.down and srv.zones and (srv.agent or srv.query_log):
+                self._start_nsd(srv, FRONT_PORT)
+                wait_answer(srv.address, next(iter(srv.zones)),
+                            "nsd %s#%d" % (srv.address, FRONT_PORT),
+                            self._log("nsd-%s-%d" % (srv.address, FRONT_PORT)), port=FRONT_PORT)
+                cmd = [sys.executable, os.path.abspath(__file__), "front", srv.address]
+                if srv.agent:
+                    cmd += ["--agent", srv.agent]
+                if srv.query_log:
+                    cmd += ["--query-log", self._log("queries-" + srv.address)]
+                self._spawn("front-" + srv.address, cmd, "python3")
             elif not srv.down and srv.zones:
                 self._start_nsd(srv)
             elif srv.down == "silent":
@@ -1428,6 +1446,122 @@ def cmd_flip(args):
                 up.close()
 
 
+FRONT_PORT = 5302
+
+
+def wire_to_text(msg, off):
+    """The (possibly compressed) name at off as lower-case text."""
+    labels = []
+    for _ in range(128):
+        n = msg[off]
+        if n == 0:
+            break
+        if n & 0xC0 == 0xC0:
+            off = (n & 0x3F) << 8 | msg[off + 1]
+            continue
+        labels.append(msg[off + 1:off + 1 + n].decode("ascii", "replace").lower())
+        off += 1 + n
+    return ".".join(labels) + "."
+
+
+def add_report_channel(answer, agent):
+    """answer with the Report-Channel option (RFC 9567 §5, code 18, the
+    agent domain uncompressed) added to its OPT record; unchanged when it
+    has none (the query had no EDNS) or does not parse."""
+    try:
+        counts = struct.unpack(">HHHH", answer[4:12])
+        off = 12
+        for _ in range(counts[0]):
+            off = skip_name(answer, off) + 4
+        for _ in range(sum(counts[1:])):
+            start = off
+            off = skip_name(answer, off)
+            rtype, _, _, rdlen = struct.unpack(">HHIH", answer[off:off + 10])
+            end = off + 10 + rdlen
+            if rtype == 41 and answer[start] == 0:
+                data = wire_name(agent)
+                opt = struct.pack(">HH", 18, len(data)) + data
+                return (answer[:off + 8] + struct.pack(">H", rdlen + len(opt)) +
+                        answer[off + 10:end] + opt + answer[end:])
+            off = end
+    except (IndexError, struct.error):
+        pass
+    return answer
+
+
+def cmd_front(args):
+    """The front of a `report-channel` or `query-log` server: every query
+    goes to the NSD behind it (FRONT_PORT); answers get the Report-Channel
+    option naming --agent (NSD cannot add it), and each query is logged to
+    --query-log as 'QNAME QTYPE udp|tcp' (NSD 4.6 logs no queries)."""
+    import threading
+    fam = family(args.address)
+    lock = threading.Lock()
+    log = open(args.query_log, "a", buffering=1) if args.query_log else None
+
+    def seen(query, proto):
+        if not log or len(query) < 17:
+            return
+        try:
+            o = skip_name(query, 12)
+            qtype = struct.unpack(">H", query[o:o + 2])[0]
+            with lock:
+                log.write("%s %d %s\n" % (wire_to_text(query, 12), qtype, proto))
+        except (IndexError, struct.error):
+            pass
+
+    def answer(a):
+        return add_report_channel(a, args.agent) if args.agent else a
+
+    def read_message(sock):
+        data = b""
+        while len(data) < 2 or len(data) < 2 + struct.unpack(">H", data[:2])[0]:
+            want = 2 - len(data) if len(data) < 2 else 2 + struct.unpack(">H", data[:2])[0] - len(data)
+            chunk = sock.recv(want)
+            if not chunk:
+                return None
+            data += chunk
+        return data
+
+    def over_tcp(conn):
+        try:
+            while True:
+                q = read_message(conn)
+                if q is None:
+                    return
+                seen(q[2:], "tcp")
+                with socket.create_connection((args.address, FRONT_PORT), 3) as up:
+                    up.sendall(q)
+                    r = read_message(up)
+                if r is None:
+                    return
+                r = answer(r[2:])
+                conn.sendall(struct.pack(">H", len(r)) + r)
+        except OSError:
+            return
+        finally:
+            conn.close()
+
+    sel, udp, tcp = listen53(args.address)
+    while True:
+        for key, _ in sel.select():
+            if key.fileobj is tcp:
+                c, _ = tcp.accept()
+                threading.Thread(target=over_tcp, args=(c,), daemon=True).start()
+                continue
+            q, client = udp.recvfrom(65535)
+            seen(q, "udp")
+            up = socket.socket(fam, socket.SOCK_DGRAM)
+            up.settimeout(2)
+            try:
+                up.sendto(q, (args.address, FRONT_PORT))
+                udp.sendto(answer(up.recv(65535)), client)
+            except OSError:
+                pass
+            finally:
+                up.close()
+
+
 def cmd_pg_restart(args):
     """Restart the lab's PostgreSQL (tests of a database that goes away) and
     record the new postmaster's pid, so that `down` still stops it."""
@@ -1477,10 +1611,15 @@ def main():
     bh.add_argument("address")
     fl = sub.add_parser("flip", help="(internal) the front of a flip-serial server")
     fl.add_argument("address")
+    fr = sub.add_parser("front", help="(internal) the front of a report-channel or "
+                        "query-log server")
+    fr.add_argument("address")
+    fr.add_argument("--agent", help="add the Report-Channel option naming this agent domain")
+    fr.add_argument("--query-log", help="log every query to this file")
     args = ap.parse_args()
     try:
         {"up": cmd_up, "down": cmd_down, "env": cmd_env, "status": cmd_status,
-         "blackhole": cmd_blackhole, "flip": cmd_flip,
+         "blackhole": cmd_blackhole, "flip": cmd_flip, "front": cmd_front,
          "pg-restart": cmd_pg_restart}[args.cmd](args)
     except LabError as e:
         print("lab: error: %s" % e, file=sys.stderr)

@@ -408,6 +408,31 @@ static void test_scanner(void **state)
 	cds_metrics_free(m);
 }
 
+/* RFC 9567 reports, by outcome, from the scanner's counts (every outcome
+ * a series from the start). */
+static void test_error_reports(void **state)
+{
+	(void)state;
+	struct cds_metrics *m = cds_metrics_new();
+	static struct exposition e;
+	char *text = render(m, NULL);
+	parse(text, &e);
+	free(text);
+	assert_true(V1("cdscan_error_reports_total", "outcome", "sent") == 0);
+	assert_true(V1("cdscan_error_reports_total", "outcome", "unsendable") == 0);
+	struct cds_scanner_stats s = {.reports = {.sent = 3, .duplicates = 2, .rate_limited = 1,
+						  .unsendable = 4, .failed = 1}};
+	cds_metrics_scanner(m, &s);
+	text = render(m, NULL);
+	parse(text, &e);
+	free(text);
+	assert_true(V1("cdscan_error_reports_total", "outcome", "sent") == 3);
+	assert_true(V1("cdscan_error_reports_total", "outcome", "duplicate") == 2);
+	assert_true(V1("cdscan_error_reports_total", "outcome", "rate_limited") == 1);
+	assert_true(V1("cdscan_error_reports_total", "outcome", "unsendable") == 4);
+	cds_metrics_free(m);
+}
+
 /* ------------------------------------------------------- two threads --- */
 
 #define ROUNDS 50000
@@ -470,6 +495,7 @@ int main(void)
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_render_without_database),
 		cmocka_unit_test(test_scanner),
+		cmocka_unit_test(test_error_reports),
 		cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
