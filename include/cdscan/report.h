@@ -30,8 +30,9 @@ struct cds_report *cds_report_new(bool dry_run, unsigned flag_after);
  * now, and not before or for other reasons; a first scan's rejection
  * too), fixed (rejected before, not now), still rejected; NULL: no trends.
  * failures: consecutive scans with an unusable server, this one included.
- * changeset: a change set was created for it.  Returns 0, CDS_ENOMEM, or
- * a negative errno when a temporary file cannot be written. */
+ * changeset: a change set was created for it.  Returns 0, CDS_ENOMEM,
+ * CDS_EINVAL (more profiles than a configuration has, CDS_CONF_MAX_REGISTRIES),
+ * or a negative errno when a temporary file cannot be written. */
 int cds_report_add(struct cds_report *r, const struct cds_verdict *v, const char *registry,
 		   const struct cds_verdict_previous *previous, unsigned failures, bool changeset);
 

@@ -127,7 +127,8 @@ void cds_report_free(struct cds_report *r)
 }
 
 /* The group of registry profile name (NULL: none), made on first use.
- * NULL: no memory, no file, or more groups than a configuration has. */
+ * NULL: no memory or no file (nothing is kept of it: the report can still
+ * be written), or more groups than a configuration has. */
 static struct group *group_of(struct cds_report *r, const char *name)
 {
 	for (size_t i = 0; i < r->ngroups; i++) {
@@ -137,12 +138,17 @@ static struct group *group_of(struct cds_report *r, const char *name)
 	}
 	if (r->ngroups == MAX_GROUPS)
 		return NULL;
-	struct group *g = &r->groups[r->ngroups];
-	g->rows = tmpfile();
-	g->trends = tmpfile();
-	g->name = name ? strdup(name) : NULL;
-	r->ngroups++; /* freed by cds_report_free, whatever failed */
-	return g->rows && g->trends && (g->name || !name) ? g : NULL;
+	struct group g = {.rows = tmpfile(), .trends = tmpfile(), .name = name ? strdup(name) : NULL};
+	if (!g.rows || !g.trends || (name && !g.name)) {
+		if (g.rows)
+			fclose(g.rows);
+		if (g.trends)
+			fclose(g.trends);
+		free(g.name);
+		return NULL;
+	}
+	r->groups[r->ngroups] = g;
+	return &r->groups[r->ngroups++];
 }
 
 int cds_report_skip(struct cds_report *r, const char *registry)
@@ -377,7 +383,7 @@ int cds_report_add(struct cds_report *r, const struct cds_verdict *v, const char
 	bool flagged = unusable && failures >= r->flag_after;
 	struct group *g = group_of(r, registry);
 	if (!g)
-		return CDS_ENOMEM;
+		return r->ngroups == MAX_GROUPS ? CDS_EINVAL : CDS_ENOMEM;
 	count(&r->all, v, flagged, changeset);
 	count(&g->c, v, flagged, changeset);
 	for (size_t k = 0; k < v->ds_side.reason_count; k++)
@@ -469,8 +475,7 @@ static json_object *get_arr(json_object *o, const char *k1, const char *k2)
 	return b;
 }
 
-/* The groups in the order the report shows them: registry profiles by
- * name, then the domains under none.  Returns how many. */
+/* Registry profiles by name, then the domains under none. */
 static int group_cmp(const void *x, const void *y)
 {
 	const struct group *a = *(const struct group *const *)x, *b = *(const struct group *const *)y;
@@ -479,6 +484,8 @@ static int group_cmp(const void *x, const void *y)
 	return strcmp(a->name, b->name);
 }
 
+/* The groups into out in the order the report shows them (group_cmp).
+ * Returns how many. */
 static size_t groups_sorted(const struct cds_report *r, const struct group **out)
 {
 	for (size_t i = 0; i < r->ngroups; i++)
@@ -606,7 +613,7 @@ static json_object *json_head(const struct cds_report *r, const char *a, const c
 	json_object_object_add(o, "finished_at", json_object_new_string(b));
 	json_object_object_add(o, "dry_run", json_object_new_boolean(r->dry_run));
 	json_object_object_add(o, "summary", sum);
-	json_object_object_add(o, "trends", r->compared ? json_trend_counts(r, &r->all) : NULL);
+	json_object_object_add(o, "trends", json_trend_counts(r, &r->all));
 	return o;
 }
 
