@@ -687,6 +687,11 @@ static const char insert_results_sql[] = INSERT_RESULTS;
  * compares with the newest result of any kind, a real scan with the newest
  * real one.  The reject reasons are read from the stored verdict only for a
  * side that was rejected (the reasons column mixes both sides' codes).
+ * Ordered by scanned_at alone, the index's order, so the probe stops at
+ * the first row that passes: an id tie-break made it an incremental sort
+ * that read every row of the newest time, verdicts and all (twice the
+ * time, bench/RESULTS.md), for a tie that only two results of one
+ * delegation in one transaction could make.
  */
 static const char insert_previous_sql[] =
 	"WITH n AS (" INSERT_RESULTS ")"
@@ -700,7 +705,7 @@ static const char insert_previous_sql[] =
 	"           ELSE '[]'::jsonb END) WITH ORDINALITY AS e(x, i)) AS rejected"
 	"   FROM scan_results s WHERE s.delegation_id = n.delegation_id"
 	"     AND ($2::boolean OR NOT s.dry_run)"
-	"   ORDER BY s.scanned_at DESC, s.id DESC LIMIT 1) p ON true";
+	"   ORDER BY s.scanned_at DESC LIMIT 1) p ON true";
 
 /* One row of insert_previous_sql into p.  At most rejected's size of
  * reasons are kept (a verdict has no more), unknown codes left out. */
