@@ -132,6 +132,9 @@ struct cds_db_outcome {
 	const struct cds_change_set *changes[CDS_KIND_COUNT];
 	bool failed;           /* a server was unusable: back off */
 	unsigned changesets;   /* out: change sets created */
+	/* out, when cds_db_write_results is asked for it: the delegation's
+	 * previous result (see there) */
+	struct cds_verdict_previous previous;
 };
 
 /* When a scanned delegation is next due (cds_db_write_results). */
@@ -154,12 +157,17 @@ struct cds_db_schedule {
  * added or counted when a server failed, gone when it answered), and the
  * next due time of each (sched); and, unless dry_run, the next due time of
  * the delegations skipped[0..nskipped) left unscanned (their registry
- * scans CDS itself: sched->interval_s).  All or nothing.  Returns 0 or
+ * scans CDS itself: sched->interval_s).  All or nothing.  With previous,
+ * each o[i].previous is set, in the same statement that inserts the
+ * results, to the delegation's newest result before this one: of any
+ * kind in a dry run, not a dry run's otherwise (an operator's dry run must
+ * not hide a change from the next real scan's report).  Returns 0 or
  * CDS_EUNAVAIL.
  */
 int cds_db_write_results(struct cds_db *db, struct cds_db_outcome *o, size_t n,
 			 const struct cds_db_item *const *skipped, size_t nskipped, bool dry_run,
-			 const struct cds_db_schedule *sched, char *err, size_t errlen);
+			 bool previous, const struct cds_db_schedule *sched, char *err,
+			 size_t errlen);
 
 /* Delete scan results older than age_s seconds.  Returns 0 or CDS_EUNAVAIL. */
 int cds_db_prune_results(struct cds_db *db, uint64_t age_s, char *err, size_t errlen);

@@ -232,6 +232,9 @@ enum cds_reason {
 const char *cds_reason_code(enum cds_reason r);
 /* One sentence for people. */
 const char *cds_reason_text(enum cds_reason r);
+/* The reason whose code is code ("bogus"); returns 0 or CDS_EDATA (a code
+ * this binary does not know, e.g. one a newer version stored). */
+int cds_reason_parse(const char *code, enum cds_reason *out);
 
 enum cds_action {
 	CDS_ACTION_NONE = 0,
@@ -304,6 +307,20 @@ struct cds_verdict_side {
 	struct cds_strlist add;
 	struct cds_strlist rem;
 	char detail[512]; /* which server, which record: for people */
+};
+
+/* A delegation's previous scan result, as much of it as the report's
+ * trends need (read back by the store in the statement that writes the new
+ * result). */
+struct cds_verdict_previous {
+	bool known;                  /* false: no earlier result (a first scan) */
+	bool dry_run;                /* it was recorded by a dry run */
+	time_t scanned_at;
+	enum cds_action ds_action, ns_action;
+	/* The reasons of its rejected side(s), DS side first; codes this
+	 * binary does not know are left out. */
+	enum cds_reason rejected[2 * CDS_VERDICT_MAX_REASONS];
+	size_t rejected_count;
 };
 
 /* An RFC 9615 signaling name as found under one NS host name. */

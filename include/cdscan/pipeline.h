@@ -27,6 +27,9 @@ struct cds_pipeline_opts {
 	 * (cds_pipeline_urgent) first; what has finished is written when
 	 * nothing runs, when scan.batch-size wait, or on cds_pipeline_flush. */
 	bool continuous;
+	/* Read each delegation's previous result back with the new one
+	 * (cds_db_write_results), for the report's trends. */
+	bool previous;
 };
 
 /* One delegation written to the store, for the caller's report; valid
@@ -39,6 +42,9 @@ struct cds_pipeline_written {
 				included (0: every server answered) */
 	unsigned changesets; /* change sets created */
 	bool unrouted;       /* an action, but no registry profile takes it */
+	/* With opts.previous: its previous result (known false: none);
+	 * otherwise NULL. */
+	const struct cds_verdict_previous *previous;
 	double decide_s;     /* validating and deciding it took (0: skipped) */
 };
 

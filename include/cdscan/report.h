@@ -23,11 +23,18 @@ struct cds_report;
  * domain's unreachable nameserver is flagged.  NULL on no memory. */
 struct cds_report *cds_report_new(bool dry_run, unsigned flag_after);
 
-/* Count one verdict; keep it as a row if its DS or NS action is not none.
+/* Count one verdict, in the whole run's counts and in those of registry
+ * profile registry (NULL: under none; borrowed); keep it as a row of that
+ * profile if its DS or NS action is not none.  previous: the delegation's
+ * previous result (borrowed), for the trends: a new rejection (rejected
+ * now, and not before or for other reasons; a first scan's rejection
+ * too), fixed (rejected before, not now), still rejected; NULL: no trends.
  * failures: consecutive scans with an unusable server, this one included.
- * changeset: a change set was created for it.  Returns 0 or CDS_ENOMEM. */
-int cds_report_add(struct cds_report *r, const struct cds_verdict *v, unsigned failures,
-		   bool changeset);
+ * changeset: a change set was created for it.  Returns 0, CDS_ENOMEM,
+ * CDS_EINVAL (more profiles than a configuration has, CDS_CONF_MAX_REGISTRIES),
+ * or a negative errno when a temporary file cannot be written. */
+int cds_report_add(struct cds_report *r, const struct cds_verdict *v, const char *registry,
+		   const struct cds_verdict_previous *previous, unsigned failures, bool changeset);
 
 /* A delegation not scanned because its registry scans CDS itself. */
 int cds_report_skip(struct cds_report *r, const char *registry);

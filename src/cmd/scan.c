@@ -57,7 +57,8 @@ static int written_cb(const struct cds_pipeline_written *w, void *arg)
 	int rc;
 	if (!w->v)
 		return cds_report_skip(r->rep, w->reg->name);
-	rc = cds_report_add(r->rep, w->v, w->failures, w->changesets > 0);
+	rc = cds_report_add(r->rep, w->v, w->reg ? w->reg->name : NULL, w->previous, w->failures,
+			    w->changesets > 0);
 	if (rc == 0 && w->unrouted)
 		rc = cds_report_unrouted(r->rep, w->domain);
 	progress(r, false);
@@ -144,9 +145,12 @@ static int run_pipeline(struct run *r)
 	int rc = CDS_EXIT_OK;
 	for (size_t i = 0; names && i < cli->domain_count; i++)
 		names[i] = cli->domains[i];
+	/* A report shows trends: each result is written with its
+	 * delegation's previous one read back (not needed otherwise). */
 	struct cds_pipeline_opts opts = {.dry_run = cli->dry_run, .has_limit = cli->has_limit,
 					 .limit = cli->limit, .domains = names,
-					 .domain_count = cli->domain_count};
+					 .domain_count = cli->domain_count,
+					 .previous = cli->report_file != NULL};
 	if (!names || cds_pipeline_new(&r->loop, r->conf, r->scanner, r->db, &opts, written_cb, r,
 				       &r->pipeline) != 0) {
 		free(names);

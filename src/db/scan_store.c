@@ -676,9 +676,85 @@ static int record_schedule(struct cds_db *db, const struct columns *c,
 			   5, p, NULL, err, errlen);
 }
 
+/* The results of a batch in one statement (a statement per row was a fifth
+ * of the scan's time). */
+#define INSERT_RESULTS                                                                      \
+	"INSERT INTO scan_results (delegation_id, scanned_at, dry_run, ds_action,"            \
+	" ns_action, reasons, verdict, scanner)"                                              \
+	" SELECT t.d, now(), $2::boolean, t.a, t.b, string_to_array(t.r, ','),"               \
+	" t.v::jsonb, $7"                                                                     \
+	" FROM unnest($1::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])"          \
+	"   AS t(d, a, b, r, v)"                                                              \
+	" RETURNING id, delegation_id"
+static const char insert_results_sql[] = INSERT_RESULTS;
+/*
+ * The same, returning each delegation's previous result beside the new one
+ * (the report's trends): one probe of scan_results_delegation per row, in
+ * the same round trip.  The sub-statements of a WITH share one snapshot, so
+ * the look-up does not see the rows the insert adds.  A dry run ($2)
+ * compares with the newest result of any kind, a real scan with the newest
+ * real one.  The reject reasons are read from the stored verdict only for a
+ * side that was rejected (the reasons column mixes both sides' codes).
+ * Ordered by scanned_at alone, the index's order, so the probe stops at
+ * the first row that passes: an id tie-break made it an incremental sort
+ * that read every row of the newest time, verdicts and all (twice the
+ * time, bench/RESULTS.md), for a tie that only two results of one
+ * delegation in one transaction could make.
+ */
+static const char insert_previous_sql[] =
+	"WITH n AS (" INSERT_RESULTS ")"
+	" SELECT n.id, n.delegation_id, p.dry_run,"
+	" floor(extract(epoch FROM p.scanned_at))::bigint, p.ds_action, p.ns_action, p.rejected"
+	" FROM n LEFT JOIN LATERAL (SELECT s.dry_run, s.scanned_at, s.ds_action, s.ns_action,"
+	"   (SELECT string_agg(e.x, ',' ORDER BY e.i) FROM jsonb_array_elements_text("
+	"      CASE WHEN s.ds_action = 'reject' THEN s.verdict->'ds'->'reasons'"
+	"           ELSE '[]'::jsonb END ||"
+	"      CASE WHEN s.ns_action = 'reject' THEN s.verdict->'ns'->'reasons'"
+	"           ELSE '[]'::jsonb END) WITH ORDINALITY AS e(x, i)) AS rejected"
+	"   FROM scan_results s WHERE s.delegation_id = n.delegation_id"
+	"     AND ($2::boolean OR NOT s.dry_run)"
+	"   ORDER BY s.scanned_at DESC LIMIT 1) p ON true";
+
+/* One row of insert_previous_sql into p.  At most rejected's size of
+ * reasons are kept (a verdict has no more), unknown codes left out. */
+static void previous_of(PGresult *res, int row, struct cds_verdict_previous *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (PQgetisnull(res, row, 2))
+		return; /* no earlier result */
+	p->known = true;
+	p->dry_run = PQgetvalue(res, row, 2)[0] == 't';
+	p->scanned_at = (time_t)strtoll(PQgetvalue(res, row, 3), NULL, 10);
+	if (cds_action_parse(PQgetvalue(res, row, 4), &p->ds_action) != 0)
+		p->ds_action = CDS_ACTION_NONE;
+	if (cds_action_parse(PQgetvalue(res, row, 5), &p->ns_action) != 0)
+		p->ns_action = CDS_ACTION_NONE;
+	size_t max = sizeof(p->rejected) / sizeof(p->rejected[0]);
+	for (const char *s = PQgetvalue(res, row, 6); *s && p->rejected_count < max;) {
+		char code[64];
+		size_t l = strcspn(s, ",");
+		snprintf(code, sizeof(code), "%.*s", (int)(l < sizeof(code) ? l : 0), s);
+		if (cds_reason_parse(code, &p->rejected[p->rejected_count]) == 0)
+			p->rejected_count++;
+		s += l + (s[l] == ',');
+	}
+}
+
+/* The previous results insert_previous_sql returned, into o. */
+static void record_previous(PGresult *res, struct cds_db_outcome *o, size_t n)
+{
+	for (int row = 0; row < PQntuples(res); row++) {
+		struct cds_db_outcome *x =
+			outcome_by_id(o, n, strtoll(PQgetvalue(res, row, 1), NULL, 10));
+		if (x)
+			previous_of(res, row, &x->previous);
+	}
+}
+
 /* The results of o[0..n) (in id order) in the open transaction. */
 static int record_batch(struct cds_db *db, struct cds_db_outcome *o, size_t n, bool dry_run,
-			const struct cds_db_schedule *sched, char *err, size_t errlen)
+			bool previous, const struct cds_db_schedule *sched, char *err,
+			size_t errlen)
 {
 	char scanner[300], host[256] = "?";
 	struct columns c = {0};
@@ -695,15 +771,10 @@ static int record_batch(struct cds_db *db, struct cds_db_outcome *o, size_t n, b
 		goto out;
 	const char *p1[7] = {c.ids, dry_run ? "true" : "false", c.dsa, c.nsa, c.reasons, c.json,
 			     scanner};
-	r = cds_db_exec(db,
-			"INSERT INTO scan_results (delegation_id, scanned_at, dry_run, ds_action,"
-			" ns_action, reasons, verdict, scanner)"
-			" SELECT t.d, now(), $2::boolean, t.a, t.b, string_to_array(t.r, ','),"
-			" t.v::jsonb, $7"
-			" FROM unnest($1::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])"
-			"   AS t(d, a, b, r, v)"
-			" RETURNING id, delegation_id",
-			7, p1, &res, err, errlen);
+	r = cds_db_exec(db, previous ? insert_previous_sql : insert_results_sql, 7, p1, &res, err,
+			errlen);
+	if (r == 0 && previous)
+		record_previous(res, o, n);
 	/* A dry run decides and reports: the state the next decision reads
 	 * (change sets, baseline, failures, schedule) stays as it was. */
 	if (r != 0 || dry_run || (r = record_changes(db, res, o, n, err, errlen)) != 0 ||
@@ -776,7 +847,8 @@ static int outcome_cmp(const void *x, const void *y)
 
 int cds_db_write_results(struct cds_db *db, struct cds_db_outcome *o, size_t n,
 			 const struct cds_db_item *const *skipped, size_t nskipped, bool dry_run,
-			 const struct cds_db_schedule *sched, char *err, size_t errlen)
+			 bool previous, const struct cds_db_schedule *sched, char *err,
+			 size_t errlen)
 {
 	int r;
 	if (n == 0 && (nskipped == 0 || dry_run))
@@ -789,7 +861,7 @@ int cds_db_write_results(struct cds_db *db, struct cds_db_outcome *o, size_t n,
 	for (size_t i = 0; i < nskipped && !dry_run && r == 0; i++)
 		r = skip_one(db, skipped[i], sched->interval_s, err, errlen);
 	if (r == 0)
-		r = record_batch(db, o, n, dry_run, sched, err, errlen);
+		r = record_batch(db, o, n, dry_run, previous, sched, err, errlen);
 	if (r == 0)
 		r = cds_db_exec(db, "COMMIT", 0, NULL, NULL, err, errlen);
 	if (r != 0)

@@ -107,6 +107,17 @@ const char *cds_reason_text(enum cds_reason r)
 	return (unsigned)r < CDS_R_COUNT ? reasons[r].text : "?";
 }
 
+int cds_reason_parse(const char *code, enum cds_reason *out)
+{
+	for (int k = 0; k < CDS_R_COUNT; k++) {
+		if (strcmp(reasons[k].code, code) == 0) {
+			*out = (enum cds_reason)k;
+			return 0;
+		}
+	}
+	return CDS_EDATA;
+}
+
 static const char *const action_names[CDS_ACTION_COUNT] = {"none", "update", "delete",
 							   "bootstrap", "reject"};
 

@@ -154,6 +154,7 @@ static int report_written(struct cds_pipeline *p, struct work *w, const struct c
 		x.v = v;
 		x.failures = o->failed ? (unsigned)w->item.failures + 1 : 0;
 		x.changesets = o->changesets;
+		x.previous = p->opts.previous ? &o->previous : NULL;
 		/* With registry profiles, a delegation under none of them is
 		 * decided and reported, but nobody is told: no change set. */
 		x.unrouted = p->conf->registry_count > 0 && !w->reg &&
@@ -188,8 +189,8 @@ static int flush(struct cds_pipeline *p)
 	}
 	double t0 = now_s();
 	if (rc == 0)
-		rc = cds_db_write_results(p->db, o, n, skip, nskip, p->opts.dry_run, &sched,
-					  p->errmsg, sizeof(p->errmsg));
+		rc = cds_db_write_results(p->db, o, n, skip, nskip, p->opts.dry_run,
+					  p->opts.previous, &sched, p->errmsg, sizeof(p->errmsg));
 	p->stats.db_s += now_s() - t0;
 	/* The store sorted o by id: report the skipped ones, then o. */
 	for (size_t k = 0; k < nskip && rc == 0; k++)

@@ -35,6 +35,14 @@ static void test_names(void **state)
 	assert_true(cds_action_changes(CDS_ACTION_BOOTSTRAP));
 	assert_false(cds_action_changes(CDS_ACTION_REJECT));
 	assert_string_equal(cds_reason_code(CDS_R_CSYNC_NS_NOT_SERVING), "csync-ns-not-serving");
+	for (int r = 0; r < CDS_R_COUNT; r++) {
+		enum cds_reason back;
+		assert_int_equal(cds_reason_parse(cds_reason_code((enum cds_reason)r), &back), 0);
+		assert_int_equal(back, r);
+	}
+	enum cds_reason r;
+	assert_int_equal(cds_reason_parse("Bogus", &r), CDS_EDATA);
+	assert_int_equal(cds_reason_parse("", &r), CDS_EDATA);
 	assert_string_equal(cds_signal_status_name(CDS_SIGNAL_MISSING), "missing");
 	assert_string_equal(cds_query_name(CDS_Q_CDNSKEY), "CDNSKEY");
 	assert_int_equal(cds_query_type(CDS_Q_CSYNC), CDS_T_CSYNC);
