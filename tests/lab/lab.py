@@ -1050,6 +1050,18 @@ def dns_query(addr, qname, qtype, rd=False, do=True, timeout=0.5, port=53):
         s.close()
 
 
+def read_tcp_message(sock):
+    """One length-prefixed DNS message over TCP (RFC 1035 4.2.2), or None."""
+    data = b""
+    while len(data) < 2 or len(data) < 2 + struct.unpack(">H", data[:2])[0]:
+        want = 2 - len(data) if len(data) < 2 else 2 + struct.unpack(">H", data[:2])[0] - len(data)
+        chunk = sock.recv(want)
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
 def wait_answer(addr, zone, what, log, rd=False, want_ad=False, limit=20.0, port=53):
     deadline = time.time() + limit
     last = None
@@ -1399,26 +1411,15 @@ def cmd_flip(args):
             state["soa"] += 1
             return FLIP_PORTS[(state["soa"] + 1) % 2]
 
-    def read_message(sock):
-        """One length-prefixed DNS message over TCP (RFC 1035 4.2.2), or None."""
-        data = b""
-        while len(data) < 2 or len(data) < 2 + struct.unpack(">H", data[:2])[0]:
-            want = 2 - len(data) if len(data) < 2 else 2 + struct.unpack(">H", data[:2])[0] - len(data)
-            chunk = sock.recv(want)
-            if not chunk:
-                return None
-            data += chunk
-        return data
-
     def over_tcp(conn):
         try:
             while True:
-                q = read_message(conn)
+                q = read_tcp_message(conn)
                 if q is None:
                     return
                 with socket.create_connection((args.address, upstream_port(q[2:])), 3) as up:
                     up.sendall(q)
-                    r = read_message(up)
+                    r = read_tcp_message(up)
                 if r is None:
                     return
                 conn.sendall(r)
@@ -1513,26 +1514,16 @@ def cmd_front(args):
     def answer(a):
         return add_report_channel(a, args.agent) if args.agent else a
 
-    def read_message(sock):
-        data = b""
-        while len(data) < 2 or len(data) < 2 + struct.unpack(">H", data[:2])[0]:
-            want = 2 - len(data) if len(data) < 2 else 2 + struct.unpack(">H", data[:2])[0] - len(data)
-            chunk = sock.recv(want)
-            if not chunk:
-                return None
-            data += chunk
-        return data
-
     def over_tcp(conn):
         try:
             while True:
-                q = read_message(conn)
+                q = read_tcp_message(conn)
                 if q is None:
                     return
                 seen(q[2:], "tcp")
                 with socket.create_connection((args.address, FRONT_PORT), 3) as up:
                     up.sendall(q)
-                    r = read_message(up)
+                    r = read_tcp_message(up)
                 if r is None:
                     return
                 r = answer(r[2:])

@@ -118,3 +118,14 @@ least scan.retry-after, 5 minutes, ahead: the tests that use this scan
 servers that refuse), or the reverse: a half-written group (results and
 schedule are written in one transaction).  A claim's lease (seconds in
 those tests) is not a next scan."""
+
+
+def run_in_own_netns(script, args, name):
+    """script --inner args, as root, in a network namespace of its own (a
+    test that runs a lab of its own: the lab's addresses and port 53 are
+    that run's, whatever else runs, the ctest lab included); its exit
+    code."""
+    if os.geteuid() != 0:
+        sys.exit("%s: needs root (servers on port 53, a network namespace)" % name)
+    return subprocess.run(["unshare", "--net", "--", sys.executable, os.path.abspath(script),
+                           "--inner", *args]).returncode

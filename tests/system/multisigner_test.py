@@ -64,7 +64,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 LABDIR_SRC = os.path.join(HERE, "..", "lab")
 sys.path.insert(0, HERE)
 sys.path.insert(0, LABDIR_SRC)
-from labtest import check, epp_schemas, finish, must, psql  # noqa: E402
+from labtest import check, epp_schemas, finish, must, psql, run_in_own_netns  # noqa: E402
 from daemontest import wait_for  # noqa: E402
 from epp_tls_test import CA, EppServer, lines  # noqa: E402
 import lab  # noqa: E402
@@ -593,12 +593,7 @@ def main():
     args.cdscan = os.path.abspath(args.cdscan)
     if args.inner:
         return inner(args)
-    if os.geteuid() != 0:
-        sys.exit("multisigner_test: needs root (servers on port 53, a network namespace)")
-    # A network namespace of its own: the lab's addresses and port 53 are
-    # this run's, whatever else runs (the ctest lab included).
-    cmd = ["unshare", "--net", "--", sys.executable, os.path.abspath(__file__), "--inner",
-           args.cdscan, "--driver", args.driver, "--ttl", str(args.ttl)]
+    cmd = [args.cdscan, "--driver", args.driver, "--ttl", str(args.ttl)]
     if args.timeline:
         cmd += ["--timeline", os.path.abspath(args.timeline)]
     if args.keep:
@@ -606,7 +601,7 @@ def main():
             sys.exit("multisigner_test: --keep %s is not empty" % args.keep)
         os.makedirs(args.keep, exist_ok=True)
         cmd += ["--keep", os.path.abspath(args.keep)]
-    sys.exit(subprocess.run(cmd).returncode)
+    sys.exit(run_in_own_netns(__file__, cmd, "multisigner_test"))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import sys
 import tempfile
 
 from labtest import Database, all_passed, check, finish, load_lab, must, psql
+from promcheck import chromium_dom
 
 ANCHOR = "rollover.test."  # a DS update with algorithm-13 keys (10-ds.toml)
 ORPHAN = "orphan.example."  # under no profile
@@ -132,30 +133,17 @@ def check_grouping(rep, counts, what):
                   "%s: the groups' %s %s add up (%d)" % (what, side, action, n))
 
 
-def console_errors(browser, tmp, url):
-    """Chromium's console messages at level warning and above for url
-    (--enable-logging writes them to stderr as CONSOLE lines)."""
-    p = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                        "--no-first-run", "--disable-background-networking",
-                        "--disable-component-update", "--disable-sync", "--enable-logging=stderr",
-                        "--v=0", "--user-data-dir=" + os.path.join(tmp, "profile"), "--dump-dom",
-                        url], capture_output=True, text=True, timeout=120)
-    errors = [l for l in p.stderr.splitlines() if "CONSOLE" in l or "Uncaught" in l]
-    return p, errors
-
-
 def html_part(browser, tmp, html, counts):
     """The G report in the browser."""
     check("<script src" not in open(html).read(), "HTML: self-contained")
     # The console check must be able to fail: a copy with a broken script.
     broken = os.path.join(tmp, "broken.html")
     open(broken, "w").write(open(html).read().replace("<script>", "<script>nosuch();", 1))
-    _, errs = console_errors(browser, tmp, "file://" + broken)
+    _, errs = chromium_dom("file://" + broken, tmp, console=True)
     check(errs, "HTML: a script error is seen on the console (%d lines)" % len(errs))
-    p, errs = console_errors(browser, tmp, "file://" + html + "#reason=algorithm-not-allowed")
-    must(p, "chromium --dump-dom")
+    dom, errs = chromium_dom("file://" + html + "#reason=algorithm-not-allowed", tmp,
+                             console=True)
     check(not errs, "HTML: no console message: %s" % errs[:3])
-    dom = p.stdout
     table = re.search(r'<table id="registries">(.*?)</table>', dom, re.S)
     rows = dict(re.findall(r'<tr data-registry="([^"]*)"><td>.*?</td><td class="num">(\d+)</td>',
                            table.group(1) if table else ""))
