@@ -34,6 +34,11 @@ enum cds_family { CDS_FAMILY_IPV4 = 0, CDS_FAMILY_IPV6 };
 #define CDS_CONF_MAX_REGISTRIES 32
 #define CDS_REGISTRY_MAX_TLDS 64
 
+/* The domain statuses of RFC 5731 §2.3, as registries-N.lock-statuses
+ * indexes them (cds_epp_status_names). */
+#define CDS_EPP_STATUS_COUNT 17
+extern const char *const cds_epp_status_names[CDS_EPP_STATUS_COUNT + 1];
+
 /* A policy key a registry profile may override: as the top level, or set. */
 enum cds_tristate { CDS_INHERIT = 0, CDS_NO, CDS_YES };
 
@@ -66,6 +71,10 @@ struct cds_registry {
 		enum cds_tristate allow_delete, csync, bootstrap_authenticated,
 			bootstrap_after_delay;
 	} policy;
+	/* Statuses (RFC 5731 §2.3, index of cds_epp_status_names) under
+	 * which the registry refuses a domain update: a domain the last
+	 * import --from epp found with one is suspended while it lasts. */
+	bool lock_statuses[CDS_EPP_STATUS_COUNT];
 	unsigned line; /* where the profile starts in the file */
 };
 

@@ -59,6 +59,11 @@ struct cds_db_item {
 	int64_t id;
 	int failures;               /* consecutive scans with an unusable server */
 	size_t failing;             /* its addresses in server_failures at the claim */
+	/* Its statuses at the registry as the last import --from epp read
+	 * them, separated by spaces ("": none, or not asked); longer than an
+	 * import stores: registry_status_unreadable (then held as locked). */
+	char registry_status[1024];
+	bool registry_status_unreadable;
 	struct cds_delegation d;    /* ns, ds and excluded owned by the item (the
 				       batch's until moved out; cds_db_item_clear) */
 };

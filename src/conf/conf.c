@@ -190,6 +190,14 @@ static const struct key registry_policy_keys[] = {
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
+/* RFC 5731 §2.3, in its order. */
+const char *const cds_epp_status_names[CDS_EPP_STATUS_COUNT + 1] = {
+	"clientDeleteProhibited", "clientHold", "clientRenewProhibited",
+	"clientTransferProhibited", "clientUpdateProhibited", "inactive", "ok",
+	"pendingCreate", "pendingDelete", "pendingRenew", "pendingTransfer", "pendingUpdate",
+	"serverDeleteProhibited", "serverHold", "serverRenewProhibited",
+	"serverTransferProhibited", "serverUpdateProhibited", NULL};
+
 static const struct key registry_keys[] = {
 	{"name", K_STRING, ROFF(name), 0, 0, NULL, NULL, NULL},
 	{"tlds", K_NAME_LIST, ROFF(tlds), 0, 0, NULL, NULL, NULL},
@@ -197,6 +205,10 @@ static const struct key registry_keys[] = {
 	{"ds-interface", K_ENUM, ROFF(ds_interface), 0, 0, ds_interface_names, "dsData", NULL},
 	{"host-model", K_ENUM, ROFF(host_model), 0, 0, host_model_names, "hostObj", NULL},
 	{"spool-dir", K_STRING, ROFF(spool_dir), 0, 0, NULL, NULL, NULL},
+	{"lock-statuses", K_WORD_SET, ROFF(lock_statuses), 0, 0, cds_epp_status_names,
+	 "clientUpdateProhibited,serverUpdateProhibited,pendingDelete,pendingTransfer,"
+	 "pendingUpdate",
+	 NULL},
 	{"epp", K_SECTION, 0, 0, 0, NULL, NULL, registry_epp_keys},
 	{"policy", K_SECTION, 0, 0, 0, NULL, NULL, registry_policy_keys},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},

@@ -234,6 +234,7 @@ static const char domain_public_sql[] =
 	"   'since', " CDS_DB_TIME("d.suspended_at") ", 'by', d.suspended_by,"
 	"   'registry_status', CASE WHEN d.suspended_by = 'registry' THEN d.suspended_reason END)"
 	"   END,"
+	" 'registry_status', to_jsonb(d.registry_status),"
 	" 'next_scan_at', " CDS_DB_TIME("d.next_scan_at") ","
 	" 'consecutive_failures', d.consecutive_failures,"
 	" 'failing', (SELECT coalesce(jsonb_agg(jsonb_build_object('name', f.ns_name,"

@@ -42,7 +42,7 @@
 	"       coalesce(extract(epoch FROM o.first_seen)::bigint, 0),"                        \
 	"       coalesce(o.consistent_scans, 0), " t ".suspended_at IS NOT NULL,"              \
 	"       coalesce(" t ".suspended_reason, ''), coalesce(" t ".csync_approved_serial, -1),"\
-	"       f.n, f.excluded "
+	"       f.n, f.excluded, coalesce(array_to_string(" t ".registry_status, ' '), '') "
 #define CLAIM_FAILURES_P(t, unreach)                                                       \
 	" CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(string_agg(sf.ns_name || ' ' ||" \
 	"   sf.address, ',' ORDER BY sf.ns_name, sf.address)"                                \
@@ -236,6 +236,13 @@ static int item_from_row(PGresult *res, int row, struct cds_db_item *it)
 		r = parse_ds(PQgetvalue(res, row, 3), d);
 	if (r == 0)
 		r = parse_excluded(PQgetvalue(res, row, 16), d);
+	/* Longer than any import stores (CDS_EPP_STATUS_MAX of them): a
+	 * lock could be in what does not fit, so the pipeline holds it. */
+	const char *st = PQgetvalue(res, row, 17);
+	if (strlen(st) >= sizeof(it->registry_status))
+		it->registry_status_unreadable = true;
+	else
+		memcpy(it->registry_status, st, strlen(st) + 1);
 	return r;
 }
 

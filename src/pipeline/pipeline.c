@@ -395,6 +395,50 @@ static void log_state(const struct cds_db_item *it)
 			      d->domain, d->excluded[i]);
 }
 
+/*
+ * A registry update lock (RFC 5731 §2.3: one of the profile's
+ * lock-statuses, as the last import --from epp read the domain's
+ * statuses): nothing is decided while it lasts, as for a suspension, and
+ * it lifts by itself once an import no longer reads it.  A delegation
+ * whose profile is gone from the config is judged by the default list.
+ */
+static void registry_lock(struct work *w)
+{
+	static const char *const dflt[] = {"clientUpdateProhibited", "serverUpdateProhibited",
+					   "pendingDelete", "pendingTransfer", "pendingUpdate"};
+	struct cds_delegation *d = &w->item.d;
+	char which[160] = "";
+	size_t o = 0;
+	if (d->suspended)
+		return; /* already, with its own reason */
+	if (w->item.registry_status_unreadable) {
+		d->suspended = true;
+		snprintf(d->suspended_reason, sizeof(d->suspended_reason),
+			 "the registry's statuses of the domain are too long to read: held as locked");
+		return;
+	}
+	for (const char *p = w->item.registry_status; *p;) {
+		size_t l = strcspn(p, " ");
+		bool lock = false;
+		for (size_t i = 0; i < CDS_EPP_STATUS_COUNT && !lock; i++)
+			lock = strlen(cds_epp_status_names[i]) == l &&
+			       memcmp(cds_epp_status_names[i], p, l) == 0 &&
+			       (w->reg ? w->reg->lock_statuses[i] : false);
+		for (size_t i = 0; !w->reg && i < sizeof(dflt) / sizeof(dflt[0]) && !lock; i++)
+			lock = strlen(dflt[i]) == l && memcmp(dflt[i], p, l) == 0;
+		if (lock && o < sizeof(which))
+			o += (size_t)snprintf(which + o, sizeof(which) - o, "%s%.*s", o ? ", " : "",
+					      (int)l, p);
+		p += l + (p[l] == ' ');
+	}
+	if (!o)
+		return;
+	d->suspended = true;
+	snprintf(d->suspended_reason, sizeof(d->suspended_reason),
+		 "the registry reports an update lock: %s (statuses read by import --from epp)",
+		 which);
+}
+
 /* Start a claimed delegation (its lists move to the work). */
 static void start_item(struct cds_pipeline *p, struct cds_db_item *it, bool urgent)
 {
@@ -411,8 +455,9 @@ static void start_item(struct cds_pipeline *p, struct cds_db_item *it, bool urge
 	it->d.ds = NULL;
 	it->d.excluded = NULL;
 	it->d.excluded_count = 0;
-	log_state(&w->item);
 	w->reg = cds_conf_registry_for(p->conf, w->item.d.domain);
+	registry_lock(w);
+	log_state(&w->item);
 	if (w->reg && w->reg->scans_cds_itself) {
 		w->skipped = true; /* not ours to scan */
 		finished(p, w);

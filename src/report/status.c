@@ -102,6 +102,20 @@ static void automation(FILE *f, json_object *d)
 		esc(f, str(d, "automation"));
 	}
 	fputs("</td></tr>\n", f);
+	/* The statuses the last import --from epp read (a lock among them
+	 * holds automation: the verdicts say so). */
+	json_object *st = get(d, "registry_status");
+	if (st && json_object_is_type(st, json_type_array)) {
+		fputs("<tr><th>statuses at the registry</th><td id=\"registry-status\">", f);
+		size_t n = json_object_array_length(st);
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				fputs(", ", f);
+			esc(f, json_object_get_string(json_object_array_get_idx(st, i)));
+		}
+		fputs(n ? "" : "none", f);
+		fputs("</td></tr>\n", f);
+	}
 }
 
 /* Zone, NS, DS, glue, and what automation does with the domain. */

@@ -5,7 +5,11 @@ lab's test.zone): a CSV portfolio of every domain the registry holds, NS and
 DS read with <domain:info> in a few sessions at once and stored as the
 registry has them, with its statuses (clientUpdateProhibited); a JSON line that gives its NS takes only the DS from the
 registry; a domain the registry does not hold is exit 65 naming file:line,
-nothing changed; the registry out of reach is exit 69.
+nothing changed; the registry out of reach is exit 69.  A scan honours the
+statuses (registries[].lock-statuses): a domain whose child asks for a DS
+change is `suspended` while the registry reports clientUpdateProhibited,
+with no change set, and gets its change set once an import no longer reads
+the lock.
 Usage: portfolio_epp_test.py CDSCAN LAB_DIR"""
 
 import json
@@ -41,7 +45,7 @@ def main():
         must(run("db", "init"), "db init")
         state = json.load(open(os.path.join(server.dir, "state.json")))["domains"]
         held = sorted(n for n, d in state.items() if "." in n and d.get("ns"))
-        locked = held[0]
+        locked = "rollover" + ".test" if "rollover.test" in held else held[0]
         with open(os.path.join(server.dir, "status.json"), "w") as f:
             json.dump({locked: ["clientUpdateProhibited", "clientTransferProhibited"]}, f)
         csv = os.path.join(tmp, "portfolio.csv")
@@ -71,6 +75,30 @@ def main():
               all(c["valid"] is not False for c in infos),
               "one domain:info per domain, in at most epp.info-sessions (3) sessions: %d "
               "infos, %d logins" % (len(infos), len(logins)))
+        check(locked == "rollover.test", "the lab's rollover.test is held by the registry")
+        verdict = lambda: json.loads(psql(
+            db, "SELECT s.verdict FROM scan_results s JOIN delegations d ON"
+                " d.id = s.delegation_id WHERE d.domain = 'rollover.test.'"
+                " ORDER BY s.id DESC LIMIT 1") or "{}")
+        changes = lambda: psql(db, "SELECT count(*) FROM change_sets c JOIN delegations d ON"
+                                   " d.id = c.delegation_id WHERE d.domain = 'rollover.test.'")
+        p = run("scan", "--domain", "rollover.test", "--output", "json")
+        v = verdict()
+        check(p.returncode == 0 and v.get("ds", {}).get("reasons") == ["suspended"] and
+              "clientUpdateProhibited" in v["ds"].get("detail", "") and
+              "clientTransferProhibited" not in v["ds"].get("detail", "") and
+              v.get("ns", {}).get("reasons") == ["suspended"] and changes() == "0",
+              "locked at the registry: suspended, naming the lock, no change set: %s %s %s"
+              % (v.get("ds"), changes(), p.stderr.strip()[-300:]))
+        with open(os.path.join(server.dir, "status.json"), "w") as f:
+            json.dump({locked: ["clientTransferProhibited"]}, f)
+        must(run("import", "--domains", csv, "--from", "epp"), "import after the lock is lifted")
+        p = run("scan", "--domain", "rollover.test", "--output", "json")
+        v = verdict()
+        check(p.returncode == 0 and v.get("ds", {}).get("action") == "update" and
+              changes() == "1",
+              "the lock lifted by the registry, read by the next import: the change set is made"
+              " (%s, %s change sets)" % (v.get("ds", {}).get("reasons"), changes()))
         signed = next(n for n in held if state[n]["ds"])
         before = psql(db, "SELECT md5(string_agg(domain || ns::text || ds::text, ','"
                           " ORDER BY domain)) FROM delegations")

@@ -316,6 +316,7 @@ static void test_registries(void **state)
 				"      password-env: SE_PW\n"
 				"    policy:\n      allow-delete: false\n"
 				"  - name: co-se\n    tlds: [co.se]\n    host-model: hostAttr\n"
+				"    lock-statuses: [serverHold, clientHold]\n"
 				"  - name: nic-ch\n    tlds: [ch]\n    scans-cds-itself: true\n";
 	struct cds_conf c, eff;
 	struct cds_conf_error e;
@@ -332,6 +333,18 @@ static void test_registries(void **state)
 	assert_true(se->epp.timeout_ms == 30000);
 	assert_string_equal(se->epp.password_env, "SE_PW");
 	assert_int_equal(c.registries[1].host_model, CDS_HOST_ATTR);
+	/* lock-statuses: RFC 5731 §2.3 names, the default or the profile's */
+	for (size_t i = 0; i < CDS_EPP_STATUS_COUNT; i++) {
+		const char *n = cds_epp_status_names[i];
+		bool dflt = strcmp(n, "clientUpdateProhibited") == 0 ||
+			    strcmp(n, "serverUpdateProhibited") == 0 ||
+			    strcmp(n, "pendingDelete") == 0 || strcmp(n, "pendingTransfer") == 0 ||
+			    strcmp(n, "pendingUpdate") == 0;
+		bool co = strcmp(n, "serverHold") == 0 || strcmp(n, "clientHold") == 0;
+		if (se->lock_statuses[i] != dflt || c.registries[1].lock_statuses[i] != co)
+			fail_msg("lock-statuses: %s", n);
+	}
+	assert_null(cds_epp_status_names[CDS_EPP_STATUS_COUNT]);
 	assert_true(c.registries[2].scans_cds_itself);
 	assert_ptr_equal(cds_conf_registry_for(&c, "example.se."), se);
 	assert_ptr_equal(cds_conf_registry_for(&c, "shop.co.se."), &c.registries[1]);
@@ -357,6 +370,8 @@ static void test_registries(void **state)
 		 "registries", "defined twice", 4},
 		{"registries:\n  - name: a\n    tlds: ['bad name']\n", "registries.tlds",
 		 "not a domain name", 3},
+		{"registries:\n  - name: a\n    tlds: [se]\n    lock-statuses: [locked]\n",
+		 "registries.lock-statuses", "not one of the words", 4},
 		{"registries:\n  - name: a\n    tlds: [se]\n    host-model: hostobj\n",
 		 "registries.host-model", "not one of", 4},
 		{"registries:\n  - name: a\n    tlds: [se]\n    epp:\n      password-file: /x\n"

@@ -76,6 +76,7 @@ static void test_secure_page_and_bad_json(void **state)
 			  "[\"1 13 2 AA\"], \"automation\": \"suspended\", \"suspension\": "
 			  "{\"since\": \"2026-12-01T00:00:00Z\", \"by\": \"registry\", "
 			  "\"registry_status\": \"serverUpdateProhibited\"}, \"verdicts\": [],"
+			  " \"registry_status\": [\"ok\", \"<b>x</b>\"],"
 			  " \"change_sets\": [{\"kind\": \"ds\", \"action\": \"update\", \"state\":"
 			  " \"done\", \"add\": [\"2 13 2 BB\"], \"rem\": []}]}",
 			  &rc);
@@ -85,6 +86,7 @@ static void test_secure_page_and_bad_json(void **state)
 	assert_non_null(strstr(html, "by the registry: <span id=\"suspension\">"
 				     "serverUpdateProhibited</span>"));
 	assert_non_null(strstr(html, "<code>2 13 2 BB</code>"));
+	assert_non_null(strstr(html, "<td id=\"registry-status\">ok, &lt;b&gt;x&lt;/b&gt;</td>"));
 	free(html);
 	html = page("[1, 2]", &rc);
 	assert_int_equal(rc, CDS_EDATA);
