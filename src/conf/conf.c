@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "cdscan/conf.h"
@@ -86,6 +87,16 @@ static const struct key scan_keys[] = {
 	{"csync-max-addresses", K_UINT, OFF(scan.csync_max_addresses), 1, CDS_NS_MAX_ADDRS, NULL,
 	 "8", NULL},
 	{"csync-max-probes", K_UINT, OFF(scan.csync_max_probes), 1, 1000, NULL, "32", NULL},
+	/* Vantage agreement (cdscan.yaml(5) VANTAGES): this scanner's name
+	 * (unset: the host name), how many distinct vantages must have seen a
+	 * signal before it is acted on, and within how long. */
+	{"vantage", K_STRING, OFF(scan.vantage), 0, 0, NULL, NULL, NULL},
+	{"vantages", K_UINT, OFF(scan.vantages), 1, CDS_CONF_MAX_VANTAGES, NULL, "1", NULL},
+	{"vantage-window", K_DURATION, OFF(scan.vantage_window_ms), 60000,
+	 UINT64_C(30) * 86400000, NULL, "1h", NULL},
+	/* The address the scan's queries leave from (a multi-homed scanner),
+	 * for queries of its family; unset: the kernel's choice. */
+	{"source-address", K_ADDR, OFF(scan.source_address), 0, 0, NULL, NULL, NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -736,10 +747,50 @@ static int check_conf(struct loader *ld)
 			return fail(ld, NULL, "policy.compute-digests",
 				    "digest type %d is not in policy.digest-types", i);
 	}
+	if (c->scan.vantage && !cds_conf_vantage_name_ok(c->scan.vantage))
+		return fail(ld, NULL, "scan.vantage",
+			    "'%s' is not a vantage name (1 to %d letters, digits, '.', '-', '_')",
+			    c->scan.vantage, CDS_CONF_VANTAGE_MAX);
+	if (c->scan.source_address && strchr(c->scan.source_address, '#'))
+		return fail(ld, NULL, "scan.source-address", "'%s': an address, without a port",
+			    c->scan.source_address);
 	if (c->limits.rsa_min_bits > c->limits.rsa_max_bits)
 		return fail(ld, NULL, "limits.rsa-min-bits", "%u is above limits.rsa-max-bits (%u)",
 			    c->limits.rsa_min_bits, c->limits.rsa_max_bits);
 	return 0;
+}
+
+static bool vantage_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '-' || c == '_';
+}
+
+bool cds_conf_vantage_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > CDS_CONF_VANTAGE_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!vantage_char(name[i]))
+			return false;
+	return true;
+}
+
+void cds_conf_vantage_of(const struct cds_conf *conf, char *buf, size_t len)
+{
+	char host[256] = "";
+	if (conf->scan.vantage) {
+		snprintf(buf, len, "%s", conf->scan.vantage);
+		return;
+	}
+	if (gethostname(host, sizeof(host) - 1) != 0 || !host[0])
+		snprintf(host, sizeof(host), "unknown");
+	host[CDS_CONF_VANTAGE_MAX] = '\0';
+	for (char *p = host; *p; p++)
+		if (!vantage_char(*p))
+			*p = '_';
+	snprintf(buf, len, "%s", host);
 }
 
 int cds_conf_init(struct cds_conf *conf)
@@ -877,6 +928,8 @@ void cds_conf_deinit(struct cds_conf *conf)
 	for (size_t i = 0; i < CDS_CONF_MAX_LISTEN; i++)
 		free(conf->daemon.listen[i]);
 	free(conf->daemon.http);
+	free(conf->scan.vantage);
+	free(conf->scan.source_address);
 	free(conf->output.spool_dir);
 	free(conf->output.json_file);
 	for (size_t i = 0; i < conf->registry_count; i++) {
