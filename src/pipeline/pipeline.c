@@ -170,23 +170,29 @@ static int agree_cb(struct cds_db_outcome *o, enum cds_kind kind,
 		p->vantage, o->vantage_fp[kind], seen, n, now,
 		p->conf->scan.vantage_window_ms / 1000, p->conf->scan.vantages, detail,
 		sizeof(detail));
+	struct cds_verdict_side *s = cds_verdict_side_of(&w->d->v, kind);
+	int r = 0;
 	if (a == CDS_VANTAGE_AGREED) {
 		cds_log_debug("%s: %s change agreed (%s)", w->item.d.domain, cds_kind_name(kind),
 			      detail);
-		return 0;
+		if (s->detail[0])
+			return 0;
+		/* Which vantages it rests on, for whoever asks later. */
+		snprintf(s->detail, sizeof(s->detail), "%s", detail);
+	} else {
+		cds_log_info("%s: %s change held back: vantage-disagreement (%s)",
+			     w->item.d.domain, cds_kind_name(kind), detail);
+		r = cds_policy_vantage_hold(&w->d->v, kind, detail);
+		o->changes[kind] = NULL;
+		/* Waiting for the other vantages: due again soon, so that one
+		 * of them scans it within the window. */
+		o->held = true;
 	}
-	cds_log_info("%s: %s change held back: vantage-disagreement (%s)", w->item.d.domain,
-		     cds_kind_name(kind), detail);
-	int r = cds_policy_vantage_hold(&w->d->v, kind, detail);
 	char *json = r == 0 ? cds_verdict_to_json(&w->d->v, false) : NULL;
 	if (!json)
 		return CDS_ENOMEM;
 	free((char *)o->json);
 	o->json = json;
-	o->changes[kind] = NULL;
-	/* Waiting for the other vantages: due again soon, so that one of
-	 * them scans it within the window. */
-	o->held = true;
 	return 0;
 }
 
