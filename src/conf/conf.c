@@ -24,6 +24,8 @@ enum key_type {
 	K_PREFIX_LIST, /* resolver.allow-addresses: address prefixes */
 	K_LISTEN_LIST, /* daemon.listen: addresses to take NOTIFY on */
 	K_ADDR,      /* char *: one ADDR[#PORT] */
+	K_HOST_ADDR, /* char *: one ADDR, no port (a source address) */
+	K_WORD,      /* char *: a vantage name (cds_conf_vantage_name_ok) */
 	K_NAME_LIST, /* a registry's TLDs */
 	K_TRISTATE,  /* enum cds_tristate: true or false, unset inherits */
 	K_PROFILES,  /* the list of registry profiles */
@@ -90,13 +92,13 @@ static const struct key scan_keys[] = {
 	/* Vantage agreement (cdscan.yaml(5) VANTAGES): this scanner's name
 	 * (unset: the host name), how many distinct vantages must have seen a
 	 * signal before it is acted on, and within how long. */
-	{"vantage", K_STRING, OFF(scan.vantage), 0, 0, NULL, NULL, NULL},
+	{"vantage", K_WORD, OFF(scan.vantage), 0, 0, NULL, NULL, NULL},
 	{"vantages", K_UINT, OFF(scan.vantages), 1, CDS_CONF_MAX_VANTAGES, NULL, "1", NULL},
 	{"vantage-window", K_DURATION, OFF(scan.vantage_window_ms), 60000,
 	 UINT64_C(30) * 86400000, NULL, "1h", NULL},
 	/* The address the scan's queries leave from (a multi-homed scanner),
 	 * for queries of its family; unset: the kernel's choice. */
-	{"source-address", K_ADDR, OFF(scan.source_address), 0, 0, NULL, NULL, NULL},
+	{"source-address", K_HOST_ADDR, OFF(scan.source_address), 0, 0, NULL, NULL, NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -403,6 +405,20 @@ static int set_scalar(struct loader *ld, const struct key *k, const char *path,
 	switch (k->type) {
 	case K_STRING:
 		return set_string((char **)dst, text);
+	case K_WORD:
+		if (!cds_conf_vantage_name_ok(text))
+			return fail(ld, node, path,
+				    "'%s' is not a vantage name (1 to %d letters, digits, '.', '-', "
+				    "'_')",
+				    text, CDS_CONF_VANTAGE_MAX);
+		return set_string((char **)dst, text);
+	case K_HOST_ADDR: {
+		struct cds_addr a;
+		if (strchr(text, '#') || cds_addr_parse(text, 0, &a) != 0)
+			return fail(ld, node, path, "'%s' is not an IPv4 or IPv6 address (no port)",
+				    text);
+		return set_string((char **)dst, text);
+	}
 	case K_ADDR: {
 		struct cds_addr a;
 		if (cds_addr_parse(text, 9153, &a) != 0)
@@ -747,13 +763,6 @@ static int check_conf(struct loader *ld)
 			return fail(ld, NULL, "policy.compute-digests",
 				    "digest type %d is not in policy.digest-types", i);
 	}
-	if (c->scan.vantage && !cds_conf_vantage_name_ok(c->scan.vantage))
-		return fail(ld, NULL, "scan.vantage",
-			    "'%s' is not a vantage name (1 to %d letters, digits, '.', '-', '_')",
-			    c->scan.vantage, CDS_CONF_VANTAGE_MAX);
-	if (c->scan.source_address && strchr(c->scan.source_address, '#'))
-		return fail(ld, NULL, "scan.source-address", "'%s': an address, without a port",
-			    c->scan.source_address);
 	if (c->limits.rsa_min_bits > c->limits.rsa_max_bits)
 		return fail(ld, NULL, "limits.rsa-min-bits", "%u is above limits.rsa-max-bits (%u)",
 			    c->limits.rsa_min_bits, c->limits.rsa_max_bits);
