@@ -14,7 +14,13 @@ detail naming what each saw; (c) the same for CSYNC (NS side); with
 scan.vantages 1 (the default) one scanner acts alone, as before.  A lab of
 its own in a network namespace of its own.  Needs root.
 
-Usage: vantage_test.py CDSCAN [--keep DIR]"""
+Usage: vantage_test.py CDSCAN [--keep DIR] [--bench N]
+
+--bench N (by hand, not in ctest): N more children, half with a CDS
+rollover and half without a signal, served directly by ns1; each is
+scanned five times with scan.vantages 1 and five times with 2, and the
+scan's database time and wall time are printed (the cost of the agreement
+step: a lock, an upsert and a read per batch)."""
 
 import argparse
 import json
@@ -285,14 +291,48 @@ def test_daemon(r):
           % (rc, got))
 
 
+BULK = """[zone."bulk%(i)d.test"]
+ns = ["ns1.vantage-provider.net"]
+keys = { ksk = "13 ksk", new = "13 ksk", zsk = "13" }
+ds = ["ksk"]
+%(cds)s
+"""
+
+
+def bench(r, n, rounds=5):
+    """Scans of the bulk zones with vantages 1 and 2: median wall and
+    database seconds (cdscan's statistics line)."""
+    import re
+    import statistics
+    doms = sum((["--domain", "bulk%d.test" % i] for i in range(n)), [])
+    times = {1: [], 2: []}
+    for _ in range(rounds):
+        for vantages in (1, 2):
+            psql(r.db, "DELETE FROM change_sets; DELETE FROM vantage_observations")
+            p = r.cdscan(r.conf("a", vantages=vantages), "scan", *doms, timeout=600)
+            must(p, "bench scan, vantages %d" % vantages)
+            m = re.search(r"wall ([0-9.]+)s.*database ([0-9.]+)s", p.stderr)
+            times[vantages].append((float(m.group(1)), float(m.group(2))))
+    for vantages, t in times.items():
+        print("bench: %d delegations (half CDS rollovers), scan.vantages %d: median wall %.3f s,"
+              " database %.3f s (of %d scans)" % (n, vantages, statistics.median(x[0] for x in t),
+                                                  statistics.median(x[1] for x in t), rounds))
+
+
 def inner(args):
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     tmp = args.keep or tempfile.mkdtemp(prefix="cdscan-vantage-")
     labdir = os.path.join(tmp, "lab")
     try:
+        scenarios = ["--scenarios", os.path.join(LABDIR_SRC, "vantage")]
+        if args.bench:
+            extra = os.path.join(tmp, "bulk.toml")
+            with open(extra, "w") as f:
+                f.write("\n".join(BULK % {"i": i, "cds": 'cds = ["ksk", "new"]' if i % 2 else ""}
+                                  for i in range(args.bench)))
+            scenarios += ["--scenarios", extra]
         p = subprocess.run([sys.executable, os.path.join(LABDIR_SRC, "lab.py"), "up", "--dir",
-                            labdir, "--scenarios", os.path.join(LABDIR_SRC, "vantage")],
-                           capture_output=True, text=True, timeout=600)
+                            labdir, *scenarios], capture_output=True, text=True, timeout=1800)
         must(p, "lab.py up (the vantage lab)")
         info = json.load(open(os.path.join(labdir, "lab.json")))
         front = Front()
@@ -300,6 +340,9 @@ def inner(args):
         conf = r.conf("a")
         must(r.cdscan(conf, "db", "init"), "db init")
         must(r.cdscan(conf, "import", "--zone", r.parent), "import of test.")
+        if args.bench:
+            bench(r, args.bench)
+            return
         t0 = time.monotonic()
         test_agree(r, "same.test", "ds", "update")
         test_disagree(r, "split.test", "ds")
@@ -323,12 +366,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("cdscan")
     ap.add_argument("--keep", help="work in this directory and keep it (lab logs)")
+    ap.add_argument("--bench", type=int, default=0, help="time N more delegations instead")
     ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     args.cdscan = os.path.abspath(args.cdscan)
     if args.inner:
         return inner(args)
-    cmd = [args.cdscan]
+    cmd = [args.cdscan, "--bench", str(args.bench)]
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
         cmd += ["--keep", os.path.abspath(args.keep)]
