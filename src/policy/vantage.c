@@ -45,13 +45,14 @@ static int cmp_str(const void *a, const void *b)
  * is: the verdict is the caller's). */
 static void put_sorted(struct text *t, const struct cds_strlist *l, const char *sep)
 {
-	char **v = l->n ? malloc(l->n * sizeof(*v)) : NULL;
-	if (l->n && !v) {
+	if (l->n == 0)
+		return; /* (qsort and memcpy take no NULL, even for nothing) */
+	char **v = malloc(l->n * sizeof(*v));
+	if (!v) {
 		t->oom = true;
 		return;
 	}
-	if (l->n)
-		memcpy(v, l->v, l->n * sizeof(*v));
+	memcpy(v, l->v, l->n * sizeof(*v));
 	qsort(v, l->n, sizeof(*v), cmp_str);
 	for (size_t i = 0; i < l->n; i++) {
 		if (i)
@@ -70,8 +71,10 @@ static int cmp_glue(const void *a, const void *b)
 /* The glue, name by name in byte order, each with its sorted addresses. */
 static void put_glue(struct text *t, const struct cds_verdict_glue *g, size_t n)
 {
-	const struct cds_verdict_glue **v = n ? malloc(n * sizeof(*v)) : NULL;
-	if (n && !v) {
+	if (n == 0)
+		return;
+	const struct cds_verdict_glue **v = malloc(n * sizeof(*v));
+	if (!v) {
 		t->oom = true;
 		return;
 	}
