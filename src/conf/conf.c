@@ -390,6 +390,23 @@ static int note_given(struct loader *ld, const void *dst, const char *path,
 	return 0;
 }
 
+/* A string key whose text is checked first: an address (with or without a
+ * port) or a vantage name. */
+static int set_checked_string(struct loader *ld, const struct key *k, const char *path,
+			      const yaml_node_t *node, const char *text, char **dst)
+{
+	struct cds_addr a;
+	if (k->type == K_WORD && !cds_conf_vantage_name_ok(text))
+		return fail(ld, node, path,
+			    "'%s' is not a vantage name (1 to %d letters, digits, '.', '-', '_')",
+			    text, CDS_CONF_VANTAGE_MAX);
+	if (k->type == K_HOST_ADDR && (strchr(text, '#') || cds_addr_parse(text, 0, &a) != 0))
+		return fail(ld, node, path, "'%s' is not an IPv4 or IPv6 address (no port)", text);
+	if (k->type == K_ADDR && cds_addr_parse(text, 9153, &a) != 0)
+		return fail(ld, node, path, "'%s' is not an IPv4 or IPv6 address[#port]", text);
+	return set_string(dst, text);
+}
+
 /* Set one scalar key from its text.  node may be NULL (defaults). */
 static int set_scalar(struct loader *ld, const struct key *k, const char *path,
 		      const yaml_node_t *node, const char *text)
@@ -406,26 +423,9 @@ static int set_scalar(struct loader *ld, const struct key *k, const char *path,
 	case K_STRING:
 		return set_string((char **)dst, text);
 	case K_WORD:
-		if (!cds_conf_vantage_name_ok(text))
-			return fail(ld, node, path,
-				    "'%s' is not a vantage name (1 to %d letters, digits, '.', '-', "
-				    "'_')",
-				    text, CDS_CONF_VANTAGE_MAX);
-		return set_string((char **)dst, text);
-	case K_HOST_ADDR: {
-		struct cds_addr a;
-		if (strchr(text, '#') || cds_addr_parse(text, 0, &a) != 0)
-			return fail(ld, node, path, "'%s' is not an IPv4 or IPv6 address (no port)",
-				    text);
-		return set_string((char **)dst, text);
-	}
-	case K_ADDR: {
-		struct cds_addr a;
-		if (cds_addr_parse(text, 9153, &a) != 0)
-			return fail(ld, node, path, "'%s' is not an IPv4 or IPv6 address[#port]",
-				    text);
-		return set_string((char **)dst, text);
-	}
+	case K_HOST_ADDR:
+	case K_ADDR:
+		return set_checked_string(ld, k, path, node, text, (char **)dst);
 	case K_BOOL:
 		if (!parse_bool(text, (bool *)dst))
 			return fail(ld, node, path, "expected true or false, got '%s'", text);

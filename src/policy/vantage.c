@@ -65,7 +65,7 @@ static void put_sorted(struct text *t, const struct cds_strlist *l, const char *
 static int cmp_glue(const void *a, const void *b)
 {
 	return strcmp((*(const struct cds_verdict_glue *const *)a)->name,
-		      (*(const struct cds_verdict_glue *const *)b)->name);
+	              (*(const struct cds_verdict_glue *const *)b)->name);
 }
 
 /* The glue, name by name in byte order, each with its sorted addresses. */
@@ -155,9 +155,9 @@ static bool seen_before(const struct cds_vantage_seen *seen, size_t i, const cha
 }
 
 enum cds_vantage_outcome cds_policy_vantage_agree(const char *self, const char *fingerprint,
-						  const struct cds_vantage_seen *seen, size_t n,
-						  time_t now, uint64_t window_s, uint32_t required,
-						  char *detail, size_t len)
+                                                  const struct cds_vantage_seen *seen, size_t n,
+                                                  time_t now, uint64_t window_s, uint32_t required,
+                                                  char *detail, size_t len)
 {
 	char agree[256], differ[400] = "";
 	size_t same = 1, others = 0, a = 0, d = 0;
@@ -175,7 +175,8 @@ enum cds_vantage_outcome cds_policy_vantage_agree(const char *self, const char *
 		if (strcmp(o->fingerprint, fingerprint) == 0) {
 			same++;
 			if (a < sizeof(agree))
-				a += (size_t)snprintf(agree + a, sizeof(agree) - a, ", %s", o->vantage);
+				a += (size_t)snprintf(agree + a, sizeof(agree) - a, ", %s",
+				                      o->vantage);
 			continue;
 		}
 		others++;
@@ -186,25 +187,26 @@ enum cds_vantage_outcome cds_policy_vantage_agree(const char *self, const char *
 			gmtime_r(&at, &tm);
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 			short_fp(fp, sizeof(fp), o->fingerprint, 96);
-			d += (size_t)snprintf(differ + d, sizeof(differ) - d, "%s%s saw \"%s\" at %s",
-					      d ? "; " : "", o->vantage, fp, when);
+			d += (size_t)snprintf(differ + d, sizeof(differ) - d,
+			                      "%s%s saw \"%s\" at %s", d ? "; " : "", o->vantage,
+			                      fp, when);
 		}
 	}
 	if (others > 0) {
 		snprintf(detail, len,
-			 "vantages disagree: %zu saw this signal (%s), %zu a different one: %s%s", same,
-			 agree, others, differ, others > 3 ? "; ..." : "");
+		         "vantages disagree: %zu saw this signal (%s), %zu a different one: %s%s",
+		         same, agree, others, differ, others > 3 ? "; ..." : "");
 		return CDS_VANTAGE_DISAGREED;
 	}
 	if (same >= required) {
 		snprintf(detail, len, "%zu of %u vantages observed this signal (%s)", same,
-			 (unsigned)required, agree);
+		         (unsigned)required, agree);
 		return CDS_VANTAGE_AGREED;
 	}
 	snprintf(detail, len,
-		 "%zu of %u vantages have observed this signal so far (%s); waiting for the "
-		 "others within scan.vantage-window (%llu s)",
-		 same, (unsigned)required, agree, (unsigned long long)window_s);
+	         "%zu of %u vantages have observed this signal so far (%s); waiting for the "
+	         "others within scan.vantage-window (%llu s)",
+	         same, (unsigned)required, agree, (unsigned long long)window_s);
 	return CDS_VANTAGE_WAITING;
 }
 

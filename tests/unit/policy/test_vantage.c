@@ -54,7 +54,7 @@ static void test_fingerprint_canonical(void **state)
 	char *fa = fp_of(&a, CDS_KIND_DS), *fb = fp_of(&b, CDS_KIND_DS),
 	     *fc = fp_of(&c, CDS_KIND_DS);
 	assert_string_equal(fa, "update: " DS1 ", " DS2);
-	assert_string_equal(fa, fb);   /* order does not matter */
+	assert_string_equal(fa, fb);     /* order does not matter */
 	assert_string_not_equal(fa, fc); /* the set does */
 	/* Nothing to change is an observation too, of the current set. */
 	char *fn = fp_of(&a, CDS_KIND_NS);
@@ -83,12 +83,12 @@ static void ns_update(struct cds_verdict *v, const char *addr)
 	memset(v, 0, sizeof(*v));
 	add_all(&v->ns_side.current, (const char *const[]){"ns.child.test.", NULL});
 	add_all(&v->ns_side.proposed,
-		(const char *const[]){"ns2.child.test.", "ns1.provider.net.", NULL});
+	        (const char *const[]){"ns2.child.test.", "ns1.provider.net.", NULL});
 	assert_int_equal(cds_verdict_side_diff(&v->ns_side), 0);
 	cds_verdict_decide(&v->ns_side, CDS_ACTION_UPDATE, CDS_R_NS_UPDATED, NULL);
 	cds_verdict_decide(&v->ds_side, CDS_ACTION_NONE, CDS_R_NO_SIGNAL, NULL);
-	struct cds_verdict_glue *g = cds_verdict_glue_add(&v->glue, &v->glue_count,
-							  "ns2.child.test.");
+	struct cds_verdict_glue *g =
+	    cds_verdict_glue_add(&v->glue, &v->glue_count, "ns2.child.test.");
 	assert_non_null(g);
 	add_all(&g->addresses, (const char *const[]){addr, "2001:db8::2", NULL});
 	g = cds_verdict_glue_add(&v->glue_current, &v->glue_current_count, "ns.child.test.");
@@ -104,7 +104,7 @@ static void test_fingerprint_ns_glue(void **state)
 	ns_update(&b, "192.0.2.99");
 	char *fa = fp_of(&a, CDS_KIND_NS), *fb = fp_of(&b, CDS_KIND_NS);
 	assert_string_equal(fa, "update: ns1.provider.net., ns2.child.test.; glue "
-				"ns2.child.test. 192.0.2.2 2001:db8::2");
+	                        "ns2.child.test. 192.0.2.2 2001:db8::2");
 	assert_string_not_equal(fa, fb); /* same NS set, other glue */
 	free(fa);
 	free(fb);
@@ -112,14 +112,14 @@ static void test_fingerprint_ns_glue(void **state)
 	cds_verdict_clear(&b);
 }
 
-#define NOW 1000000
+#define NOW    1000000
 #define WINDOW 3600
 
 static enum cds_vantage_outcome agree(const struct cds_vantage_seen *seen, size_t n,
-				      uint32_t required, char *detail)
+                                      uint32_t required, char *detail)
 {
 	return cds_policy_vantage_agree("a", "update: X", seen, n, NOW, WINDOW, required, detail,
-					512);
+	                                512);
 }
 
 static void test_agree_rule(void **state)
@@ -132,7 +132,8 @@ static void test_agree_rule(void **state)
 	assert_int_equal(agree(own, 1, 2, d), CDS_VANTAGE_WAITING);
 	assert_non_null(strstr(d, "1 of 2 vantages have observed this signal so far (a)"));
 	/* b saw the same within the window. */
-	struct cds_vantage_seen same[] = {{"a", "update: X", NOW - 10}, {"b", "update: X", NOW - 60}};
+	struct cds_vantage_seen same[] = {{"a", "update: X", NOW - 10},
+	                                  {"b", "update: X", NOW - 60}};
 	assert_int_equal(agree(same, 2, 2, d), CDS_VANTAGE_AGREED);
 	assert_non_null(strstr(d, "2 of 2"));
 	/* ... but before the window: not counted (no replay of an old one). */
@@ -147,7 +148,8 @@ static void test_agree_rule(void **state)
 	assert_non_null(strstr(d, "b saw \"update: Y\" at "));
 	assert_non_null(strstr(d, "2 saw this signal (a, c)"));
 	/* b's different observation left the window: it no longer blocks. */
-	struct cds_vantage_seen stale[] = {{"b", "none: ", NOW - WINDOW - 100}, {"c", "update: X", NOW}};
+	struct cds_vantage_seen stale[] = {{"b", "none: ", NOW - WINDOW - 100},
+	                                   {"c", "update: X", NOW}};
 	assert_int_equal(agree(stale, 2, 2, d), CDS_VANTAGE_AGREED);
 }
 
@@ -180,10 +182,10 @@ static void test_hold(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fingerprint_canonical),
-		cmocka_unit_test(test_fingerprint_ns_glue),
-		cmocka_unit_test(test_agree_rule),
-		cmocka_unit_test(test_hold),
+	    cmocka_unit_test(test_fingerprint_canonical),
+	    cmocka_unit_test(test_fingerprint_ns_glue),
+	    cmocka_unit_test(test_agree_rule),
+	    cmocka_unit_test(test_hold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
