@@ -991,7 +991,16 @@ static int record_vantages(struct cds_db *db, struct cds_db_outcome *o, size_t n
 		return CDS_ENOMEM;
 	const char *p[1] = {ids};
 	int r = 0;
+	/* The open change sets first, as record_change and a sender (whose
+	 * claim holds them while it suspends a domain the registry locked)
+	 * take them: before the delegation.  Locked the other way round, a
+	 * scan and a sender could wait for each other. */
 	if (!dry_run)
+		r = cds_db_exec(db,
+				"SELECT 1 FROM change_sets WHERE delegation_id = ANY($1::bigint[])"
+				" AND state IN ('pending', 'sent') ORDER BY id FOR UPDATE",
+				1, p, NULL, err, errlen);
+	if (r == 0 && !dry_run)
 		r = cds_db_exec(db,
 				"SELECT id FROM delegations WHERE id = ANY($1::bigint[])"
 				" ORDER BY id FOR UPDATE",
