@@ -219,23 +219,38 @@ def test_disagree(r, domain, kind):
 
 
 def test_race(r):
-    """Both vantages finish race.test at the same moment: one change set
-    (the write's lock: the second sees the first's observation)."""
+    """Both vantages write race.test at the same moment: exactly one change
+    set.  A transaction of the test's own holds vantage_observations locked
+    (EXCLUSIVE) for 3 s, so that both scans reach their write and wait in
+    it together; when it ends, the delegation's row lock (taken first in
+    the write) lets one through, and the other then sees its observation.
+    Without that lock both would read no other observation (neither
+    committed) and neither would act."""
+    hold = subprocess.Popen(["psql", r.db, "-Xq"], stdin=subprocess.PIPE, text=True,
+                            stdout=subprocess.DEVNULL)
+    hold.stdin.write("BEGIN; LOCK TABLE vantage_observations IN EXCLUSIVE MODE;"
+                     " SELECT pg_sleep(3); COMMIT;\n")
+    hold.stdin.close()
+    time.sleep(0.5)
     procs = []
+    t0 = time.monotonic()
     for name in ("a", "b"):
         report = os.path.join(r.tmp, "race-%s.json" % name)
         procs.append((name, report, subprocess.Popen(
             [r.binary, "-c", r.conf(name), "scan", "--domain", "race.test", "--report", report,
              "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
-        time.sleep(0.05)
-    actions = {}
+    actions, walls = {}, {}
     for name, report, p in procs:
         _, err = p.communicate(timeout=120)
+        walls[name] = time.monotonic() - t0
         check(p.returncode == 0, "race: scan by %s exit %d %s"
               % (name, p.returncode, err[-300:] if p.returncode else ""))
         rep = json.load(open(report))
         v = next((v for v in rep["domains"] if v["domain"] == "race.test."), None)
         actions[name] = side(v, "ds")["action"]
+    hold.wait(timeout=30)
+    check(min(walls.values()) > 2, "race: both scans waited in their write together (%s)"
+          % {k: round(w, 2) for k, w in walls.items()})
     check(sorted(actions.values()) == ["reject", "update"] and r.changes("race.test", "ds") == "1",
           "race: one vantage held back, the other made exactly one change set (%s, %s)"
           % (actions, r.changes("race.test", "ds")))
