@@ -70,10 +70,14 @@ class Front:
         self.lock = threading.Lock()
         threading.Thread(target=self.serve, daemon=True).start()
 
-    def route(self, client):
+    def route(self, client, query):
+        """The backend for this client, or None: vantage b gets no answer
+        for unreach.test (its nameserver unreachable from there)."""
         who = "b" if client == SOURCE["b"] else "a"
         with self.lock:
             self.asked[who] += 1
+        if who == "b" and b"\x07unreach\x04test\x00" in query.lower():
+            return None
         return BACKEND[who]
 
     def over_tcp(self, conn, client):
@@ -82,7 +86,10 @@ class Front:
                 q = read_tcp_message(conn)
                 if q is None:
                     return
-                with socket.create_connection((self.route(client), 53), 3) as up:
+                backend = self.route(client, q)
+                if backend is None:
+                    return
+                with socket.create_connection((backend, 53), 3) as up:
                     up.sendall(q)
                     r = read_tcp_message(up)
                 if r is None:
@@ -102,10 +109,13 @@ class Front:
                                      daemon=True).start()
                     continue
                 q, client = self.udp.recvfrom(65535)
+                backend = self.route(client[0], q)
+                if backend is None:
+                    continue
                 up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 up.settimeout(2)
                 try:
-                    up.sendto(q, (self.route(client[0]), 53))
+                    up.sendto(q, (backend, 53))
                     self.udp.sendto(up.recv(65535), client)
                 except OSError:
                     pass
@@ -172,6 +182,16 @@ def test_agree(r, domain, kind, update):
     check(s.get("proposed") == s.get("current") and not s.get("add") and not s.get("rem"),
           "%s, held back: proposed equals current" % domain)
     check(r.changes(domain, kind) == "0", "%s: no change set after vantage a only" % domain)
+    # A dry run by b reads a's observation (agreed) and writes nothing.
+    dry = os.path.join(r.tmp, "dry.json")
+    p = r.cdscan(r.conf("b"), "scan", "--dry-run", "--domain", domain, "--report", dry,
+                 "--format", "json")
+    must(p, "dry run of %s by b" % domain)
+    v = next((v for v in json.load(open(dry))["domains"] if v["domain"] == domain + "."), None)
+    check(side(v, kind)["action"] == update and r.changes(domain, kind) == "0"
+          and sorted(r.observations(domain, kind)) == ["a"],
+          "%s, dry run by b: %s, no change set, no observation recorded (%s)"
+          % (domain, side(v, kind)["action"], sorted(r.observations(domain, kind))))
     v, _ = r.scan("b", domain)
     s = side(v, kind)
     check(s["action"] == update and s.get("detail") == "2 of 2 vantages observed this signal (b, a)",
@@ -216,6 +236,24 @@ def test_disagree(r, domain, kind):
           "%s, b's observation outside the window: a waits for a second vantage (got %s)"
           % (domain, s.get("detail")))
     check(r.changes(domain, kind) == "0", "%s: still no change set" % domain)
+
+
+def test_unreachable(r):
+    """Vantage b cannot reach unreach.test's server: its scan observes
+    nothing (ns-unreachable), neither for nor against; a's observation
+    still waits for a second vantage."""
+    r.scan("a", "unreach.test")
+    v, _ = r.scan("b", "unreach.test")
+    check(side(v, "ds")["reasons"] == ["ns-unreachable"],
+          "unreach.test, vantage b: ns-unreachable (got %s)" % side(v, "ds")["reasons"])
+    check(sorted(r.observations("unreach.test", "ds")) == ["a"],
+          "unreach.test: b recorded no observation (%s)"
+          % sorted(r.observations("unreach.test", "ds")))
+    v, _ = r.scan("a", "unreach.test")
+    s = side(v, "ds")
+    check("1 of 2 vantages have observed this signal so far (a)" in s.get("detail", "")
+          and r.changes("unreach.test", "ds") == "0",
+          "unreach.test, vantage a again: still 1 of 2, no change set (%s)" % s.get("detail"))
 
 
 def test_race(r):
@@ -363,6 +401,7 @@ def inner(args):
         test_disagree(r, "split.test", "ds")
         test_agree(r, "csame.test", "ns", "update")
         test_disagree(r, "csplit.test", "ns")
+        test_unreachable(r)
         test_race(r)
         test_single(r)
         test_daemon(r)
