@@ -43,6 +43,11 @@ from lab import listen53, read_tcp_message  # noqa: E402
 FRONT = "127.53.4.9"
 BACKEND = {"a": "127.53.4.1", "b": "127.53.4.2"}
 SOURCE = {"a": "127.0.0.1", "b": "127.0.0.2"}
+# race.test's answers come 0.4 s late over UDP: both scanners of the race
+# claim it (a claim skips a row another scanner's write holds locked) long
+# before either writes, however slowly each process starts (the sanitizer
+# build).
+SLOW = b"\x04race\x04test\x00"
 
 CONFIG = """database: "%(db)s"
 resolver:
@@ -112,15 +117,23 @@ class Front:
                 backend = self.route(client[0], q)
                 if backend is None:
                     continue
-                up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                up.settimeout(2)
-                try:
-                    up.sendto(q, (backend, 53))
-                    self.udp.sendto(up.recv(65535), client)
-                except OSError:
-                    pass
-                finally:
-                    up.close()
+                if SLOW in q.lower():
+                    threading.Thread(target=self.forward, args=(q, client, backend, 0.4),
+                                     daemon=True).start()
+                else:
+                    self.forward(q, client, backend, 0)
+
+    def forward(self, q, client, backend, delay):
+        time.sleep(delay)
+        up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        up.settimeout(2)
+        try:
+            up.sendto(q, (backend, 53))
+            self.udp.sendto(up.recv(65535), client)
+        except OSError:
+            pass
+        finally:
+            up.close()
 
 
 class Run:
@@ -285,6 +298,7 @@ def test_race(r):
               % (name, p.returncode, err[-300:] if p.returncode else ""))
         rep = json.load(open(report))
         v = next((v for v in rep["domains"] if v["domain"] == "race.test."), None)
+        check(v is not None, "race: vantage %s scanned race.test" % name)
         actions[name] = side(v, "ds")["action"]
     hold.wait(timeout=30)
     check(min(walls.values()) > 2, "race: both scans waited in their write together (%s)"
