@@ -830,10 +830,20 @@ int cds_db_prune_results(struct cds_db *db, uint64_t age_s, char *err, size_t er
 	char age[32];
 	snprintf(age, sizeof(age), "%llu", (unsigned long long)age_s);
 	const char *params[1] = {age};
-	return cds_db_exec(db,
-			   "DELETE FROM scan_results"
-			   " WHERE scanned_at < now() - make_interval(secs => $1::double precision)",
-			   1, params, NULL, err, errlen);
+	int r = cds_db_exec(db,
+			    "DELETE FROM scan_results"
+			    " WHERE scanned_at < now() - make_interval(secs => $1::double precision)",
+			    1, params, NULL, err, errlen);
+	/* Vantage observations count for nothing beyond scan.vantage-window,
+	 * which is at most 30 days (conf.c): older than that and than the
+	 * retention, those of a vantage no longer scanning go. */
+	if (r == 0)
+		r = cds_db_exec(db,
+				"DELETE FROM vantage_observations WHERE observed_at < now() -"
+				" greatest(make_interval(secs => $1::double precision),"
+				"          interval '30 days')",
+				1, params, NULL, err, errlen);
+	return r;
 }
 
 /* A delegation left unscanned (its registry scans CDS itself): only its

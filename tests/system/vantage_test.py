@@ -313,10 +313,16 @@ def test_single(r):
     DS side as vantage a sees it), and records no observation."""
     psql(r.db, "DELETE FROM vantage_observations o USING delegations d"
          " WHERE d.id = o.delegation_id AND d.domain = 'split.test.'")
+    # A vantage that scanned last 100 days ago: its rows go with the old
+    # scan results (older than the longest window and the retention, 90d).
+    psql(r.db, "INSERT INTO vantage_observations SELECT id, 'ds', 'retired', 'none: ',"
+         " now() - interval '100 days' FROM delegations WHERE domain = 'same.test.'")
     v, _ = r.scan("a", "split.test", vantages=1)
     check(side(v, "ds")["action"] == "update" and r.changes("split.test", "ds") == "1",
           "vantages 1: split.test updated by one scanner (%s)" % side(v, "ds")["reasons"])
     check(r.observations("split.test", "ds") == {}, "vantages 1: no observation recorded")
+    check(psql(r.db, "SELECT count(*) FROM vantage_observations WHERE vantage = 'retired'")
+          == "0", "observations 100 days old removed at the end of the scan")
 
 
 def test_daemon(r):
