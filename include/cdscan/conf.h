@@ -24,6 +24,10 @@ enum cds_family { CDS_FAMILY_IPV4 = 0, CDS_FAMILY_IPV6 };
 
 /* Most resolver addresses the config takes. */
 #define CDS_CONF_MAX_RESOLVERS 8
+/* scan.vantages: at most this many vantages required. */
+#define CDS_CONF_MAX_VANTAGES 16
+/* scan.vantage: the longest vantage name. */
+#define CDS_CONF_VANTAGE_MAX 63
 
 /* Most addresses daemon.listen takes. */
 #define CDS_CONF_MAX_LISTEN 8
@@ -129,6 +133,17 @@ struct cds_conf {
 		uint32_t csync_max_ns;
 		uint32_t csync_max_addresses;
 		uint32_t csync_max_probes;
+		/* Vantage agreement (several scanners at different places
+		 * sharing one database): this scanner's name (NULL: the host
+		 * name, cds_conf_vantage_of), how many distinct vantages must
+		 * have observed the same signal within vantage_window_ms before
+		 * a change set is made (1: no agreement needed). */
+		char *vantage;
+		uint32_t vantages;
+		uint64_t vantage_window_ms;
+		/* "ADDR": the scan's queries of that family leave from it (a
+		 * multi-homed scanner); NULL: the kernel's choice. */
+		char *source_address;
 	} scan;
 
 	struct {
@@ -220,6 +235,15 @@ struct cds_conf {
 };
 
 /* The profile whose TLD is the longest suffix of domain, or NULL. */
+/* Is name a vantage name: 1 to CDS_CONF_VANTAGE_MAX letters, digits, '.',
+ * '-' or '_'? */
+bool cds_conf_vantage_name_ok(const char *name);
+
+/* This scanner's vantage name: scan.vantage, else the host name (cut to
+ * CDS_CONF_VANTAGE_MAX, characters outside the name alphabet made '_'),
+ * into buf (at least CDS_CONF_VANTAGE_MAX + 1 bytes). */
+void cds_conf_vantage_of(const struct cds_conf *conf, char *buf, size_t len);
+
 const struct cds_registry *cds_conf_registry_for(const struct cds_conf *conf, const char *domain);
 
 /* conf with the profile's policy overrides applied, into *out (a shallow

@@ -136,6 +136,13 @@ struct cds_db_outcome {
 	 * takes the delegation). */
 	const struct cds_change_set *changes[CDS_KIND_COUNT];
 	bool failed;           /* a server was unusable: back off */
+	/* scan.vantages above 1: what this scanner observed of each side
+	 * (cds_policy_vantage_fingerprint; the caller's), NULL: nothing. */
+	const char *vantage_fp[CDS_KIND_COUNT];
+	/* Set by cds_db_vantage's agree_cb: a side waits for other vantages,
+	 * so the delegation is due again after retry_after_s, not interval_s
+	 * (another vantage's scan is what it waits for). */
+	bool held;
 	unsigned changesets;   /* out: change sets created */
 	/* out, when cds_db_write_results is asked for it: the delegation's
 	 * previous result (see there) */
@@ -153,6 +160,26 @@ struct cds_db_schedule {
 };
 
 /*
+ * Vantage agreement (scan.vantages above 1) in cds_db_write_results: first,
+ * in its transaction, the batch's delegations are locked (in id order, so
+ * two vantages writing the same delegation take turns and the second sees
+ * the first's observation), each outcome's vantage_fp recorded as self's
+ * latest observation (not in a dry run), and for each side whose action
+ * changes something agree_cb is called with every vantage's latest
+ * observation of that side (self's as it was before this scan included)
+ * and the database's time.  agree_cb may hold the side back: change the
+ * verdict (o->v is the caller's), the JSON (o->json, the caller's to free)
+ * and o->changes, and set o->held.  It returns 0 or an error, which rolls
+ * the whole write back.
+ */
+struct cds_db_vantage {
+	const char *self; /* this scanner's vantage name (scan.vantage) */
+	int (*agree_cb)(struct cds_db_outcome *o, enum cds_kind kind,
+			const struct cds_vantage_seen *seen, size_t n, time_t now, void *arg);
+	void *arg;
+};
+
+/*
  * Write, in one transaction, the verdicts o[0..n) (any order; sorted here
  * by id): the scan results in one statement; unless dry_run, each change
  * set given (none for a side that already has one open), the replay
@@ -166,15 +193,18 @@ struct cds_db_schedule {
  * each o[i].previous is set, in the same statement that inserts the
  * results, to the delegation's newest result before this one: of any
  * kind in a dry run, not a dry run's otherwise (an operator's dry run must
- * not hide a change from the next real scan's report).  Returns 0 or
- * CDS_EUNAVAIL.
+ * not hide a change from the next real scan's report).  vantage: NULL
+ * (scan.vantages 1), or the agreement step (struct cds_db_vantage) first.
+ * Returns 0, CDS_EUNAVAIL, or agree_cb's error.
  */
 int cds_db_write_results(struct cds_db *db, struct cds_db_outcome *o, size_t n,
 			 const struct cds_db_item *const *skipped, size_t nskipped, bool dry_run,
-			 bool previous, const struct cds_db_schedule *sched, char *err,
-			 size_t errlen);
+			 bool previous, const struct cds_db_schedule *sched,
+			 const struct cds_db_vantage *vantage, char *err, size_t errlen);
 
-/* Delete scan results older than age_s seconds.  Returns 0 or CDS_EUNAVAIL. */
+/* Delete scan results older than age_s seconds, and vantage observations
+ * older than that and than 30 days (the longest scan.vantage-window).
+ * Returns 0 or CDS_EUNAVAIL. */
 int cds_db_prune_results(struct cds_db *db, uint64_t age_s, char *err, size_t errlen);
 
 /* Due delegations (not removed, not opted out), for progress. */

@@ -225,6 +225,7 @@ enum cds_reason {
 	CDS_R_SUSPENDED,
 	CDS_R_CSYNC_BREAKS_CHAIN,
 	CDS_R_CSYNC_APPROVED,
+	CDS_R_VANTAGE_DISAGREEMENT, /* added: scan.vantages did not all see it */
 	CDS_R_COUNT
 };
 
@@ -391,6 +392,21 @@ struct cds_verdict {
 	/* Signature verifications the decision cost (limits.verifications-
 	 * per-delegation; for statistics and tests, not in the JSON). */
 	uint32_t verifications;
+};
+
+/* One vantage's latest observation of one side of a delegation (scan.vantages,
+ * cdscan.yaml(5) VANTAGES), as the store keeps it.  Borrowed strings. */
+struct cds_vantage_seen {
+	const char *vantage;     /* the scanner's scan.vantage */
+	const char *fingerprint; /* cds_policy_vantage_fingerprint */
+	time_t at;               /* when it observed it (the database's clock) */
+};
+
+/* What the vantages' observations of a signal come to. */
+enum cds_vantage_outcome {
+	CDS_VANTAGE_AGREED = 0, /* enough vantages saw it, none saw anything else */
+	CDS_VANTAGE_WAITING,    /* no other signal seen, but too few vantages yet */
+	CDS_VANTAGE_DISAGREED,  /* a vantage saw a different signal in the window */
 };
 
 /* The side of kind k. */

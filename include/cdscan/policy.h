@@ -82,6 +82,39 @@ bool cds_policy_signal_over_tcp(const struct cds_delegation *d, const struct cds
 int cds_policy_change_set(const struct cds_verdict *v, enum cds_kind kind,
 			  struct cds_change_set *out);
 
+/* ------------------------------------------ vantage agreement --- */
+
+/*
+ * What side kind of v observed, as scanners at other vantages compare it
+ * (scan.vantages): canonical text of the action and the sorted proposed
+ * set (for NS with the proposed glue), "update: 1234 13 2 AB..., ..." or
+ * "none: ..." when there is nothing to change.  *out is the caller's to
+ * free.  Returns 0, CDS_ENOENT (the side observed nothing comparable:
+ * rejected, suspended, waiting for a delay or an approval) or CDS_ENOMEM.
+ */
+int cds_policy_vantage_fingerprint(const struct cds_verdict *v, enum cds_kind kind, char **out);
+
+/*
+ * The agreement rule, for a side that would change something.  self
+ * observed fingerprint now; seen[0..n) are the latest observations of every
+ * vantage (self's previous one may be among them: it is left out, as are
+ * those older than window_s).  Agreed when required distinct vantages, self
+ * included, observed the same fingerprint and none a different one;
+ * disagreed when one observed a different one; else waiting.  detail gets
+ * which vantages saw what, for the verdict.
+ */
+enum cds_vantage_outcome cds_policy_vantage_agree(const char *self, const char *fingerprint,
+						  const struct cds_vantage_seen *seen, size_t n,
+						  time_t now, uint64_t window_s, uint32_t required,
+						  char *detail, size_t len);
+
+/*
+ * Hold side kind of v back: reject with vantage-disagreement and detail,
+ * the proposed set (and NS glue) back to the current one, no replay
+ * baseline to move, a CSYNC approval not used.  Returns 0 or CDS_ENOMEM.
+ */
+int cds_policy_vantage_hold(struct cds_verdict *v, enum cds_kind kind, const char *detail);
+
 /* ------------------------------------- RFC 9567 error reports --- */
 
 /* Extended DNS error codes (RFC 8914 §4) cdscan reports. */

@@ -26,6 +26,11 @@ struct cds_transport_opts {
 	uint32_t retries;             /* further UDP attempts after a timeout */
 	bool tcp_only;                /* never UDP */
 	uint16_t edns_size;           /* advertised EDNS(0) payload size */
+	/* scan.source-address: queries to servers of its family leave from
+	 * it (port 0: the kernel picks one); has_source false: the kernel's
+	 * choice of address too. */
+	bool has_source;
+	struct cds_addr source;
 };
 
 /* Counters since cds_transport_new. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "cdscan/conf.h"
@@ -23,6 +24,8 @@ enum key_type {
 	K_PREFIX_LIST, /* resolver.allow-addresses: address prefixes */
 	K_LISTEN_LIST, /* daemon.listen: addresses to take NOTIFY on */
 	K_ADDR,      /* char *: one ADDR[#PORT] */
+	K_HOST_ADDR, /* char *: one ADDR, no port (a source address) */
+	K_WORD,      /* char *: a vantage name (cds_conf_vantage_name_ok) */
 	K_NAME_LIST, /* a registry's TLDs */
 	K_TRISTATE,  /* enum cds_tristate: true or false, unset inherits */
 	K_PROFILES,  /* the list of registry profiles */
@@ -86,6 +89,16 @@ static const struct key scan_keys[] = {
 	{"csync-max-addresses", K_UINT, OFF(scan.csync_max_addresses), 1, CDS_NS_MAX_ADDRS, NULL,
 	 "8", NULL},
 	{"csync-max-probes", K_UINT, OFF(scan.csync_max_probes), 1, 1000, NULL, "32", NULL},
+	/* Vantage agreement (cdscan.yaml(5) VANTAGES): this scanner's name
+	 * (unset: the host name), how many distinct vantages must have seen a
+	 * signal before it is acted on, and within how long. */
+	{"vantage", K_WORD, OFF(scan.vantage), 0, 0, NULL, NULL, NULL},
+	{"vantages", K_UINT, OFF(scan.vantages), 1, CDS_CONF_MAX_VANTAGES, NULL, "1", NULL},
+	{"vantage-window", K_DURATION, OFF(scan.vantage_window_ms), 60000,
+	 UINT64_C(30) * 86400000, NULL, "1h", NULL},
+	/* The address the scan's queries leave from (a multi-homed scanner),
+	 * for queries of its family; unset: the kernel's choice. */
+	{"source-address", K_HOST_ADDR, OFF(scan.source_address), 0, 0, NULL, NULL, NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -389,6 +402,23 @@ static int note_given(struct loader *ld, const void *dst, const char *path,
 	return 0;
 }
 
+/* A string key whose text is checked first: an address (with or without a
+ * port) or a vantage name. */
+static int set_checked_string(struct loader *ld, const struct key *k, const char *path,
+			      const yaml_node_t *node, const char *text, char **dst)
+{
+	struct cds_addr a;
+	if (k->type == K_WORD && !cds_conf_vantage_name_ok(text))
+		return fail(ld, node, path,
+			    "'%s' is not a vantage name (1 to %d letters, digits, '.', '-', '_')",
+			    text, CDS_CONF_VANTAGE_MAX);
+	if (k->type == K_HOST_ADDR && (strchr(text, '#') || cds_addr_parse(text, 0, &a) != 0))
+		return fail(ld, node, path, "'%s' is not an IPv4 or IPv6 address (no port)", text);
+	if (k->type == K_ADDR && cds_addr_parse(text, 9153, &a) != 0)
+		return fail(ld, node, path, "'%s' is not an IPv4 or IPv6 address[#port]", text);
+	return set_string(dst, text);
+}
+
 /* Set one scalar key from its text.  node may be NULL (defaults). */
 static int set_scalar(struct loader *ld, const struct key *k, const char *path,
 		      const yaml_node_t *node, const char *text)
@@ -404,13 +434,10 @@ static int set_scalar(struct loader *ld, const struct key *k, const char *path,
 	switch (k->type) {
 	case K_STRING:
 		return set_string((char **)dst, text);
-	case K_ADDR: {
-		struct cds_addr a;
-		if (cds_addr_parse(text, 9153, &a) != 0)
-			return fail(ld, node, path, "'%s' is not an IPv4 or IPv6 address[#port]",
-				    text);
-		return set_string((char **)dst, text);
-	}
+	case K_WORD:
+	case K_HOST_ADDR:
+	case K_ADDR:
+		return set_checked_string(ld, k, path, node, text, (char **)dst);
 	case K_BOOL:
 		if (!parse_bool(text, (bool *)dst))
 			return fail(ld, node, path, "expected true or false, got '%s'", text);
@@ -754,6 +781,39 @@ static int check_conf(struct loader *ld)
 	return 0;
 }
 
+static bool vantage_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '-' || c == '_';
+}
+
+bool cds_conf_vantage_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > CDS_CONF_VANTAGE_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!vantage_char(name[i]))
+			return false;
+	return true;
+}
+
+void cds_conf_vantage_of(const struct cds_conf *conf, char *buf, size_t len)
+{
+	char host[256] = "";
+	if (conf->scan.vantage) {
+		snprintf(buf, len, "%s", conf->scan.vantage);
+		return;
+	}
+	if (gethostname(host, sizeof(host) - 1) != 0 || !host[0])
+		snprintf(host, sizeof(host), "unknown");
+	host[CDS_CONF_VANTAGE_MAX] = '\0';
+	for (char *p = host; *p; p++)
+		if (!vantage_char(*p))
+			*p = '_';
+	snprintf(buf, len, "%s", host);
+}
+
 int cds_conf_init(struct cds_conf *conf)
 {
 	struct loader ld = {.file = "(defaults)", .conf = conf, .err = NULL};
@@ -889,6 +949,8 @@ void cds_conf_deinit(struct cds_conf *conf)
 	for (size_t i = 0; i < CDS_CONF_MAX_LISTEN; i++)
 		free(conf->daemon.listen[i]);
 	free(conf->daemon.http);
+	free(conf->scan.vantage);
+	free(conf->scan.source_address);
 	free(conf->output.spool_dir);
 	free(conf->output.json_file);
 	for (size_t i = 0; i < conf->registry_count; i++) {

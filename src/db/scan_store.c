@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cdscan/db.h"
@@ -406,7 +407,7 @@ static struct cds_db_outcome *outcome_by_id(struct cds_db_outcome *o, size_t n, 
 /* The batch as array parameters, one per column (one statement for the
  * whole batch: a statement per row was a fifth of the scan's time). */
 struct columns {
-	char *ids, *dsa, *nsa, *reasons, *json, *fails;
+	char *ids, *dsa, *nsa, *reasons, *json, *fails, *held;
 };
 
 static void columns_free(struct columns *c)
@@ -417,6 +418,7 @@ static void columns_free(struct columns *c)
 	free(c->reasons);
 	free(c->json);
 	free(c->fails);
+	free(c->held);
 }
 
 /* The reason codes of both sides, joined by ','. */
@@ -482,6 +484,12 @@ static const char *cell_failures(const struct cds_db_outcome *o, char *buf, size
 	return buf;
 }
 
+/* A side waits for other vantages (cds_db_vantage): due again soon. */
+static const char *cell_held(const struct cds_db_outcome *o, char *buf, size_t len)
+{
+	return o->held ? "t" : "f";
+}
+
 static int columns_of(const struct cds_db_outcome *o, size_t n, struct columns *c)
 {
 	c->ids = column(o, n, cell_id);
@@ -490,7 +498,10 @@ static int columns_of(const struct cds_db_outcome *o, size_t n, struct columns *
 	c->reasons = column(o, n, cell_reasons);
 	c->json = column(o, n, cell_json);
 	c->fails = column(o, n, cell_failures);
-	return c->ids && c->dsa && c->nsa && c->reasons && c->json && c->fails ? 0 : CDS_ENOMEM;
+	c->held = column(o, n, cell_held);
+	return c->ids && c->dsa && c->nsa && c->reasons && c->json && c->fails && c->held
+		       ? 0
+		       : CDS_ENOMEM;
 }
 
 /* The replay baseline (RFC 7344 §6.2) moves to the newest RRSIG inception
@@ -670,17 +681,19 @@ static int record_schedule(struct cds_db *db, const struct columns *c,
 	snprintf(interval, sizeof(interval), "%llu", (unsigned long long)sched->interval_s);
 	snprintf(retry, sizeof(retry), "%llu", (unsigned long long)sched->retry_after_s);
 	snprintf(cap, sizeof(cap), "%llu", (unsigned long long)sched->max_backoff_s);
-	const char *p[5] = {c->ids, interval, c->fails, retry, cap};
+	const char *p[6] = {c->ids, interval, c->fails, retry, cap, c->held};
 	return cds_db_exec(db,
 			   "UPDATE delegations AS d SET consecutive_failures = t.f,"
 			   " leased_until = NULL,"
-			   " next_scan_at = now() + make_interval(secs => CASE WHEN t.f = 0"
-			   "   THEN $2::double precision"
+			   " next_scan_at = now() + make_interval(secs => CASE"
+			   "   WHEN t.f = 0 AND t.h THEN least($4::double precision, $2::double precision)"
+			   "   WHEN t.f = 0 THEN $2::double precision"
 			   "   ELSE least($4::double precision * power(2, least(t.f - 1, 60)),"
 			   "              greatest($5::double precision, $2::double precision)) END),"
 			   " updated_at = now()"
-			   " FROM unnest($1::bigint[], $3::integer[]) AS t(id, f) WHERE d.id = t.id",
-			   5, p, NULL, err, errlen);
+			   " FROM unnest($1::bigint[], $3::integer[], $6::boolean[]) AS t(id, f, h)"
+			   " WHERE d.id = t.id",
+			   6, p, NULL, err, errlen);
 }
 
 /* The results of a batch in one statement (a statement per row was a fifth
@@ -824,10 +837,20 @@ int cds_db_prune_results(struct cds_db *db, uint64_t age_s, char *err, size_t er
 	char age[32];
 	snprintf(age, sizeof(age), "%llu", (unsigned long long)age_s);
 	const char *params[1] = {age};
-	return cds_db_exec(db,
-			   "DELETE FROM scan_results"
-			   " WHERE scanned_at < now() - make_interval(secs => $1::double precision)",
-			   1, params, NULL, err, errlen);
+	int r = cds_db_exec(db,
+			    "DELETE FROM scan_results"
+			    " WHERE scanned_at < now() - make_interval(secs => $1::double precision)",
+			    1, params, NULL, err, errlen);
+	/* Vantage observations count for nothing beyond scan.vantage-window,
+	 * which is at most 30 days (conf.c): older than that and than the
+	 * retention, those of a vantage no longer scanning go. */
+	if (r == 0)
+		r = cds_db_exec(db,
+				"DELETE FROM vantage_observations WHERE observed_at < now() -"
+				" greatest(make_interval(secs => $1::double precision),"
+				"          interval '30 days')",
+				1, params, NULL, err, errlen);
+	return r;
 }
 
 /* A delegation left unscanned (its registry scans CDS itself): only its
@@ -846,6 +869,176 @@ static int skip_one(struct cds_db *db, const struct cds_db_item *item, uint64_t 
 			   2, p, NULL, err, errlen);
 }
 
+/* ------------------------------------------------ vantage agreement --- */
+
+/* The batch's delegations (outcomes and skipped) as an id array literal. */
+static char *batch_ids(const struct cds_db_outcome *o, size_t n,
+		       const struct cds_db_item *const *skipped, size_t nskipped)
+{
+	size_t len = 3 + (n + nskipped) * 21;
+	char *arr = malloc(len), *p = arr;
+	if (!arr)
+		return NULL;
+	*p++ = '{';
+	for (size_t i = 0; i < n + nskipped; i++) {
+		int64_t id = i < n ? o[i].item->id : skipped[i - n]->id;
+		p += snprintf(p, len - (size_t)(p - arr), "%s%lld", i ? "," : "", (long long)id);
+	}
+	snprintf(p, len - (size_t)(p - arr), "}");
+	return arr;
+}
+
+/* This vantage's observations of the batch (0009_vantages.sql): one row per
+ * delegation, side and vantage, replaced by each scan. */
+static int vantage_record(struct cds_db *db, const struct cds_db_outcome *o, size_t n,
+			  const char *self, char *err, size_t errlen)
+{
+	size_t m = 0;
+	const char **ids = calloc(2 * n + 1, sizeof(*ids)), **kinds = calloc(2 * n + 1, sizeof(*kinds)),
+		   **fps = calloc(2 * n + 1, sizeof(*fps));
+	char (*idtxt)[24] = calloc(n + 1, sizeof(*idtxt));
+	char *a[3] = {0};
+	int r = CDS_ENOMEM;
+	if (!ids || !kinds || !fps || !idtxt)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(idtxt[i], sizeof(idtxt[i]), "%lld", (long long)o[i].item->id);
+		for (int k = 0; k < CDS_KIND_COUNT; k++) {
+			if (!o[i].vantage_fp[k])
+				continue;
+			ids[m] = idtxt[i];
+			kinds[m] = cds_kind_name((enum cds_kind)k);
+			fps[m++] = o[i].vantage_fp[k];
+		}
+	}
+	r = 0;
+	if (m == 0)
+		goto out;
+	a[0] = pg_array(ids, m);
+	a[1] = pg_array(kinds, m);
+	a[2] = pg_array(fps, m);
+	if (!a[0] || !a[1] || !a[2]) {
+		r = CDS_ENOMEM;
+		goto out;
+	}
+	const char *p[4] = {a[0], a[1], a[2], self};
+	r = cds_db_exec(db,
+			"INSERT INTO vantage_observations AS v (delegation_id, kind, vantage,"
+			" fingerprint, observed_at)"
+			" SELECT t.d, t.k, $4, t.f, now()"
+			" FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(d, k, f)"
+			" ON CONFLICT (delegation_id, kind, vantage) DO UPDATE SET"
+			" fingerprint = EXCLUDED.fingerprint, observed_at = EXCLUDED.observed_at",
+			4, p, NULL, err, errlen);
+out:
+	for (int i = 0; i < 3; i++)
+		free(a[i]);
+	free(ids);
+	free(kinds);
+	free(fps);
+	free(idtxt);
+	return r;
+}
+
+/* Does a side of x need the vantages' agreement: it observed something and
+ * would change something? */
+static bool vantage_wanted(const struct cds_db_outcome *x, enum cds_kind k)
+{
+	return x->vantage_fp[k] && cds_action_changes(cds_verdict_side_const(x->v, k)->action);
+}
+
+/* agree_cb for the sides of o[0..n) that need it, with the observations
+ * res holds (delegation, kind, vantage, fingerprint, at, now; ordered by
+ * delegation and kind). */
+static int vantage_decide(struct cds_db_outcome *o, size_t n, PGresult *res,
+			  const struct cds_db_vantage *vt)
+{
+	int rows = PQntuples(res), row = 0, r = 0;
+	struct cds_vantage_seen *seen = calloc((size_t)rows + 1, sizeof(*seen));
+	if (!seen)
+		return CDS_ENOMEM;
+	time_t now = rows ? (time_t)strtoll(PQgetvalue(res, 0, 5), NULL, 10) : time(NULL);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		for (int k = 0; k < CDS_KIND_COUNT && r == 0; k++) {
+			if (!vantage_wanted(&o[i], (enum cds_kind)k))
+				continue;
+			size_t m = 0;
+			for (row = 0; row < rows; row++) {
+				if (strtoll(PQgetvalue(res, row, 0), NULL, 10) != o[i].item->id ||
+				    strcmp(PQgetvalue(res, row, 1), cds_kind_name((enum cds_kind)k)))
+					continue;
+				seen[m].vantage = PQgetvalue(res, row, 2);
+				seen[m].fingerprint = PQgetvalue(res, row, 3);
+				seen[m++].at = (time_t)strtoll(PQgetvalue(res, row, 4), NULL, 10);
+			}
+			r = vt->agree_cb(&o[i], (enum cds_kind)k, seen, m, now, vt->arg);
+		}
+	}
+	free(seen);
+	return r;
+}
+
+/*
+ * The agreement step of cds_db_write_results (struct cds_db_vantage), in
+ * its transaction, before anything else is written.  The lock is what
+ * makes it atomic with the change set: a second vantage finishing the same
+ * delegation at the same moment waits here until the first commits, then
+ * reads its observation (READ COMMITTED: each statement sees what was
+ * committed before it began) and, if the change set was made, meets it
+ * open (one per delegation and kind, change_sets_one_open).  Every row of
+ * the batch is locked, in id order, so that the schedule's update later in
+ * the transaction takes no lock in another order (no deadlock between two
+ * scanners).  A dry run locks and records nothing; it only reads.
+ */
+static int record_vantages(struct cds_db *db, struct cds_db_outcome *o, size_t n,
+			   const struct cds_db_item *const *skipped, size_t nskipped, bool dry_run,
+			   const struct cds_db_vantage *vt, char *err, size_t errlen)
+{
+	PGresult *res = NULL;
+	bool any = false, wanted = false;
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < CDS_KIND_COUNT; k++) {
+			any |= o[i].vantage_fp[k] != NULL;
+			wanted |= vantage_wanted(&o[i], (enum cds_kind)k);
+		}
+	if (!any)
+		return 0;
+	char *ids = batch_ids(o, n, skipped, dry_run ? 0 : nskipped);
+	if (!ids)
+		return CDS_ENOMEM;
+	const char *p[1] = {ids};
+	int r = 0;
+	/* The open change sets first, as record_change and a sender (whose
+	 * claim holds them while it suspends a domain the registry locked)
+	 * take them: before the delegation.  Locked the other way round, a
+	 * scan and a sender could wait for each other. */
+	if (!dry_run)
+		r = cds_db_exec(db,
+				"SELECT 1 FROM change_sets WHERE delegation_id = ANY($1::bigint[])"
+				" AND state IN ('pending', 'sent') ORDER BY id FOR UPDATE",
+				1, p, NULL, err, errlen);
+	if (r == 0 && !dry_run)
+		r = cds_db_exec(db,
+				"SELECT id FROM delegations WHERE id = ANY($1::bigint[])"
+				" ORDER BY id FOR UPDATE",
+				1, p, NULL, err, errlen);
+	if (r == 0 && !dry_run)
+		r = vantage_record(db, o, n, vt->self, err, errlen);
+	if (r == 0 && wanted)
+		r = cds_db_exec(db,
+				"SELECT delegation_id, kind, vantage, fingerprint,"
+				" floor(extract(epoch FROM observed_at))::bigint,"
+				" floor(extract(epoch FROM now()))::bigint"
+				" FROM vantage_observations WHERE delegation_id = ANY($1::bigint[])"
+				" ORDER BY delegation_id, kind, vantage",
+				1, p, &res, err, errlen);
+	free(ids);
+	if (r == 0 && wanted)
+		r = vantage_decide(o, n, res, vt);
+	PQclear(res);
+	return r;
+}
+
 static int outcome_cmp(const void *x, const void *y)
 {
 	const struct cds_db_outcome *a = x, *b = y;
@@ -854,10 +1047,10 @@ static int outcome_cmp(const void *x, const void *y)
 
 int cds_db_write_results(struct cds_db *db, struct cds_db_outcome *o, size_t n,
 			 const struct cds_db_item *const *skipped, size_t nskipped, bool dry_run,
-			 bool previous, const struct cds_db_schedule *sched, char *err,
-			 size_t errlen)
+			 bool previous, const struct cds_db_schedule *sched,
+			 const struct cds_db_vantage *vantage, char *err, size_t errlen)
 {
-	int r;
+	int r = 0;
 	if (n == 0 && (nskipped == 0 || dry_run))
 		return 0;
 	/* Delegations finish in any order; the results statement maps its
@@ -865,6 +1058,8 @@ int cds_db_write_results(struct cds_db *db, struct cds_db_outcome *o, size_t n,
 	qsort(o, n, sizeof(*o), outcome_cmp);
 	if ((r = cds_db_exec(db, "BEGIN", 0, NULL, NULL, err, errlen)) != 0)
 		return r;
+	if (vantage)
+		r = record_vantages(db, o, n, skipped, nskipped, dry_run, vantage, err, errlen);
 	for (size_t i = 0; i < nskipped && !dry_run && r == 0; i++)
 		r = skip_one(db, skipped[i], sched->interval_s, err, errlen);
 	if (r == 0)

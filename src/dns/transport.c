@@ -484,6 +484,15 @@ static void tcp_connect_cb(uv_connect_t *req, int status)
 	q->t->stats.sent++;
 }
 
+/* scan.source-address for a query to srv: the address to bind first, or
+ * NULL (none configured, or one of the other family). */
+static const struct sockaddr *source_for(const struct cds_transport *t, const struct server *srv)
+{
+	if (!t->opts.has_source || t->opts.source.ss.ss_family != srv->addr.ss.ss_family)
+		return NULL;
+	return (const struct sockaddr *)&t->opts.source.ss;
+}
+
 static int start_tcp(struct query *q)
 {
 	int r = uv_tcp_init(q->t->loop, &q->tcp_handle);
@@ -494,6 +503,9 @@ static int start_tcp(struct query *q)
 	q->open_handles++;
 	q->tcp = true;
 	q->connect.data = q;
+	const struct sockaddr *src = source_for(q->t, q->srv);
+	if (src && (r = uv_tcp_bind(&q->tcp_handle, src, 0)) != 0)
+		return r;
 	return uv_tcp_connect(&q->connect, &q->tcp_handle, (const struct sockaddr *)&q->srv->addr.ss,
 			      tcp_connect_cb);
 }
@@ -580,7 +592,10 @@ static struct udp_sock *sock_get(struct cds_transport *t, struct server *srv, in
 	srv->socks = s;
 	/* A connected socket gets a random source port from the kernel and
 	 * only sees datagrams from the server. */
-	*err = uv_udp_connect(&s->h, (const struct sockaddr *)&srv->addr.ss);
+	const struct sockaddr *src = source_for(t, srv);
+	*err = src ? uv_udp_bind(&s->h, src, 0) : 0;
+	if (*err == 0)
+		*err = uv_udp_connect(&s->h, (const struct sockaddr *)&srv->addr.ss);
 	if (*err == 0)
 		*err = uv_udp_recv_start(&s->h, udp_alloc_cb, udp_recv_cb);
 	if (*err != 0) {

@@ -95,6 +95,9 @@ static const struct {
 	[CDS_R_CSYNC_NOT_PROCESSED] = {"csync-not-processed",
 				       "a CSYNC record is published, but CSYNC processing is "
 				       "not enabled"},
+	[CDS_R_VANTAGE_DISAGREEMENT] = {"vantage-disagreement",
+					"the vantages scan.vantages requires did not all observe "
+					"the same signal within scan.vantage-window"},
 };
 
 const char *cds_reason_code(enum cds_reason r)

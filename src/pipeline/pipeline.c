@@ -64,6 +64,10 @@ struct cds_pipeline {
 	struct work *running;         /* scans in flight */
 	size_t urgent_inflight;       /* of them claimed out of turn */
 	struct cds_pipeline_stats stats;
+	/* scan.vantages above 1: this scanner's vantage name, and the
+	 * agreement step the store runs in each write. */
+	char vantage[CDS_CONF_VANTAGE_MAX + 1];
+	struct cds_db_vantage agreement;
 	struct timespec t0;
 	int error;
 	char errmsg[700];
@@ -131,6 +135,13 @@ static int outcome_of(struct cds_pipeline *p, struct work *w, struct cds_db_outc
 	o->failed = cds_verdict_any_unusable(&w->d->v);
 	if (!(o->json = cds_verdict_to_json(&w->d->v, false)))
 		return CDS_ENOMEM;
+	for (int k = 0; k < CDS_KIND_COUNT && p->conf->scan.vantages > 1; k++) {
+		char *fp = NULL;
+		int r = cds_policy_vantage_fingerprint(&w->d->v, (enum cds_kind)k, &fp);
+		if (r != 0 && r != CDS_ENOENT)
+			return r;
+		o->vantage_fp[k] = fp;
+	}
 	for (int k = 0; k < CDS_KIND_COUNT && routed && !p->opts.dry_run; k++) {
 		int r = cds_policy_change_set(&w->d->v, (enum cds_kind)k, &w->d->changes[k]);
 		if (r == CDS_ENOENT)
@@ -139,6 +150,49 @@ static int outcome_of(struct cds_pipeline *p, struct work *w, struct cds_db_outc
 			return r;
 		o->changes[k] = &w->d->changes[k];
 	}
+	return 0;
+}
+
+/*
+ * The store's agreement step (struct cds_db_vantage), for a side of o that
+ * would change something: the rule is the policy's
+ * (cds_policy_vantage_agree); a side held back becomes a reject with
+ * vantage-disagreement, its change set is not made, and the verdict's JSON
+ * is written anew.
+ */
+static int agree_cb(struct cds_db_outcome *o, enum cds_kind kind,
+		    const struct cds_vantage_seen *seen, size_t n, time_t now, void *arg)
+{
+	struct cds_pipeline *p = arg;
+	struct work *w = WORK_OF(o->item);
+	char detail[sizeof(w->d->v.ds_side.detail)];
+	enum cds_vantage_outcome a = cds_policy_vantage_agree(
+		p->vantage, o->vantage_fp[kind], seen, n, now,
+		p->conf->scan.vantage_window_ms / 1000, p->conf->scan.vantages, detail,
+		sizeof(detail));
+	struct cds_verdict_side *s = cds_verdict_side_of(&w->d->v, kind);
+	int r = 0;
+	if (a == CDS_VANTAGE_AGREED) {
+		cds_log_debug("%s: %s change agreed (%s)", w->item.d.domain, cds_kind_name(kind),
+			      detail);
+		if (s->detail[0])
+			return 0;
+		/* Which vantages it rests on, for whoever asks later. */
+		snprintf(s->detail, sizeof(s->detail), "%s", detail);
+	} else {
+		cds_log_info("%s: %s change held back: vantage-disagreement (%s)",
+			     w->item.d.domain, cds_kind_name(kind), detail);
+		r = cds_policy_vantage_hold(&w->d->v, kind, detail);
+		o->changes[kind] = NULL;
+		/* Waiting for the other vantages: due again soon, so that one
+		 * of them scans it within the window. */
+		o->held = true;
+	}
+	char *json = r == 0 ? cds_verdict_to_json(&w->d->v, false) : NULL;
+	if (!json)
+		return CDS_ENOMEM;
+	free((char *)o->json);
+	o->json = json;
 	return 0;
 }
 
@@ -190,15 +244,20 @@ static int flush(struct cds_pipeline *p)
 	double t0 = now_s();
 	if (rc == 0)
 		rc = cds_db_write_results(p->db, o, n, skip, nskip, p->opts.dry_run,
-					  p->opts.previous, &sched, p->errmsg, sizeof(p->errmsg));
+					  p->opts.previous, &sched,
+					  p->conf->scan.vantages > 1 ? &p->agreement : NULL,
+					  p->errmsg, sizeof(p->errmsg));
 	p->stats.db_s += now_s() - t0;
 	/* The store sorted o by id: report the skipped ones, then o. */
 	for (size_t k = 0; k < nskip && rc == 0; k++)
 		rc = report_written(p, WORK_OF(skip[k]), NULL);
 	for (size_t k = 0; k < n && rc == 0; k++)
 		rc = report_written(p, WORK_OF(o[k].item), &o[k]);
-	for (size_t k = 0; o && k < n; k++)
+	for (size_t k = 0; o && k < n; k++) {
 		free((char *)o[k].json);
+		for (int i = 0; i < CDS_KIND_COUNT; i++)
+			free((char *)o[k].vantage_fp[i]);
+	}
 	free(o);
 	free(skip);
 	if (rc != 0) {
@@ -525,6 +584,8 @@ int cds_pipeline_new(uv_loop_t *loop, const struct cds_conf *conf, struct cds_sc
 	}
 	for (size_t i = 0; i < conf->registry_count; i++)
 		cds_conf_effective(conf, &conf->registries[i], &p->effective[i]);
+	cds_conf_vantage_of(conf, p->vantage, sizeof(p->vantage));
+	p->agreement = (struct cds_db_vantage){.self = p->vantage, .agree_cb = agree_cb, .arg = p};
 	for (size_t i = 0; i < opts->domain_count; i++)
 		p->names[i] = (char *)opts->domains[i];
 	*out = p;

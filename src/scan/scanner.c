@@ -66,6 +66,9 @@ int cds_scanner_new(uv_loop_t *loop, const struct cds_conf *conf, const char *co
 		.tcp_only = conf->scan.transport == CDS_TRANSPORT_TCP,
 		.edns_size = (uint16_t)conf->scan.edns_buffer_size,
 	};
+	/* The config loader checked it (an address without a port). */
+	o.has_source = conf->scan.source_address &&
+		       cds_addr_parse(conf->scan.source_address, 0, &o.source) == 0;
 	if (!(s->cache = addr_cache_new()) || (r = cds_transport_new(loop, &o, &s->transport)) != 0)
 		goto fail;
 	if (!(s->trust = cds_trust_new(loop, s->transport, &s->resolvers[0]))) {

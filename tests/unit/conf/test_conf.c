@@ -40,6 +40,14 @@ static void test_defaults(void **state)
 	assert_int_equal(c.scan.csync_max_ns, 16);
 	assert_int_equal(c.scan.csync_max_addresses, 8);
 	assert_int_equal(c.scan.csync_max_probes, 32);
+	/* #20: one vantage (today's behaviour), named after the host. */
+	assert_int_equal(c.scan.vantages, 1);
+	assert_true(c.scan.vantage_window_ms == 3600 * 1000);
+	assert_null(c.scan.vantage);
+	assert_null(c.scan.source_address);
+	char me[CDS_CONF_VANTAGE_MAX + 1];
+	cds_conf_vantage_of(&c, me, sizeof(me));
+	assert_true(cds_conf_vantage_name_ok(me));
 	/* The limits' defaults are dns.h's, whatever the schema's text says. */
 	assert_memory_equal(&c.limits, &cds_dnssec_limits_default, sizeof(c.limits));
 	assert_int_equal(c.limits.keys_per_tag, 4);
@@ -191,6 +199,15 @@ static const struct bad_case {
 	{"scan:\n  csync-max-addresses: 17\n", 2, 24, "scan.csync-max-addresses",
 	 "out of range"},
 	{"scan:\n  csync-max-ns: 0\n", 2, 17, "scan.csync-max-ns", "out of range"},
+	{"scan:\n  vantage: zurich 1\n", 2, 12, "scan.vantage", "not a vantage name"},
+	{"scan:\n  vantage: ''\n", 2, 12, "scan.vantage", "not a vantage name"},
+	{"scan:\n  vantages: 0\n", 2, 13, "scan.vantages", "out of range 1..16"},
+	{"scan:\n  vantages: 17\n", 2, 13, "scan.vantages", "out of range"},
+	{"scan:\n  vantage-window: 10s\n", 2, 19, "scan.vantage-window", "out of range"},
+	{"scan:\n  source-address: 127.0.0.2#53\n", 2, 19, "scan.source-address",
+	 "no port"},
+	{"scan:\n  source-address: scanner.example\n", 2, 19, "scan.source-address",
+	 "IPv4 or IPv6"},
 	{"log: verbose\n", 1, 6, "log", "mapping"},
 	{"scan: [1]\n", 1, 7, "scan", "mapping"},
 	{"database: [a]\n", 1, 11, "database", "single value"},
@@ -212,6 +229,30 @@ static const struct bad_case {
 	 "limits.nsec3-max-iterations",
 	 "the same setting as policy.nsec3-max-iterations (line 2): give only one of them"},
 };
+
+/* #20: the vantage keys. */
+static void test_vantage(void **state)
+{
+	struct cds_conf c;
+	struct cds_conf_error e;
+	char me[CDS_CONF_VANTAGE_MAX + 1];
+	const char y[] = "scan:\n  vantage: zrh-1.example\n  vantages: 3\n"
+			 "  vantage-window: 2h\n  source-address: '::1'\n";
+	assert_int_equal(cds_conf_load_buffer(y, strlen(y), "v.yaml", &c, &e), 0);
+	assert_string_equal(c.scan.vantage, "zrh-1.example");
+	assert_int_equal(c.scan.vantages, 3);
+	assert_true(c.scan.vantage_window_ms == 2 * 3600 * 1000);
+	assert_string_equal(c.scan.source_address, "::1");
+	cds_conf_vantage_of(&c, me, sizeof(me));
+	assert_string_equal(me, "zrh-1.example");
+	cds_conf_deinit(&c);
+	assert_false(cds_conf_vantage_name_ok("a b"));
+	assert_false(cds_conf_vantage_name_ok(""));
+	assert_false(cds_conf_vantage_name_ok("0123456789012345678901234567890123456789012345678901"
+					      "234567890123"));
+	assert_true(cds_conf_vantage_name_ok("0123456789012345678901234567890123456789012345678901"
+					     "23456789012"));
+}
 
 static void test_bad_files(void **state)
 {
@@ -395,6 +436,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_example_file),
 		cmocka_unit_test(test_full_file),      cmocka_unit_test(test_empty_file),
+		cmocka_unit_test(test_vantage),
 		cmocka_unit_test(test_bad_files),      cmocka_unit_test(test_error_format),
 		cmocka_unit_test(test_missing_file),   cmocka_unit_test(test_env_override),
 		cmocka_unit_test(test_keys_documented), cmocka_unit_test(test_registries),
