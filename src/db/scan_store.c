@@ -781,6 +781,8 @@ static int record_batch(struct cds_db *db, struct cds_db_outcome *o, size_t n, b
 	    (r = record_failures(db, o, n, err, errlen)) != 0)
 		goto out;
 	r = record_schedule(db, &c, sched, err, errlen);
+	if (r == 0 && sched->notices)
+		r = cds_db_record_notices(db, o, n, sched->notice_repeat, err, errlen);
 out:
 	PQclear(res);
 	columns_free(&c);
