@@ -271,6 +271,7 @@ struct cds_conf {
 		uint64_t backoff_ms;    /* first retry after, doubling */
 		uint64_t max_backoff_ms;
 		uint32_t max_message;   /* octets of one message or request body */
+		uint64_t interval_ms;   /* the daemon delivers at least this often */
 	} notifications;
 
 	/* cdscan import --domains: what a portfolio file may cost. */

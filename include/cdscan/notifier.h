@@ -33,10 +33,11 @@ const char *cds_notifier_outcome_name(enum cds_delivery_outcome o);
 int cds_notifier_run(const struct cds_conf *conf, struct cds_db *db,
 		     struct cds_notifier_stats *st, char *err, size_t errlen);
 
-/* Connect to conf's database, run, log one line of what was done, close.
- * For the end of scan and epp send; errors are logged, not returned (the
+/* Connect to conf's database, run, log one line of what was done, close;
+ * what was done also added to *st (may be NULL).  For the end of scan and
+ * epp send, and the daemon's worker; errors are logged, not returned (the
  * notices stay for the next run). */
-void cds_notifier_run_once(const struct cds_conf *conf);
+void cds_notifier_run_once(const struct cds_conf *conf, struct cds_notifier_stats *st);
 
 /* ---------------------------------------- the parts, for unit tests --- */
 

@@ -42,6 +42,6 @@ int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
 	int rc = cds_cmd_drain(conf, cli->has_output ? cli->output : conf->output.adapter, NULL,
 			       cli->has_limit, cli->limit);
 	/* What the registries applied, told (and what waits from before). */
-	cds_notifier_run_once(conf);
+	cds_notifier_run_once(conf, NULL);
 	return rc;
 }

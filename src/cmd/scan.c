@@ -215,7 +215,7 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 				   cli->spool_dir, false, 0);
 	/* The notices this scan committed (and any left from before). */
 	if (!cli->dry_run && r.db)
-		cds_notifier_run_once(conf);
+		cds_notifier_run_once(conf, NULL);
 out:
 	cds_pipeline_free(r.pipeline);
 	cds_report_free(r.rep);

@@ -370,6 +370,7 @@ static const struct key notifications_keys[] = {
 	 UINT64_C(7) * 86400000, NULL, "6h", NULL},
 	{"max-message", K_UINT, OFF(notifications.max_message), 1024, 16777216, NULL, "262144",
 	 NULL},
+	{"interval", K_DURATION, OFF(notifications.interval_ms), 1000, 86400000, NULL, "1m", NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -636,13 +637,10 @@ static bool channel_name_ok(const char *s)
 	return true;
 }
 
-/* Add one element to a list key.  node may be NULL (defaults). */
-static int add_element(struct loader *ld, const struct key *k, const char *path,
-		       const yaml_node_t *node, const char *text)
+/* One word of an event's channel list or of a sendmail command. */
+static int add_word(struct loader *ld, const struct key *k, const char *path,
+		    const yaml_node_t *node, const char *text)
 {
-	uint64_t v;
-	int r;
-
 	if (k->type == K_ROUTE) {
 		__typeof__(((struct cds_notify_routes *)0)->ev[0]) *rt =
 			(void *)(base_of(ld) + k->offset);
@@ -660,6 +658,18 @@ static int add_element(struct loader *ld, const struct key *k, const char *path,
 			return fail(ld, node, path, "an empty word");
 		return set_string(&ch->sendmail[ch->sendmail_argc++], text);
 	}
+	return fail(ld, node, path, "internal: not a word list");
+}
+
+/* Add one element to a list key.  node may be NULL (defaults). */
+static int add_element(struct loader *ld, const struct key *k, const char *path,
+		       const yaml_node_t *node, const char *text)
+{
+	uint64_t v;
+	int r;
+
+	if (k->type == K_ROUTE || k->type == K_ARGV)
+		return add_word(ld, k, path, node, text);
 	if (k->type == K_UINT8_SET) {
 		r = cds_uint_parse(text, k->min, k->max, &v);
 		if (r != 0)

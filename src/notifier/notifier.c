@@ -433,7 +433,7 @@ int cds_notifier_run(const struct cds_conf *conf, struct cds_db *db,
 	return 0;
 }
 
-void cds_notifier_run_once(const struct cds_conf *conf)
+void cds_notifier_run_once(const struct cds_conf *conf, struct cds_notifier_stats *out)
 {
 	struct cds_notifier_stats st = {0};
 	struct cds_db *db = NULL;
@@ -446,6 +446,12 @@ void cds_notifier_run_once(const struct cds_conf *conf)
 	for (size_t k = 0; k <= CDS_CONF_MAX_CHANNELS; k++)
 		for (int o = 0; o < 3; o++)
 			sum[o] += st.n[k][o];
+	if (out) {
+		out->routed += st.routed;
+		for (size_t k = 0; k <= CDS_CONF_MAX_CHANNELS; k++)
+			for (int o = 0; o < 3; o++)
+				out->n[k][o] += st.n[k][o];
+	}
 	if (sum[0] || sum[1] || sum[2])
 		cds_log_notice("notifications: %llu sent, %llu to retry, %llu given up",
 			       (unsigned long long)sum[0], (unsigned long long)sum[1],

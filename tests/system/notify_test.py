@@ -12,7 +12,9 @@ channel's lines are read.  Then: a scan with no state change sends nothing;
 the rejection lasting `consecutive` scans sends exactly one
 rejected-repeatedly; a suspension exactly one suspended; two scanners at
 once on a changed state exactly one notice; an unwritable maildir leaves
-the delivery pending and the next run delivers it.
+the delivery pending and the next run delivers it; the daemon delivers a
+suspension its scan saw and counts it in cdscan_notifications_total
+(parsed by prometheus_client).
 Usage: notify_test.py CDSCAN LAB_DIR"""
 
 import email
@@ -29,8 +31,10 @@ import tempfile
 import threading
 import time
 
+from daemontest import Daemon, wait_for
+from epp_tls_test import CA, EppServer, free_port
 from labtest import Database, check, finish, load_lab, must, psql
-from epp_tls_test import CA, EppServer
+from promcheck import scrape
 
 SECRET = "lab-webhook-secret"
 
@@ -96,6 +100,7 @@ resolver:
 scan:
   timeout: 1s
   retries: 2
+  interval: 20s
 output:
   adapter: epp-tls
 registries:
@@ -118,6 +123,7 @@ registries:
     tlds: [net]
 notifications:
   consecutive: 3
+  interval: 1s
   backoff: 1s
   max-backoff: 2s
   channels:
@@ -319,6 +325,35 @@ def run_tests(binary, conf, db, tmp, hooks, maildir, server):
           "an unwritable maildir: pending (%s), delivered by the next run" % pending)
     check(psql(db, "SELECT count(*) FROM notice_deliveries WHERE state = 'failed'") == "0",
           "nothing given up")
+
+    # The daemon: its scan sees a suspension, it delivers the notice on
+    # its own, and /metrics counts it.
+    must(run("domain", "suspend", "unchanged.test", "--reason", "holder asked"), "suspend")
+    psql(db, "UPDATE delegations SET next_scan_at = now()")
+    seen = set(glob.glob(os.path.join(maildir, "*", "new", "*")))
+    m0 = len(seen)
+    port = free_port()
+    d = Daemon(binary, conf, os.path.join(tmp, "daemon.log"), "--http", "127.0.0.1#%d" % port)
+    host = os.path.join(maildir, "hostmaster@registrar.example", "new", "*")
+    got = wait_for(lambda: glob.glob(host), 60, 0.2)
+    metric = lambda: scrape("http://127.0.0.1:%d/metrics" % port).get(
+        "cdscan_notifications_total", {}).get((("channel", "customers"), ("outcome", "sent")))
+    # Every mail the daemon wrote is counted (the bogus-dnskey.test
+    # rejection may reach its third scan meanwhile: a mail of its own).
+    count = lambda: len(set(glob.glob(os.path.join(maildir, "*", "new", "*"))) - seen)
+    counted = wait_for(lambda: metric() == count(), 10, 0.2) if got else False
+    rc = d.stop()
+    new = glob.glob(host)
+    msg = email.message_from_binary_file(open(new[0], "rb"), policy=email.policy.default) \
+        if len(new) == 1 else {}
+    check(got and len(new) == 1 and
+          str(msg["Subject"]) == "unchanged.test: DNSSEC automation suspended" and
+          "holder asked" in msg.get_content(),
+          "the daemon's scan saw the suspension and delivered one mail, to the profile's "
+          "contact (%d)" % len(new))
+    check(counted, "cdscan_notifications_total{channel=customers,outcome=sent} counts the "
+          "daemon's mails (%s, %d)" % (metric() if d.running() else "-", count()))
+    check(rc == 0, "the daemon ended cleanly on SIGTERM (%s)" % rc)
 
 
 if __name__ == "__main__":
