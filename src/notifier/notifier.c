@@ -438,9 +438,12 @@ void cds_notifier_run_once(const struct cds_conf *conf, struct cds_notifier_stat
 	struct cds_notifier_stats st = {0};
 	struct cds_db *db = NULL;
 	char err[600];
+	/* With no channel there is only routing to do (the notices are then
+	 * done): a failure is no news to anyone. */
 	if (cds_db_connect(conf->database, &db, err, sizeof(err)) != 0 ||
 	    cds_notifier_run(conf, db, &st, err, sizeof(err)) != 0)
-		cds_log_warning("notifications: %s (they stay queued for the next run)", err);
+		cds_log(conf->notifications.channel_count ? CDS_LOG_WARNING : CDS_LOG_INFO,
+			"notifications: %s (they stay queued for the next run)", err);
 	cds_db_close(db);
 	uint64_t sum[3] = {0};
 	for (size_t k = 0; k <= CDS_CONF_MAX_CHANNELS; k++)
