@@ -143,7 +143,7 @@ int cds_uint_parse(const char *text, uint64_t min, uint64_t max, uint64_t *out);
  * Whether s[0..len) is a mail address cdscan will put into a header: a
  * dot-atom local part (RFC 5322 §3.4.1) of letters, digits and
  * .!#$%&'*+-=?^_~ only (no quoted strings, no '/', '|', '`', '{', '}'),
- * no leading, trailing or double dot; '@'; a host name of at least two
+ * no leading, trailing or double dot, no leading '-' (never an option); '@'; a host name of at least two
  * LDH labels.  No octet below 0x21 anywhere, so no CR or LF (header
  * injection).  Returns 0 or CDS_EDATA.
  */

@@ -410,16 +410,18 @@ static int deliver_one(const struct cds_conf *conf, struct cds_db *db, struct cd
 int cds_notifier_run(const struct cds_conf *conf, struct cds_db *db,
 		     struct cds_notifier_stats *st, char *err, size_t errlen)
 {
-	uint64_t routed = 0, left = conf->notifications.max_per_run;
+	uint64_t routed = 0, total = 0, left = conf->notifications.max_per_run;
 	int r;
-	/* Routing is cheap (two statements per 500 notices): all of it,
-	 * also with no channel configured (the notices are then done). */
+	/* Routing is cheap (two statements per 500 notices), also with no
+	 * channel configured (the notices are then done); as many notices as
+	 * deliveries a run may make. */
 	do {
 		if ((r = cds_db_notices_route(db, 500, route_cb, (void *)conf, &routed, err,
 					      errlen)) != 0)
 			return r;
 		st->routed += routed;
-	} while (routed == 500);
+		total += routed;
+	} while (routed == 500 && total < conf->notifications.max_per_run);
 	while (left-- > 0) {
 		struct cds_db_delivery d;
 		bool got = false;

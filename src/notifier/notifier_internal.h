@@ -24,7 +24,7 @@ int maildir_deliver(const char *dir, const char *msg, size_t len, const char *rn
 int sendmail_deliver(const struct cds_channel *ch, const char *to, const char *msg, size_t len,
 		     char *err, size_t errlen);
 
-/* webhook.c: POST body to the channel's url, signed.  0, CDS_EUNAVAIL
- * (retry) or CDS_ECONFIG (no secret) with err set. */
+/* webhook.c: POST body to the channel's url, signed.  0 or CDS_EUNAVAIL
+ * (retry) with err set. */
 int webhook_deliver(const struct cds_channel *ch, const char *event, int64_t notice_id,
 		    const char *body, size_t len, char *err, size_t errlen);

@@ -39,7 +39,9 @@ int cds_notifier_signature(const char *key, size_t keylen, const char *timestamp
 }
 
 /* The secret: the first line of secret-file, or secret-env's value.  Read
- * for each delivery (a rotated key needs no reload); never logged. */
+ * for each delivery (a rotated key needs no reload); never logged.  A
+ * secret missing is retried (CDS_EUNAVAIL): an operator may be putting it
+ * in place. */
 static int read_secret(const struct cds_channel *ch, char *out, size_t outlen, char *err,
 		       size_t errlen)
 {
@@ -47,7 +49,7 @@ static int read_secret(const struct cds_channel *ch, char *out, size_t outlen, c
 		const char *v = getenv(ch->secret_env);
 		if (!v || !*v) {
 			snprintf(err, errlen, "environment variable %s is not set", ch->secret_env);
-			return CDS_ECONFIG;
+			return CDS_EUNAVAIL;
 		}
 		snprintf(out, outlen, "%s", v);
 		return 0;
@@ -57,13 +59,13 @@ static int read_secret(const struct cds_channel *ch, char *out, size_t outlen, c
 		snprintf(err, errlen, "cannot read the secret from %s", ch->secret_file);
 		if (f)
 			fclose(f);
-		return CDS_ECONFIG;
+		return CDS_EUNAVAIL;
 	}
 	fclose(f);
 	out[strcspn(out, "\r\n")] = '\0';
 	if (!*out) {
 		snprintf(err, errlen, "%s: the secret's first line is empty", ch->secret_file);
-		return CDS_ECONFIG;
+		return CDS_EUNAVAIL;
 	}
 	return 0;
 }

@@ -358,7 +358,10 @@ int cds_mail_address_check(const char *s, size_t len)
 	if (!at || len > CDS_MAIL_ADDRESS_MAX)
 		return CDS_EDATA;
 	size_t local = (size_t)(at - s);
-	if (local == 0 || local > CDS_MAIL_LOCAL_MAX || s[0] == '.' || s[local - 1] == '.')
+	/* No leading '-' either: the address is a sendmail argument, and must
+	 * never be read as an option. */
+	if (local == 0 || local > CDS_MAIL_LOCAL_MAX || s[0] == '.' || s[0] == '-' ||
+	    s[local - 1] == '.')
 		return CDS_EDATA;
 	for (size_t i = 0; i < local; i++)
 		if (!local_char((unsigned char)s[i]) || (s[i] == '.' && s[i + 1] == '.'))

@@ -113,7 +113,8 @@ static void test_address(void **state)
 	static const char *const bad[] = {
 		"", "a", "@b.example", "a@", "a@b", ".a@b.example", "a.@b.example", "a..b@c.example",
 		"a@-b.example", "a@b-.example", "a b@c.example", "a@b.example\r\nBcc: e@f.example",
-		"a/../x@b.example", "\"q\"@b.example", "a@b@c.example", "a@b..example"};
+		"a/../x@b.example", "\"q\"@b.example", "a@b@c.example", "a@b..example",
+		"-oQ/tmp/x@b.example"};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		assert_int_equal(cds_mail_address_check(good[i], strlen(good[i])), 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
