@@ -117,7 +117,7 @@ registries:
       contact: hostmaster@registrar.example
       change-applied: [customers, hook, log]
       signal-rejected: [customers, hook, log]
-      rejected-repeatedly: [customers]
+      rejected-repeatedly: [customers, mta]
       suspended: [customers]
   - name: lab-net
     tlds: [net]
@@ -132,6 +132,10 @@ notifications:
       maildir: {maildir}/{{contact}}
       from: dnssec@registrar.example
       from-name: Registrar DNSSEC
+    - name: mta
+      type: mail
+      sendmail: [/usr/bin/tee, -a]
+      from: dnssec@registrar.example
     - name: hook
       type: webhook
       url: http://127.0.0.1:{hooks.port}/cdscan
@@ -180,9 +184,15 @@ def counts(db, tmp, hooks, maildir):
 
 
 def run_tests(binary, conf, db, tmp, hooks, maildir, server):
+    # The mta channel's command is tee: a real program run the way a
+    # sendmail is (no shell, the message on its standard input, the
+    # recipient its last argument), appending to a file named after it.
+    mta = os.path.join(tmp, "mta")
+    os.mkdir(mta)
+
     def run(*a):
         return subprocess.run([binary, "-c", conf, *a], capture_output=True, text=True,
-                              timeout=300)
+                              timeout=300, cwd=mta)
 
     must(run("db", "init"), "db init")
     csv = os.path.join(tmp, "portfolio.csv")
@@ -284,6 +294,13 @@ def run_tests(binary, conf, db, tmp, hooks, maildir, server):
     newest = sorted(mails(maildir), key=lambda m: str(m[1]["Date"]))
     check(any("still not made after 3 checks" in str(m["Subject"]) for _, m in newest),
           "its subject counts the scans")
+    piped = os.path.join(mta, "bob@customer-b.example")
+    msg = email.message_from_binary_file(open(piped, "rb"), policy=email.policy.default) \
+        if os.path.exists(piped) else {}
+    check(os.listdir(mta) == ["bob@customer-b.example"] and
+          "still not made after 3 checks" in str(msg["Subject"]) and
+          "Fix the zone's signatures" in msg.get_content(),
+          "and the same went to the sendmail command, with the recipient as its argument")
 
     # A state change: suspended, exactly one message.
     must(run("domain", "suspend", "bogus-dnskey.test", "--reason", "provider move"),
