@@ -175,7 +175,8 @@ int cds_db_write_results(struct cds_db *db, struct cds_db_outcome *o, size_t n,
 			 bool previous, const struct cds_db_schedule *sched, char *err,
 			 size_t errlen);
 
-/* Delete scan results older than age_s seconds.  Returns 0 or CDS_EUNAVAIL. */
+/* Delete scan results older than age_s seconds, and the notices as old
+ * whose deliveries are all done.  Returns 0 or CDS_EUNAVAIL. */
 int cds_db_prune_results(struct cds_db *db, uint64_t age_s, char *err, size_t errlen);
 
 /* Due delegations (not removed, not opted out), for progress. */

@@ -819,10 +819,20 @@ int cds_db_prune_results(struct cds_db *db, uint64_t age_s, char *err, size_t er
 	char age[32];
 	snprintf(age, sizeof(age), "%llu", (unsigned long long)age_s);
 	const char *params[1] = {age};
-	return cds_db_exec(db,
-			   "DELETE FROM scan_results"
-			   " WHERE scanned_at < now() - make_interval(secs => $1::double precision)",
-			   1, params, NULL, err, errlen);
+	int r = cds_db_exec(db,
+			    "DELETE FROM scan_results"
+			    " WHERE scanned_at < now() - make_interval(secs => $1::double precision)",
+			    1, params, NULL, err, errlen);
+	/* Notices as long as results: those routed with no delivery left
+	 * pending (their deliveries go with them). */
+	if (r == 0)
+		r = cds_db_exec(db,
+				"DELETE FROM notices n WHERE n.routed_at IS NOT NULL"
+				" AND n.created_at < now() - make_interval(secs => $1::double precision)"
+				" AND NOT EXISTS (SELECT 1 FROM notice_deliveries nd"
+				"   WHERE nd.notice_id = n.id AND nd.state = 'pending')",
+				1, params, NULL, err, errlen);
+	return r;
 }
 
 /* A delegation left unscanned (its registry scans CDS itself): only its
