@@ -46,6 +46,63 @@ extern const char *const cds_epp_status_names[CDS_EPP_STATUS_COUNT + 1];
 /* A policy key a registry profile may override: as the top level, or set. */
 enum cds_tristate { CDS_INHERIT = 0, CDS_NO, CDS_YES };
 
+/* ------------------------------------------------------ notifications --- */
+
+/* Most notification channels, channels per event, and words of a
+ * channel's sendmail command. */
+#define CDS_CONF_MAX_CHANNELS 16
+#define CDS_CHANNEL_MAX_ARGV 16
+
+enum cds_channel_type {
+	CDS_CHANNEL_MAIL = 0, /* RFC 5322 messages: sendmail command or maildir */
+	CDS_CHANNEL_WEBHOOK,  /* HTTP POST of the notice as JSON, HMAC-signed */
+	CDS_CHANNEL_JSON,     /* one JSON line per notice, appended to a file */
+};
+
+/* A named channel (notifications.channels). */
+struct cds_channel {
+	char *name;
+	enum cds_channel_type type;
+	char *sendmail[CDS_CHANNEL_MAX_ARGV]; /* mail: the command, no shell */
+	size_t sendmail_argc;
+	char *maildir;      /* mail: a maildir instead ({contact} allowed) */
+	char *from;         /* mail: the From address (checked) */
+	char *from_name;    /* mail: its display name, or NULL */
+	char *url;          /* webhook: http:// or https:// */
+	char *secret_file;  /* webhook: HMAC key, first line of this file */
+	char *secret_env;   /* or of this environment variable */
+	uint64_t timeout_ms; /* mail (sendmail) and webhook: one delivery */
+	char *file;         /* json: the file lines are appended to */
+	unsigned line;      /* where the channel starts in the file */
+};
+
+/* Which channels each event goes to, and who the customer is when the
+ * delegation has no contact (notifications.default, a profile's notify). */
+struct cds_notify_routes {
+	struct {
+		char *names[CDS_CONF_MAX_CHANNELS]; /* channel names */
+		size_t count;
+		bool set;              /* given (a profile's unset event inherits) */
+		int index[CDS_CONF_MAX_CHANNELS]; /* into channels (after the load) */
+		unsigned line, column; /* where it was given */
+	} ev[CDS_EVENT_COUNT];
+	char *contact; /* fallback recipient (checked), or NULL */
+};
+
+/* The template placeholders (cdscan.yaml(5) NOTIFICATIONS). */
+enum cds_placeholder {
+	CDS_PH_DOMAIN = 0, CDS_PH_REGISTRY, CDS_PH_EVENT, CDS_PH_REASON, CDS_PH_REASON_TEXT,
+	CDS_PH_DETAIL, CDS_PH_ADVICE, CDS_PH_DS_ADD, CDS_PH_DS_REM, CDS_PH_NS_ADD,
+	CDS_PH_NS_REM, CDS_PH_CONTACT, CDS_PH_STREAK, CDS_PH_TIME, CDS_PH_COUNT
+};
+/* "domain", "registry", ...: the names as written between braces. */
+extern const char *const cds_placeholder_names[CDS_PH_COUNT];
+
+struct cds_template {
+	char *subject; /* one line once expanded (control characters become spaces) */
+	char *body;
+};
+
 /* A registry profile (the registrar's view: one per registry it talks to):
  * which TLDs it serves, how it takes DS and NS changes, and how to reach its
  * EPP server. */
@@ -79,6 +136,7 @@ struct cds_registry {
 	 * which the registry refuses a domain update: a domain the last
 	 * import --from epp found with one is suspended while it lasts. */
 	bool lock_statuses[CDS_EPP_STATUS_COUNT];
+	struct cds_notify_routes notify; /* notify: (unset events: notifications.default) */
 	unsigned line; /* where the profile starts in the file */
 };
 
@@ -225,6 +283,21 @@ struct cds_conf {
 	struct cds_registry registries[CDS_CONF_MAX_REGISTRIES];
 	size_t registry_count; /* 0: one registry, the output.* settings */
 
+	/* Notifications to customers and systems (notifications:). */
+	struct {
+		struct cds_channel channels[CDS_CONF_MAX_CHANNELS];
+		size_t channel_count; /* 0: notifications off */
+		struct cds_template templates[CDS_EVENT_COUNT];
+		struct cds_notify_routes defaults; /* domains of no profile, unset events */
+		uint32_t consecutive;   /* rejected-repeatedly after this many scans */
+		uint32_t max_per_run;   /* deliveries per run (scan, epp send, daemon pass) */
+		uint32_t max_attempts;  /* a delivery is given up after so many */
+		uint64_t backoff_ms;    /* first retry after, doubling */
+		uint64_t max_backoff_ms;
+		uint32_t max_message;   /* octets of one message or request body */
+		uint64_t interval_ms;   /* the daemon delivers at least this often */
+	} notifications;
+
 	/* cdscan import --domains: what a portfolio file may cost. */
 	struct {
 		uint32_t max_line;    /* octets of a line */
@@ -245,6 +318,15 @@ bool cds_conf_vantage_name_ok(const char *name);
 void cds_conf_vantage_of(const struct cds_conf *conf, char *buf, size_t len);
 
 const struct cds_registry *cds_conf_registry_for(const struct cds_conf *conf, const char *domain);
+
+/* The channels event goes to for a delegation of profile reg (NULL: none),
+ * as indexes into conf->notifications.channels, into idx (at most
+ * CDS_CONF_MAX_CHANNELS); returns how many. */
+size_t cds_conf_channels_for(const struct cds_conf *conf, const struct cds_registry *reg,
+			     enum cds_event event, int *idx);
+
+/* The channel called name, or NULL. */
+const struct cds_channel *cds_conf_channel(const struct cds_conf *conf, const char *name);
 
 /* conf with the profile's policy overrides applied, into *out (a shallow
  * copy: out borrows conf's strings and must not be deinitialised). */

@@ -157,6 +157,12 @@ struct cds_db_schedule {
 	 * max(max_backoff_s, interval_s). */
 	uint64_t retry_after_s;
 	uint64_t max_backoff_s;
+	/* Notifications (sql/0007_notifications.sql): with notices, each
+	 * verdict's notification state is recorded and a notice written
+	 * when it changed (and rejected-repeatedly when a rejection has
+	 * lasted notice_repeat scans), in the same transaction. */
+	bool notices;
+	uint32_t notice_repeat;
 };
 
 /*
@@ -202,9 +208,10 @@ int cds_db_write_results(struct cds_db *db, struct cds_db_outcome *o, size_t n,
 			 bool previous, const struct cds_db_schedule *sched,
 			 const struct cds_db_vantage *vantage, char *err, size_t errlen);
 
-/* Delete scan results older than age_s seconds, and vantage observations
- * older than that and than 30 days (the longest scan.vantage-window).
- * Returns 0 or CDS_EUNAVAIL. */
+/* Delete scan results older than age_s seconds, the notices as old whose
+ * deliveries are all done, and vantage observations older than that and
+ * than 30 days (the longest scan.vantage-window).  Returns 0 or
+ * CDS_EUNAVAIL. */
 int cds_db_prune_results(struct cds_db *db, uint64_t age_s, char *err, size_t errlen);
 
 /* Due delegations (not removed, not opted out), for progress. */
@@ -298,6 +305,8 @@ struct cds_db_portfolio_row {
 	size_t ds_count;
 	const char *status;                   /* the registry's statuses joined by ',', or
 						 NULL: not asked (registry_status) */
+	const char *contact;                  /* the customer's mail address (checked:
+						 cds_mail_address_check), or NULL */
 	const char *file;                     /* where it was read, for messages */
 	unsigned long line;
 };
@@ -468,3 +477,64 @@ int cds_db_gauges_read(struct cds_db *db, struct cds_db_gauges *out, char *err, 
 
 /* A trivial query: does the database answer?  Returns 0 or CDS_EUNAVAIL. */
 int cds_db_ping(struct cds_db *db, char *err, size_t errlen);
+
+/* ------------------------------------------------------ notifications --- */
+
+/*
+ * The notification state of a verdict ("ok", "rejected:CODES",
+ * "bootstrap-pending", "bootstrap-accepted", "suspended") into buf, and
+ * the event entering it reports (*event; CDS_EVENT_COUNT for "ok").  The
+ * one place the rule is written: a notice is sent when this changes.
+ */
+void cds_db_notice_state(const struct cds_verdict *v, char *buf, size_t len,
+			 enum cds_event *event);
+
+/* The channels a notice goes to (route callback of cds_db_notices_route):
+ * channel names (the caller's, valid until the next call) into names, at
+ * most max; returns how many. */
+typedef size_t (*cds_db_route_cb)(void *arg, enum cds_event event, const char *domain,
+				  const char *registry, const char **names, size_t max);
+
+/*
+ * Route up to max notices not yet routed, oldest first, in one
+ * transaction (FOR UPDATE SKIP LOCKED: several deliverers share the
+ * table): one delivery per channel route names, the notices marked
+ * routed.  *count: notices routed.  Returns 0 or CDS_EUNAVAIL.
+ */
+int cds_db_notices_route(struct cds_db *db, size_t max, cds_db_route_cb route, void *arg,
+			 uint64_t *count, char *err, size_t errlen);
+
+/* One claimed delivery (cds_db_delivery_claim).  payload owned. */
+struct cds_db_delivery {
+	int64_t id, notice_id;
+	char channel[64];
+	enum cds_event event;
+	char domain[CDS_DNAME_BUFSIZE];
+	char registry[64];   /* "" when none */
+	char contact[256];   /* "" when none (unchecked: the store's text) */
+	char created_at[32]; /* RFC 3339 */
+	int attempts;        /* before this one */
+	int streak;          /* consecutive scans in the state */
+	char *payload;       /* the verdict or change set as JSON */
+};
+
+/*
+ * Begin a transaction and claim the oldest due pending delivery (locked,
+ * SKIP LOCKED) into *out; *got false (and the transaction ended) when
+ * there is none.  Returns 0, CDS_ENOMEM or CDS_EUNAVAIL.
+ */
+int cds_db_delivery_claim(struct cds_db *db, struct cds_db_delivery *out, bool *got, char *err,
+			  size_t errlen);
+
+enum cds_delivery_outcome { CDS_DELIVERY_SENT = 0, CDS_DELIVERY_RETRY, CDS_DELIVERY_FAILED };
+
+/* Record the claimed delivery's outcome (retry: again in retry_s seconds;
+ * error: why, for retry and failed) and commit; frees d->payload.
+ * Returns 0 or CDS_EUNAVAIL. */
+int cds_db_delivery_finish(struct cds_db *db, struct cds_db_delivery *d,
+			   enum cds_delivery_outcome outcome, uint64_t retry_s, const char *error,
+			   char *err, size_t errlen);
+
+/* Abort the claim (the delivery stays pending); frees d->payload. */
+void cds_db_delivery_abort(struct cds_db *db, struct cds_db_delivery *d);
+

@@ -88,6 +88,14 @@ void cds_metrics_notify_refused(struct cds_metrics *m, unsigned rcode);
 /* An EPP command that failed (cdscan_epp_errors_total). */
 void cds_metrics_epp_error(struct cds_metrics *m);
 
+/* Notification deliveries (cdscan_notifications_total): n of the channel
+ * called channel (a configured name: at most CDS_METRICS_CHANNELS names
+ * are kept, the ones after that count as "other") with outcome ("sent",
+ * "retry", "failed").  Loop thread only. */
+#define CDS_METRICS_CHANNELS 32
+void cds_metrics_notifications(struct cds_metrics *m, const char *channel, int outcome,
+			       uint64_t n);
+
 /* A configuration reload, and whether the new configuration was taken. */
 void cds_metrics_config_reload(struct cds_metrics *m, bool ok);
 

@@ -237,6 +237,21 @@ const char *cds_reason_text(enum cds_reason r);
  * this binary does not know, e.g. one a newer version stored). */
 int cds_reason_parse(const char *code, enum cds_reason *out);
 
+/* The events a notice reports (cdscan.yaml(5) NOTIFICATIONS); the names are the configuration's keys. */
+enum cds_event {
+	CDS_EVENT_CHANGE_APPLIED = 0, /* the registry applied a change set */
+	CDS_EVENT_SIGNAL_REJECTED,    /* a verdict rejected the signal (a new reason) */
+	CDS_EVENT_REJECTED_REPEATEDLY, /* the same rejection for N consecutive scans */
+	CDS_EVENT_BOOTSTRAP_PENDING,  /* accept-after-delay: seen, waiting */
+	CDS_EVENT_BOOTSTRAP_ACCEPTED, /* the first DS set was decided */
+	CDS_EVENT_SUSPENDED,          /* automation suspended for the domain */
+	CDS_EVENT_COUNT
+};
+
+/* "change-applied", ...; cds_event_parse: 0 or CDS_EDATA. */
+const char *cds_event_name(enum cds_event e);
+int cds_event_parse(const char *name, enum cds_event *out);
+
 enum cds_action {
 	CDS_ACTION_NONE = 0,
 	CDS_ACTION_UPDATE,

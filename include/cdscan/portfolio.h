@@ -1,6 +1,6 @@
 /* A registrar's portfolio (cdscan import --domains): one domain per line,
- * as CSV (domain[,registry]) or JSON lines ({"domain", "registry", "ns",
- * "ds"}), read strictly and streamed one line at a time, every bound on a
+ * as CSV (domain[,registry[,contact]]) or JSON lines ({"domain",
+ * "registry", "ns", "ds", "contact"}), read strictly and streamed one line at a time, every bound on a
  * line a limit the caller gives (the import: section of the config). */
 #pragma once
 
@@ -12,7 +12,7 @@
 #include "cdscan/util.h"
 
 enum cds_portfolio_format {
-	CDS_PORTFOLIO_CSV = 0, /* domain[,registry] */
+	CDS_PORTFOLIO_CSV = 0, /* domain[,registry[,contact]] */
 	CDS_PORTFOLIO_JSONL,   /* one JSON object per line */
 };
 
@@ -36,6 +36,9 @@ struct cds_portfolio_entry {
 	char domain[CDS_DNAME_BUFSIZE];                /* normalised, at least two labels */
 	char zone[CDS_DNAME_BUFSIZE];                  /* its parent: domain less its first label */
 	char registry[CDS_PORTFOLIO_REGISTRY_MAX + 1]; /* "" when the line gives none */
+	/* The customer's mail address (cds_mail_address_check), "" when the
+	 * line gives none: where notifications about the domain go. */
+	char contact[CDS_MAIL_ADDRESS_MAX + 1];
 	bool has_ns;                                   /* the line gave "ns" (jsonl) */
 	bool has_ds;                                   /* the line gave "ds" (jsonl; [] is a set) */
 	char (*ns)[CDS_DNAME_BUFSIZE];                 /* normalised, sorted, no duplicates */
@@ -62,7 +65,7 @@ int cds_portfolio_entry_sort(struct cds_portfolio_entry *e);
 /*
  * Parse one line (len octets, no newline; may hold NUL octets, which are
  * refused) into e.  first: the file's first line, where a CSV header
- * ("domain" or "domain,registry") is skipped.  Returns 1 with e filled, 0
+ * ("domain", "domain,registry" or "domain,registry,contact") is skipped.  Returns 1 with e filled, 0
  * for a line without a domain (empty, a "#" comment, a CSV header), or
  * CDS_EDATA with the reason in err (without file and line).
  */

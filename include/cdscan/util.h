@@ -133,3 +133,29 @@ int cds_duration_parse(const char *text, uint64_t *ms);
  * Returns 0, CDS_ESYNTAX or CDS_ERANGE.
  */
 int cds_uint_parse(const char *text, uint64_t min, uint64_t max, uint64_t *out);
+
+/* The longest mail address cdscan takes: RFC 5321 §4.5.3.1 (a path of 256
+ * octets less its angle brackets); a local part of at most 64. */
+#define CDS_MAIL_ADDRESS_MAX 254
+#define CDS_MAIL_LOCAL_MAX 64
+
+/*
+ * Whether s[0..len) is a mail address cdscan will put into a header: a
+ * dot-atom local part (RFC 5322 §3.4.1) of letters, digits and
+ * .!#$%&'*+-=?^_~ only (no quoted strings, no '/', '|', '`', '{', '}'),
+ * no leading, trailing or double dot, no leading '-' (never an option); '@'; a host name of at least two
+ * LDH labels.  No octet below 0x21 anywhere, so no CR or LF (header
+ * injection).  Returns 0 or CDS_EDATA.
+ */
+int cds_mail_address_check(const char *s, size_t len);
+
+/*
+ * Expand a template: text with {name} placeholders, names[0..n) the ones
+ * known, values[i] what names[i] stands for ({{ and }} are literal braces).
+ * *out: the text (owned by the caller; NULL when values is NULL, which only
+ * checks).  Returns 0, CDS_ENOMEM, or CDS_EDATA for an unknown name or an
+ * unclosed brace, with its octet offset in *at and the name (or "{") in
+ * bad.
+ */
+int cds_template_expand(const char *tmpl, const char *const *names, const char *const *values,
+			size_t n, char **out, size_t *at, char *bad, size_t badlen);

@@ -5,6 +5,7 @@
 #include "cdscan/cmd.h"
 #include "cdscan/error.h"
 #include "cdscan/log.h"
+#include "cdscan/notifier.h"
 #include "cdscan/outbox.h"
 
 int cds_cmd_drain(const struct cds_conf *conf, enum cds_output_adapter adapter,
@@ -38,6 +39,9 @@ int cds_cmd_drain(const struct cds_conf *conf, enum cds_output_adapter adapter,
 
 int cds_cmd_epp_send(const struct cds_cli *cli, const struct cds_conf *conf)
 {
-	return cds_cmd_drain(conf, cli->has_output ? cli->output : conf->output.adapter, NULL,
-			     cli->has_limit, cli->limit);
+	int rc = cds_cmd_drain(conf, cli->has_output ? cli->output : conf->output.adapter, NULL,
+			       cli->has_limit, cli->limit);
+	/* What the registries applied, told (and what waits from before). */
+	cds_notifier_run_once(conf, NULL);
+	return rc;
 }

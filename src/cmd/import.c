@@ -294,6 +294,7 @@ static int next_domain(void *arg, struct cds_db_portfolio_row *d, char *err, siz
 	    .file = e->file,
 	    .line = e->line,
 	    .status = f->asked[f->pos - 1] ? e->status : NULL,
+	    .contact = e->contact[0] ? e->contact : NULL,
 	};
 	return 1;
 }

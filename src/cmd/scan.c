@@ -11,6 +11,7 @@
 #include "cdscan/cmd.h"
 #include "cdscan/error.h"
 #include "cdscan/log.h"
+#include "cdscan/notifier.h"
 #include "cdscan/pipeline.h"
 #include "cdscan/report.h"
 
@@ -212,6 +213,9 @@ int cds_cmd_scan(const struct cds_cli *cli, const struct cds_conf *conf)
 	if (rc == CDS_EXIT_OK && !cli->dry_run && (cli->has_output || cli->spool_dir))
 		rc = cds_cmd_drain(conf, cli->has_output ? cli->output : conf->output.adapter,
 				   cli->spool_dir, false, 0);
+	/* The notices this scan committed (and any left from before). */
+	if (!cli->dry_run && r.db)
+		cds_notifier_run_once(conf, NULL);
 out:
 	cds_pipeline_free(r.pipeline);
 	cds_report_free(r.rep);

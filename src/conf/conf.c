@@ -29,6 +29,11 @@ enum key_type {
 	K_NAME_LIST, /* a registry's TLDs */
 	K_TRISTATE,  /* enum cds_tristate: true or false, unset inherits */
 	K_PROFILES,  /* the list of registry profiles */
+	K_CHANNELS,  /* the list of notification channels */
+	K_ROUTE,     /* an event's channels: a list of channel names */
+	K_TEMPLATE,  /* char *: text with {placeholders} (cds_placeholder_names) */
+	K_MAIL,      /* char *: a mail address (cds_mail_address_check) */
+	K_ARGV,      /* a command's words (a channel's sendmail) */
 };
 
 struct key {
@@ -43,6 +48,7 @@ struct key {
 
 #define OFF(field) offsetof(struct cds_conf, field)
 #define ROFF(field) offsetof(struct cds_registry, field)
+#define CHOFF(field) offsetof(struct cds_channel, field)
 
 static const char *const transport_names[] = {"udp", "tcp", NULL};
 static const char *const adapter_names[] = {"epp-spool", "epp-tls", "json", NULL};
@@ -211,6 +217,25 @@ const char *const cds_epp_status_names[CDS_EPP_STATUS_COUNT + 1] = {
 	"serverDeleteProhibited", "serverHold", "serverRenewProhibited",
 	"serverTransferProhibited", "serverUpdateProhibited", NULL};
 
+/* An event's channels, and the fallback recipient: notifications.default
+ * (offsets into the config) and a profile's notify (into the profile). */
+#define ROUTE_KEYS(O, base)                                                                \
+	{"change-applied", K_ROUTE, O(base.ev[CDS_EVENT_CHANGE_APPLIED]), 0, 0, NULL, NULL, NULL}, \
+	{"signal-rejected", K_ROUTE, O(base.ev[CDS_EVENT_SIGNAL_REJECTED]), 0, 0, NULL, NULL,  \
+	 NULL},                                                                                \
+	{"rejected-repeatedly", K_ROUTE, O(base.ev[CDS_EVENT_REJECTED_REPEATEDLY]), 0, 0, NULL, \
+	 NULL, NULL},                                                                          \
+	{"bootstrap-pending", K_ROUTE, O(base.ev[CDS_EVENT_BOOTSTRAP_PENDING]), 0, 0, NULL,    \
+	 NULL, NULL},                                                                          \
+	{"bootstrap-accepted", K_ROUTE, O(base.ev[CDS_EVENT_BOOTSTRAP_ACCEPTED]), 0, 0, NULL,  \
+	 NULL, NULL},                                                                          \
+	{"suspended", K_ROUTE, O(base.ev[CDS_EVENT_SUSPENDED]), 0, 0, NULL, NULL, NULL},       \
+	{"contact", K_MAIL, O(base.contact), 0, 0, NULL, NULL, NULL},                          \
+	{NULL, 0, 0, 0, 0, NULL, NULL, NULL}
+
+static const struct key registry_notify_keys[] = {ROUTE_KEYS(ROFF, notify)};
+static const struct key default_route_keys[] = {ROUTE_KEYS(OFF, notifications.defaults)};
+
 static const struct key registry_keys[] = {
 	{"name", K_STRING, ROFF(name), 0, 0, NULL, NULL, NULL},
 	{"tlds", K_NAME_LIST, ROFF(tlds), 0, 0, NULL, NULL, NULL},
@@ -224,6 +249,7 @@ static const struct key registry_keys[] = {
 	 NULL},
 	{"epp", K_SECTION, 0, 0, 0, NULL, NULL, registry_epp_keys},
 	{"policy", K_SECTION, 0, 0, 0, NULL, NULL, registry_policy_keys},
+	{"notify", K_SECTION, 0, 0, 0, NULL, NULL, registry_notify_keys},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -292,6 +318,87 @@ static const struct key error_reporting_keys[] = {
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
+const char *const cds_placeholder_names[CDS_PH_COUNT] = {
+	"domain", "registry", "event", "reason", "reason_text", "detail", "advice",
+	"ds_add", "ds_rem",   "ns_add", "ns_rem", "contact",   "streak", "time"};
+
+static const char *const channel_type_names[] = {"mail", "webhook", "json", NULL};
+
+static const struct key channel_keys[] = {
+	{"name", K_STRING, CHOFF(name), 0, 0, NULL, NULL, NULL},
+	{"type", K_ENUM, CHOFF(type), 0, 0, channel_type_names, "mail", NULL},
+	{"sendmail", K_ARGV, CHOFF(sendmail), 0, 0, NULL, NULL, NULL},
+	{"maildir", K_STRING, CHOFF(maildir), 0, 0, NULL, NULL, NULL},
+	{"from", K_MAIL, CHOFF(from), 0, 0, NULL, NULL, NULL},
+	{"from-name", K_STRING, CHOFF(from_name), 0, 0, NULL, NULL, NULL},
+	{"url", K_STRING, CHOFF(url), 0, 0, NULL, NULL, NULL},
+	{"secret-file", K_STRING, CHOFF(secret_file), 0, 0, NULL, NULL, NULL},
+	{"secret-env", K_STRING, CHOFF(secret_env), 0, 0, NULL, NULL, NULL},
+	{"timeout", K_DURATION, CHOFF(timeout_ms), 100, 600000, NULL, "10s", NULL},
+	{"file", K_STRING, CHOFF(file), 0, 0, NULL, NULL, NULL},
+	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+/* The built-in messages: plain words, the reason's text and advice from
+ * the same tables as the report and the status page. */
+#define TEMPLATE_KEYS(ev, S, B)                                                    \
+	static const struct key tmpl_##ev[] = {                                            \
+		{"subject", K_TEMPLATE, OFF(notifications.templates[ev].subject), 0, 0, NULL,   \
+		 S, NULL},                                                                \
+		{"body", K_TEMPLATE, OFF(notifications.templates[ev].body), 0, 0, NULL, B,      \
+		 NULL},                                                                         \
+		{NULL, 0, 0, 0, 0, NULL, NULL, NULL}}
+#define BODY_END "\n-- \ncdscan, for {registry}\n"
+TEMPLATE_KEYS(CDS_EVENT_CHANGE_APPLIED, "{domain}: the registry applied a DNS change",
+	      "The registry applied a change to the delegation of {domain}.\n\n"
+	      "DS records added:   {ds_add}\nDS records removed: {ds_rem}\n"
+	      "NS records added:   {ns_add}\nNS records removed: {ns_rem}\n" BODY_END);
+TEMPLATE_KEYS(CDS_EVENT_SIGNAL_REJECTED, "{domain}: DNSSEC change not made ({reason})",
+	      "The DNS operator of {domain} asks for a change of its delegation, and it was "
+	      "not made.\n\nWhy: {reason_text}\nDetail: {detail}\n\nWhat to do: {advice}\n"
+	      BODY_END);
+TEMPLATE_KEYS(CDS_EVENT_REJECTED_REPEATEDLY,
+	      "{domain}: DNSSEC change still not made after {streak} checks ({reason})",
+	      "The change the DNS operator of {domain} asks for has been refused {streak} "
+	      "times in a row.\n\nWhy: {reason_text}\nDetail: {detail}\n\n"
+	      "What to do: {advice}\n" BODY_END);
+TEMPLATE_KEYS(CDS_EVENT_BOOTSTRAP_PENDING, "{domain}: DNSSEC being turned on",
+	      "The DNS operator of {domain} asks for DNSSEC to be turned on. The signal has "
+	      "been seen and is watched for a while before the DS records are added.\n"
+	      BODY_END);
+TEMPLATE_KEYS(CDS_EVENT_BOOTSTRAP_ACCEPTED, "{domain}: DNSSEC turned on",
+	      "DNSSEC is being turned on for {domain}: the DS records {ds_add} go to the "
+	      "registry.\n" BODY_END);
+TEMPLATE_KEYS(CDS_EVENT_SUSPENDED, "{domain}: DNSSEC automation suspended",
+	      "Changes of the delegation of {domain} are not made automatically for now.\n\n"
+	      "Why: {reason_text}\nDetail: {detail}\n" BODY_END);
+
+static const struct key template_keys[] = {
+	{"change-applied", K_SECTION, 0, 0, 0, NULL, NULL, tmpl_CDS_EVENT_CHANGE_APPLIED},
+	{"signal-rejected", K_SECTION, 0, 0, 0, NULL, NULL, tmpl_CDS_EVENT_SIGNAL_REJECTED},
+	{"rejected-repeatedly", K_SECTION, 0, 0, 0, NULL, NULL, tmpl_CDS_EVENT_REJECTED_REPEATEDLY},
+	{"bootstrap-pending", K_SECTION, 0, 0, 0, NULL, NULL, tmpl_CDS_EVENT_BOOTSTRAP_PENDING},
+	{"bootstrap-accepted", K_SECTION, 0, 0, 0, NULL, NULL, tmpl_CDS_EVENT_BOOTSTRAP_ACCEPTED},
+	{"suspended", K_SECTION, 0, 0, 0, NULL, NULL, tmpl_CDS_EVENT_SUSPENDED},
+	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct key notifications_keys[] = {
+	{"channels", K_CHANNELS, 0, 0, 0, NULL, NULL, channel_keys},
+	{"templates", K_SECTION, 0, 0, 0, NULL, NULL, template_keys},
+	{"default", K_SECTION, 0, 0, 0, NULL, NULL, default_route_keys},
+	{"consecutive", K_UINT, OFF(notifications.consecutive), 2, 100000, NULL, "3", NULL},
+	{"max-per-run", K_UINT, OFF(notifications.max_per_run), 1, 10000000, NULL, "10000", NULL},
+	{"max-attempts", K_UINT, OFF(notifications.max_attempts), 1, 100, NULL, "8", NULL},
+	{"backoff", K_DURATION, OFF(notifications.backoff_ms), 0, 86400000, NULL, "1m", NULL},
+	{"max-backoff", K_DURATION, OFF(notifications.max_backoff_ms), 0,
+	 UINT64_C(7) * 86400000, NULL, "6h", NULL},
+	{"max-message", K_UINT, OFF(notifications.max_message), 1024, 16777216, NULL, "262144",
+	 NULL},
+	{"interval", K_DURATION, OFF(notifications.interval_ms), 1000, 86400000, NULL, "1m", NULL},
+	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
 static const struct key root_keys[] = {
 	{"database", K_STRING, OFF(database), 0, 0, NULL, "dbname=cdscan", NULL},
 	{"resolver", K_SECTION, 0, 0, 0, NULL, NULL, resolver_keys},
@@ -304,6 +411,7 @@ static const struct key root_keys[] = {
 	{"daemon", K_SECTION, 0, 0, 0, NULL, NULL, daemon_keys},
 	{"import", K_SECTION, 0, 0, 0, NULL, NULL, import_keys},
 	{"error-reporting", K_SECTION, 0, 0, 0, NULL, NULL, error_reporting_keys},
+	{"notifications", K_SECTION, 0, 0, 0, NULL, NULL, notifications_keys},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -319,6 +427,8 @@ struct given {
 /* State of one load: where errors go. */
 struct loader {
 	const char *file;
+	const char *buf; /* the file's text (a template's error is located in it) */
+	size_t buflen;
 	struct cds_conf *conf;
 	struct cds_conf_error *err;
 	char *base; /* what key offsets are relative to: conf, or a registry */
@@ -419,6 +529,61 @@ static int set_checked_string(struct loader *ld, const struct key *k, const char
 	return set_string(dst, text);
 }
 
+/* Where in the file the octet at offset of a scalar's value is, for an
+ * error about it: the line counted from the node (a block scalar's text
+ * starts on the line after its '|'), the column where needle is on that
+ * line of the file's text (else the node's). */
+static void locate(const struct loader *ld, const yaml_node_t *node, size_t offset,
+		   const char *needle, yaml_node_t *at)
+{
+	const char *v = (const char *)node->data.scalar.value;
+	bool block = node->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+		     node->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
+	size_t line = node->start_mark.line + (block ? 1 : 0);
+	for (size_t i = 0; i < offset && v[i]; i++)
+		line += v[i] == '\n';
+	*at = *node;
+	at->start_mark.line = line;
+	if (!ld->buf)
+		return;
+	const char *p = ld->buf, *end = ld->buf + ld->buflen;
+	for (size_t l = 0; l < line && p < end; l++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		p = nl ? nl + 1 : end;
+	}
+	const char *eol = memchr(p, '\n', (size_t)(end - p));
+	size_t n = (size_t)((eol ? eol : end) - p), k = strlen(needle);
+	for (size_t i = 0; k && i + k <= n; i++)
+		if (memcmp(p + i, needle, k) == 0) {
+			at->start_mark.column = i;
+			return;
+		}
+}
+
+/* A template's placeholders, checked against cds_placeholder_names. */
+static int check_template(struct loader *ld, const char *path, const yaml_node_t *node,
+			  const char *text)
+{
+	size_t off = 0;
+	char bad[80], needle[84], known[256] = "";
+	if (cds_template_expand(text, cds_placeholder_names, NULL, CDS_PH_COUNT, NULL, &off, bad,
+				sizeof(bad)) == 0)
+		return 0;
+	yaml_node_t at;
+	bool brace = strcmp(bad, "{") == 0 || strcmp(bad, "}") == 0;
+	snprintf(needle, sizeof(needle), brace ? "%s" : "{%s}", bad);
+	if (node)
+		locate(ld, node, off, needle, &at);
+	for (int i = 0; i < CDS_PH_COUNT; i++)
+		snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s{%s}",
+			 i ? " " : "", cds_placeholder_names[i]);
+	if (brace)
+		return fail(ld, node ? &at : NULL, path,
+			    "a lone '%s' (write {{ or }} for a brace)", bad);
+	return fail(ld, node ? &at : NULL, path, "unknown placeholder {%s} (known: %s)", bad,
+		    known);
+}
+
 /* Set one scalar key from its text.  node may be NULL (defaults). */
 static int set_scalar(struct loader *ld, const struct key *k, const char *path,
 		      const yaml_node_t *node, const char *text)
@@ -438,6 +603,17 @@ static int set_scalar(struct loader *ld, const struct key *k, const char *path,
 	case K_HOST_ADDR:
 	case K_ADDR:
 		return set_checked_string(ld, k, path, node, text, (char **)dst);
+	case K_TEMPLATE:
+		if ((r = check_template(ld, path, node, text)) != 0)
+			return r;
+		return set_string((char **)dst, text);
+	case K_MAIL:
+		if (cds_mail_address_check(text, strlen(text)) != 0)
+			return fail(ld, node, path,
+				    "'%s' is not a mail address cdscan takes (local@host.name, at "
+				    "most %d octets, no quotes, spaces or control characters)",
+				    text, CDS_MAIL_ADDRESS_MAX);
+		return set_string((char **)dst, text);
 	case K_BOOL:
 		if (!parse_bool(text, (bool *)dst))
 			return fail(ld, node, path, "expected true or false, got '%s'", text);
@@ -487,6 +663,43 @@ static int set_scalar(struct loader *ld, const struct key *k, const char *path,
 	}
 }
 
+/* A channel name: letters, digits, '-', '_', '.', at most 63. */
+static bool channel_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || strchr("-_.", s[i])))
+			return false;
+	return true;
+}
+
+/* One word of an event's channel list or of a sendmail command. */
+static int add_word(struct loader *ld, const struct key *k, const char *path,
+		    const yaml_node_t *node, const char *text)
+{
+	if (k->type == K_ROUTE) {
+		__typeof__(((struct cds_notify_routes *)0)->ev[0]) *rt =
+			(void *)(base_of(ld) + k->offset);
+		if (!channel_name_ok(text))
+			return fail(ld, node, path, "'%s' is not a channel name", text);
+		if (rt->count >= CDS_CONF_MAX_CHANNELS)
+			return fail(ld, node, path, "more than %d channels", CDS_CONF_MAX_CHANNELS);
+		return set_string(&rt->names[rt->count++], text);
+	}
+	if (k->type == K_ARGV) {
+		struct cds_channel *ch = (struct cds_channel *)base_of(ld);
+		if (ch->sendmail_argc >= CDS_CHANNEL_MAX_ARGV)
+			return fail(ld, node, path, "more than %d words", CDS_CHANNEL_MAX_ARGV);
+		if (!*text)
+			return fail(ld, node, path, "an empty word");
+		return set_string(&ch->sendmail[ch->sendmail_argc++], text);
+	}
+	return fail(ld, node, path, "internal: not a word list");
+}
+
 /* Add one element to a list key.  node may be NULL (defaults). */
 static int add_element(struct loader *ld, const struct key *k, const char *path,
 		       const yaml_node_t *node, const char *text)
@@ -494,6 +707,8 @@ static int add_element(struct loader *ld, const struct key *k, const char *path,
 	uint64_t v;
 	int r;
 
+	if (k->type == K_ROUTE || k->type == K_ARGV)
+		return add_word(ld, k, path, node, text);
 	if (k->type == K_UINT8_SET) {
 		r = cds_uint_parse(text, k->min, k->max, &v);
 		if (r != 0)
@@ -562,6 +777,25 @@ static int add_element(struct loader *ld, const struct key *k, const char *path,
 
 static void clear_list(struct loader *ld, const struct key *k)
 {
+	if (k->type == K_ROUTE) {
+		__typeof__(((struct cds_notify_routes *)0)->ev[0]) *rt =
+			(void *)(base_of(ld) + k->offset);
+		for (size_t i = 0; i < rt->count; i++) {
+			free(rt->names[i]);
+			rt->names[i] = NULL;
+		}
+		rt->count = 0;
+		return;
+	}
+	if (k->type == K_ARGV) {
+		struct cds_channel *ch = (struct cds_channel *)base_of(ld);
+		for (size_t i = 0; i < ch->sendmail_argc; i++) {
+			free(ch->sendmail[i]);
+			ch->sendmail[i] = NULL;
+		}
+		ch->sendmail_argc = 0;
+		return;
+	}
 	if (k->type == K_UINT8_SET) {
 		memset(base_of(ld) + k->offset, 0, 256 * sizeof(bool));
 		return;
@@ -608,7 +842,8 @@ static int apply_defaults(struct loader *ld, const struct key *keys, const char 
 		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", k->name);
 		if (k->type == K_SECTION) {
 			r = apply_defaults(ld, k->children, path);
-		} else if (k->type == K_PROFILES || k->type == K_NAME_LIST || k->type == K_TRISTATE) {
+		} else if (k->type == K_PROFILES || k->type == K_NAME_LIST || k->type == K_TRISTATE ||
+			   k->type == K_CHANNELS || k->type == K_ROUTE || k->type == K_ARGV) {
 			continue; /* none by default */
 		} else if (k->type == K_UINT8_SET || k->type == K_WORD_SET || k->type == K_ADDR_LIST ||
 			   k->type == K_PREFIX_LIST || k->type == K_LISTEN_LIST) {
@@ -636,6 +871,8 @@ static int load_mapping(struct loader *ld, yaml_document_t *doc, yaml_node_t *ma
 			const struct key *keys, const char *prefix);
 static int load_profiles(struct loader *ld, yaml_document_t *doc, const struct key *k,
 			 const char *path, yaml_node_t *val);
+static int load_channels(struct loader *ld, yaml_document_t *doc, const struct key *k,
+			 const char *path, yaml_node_t *val);
 
 static int load_value(struct loader *ld, yaml_document_t *doc, const struct key *k,
 		      const char *path, yaml_node_t *val)
@@ -649,6 +886,17 @@ static int load_value(struct loader *ld, yaml_document_t *doc, const struct key 
 		return load_mapping(ld, doc, val, k->children, path);
 	case K_PROFILES:
 		return load_profiles(ld, doc, k, path, val);
+	case K_CHANNELS:
+		return load_channels(ld, doc, k, path, val);
+	case K_ROUTE: {
+		__typeof__(((struct cds_notify_routes *)0)->ev[0]) *rt =
+			(void *)(base_of(ld) + k->offset);
+		rt->set = true;
+		rt->line = (unsigned)val->start_mark.line + 1;
+		rt->column = (unsigned)val->start_mark.column + 1;
+	}
+		/* fall through */
+	case K_ARGV:
 	case K_UINT8_SET:
 	case K_WORD_SET:
 	case K_ADDR_LIST:
@@ -728,6 +976,75 @@ static int load_profiles(struct loader *ld, yaml_document_t *doc, const struct k
 	return 0;
 }
 
+/* The rules of one channel, once read. */
+static int check_channel(struct loader *ld, const struct cds_channel *ch, const yaml_node_t *at,
+			 const char *path)
+{
+	yaml_node_t n = *at;
+	if (!ch->name || !channel_name_ok(ch->name))
+		return fail(ld, &n, path, "a channel needs a name (letters, digits, '-', '_', '.')");
+	if (ch->type == CDS_CHANNEL_MAIL) {
+		if (!ch->sendmail_argc == !ch->maildir)
+			return fail(ld, &n, path, "channel '%s': give sendmail or maildir (one)",
+				    ch->name);
+		if (!ch->from)
+			return fail(ld, &n, path, "channel '%s': a mail channel needs from",
+				    ch->name);
+		if (ch->maildir && cds_template_expand(ch->maildir, cds_placeholder_names +
+						       CDS_PH_CONTACT, NULL, 1, NULL,
+						       &(size_t){0}, (char[8]){0}, 8) != 0)
+			return fail(ld, &n, path,
+				    "channel '%s': maildir may hold {contact}, no other placeholder",
+				    ch->name);
+		if (ch->from_name && strpbrk(ch->from_name, "\r\n\"\\<>"))
+			return fail(ld, &n, path, "channel '%s': from-name holds a line break, quote, "
+				    "backslash or angle bracket", ch->name);
+	} else if (ch->type == CDS_CHANNEL_WEBHOOK) {
+		if (!ch->url || (strncmp(ch->url, "http://", 7) != 0 &&
+				 strncmp(ch->url, "https://", 8) != 0))
+			return fail(ld, &n, path, "channel '%s': a webhook needs an http(s):// url",
+				    ch->name);
+		if (!ch->secret_file == !ch->secret_env)
+			return fail(ld, &n, path,
+				    "channel '%s': give secret-file or secret-env (one)", ch->name);
+	} else if (!ch->file) {
+		return fail(ld, &n, path, "channel '%s': a json channel needs file", ch->name);
+	}
+	for (size_t i = 0; i + 1 < ld->conf->notifications.channel_count; i++)
+		if (strcmp(ld->conf->notifications.channels[i].name, ch->name) == 0)
+			return fail(ld, &n, path, "channel '%s' defined twice", ch->name);
+	return 0;
+}
+
+/* notifications.channels: a list of mappings, each a channel. */
+static int load_channels(struct loader *ld, yaml_document_t *doc, const struct key *k,
+			 const char *path, yaml_node_t *val)
+{
+	if (val->type != YAML_SEQUENCE_NODE)
+		return fail(ld, val, path, "expected a list of channels");
+	for (yaml_node_item_t *it = val->data.sequence.items.start;
+	     it < val->data.sequence.items.top; it++) {
+		yaml_node_t *item = yaml_document_get_node(doc, *it);
+		if (!item || item->type != YAML_MAPPING_NODE)
+			return fail(ld, item ? item : val, path, "each channel is a mapping of keys");
+		if (ld->conf->notifications.channel_count >= CDS_CONF_MAX_CHANNELS)
+			return fail(ld, item, path, "more than %d channels", CDS_CONF_MAX_CHANNELS);
+		struct cds_channel *ch =
+			&ld->conf->notifications.channels[ld->conf->notifications.channel_count++];
+		ch->line = (unsigned)item->start_mark.line + 1;
+		ld->base = (char *)ch;
+		int r = apply_defaults(ld, k->children, path);
+		if (r == 0)
+			r = load_mapping(ld, doc, item, k->children, path);
+		ld->base = NULL;
+		if (r == 0)
+			r = check_channel(ld, ch, item, path);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
 /* Walk a mapping along the schema.  The walk follows the schema, never the
  * document's own structure, so alias cycles in hostile input cannot recurse. */
 static int load_mapping(struct loader *ld, yaml_document_t *doc, yaml_node_t *map,
@@ -762,10 +1079,40 @@ static int load_mapping(struct loader *ld, yaml_document_t *doc, yaml_node_t *ma
 	return 0;
 }
 
+/* Every channel an event names exists: indexes filled. */
+static int resolve_routes(struct loader *ld, struct cds_notify_routes *rt, const char *prefix)
+{
+	char path[128];
+	for (int e = 0; e < CDS_EVENT_COUNT; e++) {
+		snprintf(path, sizeof(path), "%s.%s", prefix, cds_event_name((enum cds_event)e));
+		for (size_t i = 0; i < rt->ev[e].count; i++) {
+			size_t k = 0;
+			while (k < ld->conf->notifications.channel_count &&
+			       strcmp(ld->conf->notifications.channels[k].name, rt->ev[e].names[i]) != 0)
+				k++;
+			if (k == ld->conf->notifications.channel_count) {
+				yaml_node_t at = {0};
+				at.start_mark.line = rt->ev[e].line ? rt->ev[e].line - 1 : 0;
+				at.start_mark.column = rt->ev[e].column ? rt->ev[e].column - 1 : 0;
+				return fail(ld, rt->ev[e].line ? &at : NULL, path,
+					    "no channel '%s' in notifications.channels",
+					    rt->ev[e].names[i]);
+			}
+			rt->ev[e].index[i] = (int)k;
+		}
+	}
+	return 0;
+}
+
 /* Rules between keys, checked after the whole file is read. */
 static int check_conf(struct loader *ld)
 {
-	const struct cds_conf *c = ld->conf;
+	struct cds_conf *c = ld->conf;
+	int r = resolve_routes(ld, &c->notifications.defaults, "notifications.default");
+	for (size_t i = 0; i < c->registry_count && r == 0; i++)
+		r = resolve_routes(ld, &c->registries[i].notify, "registries.notify");
+	if (r != 0)
+		return r;
 	if (c->scan.per_server_queries > c->scan.max_queries)
 		return fail(ld, NULL, "scan.per-server-queries-in-flight",
 			    "%u is above scan.max-queries-in-flight (%u)",
@@ -829,7 +1176,7 @@ int cds_conf_load_buffer(const char *buf, size_t len, const char *name, struct c
 			 struct cds_conf_error *err)
 {
 	struct cds_conf conf;
-	struct loader ld = {.file = name, .conf = &conf, .err = err};
+	struct loader ld = {.file = name, .buf = buf, .buflen = len, .conf = &conf, .err = err};
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	int r;
@@ -937,10 +1284,41 @@ int cds_conf_apply_env(struct cds_conf *conf)
 	return 0;
 }
 
+static void routes_deinit(struct cds_notify_routes *rt)
+{
+	for (int e = 0; e < CDS_EVENT_COUNT; e++)
+		for (size_t i = 0; i < rt->ev[e].count; i++)
+			free(rt->ev[e].names[i]);
+	free(rt->contact);
+}
+
+static void notifications_deinit(struct cds_conf *conf)
+{
+	for (size_t i = 0; i < conf->notifications.channel_count; i++) {
+		struct cds_channel *ch = &conf->notifications.channels[i];
+		free(ch->name);
+		for (size_t k = 0; k < ch->sendmail_argc; k++)
+			free(ch->sendmail[k]);
+		free(ch->maildir);
+		free(ch->from);
+		free(ch->from_name);
+		free(ch->url);
+		free(ch->secret_file);
+		free(ch->secret_env);
+		free(ch->file);
+	}
+	for (int e = 0; e < CDS_EVENT_COUNT; e++) {
+		free(conf->notifications.templates[e].subject);
+		free(conf->notifications.templates[e].body);
+	}
+	routes_deinit(&conf->notifications.defaults);
+}
+
 void cds_conf_deinit(struct cds_conf *conf)
 {
 	if (!conf)
 		return;
+	notifications_deinit(conf);
 	free(conf->source);
 	free(conf->database);
 	for (size_t i = 0; i < CDS_CONF_MAX_RESOLVERS; i++)
@@ -966,6 +1344,7 @@ void cds_conf_deinit(struct cds_conf *conf)
 		free(r->epp.client_cert);
 		free(r->epp.client_key);
 		free(r->epp.ca_file);
+		routes_deinit(&r->notify);
 	}
 	memset(conf, 0, sizeof(*conf));
 }
@@ -989,7 +1368,7 @@ static void foreach_key(const struct key *keys, const char *prefix,
 	char path[128];
 	for (const struct key *k = keys; k->name; k++) {
 		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", k->name);
-		if (k->type == K_SECTION || k->type == K_PROFILES)
+		if (k->type == K_SECTION || k->type == K_PROFILES || k->type == K_CHANNELS)
 			foreach_key(k->children, path, cb, arg);
 		else
 			cb(path, arg);
@@ -1035,4 +1414,24 @@ void cds_conf_effective(const struct cds_conf *conf, const struct cds_registry *
 	override(&out->policy.csync, reg->policy.csync);
 	override(&out->policy.bootstrap_authenticated, reg->policy.bootstrap_authenticated);
 	override(&out->policy.bootstrap_after_delay, reg->policy.bootstrap_after_delay);
+}
+
+size_t cds_conf_channels_for(const struct cds_conf *conf, const struct cds_registry *reg,
+			     enum cds_event event, int *idx)
+{
+	if ((unsigned)event >= CDS_EVENT_COUNT)
+		return 0;
+	const struct cds_notify_routes *rt =
+		reg && reg->notify.ev[event].set ? &reg->notify : &conf->notifications.defaults;
+	for (size_t i = 0; i < rt->ev[event].count; i++)
+		idx[i] = rt->ev[event].index[i];
+	return rt->ev[event].count;
+}
+
+const struct cds_channel *cds_conf_channel(const struct cds_conf *conf, const char *name)
+{
+	for (size_t i = 0; i < conf->notifications.channel_count; i++)
+		if (strcmp(conf->notifications.channels[i].name, name) == 0)
+			return &conf->notifications.channels[i];
+	return NULL;
 }

@@ -13,6 +13,7 @@
 
 #include "cdscan/error.h"
 #include "cdscan/log.h"
+#include "cdscan/notifier.h"
 #include "cdscan/outbox.h"
 #include "daemon_internal.h"
 
@@ -20,11 +21,15 @@
  * grace period still hold memory the loop owns when the daemon returns. */
 static struct daemon *the_daemon;
 
-/* A drain's outcome, from the worker thread to the loop. */
+/* A drain's outcome, from the worker thread to the loop: the change sets
+ * handed over, and the notifications delivered (per channel, its name
+ * copied: a reload may replace the configuration meanwhile). */
 static struct {
 	int e;
 	struct cds_outbox_result res;
 	char err[700];
+	char channel[CDS_CONF_MAX_CHANNELS + 1][64];
+	uint64_t notes[CDS_CONF_MAX_CHANNELS + 1][3];
 } drained;
 
 double daemon_now(void)
@@ -254,9 +259,20 @@ static void pace(struct daemon *d, double now)
 static void drain_work(uv_work_t *req)
 {
 	struct daemon *d = req->data;
+	struct cds_notifier_stats st = {0};
 	memset(&drained, 0, sizeof(drained));
-	drained.e = cds_outbox_drain(d->conf, d->conf->output.adapter, NULL, false, 0,
-				     &drained.res, drained.err, sizeof(drained.err));
+	if (d->drain_changes)
+		drained.e = cds_outbox_drain(d->conf, d->conf->output.adapter, NULL, false, 0,
+					     &drained.res, drained.err, sizeof(drained.err));
+	/* After the change sets: what the registries applied is told at once. */
+	cds_notifier_run_once(d->conf, &st);
+	for (size_t k = 0; k <= CDS_CONF_MAX_CHANNELS; k++) {
+		snprintf(drained.channel[k], sizeof(drained.channel[k]), "%s",
+			 k < d->conf->notifications.channel_count
+				 ? d->conf->notifications.channels[k].name
+				 : "unconfigured");
+		memcpy(drained.notes[k], st.n[k], sizeof(drained.notes[k]));
+	}
 }
 
 static void drain_done(uv_work_t *req, int status)
@@ -264,6 +280,10 @@ static void drain_done(uv_work_t *req, int status)
 	struct daemon *d = req->data;
 	(void)status;
 	d->draining = false;
+	for (size_t k = 0; k <= CDS_CONF_MAX_CHANNELS; k++)
+		for (int o = 0; o < 3; o++)
+			cds_metrics_notifications(d->metrics, drained.channel[k], o,
+						  drained.notes[k][o]);
 	d->epp_errors += drained.res.failed + (drained.e != 0);
 	for (uint64_t i = 0; i < drained.res.failed + (drained.e != 0); i++)
 		cds_metrics_epp_error(d->metrics);
@@ -281,15 +301,23 @@ static void drain_done(uv_work_t *req, int status)
 }
 
 /* Change sets go to the output adapter as they are made, or every
- * daemon.output-interval; one drain at a time. */
+ * daemon.output-interval; notifications are delivered after each of those
+ * and every notifications.interval (the scans' notices, retries); one
+ * drain at a time. */
 static void output(struct daemon *d, double now)
 {
 	double every = (double)d->conf->daemon.output_interval_ms / 1000.0;
-	if (d->draining || !d->changes_waiting || now < d->drained_at + every)
+	double notes = (double)d->conf->notifications.interval_ms / 1000.0;
+	bool changes = d->changes_waiting && now >= d->drained_at + every;
+	if (d->draining || (!changes && now < d->noted_at + notes))
 		return;
-	d->changes_waiting = false;
+	d->drain_changes = changes;
+	if (changes) {
+		d->changes_waiting = false;
+		d->drained_at = now;
+	}
+	d->noted_at = now;
 	d->draining = true;
-	d->drained_at = now;
 	d->drain_req.data = d;
 	if (uv_queue_work(&d->loop, &d->drain_req, drain_work, drain_done) != 0)
 		d->draining = false;

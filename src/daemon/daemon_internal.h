@@ -101,6 +101,8 @@ struct daemon {
 	uv_work_t drain_req;
 	bool draining, changes_waiting;
 	double drained_at;
+	bool drain_changes; /* this drain hands change sets over (else notices only) */
+	double noted_at;    /* the last notifications pass began */
 	uint64_t epp_errors, changesets;
 	struct cds_scanner_stats scanned; /* of the scanners before this one */
 	/* Life. */

@@ -2,6 +2,7 @@
  * 0.0.4, https://prometheus.io/docs/instrumenting/exposition_formats/). */
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -73,6 +74,14 @@ struct cds_metrics {
 	counter_t notify_accepted;
 	counter_t notify_limited[CDS_METRICS_LIMIT_COUNT];
 	counter_t notify_refused[RC_COUNT];
+	/* Notification deliveries per channel and outcome: a slot's name is
+	 * written by the loop thread before its used flag (release), read by
+	 * the renderer after it (acquire); the last slot is "other". */
+	struct {
+		char channel[64];
+		atomic_bool used;
+		counter_t n[3];
+	} notes[CDS_METRICS_CHANNELS + 1];
 	/* What cdscan_dns_* show: base + the current scanner's value. */
 	counter_t dns[DNS_COUNT];
 	uint64_t dns_base[DNS_COUNT]; /* scanners before this one (loop thread only) */
@@ -221,6 +230,24 @@ void cds_metrics_notify_refused(struct cds_metrics *m, unsigned rcode)
 void cds_metrics_epp_error(struct cds_metrics *m)
 {
 	add(&m->epp_errors, 1);
+}
+
+void cds_metrics_notifications(struct cds_metrics *m, const char *channel, int outcome,
+			       uint64_t n)
+{
+	size_t i = 0;
+	if (outcome < 0 || outcome > 2 || n == 0)
+		return;
+	while (i < CDS_METRICS_CHANNELS && atomic_load_explicit(&m->notes[i].used,
+								 memory_order_acquire) &&
+	       strcmp(m->notes[i].channel, channel) != 0)
+		i++;
+	if (i < CDS_METRICS_CHANNELS &&
+	    !atomic_load_explicit(&m->notes[i].used, memory_order_acquire)) {
+		snprintf(m->notes[i].channel, sizeof(m->notes[i].channel), "%s", channel);
+		atomic_store_explicit(&m->notes[i].used, true, memory_order_release);
+	}
+	add(&m->notes[i].n[outcome], n);
 }
 
 void cds_metrics_config_reload(struct cds_metrics *m, bool ok)
@@ -392,6 +419,20 @@ static void render_notify(const struct cds_metrics *m, FILE *f)
 	for (int o = 0; o <= ER_UNSENDABLE - ER_SENT; o++)
 		sample(f, "cdscan_error_reports_total", "outcome", report_outcomes[o], NULL, NULL,
 		       get(&m->dns[ER_SENT + o]));
+	static const char *const outcomes[] = {"sent", "retry", "failed"};
+	family(f, "cdscan_notifications_total", "counter",
+	       "Notification deliveries, per configured channel and outcome (retry: tried again "
+	       "after its back-off; failed: given up).");
+	for (size_t i = 0; i <= CDS_METRICS_CHANNELS; i++) {
+		bool used = i < CDS_METRICS_CHANNELS
+				    ? atomic_load_explicit(&m->notes[i].used, memory_order_acquire)
+				    : get(&m->notes[i].n[0]) + get(&m->notes[i].n[1]) +
+					      get(&m->notes[i].n[2]) > 0;
+		for (int o = 0; used && o < 3; o++)
+			sample(f, "cdscan_notifications_total", "channel",
+			       i < CDS_METRICS_CHANNELS ? m->notes[i].channel : "other", "outcome",
+			       outcomes[o], get(&m->notes[i].n[o]));
+	}
 	family(f, "cdscan_config_reloads_total", "counter",
 	       "Configuration reloads, by result (error: the running configuration stays).");
 	sample(f, "cdscan_config_reloads_total", "result", "ok", NULL, NULL, get(&m->reloads[0]));

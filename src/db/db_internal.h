@@ -56,3 +56,11 @@ int cds_db_copy_put(struct cds_db_copy *b, const char *p, size_t n);
 /* End the COPY: completed when r is 0, else aborted.  Returns r, or
  * CDS_EUNAVAIL with err set when the server refused it. */
 int cds_db_copy_end(struct cds_db *db, int r, char *err, size_t errlen);
+
+/* Notifications (notice.c): the notification state of each written
+ * verdict o[0..n), and a notice where it changed (or a rejection reached
+ * repeat scans), in the open transaction.  Returns 0, CDS_ENOMEM or
+ * CDS_EUNAVAIL. */
+struct cds_db_outcome;
+int cds_db_record_notices(struct cds_db *db, const struct cds_db_outcome *o, size_t n,
+			  uint32_t repeat, char *err, size_t errlen);

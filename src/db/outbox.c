@@ -169,9 +169,26 @@ int cds_db_change_attempt(struct cds_db *db, int64_t id, char *err, size_t errle
 int cds_db_change_done(struct cds_db *db, int64_t id, const char *svtrid, char *err,
 		       size_t errlen)
 {
+	/* The change-applied notice (sql/0007_notifications.sql) in the same
+	 * statement: once, when the change set becomes done (a second done of
+	 * the same change set, after a lost answer, adds none).  The state
+	 * before comes from a locked read in the UPDATE's own FROM: a
+	 * separate WITH reading the row would run after the update and not
+	 * see it (a row updated by the same statement is skipped). */
 	return update_one(db, id,
-			  "UPDATE change_sets SET state = 'done', svtrid = $2, last_error = NULL,"
-			  " updated_at = now() WHERE id = $1::bigint",
+			  "WITH u AS (UPDATE change_sets c SET state = 'done', svtrid = $2,"
+			  "       last_error = NULL, updated_at = now()"
+			  "       FROM (SELECT id, state FROM change_sets WHERE id = $1::bigint"
+			  "             FOR UPDATE) o WHERE c.id = o.id"
+			  "       RETURNING c.id, c.delegation_id, c.scan_result_id, c.kind, c.action,"
+			  "                 c.add, c.rem, o.state AS was)"
+			  " INSERT INTO notices (delegation_id, event, payload)"
+			  " SELECT u.delegation_id, 'change-applied', jsonb_build_object("
+			  "   'change_set', u.id, 'kind', u.kind, 'action', u.action,"
+			  "   'add', to_jsonb(u.add), 'rem', to_jsonb(u.rem), 'svtrid', $2::text,"
+			  "   'verdict', (SELECT s.verdict FROM scan_results s"
+			  "               WHERE s.id = u.scan_result_id))"
+			  " FROM u WHERE u.was <> 'done'",
 			  svtrid, err, errlen);
 }
 

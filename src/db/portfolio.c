@@ -19,7 +19,7 @@ static const char dup_sql[] =
 /* The file's delegations in the form the zone import's statements read. */
 static const char prepare_sql[] =
     "CREATE TEMP TABLE import_deleg ON COMMIT DROP AS "
-    "SELECT domain, zone, registry, ns, ds, '{}'::jsonb AS glue, status FROM import_dom";
+    "SELECT domain, zone, registry, ns, ds, '{}'::jsonb AS glue, status, contact FROM import_dom";
 
 /* Insert new delegations, update changed ones, as the zone import does
  * (merge_upsert there), with each domain's own zone and registry.  A
@@ -27,11 +27,12 @@ static const char prepare_sql[] =
 static const char upsert_sql[] =
     "WITH up AS ("
     "  INSERT INTO delegations AS t (domain, zone, registry, ns, ds, glue, source,"
-    "                                registry_status)"
-    "  SELECT domain, zone, registry, ns, ds, glue, 'portfolio', status FROM import_deleg "
+    "                                registry_status, contact)"
+    "  SELECT domain, zone, registry, ns, ds, glue, 'portfolio', status, contact"
+    "  FROM import_deleg "
     "  ON CONFLICT (domain) DO UPDATE SET"
     "    zone = EXCLUDED.zone, registry = EXCLUDED.registry, ns = EXCLUDED.ns,"
-    "    registry_status = EXCLUDED.registry_status,"
+    "    registry_status = EXCLUDED.registry_status, contact = EXCLUDED.contact,"
     "    ds = EXCLUDED.ds, glue = EXCLUDED.glue, source = 'portfolio',"
     "    removed_at = NULL, updated_at = now(),"
     "    ds_changed_at = CASE WHEN t.ds IS DISTINCT FROM EXCLUDED.ds"
@@ -44,6 +45,7 @@ static const char upsert_sql[] =
     "     OR t.zone IS DISTINCT FROM EXCLUDED.zone"
     "     OR t.registry IS DISTINCT FROM EXCLUDED.registry OR t.source <> 'portfolio'"
     "     OR t.registry_status IS DISTINCT FROM EXCLUDED.registry_status"
+    "     OR t.contact IS DISTINCT FROM EXCLUDED.contact"
     "  RETURNING (xmax = 0) AS inserted"
     ") "
     "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up";
@@ -80,8 +82,9 @@ static int put_names(struct cds_db_copy *b, const char (*names)[CDS_DNAME_BUFSIZ
 	return r == 0 ? cds_db_copy_put(b, "}\t", 2) : r;
 }
 
-/* One staging row: domain, zone, registry, ns, ds, status, line.  The
- * statuses are words of letters (checked by the caller). */
+/* One staging row: domain, zone, registry, ns, ds, status, contact, line.
+ * The statuses are words of letters, the contact a checked mail address
+ * (no tab, newline or backslash): nothing to escape. */
 static int put_row(struct cds_db_copy *b, const struct cds_db_portfolio_row *d)
 {
 	char head[3 * CDS_DNAME_BUFSIZE + 8], ds[CDS_DS_TEXT_MAX], tail[32];
@@ -104,6 +107,10 @@ static int put_row(struct cds_db_copy *b, const struct cds_db_portfolio_row *d)
 	    (r = d->status ? cds_db_copy_put(b, "{", 1) : cds_db_copy_put(b, "\\N", 2)) != 0 ||
 	    (d->status && ((r = cds_db_copy_put(b, d->status, strlen(d->status))) != 0 ||
 	                   (r = cds_db_copy_put(b, "}", 1)) != 0)))
+		return r;
+	if ((r = cds_db_copy_put(b, "\t", 1)) != 0 ||
+	    (r = d->contact ? cds_db_copy_put(b, d->contact, strlen(d->contact))
+	                    : cds_db_copy_put(b, "\\N", 2)) != 0)
 		return r;
 	n = snprintf(tail, sizeof(tail), "\t%lu\n", d->line);
 	return cds_db_copy_put(b, tail, (size_t)n);
@@ -151,7 +158,7 @@ static int stage(struct cds_db *db, cds_db_portfolio_next_cb next, void *arg,
 	         db,
 	         "CREATE TEMP TABLE import_dom (domain text NOT NULL, zone text NOT NULL,"
 	         " registry text, ns text[] NOT NULL, ds text[] NOT NULL,"
-	         " status text[], line bigint NOT NULL) ON COMMIT DROP",
+	         " status text[], contact text, line bigint NOT NULL) ON COMMIT DROP",
 	         0, NULL, NULL, err, errlen)) != 0 ||
 	    (r = cds_db_exec(db, "COPY import_dom FROM STDIN", 0, NULL, NULL, err, errlen)) != 0)
 		return r;

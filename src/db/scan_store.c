@@ -801,6 +801,8 @@ static int record_batch(struct cds_db *db, struct cds_db_outcome *o, size_t n, b
 	    (r = record_failures(db, o, n, err, errlen)) != 0)
 		goto out;
 	r = record_schedule(db, &c, sched, err, errlen);
+	if (r == 0 && sched->notices)
+		r = cds_db_record_notices(db, o, n, sched->notice_repeat, err, errlen);
 out:
 	PQclear(res);
 	columns_free(&c);
@@ -841,6 +843,15 @@ int cds_db_prune_results(struct cds_db *db, uint64_t age_s, char *err, size_t er
 			    "DELETE FROM scan_results"
 			    " WHERE scanned_at < now() - make_interval(secs => $1::double precision)",
 			    1, params, NULL, err, errlen);
+	/* Notices as long as results: those routed with no delivery left
+	 * pending (their deliveries go with them). */
+	if (r == 0)
+		r = cds_db_exec(db,
+				"DELETE FROM notices n WHERE n.routed_at IS NOT NULL"
+				" AND n.created_at < now() - make_interval(secs => $1::double precision)"
+				" AND NOT EXISTS (SELECT 1 FROM notice_deliveries nd"
+				"   WHERE nd.notice_id = n.id AND nd.state = 'pending')",
+				1, params, NULL, err, errlen);
 	/* Vantage observations count for nothing beyond scan.vantage-window,
 	 * which is at most 30 days (conf.c): older than that and than the
 	 * retention, those of a vantage no longer scanning go. */

@@ -152,6 +152,24 @@ bool cds_action_changes(enum cds_action a)
 	return a == CDS_ACTION_UPDATE || a == CDS_ACTION_DELETE || a == CDS_ACTION_BOOTSTRAP;
 }
 
+static const char *const event_names[CDS_EVENT_COUNT] = {
+	"change-applied",     "signal-rejected",    "rejected-repeatedly",
+	"bootstrap-pending", "bootstrap-accepted", "suspended"};
+
+const char *cds_event_name(enum cds_event e)
+{
+	return (unsigned)e < CDS_EVENT_COUNT ? event_names[e] : "?";
+}
+
+int cds_event_parse(const char *name, enum cds_event *out)
+{
+	int i = find_name(event_names, CDS_EVENT_COUNT, name);
+	if (i < 0)
+		return CDS_EDATA;
+	*out = (enum cds_event)i;
+	return 0;
+}
+
 static const char *const kind_names[CDS_KIND_COUNT] = {"ds", "ns"};
 
 const char *cds_kind_name(enum cds_kind k)

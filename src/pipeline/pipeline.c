@@ -225,6 +225,9 @@ static int flush(struct cds_pipeline *p)
 		.interval_s = p->conf->scan.interval_ms / 1000,
 		.retry_after_s = p->conf->scan.retry_after_ms / 1000,
 		.max_backoff_s = p->conf->scan.max_backoff_ms / 1000,
+		/* States are kept only while some channel may report them. */
+		.notices = p->conf->notifications.channel_count > 0,
+		.notice_repeat = p->conf->notifications.consecutive,
 	};
 	size_t n = 0, nskip = 0;
 	int rc = 0;

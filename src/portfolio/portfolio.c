@@ -96,9 +96,25 @@ static int set_registry(struct cds_portfolio_entry *e, const char *text, size_t 
 	return 0;
 }
 
+/* The customer's mail address (notifications): strictly checked, since it
+ * goes into a mail header (cds_mail_address_check). */
+static int set_contact(struct cds_portfolio_entry *e, const char *text, size_t len, char *err,
+                       size_t errlen)
+{
+	char s[64];
+	if (cds_mail_address_check(text, len) != 0)
+		return bad(err, errlen,
+		           "contact '%s': not a mail address cdscan takes (local@host.name, at "
+		           "most %d octets, no quotes, spaces or control characters)",
+		           shown(text, len, s), CDS_MAIL_ADDRESS_MAX);
+	memcpy(e->contact, text, len);
+	e->contact[len] = '\0';
+	return 0;
+}
+
 static void clear(struct cds_portfolio_entry *e)
 {
-	e->domain[0] = e->zone[0] = e->registry[0] = e->status[0] = '\0';
+	e->domain[0] = e->zone[0] = e->registry[0] = e->status[0] = e->contact[0] = '\0';
 	e->has_ns = e->has_ds = false;
 	e->ns_count = e->ds_count = 0;
 }
@@ -145,26 +161,31 @@ static bool header_word(const char *f, size_t len, const char *word)
 static int parse_csv(const char *line, size_t len, bool first, struct cds_portfolio_entry *e,
                      char *err, size_t errlen)
 {
-	const char *p = line, *end = line + len, *f[2];
-	size_t flen[2] = {0, 0}, n = 0;
+	const char *p = line, *end = line + len, *f[3];
+	size_t flen[3] = {0, 0, 0}, n = 0;
 	int r;
-	while (n < 2) {
+	while (n < 3) {
 		if ((r = csv_field(&p, end, &f[n], &flen[n], err, errlen)) != 0)
 			return r;
 		n++;
 		if (p == end)
 			break;
 		p++; /* the comma */
-		if (n == 2)
+		if (n == 3)
 			return bad(err, errlen,
-			           "more than two fields (expected domain[,registry])");
+			           "more than three fields (expected domain[,registry[,contact]])");
 	}
 	if (first && header_word(f[0], flen[0], "domain") &&
-	    (n == 1 || header_word(f[1], flen[1], "registry")))
+	    (n == 1 || header_word(f[1], flen[1], "registry")) &&
+	    (n < 3 || header_word(f[2], flen[2], "contact")))
 		return 0;
 	if ((r = set_domain(e, f[0], flen[0], err, errlen)) != 0)
 		return r;
-	if (n == 2 && (r = set_registry(e, f[1], flen[1], err, errlen)) != 0)
+	/* An empty registry field with a contact: the profile by TLD. */
+	if (n >= 2 && (n == 2 || flen[1] > 0) &&
+	    (r = set_registry(e, f[1], flen[1], err, errlen)) != 0)
+		return r;
+	if (n == 3 && (r = set_contact(e, f[2], flen[2], err, errlen)) != 0)
 		return r;
 	return 1;
 }
@@ -294,11 +315,15 @@ static int json_members(json_object *o, const struct cds_portfolio_limits *limit
 		} else if (strcmp(key, "ds") == 0) {
 			if ((r = json_ds(v, limits, e, err, errlen)) != 0)
 				return r;
+		} else if (strcmp(key, "contact") == 0) {
+			if ((r = json_text(v, key, &t, &tl, err, errlen)) != 0 ||
+			    (r = set_contact(e, t, tl, err, errlen)) != 0)
+				return r;
 		} else {
 			char s[64];
 			return bad(err, errlen,
 			           "unknown key \"%s\" (expected domain, registry, ns, "
-			           "ds)",
+			           "ds, contact)",
 			           shown(key, strlen(key), s));
 		}
 	}

@@ -321,3 +321,50 @@ time_t cds_clock(void)
 		return t;
 	return time(NULL);
 }
+
+static bool local_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr(".!#$%&'*+-=?^_~", c));
+}
+
+/* A host name: LDH labels of 1..63 octets, no hyphen at either end, at
+ * least two of them. */
+static bool host_ok(const char *s, size_t len)
+{
+	size_t labels = 0, l = 0;
+	if (len == 0 || len > 253)
+		return false;
+	for (size_t i = 0; i <= len; i++) {
+		unsigned char c = i < len ? (unsigned char)s[i] : '.';
+		if (c == '.') {
+			if (l == 0 || l > 63 || s[i - 1] == '-' || s[i - l] == '-')
+				return false;
+			labels++;
+			l = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			   (c >= '0' && c <= '9') || c == '-') {
+			l++;
+		} else {
+			return false;
+		}
+	}
+	return labels >= 2;
+}
+
+int cds_mail_address_check(const char *s, size_t len)
+{
+	const char *at = len ? memchr(s, '@', len) : NULL;
+	if (!at || len > CDS_MAIL_ADDRESS_MAX)
+		return CDS_EDATA;
+	size_t local = (size_t)(at - s);
+	/* No leading '-' either: the address is a sendmail argument, and must
+	 * never be read as an option. */
+	if (local == 0 || local > CDS_MAIL_LOCAL_MAX || s[0] == '.' || s[0] == '-' ||
+	    s[local - 1] == '.')
+		return CDS_EDATA;
+	for (size_t i = 0; i < local; i++)
+		if (!local_char((unsigned char)s[i]) || (s[i] == '.' && s[i + 1] == '.'))
+			return CDS_EDATA;
+	return host_ok(at + 1, len - local - 1) ? 0 : CDS_EDATA;
+}

@@ -30,6 +30,11 @@ static void fuzz_portfolio_line(enum cds_portfolio_format format, const uint8_t 
 	    !cds_dname_is_subdomain(e.domain, e.zone) || strcmp(e.domain, e.zone) == 0 ||
 	    strcmp(e.zone, ".") == 0)
 		abort();
+	/* A contact goes into a mail header: it passed the check, and holds
+	 * no octet a header line could break at. */
+	if (e.contact[0] && (cds_mail_address_check(e.contact, strlen(e.contact)) != 0 ||
+			     strpbrk(e.contact, "\r\n \t\"<>,;:\\")))
+		abort();
 	if (e.ns_count > fuzz_limits.max_ns || e.ds_count > fuzz_limits.max_ds ||
 	    (e.has_ns && e.ns_count == 0))
 		abort();

@@ -28,6 +28,7 @@ FOREIGN = {
     "libsystemd": re.compile(r"^systemd/"),
     "uthash": re.compile(r"^uthash\.h$"),
     "libmicrohttpd": re.compile(r"^microhttpd\.h$"),
+    "libcurl": re.compile(r"^curl/"),
 }
 
 # What each folder (or file) of src/ may include of them.
@@ -46,6 +47,8 @@ ALLOWED = {
     "pipeline": {"libuv"},
     "epp": {"libxml2", "openssl"},
     "outbox": {"openssl"},
+    # Notifications: webhooks (libcurl, HMAC by OpenSSL), notices' JSON.
+    "notifier": {"libcurl", "openssl", "json-c"},
     # The HTTP endpoint; the daemon's loop, NOTIFY listener, sd_notify and
     # the rate limiters' hash tables.
     "daemon": {"libmicrohttpd", "libuv", "libsystemd", "uthash"},
