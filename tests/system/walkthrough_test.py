@@ -6,9 +6,15 @@ have received exactly the change its customers' children asked for — the
 new DS set of bakery.test at nic-test and of garage.net at nic-net, each
 command valid against the EPP schemas, published in the TLD zone — and
 nothing for the child that got its signal wrong (florist.test, rejected and
-reported by registry) or for those that asked for nothing.  Runs in a
+reported by registry) or for those that asked for nothing.  The customers
+hear of it by mail, each in the maildir of its contact: bakery.test's and
+garage.net's that the change was applied (the DS added named), florist's
+that its signal was refused and why; the others get nothing.  Runs in a
 network namespace of its own.  Usage: walkthrough_test.py CDSCAN"""
 
+import email
+import email.policy
+import glob
 import json
 import os
 import subprocess
@@ -63,6 +69,29 @@ def inner(binary):
           "registry profile nic-test: 3 domains scanned, 1 change sets created" in report and
           "florist.test." in test_part and "cds-cdnskey-mismatch" in test_part,
           "the report groups by registry, with florist.test's rejection under nic-test")
+    mails = {}
+    for path in glob.glob(os.path.join(work, "registrar", "mail", "*", "new", "*")):
+        with open(path, "rb") as f:
+            m = email.message_from_binary_file(f, policy=email.policy.default)
+        mails.setdefault(os.path.basename(os.path.dirname(os.path.dirname(path))), []).append(m)
+    check(sorted(mails) == ["anna@bakery.example", "ben@florist.example", "dan@garage.example"],
+          "mail for exactly the customers whose domain changed or was refused: %s"
+          % sorted(mails))
+    for who, zone, reg in (("anna@bakery.example", "bakery.test.", "nic-test"),
+                           ("dan@garage.example", "garage.net.", "nic-net")):
+        ms = mails.get(who, [])
+        body = ms[0].get_content() if len(ms) == 1 else ""
+        new = keys(zone, ["new"])[0]
+        check(len(ms) == 1 and ms[0]["To"] == who and zone.rstrip(".") in ms[0]["Subject"] and
+              new in body.replace("\n", " "),
+              "%s: one mail, to the customer, naming %s and the DS added (%s...): %s"
+              % (who, zone, new[:20], [(m["To"], m["Subject"]) for m in ms]))
+    ms = mails.get("ben@florist.example", [])
+    body = ms[0].get_content() if len(ms) == 1 else ""
+    check(len(ms) == 1 and "florist.test" in ms[0]["Subject"] and
+          "do not describe the same keys" in body,
+          "florist.test's customer: one mail saying why its signal was refused: %s %r"
+          % ([m["Subject"] for m in ms], body[:300]))
     finish()
 
 
