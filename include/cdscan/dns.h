@@ -224,6 +224,11 @@ struct cds_answer_info {
 	bool referral; /* no answer, NS in authority for a name below the zone */
 	bool alias;    /* a CNAME at qname in the answer (qtype not CNAME) */
 	uint32_t soa_serial; /* of the SOA in the answer, when qtype is SOA */
+	/* The authority section holds the SOA of qname itself (RFC 2308 §3:
+	 * an authoritative NODATA carries its zone's SOA): qname is a zone
+	 * apex the server serves; apex_soa_serial is its serial. */
+	bool apex_soa;
+	uint32_t apex_soa_serial;
 	/* When the answer is refused for a limit (CDS_ERANGE): which, with the
 	 * numbers ("600 records of type CDS; limits.records-per-rrset is 512"). */
 	char limit[CDS_LIMIT_TEXT_MAX];

@@ -73,6 +73,7 @@ static int fill_server(const struct cds_server_result *sr, struct cds_verdict_se
 	s->soa = sr->sets[CDS_Q_SOA].count == 1;
 	s->soa_serial = sr->soa_serial;
 	s->dnskey_count = sr->sets[CDS_Q_DNSKEY].count;
+	s->dnskey_asked = sr->sets[CDS_Q_DNSKEY].present;
 	if (cds_texts(&sr->sets[CDS_Q_CDS], &s->cds) != 0 ||
 	    cdnskey_texts(&sr->sets[CDS_Q_CDNSKEY], &s->cdnskey) != 0)
 		return CDS_ENOMEM;
