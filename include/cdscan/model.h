@@ -66,6 +66,10 @@ struct cds_delegation {
 	char observed_signal[CDS_OBSERVED_SIGNAL_MAX]; /* proposed DS set, ',' */
 	time_t observed_first;
 	uint32_t observed_scans;
+	/* Signature verifications remembered from earlier scans, and those
+	 * this scan makes (scan.dnskey-cache; dns.h cds_sigcache): owned by
+	 * whoever made the delegation (the store's item); NULL: none. */
+	struct cds_sigcache *sigcache;
 };
 
 /* ---------------------------------------------------- what was served --- */

@@ -224,6 +224,7 @@ static int decision_open(const struct cds_scan_result *all, const struct cds_con
 	if (!b || (r = considered(all, &b->view, v)) != 0)
 		return r;
 	cds_memo_init(&b->memo, d->domain, &conf->limits, now);
+	b->memo.work.cache = d->sigcache;
 	b->dc = (struct decision){.res = &b->view, .d = d, .conf = conf, .memo = &b->memo, .v = v,
 				  .now = now};
 	if ((r = fill_head(d, now, v)) != 0 || (r = current_glue(d, v)) != 0)
