@@ -389,3 +389,14 @@ bool cds_policy_signal_over_tcp(const struct cds_delegation *d, const struct cds
 {
 	return d->ds_count == 0 && conf->policy.bootstrap_after_delay;
 }
+
+bool cds_policy_apex_wanted(const struct cds_scan_result *res)
+{
+	for (size_t i = 0; i < res->server_count; i++) {
+		const struct cds_server_result *sr = &res->servers[i];
+		if (sr->sets[CDS_Q_CDS].count || sr->sets[CDS_Q_CDNSKEY].count ||
+		    sr->sets[CDS_Q_CSYNC].count || (sr->ok && sr->probe_no_soa))
+			return true;
+	}
+	return false;
+}

@@ -29,28 +29,6 @@ static void (*const phase_start[PHASE_DONE])(struct job *) = {
 	[PHASE_BOOTSTRAP] = bootstrap_start,
 };
 
-/*
- * After the probe (CDS, CDNSKEY, CSYNC at every address): are SOA, DNSKEY
- * and NS needed?  Not when no address has a signal and each empty answer
- * carried the zone's SOA (RFC 2308 §3): every verdict then is no-signal
- * and no-csync, or ns-unreachable when an address gave no usable answer
- * (the probe's own answers judge that: AA bit, RCODE, referral, CNAME),
- * and none of them reads a DNSKEY RRset.  About 80% of zones publish no
- * signal (issue #20): they cost 3 queries per address instead of 6, and
- * no signature verification.  What a verdict would compute from the
- * DNSKEY RRsets (`secure`) is marked not checked (secure_checked).
- */
-static bool apex_wanted(const struct cds_scan_result *res)
-{
-	for (size_t i = 0; i < res->server_count; i++) {
-		const struct cds_server_result *sr = &res->servers[i];
-		if (sr->sets[CDS_Q_CDS].count || sr->sets[CDS_Q_CDNSKEY].count ||
-		    sr->sets[CDS_Q_CSYNC].count || (sr->ok && sr->probe_no_soa))
-			return true;
-	}
-	return false;
-}
-
 /* With every apex answer in: the CSYNC data, the RFC 9615 signals, or
  * nothing more. */
 static enum job_phase after_apex(struct job *j)
@@ -72,9 +50,12 @@ static enum job_phase next_phase(struct job *j)
 	case PHASE_RESOLVE:
 		return PHASE_PROBE;
 	case PHASE_PROBE:
-		/* scan.full-status asked all six at once */
+		/* Issue #20: about 80% of zones publish no signal; their
+		 * verdicts need the probe alone (3 queries per address, not 6,
+		 * and no signature verification).  scan.full-status asked all
+		 * six at once. */
 		if (!j->res->apex_asked)
-			return apex_wanted(j->res) ? PHASE_APEX : PHASE_DONE;
+			return cds_policy_apex_wanted(j->res) ? PHASE_APEX : PHASE_DONE;
 		return after_apex(j);
 	case PHASE_APEX:
 		return after_apex(j);
