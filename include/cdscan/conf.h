@@ -202,6 +202,16 @@ struct cds_conf {
 		/* "ADDR": the scan's queries of that family leave from it (a
 		 * multi-homed scanner); NULL: the kernel's choice. */
 		char *source_address;
+		/* full-status: ask SOA, DNSKEY and NS (and validate) at every
+		 * address of every zone; off: only where some address has a
+		 * CDS, CDNSKEY or CSYNC (the rest: `secure` not checked) */
+		bool full_status;
+		/* dnskey-cache: verified signatures kept per delegation in the
+		 * database across scans (sigcache.h); at most max-entries of
+		 * them, max-bytes in all */
+		bool sigcache_enabled;
+		uint32_t sigcache_max_entries;
+		uint32_t sigcache_max_bytes;
 	} scan;
 
 	struct {

@@ -85,6 +85,10 @@ struct cds_db_claim_opts {
 	uint64_t unreachable_after_s; /* policy.unreachable-after (0: never) */
 	bool skip_leased;             /* with domains: not those another scanner holds */
 	bool oldest_first;            /* the due ones that waited longest, after ignored */
+	/* scan.dnskey-cache: each item gets its delegation's remembered
+	 * verifications (d.sigcache) within these limits */
+	bool sigcache;
+	size_t sigcache_max_entries, sigcache_max_bytes;
 };
 
 /*

@@ -199,8 +199,16 @@ extern const struct cds_dnssec_limits cds_dnssec_limits_default;
  * signature verification in it and, when a limit makes one fail, say which
  * in limit (cleared when the call starts, so it speaks of the last call).
  */
+struct cds_sigcache;
+
 struct cds_dnssec_work {
 	const struct cds_dnssec_limits *limits; /* borrowed; never NULL after init */
+	/* Verifications remembered across scans (borrowed; NULL after init:
+	 * none): a signature whose exact bytes verified before is taken
+	 * without OpenSSL, still counted as a verification (the limits and
+	 * so the verdicts do not depend on it); one that verifies now is
+	 * added. */
+	struct cds_sigcache *cache;
 	time_t now;              /* the clock signatures are judged by */
 	uint32_t verifications;  /* OpenSSL signature verifications so far */
 	/* The index in the DNSKEY RRset of the key whose RRSIG verified the
@@ -215,6 +223,53 @@ struct cds_dnssec_work {
 void cds_dnssec_work_init(struct cds_dnssec_work *w, const struct cds_dnssec_limits *limits,
 			  time_t now);
 
+/* --------------------------------------- verifications across scans --- */
+
+/*
+ * One delegation's remembered signature verifications (src/dns/sigcache.c;
+ * the store keeps them between scans, scan.dnskey-cache): what was loaded
+ * (the last scan's) and what this scan made or reused, which replaces it.
+ * An entry is the pure cryptographic fact "this signature over these
+ * signed data verifies with this DNSKEY": the DNSKEY rdata, the signature
+ * and the RFC 4034 §3.1.8.1 signed data (RRSIG fields with validity window
+ * and signer, then the canonical RRset with its owner), all compared in
+ * full.  Validity against the clock, DS matching, limits and policy are
+ * not in it: the validator checks them every time.  One delegation's
+ * cache is used by one thread at a time (its job: the loop, or the CSYNC
+ * gate in the thread pool, never both at once).
+ */
+struct cds_sigcache;
+
+/* A cache keeping at most max_entries, max_bytes of stored form.  Returns
+ * 0 or CDS_ENOMEM (*out NULL). */
+int cds_sigcache_new(size_t max_entries, size_t max_bytes, struct cds_sigcache **out);
+void cds_sigcache_free(struct cds_sigcache *c); /* accepts NULL */
+
+/* Read the stored form (from the database: outside data, checked; what
+ * lies beyond the limits is left out).  Returns 0, CDS_EDATA (malformed:
+ * entries before the fault stay, none after) or CDS_EINVAL (already
+ * loaded). */
+int cds_sigcache_load(struct cds_sigcache *c, const uint8_t *blob, size_t len);
+
+/* Did exactly this key, signature and signed data verify before?  A hit
+ * is kept for the save.  c NULL: false. */
+bool cds_sigcache_lookup(struct cds_sigcache *c, const uint8_t *key, size_t keylen,
+			 const uint8_t *sig, size_t siglen, const uint8_t *data, size_t datalen);
+
+/* Remember a verification that succeeded now (copied), within the
+ * limits.  c NULL: nothing. */
+void cds_sigcache_add(struct cds_sigcache *c, const uint8_t *key, size_t keylen,
+		      const uint8_t *sig, size_t siglen, const uint8_t *data, size_t datalen);
+
+/* Hits and verifications added so far (c NULL: 0). */
+void cds_sigcache_stats(const struct cds_sigcache *c, uint32_t *hits, uint32_t *added);
+
+/* The stored form of what this scan made or reused (*blob malloc'd; NULL
+ * with *len 0 when nothing: the stored row goes), and whether it differs
+ * from what was loaded (false: nothing to write).  Returns 0 or
+ * CDS_ENOMEM. */
+int cds_sigcache_save(const struct cds_sigcache *c, uint8_t **blob, size_t *len, bool *changed);
+
 /* Header facts of a parsed answer. */
 struct cds_answer_info {
 	int rcode;
@@ -224,6 +279,11 @@ struct cds_answer_info {
 	bool referral; /* no answer, NS in authority for a name below the zone */
 	bool alias;    /* a CNAME at qname in the answer (qtype not CNAME) */
 	uint32_t soa_serial; /* of the SOA in the answer, when qtype is SOA */
+	/* The authority section holds the SOA of qname itself (RFC 2308 §3:
+	 * an authoritative NODATA carries its zone's SOA): qname is a zone
+	 * apex the server serves; apex_soa_serial is its serial. */
+	bool apex_soa;
+	uint32_t apex_soa_serial;
 	/* When the answer is refused for a limit (CDS_ERANGE): which, with the
 	 * numbers ("600 records of type CDS; limits.records-per-rrset is 512"). */
 	char limit[CDS_LIMIT_TEXT_MAX];

@@ -66,6 +66,10 @@ struct cds_delegation {
 	char observed_signal[CDS_OBSERVED_SIGNAL_MAX]; /* proposed DS set, ',' */
 	time_t observed_first;
 	uint32_t observed_scans;
+	/* Signature verifications remembered from earlier scans, and those
+	 * this scan makes (scan.dnskey-cache; dns.h cds_sigcache): owned by
+	 * whoever made the delegation (the store's item); NULL: none. */
+	struct cds_sigcache *sigcache;
 };
 
 /* ---------------------------------------------------- what was served --- */
@@ -137,6 +141,10 @@ struct cds_server_result {
 	char error[128];   /* why not, in words, when !ok */
 	struct cds_rrset sets[CDS_Q_COUNT];
 	uint32_t soa_serial;
+	/* An empty CDS, CDNSKEY or CSYNC answer came without the zone's SOA
+	 * in its authority section (RFC 2308 §3): whether the server serves
+	 * the zone is known only from the SOA query (scan.full-status). */
+	bool probe_no_soa;
 	struct cds_csync_data *csync; /* owned; NULL: no CSYNC processing */
 	/* The agent domain of the Report-Channel option in its apex answers
 	 * (RFC 9567 §5; the first answer that had one), or "": where cdscan
@@ -161,6 +169,11 @@ struct cds_scan_result {
 	struct cds_bootstrap_signal *signals;
 	size_t signal_count;
 	bool signal_over_tcp; /* CDS and CDNSKEY were asked over TCP */
+	/* SOA, DNSKEY and NS were asked at every usable address: always with
+	 * scan.full-status, else only where some address has a CDS, CDNSKEY
+	 * or CSYNC (or an empty answer lacked the zone's SOA).  false: the
+	 * DNSKEY RRsets are unknown, and so is `secure`. */
+	bool apex_asked;
 	time_t scanned_at;
 	/* Addresses not asked, "NAME (ADDR): why" (resolver.address-families
 	 * leaves a family out); owned. */
@@ -374,6 +387,7 @@ struct cds_verdict_server {
 	bool soa;             /* SOA answered */
 	unsigned long soa_serial;
 	size_t dnskey_count;
+	bool dnskey_asked;    /* false: DNSKEY not asked (scan.full-status off) */
 };
 
 /* Glue of one in-bailiwick NS name. */
@@ -388,6 +402,10 @@ struct cds_verdict {
 	struct cds_strlist ns; /* the parent's NS set */
 	struct cds_strlist ds; /* the parent's DS set */
 	bool secure;
+	/* false: the scan did not ask for the DNSKEY RRsets (no signal at any
+	 * address, scan.full-status off), so `secure` (then false) was not
+	 * checked; JSON "secure_checked": false */
+	bool secure_checked;
 	struct cds_verdict_server *servers;
 	size_t server_count;
 	struct cds_verdict_side ds_side;

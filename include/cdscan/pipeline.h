@@ -64,6 +64,12 @@ struct cds_pipeline_stats {
 	bool failed;        /* stopped by an error (the store, memory) */
 	double decide_s;    /* time spent deciding, summed over the thread pool */
 	double db_s;        /* time spent in the store */
+	/* Signature checks of the decisions (limits.verifications-*), and of
+	 * all checks (also the CSYNC gate's) those scan.dnskey-cache answered
+	 * (hits) and the verifications it took in (added) */
+	uint64_t verifications;
+	uint64_t sigcache_hits;
+	uint64_t sigcache_added;
 };
 
 struct cds_pipeline;

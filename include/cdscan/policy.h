@@ -66,6 +66,17 @@ bool cds_policy_signal_consistent(const struct cds_scan_result *res);
  * insecure delegation, and a consistent, non-empty apex signal? */
 bool cds_policy_bootstrap_wanted(const struct cds_scan_result *res, const struct cds_conf *conf);
 
+/*
+ * After the probe (CDS, CDNSKEY and CSYNC at every address; scan.full-
+ * status off): does any verdict need SOA, DNSKEY and NS too?  Yes when any
+ * address has a CDS, CDNSKEY or CSYNC record, or a usable one's empty
+ * answer lacked the zone's SOA (RFC 2308 §3: only the SOA query tells then
+ * whether it serves the zone).  Otherwise the verdict is no-signal and
+ * no-csync, or ns-unreachable, from the probe alone; `secure` is then not
+ * checked (cds_verdict.secure_checked).
+ */
+bool cds_policy_apex_wanted(const struct cds_scan_result *res);
+
 /* Must the apex signal of d be read over TCP: an insecure delegation under
  * accept-after-delay (RFC 8078 §3.3: harder to spoof than UDP)? */
 bool cds_policy_signal_over_tcp(const struct cds_delegation *d, const struct cds_conf *conf);

@@ -166,6 +166,9 @@ int cds_cmd_check(const struct cds_cli *cli, const struct cds_conf *conf)
 	c->d.last_change = cli->last_change;
 	/* A registry profile's policy overrides apply to its delegations. */
 	cds_conf_effective(conf, cds_conf_registry_for(conf, c->d.domain), &c->eff);
+	/* The contract's verdict of `check` says whether the delegation is
+	 * secure: always the full status, whatever scan.full-status says. */
+	c->eff.scan.full_status = true;
 	if ((rc = make_scanner(c, &loop)) != CDS_EXIT_OK || (rc = start(c)) != CDS_EXIT_OK)
 		goto out;
 	uv_run(&loop, UV_RUN_DEFAULT);

@@ -70,6 +70,15 @@ static const struct key resolver_keys[] = {
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
+/* scan.dnskey-cache: signature verifications remembered across scans
+ * (src/dns/sigcache.c, sql/0008_dnskey_cache.sql). */
+static const struct key dnskey_cache_keys[] = {
+	{"enabled", K_BOOL, OFF(scan.sigcache_enabled), 0, 0, NULL, "true", NULL},
+	{"max-entries", K_UINT, OFF(scan.sigcache_max_entries), 1, 256, NULL, "16", NULL},
+	{"max-bytes", K_UINT, OFF(scan.sigcache_max_bytes), 1024, 1048576, NULL, "32768", NULL},
+	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
 static const struct key scan_keys[] = {
 	{"concurrency", K_UINT, OFF(scan.concurrency), 1, 1000000, NULL, "1000", NULL},
 	{"max-queries-in-flight", K_UINT, OFF(scan.max_queries), 1, 1000000, NULL, "4096", NULL},
@@ -105,6 +114,8 @@ static const struct key scan_keys[] = {
 	/* The address the scan's queries leave from (a multi-homed scanner),
 	 * for queries of its family; unset: the kernel's choice. */
 	{"source-address", K_HOST_ADDR, OFF(scan.source_address), 0, 0, NULL, NULL, NULL},
+	{"full-status", K_BOOL, OFF(scan.full_status), 0, 0, NULL, "false", NULL},
+	{"dnskey-cache", K_SECTION, 0, 0, 0, NULL, NULL, dnskey_cache_keys},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 

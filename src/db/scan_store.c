@@ -13,6 +13,7 @@
 #include "cdscan/db.h"
 #include "cdscan/dns.h"
 #include "cdscan/error.h"
+#include "cdscan/log.h"
 #include "db_internal.h"
 
 /*
@@ -43,7 +44,8 @@
 	"       coalesce(extract(epoch FROM o.first_seen)::bigint, 0),"                        \
 	"       coalesce(o.consistent_scans, 0), " t ".suspended_at IS NOT NULL,"              \
 	"       coalesce(" t ".suspended_reason, ''), coalesce(" t ".csync_approved_serial, -1),"\
-	"       f.n, f.excluded, coalesce(array_to_string(" t ".registry_status, ' '), '') "
+	"       f.n, f.excluded, coalesce(array_to_string(" t ".registry_status, ' '), ''),"      \
+	"       k.entries "
 #define CLAIM_FAILURES_P(t, unreach)                                                       \
 	" CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(string_agg(sf.ns_name || ' ' ||" \
 	"   sf.address, ',' ORDER BY sf.ns_name, sf.address)"                                \
@@ -59,6 +61,7 @@ static const char claim_sql[] =
 	"       FROM c WHERE d.id = c.id RETURNING d.*) "
 	CLAIM_COLUMNS("u")
 	"FROM u LEFT JOIN bootstrap_observations o ON o.delegation_id = u.id"
+	" LEFT JOIN dnskey_cache k ON k.delegation_id = u.id"
 	CLAIM_FAILURES("u") "ORDER BY u.id";
 /* The daemon's claim: the due delegations that have waited longest
  * first (delegations_next_scan, 0004_daemon.sql), with no cursor, so that
@@ -74,11 +77,13 @@ static const char claim_due_sql[] =
 	"       FROM c WHERE d.id = c.id RETURNING d.*) "
 	CLAIM_COLUMNS("u")
 	"FROM u LEFT JOIN bootstrap_observations o ON o.delegation_id = u.id"
+	" LEFT JOIN dnskey_cache k ON k.delegation_id = u.id"
 	CLAIM_FAILURES_P("u", "$2") "ORDER BY u.id";
 /* A dry run takes the rows as they are: no lock, no lease. */
 static const char peek_sql[] =
 	CLAIM_COLUMNS("delegations")
-	"FROM delegations LEFT JOIN bootstrap_observations o ON o.delegation_id = delegations.id "
+	"FROM delegations LEFT JOIN bootstrap_observations o ON o.delegation_id = delegations.id"
+	" LEFT JOIN dnskey_cache k ON k.delegation_id = delegations.id "
 	CLAIM_FAILURES("delegations") CLAIM_WHERE "ORDER BY id LIMIT $2::integer";
 
 /* A PostgreSQL array literal of strings, every element quoted and escaped
@@ -120,6 +125,8 @@ void cds_db_item_clear(struct cds_db_item *it)
 	it->d.ds = NULL;
 	it->d.excluded = NULL;
 	it->d.ns_count = it->d.ds_count = it->d.excluded_count = 0;
+	cds_sigcache_free(it->d.sigcache);
+	it->d.sigcache = NULL;
 }
 
 static void free_items(struct cds_db_batch *b)
@@ -210,8 +217,31 @@ static int parse_excluded(const char *s, struct cds_delegation *d)
 	return 0;
 }
 
+/* The delegation's remembered verifications (dnskey_cache, 0008): a stored
+ * form that does not read is logged and dropped (verified afresh, and
+ * replaced at the write). */
+static int load_sigcache(PGresult *res, int row, const struct cds_db_claim_opts *o,
+			 struct cds_delegation *d)
+{
+	if (!o->sigcache)
+		return 0;
+	if (cds_sigcache_new(o->sigcache_max_entries, o->sigcache_max_bytes, &d->sigcache) != 0)
+		return CDS_ENOMEM;
+	if (PQgetisnull(res, row, 18))
+		return 0;
+	size_t len = 0;
+	unsigned char *blob = PQunescapeBytea((const unsigned char *)PQgetvalue(res, row, 18), &len);
+	if (!blob)
+		return CDS_ENOMEM;
+	if (cds_sigcache_load(d->sigcache, blob, len) != 0)
+		cds_log_warning("dnskey cache of %s unreadable, ignored (dnskey_cache row)", d->domain);
+	PQfreemem(blob);
+	return 0;
+}
+
 /* Fill one item from a claimed row (CLAIM_COLUMNS). */
-static int item_from_row(PGresult *res, int row, struct cds_db_item *it)
+static int item_from_row(PGresult *res, int row, const struct cds_db_claim_opts *o,
+			 struct cds_db_item *it)
 {
 	struct cds_delegation *d = &it->d;
 	memset(it, 0, sizeof(*it));
@@ -244,6 +274,8 @@ static int item_from_row(PGresult *res, int row, struct cds_db_item *it)
 		it->registry_status_unreadable = true;
 	else
 		memcpy(it->registry_status, st, strlen(st) + 1);
+	if (r == 0)
+		r = load_sigcache(res, row, o, d);
 	return r;
 }
 
@@ -286,7 +318,7 @@ int cds_db_claim(struct cds_db *db, const struct cds_db_claim_opts *o, struct cd
 		return CDS_ENOMEM;
 	}
 	for (int i = 0; i < rows; i++) {
-		if (item_from_row(res, i, &out->items[i]) != 0) {
+		if (item_from_row(res, i, o, &out->items[i]) != 0) {
 			out->count = (size_t)i + 1;
 			free_items(out);
 			PQclear(res);
@@ -772,6 +804,93 @@ static void record_previous(PGresult *res, struct cds_db_outcome *o, size_t n)
 }
 
 /* The results of o[0..n) (in id order) in the open transaction. */
+/* Each delegation's remembered verifications replaced by what its scan
+ * made or reused (0008_dnskey_cache.sql), in one statement, only for those
+ * whose set changed: an unchanged signed zone costs no write. */
+static const char sigcache_sql[] =
+	"WITH gone AS (DELETE FROM dnskey_cache WHERE delegation_id = ANY($3::bigint[])) "
+	"INSERT INTO dnskey_cache (delegation_id, entries)"
+	" SELECT t.id, decode(t.h, 'hex') FROM unnest($1::bigint[], $2::text[]) AS t(id, h)"
+	" ON CONFLICT (delegation_id) DO UPDATE SET entries = EXCLUDED.entries, updated_at = now()";
+
+/* Append to a growing PostgreSQL array literal ("{" first). */
+static int lit_add(char **buf, size_t *len, size_t *cap, const char *s, size_t slen)
+{
+	if (*len + slen + 3 > *cap) {
+		size_t nc = (*cap + slen + 3) * 2;
+		char *g = realloc(*buf, nc);
+		if (!g)
+			return CDS_ENOMEM;
+		*buf = g;
+		*cap = nc;
+	}
+	char sep = *len ? ',' : '{';
+	(*buf)[(*len)++] = sep;
+	memcpy(*buf + *len, s, slen);
+	*len += slen;
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+static int record_sigcache(struct cds_db *db, const struct cds_db_outcome *o, size_t n,
+			   char *err, size_t errlen)
+{
+	struct lit {
+		char *b;
+		size_t len, cap;
+	} ids = {0}, hex = {0}, gone = {0};
+	int r = 0;
+	size_t writes = 0, deletes = 0;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const struct cds_sigcache *c = o[i].item->d.sigcache;
+		uint8_t *blob = NULL;
+		size_t blen = 0;
+		bool changed = false;
+		if (!c || (r = cds_sigcache_save(c, &blob, &blen, &changed)) != 0 || !changed)
+			continue;
+		char id[24];
+		int il = snprintf(id, sizeof(id), "%lld", (long long)o[i].item->id);
+		if (!blob) {
+			r = lit_add(&gone.b, &gone.len, &gone.cap, id, (size_t)il);
+			deletes++;
+			continue;
+		}
+		/* Hex by table: a first scan writes a few KB per signed zone,
+		 * and snprintf per octet cost more than the verifications. */
+		static const char digits[] = "0123456789abcdef";
+		char *h = malloc(2 * blen + 1);
+		r = h ? 0 : CDS_ENOMEM;
+		for (size_t k = 0; h && k < blen; k++) {
+			h[2 * k] = digits[blob[k] >> 4];
+			h[2 * k + 1] = digits[blob[k] & 15];
+		}
+		if (r == 0 && (r = lit_add(&ids.b, &ids.len, &ids.cap, id, (size_t)il)) == 0)
+			r = lit_add(&hex.b, &hex.len, &hex.cap, h, 2 * blen);
+		writes++;
+		free(h);
+		free(blob);
+	}
+	if (r == 0 && (writes || deletes)) {
+		const char *p[3] = {writes ? ids.b : "{}", writes ? hex.b : "{}",
+				    deletes ? gone.b : "{}"};
+		/* lit_add leaves the closing brace to here. */
+		if (writes) {
+			ids.b[ids.len] = '}';
+			hex.b[hex.len] = '}';
+			ids.b[ids.len + 1] = hex.b[hex.len + 1] = '\0';
+		}
+		if (deletes) {
+			gone.b[gone.len] = '}';
+			gone.b[gone.len + 1] = '\0';
+		}
+		r = cds_db_exec(db, sigcache_sql, 3, p, NULL, err, errlen);
+	}
+	free(ids.b);
+	free(hex.b);
+	free(gone.b);
+	return r;
+}
+
 static int record_batch(struct cds_db *db, struct cds_db_outcome *o, size_t n, bool dry_run,
 			bool previous, const struct cds_db_schedule *sched, char *err,
 			size_t errlen)
@@ -795,6 +914,10 @@ static int record_batch(struct cds_db *db, struct cds_db_outcome *o, size_t n, b
 			errlen);
 	if (r == 0 && previous)
 		record_previous(res, o, n);
+	/* A pure cryptographic fact, not state a decision reads: kept by dry
+	 * runs too. */
+	if (r == 0)
+		r = record_sigcache(db, o, n, err, errlen);
 	/* A dry run decides and reports: the state the next decision reads
 	 * (change sets, baseline, failures, schedule) stays as it was. */
 	if (r != 0 || dry_run || (r = record_changes(db, res, o, n, err, errlen)) != 0 ||

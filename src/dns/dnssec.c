@@ -404,7 +404,13 @@ static enum tried sig_verifies(const struct cds_rrset *set, const struct cds_rrs
 		memcpy(data + p, set->rdata[i].data, set->rdata[i].len);
 		p += set->rdata[i].len;
 	}
-	bool ok = verify(key, keylen, r[2], r + 18 + sl, sig->raw_len - 18u - sl, data, total);
+	/* Issue #20: the same bytes verified at an earlier scan (sigcache.c,
+	 * compared in full) need no OpenSSL; what verifies now is kept. */
+	const uint8_t *sb = r + 18 + sl;
+	size_t slen = sig->raw_len - 18u - sl;
+	bool ok = cds_sigcache_lookup(w->cache, key, keylen, sb, slen, data, total);
+	if (!ok && (ok = verify(key, keylen, r[2], sb, slen, data, total)))
+		cds_sigcache_add(w->cache, key, keylen, sb, slen, data, total);
 	free(data);
 	return ok ? T_YES : T_NO;
 }

@@ -527,6 +527,11 @@ static int read_authority(const uint8_t *m, size_t len, size_t off, unsigned an,
 				return CDS_EDATA;
 			if (pass == 0 && rr.type == CDS_T_NS && an == 0 && !info->aa)
 				info->referral = true;
+			if (pass == 0 && rr.type == CDS_T_SOA && rr.class == 1 && rr.rdlen >= 20 &&
+			    wire_name_equal(rr.owner, rr.owner_len, out->owner, out->owner_len)) {
+				info->apex_soa = true;
+				info->apex_soa_serial = get32(m + rr.rdata + rr.rdlen - 20);
+			}
 			if (!denial || rr.class != 1)
 				continue;
 			struct cds_rrset *d = NULL;

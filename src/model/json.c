@@ -106,6 +106,10 @@ static json_object *verdict_json(const struct cds_verdict *v)
 	json_object_object_add(del, "ds", json_strlist(&v->ds));
 	json_object_object_add(o, "delegation", del);
 	json_object_object_add(o, "secure", json_object_new_boolean(v->secure));
+	/* Added to the contract: `secure` was not checked (the scan asked no
+	 * DNSKEY: no signal anywhere, scan.full-status off).  Only then. */
+	if (!v->secure_checked)
+		json_object_object_add(o, "secure_checked", json_object_new_boolean(false));
 	json_object *servers = json_object_new_array();
 	for (size_t i = 0; i < v->server_count; i++) {
 		const struct cds_verdict_server *s = &v->servers[i];

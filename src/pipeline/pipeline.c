@@ -133,6 +133,11 @@ static int outcome_of(struct cds_pipeline *p, struct work *w, struct cds_db_outc
 	o->item = &w->item;
 	o->v = &w->d->v;
 	o->failed = cds_verdict_any_unusable(&w->d->v);
+	uint32_t hits, added;
+	cds_sigcache_stats(w->item.d.sigcache, &hits, &added);
+	p->stats.verifications += w->d->v.verifications;
+	p->stats.sigcache_hits += hits;
+	p->stats.sigcache_added += added;
 	if (!(o->json = cds_verdict_to_json(&w->d->v, false)))
 		return CDS_ENOMEM;
 	for (int k = 0; k < CDS_KIND_COUNT && p->conf->scan.vantages > 1; k++) {
@@ -288,6 +293,9 @@ static int claim_rows(struct cds_pipeline *p, size_t want, char *const *names, s
 		.unreachable_after_s = p->conf->policy.unreachable_after_ms / 1000,
 		.skip_leased = urgent,
 		.oldest_first = p->opts.continuous,
+		.sigcache = p->conf->scan.sigcache_enabled,
+		.sigcache_max_entries = p->conf->scan.sigcache_max_entries,
+		.sigcache_max_bytes = p->conf->scan.sigcache_max_bytes,
 	};
 	double t0 = now_s();
 	int e = cds_db_claim(p->db, &o, out, p->errmsg, sizeof(p->errmsg));
@@ -517,6 +525,7 @@ static void start_item(struct cds_pipeline *p, struct cds_db_item *it, bool urge
 	it->d.ds = NULL;
 	it->d.excluded = NULL;
 	it->d.excluded_count = 0;
+	it->d.sigcache = NULL;
 	w->reg = cds_conf_registry_for(p->conf, w->item.d.domain);
 	registry_lock(w);
 	log_state(&w->item);

@@ -22,9 +22,17 @@ static int ds_setup(struct decision *dc)
 			return CDS_ENOMEM;
 	}
 	dc->v->secure = d->ds_count > 0 && res->server_count > 0;
+	dc->v->secure_checked = true;
 	for (size_t i = 0; i < res->server_count && dc->v->secure; i++)
-		dc->v->secure = res->servers[i].ok && cds_memo_authenticates(dc->memo, &res->servers[i],
-									     d->ds, d->ds_count);
+		dc->v->secure = res->servers[i].ok;
+	if (dc->v->secure && !res->apex_asked) {
+		/* The scan did not ask for the DNSKEY RRsets (no signal at any
+		 * address, scan.full-status off): not known, not claimed. */
+		dc->v->secure = false;
+		dc->v->secure_checked = false;
+	}
+	for (size_t i = 0; i < res->server_count && dc->v->secure; i++)
+		dc->v->secure = cds_memo_authenticates(dc->memo, &res->servers[i], d->ds, d->ds_count);
 	return 0;
 }
 

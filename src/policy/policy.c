@@ -73,6 +73,7 @@ static int fill_server(const struct cds_server_result *sr, struct cds_verdict_se
 	s->soa = sr->sets[CDS_Q_SOA].count == 1;
 	s->soa_serial = sr->soa_serial;
 	s->dnskey_count = sr->sets[CDS_Q_DNSKEY].count;
+	s->dnskey_asked = sr->sets[CDS_Q_DNSKEY].present;
 	if (cds_texts(&sr->sets[CDS_Q_CDS], &s->cds) != 0 ||
 	    cdnskey_texts(&sr->sets[CDS_Q_CDNSKEY], &s->cdnskey) != 0)
 		return CDS_ENOMEM;
@@ -223,6 +224,7 @@ static int decision_open(const struct cds_scan_result *all, const struct cds_con
 	if (!b || (r = considered(all, &b->view, v)) != 0)
 		return r;
 	cds_memo_init(&b->memo, d->domain, &conf->limits, now);
+	b->memo.work.cache = d->sigcache;
 	b->dc = (struct decision){.res = &b->view, .d = d, .conf = conf, .memo = &b->memo, .v = v,
 				  .now = now};
 	if ((r = fill_head(d, now, v)) != 0 || (r = current_glue(d, v)) != 0)
@@ -386,4 +388,15 @@ bool cds_policy_bootstrap_wanted(const struct cds_scan_result *res, const struct
 bool cds_policy_signal_over_tcp(const struct cds_delegation *d, const struct cds_conf *conf)
 {
 	return d->ds_count == 0 && conf->policy.bootstrap_after_delay;
+}
+
+bool cds_policy_apex_wanted(const struct cds_scan_result *res)
+{
+	for (size_t i = 0; i < res->server_count; i++) {
+		const struct cds_server_result *sr = &res->servers[i];
+		if (sr->sets[CDS_Q_CDS].count || sr->sets[CDS_Q_CDNSKEY].count ||
+		    sr->sets[CDS_Q_CSYNC].count || (sr->ok && sr->probe_no_soa))
+			return true;
+	}
+	return false;
 }

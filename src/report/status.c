@@ -210,9 +210,16 @@ static void latest(FILE *f, json_object *entry)
 	fputs("</span>", f);
 	if (json_object_get_boolean(get(entry, "dry_run")))
 		fputs(" (dry run: no change set was made)", f);
-	fprintf(f, "; the DS set %s the child's keys.</p>\n",
-		json_object_get_boolean(get(v, "secure")) ? "authenticates"
-							  : "does not authenticate");
+	/* secure_checked false: the scan asked no DNSKEY (no signal,
+	 * scan.full-status off). */
+	json_object *checked = get(v, "secure_checked");
+	if (checked && !json_object_get_boolean(checked))
+		fputs("; the DS set was not checked against the child's keys (no signal; "
+		      "scan.full-status is off).</p>\n", f);
+	else
+		fprintf(f, "; the DS set %s the child's keys.</p>\n",
+			json_object_get_boolean(get(v, "secure")) ? "authenticates"
+								  : "does not authenticate");
 	fputs("<table id=\"verdict\"><thead><tr><th></th><th>action</th><th>reasons</th>"
 	      "<th>what to do</th><th>detail</th><th>add</th><th>remove</th></tr></thead><tbody>\n",
 	      f);

@@ -40,7 +40,11 @@ void cds_verdict_print_text(const struct cds_verdict *v, FILE *f)
 	char ts[32];
 	cds_time_format(v->checked_at, ts, sizeof(ts));
 	fprintf(f, "%s  checked %s, delegation %s\n", v->domain, ts,
-		v->ds.n ? (v->secure ? "secure" : "signed, but not secure") : "insecure (no DS)");
+		v->ds.n ? (v->secure		  ? "secure"
+			   : v->secure_checked ? "signed, but not secure"
+					       : "signed, DNSSEC status not checked (no signal; "
+						 "scan.full-status is off)")
+			: "insecure (no DS)");
 	print_list(f, "NS:", &v->ns);
 	print_list(f, "DS:", &v->ds);
 	fputs("servers:\n", f);
@@ -51,8 +55,12 @@ void cds_verdict_print_text(const struct cds_verdict *v, FILE *f)
 			fprintf(f, "UNUSABLE (%s)\n", s->error);
 			continue;
 		}
-		fprintf(f, "SOA %lu, %zu DNSKEY, %zu CDS, %zu CDNSKEY, %s\n", s->soa_serial,
-			s->dnskey_count, s->cds.n, s->cdnskey.n, s->csync ? "CSYNC" : "no CSYNC");
+		if (s->dnskey_asked)
+			fprintf(f, "SOA %lu, %zu DNSKEY, ", s->soa_serial, s->dnskey_count);
+		else
+			fprintf(f, "SOA %lu, DNSKEY not asked, ", s->soa_serial);
+		fprintf(f, "%zu CDS, %zu CDNSKEY, %s\n", s->cds.n, s->cdnskey.n,
+			s->csync ? "CSYNC" : "no CSYNC");
 	}
 	for (size_t i = 0; i < v->excluded.n; i++)
 		fprintf(f, "  left out: %s\n", v->excluded.v[i]);

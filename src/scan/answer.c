@@ -83,5 +83,15 @@ void cds_server_take_answer(struct cds_server_result *srv, enum cds_query_kind k
 		if (srv->sets[kind].count != 1)
 			scan_server_fail(srv, "no SOA at the zone apex (lame)");
 		srv->soa_serial = info.soa_serial;
+	} else if (srv->sets[kind].count == 0 &&
+		   (kind == CDS_Q_CDS || kind == CDS_Q_CDNSKEY || kind == CDS_Q_CSYNC)) {
+		/* RFC 2308 §3: an authoritative empty answer carries its
+		 * zone's SOA.  The zone's own SOA there says the server serves
+		 * this apex, as the SOA query would; without it (or with a
+		 * zone above's) only the SOA query can tell (job.c). */
+		if (!info.apex_soa)
+			srv->probe_no_soa = true;
+		else if (!srv->sets[CDS_Q_SOA].present)
+			srv->soa_serial = info.apex_soa_serial;
 	}
 }

@@ -11,6 +11,7 @@
 #include "scan_internal.h"
 
 static void resolve_start(struct job *j);
+static void probe_start(struct job *j);
 static void apex_start(struct job *j);
 static void csync_gate_start(struct job *j);
 static void csync_data_start(struct job *j);
@@ -21,11 +22,23 @@ static void bootstrap_start(struct job *j);
  * counted with job_step_begin).  When the last of them is in, job_step_done
  * asks next_phase what follows. */
 static void (*const phase_start[PHASE_DONE])(struct job *) = {
-	[PHASE_RESOLVE] = resolve_start,         [PHASE_APEX] = apex_start,
+	[PHASE_RESOLVE] = resolve_start,         [PHASE_PROBE] = probe_start,
+	[PHASE_APEX] = apex_start,
 	[PHASE_CSYNC_GATE] = csync_gate_start,   [PHASE_CSYNC_DATA] = csync_data_start,
 	[PHASE_CSYNC_AFTER] = csync_after_start,
 	[PHASE_BOOTSTRAP] = bootstrap_start,
 };
+
+/* With every apex answer in: the CSYNC data, the RFC 9615 signals, or
+ * nothing more. */
+static enum job_phase after_apex(struct job *j)
+{
+	if (cds_policy_csync_actionable(j->res, j->conf, &j->csync))
+		return PHASE_CSYNC_GATE;
+	if (cds_policy_bootstrap_wanted(j->res, j->conf))
+		return PHASE_BOOTSTRAP;
+	return PHASE_DONE;
+}
 
 /* What follows phase p for this delegation: the policy layer says whether
  * the decision would act on a CSYNC or on RFC 9615 signals.  Nothing the
@@ -35,13 +48,17 @@ static enum job_phase next_phase(struct job *j)
 {
 	switch (j->phase) {
 	case PHASE_RESOLVE:
-		return PHASE_APEX;
+		return PHASE_PROBE;
+	case PHASE_PROBE:
+		/* Issue #20: about 80% of zones publish no signal; their
+		 * verdicts need the probe alone (3 queries per address, not 6,
+		 * and no signature verification).  scan.full-status asked all
+		 * six at once. */
+		if (!j->res->apex_asked)
+			return cds_policy_apex_wanted(j->res) ? PHASE_APEX : PHASE_DONE;
+		return after_apex(j);
 	case PHASE_APEX:
-		if (cds_policy_csync_actionable(j->res, j->conf, &j->csync))
-			return PHASE_CSYNC_GATE;
-		if (cds_policy_bootstrap_wanted(j->res, j->conf))
-			return PHASE_BOOTSTRAP;
-		return PHASE_DONE;
+		return after_apex(j);
 	case PHASE_CSYNC_GATE:
 		return j->csync_allowed ? PHASE_CSYNC_DATA : PHASE_DONE;
 	case PHASE_CSYNC_DATA:
@@ -263,9 +280,42 @@ static int apex_send(struct job *j, size_t server, enum cds_query_kind kind, uns
 	return r;
 }
 
-/* The six apex queries at every address. */
+/* The queries of kinds[0..n) at every usable address. */
+static void apex_send_all(struct job *j, const enum cds_query_kind *kinds, size_t n)
+{
+	struct cds_scan_result *res = j->res;
+	for (size_t i = 0; i < res->server_count; i++) {
+		for (size_t k = 0; k < n; k++) {
+			if (!res->servers[i].has_addr || !res->servers[i].ok)
+				break;
+			unsigned fl = CDS_QUERY_DO;
+			if (res->signal_over_tcp && (kinds[k] == CDS_Q_CDS || kinds[k] == CDS_Q_CDNSKEY))
+				fl |= CDS_QUERY_TCP;
+			int r = apex_send(j, i, kinds[k], fl);
+			if (r != 0)
+				scan_server_fail(&res->servers[i], cds_strerror(r));
+		}
+	}
+}
+
+/* The rest of the apex (SOA, DNSKEY, NS) at every address still usable:
+ * one that failed the probe makes the verdict ns-unreachable whatever
+ * they would say. */
+static const enum cds_query_kind rest_kinds[] = {CDS_Q_SOA, CDS_Q_DNSKEY, CDS_Q_NS};
+
 static void apex_start(struct job *j)
 {
+	j->res->apex_asked = true;
+	apex_send_all(j, rest_kinds, sizeof(rest_kinds) / sizeof(rest_kinds[0]));
+}
+
+/* The signal queries at every address; with scan.full-status (and for
+ * `check`) the other three at once, as one round trip. */
+static void probe_start(struct job *j)
+{
+	static const enum cds_query_kind all[] = {CDS_Q_SOA,   CDS_Q_DNSKEY, CDS_Q_CDS,
+						  CDS_Q_CDNSKEY, CDS_Q_CSYNC,  CDS_Q_NS};
+	static const enum cds_query_kind probe[] = {CDS_Q_CDS, CDS_Q_CDNSKEY, CDS_Q_CSYNC};
 	struct cds_scan_result *res = j->res;
 	if (build_servers(j) != 0) {
 		/* Out of memory mid-scan: report no usable server rather than
@@ -278,18 +328,11 @@ static void apex_start(struct job *j)
 	/* Accept-after-delay needs the signal of an insecure delegation seen
 	 * over TCP (RFC 8078 §3.3: harder to spoof than UDP). */
 	res->signal_over_tcp = cds_policy_signal_over_tcp(j->d, j->conf);
-	for (size_t i = 0; i < res->server_count; i++) {
-		if (!res->servers[i].has_addr || !res->servers[i].ok)
-			continue;
-		for (int kind = 0; kind < CDS_Q_COUNT; kind++) {
-			unsigned fl = CDS_QUERY_DO;
-			if (res->signal_over_tcp && (kind == CDS_Q_CDS || kind == CDS_Q_CDNSKEY))
-				fl |= CDS_QUERY_TCP;
-			int r = apex_send(j, i, (enum cds_query_kind)kind, fl);
-			if (r != 0)
-				scan_server_fail(&res->servers[i], cds_strerror(r));
-		}
-	}
+	res->apex_asked = j->conf->scan.full_status;
+	if (res->apex_asked)
+		apex_send_all(j, all, sizeof(all) / sizeof(all[0]));
+	else
+		apex_send_all(j, probe, sizeof(probe) / sizeof(probe[0]));
 }
 
 static void csync_gate_start(struct job *j)

@@ -82,7 +82,10 @@ void scan_server_fail(struct cds_server_result *srv, const char *why);
  * driver (job.c) asks the policy layer which one comes next. */
 enum job_phase {
 	PHASE_RESOLVE = 0, /* A/AAAA of NS names without glue */
-	PHASE_APEX,        /* SOA DNSKEY CDS CDNSKEY CSYNC NS at every address */
+	PHASE_PROBE,       /* CDS CDNSKEY CSYNC at every address (with
+			      scan.full-status: SOA DNSKEY NS too) */
+	PHASE_APEX,        /* SOA DNSKEY NS at every usable address, when some
+			      address has a signal (or full-status did it) */
 	PHASE_CSYNC_GATE,  /* the CSYNC and NS RRsets validated, off the loop */
 	PHASE_CSYNC_DATA,  /* NS, A, AAAA again (RFC 7477 §3.4: after the SOA) */
 	PHASE_CSYNC_AFTER, /* the SOA again; probes of addresses a change adds */
@@ -117,7 +120,7 @@ struct job {
 	size_t *addr_count;
 	int *resolve_status;
 	char (*resolve_why)[64];      /* which look-up failed, and how */
-	struct apex_query *queries;   /* PHASE_APEX: CDS_Q_COUNT per server */
+	struct apex_query *queries;   /* PHASE_PROBE, PHASE_APEX: CDS_Q_COUNT per server */
 };
 
 /* One answer or look-up of the phase is in: the next phase when it was the

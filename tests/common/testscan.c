@@ -228,6 +228,9 @@ struct cds_server_result *tscan_add_server(struct tscan *t, const struct tscan_s
 		snprintf(srv->error, sizeof(srv->error), "%s", sp->error);
 	srv->soa_serial = sp->soa_serial;
 	serve_apex(t, srv, sp);
+	/* All six apex answers, as scan.full-status asks (a test of the
+	 * probe alone clears it and the sets the probe does not ask). */
+	t->res.apex_asked = true;
 	if (!t->probe_dnskey[0])
 		tscan_probe_keys(t, sp->dnskey, sp->signers);
 	if (cs)

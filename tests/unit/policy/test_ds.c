@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -123,6 +124,43 @@ static const char *ds_text(const struct ts_key *k, uint8_t digest_type)
 }
 
 /* ---------------------------------------------- secure delegations --- */
+
+/* Only CDS, CDNSKEY and CSYNC asked (no signal anywhere, scan.full-status
+ * off): the same no-signal, with `secure` not checked instead of claimed;
+ * and an unusable server still decides ns-unreachable, `secure` false and
+ * checked (an unusable server is never secure). */
+static void test_ds_no_signal_probe_only(void **state)
+{
+	struct tscan *t = delegation(state, &K.ka, NULL);
+	struct tscan_server sp = server_a();
+	serve_both(t, &sp);
+	t->res.apex_asked = false;
+	for (size_t i = 0; i < t->res.server_count; i++)
+		for (int k = CDS_Q_SOA; k < CDS_Q_COUNT; k++)
+			if (k == CDS_Q_SOA || k == CDS_Q_DNSKEY || k == CDS_Q_NS)
+				cds_rrset_clear(&t->servers[i].sets[k]);
+	assert_int_equal(decide(state), 0);
+	TSCAN_EXPECT(&t->v.ds_side, CDS_ACTION_NONE, "no-signal", NULL);
+	TSCAN_EXPECT(&t->v.ns_side, CDS_ACTION_NONE, "no-csync", NULL);
+	assert_false(t->v.secure);
+	assert_false(t->v.secure_checked);
+	assert_int_equal(t->v.verifications, 0);
+	char *json = cds_verdict_to_json(&t->v, false);
+	assert_non_null(json);
+	assert_non_null(strstr(json, "\"secure\":false,\"secure_checked\":false"));
+	free(json);
+
+	t->servers[1].ok = false;
+	snprintf(t->servers[1].error, sizeof(t->servers[1].error), "CDS: timeout");
+	assert_int_equal(decide(state), 0);
+	TSCAN_EXPECT(&t->v.ds_side, CDS_ACTION_REJECT, "ns-unreachable", NULL);
+	assert_false(t->v.secure);
+	assert_true(t->v.secure_checked);
+	json = cds_verdict_to_json(&t->v, false);
+	assert_non_null(json);
+	assert_null(strstr(json, "secure_checked"));
+	free(json);
+}
 
 static void test_ds_no_signal(void **state)
 {
@@ -815,6 +853,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		CASE(test_ds_no_signal),
+		CASE(test_ds_no_signal_probe_only),
 		CASE(test_ds_malformed_cds),
 		CASE(test_ds_bootstrap_unproven_empty),
 		CASE(test_ds_signal_unchanged),
