@@ -484,6 +484,8 @@ static void tcp_connect_cb(uv_connect_t *req, int status)
 	q->t->stats.sent++;
 }
 
+static void timer_cb(uv_timer_t *timer);
+
 static int start_tcp(struct query *q)
 {
 	int r = uv_tcp_init(q->t->loop, &q->tcp_handle);
@@ -542,7 +544,13 @@ static void udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 		finish(q, r, NULL, 0);
 		return;
 	}
-	uv_timer_again(&q->timer);
+	/* TCP gets a whole timeout of its own.  Not uv_timer_again: a retry
+	 * restarts the timer without a repeat, and uv_timer_again leaves such
+	 * a timer running, so a truncated answer to a retry left TCP only
+	 * what remained of the retry's timeout (scanners across a loaded
+	 * network timed out RSA CDNSKEY over TCP: bench/RESULTS.md, issue
+	 * #20). */
+	uv_timer_start(&q->timer, timer_cb, q->timeout_ms, 0);
 }
 
 static void udp_send_cb(uv_udp_send_t *req, int status)
