@@ -13,6 +13,8 @@ set -eu
 # binary: cpack -G DEB, deb_install).  libsystemd-dev, libmicrohttpd-dev and
 # uthash-dev: the daemon's sd_notify, HTTP endpoint and rate-limit tables.
 # libcurl4-openssl-dev: webhook notifications.
+# openssl (the command): the lab's CA and PostgreSQL's certificates
+# (lab.py up --pg-tls, bench/run --hosts).
 PACKAGES="
 build-essential cmake pkg-config
 libgetdns-dev libuv1-dev libssl-dev libpq-dev libyaml-dev libxml2-dev
@@ -21,7 +23,7 @@ libsystemd-dev libmicrohttpd-dev uthash-dev systemd dpkg-dev file
 libcurl4-openssl-dev
 python3 iproute2 nsd unbound ldnsutils knot-dnsutils bind9-utils bind9-dnsutils
 postgresql postgresql-client libxml2-utils dns-root-data man-db chromium time
-python3-prometheus-client python3-dnspython knot-resolver
+python3-prometheus-client python3-dnspython knot-resolver openssl
 "
 
 missing=""

@@ -484,6 +484,8 @@ static void tcp_connect_cb(uv_connect_t *req, int status)
 	q->t->stats.sent++;
 }
 
+static void timer_cb(uv_timer_t *timer);
+
 /* scan.source-address for a query to srv: the address to bind first, or
  * NULL (none configured, or one of the other family). */
 static const struct sockaddr *source_for(const struct cds_transport *t, const struct server *srv)
@@ -554,7 +556,13 @@ static void udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 		finish(q, r, NULL, 0);
 		return;
 	}
-	uv_timer_again(&q->timer);
+	/* TCP gets a whole timeout of its own.  Not uv_timer_again: a retry
+	 * restarts the timer without a repeat, and uv_timer_again leaves such
+	 * a timer running, so a truncated answer to a retry left TCP only
+	 * what remained of the retry's timeout (scanners across a loaded
+	 * network timed out RSA CDNSKEY over TCP: bench/RESULTS.md, issue
+	 * #20). */
+	uv_timer_start(&q->timer, timer_cb, q->timeout_ms, 0);
 }
 
 static void udp_send_cb(uv_udp_send_t *req, int status)

@@ -20,9 +20,12 @@ may not be able to enter DIR (a checkout in /root, or under a `mktemp -d`
 directory): its data directory and socket live in a runtime directory of
 their own, /tmp/cdscan-lab.XXXXXXXX, which DIR/run links to.
 
-Only addresses in 127.0.0.0/8 are used.  Servers listen on port 53 (resolvers
-ask delegated servers on port 53 only), so `up` needs root or
-CAP_NET_BIND_SERVICE.
+Only addresses in 127.0.0.0/8 are used, unless `up --pg-tls ADDR` (PostgreSQL
+also on ADDR port 5432, TLS only, certificates from a lab CA made in DIR/tls)
+or `--resolver-also ADDR` (Unbound also on ADDR) name others: scanners in
+network namespaces of their own reach them there (bench/run --hosts).
+Servers listen on port 53 (resolvers ask delegated servers on port 53 only),
+so `up` needs root or CAP_NET_BIND_SERVICE.
 """
 
 import argparse
@@ -60,6 +63,14 @@ TLDS = ("test.", "net.")
 # address.  Nothing of the lab listens there: a test starts `cdscan daemon`
 # (or a socket of its own) on it.  In lab.json as "notify_target".
 NOTIFY_TARGET = {"name": "notify.nic.test.", "address": "127.53.0.54", "port": 53}
+
+# PostgreSQL over TCP with TLS (`up --pg-tls ADDR`): the name its server
+# certificate holds (with ADDR as an IP subjectAltName too), which clients
+# give as host= beside hostaddr=ADDR for sslmode=verify-full; the port; and
+# the user the client certificate names (pg_hba `cert` authentication).
+PG_TLS_NAME = "db.lab.test"
+PG_TLS_PORT = 5432
+PG_TLS_USER = "cdscan"
 
 # The DSYNC records of each TLD, as `cdscan dsync --zone TLD --target
 # NOTIFY_TARGET --generic` prints them (tests/system/dsync_test.py checks
@@ -321,9 +332,13 @@ def owner_in(name, zone):
 
 class Lab:
     def __init__(self, directory, scenario_paths, with_db=True, ttl=DEFAULT_TTL,
-                 kresd=False, cache_max_ttl=5):
+                 kresd=False, cache_max_ttl=5, pg_tls=None, resolver_also=None):
         self.dir = os.path.abspath(directory)
         self.with_db = with_db
+        # PostgreSQL also on this address, over TLS only (`up --pg-tls`).
+        self.pg_tls = pg_tls
+        # Unbound also answers on this address (`up --resolver-also`).
+        self.resolver_also = resolver_also
         # Every record's TTL and the SOA minimum (negative answers): short
         # in a lab whose tests wait TTLs out (tests/system/multisigner_test.py).
         self.ttl = ttl
@@ -694,7 +709,7 @@ class Lab:
   do-ip6: no
   do-not-query-localhost: no
   access-control: 127.0.0.0/8 allow
-  root-hints: "%(d)s/root.hints"
+%(also)s  root-hints: "%(d)s/root.hints"
   trust-anchor-file: "%(ta)s"
   module-config: "validator iterator"
   harden-below-nxdomain: yes
@@ -707,12 +722,20 @@ class Lab:
 remote-control:
   control-enable: no
 """ % {"addr": RESOLVER_ADDR, "d": d, "ta": os.path.join(self.dir, "root.key"),
-       "cache": self.cache_max_ttl}
+       "cache": self.cache_max_ttl, "also": self._resolver_also_conf()}
         with open(os.path.join(d, "unbound.conf"), "w") as f:
             f.write(conf)
         run(["unbound-checkconf", os.path.join(d, "unbound.conf")])
         self._spawn("unbound", ["unbound", "-d", "-c", os.path.join(d, "unbound.conf")],
                     "unbound")
+
+    def _resolver_also_conf(self):
+        """Unbound's lines for `--resolver-also ADDR`: that interface too,
+        and queries allowed from its /24 (the scanners' hosts beside it)."""
+        if not self.resolver_also:
+            return ""
+        net = ipaddress.ip_network(self.resolver_also + "/24", strict=False)
+        return "  interface: %s\n  access-control: %s allow\n" % (self.resolver_also, net)
 
     def _start_kresd(self):
         """Knot Resolver on KRESD_ADDR (`up --kresd`): a second validating
@@ -753,6 +776,13 @@ remote-control:
         # the working directory, which must be one the user can enter.
         run(prefix + [os.path.join(bindir, "initdb"), "-D", data, "-U", "cdscan",
                       "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"], cwd=d)
+        # In the configuration file rather than on pg_ctl's command line,
+        # so that `pg-restart` keeps it: the Unix socket only, or with
+        # --pg-tls that address too, TLS only.
+        with open(os.path.join(data, "postgresql.conf"), "a") as f:
+            f.write("\n# cdscan lab\nlisten_addresses = '%s'\n" % (self.pg_tls or ""))
+        if self.pg_tls:
+            self._pg_tls_setup(d, data, pw if user else None)
         pg_ctl(bindir, prefix, d, "start", self._log("postgres"))
         with open(os.path.join(data, "postmaster.pid")) as f:
             pid = int(f.readline())
@@ -760,6 +790,45 @@ remote-control:
         self.database = "host=%s user=cdscan dbname=postgres" % sock
         run([os.path.join(bindir, "psql"), self.database, "-qAtc", "CREATE DATABASE cdscan"])
         self.database = "host=%s user=cdscan dbname=cdscan" % sock
+
+    def _pg_tls_setup(self, d, data, pw):
+        """`--pg-tls ADDR`: a lab CA (DIR/tls/ca.crt), PostgreSQL's server
+        certificate for PG_TLS_NAME and ADDR, a client certificate for
+        PG_TLS_USER; ssl on, and TCP clients admitted only over TLS with a
+        certificate of that CA naming their user (pg_hba `cert`)."""
+        tls = os.path.join(self.dir, "tls")
+        os.makedirs(tls, mode=0o700, exist_ok=True)
+        ca = make_ca(tls, "cdscan lab CA")
+        make_cert(tls, "server", ca, PG_TLS_NAME,
+                  "subjectAltName=DNS:%s,IP:%s\nextendedKeyUsage=serverAuth\n"
+                  % (PG_TLS_NAME, self.pg_tls))
+        make_cert(tls, "client", ca, PG_TLS_USER, "extendedKeyUsage=clientAuth\n")
+        # The server's copies where its user reads them (the key that
+        # user's alone, as PostgreSQL demands).
+        for name in ("server.crt", "server.key", "ca.crt"):
+            dst = os.path.join(d, name)
+            shutil.copyfile(os.path.join(tls, name), dst)
+            os.chmod(dst, 0o600)
+            if pw:
+                os.chown(dst, pw.pw_uid, pw.pw_gid)
+        with open(os.path.join(data, "postgresql.conf"), "a") as f:
+            f.write("ssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\nssl_ca_file = '%s'\n"
+                    "ssl_min_protocol_version = 'TLSv1.3'\nport = %d\n"
+                    % (os.path.join(d, "server.crt"), os.path.join(d, "server.key"),
+                       os.path.join(d, "ca.crt"), PG_TLS_PORT))
+        # The socket as before; over TCP, TLS with a client certificate or
+        # nothing (no `host` line: a connection without TLS matches none).
+        with open(os.path.join(data, "pg_hba.conf"), "w") as f:
+            f.write("local all all trust\nhostssl all all 0.0.0.0/0 cert\n")
+        self.pg_tls_info = {
+            "address": self.pg_tls, "port": PG_TLS_PORT, "name": PG_TLS_NAME,
+            "ca": os.path.join(tls, "ca.crt"), "cert": os.path.join(tls, "client.crt"),
+            "key": os.path.join(tls, "client.key"),
+            "database": ("host=%s hostaddr=%s port=%d user=%s dbname=cdscan "
+                         "sslmode=verify-full sslrootcert=%s sslcert=%s sslkey=%s"
+                         % (PG_TLS_NAME, self.pg_tls, PG_TLS_PORT, PG_TLS_USER,
+                            os.path.join(tls, "ca.crt"), os.path.join(tls, "client.crt"),
+                            os.path.join(tls, "client.key")))}
 
     # -- describing -------------------------------------------------------
 
@@ -797,6 +866,8 @@ remote-control:
                 "ttl": self.ttl, "parents": parents, "resolvers": self.resolvers(),
                 "trust_anchor": os.path.join(self.dir, "root.key"),
                 "database": getattr(self, "database", None),
+                "pg_tls": getattr(self, "pg_tls_info", None),
+                "resolver_also": self.resolver_also,
                 "servers": servers, "zones": zones, "notify_target": NOTIFY_TARGET,
                 "dsync": {t: {"args": dsync_args(t), "records": dsync_records(t)}
                           for t in TLDS}}
@@ -945,7 +1016,7 @@ def pg_ctl(bindir, prefix, d, action, log):
     cluster's user (prefix).  The server's output goes to log through a
     descriptor opened here: the cluster's user may not be able to open a
     file in the lab directory, and the log belongs there with the others."""
-    opts = "-k %s -c listen_addresses='' -c fsync=off" % os.path.join(d, "sock")
+    opts = "-k %s -c fsync=off" % os.path.join(d, "sock")
     cmd = prefix + [os.path.join(bindir, "pg_ctl"), "-D", os.path.join(d, "data"), "-w",
                     "-t", "60", "-o", opts, action]
     if action == "restart":
@@ -955,6 +1026,31 @@ def pg_ctl(bindir, prefix, d, action, log):
     if p.returncode != 0:
         raise LabError("%s failed (%d): %s (see %s)" % (" ".join(cmd), p.returncode,
                                                         p.stderr.strip(), log))
+
+
+def make_ca(directory, cn):
+    """A CA (EC P-256, 30 days) in directory/ca.{key,crt}; the cert's path."""
+    key, crt = os.path.join(directory, "ca.key"), os.path.join(directory, "ca.crt")
+    run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", key, "-out", crt, "-days", "30", "-subj", "/CN=" + cn,
+         "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+    return crt
+
+
+def make_cert(directory, name, ca_crt, cn, extensions):
+    """directory/NAME.{key,crt}: an EC P-256 key and a certificate for cn
+    signed by the CA beside ca_crt, with these x509v3 extensions."""
+    key, csr = os.path.join(directory, name + ".key"), os.path.join(directory, name + ".csr")
+    ext = os.path.join(directory, name + ".ext")
+    with open(ext, "w") as f:
+        f.write(extensions)
+    run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", key, "-out", csr, "-subj", "/CN=" + cn])
+    run(["openssl", "x509", "-req", "-in", csr, "-CA", ca_crt,
+         "-CAkey", ca_crt[:-4] + ".key", "-CAcreateserial", "-days", "30",
+         "-extfile", ext, "-out", os.path.join(directory, name + ".crt")])
+    os.chmod(key, 0o600)
 
 
 # ------------------------------------------------------- runtime directory ----
@@ -1270,8 +1366,11 @@ def cmd_up(args):
     os.makedirs(d)
     if args.kresd and not shutil.which("kresd"):
         raise LabError("kresd not found: run contrib/install-deps.sh (knot-resolver)")
+    if args.pg_tls and args.no_db:
+        raise LabError("--pg-tls needs the database (drop --no-db)")
     lab = Lab(d, args.scenarios or [DEFAULT_SCENARIOS], with_db=not args.no_db, ttl=args.ttl,
-              kresd=args.kresd, cache_max_ttl=args.cache_max_ttl)
+              kresd=args.kresd, cache_max_ttl=args.cache_max_ttl, pg_tls=args.pg_tls,
+              resolver_also=args.resolver_also)
     t0 = time.time()
     try:
         lab.build()
@@ -1589,6 +1688,11 @@ def main():
                     help="the resolvers cache nothing longer (default 5 s)")
     up.add_argument("--ttl", type=int, default=DEFAULT_TTL,
                     help="TTL of every record and SOA minimum (default %d)" % DEFAULT_TTL)
+    up.add_argument("--pg-tls", metavar="ADDR",
+                    help="PostgreSQL also on ADDR port %d, TLS only (lab CA in DIR/tls, "
+                    "lab.json's pg_tls)" % PG_TLS_PORT)
+    up.add_argument("--resolver-also", metavar="ADDR",
+                    help="Unbound also on ADDR, answering its /24")
     down = sub.add_parser("down", help="stop what 'up' started")
     down.add_argument("--dir", required=True)
     env = sub.add_parser("env", help="print shell exports for the lab")

@@ -25,6 +25,7 @@ struct responder {
 	bool wrong_id_first;     /* send an answer with a wrong ID before the right one */
 	int only_wrong;          /* send only a wrong answer: 1 ID, 2 class, 3 QR clear */
 	bool truncate;           /* set TC over UDP; answer over TCP */
+	unsigned tcp_delay_ms;   /* answer over TCP after this long */
 	unsigned outstanding, max_outstanding, received, tcp_answers;
 };
 
@@ -136,6 +137,26 @@ static void tcp_write_cb(uv_write_t *w, int status)
 	uv_close((uv_handle_t *)&c->h, conn_close_cb);
 }
 
+static void tcp_answer(struct tcp_conn *c)
+{
+	c->w.data = c;
+	uv_buf_t out = uv_buf_init((char *)c->buf, (unsigned)c->len);
+	uv_write(&c->w, (uv_stream_t *)&c->h, &out, 1, tcp_write_cb);
+}
+
+/* An answer over TCP held back for tcp_delay_ms. */
+struct tcp_delayed {
+	uv_timer_t timer;
+	struct tcp_conn *c;
+};
+
+static void tcp_delayed_cb(uv_timer_t *t)
+{
+	struct tcp_delayed *d = t->data;
+	tcp_answer(d->c);
+	uv_close((uv_handle_t *)t, answer_close_cb);
+}
+
 static void tcp_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
 	struct tcp_conn *c = s->data;
@@ -149,9 +170,15 @@ static void tcp_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	uv_read_stop(s);
 	c->buf[4] |= 0x84; /* QR, AA; no TC over TCP */
 	c->r->tcp_answers++;
-	c->w.data = c;
-	uv_buf_t out = uv_buf_init((char *)c->buf, (unsigned)c->len);
-	uv_write(&c->w, s, &out, 1, tcp_write_cb);
+	if (c->r->tcp_delay_ms) {
+		struct tcp_delayed *d = calloc(1, sizeof(*d));
+		d->c = c;
+		uv_timer_init(c->r->loop, &d->timer);
+		d->timer.data = d;
+		uv_timer_start(&d->timer, tcp_delayed_cb, c->r->tcp_delay_ms, 0);
+		return;
+	}
+	tcp_answer(c);
 }
 
 static void tcp_conn_cb(uv_stream_t *server, int status)
@@ -298,6 +325,32 @@ static void test_global_limit_and_qps(void **state)
 	uv_loop_close(&loop);
 }
 
+/* A retry's answer is truncated: TCP gets a whole timeout, not what was
+ * left of the retry's.  The first datagram is lost; the retry goes at
+ * 300 ms, its truncated answer comes at 500 ms, the TCP answer 150 ms
+ * later (at 650 ms, before 500 + 300 ms; the retry's own timeout ends at
+ * 600 ms: issue #20's scanners lost RSA CDNSKEYs so). */
+static void test_truncated_retry_tcp_timeout(void **state)
+{
+	uv_loop_t loop;
+	struct responder r = {.drop_first = 1, .delay_ms = 200, .truncate = true,
+			      .tcp_delay_ms = 150};
+	struct cds_transport *t;
+	struct counts c = {.t = &t, .r = &r};
+	uv_loop_init(&loop);
+	responder_start(&r, &loop);
+	struct cds_transport_opts o = opts();
+	o.retries = 1;
+	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+	cds_transport_query(t, &r.addr, "example.test.", 6, 0, count_cb, &c);
+	run(&loop, t, &r);
+	assert_int_equal(r.received, 2);
+	assert_int_equal(r.tcp_answers, 1);
+	assert_int_equal(c.timeouts, 0);
+	assert_int_equal(c.ok, 1);
+	uv_loop_close(&loop);
+}
+
 static void test_retry_and_timeout(void **state)
 {
 	uv_loop_t loop;
@@ -435,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_global_limit_and_qps),
 		cmocka_unit_test(test_retry_and_timeout),
 		cmocka_unit_test(test_wrong_id_and_truncation),
+		cmocka_unit_test(test_truncated_retry_tcp_timeout),
 		cmocka_unit_test(test_only_wrong_answers),
 		cmocka_unit_test(test_contract),
 	};
