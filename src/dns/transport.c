@@ -31,8 +31,11 @@ struct server {
 	struct cds_addr addr;
 	struct server *hash_next;
 	uint32_t inflight;            /* queries started, not completed */
+	double rate;                  /* tokens gained per second */
+	double burst;                 /* tokens the bucket holds at most */
 	double tokens;                /* qps token bucket */
-	uint64_t refilled_ms;         /* loop time of the last refill */
+	uint64_t refilled_ns;         /* uv_hrtime() of the last refill */
+	uint32_t token_waiters;       /* queries started, waiting for a token to send again */
 	struct query *wait_head;      /* FIFO of queries not yet started */
 	struct query *wait_tail;
 	struct server *ready_next;    /* in t->ready: has waiting queries */
@@ -70,6 +73,10 @@ struct query {
 	bool tcp;
 	bool tcp_only;                   /* CDS_QUERY_TCP or opts.tcp_only */
 	bool done;
+	/* Started, its next message (a retry, or the question over TCP after a
+	 * truncated answer) waits for a token of the server's bucket. */
+	bool token_wait;
+	bool tcp_next;                   /* that message goes over TCP */
 	/* A datagram with its ID or its question came, not both: its timeout
 	 * says so (CDS_EMISMATCH). */
 	bool mismatched;
@@ -142,11 +149,29 @@ static bool addr_equal(const struct cds_addr *a, const struct cds_addr *b)
 	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
 }
 
-/* Token bucket: per_server_qps per second, bursts of a tenth of a second. */
-static double burst_size(const struct cds_transport *t)
+/*
+ * The qps limit per server address: at most qps messages (first tries,
+ * retries and TCP fallbacks alike) in any one-second window, which is how a
+ * server that rate-limits counts them.  A token bucket of burst b and rate
+ * r lets b + r - 1 through in a half-open window of one second (the full
+ * bucket at its start, then one each 1/r s), so b + r - 1 = qps: bursts of
+ * a fiftieth of the limit (enough for the pump's 5 ms rounds), the rest as
+ * rate.  The bucket runs on uv_hrtime(), not the loop's cached time: a long
+ * loop iteration would otherwise stamp sends spread over it with its start
+ * and let more than qps into a real second.
+ */
+static uint32_t qps_of(const struct cds_transport *t, const struct cds_addr *addr)
 {
-	double burst = t->opts.per_server_qps / 10.0;
-	return burst < 1 ? 1 : burst;
+	uint32_t qps = t->opts.per_server_qps;
+	int best = -1;
+	for (size_t i = 0; i < t->opts.qps_limit_count; i++) {
+		const struct cds_qps_limit *l = &t->opts.qps_limits[i];
+		if ((int)l->prefix.len > best && cds_prefix_contains(&l->prefix, addr)) {
+			best = l->prefix.len;
+			qps = l->qps;
+		}
+	}
+	return qps;
 }
 
 static struct server *server_get(struct cds_transport *t, const struct cds_addr *addr)
@@ -159,25 +184,42 @@ static struct server *server_get(struct cds_transport *t, const struct cds_addr 
 	if (!s)
 		return NULL;
 	s->addr = *addr;
-	s->tokens = burst_size(t);
-	s->refilled_ms = uv_now(t->loop);
+	uint32_t qps = qps_of(t, addr);
+	s->burst = qps / 50 ? (double)(qps / 50) : 1.0;
+	s->rate = (double)qps - s->burst + 1.0;
+	s->tokens = s->burst;
+	s->refilled_ns = uv_hrtime();
 	s->hash_next = t->buckets[b];
 	t->buckets[b] = s;
 	return s;
 }
 
-static bool take_token(struct cds_transport *t, struct server *s)
+static bool take_token(struct server *s)
 {
-	uint64_t now = uv_now(t->loop);
-	double burst = burst_size(t);
-	s->tokens += (double)(now - s->refilled_ms) * t->opts.per_server_qps / 1000.0;
-	s->refilled_ms = now;
-	if (s->tokens > burst)
-		s->tokens = burst;
+	uint64_t now = uv_hrtime();
+	s->tokens += (double)(now - s->refilled_ns) * s->rate / 1e9;
+	s->refilled_ns = now;
+	if (s->tokens > s->burst)
+		s->tokens = s->burst;
 	if (s->tokens < 1)
 		return false;
 	s->tokens -= 1;
 	return true;
+}
+
+/* Milliseconds until s's bucket holds a token again (at least 1). */
+static uint64_t token_wait_ms(const struct server *s)
+{
+	double ms = (1.0 - s->tokens) * 1000.0 / s->rate;
+	return ms < 1 ? 1 : (uint64_t)ms + 1;
+}
+
+/* May a new query to s start now?  Retries and fallbacks waiting for a
+ * token go first: a new query never takes the token one of them needs. */
+static bool may_start(struct cds_transport *t, struct server *s)
+{
+	return t->inflight < t->opts.max_inflight && s->inflight < t->opts.per_server_inflight &&
+	       s->token_waiters == 0 && take_token(s);
 }
 
 static void ready_push(struct cds_transport *t, struct server *s, bool front)
@@ -214,6 +256,8 @@ static struct server *ready_pop(struct cds_transport *t)
 }
 
 static void start_query(struct query *q);
+static void timer_cb(uv_timer_t *timer);
+static void send_again(struct query *q);
 static void pump(struct cds_transport *t);
 
 static void pump_timer_cb(uv_timer_t *timer)
@@ -237,8 +281,7 @@ static void pump(struct cds_transport *t)
 				ready_push(t, s, true);
 			break;
 		}
-		while (s->wait_head && t->inflight < t->opts.max_inflight &&
-		       s->inflight < t->opts.per_server_inflight && take_token(t, s)) {
+		while (s->wait_head && may_start(t, s)) {
 			struct query *q = s->wait_head;
 			s->wait_head = q->wait_next;
 			if (!s->wait_head)
@@ -340,6 +383,10 @@ static void finish(struct query *q, int status, const uint8_t *answer, size_t le
 	if (q->done)
 		return;
 	q->done = true;
+	if (q->token_wait) {
+		q->token_wait = false;
+		s->token_waiters--;
+	}
 	if (status == 0)
 		t->stats.answers++;
 	else if (status == CDS_ETIMEDOUT || (status == CDS_EMISMATCH && !q->tcp))
@@ -534,15 +581,12 @@ static void udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 		finish(q, 0, s->buf, (size_t)nread);
 		return;
 	}
-	/* RFC 7766: a truncated answer is asked again over TCP. */
+	/* RFC 7766: a truncated answer is asked again over TCP (a message to
+	 * the server like any other: it takes a token). */
 	q->t->stats.tcp_fallbacks++;
 	sock_detach(q);
-	int r = start_tcp(q);
-	if (r != 0) {
-		finish(q, r, NULL, 0);
-		return;
-	}
-	uv_timer_again(&q->timer);
+	q->tcp_next = true;
+	send_again(q);
 }
 
 static void udp_send_cb(uv_udp_send_t *req, int status)
@@ -634,6 +678,40 @@ static int start_udp(struct query *q)
 	return udp_send(q);
 }
 
+/* Send q's next message (a retry, or the question over TCP after a
+ * truncated answer) when its server's bucket has a token; until then q's
+ * timer polls for one.  Either way the attempt's timeout starts when the
+ * message goes out. */
+static void send_again(struct query *q)
+{
+	struct server *s = q->srv;
+	if (!take_token(s)) {
+		if (!q->token_wait) {
+			q->token_wait = true;
+			s->token_waiters++;
+		}
+		uv_timer_start(&q->timer, timer_cb, token_wait_ms(s), 0);
+		return;
+	}
+	if (q->token_wait) {
+		q->token_wait = false;
+		s->token_waiters--;
+	}
+	int r;
+	if (q->tcp_next) {
+		q->tcp_next = false;
+		r = start_tcp(q);
+	} else {
+		sock_new_id(q);
+		r = udp_send(q);
+	}
+	if (r != 0) {
+		finish(q, r, NULL, 0);
+		return;
+	}
+	uv_timer_start(&q->timer, timer_cb, q->timeout_ms, 0);
+}
+
 static void timer_cb(uv_timer_t *timer)
 {
 	struct query *q = timer->data;
@@ -641,15 +719,13 @@ static void timer_cb(uv_timer_t *timer)
 		finish(q, q->deferred_error, NULL, 0);
 		return;
 	}
+	if (q->token_wait) {
+		send_again(q);
+		return;
+	}
 	if (!q->tcp && q->sock && q->attempts <= q->retries) {
 		q->attempts++;
-		sock_new_id(q);
-		int r = udp_send(q);
-		if (r != 0) {
-			finish(q, r, NULL, 0);
-			return;
-		}
-		uv_timer_start(&q->timer, timer_cb, q->timeout_ms, 0);
+		send_again(q);
 		return;
 	}
 	finish(q, q->mismatched && !q->tcp ? CDS_EMISMATCH : CDS_ETIMEDOUT, NULL, 0);
@@ -741,8 +817,7 @@ int cds_transport_query_timeout(struct cds_transport *t, const struct cds_addr *
 	t->stats.queries++;
 
 	struct server *s = q->srv;
-	if (!s->wait_head && t->inflight < t->opts.max_inflight &&
-	    s->inflight < t->opts.per_server_inflight && take_token(t, s)) {
+	if (!s->wait_head && may_start(t, s)) {
 		start_query(q);
 		return 0;
 	}
