@@ -88,10 +88,10 @@ static void log_statistics(struct run *r)
 	 * the store's and the wait for answers. */
 	double wall = elapsed(r), dns = wall - ps.db_s;
 	cds_log_notice("scan statistics (queries %llu, answers %llu, tcp fallbacks %llu, wall "
-		       "%.2fs, deciding %.2fs, database %.2fs, waiting for DNS %.2fs)",
+		       "%.2fs, deciding %.2fs, database %.2fs, waiting for DNS %.2fs, timeouts %llu)",
 		       (unsigned long long)ss.queries, (unsigned long long)ss.answers,
 		       (unsigned long long)ss.tcp_fallbacks, wall, ps.decide_s, ps.db_s,
-		       dns > 0 ? dns : 0);
+		       dns > 0 ? dns : 0, (unsigned long long)ss.timeouts);
 	if (ss.reports.sent || ss.reports.duplicates || ss.reports.rate_limited ||
 	    ss.reports.unsendable)
 		cds_log_info("error reports (RFC 9567): %llu sent, %llu suppressed as duplicates, "
