@@ -279,6 +279,8 @@ struct conn {
 	uv_timer_t timer;
 	int open;                 /* handles not yet closed */
 	bool connected, closing;
+	bool server_eof;          /* the backend is done: close once its bytes are out */
+	uv_shutdown_t shutdown;
 	uint8_t *pending;         /* client bytes before the backend connection is up */
 	size_t pending_len;
 	size_t parsed;            /* client bytes counted into messages */
@@ -315,6 +317,22 @@ static void conn_close(struct conn *c)
 	uv_close((uv_handle_t *)&c->client, conn_closed);
 	uv_close((uv_handle_t *)&c->server, conn_closed);
 	uv_close((uv_handle_t *)&c->timer, conn_closed);
+}
+
+static void shutdown_done(uv_shutdown_t *r, int status)
+{
+	conn_close(r->data);
+}
+
+/* The backend closed: let the client have what is still held back (its
+ * round-trip time), then close. */
+static void finish_when_sent(struct conn *c)
+{
+	if (c->head || c->closing)
+		return;
+	c->shutdown.data = c;
+	if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->client, shutdown_done) != 0)
+		conn_close(c);
 }
 
 static void write_done(uv_write_t *w, int status)
@@ -379,13 +397,17 @@ static void conn_send_due(uv_timer_t *t)
 	}
 	if (c->head)
 		uv_timer_start(&c->timer, conn_send_due, c->head->due_ms - now, 0);
+	else if (c->server_eof)
+		finish_when_sent(c);
 }
 
 static void server_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
 	struct conn *c = s->data;
 	if (n < 0) {
-		conn_close(c);
+		c->server_eof = true;
+		uv_read_stop(s);
+		finish_when_sent(c);
 		return;
 	}
 	if (n == 0)
