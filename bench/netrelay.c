@@ -474,8 +474,10 @@ static void server_connected(uv_connect_t *r, int status)
 static void on_tcp_conn(uv_stream_t *l, int status)
 {
 	struct addr *a = l->data;
-	if (status < 0)
+	if (status < 0) {
+		fprintf(stderr, "netrelay: %s: accept: %s\n", a->text, uv_strerror(status));
 		return;
+	}
 	struct conn *c = calloc(1, sizeof(*c));
 	if (!c)
 		return;
@@ -566,6 +568,13 @@ int main(int argc, char **argv)
 	}
 	stats_path = argv[2];
 	loop = uv_default_loop();
+	/* Two sockets per address and two per TCP connection: more than the
+	 * default 1,024 descriptors at a few hundred addresses. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	FILE *f = fopen(argv[1], "r");
 	if (!f) {
 		perror(argv[1]);
@@ -621,7 +630,7 @@ int main(int argc, char **argv)
 			uv_tcp_init(loop, &a->tcp);
 			a->tcp.data = a;
 			if (uv_tcp_bind(&a->tcp, (struct sockaddr *)&a->sa, 0) != 0 ||
-			    uv_listen((uv_stream_t *)&a->tcp, 256, on_tcp_conn) != 0) {
+			    uv_listen((uv_stream_t *)&a->tcp, 4096, on_tcp_conn) != 0) {
 				fprintf(stderr, "netrelay: %s: TCP listen failed\n", addr);
 				return 1;
 			}
