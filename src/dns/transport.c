@@ -15,6 +15,10 @@
 #define UDP_BUF_MAX 4096u
 #define TCP_MSG_MAX 65535u
 #define PUMP_INTERVAL_MS 5
+/* The one-second window of per_server_qps, kept as counts of 20 ms slots:
+ * WINDOW_SLOTS + 1 of them hold every send of the last second. */
+#define WINDOW_SLOTS 50u
+#define SLOT_NS 20000000u
 /* UDP sockets are shared by the queries to one server address: a socket per
  * query cost a socket, connect, epoll and close system call each (13% of a
  * scan's CPU).  Each socket still has a kernel-random source port, serves at
@@ -31,10 +35,13 @@ struct server {
 	struct cds_addr addr;
 	struct server *hash_next;
 	uint32_t inflight;            /* queries started, not completed */
-	double rate;                  /* tokens gained per second */
+	uint32_t qps;                 /* its limit: messages in any one second */
 	double burst;                 /* tokens the bucket holds at most */
 	double tokens;                /* qps token bucket */
 	uint64_t refilled_ns;         /* uv_hrtime() of the last refill */
+	uint32_t slots[WINDOW_SLOTS + 1]; /* sends per 20 ms slot, the last second */
+	uint32_t window_sum;          /* their sum */
+	uint64_t slot_at;             /* the newest slot (uv_hrtime() / SLOT_NS) */
 	uint32_t token_waiters;       /* queries started, waiting for a token to send again */
 	struct query *wait_head;      /* FIFO of queries not yet started */
 	struct query *wait_tail;
@@ -152,13 +159,15 @@ static bool addr_equal(const struct cds_addr *a, const struct cds_addr *b)
 /*
  * The qps limit per server address: at most qps messages (first tries,
  * retries and TCP fallbacks alike) in any one-second window, which is how a
- * server that rate-limits counts them.  A token bucket of burst b and rate
- * r lets b + r - 1 through in a half-open window of one second (the full
- * bucket at its start, then one each 1/r s), so b + r - 1 = qps: bursts of
- * a fiftieth of the limit (enough for the pump's 5 ms rounds), the rest as
- * rate.  The bucket runs on uv_hrtime(), not the loop's cached time: a long
- * loop iteration would otherwise stamp sends spread over it with its start
- * and let more than qps into a real second.
+ * server that rate-limits counts them.  Two checks: a token bucket at qps
+ * per second holding a quarter of a second, which spreads the sends, and
+ * the count of the last second's sends in 20 ms slots, which bounds any
+ * window: the last 51 slots hold every send of the second before now, and
+ * a send is made only while they hold fewer than qps.  After the loop was
+ * held up (a database round trip, a busy machine) the bucket lets the
+ * scanner catch up on what it missed, within that bound.  Both run on
+ * uv_hrtime(), not the loop's cached time: a long loop iteration would
+ * otherwise stamp sends spread over it with its start.
  */
 static uint32_t qps_of(const struct cds_transport *t, const struct cds_addr *addr)
 {
@@ -184,33 +193,58 @@ static struct server *server_get(struct cds_transport *t, const struct cds_addr 
 	if (!s)
 		return NULL;
 	s->addr = *addr;
-	uint32_t qps = qps_of(t, addr);
-	s->burst = qps / 50 ? (double)(qps / 50) : 1.0;
-	s->rate = (double)qps - s->burst + 1.0;
+	s->qps = qps_of(t, addr);
+	s->burst = s->qps / 4 ? (double)(s->qps / 4) : 1.0;
 	s->tokens = s->burst;
 	s->refilled_ns = uv_hrtime();
+	s->slot_at = s->refilled_ns / SLOT_NS;
 	s->hash_next = t->buckets[b];
 	t->buckets[b] = s;
 	return s;
 }
 
+/* Forget the slots older than a second before now. */
+static void window_advance(struct server *s, uint64_t now)
+{
+	uint64_t cur = now / SLOT_NS;
+	if (cur - s->slot_at > WINDOW_SLOTS) {
+		memset(s->slots, 0, sizeof(s->slots));
+		s->window_sum = 0;
+	} else {
+		while (s->slot_at < cur) {
+			uint32_t *slot = &s->slots[++s->slot_at % (WINDOW_SLOTS + 1)];
+			s->window_sum -= *slot;
+			*slot = 0;
+		}
+	}
+	s->slot_at = cur;
+}
+
 static bool take_token(struct server *s)
 {
 	uint64_t now = uv_hrtime();
-	s->tokens += (double)(now - s->refilled_ns) * s->rate / 1e9;
+	s->tokens += (double)(now - s->refilled_ns) * s->qps / 1e9;
 	s->refilled_ns = now;
 	if (s->tokens > s->burst)
 		s->tokens = s->burst;
 	if (s->tokens < 1)
 		return false;
+	window_advance(s, now);
+	if (s->window_sum >= s->qps)
+		return false;
 	s->tokens -= 1;
+	s->slots[s->slot_at % (WINDOW_SLOTS + 1)]++;
+	s->window_sum++;
 	return true;
 }
 
-/* Milliseconds until s's bucket holds a token again (at least 1). */
+/* Milliseconds until s may send again (at least 1): a token, or the
+ * window's oldest slot going out of it. */
 static uint64_t token_wait_ms(const struct server *s)
 {
-	double ms = (1.0 - s->tokens) * 1000.0 / s->rate;
+	if (s->window_sum >= s->qps)
+		return SLOT_NS / 1000000u;
+	double ms = (1.0 - s->tokens) * 1000.0 / s->qps;
 	return ms < 1 ? 1 : (uint64_t)ms + 1;
 }
 
