@@ -84,6 +84,7 @@ struct query {
 	 * truncated answer) waits for a token of the server's bucket. */
 	bool token_wait;
 	bool tcp_next;                   /* that message goes over TCP */
+	bool tcp_token_due;              /* TCP fallback: connected, its token not yet taken */
 	/* A datagram with its ID or its question came, not both: its timeout
 	 * says so (CDS_EMISMATCH). */
 	bool mismatched;
@@ -292,6 +293,7 @@ static struct server *ready_pop(struct cds_transport *t)
 static void start_query(struct query *q);
 static void timer_cb(uv_timer_t *timer);
 static void send_again(struct query *q);
+static int tcp_write_query(struct query *q);
 static void pump(struct cds_transport *t);
 
 static void pump_timer_cb(uv_timer_t *timer)
@@ -550,6 +552,21 @@ static void tcp_connect_cb(uv_connect_t *req, int status)
 		finish(q, status, NULL, 0);
 		return;
 	}
+	if (q->tcp_token_due) {
+		/* A fallback's message takes its token now that it can leave:
+		 * taken before the connection, it would count at the wrong time. */
+		q->tcp_token_due = false;
+		send_again(q);
+		return;
+	}
+	int r = tcp_write_query(q);
+	if (r != 0)
+		finish(q, r, NULL, 0);
+}
+
+/* Write q's question on its connected TCP handle and read the answer. */
+static int tcp_write_query(struct query *q)
+{
 	uint8_t *len = q->lenbuf;
 	len[0] = (uint8_t)(q->msglen >> 8);
 	len[1] = (uint8_t)q->msglen;
@@ -558,11 +575,9 @@ static void tcp_connect_cb(uv_connect_t *req, int status)
 	int r = uv_write(&q->write, (uv_stream_t *)&q->tcp_handle, bufs, 2, tcp_write_cb);
 	if (r == 0)
 		r = uv_read_start((uv_stream_t *)&q->tcp_handle, tcp_alloc_cb, tcp_read_cb);
-	if (r != 0) {
-		finish(q, r, NULL, 0);
-		return;
-	}
-	q->t->stats.sent++;
+	if (r == 0)
+		q->t->stats.sent++;
+	return r;
 }
 
 static int start_tcp(struct query *q)
@@ -733,6 +748,20 @@ static int start_udp(struct query *q)
 static void send_again(struct query *q)
 {
 	struct server *s = q->srv;
+	int r;
+	if (q->tcp_next) {
+		/* Connect first; the message takes its token when it can leave
+		 * (tcp_connect_cb). */
+		q->tcp_next = false;
+		q->tcp_token_due = true;
+		r = start_tcp(q);
+		if (r != 0) {
+			finish(q, r, NULL, 0);
+			return;
+		}
+		uv_timer_start(&q->timer, timer_cb, q->timeout_ms, 0);
+		return;
+	}
 	if (!take_token(s)) {
 		if (!q->token_wait) {
 			q->token_wait = true;
@@ -745,10 +774,8 @@ static void send_again(struct query *q)
 		q->token_wait = false;
 		s->token_waiters--;
 	}
-	int r;
-	if (q->tcp_next) {
-		q->tcp_next = false;
-		r = start_tcp(q);
+	if (q->tcp) {
+		r = tcp_write_query(q);
 	} else {
 		sock_new_id(q);
 		r = udp_send(q);
