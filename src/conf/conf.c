@@ -451,6 +451,29 @@ static int set_scalar(struct loader *ld, const struct key *k, const char *path,
 }
 
 /* Add one element to a list key.  node may be NULL (defaults). */
+/* scan.per-prefix-qps: one "PREFIX QPS" entry. */
+static int add_qps_limit(struct loader *ld, const struct key *k, const char *path,
+			 const yaml_node_t *node, const char *text)
+{
+	if (ld->conf->scan.qps_limit_count >= CDS_CONF_MAX_QPS_LIMITS)
+		return fail(ld, node, path, "more than %d entries", CDS_CONF_MAX_QPS_LIMITS);
+	struct cds_qps_limit *l = &ld->conf->scan.qps_limits[ld->conf->scan.qps_limit_count];
+	char prefix[128], rest[32];
+	unsigned long long qps = 0;
+	char *end = NULL;
+	if (sscanf(text, "%127s %31s", prefix, rest) != 2 ||
+	    cds_prefix_parse(prefix, &l->prefix) != 0 ||
+	    (qps = strtoull(rest, &end, 10), *end != '\0') || rest[0] == '-' ||
+	    qps < k->min || qps > k->max)
+		return fail(ld, node, path,
+			    "'%s' is not \"PREFIX QPS\" such as \"192.0.2.0/24 500\" "
+			    "(host bits clear, QPS in [%llu, %llu])",
+			    text, (unsigned long long)k->min, (unsigned long long)k->max);
+	l->qps = (uint32_t)qps;
+	ld->conf->scan.qps_limit_count++;
+	return 0;
+}
+
 static int add_element(struct loader *ld, const struct key *k, const char *path,
 		       const yaml_node_t *node, const char *text)
 {
@@ -498,25 +521,8 @@ static int add_element(struct loader *ld, const struct key *k, const char *path,
 		ld->conf->resolver.allow_count++;
 		return 0;
 	}
-	if (k->type == K_QPS_LIST) {
-		if (ld->conf->scan.qps_limit_count >= CDS_CONF_MAX_QPS_LIMITS)
-			return fail(ld, node, path, "more than %d entries", CDS_CONF_MAX_QPS_LIMITS);
-		struct cds_qps_limit *l = &ld->conf->scan.qps_limits[ld->conf->scan.qps_limit_count];
-		char prefix[128], rest[32];
-		unsigned long long qps = 0;
-		char *end = NULL;
-		if (sscanf(text, "%127s %31s", prefix, rest) != 2 ||
-		    cds_prefix_parse(prefix, &l->prefix) != 0 ||
-		    (qps = strtoull(rest, &end, 10), *end != '\0') || rest[0] == '-' ||
-		    qps < k->min || qps > k->max)
-			return fail(ld, node, path,
-				    "'%s' is not \"PREFIX QPS\" such as \"192.0.2.0/24 500\" "
-				    "(host bits clear, QPS in [%llu, %llu])",
-				    text, (unsigned long long)k->min, (unsigned long long)k->max);
-		l->qps = (uint32_t)qps;
-		ld->conf->scan.qps_limit_count++;
-		return 0;
-	}
+	if (k->type == K_QPS_LIST)
+		return add_qps_limit(ld, k, path, node, text);
 	if (k->type == K_LISTEN_LIST) {
 		struct cds_addr a;
 		if (cds_addr_parse(text, 53, &a) != 0)
