@@ -162,17 +162,31 @@ static void enqueue(struct addr *a, const struct sockaddr_in *to, const uint8_t 
 		uv_timer_start(&a->timer, send_due, a->rtt_ms, 0);
 }
 
-static uint64_t ts_of(struct msghdr *h)
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The offset of the wall clock from the monotonic one, seen at each read:
+ * its spread says whether the wall clock was stepped or slewed during the
+ * run (a VM's time service does), which would squeeze or stretch windows
+ * counted on it. */
+static int64_t off_min = INT64_MAX, off_max = INT64_MIN;
+
+/* A datagram's receive time on the monotonic clock: the kernel's stamp
+ * (SO_TIMESTAMPNS, wall clock, taken when the sender's packet was queued
+ * to us) moved by the wall clock's offset now. */
+static uint64_t ts_of(struct msghdr *h, int64_t off)
 {
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
 			struct timespec ts;
 			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-			return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+			return (uint64_t)((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec - off);
 		}
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return (uint64_t)clock_ns(CLOCK_MONOTONIC);
 }
 
 /* A query at a provider address. */
@@ -233,8 +247,13 @@ static void on_addr_readable(uv_poll_t *p, int status, int events)
 		int n = recvmmsg(a->fd, mm, BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;
+		int64_t off = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+		if (off < off_min)
+			off_min = off;
+		if (off > off_max)
+			off_max = off;
 		for (int i = 0; i < n; i++)
-			on_query(a, bufs[i], mm[i].msg_len, &froms[i], ts_of(&mm[i].msg_hdr));
+			on_query(a, bufs[i], mm[i].msg_len, &froms[i], ts_of(&mm[i].msg_hdr, off));
 		if (n < BATCH)
 			return;
 	}
@@ -376,9 +395,7 @@ static void count_messages(struct conn *c, const uint8_t *p, size_t n)
 			c->skip = (size_t)c->lenbuf[0] << 8 | c->lenbuf[1];
 			c->a->received++;
 			c->a->tcp_queries++;
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			window_push(c->a, (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+			window_push(c->a, (uint64_t)clock_ns(CLOCK_MONOTONIC));
 		}
 	}
 }
@@ -533,7 +550,8 @@ static void write_stats(void)
 	}
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	fprintf(f, "{\"cpu_s\": %.3f, \"addresses\": [\n",
+	fprintf(f, "{\"clock_offset_spread_ms\": %.3f, \"cpu_s\": %.3f, \"addresses\": [\n",
+		off_max >= off_min ? (double)(off_max - off_min) / 1e6 : 0.0,
 		(double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
 		    ru.ru_stime.tv_usec / 1e6);
 	for (size_t i = 0; i < naddrs; i++) {
