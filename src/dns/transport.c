@@ -135,11 +135,25 @@ static uint16_t random_id(struct cds_transport *t)
 	return id;
 }
 
+/* The hash of what addr_equal compares (family, port, address) and nothing
+ * else: an address built with other bytes in sin_zero or sin6_flowinfo
+ * must find the same server, or it would get limits of its own. */
 static uint32_t addr_hash(const struct cds_addr *a)
 {
-	const uint8_t *b = (const uint8_t *)&a->ss;
+	const uint8_t *b;
+	size_t n;
+	uint16_t port;
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)&a->ss;
+		b = (const uint8_t *)&x->sin_addr, n = sizeof(x->sin_addr), port = x->sin_port;
+	} else {
+		const struct sockaddr_in6 *x = (const void *)&a->ss;
+		b = (const uint8_t *)&x->sin6_addr, n = sizeof(x->sin6_addr), port = x->sin6_port;
+	}
 	uint32_t h = 2166136261u;
-	for (socklen_t i = 0; i < a->len; i++)
+	h = (h ^ (uint8_t)(port >> 8)) * 16777619u;
+	h = (h ^ (uint8_t)port) * 16777619u;
+	for (size_t i = 0; i < n; i++)
 		h = (h ^ b[i]) * 16777619u;
 	return h;
 }
