@@ -15,7 +15,14 @@
  * comparison) and expected.json (the count of every reason code a correct
  * scan must give).
  *
- * Usage: genzones DIR N ADDR_A ADDR_B */
+ * Usage: genzones DIR N ADDR_A ADDR_B [ADDR_SILENT] [PROVIDERS]
+ *
+ * PROVIDERS (bench/run --network-model): a file of lines "WEIGHT ADDR1
+ * ADDR2" (a DNS provider: its zones' ns1 at ADDR1, ns2 at ADDR2) and
+ * "dead ADDR" (an address that never answers); each zone's provider is
+ * drawn by weight (the same draw for the same N), a lame delegation's
+ * second nameserver is a dead address in turn.  ADDR_A and ADDR_B then
+ * only name the parent's own server. */
 #include <ldns/ldns.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -77,6 +84,66 @@ static enum kind kind_of(unsigned long i)
 #define POOL_P256 64
 #define POOL_RSA 8
 #define POOL_ED 16
+
+/* The providers of a --network-model run. */
+#define MAX_PROVIDERS 4096
+static struct provider {
+	double cum;            /* cumulative weight up to and including this one */
+	char a[64], b[64];     /* its two addresses */
+} providers[MAX_PROVIDERS];
+static size_t nproviders;
+static char dead[64][64];
+static size_t ndead;
+
+static void load_providers(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	char line[256], w[64], a[64], b[64];
+	double cum = 0;
+	while (fgets(line, sizeof(line), f)) {
+		int n = sscanf(line, "%63s %63s %63s", w, a, b);
+		if (n == 2 && strcmp(w, "dead") == 0 && ndead < 64) {
+			snprintf(dead[ndead++], 64, "%s", a);
+		} else if (n == 3 && nproviders < MAX_PROVIDERS && atof(w) > 0) {
+			cum += atof(w);
+			providers[nproviders].cum = cum;
+			snprintf(providers[nproviders].a, 64, "%s", a);
+			snprintf(providers[nproviders].b, 64, "%s", b);
+			nproviders++;
+		} else if (n > 0 && line[0] != '#') {
+			fprintf(stderr, "genzones: %s: bad line: %s", path, line);
+			exit(1);
+		}
+	}
+	fclose(f);
+	if (!nproviders || !ndead) {
+		fprintf(stderr, "genzones: %s: no provider or no dead address\n", path);
+		exit(1);
+	}
+}
+
+/* Zone i's provider: a weighted draw from a hash of i (reproducible). */
+static const struct provider *provider_of(unsigned long i)
+{
+	uint64_t h = (uint64_t)i * 0x9E3779B97F4A7C15u;
+	h ^= h >> 29;
+	h *= 0xBF58476D1CE4E5B9u;
+	h ^= h >> 32;
+	double x = (double)(h >> 11) / 9007199254740992.0 * providers[nproviders - 1].cum;
+	size_t lo = 0, hi = nproviders - 1;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (providers[mid].cum > x)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return &providers[lo];
+}
 
 static ldns_key *pool_p256[POOL_P256], *pool_rsa[POOL_RSA], *pool_ed[POOL_ED];
 
@@ -207,13 +274,16 @@ static void write_zone(const char *path, const char *origin, ldns_rr_list *rrs, 
 
 int main(int argc, char **argv)
 {
-	if (argc != 5 && argc != 6) {
-		fprintf(stderr, "usage: genzones DIR N ADDR_A ADDR_B [ADDR_SILENT]\n");
+	if (argc < 5 || argc > 7) {
+		fprintf(stderr, "usage: genzones DIR N ADDR_A ADDR_B [ADDR_SILENT] [PROVIDERS]\n");
 		return 64;
 	}
 	const char *dir = argv[1], *addr_a = argv[3], *addr_b = argv[4];
-	const char *addr_silent = argc == 6 ? argv[5] : NULL;
+	const char *addr_silent = argc >= 6 ? argv[5] : NULL;
 	with_silent = addr_silent != NULL;
+	if (argc == 7)
+		load_providers(argv[6]);
+	unsigned long lame_seen = 0;
 	unsigned long n = strtoul(argv[2], NULL, 10);
 	char path[4096];
 	for (size_t i = 0; i < POOL_P256; i++)
@@ -257,14 +327,21 @@ int main(int argc, char **argv)
 					      name, name, name));
 		ldns_rr_list_push_rr(base, rr("%s 300 IN NS ns1.%s", name, name));
 		ldns_rr_list_push_rr(base, rr("%s 300 IN NS ns2.%s", name, name));
-		ldns_rr_list_push_rr(base, rr("ns1.%s 300 IN A %s", name, addr_a));
+		const char *first = addr_a, *second = addr_b;
+		if (nproviders) {
+			const struct provider *p = provider_of(i);
+			first = p->a;
+			second = p->b;
+		}
+		ldns_rr_list_push_rr(base, rr("ns1.%s 300 IN A %s", name, first));
 		/* A lame delegation's second address: nothing answers there. */
-		const char *second = k == K_UNREACH ? addr_silent : addr_b;
+		if (k == K_UNREACH)
+			second = nproviders ? dead[lame_seen++ % ndead] : addr_silent;
 		ldns_rr_list_push_rr(base, rr("ns2.%s 300 IN A %s", name, second));
 		ldns_rr_list_push_rr(base, rr("www.%s 300 IN A 192.0.2.1", name));
 		/* What the parent holds. */
 		fprintf(parent, "%s NS ns1.%s\n%s NS ns2.%s\nns1.%s A %s\nns2.%s A %s\n", name, name,
-			name, name, name, addr_a, name, second);
+			name, name, name, first, name, second);
 		bool signed_zone = k != K_INSECURE;
 		if (signed_zone)
 			fprintf(parent, "%s DS %s\n", name, k == K_BOGUS ? dsb_t : dsa_t);

@@ -31,6 +31,8 @@ enum cds_family { CDS_FAMILY_IPV4 = 0, CDS_FAMILY_IPV6 };
 
 /* Most addresses daemon.listen takes. */
 #define CDS_CONF_MAX_LISTEN 8
+/* Most entries scan.per-prefix-qps takes. */
+#define CDS_CONF_MAX_QPS_LIMITS 256
 /* Most prefixes resolver.allow-addresses takes. */
 #define CDS_CONF_MAX_ALLOW 64
 
@@ -170,6 +172,10 @@ struct cds_conf {
 		uint32_t max_queries;        /* queries in flight, all servers */
 		uint32_t per_server_queries; /* queries in flight per server address */
 		uint32_t per_server_qps;     /* queries per second per server address */
+		/* per-prefix-qps: per_server_qps for the addresses in these
+		 * prefixes instead (longest match); none by default */
+		struct cds_qps_limit qps_limits[CDS_CONF_MAX_QPS_LIMITS];
+		size_t qps_limit_count;
 		uint64_t timeout_ms;         /* per query attempt */
 		uint32_t retries;            /* further attempts after a timeout */
 		enum cds_transport_mode transport;

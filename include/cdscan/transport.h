@@ -20,7 +20,13 @@
 struct cds_transport_opts {
 	uint32_t max_inflight;        /* queries in flight, all servers */
 	uint32_t per_server_inflight; /* queries in flight per server address */
-	uint32_t per_server_qps;      /* queries started per second per address */
+	/* Messages (first tries, retries, TCP fallbacks) per server address in
+	 * any one-second window, unless qps_limits says otherwise */
+	uint32_t per_server_qps;
+	/* Limits for the addresses inside prefixes, the longest match winning
+	 * (NULL and 0: none).  Borrowed: must outlive the transport. */
+	const struct cds_qps_limit *qps_limits;
+	size_t qps_limit_count;
 	uint64_t timeout_ms;          /* per attempt */
 	uint64_t rd_timeout_ms;       /* per attempt of a CDS_QUERY_RD query (0: timeout_ms) */
 	uint32_t retries;             /* further UDP attempts after a timeout */

@@ -41,6 +41,13 @@ struct cds_prefix {
 	uint8_t len;      /* prefix length in bits */
 };
 
+/* A queries-per-second limit for the server addresses inside a prefix
+ * (scan.per-prefix-qps): each address gets qps of its own. */
+struct cds_qps_limit {
+	struct cds_prefix prefix;
+	uint32_t qps;
+};
+
 /* Parse "ADDR/LEN" or "ADDR".  Host bits set below the length are refused
  * (a typo such as 10.0.0.1/8 is more likely than intent).  Returns 0 or
  * CDS_ESYNTAX. */

@@ -22,6 +22,7 @@ enum key_type {
 	K_WORD_SET,  /* bool[n]: a non-empty list of words from names (n of them) */
 	K_ADDR_LIST, /* the resolver address list */
 	K_PREFIX_LIST, /* resolver.allow-addresses: address prefixes */
+	K_QPS_LIST,  /* scan.per-prefix-qps: "PREFIX QPS" */
 	K_LISTEN_LIST, /* daemon.listen: addresses to take NOTIFY on */
 	K_ADDR,      /* char *: one ADDR[#PORT] */
 	K_HOST_ADDR, /* char *: one ADDR, no port (a source address) */
@@ -85,6 +86,7 @@ static const struct key scan_keys[] = {
 	{"per-server-queries-in-flight", K_UINT, OFF(scan.per_server_queries), 1, 100000, NULL,
 	 "64", NULL},
 	{"per-server-qps", K_UINT, OFF(scan.per_server_qps), 1, 10000000, NULL, "2000", NULL},
+	{"per-prefix-qps", K_QPS_LIST, 0, 1, 10000000, NULL, NULL, NULL},
 	{"timeout", K_DURATION, OFF(scan.timeout_ms), 50, 60000, NULL, "2s", NULL},
 	{"retries", K_UINT, OFF(scan.retries), 0, 10, NULL, "2", NULL},
 	{"transport", K_ENUM, OFF(scan.transport), 0, 0, transport_names, "udp", NULL},
@@ -712,6 +714,29 @@ static int add_word(struct loader *ld, const struct key *k, const char *path,
 }
 
 /* Add one element to a list key.  node may be NULL (defaults). */
+/* scan.per-prefix-qps: one "PREFIX QPS" entry. */
+static int add_qps_limit(struct loader *ld, const struct key *k, const char *path,
+			 const yaml_node_t *node, const char *text)
+{
+	if (ld->conf->scan.qps_limit_count >= CDS_CONF_MAX_QPS_LIMITS)
+		return fail(ld, node, path, "more than %d entries", CDS_CONF_MAX_QPS_LIMITS);
+	struct cds_qps_limit *l = &ld->conf->scan.qps_limits[ld->conf->scan.qps_limit_count];
+	char prefix[128], rest[32];
+	unsigned long long qps = 0;
+	char *end = NULL;
+	if (sscanf(text, "%127s %31s", prefix, rest) != 2 ||
+	    cds_prefix_parse(prefix, &l->prefix) != 0 ||
+	    (qps = strtoull(rest, &end, 10), *end != '\0') || rest[0] == '-' ||
+	    qps < k->min || qps > k->max)
+		return fail(ld, node, path,
+			    "'%s' is not \"PREFIX QPS\" such as \"192.0.2.0/24 500\" "
+			    "(host bits clear, QPS in [%llu, %llu])",
+			    text, (unsigned long long)k->min, (unsigned long long)k->max);
+	l->qps = (uint32_t)qps;
+	ld->conf->scan.qps_limit_count++;
+	return 0;
+}
+
 static int add_element(struct loader *ld, const struct key *k, const char *path,
 		       const yaml_node_t *node, const char *text)
 {
@@ -761,6 +786,8 @@ static int add_element(struct loader *ld, const struct key *k, const char *path,
 		ld->conf->resolver.allow_count++;
 		return 0;
 	}
+	if (k->type == K_QPS_LIST)
+		return add_qps_limit(ld, k, path, node, text);
 	if (k->type == K_LISTEN_LIST) {
 		struct cds_addr a;
 		if (cds_addr_parse(text, 53, &a) != 0)
@@ -829,6 +856,10 @@ static void clear_list(struct loader *ld, const struct key *k)
 		ld->conf->resolver.allow_count = 0;
 		return;
 	}
+	if (k->type == K_QPS_LIST) {
+		ld->conf->scan.qps_limit_count = 0;
+		return;
+	}
 	if (k->type == K_LISTEN_LIST) {
 		for (size_t i = 0; i < ld->conf->daemon.listen_count; i++) {
 			free(ld->conf->daemon.listen[i]);
@@ -857,7 +888,8 @@ static int apply_defaults(struct loader *ld, const struct key *keys, const char 
 			   k->type == K_CHANNELS || k->type == K_ROUTE || k->type == K_ARGV) {
 			continue; /* none by default */
 		} else if (k->type == K_UINT8_SET || k->type == K_WORD_SET || k->type == K_ADDR_LIST ||
-			   k->type == K_PREFIX_LIST || k->type == K_LISTEN_LIST) {
+			   k->type == K_PREFIX_LIST || k->type == K_LISTEN_LIST ||
+			   k->type == K_QPS_LIST) {
 			clear_list(ld, k);
 			for (const char *p = k->def; p && *p && r == 0;) {
 				char item[64];
@@ -912,6 +944,7 @@ static int load_value(struct loader *ld, yaml_document_t *doc, const struct key 
 	case K_WORD_SET:
 	case K_ADDR_LIST:
 	case K_PREFIX_LIST:
+	case K_QPS_LIST:
 	case K_LISTEN_LIST:
 	case K_NAME_LIST:
 		if (val->type != YAML_SEQUENCE_NODE)

@@ -15,6 +15,10 @@
 #define UDP_BUF_MAX 4096u
 #define TCP_MSG_MAX 65535u
 #define PUMP_INTERVAL_MS 5
+/* The one-second window of per_server_qps, kept as counts of 20 ms slots:
+ * WINDOW_SLOTS + 1 of them hold every send of the last second. */
+#define WINDOW_SLOTS 50u
+#define SLOT_NS 20000000u
 /* UDP sockets are shared by the queries to one server address: a socket per
  * query cost a socket, connect, epoll and close system call each (13% of a
  * scan's CPU).  Each socket still has a kernel-random source port, serves at
@@ -31,8 +35,14 @@ struct server {
 	struct cds_addr addr;
 	struct server *hash_next;
 	uint32_t inflight;            /* queries started, not completed */
+	uint32_t qps;                 /* its limit: messages in any one second */
+	double burst;                 /* tokens the bucket holds at most */
 	double tokens;                /* qps token bucket */
-	uint64_t refilled_ms;         /* loop time of the last refill */
+	uint64_t refilled_ns;         /* uv_hrtime() of the last refill */
+	uint32_t slots[WINDOW_SLOTS + 1]; /* sends per 20 ms slot, the last second */
+	uint32_t window_sum;          /* their sum */
+	uint64_t slot_at;             /* the newest slot (uv_hrtime() / SLOT_NS) */
+	uint32_t token_waiters;       /* queries started, waiting for a token to send again */
 	struct query *wait_head;      /* FIFO of queries not yet started */
 	struct query *wait_tail;
 	struct server *ready_next;    /* in t->ready: has waiting queries */
@@ -70,6 +80,11 @@ struct query {
 	bool tcp;
 	bool tcp_only;                   /* CDS_QUERY_TCP or opts.tcp_only */
 	bool done;
+	/* Started, its next message (a retry, or the question over TCP after a
+	 * truncated answer) waits for a token of the server's bucket. */
+	bool token_wait;
+	bool tcp_next;                   /* that message goes over TCP */
+	bool tcp_token_due;              /* TCP fallback: connected, its token not yet taken */
 	/* A datagram with its ID or its question came, not both: its timeout
 	 * says so (CDS_EMISMATCH). */
 	bool mismatched;
@@ -120,11 +135,25 @@ static uint16_t random_id(struct cds_transport *t)
 	return id;
 }
 
+/* The hash of what addr_equal compares (family, port, address) and nothing
+ * else: an address built with other bytes in sin_zero or sin6_flowinfo
+ * must find the same server, or it would get limits of its own. */
 static uint32_t addr_hash(const struct cds_addr *a)
 {
-	const uint8_t *b = (const uint8_t *)&a->ss;
+	const uint8_t *b;
+	size_t n;
+	uint16_t port;
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)&a->ss;
+		b = (const uint8_t *)&x->sin_addr, n = sizeof(x->sin_addr), port = x->sin_port;
+	} else {
+		const struct sockaddr_in6 *x = (const void *)&a->ss;
+		b = (const uint8_t *)&x->sin6_addr, n = sizeof(x->sin6_addr), port = x->sin6_port;
+	}
 	uint32_t h = 2166136261u;
-	for (socklen_t i = 0; i < a->len; i++)
+	h = (h ^ (uint8_t)(port >> 8)) * 16777619u;
+	h = (h ^ (uint8_t)port) * 16777619u;
+	for (size_t i = 0; i < n; i++)
 		h = (h ^ b[i]) * 16777619u;
 	return h;
 }
@@ -142,11 +171,31 @@ static bool addr_equal(const struct cds_addr *a, const struct cds_addr *b)
 	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
 }
 
-/* Token bucket: per_server_qps per second, bursts of a tenth of a second. */
-static double burst_size(const struct cds_transport *t)
+/*
+ * The qps limit per server address: at most qps messages (first tries,
+ * retries and TCP fallbacks alike) in any one-second window, which is how a
+ * server that rate-limits counts them.  Two checks: a token bucket at qps
+ * per second holding a quarter of a second, which spreads the sends, and
+ * the count of the last second's sends in 20 ms slots, which bounds any
+ * window: the last 51 slots hold every send of the second before now, and
+ * a send is made only while they hold fewer than qps.  After the loop was
+ * held up (a database round trip, a busy machine) the bucket lets the
+ * scanner catch up on what it missed, within that bound.  Both run on
+ * uv_hrtime(), not the loop's cached time: a long loop iteration would
+ * otherwise stamp sends spread over it with its start.
+ */
+static uint32_t qps_of(const struct cds_transport *t, const struct cds_addr *addr)
 {
-	double burst = t->opts.per_server_qps / 10.0;
-	return burst < 1 ? 1 : burst;
+	uint32_t qps = t->opts.per_server_qps;
+	int best = -1;
+	for (size_t i = 0; i < t->opts.qps_limit_count; i++) {
+		const struct cds_qps_limit *l = &t->opts.qps_limits[i];
+		if ((int)l->prefix.len > best && cds_prefix_contains(&l->prefix, addr)) {
+			best = l->prefix.len;
+			qps = l->qps;
+		}
+	}
+	return qps;
 }
 
 static struct server *server_get(struct cds_transport *t, const struct cds_addr *addr)
@@ -159,25 +208,67 @@ static struct server *server_get(struct cds_transport *t, const struct cds_addr 
 	if (!s)
 		return NULL;
 	s->addr = *addr;
-	s->tokens = burst_size(t);
-	s->refilled_ms = uv_now(t->loop);
+	s->qps = qps_of(t, addr);
+	s->burst = s->qps / 4 ? (double)(s->qps / 4) : 1.0;
+	s->tokens = s->burst;
+	s->refilled_ns = uv_hrtime();
+	s->slot_at = s->refilled_ns / SLOT_NS;
 	s->hash_next = t->buckets[b];
 	t->buckets[b] = s;
 	return s;
 }
 
-static bool take_token(struct cds_transport *t, struct server *s)
+/* Forget the slots older than a second before now. */
+static void window_advance(struct server *s, uint64_t now)
 {
-	uint64_t now = uv_now(t->loop);
-	double burst = burst_size(t);
-	s->tokens += (double)(now - s->refilled_ms) * t->opts.per_server_qps / 1000.0;
-	s->refilled_ms = now;
-	if (s->tokens > burst)
-		s->tokens = burst;
+	uint64_t cur = now / SLOT_NS;
+	if (cur - s->slot_at > WINDOW_SLOTS) {
+		memset(s->slots, 0, sizeof(s->slots));
+		s->window_sum = 0;
+	} else {
+		while (s->slot_at < cur) {
+			uint32_t *slot = &s->slots[++s->slot_at % (WINDOW_SLOTS + 1)];
+			s->window_sum -= *slot;
+			*slot = 0;
+		}
+	}
+	s->slot_at = cur;
+}
+
+static bool take_token(struct server *s)
+{
+	uint64_t now = uv_hrtime();
+	s->tokens += (double)(now - s->refilled_ns) * s->qps / 1e9;
+	s->refilled_ns = now;
+	if (s->tokens > s->burst)
+		s->tokens = s->burst;
 	if (s->tokens < 1)
 		return false;
+	window_advance(s, now);
+	if (s->window_sum >= s->qps)
+		return false;
 	s->tokens -= 1;
+	s->slots[s->slot_at % (WINDOW_SLOTS + 1)]++;
+	s->window_sum++;
 	return true;
+}
+
+/* Milliseconds until s may send again (at least 1): a token, or the
+ * window's oldest slot going out of it. */
+static uint64_t token_wait_ms(const struct server *s)
+{
+	if (s->window_sum >= s->qps)
+		return SLOT_NS / 1000000u;
+	double ms = (1.0 - s->tokens) * 1000.0 / s->qps;
+	return ms < 1 ? 1 : (uint64_t)ms + 1;
+}
+
+/* May a new query to s start now?  Retries and fallbacks waiting for a
+ * token go first: a new query never takes the token one of them needs. */
+static bool may_start(struct cds_transport *t, struct server *s)
+{
+	return t->inflight < t->opts.max_inflight && s->inflight < t->opts.per_server_inflight &&
+	       s->token_waiters == 0 && take_token(s);
 }
 
 static void ready_push(struct cds_transport *t, struct server *s, bool front)
@@ -214,6 +305,9 @@ static struct server *ready_pop(struct cds_transport *t)
 }
 
 static void start_query(struct query *q);
+static void timer_cb(uv_timer_t *timer);
+static void send_again(struct query *q);
+static int tcp_write_query(struct query *q);
 static void pump(struct cds_transport *t);
 
 static void pump_timer_cb(uv_timer_t *timer)
@@ -237,8 +331,7 @@ static void pump(struct cds_transport *t)
 				ready_push(t, s, true);
 			break;
 		}
-		while (s->wait_head && t->inflight < t->opts.max_inflight &&
-		       s->inflight < t->opts.per_server_inflight && take_token(t, s)) {
+		while (s->wait_head && may_start(t, s)) {
 			struct query *q = s->wait_head;
 			s->wait_head = q->wait_next;
 			if (!s->wait_head)
@@ -340,6 +433,10 @@ static void finish(struct query *q, int status, const uint8_t *answer, size_t le
 	if (q->done)
 		return;
 	q->done = true;
+	if (q->token_wait) {
+		q->token_wait = false;
+		s->token_waiters--;
+	}
 	if (status == 0)
 		t->stats.answers++;
 	else if (status == CDS_ETIMEDOUT || (status == CDS_EMISMATCH && !q->tcp))
@@ -469,6 +566,21 @@ static void tcp_connect_cb(uv_connect_t *req, int status)
 		finish(q, status, NULL, 0);
 		return;
 	}
+	if (q->tcp_token_due) {
+		/* A fallback's message takes its token now that it can leave:
+		 * taken before the connection, it would count at the wrong time. */
+		q->tcp_token_due = false;
+		send_again(q);
+		return;
+	}
+	int r = tcp_write_query(q);
+	if (r != 0)
+		finish(q, r, NULL, 0);
+}
+
+/* Write q's question on its connected TCP handle and read the answer. */
+static int tcp_write_query(struct query *q)
+{
 	uint8_t *len = q->lenbuf;
 	len[0] = (uint8_t)(q->msglen >> 8);
 	len[1] = (uint8_t)q->msglen;
@@ -477,11 +589,9 @@ static void tcp_connect_cb(uv_connect_t *req, int status)
 	int r = uv_write(&q->write, (uv_stream_t *)&q->tcp_handle, bufs, 2, tcp_write_cb);
 	if (r == 0)
 		r = uv_read_start((uv_stream_t *)&q->tcp_handle, tcp_alloc_cb, tcp_read_cb);
-	if (r != 0) {
-		finish(q, r, NULL, 0);
-		return;
-	}
-	q->t->stats.sent++;
+	if (r == 0)
+		q->t->stats.sent++;
+	return r;
 }
 
 static void timer_cb(uv_timer_t *timer);
@@ -548,21 +658,16 @@ static void udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 		finish(q, 0, s->buf, (size_t)nread);
 		return;
 	}
-	/* RFC 7766: a truncated answer is asked again over TCP. */
+	/* RFC 7766: a truncated answer is asked again over TCP (a message to
+	 * the server like any other: it takes a token). */
 	q->t->stats.tcp_fallbacks++;
 	sock_detach(q);
-	int r = start_tcp(q);
-	if (r != 0) {
-		finish(q, r, NULL, 0);
-		return;
-	}
-	/* TCP gets a whole timeout of its own.  Not uv_timer_again: a retry
-	 * restarts the timer without a repeat, and uv_timer_again leaves such
-	 * a timer running, so a truncated answer to a retry left TCP only
-	 * what remained of the retry's timeout (scanners across a loaded
-	 * network timed out RSA CDNSKEY over TCP: bench/RESULTS.md, issue
-	 * #20). */
-	uv_timer_start(&q->timer, timer_cb, q->timeout_ms, 0);
+	/* TCP gets a whole timeout of its own (send_again restarts the
+	 * timer): a truncated answer to a retry must not leave TCP only what
+	 * remained of the retry's timeout (scanners across a loaded network
+	 * timed out RSA CDNSKEY over TCP: bench/RESULTS.md, issue #20). */
+	q->tcp_next = true;
+	send_again(q);
 }
 
 static void udp_send_cb(uv_udp_send_t *req, int status)
@@ -631,8 +736,22 @@ static int udp_send(struct query *q)
 	if (q->send_pending)
 		return 0; /* the previous datagram is still queued: it counts */
 	uv_buf_t b = uv_buf_init((char *)q->msg, q->msglen);
+	/* The datagram leaves now, when its token was taken.  uv_udp_send
+	 * alone would hold every datagram after the first on a socket until
+	 * the next loop iteration (libuv counts a send as queued until its
+	 * callback has run): sends stamped over one iteration would leave
+	 * together in the next, and a server counting per second would see
+	 * more than per_server_qps.  A full socket buffer (UV_EAGAIN) is
+	 * queued as before. */
+	int r = uv_udp_try_send(&q->sock->h, &b, 1, NULL);
+	if (r >= 0) {
+		q->t->stats.sent++;
+		return 0;
+	}
+	if (r != UV_EAGAIN)
+		return r;
 	q->send.data = q;
-	int r = uv_udp_send(&q->send, &q->sock->h, &b, 1, NULL, udp_send_cb);
+	r = uv_udp_send(&q->send, &q->sock->h, &b, 1, NULL, udp_send_cb);
 	if (r == 0) {
 		q->send_pending = true;
 		q->open_handles++;
@@ -657,6 +776,52 @@ static int start_udp(struct query *q)
 	return udp_send(q);
 }
 
+/* Send q's next message (a retry, or the question over TCP after a
+ * truncated answer) when its server's bucket has a token; until then q's
+ * timer polls for one.  Either way the attempt's timeout starts when the
+ * message goes out. */
+static void send_again(struct query *q)
+{
+	struct server *s = q->srv;
+	int r;
+	if (q->tcp_next) {
+		/* Connect first; the message takes its token when it can leave
+		 * (tcp_connect_cb). */
+		q->tcp_next = false;
+		q->tcp_token_due = true;
+		r = start_tcp(q);
+		if (r != 0) {
+			finish(q, r, NULL, 0);
+			return;
+		}
+		uv_timer_start(&q->timer, timer_cb, q->timeout_ms, 0);
+		return;
+	}
+	if (!take_token(s)) {
+		if (!q->token_wait) {
+			q->token_wait = true;
+			s->token_waiters++;
+		}
+		uv_timer_start(&q->timer, timer_cb, token_wait_ms(s), 0);
+		return;
+	}
+	if (q->token_wait) {
+		q->token_wait = false;
+		s->token_waiters--;
+	}
+	if (q->tcp) {
+		r = tcp_write_query(q);
+	} else {
+		sock_new_id(q);
+		r = udp_send(q);
+	}
+	if (r != 0) {
+		finish(q, r, NULL, 0);
+		return;
+	}
+	uv_timer_start(&q->timer, timer_cb, q->timeout_ms, 0);
+}
+
 static void timer_cb(uv_timer_t *timer)
 {
 	struct query *q = timer->data;
@@ -664,15 +829,13 @@ static void timer_cb(uv_timer_t *timer)
 		finish(q, q->deferred_error, NULL, 0);
 		return;
 	}
+	if (q->token_wait) {
+		send_again(q);
+		return;
+	}
 	if (!q->tcp && q->sock && q->attempts <= q->retries) {
 		q->attempts++;
-		sock_new_id(q);
-		int r = udp_send(q);
-		if (r != 0) {
-			finish(q, r, NULL, 0);
-			return;
-		}
-		uv_timer_start(&q->timer, timer_cb, q->timeout_ms, 0);
+		send_again(q);
 		return;
 	}
 	finish(q, q->mismatched && !q->tcp ? CDS_EMISMATCH : CDS_ETIMEDOUT, NULL, 0);
@@ -764,8 +927,7 @@ int cds_transport_query_timeout(struct cds_transport *t, const struct cds_addr *
 	t->stats.queries++;
 
 	struct server *s = q->srv;
-	if (!s->wait_head && t->inflight < t->opts.max_inflight &&
-	    s->inflight < t->opts.per_server_inflight && take_token(t, s)) {
+	if (!s->wait_head && may_start(t, s)) {
 		start_query(q);
 		return 0;
 	}

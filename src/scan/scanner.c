@@ -60,6 +60,8 @@ int cds_scanner_new(uv_loop_t *loop, const struct cds_conf *conf, const char *co
 		.max_inflight = conf->scan.max_queries,
 		.per_server_inflight = conf->scan.per_server_queries,
 		.per_server_qps = conf->scan.per_server_qps,
+		.qps_limits = conf->scan.qps_limits,
+		.qps_limit_count = conf->scan.qps_limit_count,
 		.timeout_ms = conf->scan.timeout_ms,
 		.rd_timeout_ms = conf->resolver.timeout_ms,
 		.retries = conf->scan.retries,

@@ -114,6 +114,7 @@ static void test_full_file(void **state)
 				"  timeout: 750ms\n"
 				"  transport: tcp\n"
 				"  retries: 0\n"
+				"  per-prefix-qps: ['192.0.2.0/24 500', '2001:db8::1 7']\n"
 				"policy:\n"
 				"  algorithms: [13, 14]\n"
 				"  allow-delete: no\n"
@@ -142,6 +143,11 @@ static void test_full_file(void **state)
 	assert_int_equal(c.scan.timeout_ms, 750);
 	assert_int_equal(c.scan.transport, CDS_TRANSPORT_TCP);
 	assert_int_equal(c.scan.retries, 0);
+	assert_int_equal(c.scan.qps_limit_count, 2);
+	assert_int_equal(c.scan.qps_limits[0].prefix.len, 24);
+	assert_int_equal(c.scan.qps_limits[0].qps, 500);
+	assert_int_equal(c.scan.qps_limits[1].prefix.family, AF_INET6);
+	assert_int_equal(c.scan.qps_limits[1].qps, 7);
 	assert_true(c.policy.algorithms[13] && c.policy.algorithms[14]);
 	/* A list replaces the default, it does not add to it. */
 	assert_false(c.policy.algorithms[8]);
@@ -198,6 +204,14 @@ static const struct bad_case {
 	{"resolver:\n  cache-max-ttl: 8d\n", 2, 18, "resolver.cache-max-ttl", "out of range"},
 	{"scan:\n  csync-max-addresses: 17\n", 2, 24, "scan.csync-max-addresses",
 	 "out of range"},
+	{"scan:\n  per-prefix-qps: ['192.0.2.0/24']\n", 2, 20, "scan.per-prefix-qps",
+	 "is not \"PREFIX QPS\""},
+	{"scan:\n  per-prefix-qps: ['192.0.2.0/24 0']\n", 2, 20, "scan.per-prefix-qps",
+	 "QPS in [1, 10000000]"},
+	{"scan:\n  per-prefix-qps: ['192.0.2.1/24 5']\n", 2, 20, "scan.per-prefix-qps",
+	 "host bits clear"},
+	{"scan:\n  per-prefix-qps: ['192.0.2.0/24 5x']\n", 2, 20, "scan.per-prefix-qps",
+	 "PREFIX QPS"},
 	{"scan:\n  csync-max-ns: 0\n", 2, 17, "scan.csync-max-ns", "out of range"},
 	{"scan:\n  vantage: zurich 1\n", 2, 12, "scan.vantage", "not a vantage name"},
 	{"scan:\n  vantage: ''\n", 2, 12, "scan.vantage", "not a vantage name"},

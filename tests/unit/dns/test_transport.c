@@ -26,6 +26,10 @@ struct responder {
 	int only_wrong;          /* send only a wrong answer: 1 ID, 2 class, 3 QR clear */
 	bool truncate;           /* set TC over UDP; answer over TCP */
 	unsigned tcp_delay_ms;   /* answer over TCP after this long */
+	unsigned drop_every;     /* drop one datagram in n, at random (0: none) */
+	uint64_t lcg;            /* its random state */
+	uint64_t *arrivals;      /* uv_hrtime() of each query, UDP and TCP, if set */
+	size_t narrivals, arrivals_cap;
 	unsigned outstanding, max_outstanding, received, tcp_answers;
 };
 
@@ -93,6 +97,15 @@ static void recv_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct so
 	if (n <= 0 || !from)
 		return;
 	r->received++;
+	if (r->arrivals && r->narrivals < r->arrivals_cap)
+		r->arrivals[r->narrivals++] = uv_hrtime();
+	if (r->drop_every) {
+		/* A pseudo-random loss (a fixed drop pattern can meet retries in
+		 * lockstep and lose one query's every attempt). */
+		r->lcg = r->lcg * 6364136223846793005u + 1442695040888963407u;
+		if ((r->lcg >> 33) % r->drop_every == 0)
+			return;
+	}
 	if (r->drop_first) {
 		r->drop_first--;
 		return;
@@ -168,6 +181,8 @@ static void tcp_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	if (c->len < 2 || c->len < 2 + (size_t)(c->buf[0] << 8 | c->buf[1]))
 		return;
 	uv_read_stop(s);
+	if (c->r->arrivals && c->r->narrivals < c->r->arrivals_cap)
+		c->r->arrivals[c->r->narrivals++] = uv_hrtime();
 	c->buf[4] |= 0x84; /* QR, AA; no TC over TCP */
 	c->r->tcp_answers++;
 	if (c->r->tcp_delay_ms) {
@@ -310,18 +325,98 @@ static void test_global_limit_and_qps(void **state)
 	responder_start(&r, &loop);
 	struct cds_transport_opts o = opts();
 	o.max_inflight = 3;
-	o.per_server_qps = 200; /* 20 per tenth of a second at most */
+	o.per_server_qps = 200; /* a burst of 50, then 200 a second */
 	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
-	for (int i = 0; i < 60; i++)
+	for (int i = 0; i < 120; i++)
 		cds_transport_query(t, &r.addr, "example.test.", 6, 0, count_cb, &c);
 	uint64_t t0 = uv_now(&loop);
 	run(&loop, t, &r);
 	uint64_t elapsed = uv_now(&loop) - t0;
-	assert_int_equal(c.ok, 60);
+	assert_int_equal(c.ok, 120);
 	assert_true(r.max_outstanding <= 3);
-	/* 60 queries at 200/s with a burst of 20 cannot finish in under 200 ms
-	 * (a lower bound: a slow machine only makes it longer). */
-	assert_true(elapsed >= 190);
+	/* 120 queries at 200/s with a burst of 50 cannot finish in under
+	 * 350 ms (a lower bound: a slow machine only makes it longer). */
+	assert_true(elapsed >= 340);
+	uv_loop_close(&loop);
+}
+
+/* The most messages in any half-open window of one second. */
+static size_t max_per_second(const uint64_t *t, size_t n)
+{
+	size_t best = 0, lo = 0;
+	for (size_t hi = 0; hi < n; hi++) {
+		while (t[hi] - t[lo] >= 1000000000u)
+			lo++;
+		if (hi - lo + 1 > best)
+			best = hi - lo + 1;
+	}
+	return best;
+}
+
+/* per_server_qps holds in every one-second window as a rate-limiting
+ * server counts, retries (one datagram in four is lost) and TCP fallbacks
+ * included (each TCP query counted once, as its datagram is); before, a burst of a tenth of the limit came on top, and
+ * retries and fallbacks took no token. */
+static void test_qps_window_counts_retries(void **state)
+{
+	for (int truncate = 0; truncate < 2; truncate++) {
+		uv_loop_t loop;
+		uint64_t arrivals[2000];
+		/* Retries first (one datagram in four lost), then TCP fallbacks
+		 * (every answer truncated; TCP has no retry, so nothing lost). */
+		struct responder r = {.drop_every = truncate ? 0 : 4, .arrivals = arrivals,
+				      .arrivals_cap = 2000, .truncate = truncate};
+		struct cds_transport *t;
+		struct counts c = {.t = &t, .r = &r};
+		uv_loop_init(&loop);
+		responder_start(&r, &loop);
+		struct cds_transport_opts o = opts();
+		o.per_server_qps = 400;
+		o.retries = 10; /* 1 in 4 lost: all 11 attempts lost once in 4 million */
+		o.timeout_ms = truncate ? 2000 : 50;
+		assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+		for (int i = 0; i < 300; i++)
+			cds_transport_query(t, &r.addr, "example.test.", 6, 0, count_cb, &c);
+		run(&loop, t, &r);
+		assert_int_equal(c.ok, 300);
+		assert_true(r.narrivals > 300);
+		if (truncate)
+			assert_int_equal(r.tcp_answers, 300);
+		size_t m = max_per_second(arrivals, r.narrivals);
+		assert_true(m <= 400);
+		uv_loop_close(&loop);
+	}
+}
+
+/* An address inside a per-prefix limit gets that limit, the longest prefix
+ * winning. */
+static void test_qps_by_prefix(void **state)
+{
+	uv_loop_t loop;
+	uint64_t arrivals[400];
+	struct responder r = {.arrivals = arrivals, .arrivals_cap = 400};
+	struct cds_transport *t;
+	struct counts c = {.t = &t, .r = &r};
+	uv_loop_init(&loop);
+	responder_start(&r, &loop);
+	struct cds_qps_limit limits[2];
+	assert_int_equal(cds_prefix_parse("127.0.0.0/8", &limits[0].prefix), 0);
+	limits[0].qps = 1000000;
+	assert_int_equal(cds_prefix_parse("127.0.0.1", &limits[1].prefix), 0);
+	limits[1].qps = 100;
+	struct cds_transport_opts o = opts();
+	o.qps_limits = limits;
+	o.qps_limit_count = 2;
+	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+	for (int i = 0; i < 150; i++)
+		cds_transport_query(t, &r.addr, "example.test.", 6, 0, count_cb, &c);
+	uint64_t t0 = uv_hrtime();
+	run(&loop, t, &r);
+	assert_int_equal(c.ok, 150);
+	/* 100 in the first second at most: 150 take more than half a second. */
+	assert_true(uv_hrtime() - t0 > 450000000u);
+	size_t m = max_per_second(arrivals, r.narrivals);
+	assert_true(m <= 100);
 	uv_loop_close(&loop);
 }
 
@@ -487,6 +582,8 @@ int main(void)
 		cmocka_unit_test(test_per_server_limit),
 		cmocka_unit_test(test_global_limit_and_qps),
 		cmocka_unit_test(test_retry_and_timeout),
+		cmocka_unit_test(test_qps_window_counts_retries),
+		cmocka_unit_test(test_qps_by_prefix),
 		cmocka_unit_test(test_wrong_id_and_truncation),
 		cmocka_unit_test(test_truncated_retry_tcp_timeout),
 		cmocka_unit_test(test_only_wrong_answers),
