@@ -64,3 +64,8 @@ int cds_db_copy_end(struct cds_db *db, int r, char *err, size_t errlen);
 struct cds_db_outcome;
 int cds_db_record_notices(struct cds_db *db, const struct cds_db_outcome *o, size_t n,
 			  uint32_t repeat, char *err, size_t errlen);
+
+/* A PostgreSQL array literal of n texts, every element quoted and escaped,
+ * for a parameter (never pasted into SQL); owned by the caller, NULL on no
+ * memory. */
+char *cds_db_pg_array(const char *const *v, size_t n);

@@ -85,33 +85,6 @@ static const char state_sql[] =
 	"   UNION ALL SELECT 'rejected-repeatedly' WHERE up.streak = $5::integer"
 	"   AND t.s LIKE 'rejected:%') AS ev(e)";
 
-/* Array literal of n texts (elements hold no '"' or '\\' but are escaped
- * anyway), NULL on no memory. */
-static char *array_of(const char *const *v, size_t n)
-{
-	size_t len = 3;
-	for (size_t i = 0; i < n; i++)
-		len += 2 * strlen(v[i]) + 3;
-	char *out = malloc(len), *p = out;
-	if (!out)
-		return NULL;
-	*p++ = '{';
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			*p++ = ',';
-		*p++ = '"';
-		for (const char *s = v[i]; *s; s++) {
-			if (*s == '"' || *s == '\\')
-				*p++ = '\\';
-			*p++ = *s;
-		}
-		*p++ = '"';
-	}
-	*p++ = '}';
-	*p = '\0';
-	return out;
-}
-
 struct state_cols {
 	const char **ok, **ids, **states, **events, **json;
 	char (*idtxt)[24];
@@ -169,7 +142,7 @@ int cds_db_record_notices(struct cds_db *db, const struct cds_db_outcome *o, siz
 		goto out;
 	snprintf(rep, sizeof(rep), "%u", repeat);
 	if (c.nok) {
-		if (!(a[0] = array_of(c.ok, c.nok))) {
+		if (!(a[0] = cds_db_pg_array(c.ok, c.nok))) {
 			r = CDS_ENOMEM;
 			goto out;
 		}
@@ -178,10 +151,10 @@ int cds_db_record_notices(struct cds_db *db, const struct cds_db_outcome *o, siz
 			goto out;
 	}
 	if (c.n) {
-		a[1] = array_of(c.ids, c.n);
-		a[2] = array_of(c.states, c.n);
-		a[3] = array_of(c.events, c.n);
-		a[4] = array_of(c.json, c.n);
+		a[1] = cds_db_pg_array(c.ids, c.n);
+		a[2] = cds_db_pg_array(c.states, c.n);
+		a[3] = cds_db_pg_array(c.events, c.n);
+		a[4] = cds_db_pg_array(c.json, c.n);
 		if (!a[1] || !a[2] || !a[3] || !a[4]) {
 			r = CDS_ENOMEM;
 			goto out;
@@ -237,9 +210,9 @@ static int route_rows(PGresult *res, cds_db_route_cb route, void *arg, char **id
 		}
 	}
 	if (r == 0) {
-		*ids = array_of(all, (size_t)rows);
-		*nids = array_of(dn, nd);
-		*chans = array_of(dc, nd);
+		*ids = cds_db_pg_array(all, (size_t)rows);
+		*nids = cds_db_pg_array(dn, nd);
+		*chans = cds_db_pg_array(dc, nd);
 		if (!*ids || !*nids || !*chans)
 			r = CDS_ENOMEM;
 	}

@@ -87,9 +87,8 @@ static const char peek_sql[] =
 	CLAIM_FAILURES("delegations") CLAIM_WHERE "ORDER BY id LIMIT $2::integer";
 
 /* A PostgreSQL array literal of strings, every element quoted and escaped
- * (passed as a parameter, never pasted into SQL).  NULL with n == 0 and
- * null_if_empty. */
-static char *pg_array(const char *const *v, size_t n)
+ * (passed as a parameter, never pasted into SQL); NULL on no memory. */
+char *cds_db_pg_array(const char *const *v, size_t n)
 {
 	size_t len = 3;
 	for (size_t i = 0; i < n; i++)
@@ -284,7 +283,7 @@ int cds_db_claim(struct cds_db *db, const struct cds_db_claim_opts *o, struct cd
 {
 	PGresult *res = NULL;
 	char after_txt[32], max_txt[16], lease_txt[32], unreach_txt[32];
-	char *names = o->ndomains ? pg_array((const char *const *)o->domains, o->ndomains) : NULL;
+	char *names = o->ndomains ? cds_db_pg_array((const char *const *)o->domains, o->ndomains) : NULL;
 	const char *params[6] = {after_txt, max_txt, names, unreach_txt, lease_txt,
 				 o->skip_leased ? "true" : "false"};
 	int r;
@@ -364,8 +363,8 @@ static int record_change(struct cds_db *db, const char *id, const char *result_i
 	PGresult *res = NULL;
 	*created = false;
 	char *payload = cds_change_set_payload(cs);
-	char *add_arr = pg_array((const char *const *)cs->add.v, cs->add.n);
-	char *rem_arr = pg_array((const char *const *)cs->rem.v, cs->rem.n);
+	char *add_arr = cds_db_pg_array((const char *const *)cs->add.v, cs->add.n);
+	char *rem_arr = cds_db_pg_array((const char *const *)cs->rem.v, cs->rem.n);
 	const char *kind = cds_kind_name(cs->kind);
 	const char *p[7] = {id, result_id, cds_action_name(cs->action), add_arr, rem_arr,
 			    payload, kind};
@@ -475,7 +474,7 @@ static char *column(const struct cds_db_outcome *o, size_t n,
 	if (v && bufs) {
 		for (size_t i = 0; i < n; i++)
 			v[i] = cell(&o[i], bufs[i], sizeof(bufs[i]));
-		out = pg_array(v, n);
+		out = cds_db_pg_array(v, n);
 	}
 	free(v);
 	free(bufs);
@@ -667,11 +666,11 @@ static int record_failures(struct cds_db *db, const struct cds_db_outcome *o, si
 	int r = failing_of(o, n, &f);
 	if (r != 0 || (f.n == 0 && f.nclean == 0))
 		goto out;
-	a[0] = pg_array(f.clean, f.nclean);
-	a[1] = pg_array(f.d, f.n);
-	a[2] = pg_array(f.name, f.n);
-	a[3] = pg_array(f.addr, f.n);
-	a[4] = pg_array(f.error, f.n);
+	a[0] = cds_db_pg_array(f.clean, f.nclean);
+	a[1] = cds_db_pg_array(f.d, f.n);
+	a[2] = cds_db_pg_array(f.name, f.n);
+	a[3] = cds_db_pg_array(f.addr, f.n);
+	a[4] = cds_db_pg_array(f.error, f.n);
 	if (!a[0] || !a[1] || !a[2] || !a[3] || !a[4]) {
 		r = CDS_ENOMEM;
 		goto out;
@@ -1048,9 +1047,9 @@ static int vantage_record(struct cds_db *db, const struct cds_db_outcome *o, siz
 	r = 0;
 	if (m == 0)
 		goto out;
-	a[0] = pg_array(ids, m);
-	a[1] = pg_array(kinds, m);
-	a[2] = pg_array(fps, m);
+	a[0] = cds_db_pg_array(ids, m);
+	a[1] = cds_db_pg_array(kinds, m);
+	a[2] = cds_db_pg_array(fps, m);
 	if (!a[0] || !a[1] || !a[2]) {
 		r = CDS_ENOMEM;
 		goto out;
