@@ -21,7 +21,7 @@ from daemontest import Daemon, notify, notify_message, rcode_of, wait_for, write
 from labtest import Database, check, finish, load_lab, must, psql
 from promcheck import scrape
 
-ADDR, PORT = "127.0.0.1", 5393
+ADDR, PORT = "127.0.0.1", 5397  # its own: daemon_test takes 5391-5394, db_restart 5395
 FLOOD = 50000
 FLOOD_RATE = 6000.0  # per second: the flood lasts ~8 s, long enough to measure the pace
 GENUINE = "rollover.test."

@@ -23,7 +23,7 @@ from labtest import Database, check, finish, load_lab, must, psql
 from promcheck import chromium_dom, request, scrape
 
 ADDR = "127.0.0.1"
-PORT = 5391  # this test's own port: others run beside it in the same lab
+PORT = 5391  # this test's own ports, 5391-5394: others run beside it in the same lab
 HTTP = "http://127.0.0.1:9391"
 
 
