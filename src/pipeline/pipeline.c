@@ -477,7 +477,8 @@ static void registry_lock(struct work *w)
 	static const char *const dflt[] = {"clientUpdateProhibited", "serverUpdateProhibited",
 					   "pendingDelete", "pendingTransfer", "pendingUpdate"};
 	struct cds_delegation *d = &w->item.d;
-	char which[160] = "";
+	/* fits suspended_reason with the text around it (200) */
+	char which[120] = "";
 	size_t o = 0;
 	if (d->suspended)
 		return; /* already, with its own reason */
