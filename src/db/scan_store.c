@@ -845,8 +845,10 @@ static int record_sigcache(struct cds_db *db, const struct cds_db_outcome *o, si
 		uint8_t *blob = NULL;
 		size_t blen = 0;
 		bool changed = false;
-		if (!c || (r = cds_sigcache_save(c, &blob, &blen, &changed)) != 0 || !changed)
+		if (!c || (r = cds_sigcache_save(c, &blob, &blen, &changed)) != 0 || !changed) {
+			free(blob); /* (NULL: nothing to write) */
 			continue;
+		}
 		char id[24];
 		int il = snprintf(id, sizeof(id), "%lld", (long long)o[i].item->id);
 		if (!blob) {
