@@ -26,6 +26,8 @@ struct responder {
 	int only_wrong;          /* send only a wrong answer: 1 ID, 2 class, 3 QR clear */
 	bool truncate;           /* set TC over UDP; answer over TCP */
 	unsigned tcp_delay_ms;   /* answer over TCP after this long */
+	unsigned tcp_drop_first; /* read this many TCP queries, never answer them */
+	unsigned tcp_received;
 	unsigned drop_every;     /* drop one datagram in n, at random (0: none) */
 	uint64_t lcg;            /* its random state */
 	uint64_t *arrivals;      /* uv_hrtime() of each query, UDP and TCP, if set */
@@ -180,6 +182,13 @@ static void tcp_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	c->len += (size_t)n;
 	if (c->len < 2 || c->len < 2 + (size_t)(c->buf[0] << 8 | c->buf[1]))
 		return;
+	c->r->tcp_received++;
+	if (c->r->tcp_drop_first) {
+		/* Unanswered; the connection closes when the client's does. */
+		c->r->tcp_drop_first--;
+		c->len = 0;
+		return;
+	}
 	uv_read_stop(s);
 	if (c->r->arrivals && c->r->narrivals < c->r->arrivals_cap)
 		c->r->arrivals[c->r->narrivals++] = uv_hrtime();
@@ -446,6 +455,58 @@ static void test_truncated_retry_tcp_timeout(void **state)
 	uv_loop_close(&loop);
 }
 
+/* A TCP query that times out is asked again over a new connection while
+ * attempts remain (scan.retries counts UDP's and TCP's together): the
+ * truncated answer comes to the first datagram, the first TCP connection
+ * never answers, the second does.  Without attempts left, a timeout. */
+static void test_tcp_retry(void **state)
+{
+	uv_loop_t loop;
+	struct responder r = {.truncate = true, .tcp_drop_first = 1};
+	struct cds_transport *t;
+	struct counts c = {.t = &t, .r = &r};
+	uv_loop_init(&loop);
+	responder_start(&r, &loop);
+	struct cds_transport_opts o = opts();
+	o.retries = 1;
+	o.timeout_ms = 200;
+	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+	cds_transport_query(t, &r.addr, "example.test.", 6, 0, count_cb, &c);
+	run(&loop, t, &r);
+	assert_int_equal(r.received, 1);
+	assert_int_equal(r.tcp_received, 2);
+	assert_int_equal(r.tcp_answers, 1);
+	assert_int_equal(c.ok, 1);
+	assert_int_equal(c.timeouts, 0);
+	uv_loop_close(&loop);
+
+	/* TCP only (CDS_QUERY_TCP), and the same. */
+	struct responder r2 = {.tcp_drop_first = 1};
+	struct counts c2 = {.t = &t, .r = &r2};
+	uv_loop_init(&loop);
+	responder_start(&r2, &loop);
+	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+	cds_transport_query(t, &r2.addr, "example.test.", 6, CDS_QUERY_TCP, count_cb, &c2);
+	run(&loop, t, &r2);
+	assert_int_equal(r2.tcp_received, 2);
+	assert_int_equal(c2.ok, 1);
+	uv_loop_close(&loop);
+
+	/* No attempt left: the one TCP timeout is the query's. */
+	struct responder r3 = {.truncate = true, .tcp_drop_first = 1};
+	struct counts c3 = {.t = &t, .r = &r3};
+	uv_loop_init(&loop);
+	responder_start(&r3, &loop);
+	o.retries = 0;
+	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+	cds_transport_query(t, &r3.addr, "example.test.", 6, 0, count_cb, &c3);
+	run(&loop, t, &r3);
+	assert_int_equal(r3.tcp_received, 1);
+	assert_int_equal(c3.ok, 0);
+	assert_int_equal(c3.timeouts, 1);
+	uv_loop_close(&loop);
+}
+
 static void test_retry_and_timeout(void **state)
 {
 	uv_loop_t loop;
@@ -582,6 +643,7 @@ int main(void)
 		cmocka_unit_test(test_per_server_limit),
 		cmocka_unit_test(test_global_limit_and_qps),
 		cmocka_unit_test(test_retry_and_timeout),
+		cmocka_unit_test(test_tcp_retry),
 		cmocka_unit_test(test_qps_window_counts_retries),
 		cmocka_unit_test(test_qps_by_prefix),
 		cmocka_unit_test(test_wrong_id_and_truncation),
