@@ -49,7 +49,20 @@ struct cds_pipeline {
 	struct cds_db_batch batch;    /* the last claim */
 	size_t next;                  /* its first delegation not started */
 	struct work **fin;            /* finished, waiting for the write */
-	size_t nfin;
+	size_t nfin, fincap;
+	/* Results are written on a connection of their own (wdb, opened at the
+	 * first write) in a thread of libuv's pool, one group at a time
+	 * (writing), so that the loop goes on sending and answering while
+	 * PostgreSQL works: a write of scan.batch-size results held every
+	 * query up for its whole round trip (bench/RESULTS.md, issue #20).
+	 * Claims stay on db, on the loop; both take rows with SKIP LOCKED or
+	 * by lease, so neither waits for the other's locks. */
+	struct cds_db *wdb;
+	struct write_job *writing;    /* in the pool, not yet reported */
+	struct write_job *queued;     /* whose after-work callback is to come */
+	uv_mutex_t wlock;             /* with wcond: a write_job's done */
+	uv_cond_t wcond;
+	bool wsync;                   /* wlock and wcond made */
 	size_t inflight;              /* scans running */
 	int64_t after;                /* the claim cursor */
 	char **names;                 /* opts.domains, as the claim takes them */
@@ -70,6 +83,25 @@ struct cds_pipeline {
 	struct cds_db_vantage agreement;
 	struct timespec t0;
 	int error;
+	char errmsg[700];
+};
+
+/* A group of finished delegations and their write. */
+struct write_job {
+	struct cds_pipeline *p;       /* NULL: the pipeline is gone */
+	struct write_job *next;       /* in p->queued */
+	uv_work_t req;
+	struct work **fin;
+	size_t nfin;
+	struct cds_db_outcome *o;     /* of those decided */
+	size_t n;
+	const struct cds_db_item **skip; /* of those skipped */
+	size_t nskip;
+	struct cds_db_schedule sched;
+	int rc;
+	double db_s;
+	bool done;                    /* written (under p->wlock) */
+	bool reported;                /* its results reported, its works freed */
 	char errmsg[700];
 };
 
@@ -223,10 +255,34 @@ static int report_written(struct cds_pipeline *p, struct work *w, const struct c
 	return p->written(&x, p->arg);
 }
 
-/* Write the finished delegations in one transaction, then report them. */
-static int flush(struct cds_pipeline *p)
+static void job_free(struct write_job *j)
 {
-	const struct cds_db_schedule sched = {
+	for (size_t k = 0; j->o && k < j->n; k++) {
+		free((char *)j->o[k].json);
+		for (int i = 0; i < CDS_KIND_COUNT; i++)
+			free((char *)j->o[k].vantage_fp[i]);
+	}
+	for (size_t k = 0; !j->reported && k < j->nfin; k++)
+		work_free(j->fin[k]);
+	free(j->o);
+	free(j->skip);
+	free(j->fin);
+	free(j);
+}
+
+/* What waits for the write, taken into a new job with its outcomes built.
+ * NULL: p failed (no memory). */
+static struct write_job *job_new(struct cds_pipeline *p)
+{
+	struct write_job *j = calloc(1, sizeof(*j));
+	int rc = 0;
+	if (!j) {
+		fail(p, CDS_ENOMEM, NULL);
+		drop_finished(p);
+		return NULL;
+	}
+	j->p = p;
+	j->sched = (struct cds_db_schedule){
 		.interval_s = p->conf->scan.interval_ms / 1000,
 		.retry_after_s = p->conf->scan.retry_after_ms / 1000,
 		.max_backoff_s = p->conf->scan.max_backoff_ms / 1000,
@@ -234,49 +290,177 @@ static int flush(struct cds_pipeline *p)
 		.notices = p->conf->notifications.channel_count > 0,
 		.notice_repeat = p->conf->notifications.consecutive,
 	};
-	size_t n = 0, nskip = 0;
-	int rc = 0;
-	if (p->nfin == 0)
-		return 0;
-	struct cds_db_outcome *o = calloc(p->nfin, sizeof(*o));
-	const struct cds_db_item **skip = calloc(p->nfin, sizeof(*skip));
-	if (!o || !skip)
+	/* scan.batch-size at a time, the rest for the next write. */
+	j->nfin = p->nfin < p->conf->scan.batch_size ? p->nfin : p->conf->scan.batch_size;
+	if (!(j->fin = malloc(j->nfin * sizeof(*j->fin)))) {
+		free(j);
+		fail(p, CDS_ENOMEM, NULL);
+		drop_finished(p);
+		return NULL;
+	}
+	memcpy(j->fin, p->fin, j->nfin * sizeof(*j->fin));
+	p->nfin -= j->nfin;
+	memmove(p->fin, p->fin + j->nfin, p->nfin * sizeof(*p->fin));
+	j->o = calloc(j->nfin, sizeof(*j->o));
+	j->skip = calloc(j->nfin, sizeof(*j->skip));
+	if (!j->o || !j->skip)
 		rc = CDS_ENOMEM;
-	for (size_t k = 0; k < p->nfin && rc == 0; k++) {
-		struct work *w = p->fin[k];
+	for (size_t k = 0; k < j->nfin && rc == 0; k++) {
+		struct work *w = j->fin[k];
 		if (w->skipped)
-			skip[nskip++] = &w->item;
+			j->skip[j->nskip++] = &w->item;
 		else if (w->d) /* else: no memory to scan it, due after the lease */
-			rc = outcome_of(p, w, &o[n++]);
+			rc = outcome_of(p, w, &j->o[j->n++]);
 	}
+	if (rc != 0) {
+		fail(p, rc, NULL);
+		p->stats.unwritten += j->nfin;
+		job_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* The write of j's results in one transaction (in a thread of the pool,
+ * or on the loop).  Reads only what does not change while p runs. */
+static void job_write(struct write_job *j)
+{
+	struct cds_pipeline *p = j->p;
 	double t0 = now_s();
-	if (rc == 0)
-		rc = cds_db_write_results(p->db, o, n, skip, nskip, p->opts.dry_run,
-					  p->opts.previous, &sched,
-					  p->conf->scan.vantages > 1 ? &p->agreement : NULL,
-					  p->errmsg, sizeof(p->errmsg));
-	p->stats.db_s += now_s() - t0;
-	/* The store sorted o by id: report the skipped ones, then o. */
-	for (size_t k = 0; k < nskip && rc == 0; k++)
-		rc = report_written(p, WORK_OF(skip[k]), NULL);
-	for (size_t k = 0; k < n && rc == 0; k++)
-		rc = report_written(p, WORK_OF(o[k].item), &o[k]);
-	for (size_t k = 0; o && k < n; k++) {
-		free((char *)o[k].json);
-		for (int i = 0; i < CDS_KIND_COUNT; i++)
-			free((char *)o[k].vantage_fp[i]);
+	j->rc = cds_db_write_results(p->wdb, j->o, j->n, j->skip, j->nskip, p->opts.dry_run,
+				     p->opts.previous, &j->sched,
+				     p->conf->scan.vantages > 1 ? &p->agreement : NULL, j->errmsg,
+				     sizeof(j->errmsg));
+	j->db_s = now_s() - t0;
+}
+
+/* On the loop, once j is written: report its delegations and free them.
+ * A failed write fails p: nothing more is written. */
+static int job_report(struct cds_pipeline *p, struct write_job *j)
+{
+	int rc = j->rc;
+	j->reported = true;
+	p->stats.db_s += j->db_s;
+	if (rc != 0) {
+		fail(p, rc, j->errmsg);
+		p->stats.unwritten += j->nfin;
 	}
-	free(o);
-	free(skip);
+	/* The store sorted o by id: report the skipped ones, then o. */
+	for (size_t k = 0; k < j->nskip && rc == 0; k++)
+		rc = report_written(p, WORK_OF(j->skip[k]), NULL);
+	for (size_t k = 0; k < j->n && rc == 0; k++)
+		rc = report_written(p, WORK_OF(j->o[k].item), &j->o[k]);
+	for (size_t k = 0; k < j->nfin; k++)
+		work_free(j->fin[k]);
 	if (rc != 0) {
 		fail(p, rc, NULL);
 		drop_finished(p);
-		return rc;
 	}
-	for (size_t k = 0; k < p->nfin; k++)
-		work_free(p->fin[k]);
-	p->nfin = 0;
-	return 0;
+	return rc;
+}
+
+/* The writer's own connection, opened at its first write. */
+static int writer_open(struct cds_pipeline *p)
+{
+	char err[600];
+	if (p->wdb)
+		return 0;
+	int e = cds_db_connect(p->conf->database, &p->wdb, err, sizeof(err));
+	if (e != 0) {
+		p->wdb = NULL;
+		fail(p, e, err);
+		drop_finished(p);
+	}
+	return e;
+}
+
+static void write_work_cb(uv_work_t *req)
+{
+	struct write_job *j = req->data;
+	struct cds_pipeline *p = j->p;
+	job_write(j);
+	uv_mutex_lock(&p->wlock);
+	j->done = true;
+	uv_cond_signal(&p->wcond);
+	uv_mutex_unlock(&p->wlock);
+}
+
+static void write_async(struct cds_pipeline *p);
+static void pump(struct cds_pipeline *p);
+
+static void write_after_cb(uv_work_t *req, int status)
+{
+	struct write_job *j = req->data;
+	struct cds_pipeline *p = j->p;
+	(void)status; /* 0: nothing cancels a write */
+	if (p) {
+		for (struct write_job **q = &p->queued; *q; q = &(*q)->next)
+			if (*q == j) {
+				*q = j->next;
+				break;
+			}
+		if (p->writing == j)
+			p->writing = NULL;
+		if (!j->reported)
+			job_report(p, j);
+	}
+	job_free(j);
+	if (!p)
+		return;
+	if (p->nfin >= p->conf->scan.batch_size)
+		write_async(p);
+	pump(p); /* what waited for the write starts */
+}
+
+/* Write what waits in the pool, unless a write is there already (then
+ * its end writes what waits by then). */
+static void write_async(struct cds_pipeline *p)
+{
+	if (p->error || p->writing || p->nfin == 0 || writer_open(p) != 0)
+		return;
+	struct write_job *j = job_new(p);
+	if (!j)
+		return;
+	j->req.data = j;
+	if (uv_queue_work(p->loop, &j->req, write_work_cb, write_after_cb) != 0) {
+		job_write(j); /* (cannot fail with valid arguments) */
+		job_report(p, j);
+		job_free(j);
+		return;
+	}
+	p->writing = j;
+	j->next = p->queued;
+	p->queued = j;
+}
+
+/* Wait for the write in the pool, and report it now (its after-work
+ * callback only frees it). */
+static void wait_writer(struct cds_pipeline *p)
+{
+	struct write_job *j = p->writing;
+	if (!j)
+		return;
+	uv_mutex_lock(&p->wlock);
+	while (!j->done)
+		uv_cond_wait(&p->wcond, &p->wlock);
+	uv_mutex_unlock(&p->wlock);
+	p->writing = NULL;
+	job_report(p, j);
+}
+
+/* Write everything that waits, here and now. */
+static int write_sync(struct cds_pipeline *p)
+{
+	wait_writer(p);
+	while (!p->error && p->nfin > 0 && writer_open(p) == 0) {
+		struct write_job *j = job_new(p);
+		if (!j)
+			break;
+		job_write(j);
+		job_report(p, j);
+		job_free(j);
+	}
+	return p->error;
 }
 
 /* Claim into out: want due delegations, or with names those (out of turn
@@ -348,8 +532,6 @@ static bool claim(struct cds_pipeline *p)
 	return true;
 }
 
-static void pump(struct cds_pipeline *p);
-
 /* Forget the out-of-turn claims not started (their leases end, or were
  * given back). */
 static void drop_urgent(struct cds_pipeline *p)
@@ -385,11 +567,24 @@ static void finished(struct cds_pipeline *p, struct work *w)
 		p->stats.unwritten++;
 		return;
 	}
+	if (p->nfin == p->fincap) {
+		size_t cap = p->fincap ? 2 * p->fincap : p->conf->scan.batch_size;
+		struct work **v = realloc(p->fin, cap * sizeof(*v));
+		if (!v) {
+			work_free(w);
+			p->stats.unwritten++;
+			fail(p, CDS_ENOMEM, NULL);
+			drop_finished(p);
+			return;
+		}
+		p->fin = v;
+		p->fincap = cap;
+	}
 	p->fin[p->nfin++] = w;
 	if (p->error)
 		drop_finished(p);
 	else if (p->nfin >= p->conf->scan.batch_size)
-		flush(p);
+		write_async(p);
 }
 
 /* In a thread of the pool: the decision, a pure function of the scan
@@ -442,6 +637,16 @@ static void scanned_cb(struct cds_scan_result *res, void *arg)
 	w->req.data = w;
 	if (p->error) {
 		decided_cb(&w->req, UV_ECANCELED); /* nothing more is written */
+		return;
+	}
+	/* No DNSKEY RRset was asked (no signal at any address, no RFC 9615
+	 * signal, no CSYNC probe): nothing can be verified, and the decision
+	 * is a few comparisons.  Here it costs less than the hand-off to the
+	 * pool and back, two thread wake-ups for each of the ~80% of
+	 * delegations without a signal (bench/RESULTS.md, issue #20). */
+	if (!res->apex_asked && !res->signals_asked && res->probe_count == 0) {
+		decide_cb(&w->req);
+		decided_cb(&w->req, 0);
 		return;
 	}
 	if (uv_queue_work(p->loop, &w->req, decide_cb, decided_cb) != 0) {
@@ -556,7 +761,9 @@ static void pump(struct cds_pipeline *p)
 	if (p->pumping)
 		return; /* the outer call goes on */
 	p->pumping = true;
-	while (!p->error && p->inflight < p->conf->scan.concurrency) {
+	/* While a group is written, one more may gather, not a third. */
+	while (!p->error && p->inflight < p->conf->scan.concurrency &&
+	       !(p->writing && p->nfin >= p->conf->scan.batch_size)) {
 		bool urgent;
 		struct cds_db_item *it = next_item(p, &urgent);
 		if (!it)
@@ -566,7 +773,7 @@ static void pump(struct cds_pipeline *p)
 	/* Nothing running: write what waits (the daemon's NOTIFY-driven scan
 	 * should not wait for a batch to fill). */
 	if (p->inflight == 0 && !p->error && (p->exhausted || p->opts.continuous))
-		flush(p);
+		write_async(p);
 	if (p->error) {
 		/* Nothing more is written: what is claimed and not started is
 		 * left to its lease. */
@@ -589,12 +796,21 @@ int cds_pipeline_new(uv_loop_t *loop, const struct cds_conf *conf, struct cds_sc
 				   .opts = *opts, .written = written, .arg = arg};
 	size_t nreg = conf->registry_count ? conf->registry_count : 1;
 	p->effective = calloc(nreg, sizeof(*p->effective));
-	p->fin = calloc(conf->scan.batch_size, sizeof(*p->fin));
 	p->names = calloc(opts->domain_count ? opts->domain_count : 1, sizeof(*p->names));
-	if (!p->effective || !p->fin || !p->names) {
+	if (!p->effective || !p->names) {
 		cds_pipeline_free(p);
 		return CDS_ENOMEM;
 	}
+	if (uv_mutex_init(&p->wlock) != 0) {
+		cds_pipeline_free(p);
+		return CDS_ENOMEM;
+	}
+	if (uv_cond_init(&p->wcond) != 0) {
+		uv_mutex_destroy(&p->wlock);
+		cds_pipeline_free(p);
+		return CDS_ENOMEM;
+	}
+	p->wsync = true;
 	for (size_t i = 0; i < conf->registry_count; i++)
 		cds_conf_effective(conf, &conf->registries[i], &p->effective[i]);
 	cds_conf_vantage_of(conf, p->vantage, sizeof(p->vantage));
@@ -612,8 +828,7 @@ void cds_pipeline_start(struct cds_pipeline *p)
 
 int cds_pipeline_finish(struct cds_pipeline *p, char *err, size_t errlen)
 {
-	if (!p->error)
-		flush(p);
+	write_sync(p);
 	if (p->error)
 		snprintf(err, errlen, "%s", p->errmsg);
 	return p->error;
@@ -690,8 +905,7 @@ int cds_pipeline_urgent(struct cds_pipeline *p, const char *const *names, size_t
 
 void cds_pipeline_flush(struct cds_pipeline *p)
 {
-	if (!p->error)
-		flush(p);
+	write_async(p);
 }
 
 /* Give back the leases of ids (collected by the caller). */
@@ -730,8 +944,7 @@ int cds_pipeline_abandon(struct cds_pipeline *p, char *err, size_t errlen)
 	int e = 0;
 	if (!ids)
 		return CDS_ENOMEM;
-	if (!p->error)
-		flush(p); /* what is decided is written */
+	write_sync(p); /* what is decided is written */
 	for (struct work *w = p->running; w; w = w->next)
 		ids[n++] = w->item.id;
 	p->abandoned = true;
@@ -745,6 +958,19 @@ void cds_pipeline_free(struct cds_pipeline *p)
 {
 	if (!p)
 		return;
+	if (p->writing) { /* not reported: nobody is told any more */
+		uv_mutex_lock(&p->wlock);
+		while (!p->writing->done)
+			uv_cond_wait(&p->wcond, &p->wlock);
+		uv_mutex_unlock(&p->wlock);
+	}
+	for (struct write_job *j = p->queued; j; j = j->next)
+		j->p = NULL; /* its after-work callback frees it */
+	if (p->wsync) {
+		uv_cond_destroy(&p->wcond);
+		uv_mutex_destroy(&p->wlock);
+	}
+	cds_db_close(p->wdb);
 	drop_finished(p);
 	drop_urgent(p);
 	free(p->urgent);
