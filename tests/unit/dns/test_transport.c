@@ -455,56 +455,55 @@ static void test_truncated_retry_tcp_timeout(void **state)
 	uv_loop_close(&loop);
 }
 
+/* One query (flags) to a responder set up as r, with retries and 200 ms
+ * timeouts; c gets its outcome. */
+static void one_query(struct responder *r, unsigned flags, uint32_t retries, struct counts *c)
+{
+	uv_loop_t loop;
+	struct cds_transport *t;
+	c->t = &t;
+	c->r = r;
+	uv_loop_init(&loop);
+	responder_start(r, &loop);
+	struct cds_transport_opts o = opts();
+	o.retries = retries;
+	o.timeout_ms = 200;
+	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+	cds_transport_query(t, &r->addr, "example.test.", 6, flags, count_cb, c);
+	run(&loop, t, r);
+	c->t = NULL;
+	uv_loop_close(&loop);
+}
+
 /* A TCP query that times out is asked again over a new connection while
  * attempts remain (scan.retries counts UDP's and TCP's together): the
  * truncated answer comes to the first datagram, the first TCP connection
  * never answers, the second does.  Without attempts left, a timeout. */
 static void test_tcp_retry(void **state)
 {
-	uv_loop_t loop;
 	struct responder r = {.truncate = true, .tcp_drop_first = 1};
-	struct cds_transport *t;
-	struct counts c = {.t = &t, .r = &r};
-	uv_loop_init(&loop);
-	responder_start(&r, &loop);
-	struct cds_transport_opts o = opts();
-	o.retries = 1;
-	o.timeout_ms = 200;
-	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
-	cds_transport_query(t, &r.addr, "example.test.", 6, 0, count_cb, &c);
-	run(&loop, t, &r);
+	struct counts c = {0};
+	one_query(&r, 0, 1, &c);
 	assert_int_equal(r.received, 1);
 	assert_int_equal(r.tcp_received, 2);
 	assert_int_equal(r.tcp_answers, 1);
 	assert_int_equal(c.ok, 1);
 	assert_int_equal(c.timeouts, 0);
-	uv_loop_close(&loop);
 
 	/* TCP only (CDS_QUERY_TCP), and the same. */
 	struct responder r2 = {.tcp_drop_first = 1};
-	struct counts c2 = {.t = &t, .r = &r2};
-	uv_loop_init(&loop);
-	responder_start(&r2, &loop);
-	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
-	cds_transport_query(t, &r2.addr, "example.test.", 6, CDS_QUERY_TCP, count_cb, &c2);
-	run(&loop, t, &r2);
+	struct counts c2 = {0};
+	one_query(&r2, CDS_QUERY_TCP, 1, &c2);
 	assert_int_equal(r2.tcp_received, 2);
 	assert_int_equal(c2.ok, 1);
-	uv_loop_close(&loop);
 
 	/* No attempt left: the one TCP timeout is the query's. */
 	struct responder r3 = {.truncate = true, .tcp_drop_first = 1};
-	struct counts c3 = {.t = &t, .r = &r3};
-	uv_loop_init(&loop);
-	responder_start(&r3, &loop);
-	o.retries = 0;
-	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
-	cds_transport_query(t, &r3.addr, "example.test.", 6, 0, count_cb, &c3);
-	run(&loop, t, &r3);
+	struct counts c3 = {0};
+	one_query(&r3, 0, 0, &c3);
 	assert_int_equal(r3.tcp_received, 1);
 	assert_int_equal(c3.ok, 0);
 	assert_int_equal(c3.timeouts, 1);
-	uv_loop_close(&loop);
 }
 
 static void test_retry_and_timeout(void **state)
