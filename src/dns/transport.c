@@ -27,9 +27,6 @@
 #define UDP_SOCK_USES 512u
 #define UDP_SOCK_INFLIGHT 64u
 #define UDP_ID_BUCKETS 64u
-/* Servers with a limit of at least this many q/s may get their datagrams
- * queued for sendmmsg (udp_send). */
-#define UDP_BATCH_QPS 1000u
 
 struct query;
 struct udp_sock;
@@ -780,29 +777,25 @@ static int udp_send(struct query *q)
 	uv_buf_t b = uv_buf_init((char *)q->msg, q->msglen);
 	int r;
 	/*
-	 * Where a server's limit is within reach, the datagram leaves now,
-	 * when its token was taken: uv_udp_send holds every datagram after
-	 * the first on a socket until the next loop iteration (libuv counts a
-	 * send as queued until its callback has run), and sends stamped over
-	 * one iteration that leave later, together, can put more into some
-	 * second at the server than the scanner counted (bench_netmodel_smoke
-	 * saw it at limits of tens of q/s).  Where the limit is large
-	 * (UDP_BATCH_QPS) and the last second holds less than half of it, the
-	 * datagrams one iteration can hold back (a bucket, a quarter of the
-	 * limit) fit in what is left, and the queue is cheaper: libuv sends
-	 * what a socket queued with one sendmmsg (measured: 25% less CPU per
-	 * domain than a sendmsg for each datagram, bench/RESULTS.md).  A full
-	 * socket buffer (UV_EAGAIN) is queued either way.
+	 * The datagram leaves now, when its token was taken.  uv_udp_send
+	 * alone would hold every datagram after the first on a socket until
+	 * the next loop iteration (libuv counts a send as queued until its
+	 * callback has run), and sends stamped over one iteration would
+	 * leave later, together: a server counting per second would see more
+	 * than its limit.  Measured (bench/RESULTS.md, issue #20): libuv's
+	 * queue, which sends a socket's datagrams with one sendmmsg, saved a
+	 * quarter of the CPU per domain on loopback, but even used only while a
+	 * server's last second held under half of a limit of 1,000 q/s or
+	 * more, the network model's largest provider saw its limit exceeded.
+	 * A full socket buffer (UV_EAGAIN) is queued.
 	 */
-	if (q->srv->qps < UDP_BATCH_QPS || (uint64_t)q->srv->window_sum * 2 >= q->srv->qps) {
-		r = uv_udp_try_send(&q->sock->h, &b, 1, NULL);
-		if (r >= 0) {
-			q->t->stats.sent++;
-			return 0;
-		}
-		if (r != UV_EAGAIN)
-			return r;
+	r = uv_udp_try_send(&q->sock->h, &b, 1, NULL);
+	if (r >= 0) {
+		q->t->stats.sent++;
+		return 0;
 	}
+	if (r != UV_EAGAIN)
+		return r;
 	q->send.data = q;
 	r = uv_udp_send(&q->send, &q->sock->h, &b, 1, NULL, udp_send_cb);
 	if (r == 0) {
