@@ -433,19 +433,28 @@ static void write_async(struct cds_pipeline *p)
 	p->queued = j;
 }
 
-/* Wait for the write in the pool, and report it now (its after-work
- * callback only frees it). */
-static void wait_writer(struct cds_pipeline *p)
+/* Wait until the write in the pool (if any) is done; it is no longer the
+ * one writing.  Returns it, or NULL. */
+static struct write_job *join_writer(struct cds_pipeline *p)
 {
 	struct write_job *j = p->writing;
 	if (!j)
-		return;
+		return NULL;
 	uv_mutex_lock(&p->wlock);
 	while (!j->done)
 		uv_cond_wait(&p->wcond, &p->wlock);
 	uv_mutex_unlock(&p->wlock);
 	p->writing = NULL;
-	job_report(p, j);
+	return j;
+}
+
+/* Wait for the write in the pool, and report it now (its after-work
+ * callback only frees it). */
+static void wait_writer(struct cds_pipeline *p)
+{
+	struct write_job *j = join_writer(p);
+	if (j)
+		job_report(p, j);
 }
 
 /* Write everything that waits, here and now. */
@@ -958,12 +967,7 @@ void cds_pipeline_free(struct cds_pipeline *p)
 {
 	if (!p)
 		return;
-	if (p->writing) { /* not reported: nobody is told any more */
-		uv_mutex_lock(&p->wlock);
-		while (!p->writing->done)
-			uv_cond_wait(&p->wcond, &p->wlock);
-		uv_mutex_unlock(&p->wlock);
-	}
+	join_writer(p); /* not reported: nobody is told any more */
 	for (struct write_job *j = p->queued; j; j = j->next)
 		j->p = NULL; /* its after-work callback frees it */
 	if (p->wsync) {
