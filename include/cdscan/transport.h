@@ -43,6 +43,8 @@ struct cds_transport_opts {
 struct cds_transport_stats {
 	uint64_t queries;       /* queries asked for */
 	uint64_t sent;          /* datagrams or TCP messages sent (retries count) */
+	uint64_t send_calls;    /* system calls that sent UDP datagrams (sendmmsg
+				 * sends a socket's outbox at once) */
 	uint64_t answers;       /* queries completed with an answer */
 	uint64_t timeouts;      /* completed with CDS_ETIMEDOUT (UDP: or CDS_EMISMATCH) */
 	uint64_t errors;        /* queries completed with another error */

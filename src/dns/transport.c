@@ -4,8 +4,10 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include "cdscan/dns.h"
 #include "cdscan/error.h"
@@ -64,6 +66,11 @@ struct udp_sock {
 	struct query *by_id[UDP_ID_BUCKETS];
 	uint32_t inflight, uses;
 	bool retired;                 /* takes no new query; closes when idle */
+	/* Datagrams whose tokens are taken, leaving at the end of this loop
+	 * phase with one sendmmsg (flush_out). */
+	struct query *out[UDP_SOCK_INFLIGHT];
+	uint32_t out_count;
+	struct udp_sock *out_next;    /* in t->out_socks while out_count > 0 */
 	uint8_t buf[UDP_BUF_MAX];
 };
 
@@ -103,6 +110,8 @@ struct query {
 	uint8_t open_handles;            /* handles and requests to end before free */
 	bool tcp_open, timer_open;
 	bool send_pending;               /* send in flight: its callback is due */
+	bool out_queued;                 /* in sock->out, not yet sent */
+	uint64_t out_slot;               /* the window slot its token was counted in */
 
 	struct udp_sock *sock;           /* the UDP socket it is on, if any */
 	struct query *sock_next, *sock_prev;
@@ -123,6 +132,12 @@ struct cds_transport {
 	struct server *ready_head, *ready_tail;
 	uv_timer_t pump_timer; /* wakes throttled servers */
 	bool pump_armed;
+	/* Sockets with datagrams to send, flushed before and after each
+	 * poll for I/O (flush_out). */
+	struct udp_sock *out_socks;
+	uv_prepare_t out_prepare;
+	uv_check_t out_check;
+	int closing;          /* handles of its own still to close */
 	uint8_t random[512];  /* getrandom() pool for IDs */
 	size_t random_used;
 };
@@ -317,6 +332,7 @@ static void timer_cb(uv_timer_t *timer);
 static void send_again(struct query *q);
 static int tcp_write_query(struct query *q);
 static void pump(struct cds_transport *t);
+static void out_unlink(struct query *q);
 
 static void pump_timer_cb(uv_timer_t *timer)
 {
@@ -426,6 +442,8 @@ static void sock_detach(struct query *q)
 	struct udp_sock *s = q->sock;
 	if (!s)
 		return;
+	if (q->out_queued)
+		out_unlink(q);
 	id_unlink(q);
 	if (q->sock_prev)
 		q->sock_prev->sock_next = q->sock_next;
@@ -770,28 +788,14 @@ static void sock_new_id(struct query *q)
 	}
 }
 
-static int udp_send(struct query *q)
+/* Send q's datagram now (libuv's queue when the socket's buffer is full). */
+static int udp_send_now(struct query *q)
 {
-	if (q->send_pending)
-		return 0; /* the previous datagram is still queued: it counts */
 	uv_buf_t b = uv_buf_init((char *)q->msg, q->msglen);
-	int r;
-	/*
-	 * The datagram leaves now, when its token was taken.  uv_udp_send
-	 * alone would hold every datagram after the first on a socket until
-	 * the next loop iteration (libuv counts a send as queued until its
-	 * callback has run), and sends stamped over one iteration would
-	 * leave later, together: a server counting per second would see more
-	 * than its limit.  Measured (bench/RESULTS.md, issue #20): libuv's
-	 * queue, which sends a socket's datagrams with one sendmmsg, saved a
-	 * quarter of the CPU per domain on loopback, but even used only while a
-	 * server's last second held under half of a limit of 1,000 q/s or
-	 * more, the network model's largest provider saw its limit exceeded.
-	 * A full socket buffer (UV_EAGAIN) is queued.
-	 */
-	r = uv_udp_try_send(&q->sock->h, &b, 1, NULL);
+	int r = uv_udp_try_send(&q->sock->h, &b, 1, NULL);
 	if (r >= 0) {
 		q->t->stats.sent++;
+		q->t->stats.send_calls++;
 		return 0;
 	}
 	if (r != UV_EAGAIN)
@@ -804,6 +808,130 @@ static int udp_send(struct query *q)
 		q->t->stats.sent++;
 	}
 	return r;
+}
+
+/*
+ * q's token is taken (in slot s->slot_at of its server's window): its
+ * datagram joins its socket's outbox, which leaves with one sendmmsg at the
+ * end of this phase of the loop (flush_out).  A sendmsg per datagram was
+ * the largest single item of a scan's profile (bench/RESULTS.md, issue
+ * #20).  libuv's own queue (uv_udp_send) batches too, but holds datagrams
+ * until the socket is next writable, after the token's time: a server
+ * counting per second saw more than its limit.  Here the window counts
+ * each datagram again at the moment it leaves (window_restamp), so the
+ * limit holds for the times the server sees.
+ */
+static int udp_send(struct query *q)
+{
+	if (q->send_pending || q->out_queued)
+		return 0; /* the previous datagram has not left yet: it counts */
+	struct udp_sock *s = q->sock;
+	struct cds_transport *t = q->t;
+	if (s->out_count >= UDP_SOCK_INFLIGHT)
+		return udp_send_now(q); /* (not reached: one entry per query on s) */
+	if (s->out_count == 0) {
+		s->out_next = t->out_socks;
+		t->out_socks = s;
+	}
+	s->out[s->out_count++] = q;
+	q->out_queued = true;
+	q->out_slot = q->srv->slot_at;
+	return 0;
+}
+
+/* Count a send taken in window slot `slot` at `now`, when it left. */
+static void window_restamp(struct server *s, uint64_t slot, uint64_t now)
+{
+	window_advance(s, now);
+	if (slot == s->slot_at)
+		return;
+	if (s->slot_at - slot <= WINDOW_SLOTS)
+		s->slots[slot % (WINDOW_SLOTS + 1)]--; /* moved: the sum is the same */
+	else
+		s->window_sum++; /* its slot has left the window already */
+	s->slots[s->slot_at % (WINDOW_SLOTS + 1)]++;
+}
+
+/* Take q out of its socket's outbox (it ends before its datagram left;
+ * its token stays spent). */
+static void out_unlink(struct query *q)
+{
+	struct udp_sock *s = q->sock;
+	q->out_queued = false;
+	for (uint32_t i = 0; i < s->out_count; i++)
+		if (s->out[i] == q) {
+			s->out[i] = s->out[--s->out_count];
+			break;
+		}
+	if (s->out_count == 0) {
+		struct udp_sock **pp = &q->t->out_socks;
+		while (*pp && *pp != s)
+			pp = &(*pp)->out_next;
+		if (*pp)
+			*pp = s->out_next;
+		s->out_next = NULL;
+	}
+}
+
+/* Send every outbox: one sendmmsg per socket.  What the kernel does not take
+ * (a full buffer, an error) goes the single way, which reports the error to
+ * its query. */
+static void flush_out(struct cds_transport *t)
+{
+	while (t->out_socks) {
+		struct udp_sock *s = t->out_socks;
+		t->out_socks = s->out_next;
+		s->out_next = NULL;
+		uint32_t n = s->out_count;
+		struct query *qs[UDP_SOCK_INFLIGHT];
+		struct mmsghdr mm[UDP_SOCK_INFLIGHT];
+		struct iovec iov[UDP_SOCK_INFLIGHT];
+		memcpy(qs, s->out, n * sizeof(*qs));
+		s->out_count = 0;
+		memset(mm, 0, n * sizeof(*mm));
+		for (uint32_t i = 0; i < n; i++) {
+			qs[i]->out_queued = false;
+			iov[i].iov_base = qs[i]->msg;
+			iov[i].iov_len = qs[i]->msglen;
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+		}
+		uint32_t sent = 0;
+		uv_os_fd_t fd;
+		if (uv_fileno((uv_handle_t *)&s->h, &fd) == 0) {
+			while (sent < n) {
+				int r = sendmmsg(fd, mm + sent, n - sent, 0);
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r <= 0)
+					break;
+				sent += (uint32_t)r;
+				t->stats.send_calls++;
+			}
+		}
+		uint64_t now = uv_hrtime();
+		for (uint32_t i = 0; i < sent; i++) {
+			window_restamp(qs[i]->srv, qs[i]->out_slot, now);
+			t->stats.sent++;
+		}
+		for (uint32_t i = sent; i < n; i++) {
+			int r = udp_send_now(qs[i]);
+			if (r == 0)
+				window_restamp(qs[i]->srv, qs[i]->out_slot, uv_hrtime());
+			else
+				finish(qs[i], r, NULL, 0);
+		}
+	}
+}
+
+static void out_prepare_cb(uv_prepare_t *h)
+{
+	flush_out(h->data);
+}
+
+static void out_check_cb(uv_check_t *h)
+{
+	flush_out(h->data);
 }
 
 static int start_udp(struct query *q)
@@ -1039,6 +1167,15 @@ int cds_transport_new(uv_loop_t *loop, const struct cds_transport_opts *opts,
 	t->random_used = sizeof(t->random);
 	uv_timer_init(loop, &t->pump_timer);
 	t->pump_timer.data = t;
+	/* Unreferenced: the outboxes' flush keeps no loop running. */
+	uv_prepare_init(loop, &t->out_prepare);
+	t->out_prepare.data = t;
+	uv_prepare_start(&t->out_prepare, out_prepare_cb);
+	uv_unref((uv_handle_t *)&t->out_prepare);
+	uv_check_init(loop, &t->out_check);
+	t->out_check.data = t;
+	uv_check_start(&t->out_check, out_check_cb);
+	uv_unref((uv_handle_t *)&t->out_check);
 	/* Queries in flight hold sockets (RLIMIT_NOFILE defaults to 1024). */
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -1062,6 +1199,8 @@ void cds_transport_stats(const struct cds_transport *t, struct cds_transport_sta
 static void pump_close_cb(uv_handle_t *h)
 {
 	struct cds_transport *t = h->data;
+	if (--t->closing > 0)
+		return; /* the last of its three handles frees it */
 	for (size_t i = 0; i < SERVER_BUCKETS; i++) {
 		struct server *s = t->buckets[i];
 		while (s) {
@@ -1083,5 +1222,8 @@ void cds_transport_free(struct cds_transport *t)
 		for (struct server *s = t->buckets[i]; s; s = s->hash_next)
 			while (s->socks)
 				sock_close(s->socks);
+	t->closing = 3;
 	uv_close((uv_handle_t *)&t->pump_timer, pump_close_cb);
+	uv_close((uv_handle_t *)&t->out_prepare, pump_close_cb);
+	uv_close((uv_handle_t *)&t->out_check, pump_close_cb);
 }

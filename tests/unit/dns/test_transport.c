@@ -397,6 +397,36 @@ static void test_qps_window_counts_retries(void **state)
 	}
 }
 
+/* Datagrams whose tokens are taken together leave together: one sendmmsg
+ * for a socket's outbox, not a sendmsg each (a sendmsg per datagram was
+ * the largest item of a scan's profile). */
+static void test_batched_sends(void **state)
+{
+	uv_loop_t loop;
+	struct responder r = {.delay_ms = 5};
+	struct cds_transport *t;
+	struct counts c = {.t = &t, .r = &r};
+	uv_loop_init(&loop);
+	responder_start(&r, &loop);
+	struct cds_transport_opts o = opts();
+	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+	for (int i = 0; i < 40; i++)
+		cds_transport_query(t, &r.addr, "example.test.", 6, 0, count_cb, &c);
+	struct cds_transport_stats st;
+	cds_transport_stats(t, &st);
+	assert_int_equal(st.sent, 0); /* queued until the loop's next phase */
+	uv_run(&loop, UV_RUN_DEFAULT);
+	cds_transport_stats(t, &st);
+	cds_transport_free(t);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(c.ok, 40);
+	assert_int_equal(r.received, 40);
+	assert_int_equal(st.sent, 40);
+	assert_true(st.send_calls >= 1);
+	assert_true(st.send_calls <= 2);
+	uv_loop_close(&loop);
+}
+
 /* An address inside a per-prefix limit gets that limit, the longest prefix
  * winning. */
 static void test_qps_by_prefix(void **state)
@@ -645,6 +675,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_retry),
 		cmocka_unit_test(test_qps_window_counts_retries),
 		cmocka_unit_test(test_qps_by_prefix),
+		cmocka_unit_test(test_batched_sends),
 		cmocka_unit_test(test_wrong_id_and_truncation),
 		cmocka_unit_test(test_truncated_retry_tcp_timeout),
 		cmocka_unit_test(test_only_wrong_answers),
