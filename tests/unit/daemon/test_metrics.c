@@ -6,7 +6,9 @@
  * checked; and updates from two threads while a third renders. */
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -436,6 +438,9 @@ static void test_error_reports(void **state)
 /* ------------------------------------------------------- two threads --- */
 
 #define ROUNDS 50000
+/* Set after the first scrape: the writers wait for it, so that on a busy
+ * machine they cannot finish before a scrape sees them at work. */
+static atomic_int first_scrape;
 
 static void *writer(void *arg)
 {
@@ -443,6 +448,8 @@ static void *writer(void *arg)
 	struct cds_verdict v;
 	struct cds_verdict_server srv;
 	fake_verdict(&v, &srv, false);
+	while (!atomic_load(&first_scrape))
+		sched_yield();
 	for (int i = 0; i < ROUNDS; i++) {
 		cds_metrics_verdict(m, &v);
 		cds_metrics_decide_time(m, (i % 7) * 0.001);
@@ -474,6 +481,7 @@ static void test_threads(void **state)
 		prev = e;
 		last = V1("cdscan_notify_received_total", "qtype", "CDNSKEY");
 		scrapes++;
+		atomic_store(&first_scrape, 1);
 	}
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(pthread_join(t[i], NULL), 0);
