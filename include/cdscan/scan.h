@@ -100,6 +100,7 @@ struct cds_scanner_stats {
 	uint64_t timeouts;      /* queries that ended in a timeout */
 	uint64_t tcp_fallbacks; /* truncated UDP answers asked again over TCP */
 	uint64_t skipped;       /* addresses not asked (resolver.address-families) */
+	uint64_t window_cuts;   /* a server's congestion window halved */
 	struct cds_error_report_stats reports; /* RFC 9567 */
 };
 

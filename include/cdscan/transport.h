@@ -50,6 +50,8 @@ struct cds_transport_stats {
 	uint64_t errors;        /* queries completed with another error */
 	uint64_t tcp_fallbacks; /* truncated UDP answers retried over TCP */
 	uint64_t mismatched;    /* datagrams dropped: wrong ID or question */
+	uint64_t window_cuts;   /* a server's congestion window halved (attempts
+				 * to an answering server timed out) */
 };
 
 struct cds_transport;

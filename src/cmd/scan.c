@@ -90,12 +90,13 @@ static void log_statistics(struct run *r)
 	double wall = elapsed(r), dns = wall - ps.db_s;
 	cds_log_notice("scan statistics (queries %llu, answers %llu, tcp fallbacks %llu, wall "
 		       "%.2fs, deciding %.2fs, database %.2fs, waiting for DNS %.2fs, "
-		       "signature checks %llu, dnskey cache hits %llu, added %llu, timeouts %llu)",
+		       "signature checks %llu, dnskey cache hits %llu, added %llu, timeouts %llu, "
+		       "window cuts %llu)",
 		       (unsigned long long)ss.queries, (unsigned long long)ss.answers,
 		       (unsigned long long)ss.tcp_fallbacks, wall, ps.decide_s, ps.db_s,
 		       dns > 0 ? dns : 0, (unsigned long long)ps.verifications,
 		       (unsigned long long)ps.sigcache_hits, (unsigned long long)ps.sigcache_added,
-		       (unsigned long long)ss.timeouts);
+		       (unsigned long long)ss.timeouts, (unsigned long long)ss.window_cuts);
 	if (ss.reports.sent || ss.reports.duplicates || ss.reports.rate_limited ||
 	    ss.reports.unsendable)
 		cds_log_info("error reports (RFC 9567): %llu sent, %llu suppressed as duplicates, "

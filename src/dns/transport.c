@@ -51,6 +51,14 @@ struct server {
 	struct server *ready_next;    /* in t->ready: has waiting queries */
 	bool in_ready;
 	struct udp_sock *socks;       /* connected UDP sockets to this address */
+	/* Congestion window (server_lost): the queries it may have in flight,
+	 * at most per_server_inflight. */
+	double cwnd;
+	uint64_t cut_ns;              /* uv_hrtime() of its last halving */
+	bool answered;                /* an answer came since then */
+	uint32_t outstanding;         /* attempts sent, not answered nor timed out */
+	struct query *room_head;      /* FIFO of started queries whose next */
+	struct query *room_tail;      /* message waits for room in the window */
 };
 
 /* A connected UDP socket shared by queries to one server. */
@@ -96,6 +104,11 @@ struct query {
 	 * truncated answer) waits for a token of the server's bucket. */
 	bool token_wait;
 	bool tcp_next;                   /* that message goes over TCP */
+	bool attempt_out;                /* an attempt counted in srv->outstanding */
+	bool room_wait;                  /* in srv's room FIFO */
+	bool room_held;                  /* counted in srv->token_waiters for it
+					  * (in the FIFO, or woken from it) */
+	struct query *room_next;
 	bool tcp_closing;                /* its connection closes for a retry */
 	bool tcp_token_due;              /* TCP fallback: connected, its token not yet taken */
 	/* A datagram with its ID or its question came, not both: its timeout
@@ -234,6 +247,7 @@ static struct server *server_get(struct cds_transport *t, const struct cds_addr 
 	s->qps = qps_of(t, addr);
 	s->burst = s->qps / 4 ? (double)(s->qps / 4) : 1.0;
 	s->tokens = s->burst;
+	s->cwnd = t->opts.per_server_inflight;
 	s->refilled_ns = uv_hrtime();
 	s->slot_at = s->refilled_ns / SLOT_NS;
 	s->hash_next = t->buckets[b];
@@ -286,11 +300,128 @@ static uint64_t token_wait_ms(const struct server *s)
 	return ms < 1 ? 1 : (uint64_t)ms + 1;
 }
 
+static void timer_cb(uv_timer_t *timer);
+
+/*
+ * A congestion window per server address, as resolvers keep one: when an
+ * attempt to a server that is answering times out, the attempts it may have
+ * outstanding (sent, neither answered nor timed out: first tries, retries
+ * and TCP fallbacks alike) are halved, at most once per attempt timeout and
+ * to 1 at least, and each answer adds 1/window back, up to
+ * per_server_inflight.  A retry waits for room like a new query (retries
+ * first): the retries of a burst of lost queries are what keeps a server's
+ * full buffer full.  A server
+ * whose receive buffer overflows (NSD sharing saturated cores with the
+ * scanners dropped 0.4-1.8% of a scan's queries, bench/RESULTS.md, issue
+ * #20) then gets fewer at once instead of losing every attempt of some
+ * queries in a burst.  A server that never answers keeps its window: it is
+ * not congested, it is down, and its queries end by timeout as before.
+ */
+static uint32_t server_window(const struct cds_transport *t, const struct server *s)
+{
+	uint32_t w = s->cwnd < 1 ? 1 : (uint32_t)s->cwnd;
+	return w < t->opts.per_server_inflight ? w : t->opts.per_server_inflight;
+}
+
+static void server_lost(struct cds_transport *t, struct server *s, uint64_t timeout_ms)
+{
+	uint64_t now = uv_hrtime();
+	if (!s->answered || now - s->cut_ns < timeout_ms * 1000000u)
+		return;
+	s->answered = false;
+	s->cut_ns = now;
+	s->cwnd = s->cwnd / 2 < 1 ? 1 : s->cwnd / 2;
+	t->stats.window_cuts++;
+}
+
+static void attempt_begin(struct query *q)
+{
+	if (!q->attempt_out) {
+		q->attempt_out = true;
+		q->srv->outstanding++;
+	}
+}
+
+/* q's attempt ended (answered, timed out, truncated, failed): the first
+ * query waiting for room in the window tries again (from its timer, not
+ * from inside this call). */
+static void attempt_end(struct query *q)
+{
+	struct server *s = q->srv;
+	if (!q->attempt_out)
+		return;
+	q->attempt_out = false;
+	s->outstanding--;
+	struct query *w = s->room_head;
+	if (w && s->outstanding < server_window(q->t, s)) {
+		s->room_head = w->room_next;
+		if (!s->room_head)
+			s->room_tail = NULL;
+		w->room_next = NULL;
+		w->room_wait = false;
+		uv_timer_start(&w->timer, timer_cb, 0, 0); /* still room_held */
+	}
+}
+
+/* q's next message waits for room in its server's window. */
+static void room_wait(struct query *q)
+{
+	struct server *s = q->srv;
+	if (!q->room_held) {
+		q->room_held = true;
+		s->token_waiters++; /* no new query takes the room first */
+	}
+	q->room_wait = true;
+	q->room_next = NULL;
+	if (s->room_tail)
+		s->room_tail->room_next = q;
+	else
+		s->room_head = q;
+	s->room_tail = q;
+	uv_timer_stop(&q->timer);
+}
+
+/* q no longer waits (woken, or ended). */
+static void room_unwait(struct query *q)
+{
+	struct server *s = q->srv;
+	if (q->room_held) {
+		q->room_held = false;
+		s->token_waiters--;
+	}
+	if (!q->room_wait)
+		return;
+	q->room_wait = false;
+	struct query *prev = NULL;
+	for (struct query *w = s->room_head; w; prev = w, w = w->room_next)
+		if (w == q) {
+			if (prev)
+				prev->room_next = w->room_next;
+			else
+				s->room_head = w->room_next;
+			if (s->room_tail == w)
+				s->room_tail = prev;
+			break;
+		}
+	q->room_next = NULL;
+}
+
+static void server_answered(const struct cds_transport *t, struct server *s)
+{
+	s->answered = true;
+	if (s->cwnd < t->opts.per_server_inflight) {
+		s->cwnd += 1.0 / s->cwnd;
+		if (s->cwnd > t->opts.per_server_inflight)
+			s->cwnd = t->opts.per_server_inflight;
+	}
+}
+
 /* May a new query to s start now?  Retries and fallbacks waiting for a
  * token go first: a new query never takes the token one of them needs. */
 static bool may_start(struct cds_transport *t, struct server *s)
 {
 	return t->inflight < t->opts.max_inflight && s->inflight < t->opts.per_server_inflight &&
+	       s->outstanding < server_window(t, s) &&
 	       s->token_waiters == 0 && take_token(s);
 }
 
@@ -369,7 +500,8 @@ static void pump(struct cds_transport *t)
 			ready_push(t, s, true);
 			break;
 		}
-		if (s->inflight >= t->opts.per_server_inflight)
+		if (s->inflight >= t->opts.per_server_inflight ||
+		    s->outstanding >= server_window(t, s))
 			continue; /* re-queued when one of its queries completes */
 		/* Out of tokens: try again after a short wait. */
 		throttled = true;
@@ -484,8 +616,12 @@ static void finish(struct query *q, int status, const uint8_t *answer, size_t le
 		q->token_wait = false;
 		s->token_waiters--;
 	}
-	if (status == 0)
+	room_unwait(q);
+	attempt_end(q);
+	if (status == 0) {
 		t->stats.answers++;
+		server_answered(t, s);
+	}
 	else if (status == CDS_ETIMEDOUT || (status == CDS_EMISMATCH && !q->tcp))
 		t->stats.timeouts++;
 	else
@@ -708,6 +844,7 @@ static void udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 	/* RFC 7766: a truncated answer is asked again over TCP (a message to
 	 * the server like any other: it takes a token). */
 	q->t->stats.tcp_fallbacks++;
+	attempt_end(q);
 	sock_detach(q);
 	/* TCP gets a whole timeout of its own (send_again restarts the
 	 * timer): a truncated answer to a retry must not leave TCP only what
@@ -961,11 +1098,19 @@ static void send_again(struct query *q)
 {
 	struct server *s = q->srv;
 	int r;
+	/* (A TCP fallback's message, once connected, is its attempt already.) */
+	if (!q->attempt_out && s->outstanding >= server_window(q->t, s)) {
+		if (!q->room_wait)
+			room_wait(q);
+		return;
+	}
+	room_unwait(q);
 	if (q->tcp_next) {
 		/* Connect first; the message takes its token when it can leave
 		 * (tcp_connect_cb). */
 		q->tcp_next = false;
 		q->tcp_token_due = true;
+		attempt_begin(q);
 		r = start_tcp(q);
 		if (r != 0) {
 			finish(q, r, NULL, 0);
@@ -986,6 +1131,7 @@ static void send_again(struct query *q)
 		q->token_wait = false;
 		s->token_waiters--;
 	}
+	attempt_begin(q);
 	if (q->tcp) {
 		r = tcp_write_query(q);
 	} else {
@@ -1020,10 +1166,13 @@ static void timer_cb(uv_timer_t *timer)
 		finish(q, q->deferred_error, NULL, 0);
 		return;
 	}
-	if (q->token_wait) {
+	if (q->token_wait || q->room_held) {
 		send_again(q);
 		return;
 	}
+	/* An attempt timed out (a TCP connection not yet made counts too). */
+	attempt_end(q);
+	server_lost(q->t, q->srv, q->timeout_ms);
 	if (!q->tcp && q->sock && q->attempts <= q->retries) {
 		q->attempts++;
 		send_again(q);
@@ -1052,6 +1201,7 @@ static void start_query(struct query *q)
 	t->inflight++;
 	q->srv->inflight++;
 	q->attempts = 1;
+	attempt_begin(q);
 	r = q->tcp_only ? start_tcp(q) : start_udp(q);
 	if (r != 0) {
 		/* libuv contract: the callback runs later, never from inside

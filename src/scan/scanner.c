@@ -169,6 +169,7 @@ void cds_scanner_stats(const struct cds_scanner *s, struct cds_scanner_stats *ou
 					  .timeouts = st.timeouts,
 					  .tcp_fallbacks = st.tcp_fallbacks,
 					  .skipped = s->skipped,
+					  .window_cuts = st.window_cuts,
 					  .reports = s->reports};
 }
 

@@ -29,6 +29,8 @@ struct responder {
 	unsigned tcp_drop_first; /* read this many TCP queries, never answer them */
 	unsigned tcp_received;
 	unsigned drop_every;     /* drop one datagram in n, at random (0: none) */
+	unsigned queue_cap;      /* drop datagrams while this many wait (0: no cap) */
+	unsigned dropped;        /* datagrams dropped so */
 	uint64_t lcg;            /* its random state */
 	uint64_t *arrivals;      /* uv_hrtime() of each query, UDP and TCP, if set */
 	size_t narrivals, arrivals_cap;
@@ -110,6 +112,11 @@ static void recv_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct so
 	}
 	if (r->drop_first) {
 		r->drop_first--;
+		return;
+	}
+	if (r->queue_cap && r->outstanding >= r->queue_cap) {
+		/* A server whose receive buffer is full. */
+		r->dropped++;
 		return;
 	}
 	struct pending_answer *p = calloc(1, sizeof(*p));
@@ -427,6 +434,68 @@ static void test_batched_sends(void **state)
 	uv_loop_close(&loop);
 }
 
+/* A server that can hold only 8 queries at once (more are dropped, as a
+ * full receive buffer drops them) gets fewer at once after attempts time
+ * out: the congestion window halves from per_server_inflight (200), and
+ * retries wait for room in it too.  Measured: 360-450 datagrams dropped
+ * for 300 queries; 2,400-2,800 with the window gating new queries only,
+ * as many without it. */
+static void test_congestion_window(void **state)
+{
+	uv_loop_t loop;
+	struct responder r = {.delay_ms = 10, .queue_cap = 8};
+	struct cds_transport *t;
+	struct counts c = {.t = &t, .r = &r};
+	uv_loop_init(&loop);
+	responder_start(&r, &loop);
+	struct cds_transport_opts o = opts();
+	o.max_inflight = o.per_server_inflight = 200;
+	o.timeout_ms = 50;
+	o.retries = 30;
+	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+	for (int i = 0; i < 300; i++)
+		cds_transport_query(t, &r.addr, "example.test.", 6, 0, count_cb, &c);
+	struct cds_transport_stats st;
+	uv_run(&loop, UV_RUN_DEFAULT);
+	cds_transport_stats(t, &st);
+	cds_transport_free(t);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(c.ok, 300);
+	assert_true(st.window_cuts >= 2);
+	assert_true(r.dropped < 1200);
+	uv_loop_close(&loop);
+}
+
+/* A server that never answers keeps its window: its queries time out as
+ * they would, all at once, not one after another. */
+static void test_dead_server_keeps_window(void **state)
+{
+	uv_loop_t loop;
+	struct responder r = {.drop_every = 1};
+	struct cds_transport *t;
+	struct counts c = {.t = &t, .r = &r};
+	uv_loop_init(&loop);
+	responder_start(&r, &loop);
+	struct cds_transport_opts o = opts();
+	o.timeout_ms = 50;
+	o.retries = 1;
+	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+	for (int i = 0; i < 40; i++)
+		cds_transport_query(t, &r.addr, "example.test.", 6, 0, count_cb, &c);
+	uint64_t t0 = uv_hrtime();
+	struct cds_transport_stats st;
+	uv_run(&loop, UV_RUN_DEFAULT);
+	cds_transport_stats(t, &st);
+	cds_transport_free(t);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(c.timeouts, 40);
+	assert_int_equal(st.window_cuts, 0);
+	/* 2 attempts of 50 ms each, together: well under 40 queries' worth
+	 * one at a time (4 s). */
+	assert_true(uv_hrtime() - t0 < 2000000000u);
+	uv_loop_close(&loop);
+}
+
 /* An address inside a per-prefix limit gets that limit, the longest prefix
  * winning. */
 static void test_qps_by_prefix(void **state)
@@ -676,6 +745,8 @@ int main(void)
 		cmocka_unit_test(test_qps_window_counts_retries),
 		cmocka_unit_test(test_qps_by_prefix),
 		cmocka_unit_test(test_batched_sends),
+		cmocka_unit_test(test_congestion_window),
+		cmocka_unit_test(test_dead_server_keeps_window),
 		cmocka_unit_test(test_wrong_id_and_truncation),
 		cmocka_unit_test(test_truncated_retry_tcp_timeout),
 		cmocka_unit_test(test_only_wrong_answers),
