@@ -57,6 +57,7 @@ struct server {
 	uint64_t cut_ns;              /* uv_hrtime() of its last halving */
 	bool answered;                /* an answer came since then */
 	uint32_t outstanding;         /* attempts sent, not answered nor timed out */
+	uint32_t room_woken;          /* queries woken from the FIFO, room kept for them */
 	struct query *room_head;      /* FIFO of started queries whose next */
 	struct query *room_tail;      /* message waits for room in the window */
 };
@@ -106,6 +107,7 @@ struct query {
 	bool tcp_next;                   /* that message goes over TCP */
 	bool attempt_out;                /* an attempt counted in srv->outstanding */
 	bool room_wait;                  /* in srv's room FIFO */
+	bool room_woken;                 /* taken out of it, room kept for it */
 	bool room_held;                  /* counted in srv->token_waiters for it
 					  * (in the FIFO, or woken from it) */
 	struct query *room_next;
@@ -342,9 +344,24 @@ static void attempt_begin(struct query *q)
 	}
 }
 
-/* q's attempt ended (answered, timed out, truncated, failed): the first
- * query waiting for room in the window tries again (from its timer, not
- * from inside this call). */
+/* Wake the queries waiting for room in s's window, as many as it has room
+ * for (each tries again from its timer, not from inside the caller). */
+static void room_wake(const struct cds_transport *t, struct server *s)
+{
+	while (s->room_head && s->outstanding + s->room_woken < server_window(t, s)) {
+		struct query *w = s->room_head;
+		s->room_head = w->room_next;
+		if (!s->room_head)
+			s->room_tail = NULL;
+		w->room_next = NULL;
+		w->room_wait = false;
+		w->room_woken = true;
+		s->room_woken++;
+		uv_timer_start(&w->timer, timer_cb, 0, 0); /* still room_held */
+	}
+}
+
+/* q's attempt ended (answered, timed out, truncated, failed). */
 static void attempt_end(struct query *q)
 {
 	struct server *s = q->srv;
@@ -352,39 +369,63 @@ static void attempt_end(struct query *q)
 		return;
 	q->attempt_out = false;
 	s->outstanding--;
-	struct query *w = s->room_head;
-	if (w && s->outstanding < server_window(q->t, s)) {
-		s->room_head = w->room_next;
-		if (!s->room_head)
-			s->room_tail = NULL;
-		w->room_next = NULL;
-		w->room_wait = false;
-		uv_timer_start(&w->timer, timer_cb, 0, 0); /* still room_held */
-	}
+	room_wake(q->t, s);
 }
 
-/* q's next message waits for room in its server's window. */
+/* May q's next message go now, as far as the window goes?  Room kept for
+ * queries woken from the FIFO is theirs; a query not woken goes behind
+ * the ones waiting. */
+static bool room_for(const struct cds_transport *t, const struct server *s,
+		     const struct query *q)
+{
+	if (q->attempt_out)
+		return true; /* a TCP fallback's message: its attempt is counted */
+	if (!q->room_woken && s->room_head)
+		return false;
+	uint32_t kept = s->room_woken - (q->room_woken ? 1u : 0u);
+	return s->outstanding + kept < server_window(t, s);
+}
+
+/* q's next message waits for room in its server's window: at the FIFO's
+ * head if it was woken already (its room was taken meanwhile), else at its
+ * tail. */
 static void room_wait(struct query *q)
 {
 	struct server *s = q->srv;
+	bool front = q->room_woken;
+	if (q->room_woken) {
+		q->room_woken = false;
+		s->room_woken--;
+	}
 	if (!q->room_held) {
 		q->room_held = true;
 		s->token_waiters++; /* no new query takes the room first */
 	}
 	q->room_wait = true;
-	q->room_next = NULL;
-	if (s->room_tail)
-		s->room_tail->room_next = q;
-	else
+	if (front) {
+		q->room_next = s->room_head;
 		s->room_head = q;
-	s->room_tail = q;
+		if (!s->room_tail)
+			s->room_tail = q;
+	} else {
+		q->room_next = NULL;
+		if (s->room_tail)
+			s->room_tail->room_next = q;
+		else
+			s->room_head = q;
+		s->room_tail = q;
+	}
 	uv_timer_stop(&q->timer);
 }
 
-/* q no longer waits (woken, or ended). */
+/* q no longer waits (woken and going, or ended). */
 static void room_unwait(struct query *q)
 {
 	struct server *s = q->srv;
+	if (q->room_woken) {
+		q->room_woken = false;
+		s->room_woken--;
+	}
 	if (q->room_held) {
 		q->room_held = false;
 		s->token_waiters--;
@@ -621,11 +662,12 @@ static void finish(struct query *q, int status, const uint8_t *answer, size_t le
 	if (status == 0) {
 		t->stats.answers++;
 		server_answered(t, s);
-	}
-	else if (status == CDS_ETIMEDOUT || (status == CDS_EMISMATCH && !q->tcp))
+	} else if (status == CDS_ETIMEDOUT || (status == CDS_EMISMATCH && !q->tcp)) {
 		t->stats.timeouts++;
-	else
+	} else {
 		t->stats.errors++;
+	}
+	room_wake(t, s); /* room q kept or the window gained */
 	t->inflight--;
 	s->inflight--;
 	t->pending--;
@@ -854,10 +896,14 @@ static void udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 	send_again(q);
 }
 
+static void window_restamp(struct server *s, uint64_t slot, uint64_t now);
+
 static void udp_send_cb(uv_udp_send_t *req, int status)
 {
 	struct query *q = req->data;
 	q->send_pending = false;
+	if (status == 0) /* it left only now: counted at this time */
+		window_restamp(q->srv, q->out_slot, uv_hrtime());
 	if (status < 0 && status != UV_ECANCELED)
 		finish(q, status, NULL, 0);
 	release(q);
@@ -964,6 +1010,7 @@ static int udp_send(struct query *q)
 		return 0; /* the previous datagram has not left yet: it counts */
 	struct udp_sock *s = q->sock;
 	struct cds_transport *t = q->t;
+	q->out_slot = q->srv->slot_at;
 	if (s->out_count >= UDP_SOCK_INFLIGHT)
 		return udp_send_now(q); /* (not reached: one entry per query on s) */
 	if (s->out_count == 0) {
@@ -972,7 +1019,6 @@ static int udp_send(struct query *q)
 	}
 	s->out[s->out_count++] = q;
 	q->out_queued = true;
-	q->out_slot = q->srv->slot_at;
 	return 0;
 }
 
@@ -1053,9 +1099,9 @@ static void flush_out(struct cds_transport *t)
 		}
 		for (uint32_t i = sent; i < n; i++) {
 			int r = udp_send_now(qs[i]);
-			if (r == 0)
+			if (r == 0 && !qs[i]->send_pending) /* (queued: udp_send_cb) */
 				window_restamp(qs[i]->srv, qs[i]->out_slot, uv_hrtime());
-			else
+			else if (r != 0)
 				finish(qs[i], r, NULL, 0);
 		}
 	}
@@ -1098,8 +1144,7 @@ static void send_again(struct query *q)
 {
 	struct server *s = q->srv;
 	int r;
-	/* (A TCP fallback's message, once connected, is its attempt already.) */
-	if (!q->attempt_out && s->outstanding >= server_window(q->t, s)) {
+	if (!room_for(q->t, s, q)) {
 		if (!q->room_wait)
 			room_wait(q);
 		return;
@@ -1107,7 +1152,13 @@ static void send_again(struct query *q)
 	room_unwait(q);
 	if (q->tcp_next) {
 		/* Connect first; the message takes its token when it can leave
-		 * (tcp_connect_cb). */
+		 * (tcp_connect_cb).  A wait for a UDP retry's token ends here
+		 * (a late truncated answer came meanwhile): the timer now
+		 * times the connection. */
+		if (q->token_wait) {
+			q->token_wait = false;
+			s->token_waiters--;
+		}
 		q->tcp_next = false;
 		q->tcp_token_due = true;
 		attempt_begin(q);
@@ -1133,6 +1184,7 @@ static void send_again(struct query *q)
 	}
 	attempt_begin(q);
 	if (q->tcp) {
+		q->tcp_token_due = false;
 		r = tcp_write_query(q);
 	} else {
 		sock_new_id(q);

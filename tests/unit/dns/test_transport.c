@@ -30,6 +30,8 @@ struct responder {
 	unsigned tcp_received;
 	unsigned drop_every;     /* drop one datagram in n, at random (0: none) */
 	unsigned queue_cap;      /* drop datagrams while this many wait (0: no cap) */
+	unsigned slow_every;     /* answer one datagram in n after slow_ms instead */
+	unsigned slow_ms;
 	unsigned dropped;        /* datagrams dropped so */
 	uint64_t lcg;            /* its random state */
 	uint64_t *arrivals;      /* uv_hrtime() of each query, UDP and TCP, if set */
@@ -130,7 +132,8 @@ static void recv_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct so
 		r->max_outstanding = r->outstanding;
 	uv_timer_init(r->loop, &p->timer);
 	p->timer.data = p;
-	uv_timer_start(&p->timer, answer_timer_cb, r->delay_ms, 0);
+	bool slow = r->slow_every && r->received % r->slow_every == 0;
+	uv_timer_start(&p->timer, answer_timer_cb, slow ? r->slow_ms : r->delay_ms, 0);
 }
 
 /* TCP side: read one length-prefixed query, answer it without TC. */
@@ -466,6 +469,46 @@ static void test_congestion_window(void **state)
 	uv_loop_close(&loop);
 }
 
+static void watchdog_cb(uv_timer_t *h)
+{
+	uv_stop(h->loop);
+}
+
+/* One answer in three comes after the timeout (late), from a server that
+ * holds 4 at once: retries wait for room in a window cut to a few, and
+ * late answers to their first attempts end some of them while they wait
+ * or have just been woken.  Every query still ends.  (The case of a
+ * review, a woken query ended before its wake-up ran and the room it kept
+ * passed to no one, is fixed in room_wake; this load does not reach it
+ * reliably: it checks the queue's bookkeeping under late answers.) */
+static void test_late_answers_while_waiting(void **state)
+{
+	uv_loop_t loop;
+	struct responder r = {.delay_ms = 5, .queue_cap = 4, .slow_every = 3, .slow_ms = 70};
+	struct cds_transport *t;
+	struct counts c = {.t = &t, .r = &r};
+	uv_loop_init(&loop);
+	responder_start(&r, &loop);
+	struct cds_transport_opts o = opts();
+	o.timeout_ms = 50;
+	o.retries = 10;
+	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+	for (int i = 0; i < 200; i++)
+		cds_transport_query(t, &r.addr, "example.test.", 6, 0, count_cb, &c);
+	uv_timer_t watchdog;
+	uv_timer_init(&loop, &watchdog);
+	uv_timer_start(&watchdog, watchdog_cb, 20000, 0);
+	uv_unref((uv_handle_t *)&watchdog);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(cds_transport_pending(t), 0);
+	assert_int_equal(c.ok + c.timeouts + c.errors, 200);
+	assert_true(c.ok > 0);
+	uv_close((uv_handle_t *)&watchdog, NULL);
+	cds_transport_free(t);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+}
+
 /* A server that never answers keeps its window: its queries time out as
  * they would, all at once, not one after another. */
 static void test_dead_server_keeps_window(void **state)
@@ -747,6 +790,7 @@ int main(void)
 		cmocka_unit_test(test_batched_sends),
 		cmocka_unit_test(test_congestion_window),
 		cmocka_unit_test(test_dead_server_keeps_window),
+		cmocka_unit_test(test_late_answers_while_waiting),
 		cmocka_unit_test(test_wrong_id_and_truncation),
 		cmocka_unit_test(test_truncated_retry_tcp_timeout),
 		cmocka_unit_test(test_only_wrong_answers),
