@@ -442,6 +442,30 @@ static void test_batched_sends(void **state)
 	uv_loop_close(&loop);
 }
 
+/* Ask n queries of responder r through a transport with options o, run
+ * until every one has ended, and return the transport's counters (the
+ * loop is closed after). */
+static struct cds_transport_stats run_queries(struct responder *r, struct cds_transport_opts o,
+					      int n, struct counts *c)
+{
+	uv_loop_t loop;
+	struct cds_transport *t;
+	struct cds_transport_stats st;
+	c->t = &t;
+	c->r = r;
+	uv_loop_init(&loop);
+	responder_start(r, &loop);
+	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+	for (int i = 0; i < n; i++)
+		cds_transport_query(t, &r->addr, "example.test.", 6, 0, count_cb, c);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	cds_transport_stats(t, &st);
+	cds_transport_free(t);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	return st;
+}
+
 /* A server that can hold only 8 queries at once (more are dropped, as a
  * full receive buffer drops them) gets fewer at once after attempts time
  * out: the congestion window halves from per_server_inflight (200), and
@@ -450,28 +474,16 @@ static void test_batched_sends(void **state)
  * as many without it. */
 static void test_congestion_window(void **state)
 {
-	uv_loop_t loop;
 	struct responder r = {.delay_ms = 10, .queue_cap = 8};
-	struct cds_transport *t;
-	struct counts c = {.t = &t, .r = &r};
-	uv_loop_init(&loop);
-	responder_start(&r, &loop);
+	struct counts c = {0};
 	struct cds_transport_opts o = opts();
 	o.max_inflight = o.per_server_inflight = 200;
 	o.timeout_ms = 50;
 	o.retries = 30;
-	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
-	for (int i = 0; i < 300; i++)
-		cds_transport_query(t, &r.addr, "example.test.", 6, 0, count_cb, &c);
-	struct cds_transport_stats st;
-	uv_run(&loop, UV_RUN_DEFAULT);
-	cds_transport_stats(t, &st);
-	cds_transport_free(t);
-	uv_run(&loop, UV_RUN_DEFAULT);
+	struct cds_transport_stats st = run_queries(&r, o, 300, &c);
 	assert_int_equal(c.ok, 300);
 	assert_true(st.window_cuts >= 2);
 	assert_true(r.dropped < 1200);
-	uv_loop_close(&loop);
 }
 
 static void watchdog_cb(uv_timer_t *h)
@@ -519,61 +531,37 @@ static void test_late_answers_while_waiting(void **state)
  * starved far servers in the benchmark's network model. */
 static void test_sparse_loss_keeps_window(void **state)
 {
-	uv_loop_t loop;
 	struct responder r = {.delay_ms = 2, .drop_every = 50};
-	struct cds_transport *t;
-	struct counts c = {.t = &t, .r = &r};
-	uv_loop_init(&loop);
-	responder_start(&r, &loop);
+	struct counts c = {0};
 	struct cds_transport_opts o = opts();
 	o.timeout_ms = 50;
 	o.retries = 5;
 	o.per_server_qps = 2000; /* answers keep coming while losses time out */
-	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
-	for (int i = 0; i < 2000; i++)
-		cds_transport_query(t, &r.addr, "example.test.", 6, 0, count_cb, &c);
-	struct cds_transport_stats st;
-	uv_run(&loop, UV_RUN_DEFAULT);
-	cds_transport_stats(t, &st);
-	cds_transport_free(t);
-	uv_run(&loop, UV_RUN_DEFAULT);
+	struct cds_transport_stats st = run_queries(&r, o, 2000, &c);
 	assert_int_equal(c.ok, 2000);
 	assert_true(st.timeouts == 0 && st.sent > 2000); /* losses, all retried */
 	/* At most the tail's: once answers stop, the last losses time out
 	 * one after another with nothing between them.  Measured without the
 	 * threshold: 12 cuts, with it 1. */
 	assert_true(st.window_cuts <= 3);
-	uv_loop_close(&loop);
 }
 
 /* A server that never answers keeps its window: its queries time out as
  * they would, all at once, not one after another. */
 static void test_dead_server_keeps_window(void **state)
 {
-	uv_loop_t loop;
 	struct responder r = {.drop_every = 1};
-	struct cds_transport *t;
-	struct counts c = {.t = &t, .r = &r};
-	uv_loop_init(&loop);
-	responder_start(&r, &loop);
+	struct counts c = {0};
 	struct cds_transport_opts o = opts();
 	o.timeout_ms = 50;
 	o.retries = 1;
-	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
-	for (int i = 0; i < 40; i++)
-		cds_transport_query(t, &r.addr, "example.test.", 6, 0, count_cb, &c);
 	uint64_t t0 = uv_hrtime();
-	struct cds_transport_stats st;
-	uv_run(&loop, UV_RUN_DEFAULT);
-	cds_transport_stats(t, &st);
-	cds_transport_free(t);
-	uv_run(&loop, UV_RUN_DEFAULT);
+	struct cds_transport_stats st = run_queries(&r, o, 40, &c);
 	assert_int_equal(c.timeouts, 40);
 	assert_int_equal(st.window_cuts, 0);
 	/* 2 attempts of 50 ms each, together: well under 40 queries' worth
 	 * one at a time (4 s). */
 	assert_true(uv_hrtime() - t0 < 2000000000u);
-	uv_loop_close(&loop);
 }
 
 /* An address inside a per-prefix limit gets that limit, the longest prefix
