@@ -312,22 +312,23 @@ static void timer_cb(uv_timer_t *timer);
 
 /*
  * A congestion window per server address, as resolvers keep one: when an
- * attempt to a server that is answering times out and more than
- * LOSS_CUT of its recent attempts were lost, the attempts it may have
- * outstanding (sent, neither answered nor timed out: first tries, retries
- * and TCP fallbacks alike) are halved, at most once per attempt timeout and
- * to 1 at least, and each answer adds 1/window back, up to
- * per_server_inflight.  Only losses in numbers: the Internet loses a
- * datagram in fifty here and there, and halving for each (tried: the
- * network model's 0-2% loss per address cut windows 362 times and the scan
- * reached 60% of the providers' bound instead of 92%) starves far servers.  A retry waits for room like a new query (retries
- * first): the retries of a burst of lost queries are what keeps a server's
- * full buffer full.  A server
- * whose receive buffer overflows (NSD sharing saturated cores with the
- * scanners dropped 0.4-1.8% of a scan's queries, bench/RESULTS.md, issue
- * #20) then gets fewer at once instead of losing every attempt of some
- * queries in a burst.  A server that never answers keeps its window: it is
- * not congested, it is down, and its queries end by timeout as before.
+ * attempt to a server that is answering times out and more than LOSS_CUT
+ * of its recent attempts were lost, the attempts it may have outstanding
+ * (sent, neither answered nor timed out: first tries, retries and TCP
+ * fallbacks alike) are halved, at most once per attempt timeout and to 1
+ * at least, and each answer adds 1/window back, up to per_server_inflight.
+ * A retry waits for room like a new query (retries first): the retries of
+ * a burst of lost queries are what keeps a server's full buffer full.
+ *
+ * A server whose receive buffer overflows (NSD sharing saturated cores
+ * with the scanners dropped 0.4-1.8% of a scan's queries, bench/RESULTS.md,
+ * issue #20) then gets fewer at once instead of losing every attempt of
+ * some queries in a burst.  Only losses in numbers count: the Internet
+ * loses a datagram in fifty here and there, and halving for each (tried:
+ * the network model's 0-2% loss per address cut windows 362 times and the
+ * scan reached 60% of the providers' bound instead of 92%) starves far
+ * servers.  A server that never answers keeps its window: it is not
+ * congested, it is down, and its queries end by timeout as before.
  */
 static uint32_t server_window(const struct cds_transport *t, const struct server *s)
 {
