@@ -43,10 +43,11 @@ from lab import listen53, read_tcp_message  # noqa: E402
 FRONT = "127.53.4.9"
 BACKEND = {"a": "127.53.4.1", "b": "127.53.4.2"}
 SOURCE = {"a": "127.0.0.1", "b": "127.0.0.2"}
-# race.test's answers come 0.4 s late over UDP: both scanners of the race
+# race.test's answers come 1 s late over UDP: both scanners of the race
 # claim it (a claim skips a row another scanner's write holds locked) long
 # before either writes, however slowly each process starts (the sanitizer
-# build).
+# build: with 0.4 s, vantage a once claimed it after b's write had locked
+# it, and scanned nothing).
 SLOW = b"\x04race\x04test\x00"
 
 CONFIG = """database: "%(db)s"
@@ -55,7 +56,7 @@ resolver:
   allow-addresses: [127.0.0.0/8]
   trust-anchor: %(ta)s
 scan:
-  timeout: 1s
+  timeout: 2s
   retries: 2
   vantages: %(vantages)d
   vantage-window: 1h
@@ -118,7 +119,7 @@ class Front:
                 if backend is None:
                     continue
                 if SLOW in q.lower():
-                    threading.Thread(target=self.forward, args=(q, client, backend, 0.4),
+                    threading.Thread(target=self.forward, args=(q, client, backend, 1.0),
                                      daemon=True).start()
                 else:
                     self.forward(q, client, backend, 0)
@@ -272,7 +273,7 @@ def test_unreachable(r):
 def test_race(r):
     """Both vantages write race.test at the same moment: exactly one change
     set.  A transaction of the test's own holds vantage_observations locked
-    (EXCLUSIVE) for 3 s, so that both scans reach their write and wait in
+    (EXCLUSIVE) for 5 s, so that both scans reach their write and wait in
     it together; when it ends, the delegation's row lock (taken first in
     the write) lets one through, and the other then sees its observation.
     Without that lock both would read no other observation (neither
@@ -280,7 +281,7 @@ def test_race(r):
     hold = subprocess.Popen(["psql", r.db, "-Xq"], stdin=subprocess.PIPE, text=True,
                             stdout=subprocess.DEVNULL)
     hold.stdin.write("BEGIN; LOCK TABLE vantage_observations IN EXCLUSIVE MODE;"
-                     " SELECT pg_sleep(3); COMMIT;\n")
+                     " SELECT pg_sleep(5); COMMIT;\n")
     hold.stdin.close()
     time.sleep(0.5)
     procs = []
