@@ -471,7 +471,8 @@ static void server_answered(const struct cds_transport *t, struct server *s)
 }
 
 /* May a new query to s start now?  Retries and fallbacks waiting for a
- * token go first: a new query never takes the token one of them needs. */
+ * token or for room in the window go first (both count in token_waiters):
+ * a new query never takes what one of them needs. */
 static bool may_start(struct cds_transport *t, struct server *s)
 {
 	return t->inflight < t->opts.max_inflight && s->inflight < t->opts.per_server_inflight &&
