@@ -50,8 +50,9 @@ struct cds_transport_stats {
 	uint64_t errors;        /* queries completed with another error */
 	uint64_t tcp_fallbacks; /* truncated UDP answers retried over TCP */
 	uint64_t mismatched;    /* datagrams dropped: wrong ID or question */
-	uint64_t window_cuts;   /* a server's congestion window halved (attempts
-				 * to an answering server timed out) */
+	uint64_t window_cuts;   /* a server's congestion window halved (more than
+				 * a tenth of an answering server's recent
+				 * attempts timed out) */
 };
 
 struct cds_transport;
