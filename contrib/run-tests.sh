@@ -16,6 +16,7 @@ total_pass=0
 total_fail=0
 total_skip=0
 status=0
+failures=""
 
 # run_suite DIR CTEST-ARGS... -- CMAKE-ARGS...
 run_suite() {
@@ -57,6 +58,13 @@ run_suite() {
 		echo "=== $dir: $skipped skipped, $disabled disabled:"
 		sed -n '/^The following tests did not run:/,/^$/p' "$log" | grep -E '^[[:space:]]+[0-9]+ - '
 	fi
+	# A failing test's own lines may sit deep in a long log that CI shows
+	# only the ends of: its failed checks (the system tests' "FAIL ...",
+	# cmocka's "[  FAILED  ]" and "file:line: error:") at the very end.
+	if [ "$failed" -gt 0 ]; then
+		failures+="=== $dir: what failed"$'\n'
+		failures+=$(awk '/\*\*\*(Failed|Timeout|Exception)|^([0-9]+: )?FAIL |\[  (FAILED|ERROR) +\]|: error: / && n++ < 40 { print substr($0, 1, 400) }' "$log")$'\n'
+	fi
 	total_pass=$((total_pass + all - failed - skipped))
 	total_fail=$((total_fail + failed))
 	total_skip=$((total_skip + skipped + disabled))
@@ -92,5 +100,8 @@ if [ -n "$leftover" ]; then
 	total_fail=$((total_fail + 1))
 fi
 
+if [ -n "$failures" ]; then
+	echo -n "$failures"
+fi
 echo "all suites: $total_pass passed, $total_fail failed, $total_skip skipped"
 exit $status
