@@ -56,6 +56,7 @@ import sys
 import tempfile
 import time
 
+import dns.exception
 import dns.message
 import dns.query
 import dns.rdatatype
@@ -142,8 +143,19 @@ class Parent:
         discovery) or the registry's next scan of it (scan): what happened,
         for the timeline."""
         if self.driver == "daemon":
-            target, reply = notify_sender.notify(zone, qtype, self.info["resolver"])
-            return "NOTIFY(%s) to %s: %s" % (qtype, target.address, reply.rcode_text)
+            # The sender's discovery asks the lab's resolver, which the
+            # detectors keep busy: on a loaded machine an answer can come
+            # late.  A real operator sends again (RFC 1996 §3.6); what
+            # cdscan does with the NOTIFY is what the test checks.
+            for attempt in range(1, 4):
+                try:
+                    target, reply = notify_sender.notify(zone, qtype, self.info["resolver"])
+                    return "NOTIFY(%s) to %s: %s" % (qtype, target.address, reply.rcode_text)
+                except notify_sender.NotifyError as e:
+                    print("NOTIFY(%s) for %s, try %d: %s" % (qtype, zone, attempt, e))
+                    if attempt == 3:
+                        raise
+                    time.sleep(1)
         must(self.run("scan", "--domain", zone), "scan --domain %s" % zone)
         must(self.run("epp", "send"), "epp send")
         return "scan + epp send"
@@ -275,11 +287,15 @@ def run_story(parent, info, detector, t0, zone="move.test.", hasty=False):
 
 def parent_serves(info, zone):
     """(NS names, DS rdata) the parent's server gives for zone, RD=0:
-    the referral's NS and the DS answer."""
+    the referral's NS and the DS answer; None when it did not answer."""
     addr = info["parents"]["test."]["server"]
     ask = lambda t: dns.query.udp(dns.message.make_query(zone, t, flags=0), addr,  # noqa
                                   timeout=2)
-    ns, ds = ask("NS"), ask("DS")
+    try:
+        ns, ds = ask("NS"), ask("DS")
+    except dns.exception.Timeout:
+        # A loaded machine: the callers poll, and say what they saw last.
+        return None
     names = [r.target.to_text() for rr in ns.authority + ns.answer
              if rr.rdtype == dns.rdatatype.NS for r in rr]
     digests = [r.to_text().upper() for rr in ds.answer if rr.rdtype == dns.rdatatype.DS
