@@ -60,10 +60,11 @@ run_suite() {
 	fi
 	# A failing test's own lines may sit deep in a long log that CI shows
 	# only the ends of: its failed checks (the system tests' "FAIL ...",
-	# cmocka's "[  FAILED  ]" and "file:line: error:") at the very end.
+	# cmocka's "[  FAILED  ]" and "file:line: error:", an exception's last
+	# line) at the very end.
 	if [ "$failed" -gt 0 ]; then
 		failures+="=== $dir: what failed"$'\n'
-		failures+=$(awk '/\*\*\*(Failed|Timeout|Exception)|^([0-9]+: )?FAIL |\[  (FAILED|ERROR) +\]|: error: / && n++ < 40 { print substr($0, 1, 400) }' "$log")$'\n'
+		failures+=$(awk '/\*\*\*(Failed|Timeout|Exception)|^([0-9]+: )?(FAIL |Traceback|[A-Za-z_.]+(Error|Exception|Timeout)(: |$))|\[  (FAILED|ERROR) +\]|: error: / && n++ < 40 { print substr($0, 1, 400) }' "$log")$'\n'
 	fi
 	total_pass=$((total_pass + all - failed - skipped))
 	total_fail=$((total_fail + failed))
