@@ -43,12 +43,16 @@ from lab import listen53, read_tcp_message  # noqa: E402
 FRONT = "127.53.4.9"
 BACKEND = {"a": "127.53.4.1", "b": "127.53.4.2"}
 SOURCE = {"a": "127.0.0.1", "b": "127.0.0.2"}
-# race.test's answers come 1 s late over UDP: both scanners of the race
-# claim it (a claim skips a row another scanner's write holds locked) long
-# before either writes, however slowly each process starts (the sanitizer
-# build: with 0.4 s, vantage a once claimed it after b's write had locked
-# it, and scanned nothing).
+# race.test's answers over UDP wait until both vantages have asked for it
+# (and at least 1 s): both scanners of the race claim it (a claim skips a
+# row another scanner's write holds locked) before either writes, however
+# slowly each process starts.  A fixed delay was not enough: the sanitizer
+# build on a loaded machine started vantage b more than 1 s after a (0.4 s
+# and then 1 s: each time one vantage claimed it after the other's write
+# had locked it, and scanned nothing).  A query retried after the scan's
+# timeout waits the same way; past RACE_WAIT it is answered anyway.
 SLOW = b"\x04race\x04test\x00"
+RACE_WAIT = 30
 
 CONFIG = """database: "%(db)s"
 resolver:
@@ -73,6 +77,7 @@ class Front:
     def __init__(self):
         self.sel, self.udp, self.tcp = listen53(FRONT)
         self.asked = {"a": 0, "b": 0}
+        self.raced = {"a": threading.Event(), "b": threading.Event()}
         self.lock = threading.Lock()
         threading.Thread(target=self.serve, daemon=True).start()
 
@@ -119,13 +124,18 @@ class Front:
                 if backend is None:
                     continue
                 if SLOW in q.lower():
-                    threading.Thread(target=self.forward, args=(q, client, backend, 1.0),
+                    self.raced["b" if client[0] == SOURCE["b"] else "a"].set()
+                    threading.Thread(target=self.forward, args=(q, client, backend, 1.0, True),
                                      daemon=True).start()
                 else:
                     self.forward(q, client, backend, 0)
 
-    def forward(self, q, client, backend, delay):
-        time.sleep(delay)
+    def forward(self, q, client, backend, delay, race=False):
+        t0 = time.monotonic()
+        if race:
+            for seen in self.raced.values():
+                seen.wait(max(0, RACE_WAIT - (time.monotonic() - t0)))
+        time.sleep(max(0, delay - (time.monotonic() - t0)))
         up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         up.settimeout(2)
         try:
@@ -270,18 +280,20 @@ def test_unreachable(r):
           "unreach.test, vantage a again: still 1 of 2, no change set (%s)" % s.get("detail"))
 
 
-def test_race(r):
+def test_race(r, front):
     """Both vantages write race.test at the same moment: exactly one change
     set.  A transaction of the test's own holds vantage_observations locked
-    (EXCLUSIVE) for 5 s, so that both scans reach their write and wait in
+    (EXCLUSIVE) for 8 s, so that both scans reach their write and wait in
     it together; when it ends, the delegation's row lock (taken first in
     the write) lets one through, and the other then sees its observation.
     Without that lock both would read no other observation (neither
     committed) and neither would act."""
+    for seen in front.raced.values():
+        seen.clear()
     hold = subprocess.Popen(["psql", r.db, "-Xq"], stdin=subprocess.PIPE, text=True,
                             stdout=subprocess.DEVNULL)
     hold.stdin.write("BEGIN; LOCK TABLE vantage_observations IN EXCLUSIVE MODE;"
-                     " SELECT pg_sleep(5); COMMIT;\n")
+                     " SELECT pg_sleep(8); COMMIT;\n")
     hold.stdin.close()
     time.sleep(0.5)
     procs = []
@@ -429,7 +441,7 @@ def inner(args):
         test_agree(r, "csame.test", "ns", "update")
         test_disagree(r, "csplit.test", "ns")
         test_unreachable(r)
-        test_race(r)
+        test_race(r, front)
         test_single(r)
         test_daemon(r)
         check(front.asked["a"] > 0 and front.asked["b"] > 0,
