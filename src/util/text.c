@@ -174,8 +174,16 @@ void cds_ds_format(const struct cds_ds *ds, char buf[CDS_DS_TEXT_MAX])
 {
 	int n = snprintf(buf, CDS_DS_TEXT_MAX, "%u %u %u ", ds->keytag, ds->algorithm,
 			 ds->digest_type);
-	for (unsigned i = 0; i < ds->digest_len && n + 3 <= CDS_DS_TEXT_MAX; i++)
-		n += snprintf(buf + n, CDS_DS_TEXT_MAX - (size_t)n, "%02X", ds->digest[i]);
+	/* Two digits a byte by table: an snprintf per byte was 2% of a scan's
+	 * profile (every DS and CDS of every verdict is formatted). */
+	static const char hex[] = "0123456789ABCDEF";
+	if (n < 0 || n >= CDS_DS_TEXT_MAX)
+		return;
+	for (unsigned i = 0; i < ds->digest_len && n + 3 <= CDS_DS_TEXT_MAX; i++) {
+		buf[n++] = hex[ds->digest[i] >> 4];
+		buf[n++] = hex[ds->digest[i] & 0x0f];
+	}
+	buf[n] = '\0';
 }
 
 int cds_uint_parse(const char *text, uint64_t min, uint64_t max, uint64_t *out)
