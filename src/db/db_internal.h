@@ -25,6 +25,15 @@ void cds_db_rollback(struct cds_db *db);
 /* A timestamptz expression as RFC 3339 text in UTC (NULL stays NULL). */
 #define CDS_DB_TIME(x) "to_char((" x ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
+/* A delegation (columns prefixed p: "" or "d.") is due when its next scan
+ * time has passed and no scanner holds it under a lease (a batch scan's
+ * claim sets the lease alone: 0010_claim_lease_only.sql); the time it is
+ * next due, as `domain show` gives it, is the later of the two. */
+#define CDS_DB_DUE(p)                                                                      \
+	"(" p "next_scan_at <= now() AND (" p "leased_until IS NULL OR " p "leased_until <="    \
+	" now()))"
+#define CDS_DB_NEXT_SCAN(p) "greatest(" p "next_scan_at, " p "leased_until)"
+
 /* RFC 9975 §3, the one place the rule is written: a server_failures row
  * (alias a) whose address has failed for policy.unreachable-after (the
  * parameter p, in seconds; 0: never) is left out of the decision.  An NS

@@ -79,7 +79,7 @@ static const char domain_sql[] =
 	" " TS("removed_at") ", " TS("signal_baseline") ", " TS("ds_changed_at") ","
 	" opted_out, suspended_at IS NOT NULL, " TS("suspended_at") ","
 	" coalesce(suspended_by, ''), coalesce(suspended_reason, ''),"
-	" coalesce(csync_approved_serial, -1), " TS("next_scan_at") ", next_scan_at <= now(),"
+	" coalesce(csync_approved_serial, -1), " TS(CDS_DB_NEXT_SCAN("")) ", " CDS_DB_DUE("") ","
 	" consecutive_failures FROM delegations WHERE domain = $1";
 
 /* The delegations row of domain_sql into out. */
@@ -171,7 +171,7 @@ static const char domain_json_sql[] =
 	"   'since', " CDS_DB_TIME("d.suspended_at") ", 'by', d.suspended_by,"
 	"   'reason', d.suspended_reason) END,"
 	" 'csync_approved_serial', d.csync_approved_serial,"
-	" 'next_scan_at', " CDS_DB_TIME("d.next_scan_at") ","
+	" 'next_scan_at', " CDS_DB_TIME(CDS_DB_NEXT_SCAN("d.")) ","
 	" 'consecutive_failures', d.consecutive_failures,"
 	" 'failing', (SELECT coalesce(jsonb_agg(jsonb_build_object('name', f.ns_name,"
 	"   'address', f.address, 'since', " CDS_DB_TIME("f.first_failed_at") ","
@@ -235,7 +235,7 @@ static const char domain_public_sql[] =
 	"   'registry_status', CASE WHEN d.suspended_by = 'registry' THEN d.suspended_reason END)"
 	"   END,"
 	" 'registry_status', to_jsonb(d.registry_status),"
-	" 'next_scan_at', " CDS_DB_TIME("d.next_scan_at") ","
+	" 'next_scan_at', " CDS_DB_TIME(CDS_DB_NEXT_SCAN("d.")) ","
 	" 'consecutive_failures', d.consecutive_failures,"
 	" 'failing', (SELECT coalesce(jsonb_agg(jsonb_build_object('name', f.ns_name,"
 	"   'address', f.address, 'since', " CDS_DB_TIME("f.first_failed_at") ","

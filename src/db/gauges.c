@@ -15,9 +15,9 @@
  * registry's million rows costs a sequential scan, which a partial index
  * would not save (most rows are counted). */
 static const char delegations_sql[] = "SELECT count(*),"
-				      "       count(*) FILTER (WHERE next_scan_at <= now()),"
+				      "       count(*) FILTER (WHERE " CDS_DB_DUE("") "),"
 				      "       coalesce(extract(epoch FROM now() - min(next_scan_at)"
-				      "                FILTER (WHERE next_scan_at <= now())), 0),"
+				      "                FILTER (WHERE " CDS_DB_DUE("") ")), 0),"
 				      "       count(*) FILTER (WHERE suspended_at IS NOT NULL)"
 				      "  FROM delegations WHERE removed_at IS NULL";
 

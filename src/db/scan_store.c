@@ -17,17 +17,21 @@
 #include "db_internal.h"
 
 /*
- * The claim leases the rows it takes: their next due time moves a lease
- * ahead in the same statement, committed at once, so no transaction stays
- * open while they are scanned (a batch held open until its slowest
- * delegation answered kept the scanner waiting out every lame delegation's
- * timeouts; bench/RESULTS.md).  The result's write sets the real next due
- * time; a scanner that stops before it leaves the rows due when the lease
- * ends.  $4: policy.unreachable-after in seconds, $5: the lease in seconds.
+ * The claim leases the rows it takes: leased_until a lease ahead, in the
+ * same statement, committed at once, so no transaction stays open while
+ * they are scanned (a batch held open until its slowest delegation
+ * answered kept the scanner waiting out every lame delegation's timeouts;
+ * bench/RESULTS.md).  A delegation is due when next_scan_at has passed and
+ * no lease holds it (CDS_DB_DUE).  The claim writes only the lease, an
+ * unindexed column, so the update can stay on its page without index
+ * entries (0010_claim_lease_only.sql); the result's write sets the next
+ * due time and clears the lease; a scanner that stops before it leaves the
+ * rows due when the lease ends.  $4: policy.unreachable-after in seconds,
+ * $5: the lease in seconds.
  */
 #define CLAIM_WHERE                                                                        \
 	"WHERE removed_at IS NULL AND id > $1::bigint"                                      \
-	"  AND (($3::text[] IS NULL AND next_scan_at <= now()) OR domain = ANY($3::text[])) "
+	"  AND (($3::text[] IS NULL AND " CDS_DB_DUE("") ") OR domain = ANY($3::text[])) "
 /* The daemon's out-of-turn claim (a NOTIFY): the named delegations, due or
  * not, but none that another scanner holds under a lease. */
 #define CLAIM_FREE "  AND ($6::boolean IS NOT TRUE OR leased_until IS NULL OR leased_until <= now()) "
@@ -56,8 +60,7 @@ static const char claim_sql[] =
 	"WITH c AS (SELECT id FROM delegations " CLAIM_WHERE CLAIM_FREE
 	"           ORDER BY id LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
 	" u AS (UPDATE delegations AS d"
-	"       SET next_scan_at = now() + make_interval(secs => $5::double precision),"
-	"           leased_until = now() + make_interval(secs => $5::double precision)"
+	"       SET leased_until = now() + make_interval(secs => $5::double precision)"
 	"       FROM c WHERE d.id = c.id RETURNING d.*) "
 	CLAIM_COLUMNS("u")
 	"FROM u LEFT JOIN bootstrap_observations o ON o.delegation_id = u.id"
@@ -66,10 +69,13 @@ static const char claim_sql[] =
 /* The daemon's claim: the due delegations that have waited longest
  * first (delegations_next_scan, 0004_daemon.sql), with no cursor, so that
  * a retry after scan.retry-after is taken when it falls due, not when a
- * pass through the table comes round to it.  $1: how many, $2:
+ * pass through the table comes round to it.  It still moves next_scan_at
+ * a lease ahead too: what it holds leaves the front of that index, which
+ * it reads at every claim (a batch scan's leases, only when one runs
+ * beside the daemon, are stepped over).  $1: how many, $2:
  * policy.unreachable-after, $3: the lease, all in seconds. */
 static const char claim_due_sql[] =
-	"WITH c AS (SELECT id FROM delegations WHERE removed_at IS NULL AND next_scan_at <= now()"
+	"WITH c AS (SELECT id FROM delegations WHERE removed_at IS NULL AND " CDS_DB_DUE("")
 	"           ORDER BY next_scan_at LIMIT $1::integer FOR UPDATE SKIP LOCKED),"
 	" u AS (UPDATE delegations AS d"
 	"       SET next_scan_at = now() + make_interval(secs => $3::double precision),"
@@ -954,7 +960,7 @@ int cds_db_count_due(struct cds_db *db, uint64_t *out, char *err, size_t errlen)
 {
 	return count_of(db,
 			"SELECT count(*) FROM delegations"
-			" WHERE removed_at IS NULL AND next_scan_at <= now()",
+			" WHERE removed_at IS NULL AND " CDS_DB_DUE(""),
 			out, err, errlen);
 }
 

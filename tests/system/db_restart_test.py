@@ -54,12 +54,11 @@ def main():
         check(0 < done < 2000 and done % 50 == 0 and torn == "0",
               "%d results, in whole batches, %s half-written" % (done, torn))
         # What the stopped scanner had claimed and not written is leased
-        # (its next scan moved ahead of the import's now(), which is its
-        # created_at), and exactly what it said it lost.  Counted without
-        # now(): the lease may already have ended on a busy machine (the
-        # restart alone can take seconds), and that says nothing about
-        # cdscan.
-        leased = psql(db, "SELECT count(*) FROM delegations d WHERE next_scan_at > created_at"
+        # (leased_until set: a result's write clears it), and exactly what
+        # it said it lost.  Counted without now(): the lease may already
+        # have ended on a busy machine (the restart alone can take
+        # seconds), and that says nothing about cdscan.
+        leased = psql(db, "SELECT count(*) FROM delegations d WHERE leased_until IS NOT NULL"
                       " AND NOT EXISTS (SELECT 1 FROM scan_results s"
                       " WHERE s.delegation_id = d.id)")
         m = re.search(r"(\d+) claimed delegations were not written", err)
@@ -75,7 +74,7 @@ def main():
         # The rerun once every lease has ended: waited for, not slept for.
         deadline = time.time() + 60
         while time.time() < deadline and psql(
-                db, "SELECT count(*) FROM delegations WHERE next_scan_at > now()") != "%d" % done:
+                db, "SELECT count(*) FROM delegations WHERE leased_until > now()") != "0":
             time.sleep(0.2)
         p = run("scan", timeout=300)
         got = psql(db, "SELECT count(*), count(DISTINCT delegation_id) FROM scan_results")

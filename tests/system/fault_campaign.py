@@ -329,12 +329,10 @@ class Campaign:
                         " 'sent'))") == "0"
 
     def wait_leases(self, db):
-        """Until no delegation is leased by a scanner that stopped (a lease
-        is seconds ahead; a next scan is hours)."""
+        """Until no delegation is leased by a scanner that stopped."""
         deadline = time.time() + 30
         while time.time() < deadline and psql(
-                db, "SELECT count(*) FROM delegations WHERE next_scan_at > now() AND"
-                    " next_scan_at < now() + interval '1 minute'") != "0":
+                db, "SELECT count(*) FROM delegations WHERE leased_until > now()") != "0":
             time.sleep(0.2)
 
     @staticmethod
