@@ -1,5 +1,4 @@
 /* cdscan: command line and wiring only (STYLE.md); the work is in src/<layer>. */
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,27 +12,6 @@
 #include "cdscan/version.h"
 
 #define DEFAULT_CONFIG CDSCAN_SYSCONFDIR "/cdscan/cdscan.yaml"
-
-/*
- * glibc gives the top of a heap back to the kernel once 128 KiB of it is
- * free, and a scan frees and allocates the same sizes all the time (each
- * decision's 65 KiB working box, each verdict's JSON, each batch's
- * arrays): every allocation after such a trim touches fresh pages, and the
- * kernel's zeroing of them was 7% of a 20,000-zone scan's profile
- * (bench/RESULTS.md).  Kept up to 64 MiB instead, with large blocks
- * (below 4 MiB) taken from the heap too: 0.87x the CPU per domain of a
- * first scan, peak RSS +4%.  GLIBC_TUNABLES, when set, is the operator's
- * choice and left alone.
- */
-static void tune_malloc(void)
-{
-#if defined(M_TRIM_THRESHOLD) && defined(M_MMAP_THRESHOLD)
-	if (getenv("GLIBC_TUNABLES"))
-		return;
-	mallopt(M_TRIM_THRESHOLD, 64 << 20);
-	mallopt(M_MMAP_THRESHOLD, 4 << 20);
-#endif
-}
 
 /* Load the configuration: -c FILE, else the default file if it exists, else
  * the built-in defaults.  Prints the error and returns an exit code. */
@@ -119,7 +97,6 @@ int main(int argc, char **argv)
 	char err[512];
 	int rc, r;
 
-	tune_malloc();
 	r = cds_cli_parse(argc, argv, &cli, err, sizeof(err));
 	if (r != 0) {
 		if (r == CDS_EUSAGE)
