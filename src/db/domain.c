@@ -386,11 +386,13 @@ static const char suspend_sql[] =
 	"       coalesce(d.suspended_reason, '') FROM d";
 
 /* A resumption makes the domain due at once: automation picks up where it
- * stopped, with a fresh scan. */
+ * stopped, with a fresh scan (a scan in flight read the suspension when it
+ * claimed: its lease is dropped, so the next claim takes it again). */
 static const char resume_sql[] =
 	"WITH d AS (SELECT id, suspended_at FROM delegations WHERE domain = $1 FOR UPDATE),"
 	" u AS (UPDATE delegations t SET suspended_at = NULL, suspended_by = NULL,"
-	"         suspended_reason = NULL, next_scan_at = now(), updated_at = now()"
+	"         suspended_reason = NULL, next_scan_at = now(), leased_until = NULL,"
+	"         updated_at = now()"
 	"       FROM d WHERE t.id = d.id AND d.suspended_at IS NOT NULL RETURNING t.id),"
 	" e AS (INSERT INTO domain_events (delegation_id, event, actor, login, reason)"
 	"       SELECT id, 'resume', 'operator', $3, $2 FROM u) "
@@ -505,7 +507,8 @@ int cds_db_domain_approve_csync(struct cds_db *db, const char *name, const char 
 	out->changed = true;
 	return cds_db_exec(db,
 			   "WITH u AS (UPDATE delegations SET csync_approved_serial = $2::bigint,"
-			   "  next_scan_at = now(), updated_at = now() WHERE id = $1::bigint"
+			   "  next_scan_at = now(), leased_until = NULL, updated_at = now()"
+			   "  WHERE id = $1::bigint"
 			   "  RETURNING id)"
 			   " INSERT INTO domain_events (delegation_id, event, actor, login, reason)"
 			   " SELECT id, 'approve-csync', 'operator', $3, $4 FROM u",

@@ -16,7 +16,7 @@
  * would not save (most rows are counted). */
 static const char delegations_sql[] = "SELECT count(*),"
 				      "       count(*) FILTER (WHERE " CDS_DB_DUE("") "),"
-				      "       coalesce(extract(epoch FROM now() - min(next_scan_at)"
+				      "       coalesce(extract(epoch FROM now() - min(" CDS_DB_NEXT_SCAN("") ")"
 				      "                FILTER (WHERE " CDS_DB_DUE("") ")), 0),"
 				      "       count(*) FILTER (WHERE suspended_at IS NOT NULL)"
 				      "  FROM delegations WHERE removed_at IS NULL";

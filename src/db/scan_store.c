@@ -22,12 +22,14 @@
  * they are scanned (a batch held open until its slowest delegation
  * answered kept the scanner waiting out every lame delegation's timeouts;
  * bench/RESULTS.md).  A delegation is due when next_scan_at has passed and
- * no lease holds it (CDS_DB_DUE).  The claim writes only the lease, an
- * unindexed column, so the update can stay on its page without index
- * entries (0010_claim_lease_only.sql); the result's write sets the next
- * due time and clears the lease; a scanner that stops before it leaves the
- * rows due when the lease ends.  $4: policy.unreachable-after in seconds,
- * $5: the lease in seconds.
+ * no lease holds it (CDS_DB_DUE).  For a due row the claim changes only
+ * the lease, an unindexed column, so the update can stay on its page
+ * without index entries (0010_claim_lease_only.sql: PostgreSQL compares an
+ * indexed column's old and new value); a row taken before it is due (a
+ * NOTIFY, scan --domain) also gets its next scan brought to the lease's
+ * end.  The result's write sets the next due time and clears the lease; a
+ * scanner that stops before it leaves the rows due when the lease ends.
+ * $4: policy.unreachable-after in seconds, $5: the lease in seconds.
  */
 #define CLAIM_WHERE                                                                        \
 	"WHERE removed_at IS NULL AND id > $1::bigint"                                      \
@@ -60,7 +62,9 @@ static const char claim_sql[] =
 	"WITH c AS (SELECT id FROM delegations " CLAIM_WHERE CLAIM_FREE
 	"           ORDER BY id LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
 	" u AS (UPDATE delegations AS d"
-	"       SET leased_until = now() + make_interval(secs => $5::double precision)"
+	"       SET leased_until = now() + make_interval(secs => $5::double precision),"
+	"           next_scan_at = least(next_scan_at,"
+	"                                now() + make_interval(secs => $5::double precision))"
 	"       FROM c WHERE d.id = c.id RETURNING d.*) "
 	CLAIM_COLUMNS("u")
 	"FROM u LEFT JOIN bootstrap_observations o ON o.delegation_id = u.id"
@@ -1226,7 +1230,8 @@ int cds_db_release(struct cds_db *db, const int64_t *ids, size_t n, char *err, s
 	snprintf(p, len - (size_t)(p - arr), "}");
 	const char *params[1] = {arr};
 	int r = cds_db_exec(db,
-			    "UPDATE delegations SET next_scan_at = now(), leased_until = NULL"
+			    "UPDATE delegations SET next_scan_at = least(next_scan_at, now()),"
+			    " leased_until = NULL"
 			    " WHERE id = ANY($1::bigint[]) AND leased_until IS NOT NULL",
 			    1, params, NULL, err, errlen);
 	free(arr);
