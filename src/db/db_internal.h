@@ -27,8 +27,9 @@ void cds_db_rollback(struct cds_db *db);
 
 /* A delegation (columns prefixed p: "" or "d.") is due when its next scan
  * time has passed and no scanner holds it under a lease (a batch scan's
- * claim sets the lease alone: 0010_claim_lease_only.sql); the time it is
- * next due, as `domain show` gives it, is the later of the two. */
+ * claim of a due row changes the lease alone: 0010_claim_lease_only.sql);
+ * the time it is next due, as `domain show` gives it, is the later of the
+ * two. */
 #define CDS_DB_DUE(p)                                                                      \
 	"(" p "next_scan_at <= now() AND (" p "leased_until IS NULL OR " p "leased_until <="    \
 	" now()))"
