@@ -102,6 +102,9 @@ int cds_ds_parse(const char *text, struct cds_ds *out);
 /* Format as "KEYTAG ALG DIGESTTYPE HEX", digest in upper case (CONTRACT.md). */
 void cds_ds_format(const struct cds_ds *ds, char buf[CDS_DS_TEXT_MAX]);
 
+/* in[0..n) as 2n upper-case hexadecimal digits at out (no NUL written). */
+void cds_hex_upper(const uint8_t *in, size_t n, char *out);
+
 /* Parse an RFC 3339 time ("2026-11-29T18:00:00Z", "+01:00" offsets and
  * fractions accepted).  Returns 0 or CDS_ESYNTAX. */
 int cds_time_parse(const char *text, time_t *out);

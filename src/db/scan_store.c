@@ -867,14 +867,12 @@ static int record_sigcache(struct cds_db *db, const struct cds_db_outcome *o, si
 			continue;
 		}
 		/* Hex by table: a first scan writes a few KB per signed zone,
-		 * and snprintf per octet cost more than the verifications. */
-		static const char digits[] = "0123456789abcdef";
+		 * and snprintf per octet cost more than the verifications
+		 * (decode(..., 'hex') takes either case). */
 		char *h = malloc(2 * blen + 1);
 		r = h ? 0 : CDS_ENOMEM;
-		for (size_t k = 0; h && k < blen; k++) {
-			h[2 * k] = digits[blob[k] >> 4];
-			h[2 * k + 1] = digits[blob[k] & 15];
-		}
+		if (h)
+			cds_hex_upper(blob, blen, h);
 		if (r == 0 && (r = lit_add(&ids.b, &ids.len, &ids.cap, id, (size_t)il)) == 0)
 			r = lit_add(&hex.b, &hex.len, &hex.cap, h, 2 * blen);
 		writes++;

@@ -84,15 +84,11 @@ int cds_dsync_format(const struct cds_dsync *d, char *buf, size_t buflen)
 
 int cds_rdata_format_generic(const uint8_t *rdata, size_t len, char *buf, size_t buflen)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	int n = snprintf(buf, buflen, "\\# %zu%s", len, len ? " " : "");
 
 	if (n < 0 || (size_t)n + 2 * len >= buflen)
 		return CDS_ERANGE;
-	for (size_t i = 0; i < len; i++) {
-		buf[n++] = hex[rdata[i] >> 4];
-		buf[n++] = hex[rdata[i] & 0xf];
-	}
-	buf[n] = '\0';
+	cds_hex_upper(rdata, len, buf + n);
+	buf[(size_t)n + 2 * len] = '\0';
 	return 0;
 }
