@@ -282,7 +282,8 @@ def test_unreachable(r):
 
 def test_race(r, front):
     """Both vantages write race.test at the same moment: exactly one change
-    set.  A transaction of the test's own holds vantage_observations locked
+    set (b claims it once a's claim has committed; the front holds the
+    answers until both asked).  A transaction of the test's own holds vantage_observations locked
     (EXCLUSIVE) for 8 s, so that both scans reach their write and wait in
     it together; when it ends, the delegation's row lock (taken first in
     the write) lets one through, and the other then sees its observation.
@@ -296,6 +297,7 @@ def test_race(r, front):
                      " SELECT pg_sleep(8); COMMIT;\n")
     hold.stdin.close()
     time.sleep(0.5)
+    psql(r.db, "UPDATE delegations SET leased_until = NULL WHERE domain = 'race.test.'")
     procs = []
     t0 = time.monotonic()
     for name in ("a", "b"):
@@ -303,6 +305,15 @@ def test_race(r, front):
         procs.append((name, report, subprocess.Popen(
             [r.binary, "-c", r.conf(name), "scan", "--domain", "race.test", "--report", report,
              "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+        # b starts once a's claim has committed: two claims at the same
+        # instant skip each other's locked row (SKIP LOCKED), and one
+        # vantage then scans nothing; two ASan CI runs met that (a's
+        # answers then waited for b at the front and timed out).
+        deadline = time.monotonic() + 30
+        while name == "a" and time.monotonic() < deadline and psql(
+                r.db, "SELECT leased_until IS NOT NULL FROM delegations"
+                " WHERE domain = 'race.test.'") != "t":
+            time.sleep(0.02)
     actions, walls, why = {}, {}, {}
     for name, report, p in procs:
         _, err = p.communicate(timeout=120)
