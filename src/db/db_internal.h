@@ -35,6 +35,12 @@ void cds_db_rollback(struct cds_db *db);
 	" now()))"
 #define CDS_DB_NEXT_SCAN(p) "greatest(" p "next_scan_at, " p "leased_until)"
 
+/* The stored verdict of scan_results row s, as jsonb: the json the scanner
+ * wrote (column verdict, since 0011_verdict_json.sql, parsed here on the
+ * read instead of at every scan's write) or, for a row written before,
+ * verdict_jsonb. */
+#define CDS_DB_VERDICT(s) "coalesce(" s ".verdict::jsonb, " s ".verdict_jsonb)"
+
 /* RFC 9975 §3, the one place the rule is written: a server_failures row
  * (alias a) whose address has failed for policy.unreachable-after (the
  * parameter p, in seconds; 0: never) is left out of the decision.  An NS

@@ -16,9 +16,10 @@
 /* A verdict's actions and reasons in one line (scan_results row s). */
 #define VERDICT_TEXT(s)                                                                    \
 	"'DS ' || " s ".ds_action || ' (' || array_to_string(ARRAY(SELECT"                     \
-	" jsonb_array_elements_text(" s ".verdict->'ds'->'reasons')), ', ') || '), NS ' || "    \
+	" jsonb_array_elements_text(" CDS_DB_VERDICT(s) "->'ds'->'reasons')), ', ') || '),"      \
+	" NS ' || "                                                                            \
 	s ".ns_action || ' (' || array_to_string(ARRAY(SELECT"                                  \
-	" jsonb_array_elements_text(" s ".verdict->'ns'->'reasons')), ', ') || ')'"
+	" jsonb_array_elements_text(" CDS_DB_VERDICT(s) "->'ns'->'reasons')), ', ') || ')'"
 
 /* A change set in one line (change_sets row c). */
 #define CHANGE_TEXT(c)                                                                     \
@@ -180,7 +181,7 @@ static const char domain_json_sql[] =
 	"   ORDER BY f.ns_name, f.address), '[]') FROM server_failures f"
 	"   WHERE f.delegation_id = d.id),"
 	" 'verdicts', (SELECT coalesce(jsonb_agg(jsonb_build_object('scanned_at',"
-	"   " CDS_DB_TIME("s.scanned_at") ", 'dry_run', s.dry_run, 'verdict', s.verdict)"
+	"   " CDS_DB_TIME("s.scanned_at") ", 'dry_run', s.dry_run, 'verdict', " CDS_DB_VERDICT("s") ")"
 	"   ORDER BY s.scanned_at DESC, s.id DESC), '[]') FROM (SELECT * FROM scan_results"
 	"   WHERE delegation_id = d.id ORDER BY scanned_at DESC, id DESC LIMIT 3) s),"
 	" 'change_sets', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'kind',"
@@ -243,7 +244,7 @@ static const char domain_public_sql[] =
 	"   'excluded', " CDS_DB_EXCLUDED("f", "$2") ") ORDER BY f.ns_name, f.address), '[]')"
 	"   FROM server_failures f WHERE f.delegation_id = d.id),"
 	" 'verdicts', (SELECT coalesce(jsonb_agg(jsonb_build_object('scanned_at',"
-	"   " CDS_DB_TIME("s.scanned_at") ", 'dry_run', s.dry_run, 'verdict', s.verdict)"
+	"   " CDS_DB_TIME("s.scanned_at") ", 'dry_run', s.dry_run, 'verdict', " CDS_DB_VERDICT("s") ")"
 	"   ORDER BY s.scanned_at DESC, s.id DESC), '[]') FROM (SELECT * FROM scan_results"
 	"   WHERE delegation_id = d.id ORDER BY scanned_at DESC, id DESC LIMIT $3::integer) s),"
 	" 'change_sets', (SELECT coalesce(jsonb_agg(jsonb_build_object('kind', c.kind,"
@@ -272,8 +273,9 @@ int cds_db_domain_public_json(struct cds_db *db, const char *name, uint64_t unre
 	"(SELECT s.scanned_at AS t, s.id AS tie, CASE WHEN s.dry_run THEN 'dry-run'"          \
 	"   ELSE 'verdict' END AS what, " VERDICT_TEXT("s") " AS text,"                        \
 	"   jsonb_build_object('scan_result', s.id, 'ds', jsonb_build_object('action',"         \
-	"   s.ds_action, 'reasons', s.verdict->'ds'->'reasons'), 'ns', jsonb_build_object("     \
-	"   'action', s.ns_action, 'reasons', s.verdict->'ns'->'reasons')) AS detail"           \
+	"   s.ds_action, 'reasons', " CDS_DB_VERDICT("s") "->'ds'->'reasons'), 'ns',"           \
+	"   jsonb_build_object('action', s.ns_action, 'reasons', " CDS_DB_VERDICT("s")          \
+	"   ->'ns'->'reasons')) AS detail"                                                     \
 	"  FROM scan_results s WHERE s.delegation_id = $1::bigint"                              \
 	"  ORDER BY s.scanned_at DESC, s.id DESC LIMIT $2::integer)"                            \
 	" UNION ALL "                                                                           \
@@ -442,13 +444,16 @@ int cds_db_domain_resume(struct cds_db *db, const char *name, const char *reason
  * operator (csync-not-immediate), its NS reasons, and the CSYNC a server
  * served (its serial first). */
 static const char newest_csync_sql[] =
-	"SELECT d.id, s.id IS NOT NULL, coalesce(s.verdict->'ns'->'reasons'"
+	"SELECT d.id, s.id IS NOT NULL, coalesce(" CDS_DB_VERDICT("s")
+	"       ->'ns'->'reasons'"
 	"       ? 'csync-not-immediate', false),"
 	"       coalesce(array_to_string(ARRAY(SELECT jsonb_array_elements_text("
-	"         s.verdict->'ns'->'reasons')), ', '), ''),"
-	"       coalesce((SELECT x->>'csync' FROM jsonb_array_elements(s.verdict->'servers') x"
+	"         " CDS_DB_VERDICT("s") "->'ns'->'reasons')), ', '), ''),"
+	"       coalesce((SELECT x->>'csync' FROM jsonb_array_elements("
+	"         " CDS_DB_VERDICT("s") "->'servers') x"
 	"         WHERE x->>'csync' IS NOT NULL LIMIT 1), ''), " TS("s.scanned_at") " "
-	"FROM delegations d LEFT JOIN LATERAL (SELECT id, verdict, scanned_at FROM scan_results"
+	"FROM delegations d LEFT JOIN LATERAL (SELECT id, verdict, verdict_jsonb, scanned_at"
+	"  FROM scan_results"
 	"  WHERE delegation_id = d.id ORDER BY scanned_at DESC, id DESC LIMIT 1) s ON true "
 	"WHERE d.domain = $1";
 

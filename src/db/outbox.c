@@ -186,7 +186,7 @@ int cds_db_change_done(struct cds_db *db, int64_t id, const char *svtrid, char *
 			  " SELECT u.delegation_id, 'change-applied', jsonb_build_object("
 			  "   'change_set', u.id, 'kind', u.kind, 'action', u.action,"
 			  "   'add', to_jsonb(u.add), 'rem', to_jsonb(u.rem), 'svtrid', $2::text,"
-			  "   'verdict', (SELECT s.verdict FROM scan_results s"
+			  "   'verdict', (SELECT " CDS_DB_VERDICT("s") " FROM scan_results s"
 			  "               WHERE s.id = u.scan_result_id))"
 			  " FROM u WHERE u.was <> 'done'",
 			  svtrid, err, errlen);

@@ -743,7 +743,7 @@ static int record_schedule(struct cds_db *db, const struct columns *c,
 	"INSERT INTO scan_results (delegation_id, scanned_at, dry_run, ds_action,"            \
 	" ns_action, reasons, verdict, scanner)"                                              \
 	" SELECT t.d, now(), $2::boolean, t.a, t.b, string_to_array(t.r, ','),"               \
-	" t.v::jsonb, $7"                                                                     \
+	" t.v::json, $7"                                                                      \
 	" FROM unnest($1::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])"          \
 	"   AS t(d, a, b, r, v)"                                                              \
 	" RETURNING id, delegation_id"
@@ -768,9 +768,11 @@ static const char insert_previous_sql[] =
 	" floor(extract(epoch FROM p.scanned_at))::bigint, p.ds_action, p.ns_action, p.rejected"
 	" FROM n LEFT JOIN LATERAL (SELECT s.dry_run, s.scanned_at, s.ds_action, s.ns_action,"
 	"   (SELECT string_agg(e.x, ',' ORDER BY e.i) FROM jsonb_array_elements_text("
-	"      CASE WHEN s.ds_action = 'reject' THEN s.verdict->'ds'->'reasons'"
+	"      CASE WHEN s.ds_action = 'reject' THEN "
+	"        " CDS_DB_VERDICT("s") "->'ds'->'reasons'"
 	"           ELSE '[]'::jsonb END ||"
-	"      CASE WHEN s.ns_action = 'reject' THEN s.verdict->'ns'->'reasons'"
+	"      CASE WHEN s.ns_action = 'reject' THEN "
+	"        " CDS_DB_VERDICT("s") "->'ns'->'reasons'"
 	"           ELSE '[]'::jsonb END) WITH ORDINALITY AS e(x, i)) AS rejected"
 	"   FROM scan_results s WHERE s.delegation_id = n.delegation_id"
 	"     AND ($2::boolean OR NOT s.dry_run)"

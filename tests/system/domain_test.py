@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 
-from labtest import Database, check, finish, load_lab, psql
+from labtest import Database, PsqlError, check, finish, load_lab, psql
 
 ZONE = "state.example."
 
@@ -246,6 +246,43 @@ def lab_conf(env, unreachable="1s", interval="1s"):
                   % (interval, unreachable, os.path.join(env.tmp, "spool")))
 
 
+def stored_before_json(env):
+    """A result written before schema version 11 keeps its verdict in
+    verdict_jsonb (sql/0011_verdict_json.sql); show and history read either
+    column, and a row with neither is refused."""
+    dom = "csync-approve.test."
+    did = env.sql("SELECT id FROM delegations WHERE domain = '%s'" % dom)
+    old = env.sql(
+        "INSERT INTO scan_results (delegation_id, scanned_at, dry_run, ds_action, ns_action,"
+        " reasons, verdict_jsonb, scanner) SELECT delegation_id, scanned_at + interval '1 hour',"
+        " dry_run, 'reject', ns_action, '{old-row}', jsonb_set(verdict::jsonb, '{ds,reasons}',"
+        " '[\"old-row\"]'), 'before-0011' FROM scan_results WHERE delegation_id = %s"
+        " ORDER BY id DESC LIMIT 1 RETURNING id" % did).split("\n")[0]
+    check(old.isdigit(), "an old-style row written: %r" % old)
+    p = env.run("-q", "domain", "history", dom, "--limit", "2")
+    lines = p.stdout.splitlines()
+    check(p.returncode == 0 and len(lines) == 2 and "DS reject (old-row)" in lines[0] and
+          "old-row" not in lines[1] and re.search(r"DS \S+ \(\S", lines[1]),
+          "history reads verdict_jsonb and verdict:\n" + p.stdout + p.stderr)
+    p = env.run("-q", "domain", "show", dom, "--json")
+    try:
+        vs = json.loads(p.stdout)["verdicts"]
+    except (ValueError, KeyError):
+        vs = []
+    check(len(vs) >= 2 and vs[0]["verdict"]["ds"]["reasons"] == ["old-row"] and
+          vs[1]["verdict"]["domain"] == dom,
+          "show --json reads both columns: %s" % p.stdout[:400])
+    try:
+        refused = "accepted: " + env.sql(
+            "INSERT INTO scan_results (delegation_id, scanned_at, dry_run, ds_action, ns_action,"
+            " reasons) VALUES (%s, now(), false, 'none', 'none', '{}') RETURNING id" % did)
+    except PsqlError as e:
+        refused = str(e)
+    check("scan_results_has_verdict" in refused, "a result without a verdict is refused: "
+          + refused)
+    env.sql("DELETE FROM scan_results WHERE id = %s" % (old if old.isdigit() else "0"))
+
+
 def lab_part(binary, lab, tmp):
     env = Env(binary, lab, tmp, "lab")
     os.mkdir(os.path.join(tmp, "spool"))
@@ -256,6 +293,7 @@ def lab_part(binary, lab, tmp):
         approve(env)
         backoff(env)
         failures(env)
+        stored_before_json(env)
     finally:
         env.drop()
 

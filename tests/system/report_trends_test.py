@@ -249,7 +249,8 @@ def main():
               "D: %s not new: the dry run in between does not count" % ANCHOR)
 
         # D's result of the anchor rewritten to another reject reason.
-        psql(db, "UPDATE scan_results SET verdict = jsonb_set(verdict, '{ds,reasons}', '[\"bogus\"]')"
+        psql(db, "UPDATE scan_results SET verdict = jsonb_set(verdict::jsonb, '{ds,reasons}',"
+                 " '[\"bogus\"]')::json"
                  " WHERE id = (SELECT max(s.id) FROM scan_results s JOIN delegations g"
                  " ON g.id = s.delegation_id WHERE g.domain = '%s')" % ANCHOR)
         e = scan(strict, "E")
