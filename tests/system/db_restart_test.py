@@ -2,7 +2,10 @@
 """PostgreSQL restarted under a running `cdscan scan`: the scanner stops with
 exit 69 and a clear message, no batch is half-written, and once the lease of
 what it had claimed has ended, a rerun scans every delegation exactly once
-(nothing before: the claimed ones are not due until then).  Restarts the lab's cluster: run alone
+(nothing before: the claimed ones are not due until then).  Then the daemon
+outlives a restart, and a delegation taken out of turn (scan --domain)
+whose scanner is killed is scanned again once its lease ends, not a round
+later.  Restarts the lab's cluster: run alone
 (ctest RUN_SERIAL).  Usage: db_restart_test.py CDSCAN LAB_DIR"""
 
 import os
@@ -81,6 +84,7 @@ def main():
         check(p.returncode == 0 and got == "2000|2000",
               "a rerun completes: every delegation scanned exactly once (%s)" % got)
         daemon_outage(binary, labdir, db, conf, tmp)
+        lost_out_of_turn(binary, lab, db, tmp)
     finish()
 
 
@@ -109,6 +113,64 @@ def daemon_outage(binary, labdir, db, conf, tmp):
           "the daemon outlives a PostgreSQL restart: NOTIFY answered %s, scanned after it "
           "(%s results before)" % (rcode_of(a), before))
     check(d.stop() == 0, "and stops with exit 0")
+
+
+def lost_out_of_turn(binary, lab, db, tmp):
+    """A delegation claimed before it is due (scan --domain, as a NOTIFY
+    does) whose scanner is killed: the claim brought its next scan to the
+    lease's end, so it is not lost until its next round (a year here); no
+    scan takes it while the lease holds, and the first scan after it does,
+    once."""
+    zone = os.path.join(tmp, "lost.zone")
+    with open(zone, "w") as f:
+        f.write("$ORIGIN lostclaim.example.\n@ SOA ns h 1 3600 600 86400 300\n"
+                "gone NS ns1.silent.net.\n")
+    conf = os.path.join(tmp, "lost.yaml")
+    open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n"
+                          "  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
+                          "scan:\n  timeout: 1s\n  retries: 2\n  lease: 20s\n"
+                          "  interval: 365d\n" % (db, lab["resolver"], lab["trust_anchor"]))
+    run = lambda *a, **k: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
+                                         text=True, **k)
+    name = "gone.lostclaim.example."
+    must(run("import", "--zone", zone), "import of " + name)
+    psql(db, "UPDATE delegations SET next_scan_at = now() + interval '365 days',"
+             " leased_until = NULL")
+    results = lambda: psql(db, "SELECT count(*) FROM scan_results s JOIN delegations d"
+                               " ON d.id = s.delegation_id WHERE d.domain = '%s'" % name)
+    # Its only server never answers: the scan waits out timeout and
+    # retries, long enough to be killed once the claim has committed.
+    p = subprocess.Popen([binary, "-q", "-c", conf, "scan", "--domain", name],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    while time.time() < deadline and p.poll() is None and psql(
+            db, "SELECT leased_until IS NOT NULL FROM delegations WHERE domain = '%s'"
+            % name) != "t":
+        time.sleep(0.02)
+    p.kill()
+    p.communicate(timeout=30)
+    row = psql(db, "SELECT next_scan_at = leased_until, leased_until > now() + interval"
+                   " '2 seconds', next_scan_at < now() + interval '1 minute' FROM delegations"
+                   " WHERE domain = '%s'" % name)
+    check(p.returncode == -9 and results() == "0" and row == "t|t|t",
+          "scan --domain killed after its claim: next scan at the lease's end, not in a year"
+          " (same, lease still > 2 s, within a minute: %s; exit %s)" % (row, p.returncode))
+    q = run("scan", timeout=120)
+    still = psql(db, "SELECT leased_until > now() FROM delegations WHERE domain = '%s'" % name)
+    check(q.returncode == 0 and results() == "0" and still == "t",
+          "a scan while the lease holds leaves it alone (exit %d, %s results, leased %s)"
+          % (q.returncode, results(), still))
+    deadline = time.time() + 60
+    while time.time() < deadline and psql(
+            db, "SELECT leased_until > now() FROM delegations WHERE domain = '%s'" % name) == "t":
+        time.sleep(0.2)
+    q = run("scan", timeout=120)
+    got = psql(db, "SELECT s.ds_action || ' ' || array_to_string(s.reasons, ',')"
+                   " FROM scan_results s JOIN delegations d ON d.id = s.delegation_id"
+                   " WHERE d.domain = '%s'" % name)
+    check(q.returncode == 0 and got.startswith("reject ns-unreachable"),
+          "the first scan after the lease takes it, once: exit %d, %r %s"
+          % (q.returncode, got, q.stderr.strip()[-300:]))
 
 
 if __name__ == "__main__":
