@@ -41,6 +41,10 @@ void cds_db_rollback(struct cds_db *db);
  * verdict_jsonb. */
 #define CDS_DB_VERDICT(s) "coalesce(" s ".verdict::jsonb, " s ".verdict_jsonb)"
 
+/* ANALYZE delegations after an import that changed it (import.c). */
+struct cds_import_counts;
+void cds_db_import_analyze(struct cds_db *db, const struct cds_import_counts *c);
+
 /* RFC 9975 §3, the one place the rule is written: a server_failures row
  * (alias a) whose address has failed for policy.unreachable-after (the
  * parameter p, in seconds; 0: never) is left out of the decision.  An NS

@@ -335,6 +335,29 @@ static int merge(struct cds_db *db, struct cds_import_counts *out, char *err, si
 	return cds_db_merge_state(db, out, err, errlen);
 }
 
+/*
+ * Fresh statistics for the claims, once an import has inserted, changed or
+ * removed delegations.  Without them (a table filled a moment ago, before
+ * autovacuum's next look) the planner took each claim's due rows through a
+ * bitmap scan of delegations_next_scan and sorted them all: 129 ms a claim
+ * of 2,000 at 200,000 delegations against 2.9 ms by the primary key with
+ * statistics, and a scan claims batch after batch, so the first scan after
+ * a large import grew with the square of the table (100 claims: 16.6 s
+ * against 5.9 s).  ANALYZE reads a fixed-size sample (0.2 s at 200,000
+ * rows) and takes no lock that scanners wait for.  It runs after the
+ * import's commit: its failure is logged and undoes nothing.
+ */
+void cds_db_import_analyze(struct cds_db *db, const struct cds_import_counts *c)
+{
+	if (c->inserted + c->changed + c->removed == 0)
+		return;
+	char err[512];
+	if (cds_db_exec(db, "ANALYZE delegations", 0, NULL, NULL, err, sizeof(err)) != 0)
+		cds_log_warning("import: ANALYZE delegations: %s (the next claims plan without"
+				" fresh statistics until autovacuum analyzes the table)",
+				err);
+}
+
 int cds_db_import_zone(struct cds_db *db, const char *path, const char *origin,
 		       struct cds_import_counts *out, char *err, size_t errlen)
 {
@@ -347,5 +370,8 @@ int cds_db_import_zone(struct cds_db *db, const char *path, const char *origin,
 		cds_db_rollback(db);
 		return r;
 	}
-	return cds_db_exec(db, "COMMIT", 0, NULL, NULL, err, errlen);
+	if ((r = cds_db_exec(db, "COMMIT", 0, NULL, NULL, err, errlen)) != 0)
+		return r;
+	cds_db_import_analyze(db, out);
+	return 0;
 }

@@ -219,5 +219,8 @@ int cds_db_import_domains(struct cds_db *db, cds_db_portfolio_next_cb next, void
 		cds_db_rollback(db);
 		return r;
 	}
-	return cds_db_exec(db, "COMMIT", 0, NULL, NULL, err, errlen);
+	if ((r = cds_db_exec(db, "COMMIT", 0, NULL, NULL, err, errlen)) != 0)
+		return r;
+	cds_db_import_analyze(db, out);
+	return 0;
 }

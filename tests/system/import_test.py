@@ -132,6 +132,11 @@ def main():
               % (len(bad), bad[:1] and (got.get(bad[0]), want[bad[0]])))
         check(psql(db, "SELECT count(*) FROM delegations WHERE ds_changed_at IS NOT NULL") == "0",
               "a first import records no DS change time")
+        # The claims plan with statistics from the first scan on (import.c,
+        # cds_db_import_analyze); autovacuum's own analyze is last_autoanalyze.
+        analyzed = psql(db, "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables"
+                            " WHERE relname = 'delegations'")
+        check(analyzed == "t", "the import analyzed delegations (%s)" % analyzed)
 
         # Re-import with changes: 50 removed, 100 DS changed, 10 glue changed, 25 added.
         removed = set(range(100, 150))
