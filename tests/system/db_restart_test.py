@@ -19,6 +19,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 from labtest import TORN_SQL, Database, check, finish, load_lab, must, psql
 
 
+def write_conf(path, db, lab, scan):
+    """A configuration on the lab's resolver; scan: more keys of scan:
+    (timeout 1s, 2 retries), indented as the first."""
+    with open(path, "w") as f:
+        f.write("database: \"%s\"\nresolver:\n  addresses: [%s]\n"
+                "  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
+                "scan:\n  timeout: 1s\n  retries: 2\n  %s\n"
+                % (db, lab["resolver"], lab["trust_anchor"], scan))
+
+
 def main():
     binary, labdir = sys.argv[1], sys.argv[2]
     lab = load_lab(labdir)
@@ -34,10 +44,8 @@ def main():
         # Slow enough (600 queries/s to the one server) that the restart
         # lands in the middle of the run; 50 in flight, so that whatever is
         # claimed is still leased when the scanner has stopped.
-        open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\nscan:\n"
-                              "  timeout: 1s\n  retries: 2\n  batch-size: 50\n  concurrency: 50\n"
-                              "  lease: 5s\n"
-                              "  per-server-qps: 600\n" % (db, lab["resolver"], lab["trust_anchor"]))
+        write_conf(conf, db, lab, "batch-size: 50\n  concurrency: 50\n  lease: 5s\n"
+                   "  per-server-qps: 600")
         run = lambda *a, **k: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
                                              text=True, **k)
         must(run("db", "init"), "db init")
@@ -126,10 +134,7 @@ def lost_out_of_turn(binary, lab, db, tmp):
         f.write("$ORIGIN lostclaim.example.\n@ SOA ns h 1 3600 600 86400 300\n"
                 "gone NS ns1.silent.net.\n")
     conf = os.path.join(tmp, "lost.yaml")
-    open(conf, "w").write("database: \"%s\"\nresolver:\n  addresses: [%s]\n"
-                          "  allow-addresses: [127.0.0.0/8, '::1']\n  trust-anchor: %s\n"
-                          "scan:\n  timeout: 1s\n  retries: 2\n  lease: 20s\n"
-                          "  interval: 365d\n" % (db, lab["resolver"], lab["trust_anchor"]))
+    write_conf(conf, db, lab, "lease: 20s\n  interval: 365d")
     run = lambda *a, **k: subprocess.run([binary, "-q", "-c", conf, *a], capture_output=True,
                                          text=True, **k)
     name = "gone.lostclaim.example."
