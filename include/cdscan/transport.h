@@ -45,6 +45,9 @@ struct cds_transport_stats {
 	uint64_t sent;          /* datagrams or TCP messages sent (retries count) */
 	uint64_t send_calls;    /* system calls that sent UDP datagrams (sendmmsg
 				 * sends a socket's outbox at once) */
+	uint64_t received;      /* UDP datagrams received */
+	uint64_t recv_calls;    /* system calls that received UDP datagrams or
+				 * found none (recvmmsg takes up to 20 at once) */
 	uint64_t answers;       /* queries completed with an answer */
 	uint64_t timeouts;      /* completed with CDS_ETIMEDOUT (UDP: or CDS_EMISMATCH) */
 	uint64_t errors;        /* queries completed with another error */

@@ -15,6 +15,10 @@
 
 #define SERVER_BUCKETS 65536u
 #define UDP_BUF_MAX 4096u
+/* Datagrams taken by one recvmmsg: libuv splits the buffer it is given into
+ * chunks of 64 KiB (UV__UDP_DGRAM_MAXSIZE), at most 20 of them. */
+#define UDP_RECV_CHUNK 65536u
+#define UDP_RECV_BATCH 20u
 #define TCP_MSG_MAX 65535u
 #define PUMP_INTERVAL_MS 5
 /* The one-second window of per_server_qps, kept as counts of 20 ms slots:
@@ -86,7 +90,6 @@ struct udp_sock {
 	struct query *out[UDP_SOCK_INFLIGHT];
 	uint32_t out_count;
 	struct udp_sock *out_next;    /* in t->out_socks while out_count > 0 */
-	uint8_t buf[UDP_BUF_MAX];
 };
 
 struct query {
@@ -159,6 +162,9 @@ struct cds_transport {
 	uv_prepare_t out_prepare;
 	uv_check_t out_check;
 	int closing;          /* handles of its own still to close */
+	/* Where every UDP socket receives (udp_alloc_cb): UDP_RECV_BATCH
+	 * chunks, read before the next receive, so one buffer serves all. */
+	uint8_t *recv_buf;
 	uint8_t random[512];  /* getrandom() pool for IDs */
 	size_t random_used;
 };
@@ -866,16 +872,30 @@ static int start_tcp(struct query *q)
 static void udp_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct udp_sock *s = h->data;
-	*buf = uv_buf_init((char *)s->buf, sizeof(s->buf));
+	*buf = uv_buf_init((char *)s->t->recv_buf, UDP_RECV_CHUNK * UDP_RECV_BATCH);
 }
 
+/* One datagram, or the end of a receive: with UV_UDP_RECVMMSG libuv calls
+ * this once per datagram of a recvmmsg (UV_UDP_MMSG_CHUNK), then once with
+ * UV_UDP_MMSG_FREE; a receive that found nothing comes as nread 0 and no
+ * flag.  One recvmmsg instead of a recvmsg per datagram (the receive side
+ * was a twentieth of a scan's CPU: bench/RESULTS.md, issue #20). */
 static void udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 			const struct sockaddr *from, unsigned flags)
 {
 	struct udp_sock *s = h->data;
-	if (nread == 0)
+	(void)from;
+	/* The socket closed at an earlier datagram of this batch (its last
+	 * query ended on a retired socket): the rest is for no query. */
+	if (uv_is_closing((uv_handle_t *)h))
 		return;
+	if (nread == 0) {
+		if (!(flags & UV_UDP_MMSG_CHUNK))
+			s->t->stats.recv_calls++;
+		return;
+	}
 	if (nread < 0) {
+		s->t->stats.recv_calls++;
 		/* ICMP port unreachable on the connected socket: nothing listens
 		 * at the address; every query on it gets the error. */
 		s->retired = true;
@@ -883,18 +903,28 @@ static void udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 			finish(s->queries, (int)nread, NULL, 0);
 		return;
 	}
-	struct query *q = nread >= 12 ? *id_bucket(s, s->buf) : NULL;
-	while (q && !answer_matches(q, s->buf, (size_t)nread))
+	if (!(flags & UV_UDP_MMSG_CHUNK))
+		s->t->stats.recv_calls++; /* a recvmsg of one datagram */
+	s->t->stats.received++;
+	const uint8_t *a = (const uint8_t *)buf->base;
+	/* A datagram longer than UDP_BUF_MAX counts as truncated, as when it
+	 * was received into a buffer of that size. */
+	size_t len = (size_t)nread;
+	bool partial = (flags & UV_UDP_PARTIAL) || len > UDP_BUF_MAX;
+	if (len > UDP_BUF_MAX)
+		len = UDP_BUF_MAX;
+	struct query *q = len >= 12 ? *id_bucket(s, a) : NULL;
+	while (q && !answer_matches(q, a, len))
 		q = q->id_next;
 	if (!q) {
 		s->t->stats.mismatched++;
-		if ((q = meant_for(s->queries, s->buf, (size_t)nread)) != NULL)
+		if ((q = meant_for(s->queries, a, len)) != NULL)
 			q->mismatched = true;
 		return;
 	}
-	bool truncated = (s->buf[2] & 0x02) || (flags & UV_UDP_PARTIAL);
+	bool truncated = (a[2] & 0x02) || partial;
 	if (!truncated) {
-		finish(q, 0, s->buf, (size_t)nread);
+		finish(q, 0, a, len);
 		return;
 	}
 	/* RFC 7766: a truncated answer is asked again over TCP (a message to
@@ -934,7 +964,7 @@ static struct udp_sock *sock_get(struct cds_transport *t, struct server *srv, in
 		*err = CDS_ENOMEM;
 		return NULL;
 	}
-	*err = uv_udp_init(t->loop, &s->h);
+	*err = uv_udp_init_ex(t->loop, &s->h, AF_UNSPEC | UV_UDP_RECVMMSG);
 	if (*err != 0) {
 		free(s);
 		return NULL;
@@ -1374,7 +1404,10 @@ int cds_transport_new(uv_loop_t *loop, const struct cds_transport_opts *opts,
 	if (!t)
 		return CDS_ENOMEM;
 	t->buckets = calloc(SERVER_BUCKETS, sizeof(*t->buckets));
-	if (!t->buckets) {
+	t->recv_buf = malloc(UDP_RECV_CHUNK * UDP_RECV_BATCH);
+	if (!t->buckets || !t->recv_buf) {
+		free(t->buckets);
+		free(t->recv_buf);
 		free(t);
 		return CDS_ENOMEM;
 	}
@@ -1426,6 +1459,7 @@ static void pump_close_cb(uv_handle_t *h)
 		}
 	}
 	free(t->buckets);
+	free(t->recv_buf);
 	free(t);
 }
 

@@ -442,6 +442,35 @@ static void test_batched_sends(void **state)
 	uv_loop_close(&loop);
 }
 
+/* Answers that wait together on a socket are read together: one recvmmsg
+ * takes up to 20, where a recvmsg took each (and one more found none). */
+static void test_batched_receives(void **state)
+{
+	uv_loop_t loop;
+	struct responder r = {.delay_ms = 5};
+	struct cds_transport *t;
+	struct counts c = {.t = &t, .r = &r};
+	uv_loop_init(&loop);
+	responder_start(&r, &loop);
+	struct cds_transport_opts o = opts();
+	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
+	for (int i = 0; i < 40; i++)
+		cds_transport_query(t, &r.addr, "example.test.", 6, 0, count_cb, &c);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	struct cds_transport_stats st;
+	cds_transport_stats(t, &st);
+	cds_transport_free(t);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(c.ok, 40);
+	assert_int_equal(st.received, 40);
+	assert_int_equal(st.answers, 40);
+	/* 40 answers sent by the responder in one timer phase: two full
+	 * batches and an empty read, a few more if they straddle a poll. */
+	if (st.recv_calls > 12)
+		fail_msg("%llu receive calls for 40 answers", (unsigned long long)st.recv_calls);
+	uv_loop_close(&loop);
+}
+
 /* Ask n queries of responder r through a transport with options o, run
  * until every one has ended, and return the transport's counters (the
  * loop is closed after). */
@@ -813,6 +842,7 @@ int main(void)
 		cmocka_unit_test(test_qps_window_counts_retries),
 		cmocka_unit_test(test_qps_by_prefix),
 		cmocka_unit_test(test_batched_sends),
+		cmocka_unit_test(test_batched_receives),
 		cmocka_unit_test(test_congestion_window),
 		cmocka_unit_test(test_dead_server_keeps_window),
 		cmocka_unit_test(test_late_answers_while_waiting),
