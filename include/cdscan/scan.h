@@ -101,6 +101,9 @@ struct cds_scanner_stats {
 	uint64_t tcp_fallbacks; /* truncated UDP answers asked again over TCP */
 	uint64_t skipped;       /* addresses not asked (resolver.address-families) */
 	uint64_t window_cuts;   /* a server's congestion window halved */
+	uint64_t send_calls;    /* system calls that sent UDP datagrams */
+	uint64_t received;      /* UDP datagrams received */
+	uint64_t recv_calls;    /* system calls that received them (or none) */
 	struct cds_error_report_stats reports; /* RFC 9567 */
 };
 

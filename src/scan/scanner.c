@@ -170,6 +170,9 @@ void cds_scanner_stats(const struct cds_scanner *s, struct cds_scanner_stats *ou
 					  .tcp_fallbacks = st.tcp_fallbacks,
 					  .skipped = s->skipped,
 					  .window_cuts = st.window_cuts,
+					  .send_calls = st.send_calls,
+					  .received = st.received,
+					  .recv_calls = st.recv_calls,
 					  .reports = s->reports};
 }
 
