@@ -19,6 +19,11 @@
  * chunks of 64 KiB (UV__UDP_DGRAM_MAXSIZE), at most 20 of them. */
 #define UDP_RECV_CHUNK 65536u
 #define UDP_RECV_BATCH 20u
+/* Ended queries kept for reuse (query_new): a query is 1.5 kB, a size
+ * glibc's malloc serves from its large bins, consolidating and splitting
+ * free chunks at every call (a fifth of a scan's CPU was malloc and free,
+ * bench/RESULTS.md, issue #20). */
+#define SPARE_QUERIES_MAX 4096u
 #define TCP_MSG_MAX 65535u
 #define PUMP_INTERVAL_MS 5
 /* The one-second window of per_server_qps, kept as counts of 20 ms slots:
@@ -96,6 +101,7 @@ struct query {
 	struct cds_transport *t;
 	struct server *srv;
 	struct query *wait_next;
+	struct query *spare_next;        /* in t->spare once released */
 	cds_transport_cb cb;
 	void *arg;
 
@@ -162,6 +168,10 @@ struct cds_transport {
 	uv_prepare_t out_prepare;
 	uv_check_t out_check;
 	int closing;          /* handles of its own still to close */
+	bool freeing;         /* cds_transport_free was called */
+	size_t live;          /* queries not yet released (their handles open) */
+	struct query *spare;  /* released queries for reuse */
+	size_t nspare;
 	/* Where every UDP socket receives (udp_alloc_cb): UDP_RECV_BATCH
 	 * chunks, read before the next receive, so one buffer serves all. */
 	uint8_t *recv_buf;
@@ -579,12 +589,48 @@ static void pump(struct cds_transport *t)
 }
 
 /* One holder of the query (a handle, a send) is done with it. */
+static void transport_destroy(struct cds_transport *t);
+
 static void release(struct query *q)
 {
-	if (--q->open_handles == 0) {
-		free(q->tcpbuf);
-		free(q);
+	if (--q->open_handles > 0)
+		return;
+	struct cds_transport *t = q->t;
+	free(q->tcpbuf);
+	t->live--;
+	if (!t->freeing && t->nspare < SPARE_QUERIES_MAX) {
+		q->spare_next = t->spare;
+		t->spare = q;
+		t->nspare++;
+		return;
 	}
+	free(q);
+	/* The transport's own handles closed before this query's last one. */
+	if (t->freeing && t->closing == 0 && t->live == 0)
+		transport_destroy(t);
+}
+
+/* A zeroed query: a spare one, else a new one. */
+static struct query *query_new(struct cds_transport *t)
+{
+	struct query *q = t->spare;
+	if (q) {
+		t->spare = q->spare_next;
+		t->nspare--;
+	} else if (!(q = malloc(sizeof(*q)))) {
+		return NULL;
+	}
+	memset(q, 0, sizeof(*q));
+	q->t = t;
+	t->live++;
+	return q;
+}
+
+/* A query that never opened a handle. */
+static void query_drop(struct query *q)
+{
+	q->open_handles = 1;
+	release(q);
 }
 
 static void close_cb(uv_handle_t *h)
@@ -1324,11 +1370,9 @@ int cds_transport_query_timeout(struct cds_transport *t, const struct cds_addr *
 	int wl = cds_dname_to_wire(qname, wire);
 	if (wl < 0)
 		return CDS_EINVAL;
-	struct query *q = malloc(sizeof(*q));
+	struct query *q = query_new(t);
 	if (!q)
 		return CDS_ENOMEM;
-	memset(q, 0, sizeof(*q));
-	q->t = t;
 	q->cb = cb;
 	q->arg = arg;
 	q->qtype = qtype;
@@ -1340,7 +1384,7 @@ int cds_transport_query_timeout(struct cds_transport *t, const struct cds_addr *
 									  : t->opts.timeout_ms;
 	q->srv = server_get(t, server);
 	if (!q->srv) {
-		free(q);
+		query_drop(q);
 		return CDS_ENOMEM;
 	}
 	/* Header: ID, flags (RD as asked; AD/CD clear), 1 question, 1 additional. */
@@ -1366,7 +1410,7 @@ int cds_transport_query_timeout(struct cds_transport *t, const struct cds_addr *
 	q->msglen = (uint16_t)o;
 
 	if (uv_timer_init(t->loop, &q->timer) != 0) {
-		free(q);
+		query_drop(q);
 		return CDS_ENOMEM;
 	}
 	q->timer.data = q;
@@ -1445,11 +1489,8 @@ void cds_transport_stats(const struct cds_transport *t, struct cds_transport_sta
 	*out = t->stats;
 }
 
-static void pump_close_cb(uv_handle_t *h)
+static void transport_destroy(struct cds_transport *t)
 {
-	struct cds_transport *t = h->data;
-	if (--t->closing > 0)
-		return; /* the last of its three handles frees it */
 	for (size_t i = 0; i < SERVER_BUCKETS; i++) {
 		struct server *s = t->buckets[i];
 		while (s) {
@@ -1458,9 +1499,24 @@ static void pump_close_cb(uv_handle_t *h)
 			s = next;
 		}
 	}
+	while (t->spare) {
+		struct query *q = t->spare;
+		t->spare = q->spare_next;
+		free(q);
+	}
 	free(t->buckets);
 	free(t->recv_buf);
 	free(t);
+}
+
+static void pump_close_cb(uv_handle_t *h)
+{
+	struct cds_transport *t = h->data;
+	if (--t->closing > 0)
+		return; /* the last of its three handles frees it */
+	if (t->live > 0)
+		return; /* a query's handle still closes: its release frees it */
+	transport_destroy(t);
 }
 
 void cds_transport_free(struct cds_transport *t)
@@ -1472,6 +1528,7 @@ void cds_transport_free(struct cds_transport *t)
 		for (struct server *s = t->buckets[i]; s; s = s->hash_next)
 			while (s->socks)
 				sock_close(s->socks);
+	t->freeing = true;
 	t->closing = 3;
 	uv_close((uv_handle_t *)&t->pump_timer, pump_close_cb);
 	uv_close((uv_handle_t *)&t->out_prepare, pump_close_cb);
