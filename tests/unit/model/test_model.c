@@ -67,6 +67,35 @@ static void test_strlist(void **state)
 	cds_strlist_clear(&d);
 }
 
+/* The verdict's lists are printed sorted, each string once, whatever order
+ * (and repeats) the verdict holds them in; printing leaves them as they
+ * were.  Ten entries take the path for lists longer than eight. */
+static void test_verdict_lists_sorted(void **state)
+{
+	(void)state;
+	struct cds_verdict v;
+	memset(&v, 0, sizeof(v));
+	snprintf(v.domain, sizeof(v.domain), "child.test.");
+	for (const char *const *s = (const char *const[]){"ns2.x.", "ns1.x.", "ns2.x.", NULL}; *s; s++)
+		assert_int_equal(cds_strlist_push(&v.ns, *s), 0);
+	char name[32];
+	for (int i = 9; i >= 0; i--) {
+		snprintf(name, sizeof(name), "%d 13 2 AA", i);
+		assert_int_equal(cds_strlist_push(&v.ds_side.proposed, name), 0);
+	}
+	assert_int_equal(cds_strlist_push(&v.ds_side.proposed, "5 13 2 AA"), 0);
+	char *json = cds_verdict_to_json(&v, false);
+	assert_non_null(json);
+	assert_non_null(strstr(json, "\"ns\":[\"ns1.x.\",\"ns2.x.\"]"));
+	assert_non_null(strstr(json, "\"proposed\":[\"0 13 2 AA\",\"1 13 2 AA\",\"2 13 2 AA\","
+				     "\"3 13 2 AA\",\"4 13 2 AA\",\"5 13 2 AA\",\"6 13 2 AA\","
+				     "\"7 13 2 AA\",\"8 13 2 AA\",\"9 13 2 AA\"]"));
+	assert_string_equal(v.ns.v[0], "ns2.x."); /* the verdict unchanged */
+	assert_int_equal(v.ds_side.proposed.n, 11);
+	free(json);
+	cds_verdict_clear(&v);
+}
+
 /* An NS change set: glue, and the operations in their order. */
 static void ns_change(struct cds_change_set *cs)
 {
@@ -166,6 +195,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_strlist),
+		cmocka_unit_test(test_verdict_lists_sorted),
 		cmocka_unit_test(test_payload_round_trip),
 		cmocka_unit_test(test_ds_payload_and_line),
 		cmocka_unit_test(test_damaged_payloads),
