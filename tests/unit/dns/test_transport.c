@@ -412,63 +412,55 @@ static void test_qps_window_counts_retries(void **state)
 	}
 }
 
-/* Datagrams whose tokens are taken together leave together: one sendmmsg
- * for a socket's outbox, not a sendmsg each (a sendmsg per datagram was
- * the largest item of a scan's profile). */
-static void test_batched_sends(void **state)
+/* 40 queries to a responder that answers after 5 ms, run to the end: the
+ * transport's counters before the loop first ran (*queued) and after. */
+static struct cds_transport_stats forty_queries(struct cds_transport_stats *queued)
 {
 	uv_loop_t loop;
 	struct responder r = {.delay_ms = 5};
 	struct cds_transport *t;
 	struct counts c = {.t = &t, .r = &r};
+	struct cds_transport_stats st;
 	uv_loop_init(&loop);
 	responder_start(&r, &loop);
 	struct cds_transport_opts o = opts();
 	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
 	for (int i = 0; i < 40; i++)
 		cds_transport_query(t, &r.addr, "example.test.", 6, 0, count_cb, &c);
-	struct cds_transport_stats st;
-	cds_transport_stats(t, &st);
-	assert_int_equal(st.sent, 0); /* queued until the loop's next phase */
+	cds_transport_stats(t, queued);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	cds_transport_stats(t, &st);
 	cds_transport_free(t);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(c.ok, 40);
 	assert_int_equal(r.received, 40);
+	uv_loop_close(&loop);
+	return st;
+}
+
+/* Datagrams whose tokens are taken together leave together: one sendmmsg
+ * for a socket's outbox, not a sendmsg each (a sendmsg per datagram was
+ * the largest item of a scan's profile). */
+static void test_batched_sends(void **state)
+{
+	struct cds_transport_stats queued, st = forty_queries(&queued);
+	assert_int_equal(queued.sent, 0); /* queued until the loop's next phase */
 	assert_int_equal(st.sent, 40);
 	assert_true(st.send_calls >= 1);
 	assert_true(st.send_calls <= 2);
-	uv_loop_close(&loop);
 }
 
 /* Answers that wait together on a socket are read together: one recvmmsg
  * takes up to 20, where a recvmsg took each (and one more found none). */
 static void test_batched_receives(void **state)
 {
-	uv_loop_t loop;
-	struct responder r = {.delay_ms = 5};
-	struct cds_transport *t;
-	struct counts c = {.t = &t, .r = &r};
-	uv_loop_init(&loop);
-	responder_start(&r, &loop);
-	struct cds_transport_opts o = opts();
-	assert_int_equal(cds_transport_new(&loop, &o, &t), 0);
-	for (int i = 0; i < 40; i++)
-		cds_transport_query(t, &r.addr, "example.test.", 6, 0, count_cb, &c);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	struct cds_transport_stats st;
-	cds_transport_stats(t, &st);
-	cds_transport_free(t);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	assert_int_equal(c.ok, 40);
+	struct cds_transport_stats queued, st = forty_queries(&queued);
 	assert_int_equal(st.received, 40);
 	assert_int_equal(st.answers, 40);
 	/* 40 answers sent by the responder in one timer phase: two full
 	 * batches and an empty read, a few more if they straddle a poll. */
 	if (st.recv_calls > 12)
 		fail_msg("%llu receive calls for 40 answers", (unsigned long long)st.recv_calls);
-	uv_loop_close(&loop);
 }
 
 /* Ask n queries of responder r through a transport with options o, run
