@@ -1,10 +1,10 @@
 -- cdscan schema, version 12: the index no query uses is gone.
 --
 -- delegations_due (next_scan_at, for rows neither removed nor opted out)
--- served the first claim, which ordered by next_scan_at.  Since version 4
--- the batch scan claims in id order behind a cursor and the daemon
--- through delegations_next_scan, which also holds opted-out delegations
--- (they are scanned all the same); no statement of cdscan filters on
+-- served the first claim, which ordered by next_scan_at.  Now the batch
+-- scan claims in id order behind a cursor, and the daemon through
+-- delegations_next_scan (version 4), which also holds opted-out
+-- delegations (they are scanned all the same); no statement of cdscan filters on
 -- opted_out, so the planner can never pick delegations_due.  It still
 -- cost every scan: the result's schedule moves next_scan_at, an indexed
 -- column, so each delegation's new row version took an entry in every
