@@ -13,6 +13,16 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Add v to o at key, a string literal and not yet in o (each key is added
+ * once): json-c then neither copies the key nor looks it up first, work
+ * that a verdict of some forty keys, written for every scanned delegation,
+ * does not need. */
+static void put(json_object *o, const char *key, json_object *v)
+{
+	json_object_object_add_ex(o, key, v,
+				  JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
+}
+
 static json_object *json_strlist(const struct cds_strlist *l)
 {
 	/* Lists are sorted in the output, each string once (CONTRACT.md).
@@ -55,27 +65,27 @@ static json_object *json_bootstrap(const struct cds_verdict_bootstrap *b)
 	for (size_t i = 0; i < b->signal_count; i++) {
 		const struct cds_verdict_signal *g = &b->signals[i];
 		json_object *e = json_object_new_object();
-		json_object_object_add(e, "ns", json_object_new_string(g->ns));
-		json_object_object_add(e, "zone", g->zone[0] ? json_object_new_string(g->zone)
+		put(e, "ns", json_object_new_string(g->ns));
+		put(e, "zone", g->zone[0] ? json_object_new_string(g->zone)
 							     : NULL);
-		json_object_object_add(e, "status", json_object_new_string(cds_signal_status_name(g->status)));
-		json_object_object_add(e, "cds", json_strlist(&g->cds));
-		json_object_object_add(e, "cdnskey", json_strlist(&g->cdnskey));
+		put(e, "status", json_object_new_string(cds_signal_status_name(g->status)));
+		put(e, "cds", json_strlist(&g->cds));
+		put(e, "cdnskey", json_strlist(&g->cdnskey));
 		if (g->detail[0])
-			json_object_object_add(e, "detail", json_object_new_string(g->detail));
+			put(e, "detail", json_object_new_string(g->detail));
 		json_object_array_add(sigs, e);
 	}
-	json_object_object_add(o, "signals", sigs);
+	put(o, "signals", sigs);
 	if (b->observed) {
 		char ts[32];
 		json_object *ob = json_object_new_object();
 		cds_time_format(b->first_seen, ts, sizeof(ts));
-		json_object_object_add(ob, "first_seen", json_object_new_string(ts));
-		json_object_object_add(ob, "scans", json_object_new_int64(b->scans));
-		json_object_object_add(ob, "required_scans", json_object_new_int64(b->scans_needed));
-		json_object_object_add(ob, "required_seconds",
+		put(ob, "first_seen", json_object_new_string(ts));
+		put(ob, "scans", json_object_new_int64(b->scans));
+		put(ob, "required_scans", json_object_new_int64(b->scans_needed));
+		put(ob, "required_seconds",
 				       json_object_new_int64((int64_t)b->delay_needed_s));
-		json_object_object_add(o, "observation", ob);
+		put(o, "observation", ob);
 	}
 	return o;
 }
@@ -87,22 +97,22 @@ static json_object *json_side(const struct cds_verdict_side *s, const struct cds
 	json_object *rs = json_object_new_array();
 	for (size_t i = 0; i < s->reason_count; i++)
 		json_object_array_add(rs, json_object_new_string(cds_reason_code(s->reasons[i])));
-	json_object_object_add(o, "action", json_object_new_string(cds_action_name(s->action)));
-	json_object_object_add(o, "reasons", rs);
-	json_object_object_add(o, "current", json_strlist(&s->current));
-	json_object_object_add(o, "proposed", json_strlist(&s->proposed));
-	json_object_object_add(o, "add", json_strlist(&s->add));
-	json_object_object_add(o, "rem", json_strlist(&s->rem));
+	put(o, "action", json_object_new_string(cds_action_name(s->action)));
+	put(o, "reasons", rs);
+	put(o, "current", json_strlist(&s->current));
+	put(o, "proposed", json_strlist(&s->proposed));
+	put(o, "add", json_strlist(&s->add));
+	put(o, "rem", json_strlist(&s->rem));
 	if (ns) {
-		json_object_object_add(o, "glue", json_glue(v->glue, v->glue_count));
+		put(o, "glue", json_glue(v->glue, v->glue_count));
 		/* Added to the contract: the parent's glue, beside the proposed. */
-		json_object_object_add(o, "current_glue",
+		put(o, "current_glue",
 				       json_glue(v->glue_current, v->glue_current_count));
 	} else if (v->bootstrap.signal_count || v->bootstrap.observed) {
-		json_object_object_add(o, "bootstrap", json_bootstrap(&v->bootstrap));
+		put(o, "bootstrap", json_bootstrap(&v->bootstrap));
 	}
 	if (s->detail[0])
-		json_object_object_add(o, "detail", json_object_new_string(s->detail));
+		put(o, "detail", json_object_new_string(s->detail));
 	return o;
 }
 
@@ -113,40 +123,40 @@ static json_object *verdict_json(const struct cds_verdict *v)
 	if (!o)
 		return NULL;
 	cds_time_format(v->checked_at, ts, sizeof(ts));
-	json_object_object_add(o, "domain", json_object_new_string(v->domain));
-	json_object_object_add(o, "checked_at", json_object_new_string(ts));
+	put(o, "domain", json_object_new_string(v->domain));
+	put(o, "checked_at", json_object_new_string(ts));
 	json_object *del = json_object_new_object();
-	json_object_object_add(del, "ns", json_strlist(&v->ns));
-	json_object_object_add(del, "ds", json_strlist(&v->ds));
-	json_object_object_add(o, "delegation", del);
-	json_object_object_add(o, "secure", json_object_new_boolean(v->secure));
+	put(del, "ns", json_strlist(&v->ns));
+	put(del, "ds", json_strlist(&v->ds));
+	put(o, "delegation", del);
+	put(o, "secure", json_object_new_boolean(v->secure));
 	/* Added to the contract: `secure` was not checked (the scan asked no
 	 * DNSKEY: no signal anywhere, scan.full-status off).  Only then. */
 	if (!v->secure_checked)
-		json_object_object_add(o, "secure_checked", json_object_new_boolean(false));
+		put(o, "secure_checked", json_object_new_boolean(false));
 	json_object *servers = json_object_new_array();
 	for (size_t i = 0; i < v->server_count; i++) {
 		const struct cds_verdict_server *s = &v->servers[i];
 		json_object *so = json_object_new_object();
-		json_object_object_add(so, "name", json_object_new_string(s->name));
-		json_object_object_add(so, "address",
+		put(so, "name", json_object_new_string(s->name));
+		put(so, "address",
 				       s->address[0] ? json_object_new_string(s->address) : NULL);
-		json_object_object_add(so, "ok", json_object_new_boolean(s->ok));
-		json_object_object_add(so, "error",
+		put(so, "ok", json_object_new_boolean(s->ok));
+		put(so, "error",
 				       s->ok ? NULL : json_object_new_string(s->error));
-		json_object_object_add(so, "cds", json_strlist(&s->cds));
-		json_object_object_add(so, "cdnskey", json_strlist(&s->cdnskey));
-		json_object_object_add(so, "csync",
+		put(so, "cds", json_strlist(&s->cds));
+		put(so, "cdnskey", json_strlist(&s->cdnskey));
+		put(so, "csync",
 				       s->csync ? json_object_new_string(s->csync) : NULL);
 		json_object_array_add(servers, so);
 	}
-	json_object_object_add(o, "servers", servers);
+	put(o, "servers", servers);
 	/* Added to the contract: addresses left out of the decision (RFC 9975
 	 * §3 unreachable ones, resolver.address-families). */
 	if (v->excluded.n)
-		json_object_object_add(o, "excluded", json_strlist(&v->excluded));
-	json_object_object_add(o, "ds", json_side(&v->ds_side, v, false));
-	json_object_object_add(o, "ns", json_side(&v->ns_side, v, true));
+		put(o, "excluded", json_strlist(&v->excluded));
+	put(o, "ds", json_side(&v->ds_side, v, false));
+	put(o, "ns", json_side(&v->ns_side, v, true));
 	return o;
 }
 
@@ -183,14 +193,14 @@ static json_object *json_op(const struct cds_ns_op *op)
 	json_object *o = json_object_new_object();
 	if (!o)
 		return NULL;
-	json_object_object_add(o, "op", json_object_new_string(cds_ns_op_name(op->kind)));
+	put(o, "op", json_object_new_string(cds_ns_op_name(op->kind)));
 	if (op->kind != CDS_NS_OP_DOMAIN_UPDATE)
-		json_object_object_add(o, "name", json_object_new_string(op->name));
+		put(o, "name", json_object_new_string(op->name));
 	if (op->kind == CDS_NS_OP_HOST_CREATE) {
-		json_object_object_add(o, "addrs", json_strlist(&op->add));
+		put(o, "addrs", json_strlist(&op->add));
 	} else if (op->kind != CDS_NS_OP_HOST_DELETE) {
-		json_object_object_add(o, "add", json_strlist(&op->add));
-		json_object_object_add(o, "rem", json_strlist(&op->rem));
+		put(o, "add", json_strlist(&op->add));
+		put(o, "rem", json_strlist(&op->rem));
 	}
 	return o;
 }
@@ -200,16 +210,16 @@ static json_object *payload_json(const struct cds_change_set *cs)
 	json_object *o = json_object_new_object();
 	if (!o)
 		return NULL;
-	json_object_object_add(o, "proposed", json_strlist(&cs->proposed));
+	put(o, "proposed", json_strlist(&cs->proposed));
 	if (cs->kind == CDS_KIND_NS) {
 		json_object *ops = json_object_new_array();
-		json_object_object_add(o, "glue", json_glue(cs->glue, cs->glue_count));
+		put(o, "glue", json_glue(cs->glue, cs->glue_count));
 		for (size_t i = 0; ops && i < cs->op_count; i++)
 			json_object_array_add(ops, json_op(&cs->ops[i]));
-		json_object_object_add(o, "ops", ops);
+		put(o, "ops", ops);
 	} else if (cs->keys.n) {
 		/* The keys, for registries that take keyData (RFC 5910). */
-		json_object_object_add(o, "keys", json_strlist(&cs->keys));
+		put(o, "keys", json_strlist(&cs->keys));
 	}
 	return o;
 }
@@ -235,14 +245,14 @@ char *cds_change_set_to_json(const struct cds_change_set *cs)
 	json_object *o = json_object_new_object();
 	if (!o)
 		return NULL;
-	json_object_object_add(o, "id", json_object_new_int64(cs->id));
-	json_object_object_add(o, "domain", json_object_new_string(cs->domain));
-	json_object_object_add(o, "kind", json_object_new_string(cds_kind_name(cs->kind)));
-	json_object_object_add(o, "action", json_object_new_string(cds_action_name(cs->action)));
-	json_object_object_add(o, "add", json_strlist(&cs->add));
-	json_object_object_add(o, "rem", json_strlist(&cs->rem));
-	json_object_object_add(o, "cltrid", json_object_new_string(cs->cltrid));
-	json_object_object_add(o, "payload", payload_json(cs));
+	put(o, "id", json_object_new_int64(cs->id));
+	put(o, "domain", json_object_new_string(cs->domain));
+	put(o, "kind", json_object_new_string(cds_kind_name(cs->kind)));
+	put(o, "action", json_object_new_string(cds_action_name(cs->action)));
+	put(o, "add", json_strlist(&cs->add));
+	put(o, "rem", json_strlist(&cs->rem));
+	put(o, "cltrid", json_object_new_string(cs->cltrid));
+	put(o, "payload", payload_json(cs));
 	return json_text(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
