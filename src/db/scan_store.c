@@ -156,7 +156,11 @@ static int parse_ns(const char *ns, const char *glue_json, struct cds_delegation
 	d->ns = calloc(nns, sizeof(*d->ns));
 	if (!d->ns)
 		return CDS_ENOMEM;
-	json_object *glue = json_tokener_parse(glue_json);
+	/* Most delegations have no glue ("{}"): no tokener for them (one
+	 * was allocated per claimed row). */
+	json_object *glue = glue_json[0] && strcmp(glue_json, "{}") != 0
+				    ? json_tokener_parse(glue_json)
+				    : NULL;
 	for (const char *p = ns; *p;) {
 		size_t l = strcspn(p, " ");
 		struct cds_ns_entry *e = &d->ns[d->ns_count];
