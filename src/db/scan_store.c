@@ -158,9 +158,8 @@ static int parse_ns(const char *ns, const char *glue_json, struct cds_delegation
 		return CDS_ENOMEM;
 	/* Most delegations have no glue ("{}"): no tokener for them (one
 	 * was allocated per claimed row). */
-	json_object *glue = glue_json[0] && strcmp(glue_json, "{}") != 0
-				    ? json_tokener_parse(glue_json)
-				    : NULL;
+	json_object *glue =
+	    glue_json[0] && strcmp(glue_json, "{}") != 0 ? json_tokener_parse(glue_json) : NULL;
 	for (const char *p = ns; *p;) {
 		size_t l = strcspn(p, " ");
 		struct cds_ns_entry *e = &d->ns[d->ns_count];

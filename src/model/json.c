@@ -20,7 +20,7 @@ static int str_cmp(const void *a, const void *b)
 static void put(json_object *o, const char *key, json_object *v)
 {
 	json_object_object_add_ex(o, key, v,
-				  JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
+	                          JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
 }
 
 static json_object *json_strlist(const struct cds_strlist *l)
@@ -66,8 +66,7 @@ static json_object *json_bootstrap(const struct cds_verdict_bootstrap *b)
 		const struct cds_verdict_signal *g = &b->signals[i];
 		json_object *e = json_object_new_object();
 		put(e, "ns", json_object_new_string(g->ns));
-		put(e, "zone", g->zone[0] ? json_object_new_string(g->zone)
-							     : NULL);
+		put(e, "zone", g->zone[0] ? json_object_new_string(g->zone) : NULL);
 		put(e, "status", json_object_new_string(cds_signal_status_name(g->status)));
 		put(e, "cds", json_strlist(&g->cds));
 		put(e, "cdnskey", json_strlist(&g->cdnskey));
@@ -83,8 +82,7 @@ static json_object *json_bootstrap(const struct cds_verdict_bootstrap *b)
 		put(ob, "first_seen", json_object_new_string(ts));
 		put(ob, "scans", json_object_new_int64(b->scans));
 		put(ob, "required_scans", json_object_new_int64(b->scans_needed));
-		put(ob, "required_seconds",
-				       json_object_new_int64((int64_t)b->delay_needed_s));
+		put(ob, "required_seconds", json_object_new_int64((int64_t)b->delay_needed_s));
 		put(o, "observation", ob);
 	}
 	return o;
@@ -106,8 +104,7 @@ static json_object *json_side(const struct cds_verdict_side *s, const struct cds
 	if (ns) {
 		put(o, "glue", json_glue(v->glue, v->glue_count));
 		/* Added to the contract: the parent's glue, beside the proposed. */
-		put(o, "current_glue",
-				       json_glue(v->glue_current, v->glue_current_count));
+		put(o, "current_glue", json_glue(v->glue_current, v->glue_current_count));
 	} else if (v->bootstrap.signal_count || v->bootstrap.observed) {
 		put(o, "bootstrap", json_bootstrap(&v->bootstrap));
 	}
@@ -139,15 +136,12 @@ static json_object *verdict_json(const struct cds_verdict *v)
 		const struct cds_verdict_server *s = &v->servers[i];
 		json_object *so = json_object_new_object();
 		put(so, "name", json_object_new_string(s->name));
-		put(so, "address",
-				       s->address[0] ? json_object_new_string(s->address) : NULL);
+		put(so, "address", s->address[0] ? json_object_new_string(s->address) : NULL);
 		put(so, "ok", json_object_new_boolean(s->ok));
-		put(so, "error",
-				       s->ok ? NULL : json_object_new_string(s->error));
+		put(so, "error", s->ok ? NULL : json_object_new_string(s->error));
 		put(so, "cds", json_strlist(&s->cds));
 		put(so, "cdnskey", json_strlist(&s->cdnskey));
-		put(so, "csync",
-				       s->csync ? json_object_new_string(s->csync) : NULL);
+		put(so, "csync", s->csync ? json_object_new_string(s->csync) : NULL);
 		json_object_array_add(servers, so);
 	}
 	put(o, "servers", servers);
