@@ -206,8 +206,8 @@ struct decision_box {
  * Each thread keeps one box and lends it to its decisions.  A box is 67
  * KB, and glibc consolidates the arena's free lists whenever a block of
  * 64 KiB or more is freed (and may give the heap's top back to the
- * kernel, to fault it in again for the next one): the time spent deciding
- * a rescan fell by a fifth without it (bench/RESULTS.md).  A decision
+ * kernel, to fault it in again for the next one): with the box kept, the
+ * time spent deciding a rescan fell by a fifth (bench/RESULTS.md).  A decision
  * opened while the thread's box is lent out (none is today) gets one of
  * its own.  The box lives as long as its thread; an exiting thread frees
  * it (thread_box_key).
