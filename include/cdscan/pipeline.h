@@ -54,6 +54,9 @@ typedef int (*cds_pipeline_written_cb)(const struct cds_pipeline_written *w, voi
 
 struct cds_pipeline_stats {
 	uint64_t claimed;   /* delegations claimed */
+	uint64_t claims;    /* claims made (statements), of them: */
+	uint64_t claims_ahead; /* in the pool while a batch was started */
+	uint64_t claim_waits;  /* of those, back after their batch before was used up */
 	uint64_t urgent;    /* of them out of turn (cds_pipeline_urgent) */
 	uint64_t decided;   /* scanned and decided */
 	uint64_t unwritten; /* claimed, but not written (left to their lease) */

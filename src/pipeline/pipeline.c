@@ -48,6 +48,7 @@ struct cds_pipeline {
 	struct cds_conf *effective;   /* per profile: policy with its overrides */
 	struct cds_db_batch batch;    /* the last claim */
 	size_t next;                  /* its first delegation not started */
+	struct claim_job *ahead;      /* the next batch, claimed in the pool */
 	struct work **fin;            /* finished, waiting for the write */
 	size_t nfin, fincap;
 	/* Results are written on a connection of their own (wdb, opened at the
@@ -102,6 +103,28 @@ struct write_job {
 	double db_s;
 	bool done;                    /* written (under p->wlock) */
 	bool reported;                /* its results reported, its works freed */
+	char errmsg[700];
+};
+
+/*
+ * A batch scan claims its next batch in a thread of libuv's pool while the
+ * loop starts the one before: a claim on the loop held every query up for
+ * its round trip (bench/RESULTS.md, issue #20, 2026-12-04).  It runs on
+ * the claims' connection (p->db), which nothing else uses while a batch
+ * scan runs; the daemon (continuous mode) claims on the loop, between
+ * out-of-turn claims and the releases of leases on the same connection.
+ */
+struct claim_job {
+	struct cds_pipeline *p;       /* NULL: the pipeline is gone */
+	struct cds_db *db;
+	uv_work_t req;
+	struct cds_db_claim_opts o;
+	struct cds_db_batch batch;
+	int rc;
+	double db_s;
+	bool done;                    /* claimed (under p->wlock) */
+	bool back;                    /* its after-work callback has run */
+	bool waited;                  /* the batch before was used up first */
 	char errmsg[700];
 };
 
@@ -472,12 +495,12 @@ static int write_sync(struct cds_pipeline *p)
 	return p->error;
 }
 
-/* Claim into out: want due delegations, or with names those (out of turn
+/* The claim of want due delegations, or with names those (out of turn
  * when urgent: not those another scanner holds). */
-static int claim_rows(struct cds_pipeline *p, size_t want, char *const *names, size_t n,
-		      bool urgent, struct cds_db_batch *out)
+static struct cds_db_claim_opts claim_opts(const struct cds_pipeline *p, size_t want,
+					   char *const *names, size_t n, bool urgent)
 {
-	struct cds_db_claim_opts o = {
+	return (struct cds_db_claim_opts){
 		.max = want,
 		.after = urgent ? 0 : p->after,
 		.domains = names,
@@ -490,9 +513,17 @@ static int claim_rows(struct cds_pipeline *p, size_t want, char *const *names, s
 		.sigcache_max_entries = p->conf->scan.sigcache_max_entries,
 		.sigcache_max_bytes = p->conf->scan.sigcache_max_bytes,
 	};
+}
+
+/* Claim into out, here and now (claim_opts). */
+static int claim_rows(struct cds_pipeline *p, size_t want, char *const *names, size_t n,
+		      bool urgent, struct cds_db_batch *out)
+{
+	struct cds_db_claim_opts o = claim_opts(p, want, names, n, urgent);
 	double t0 = now_s();
 	int e = cds_db_claim(p->db, &o, out, p->errmsg, sizeof(p->errmsg));
 	p->stats.db_s += now_s() - t0;
+	p->stats.claims++;
 	if (e != 0)
 		fail(p, e, NULL);
 	return e;
@@ -514,6 +545,25 @@ static size_t claim_want(const struct cds_pipeline *p)
 	return want;
 }
 
+/* p->batch is a new claim: go on behind it.  Returns false when it is
+ * empty (continuous: nothing due now; else nothing is left). */
+static bool claimed(struct cds_pipeline *p)
+{
+	p->next = 0;
+	if (p->batch.count == 0) {
+		if (p->opts.continuous)
+			p->idle = true; /* until the next cds_pipeline_allow */
+		else
+			p->exhausted = true;
+		return false;
+	}
+	p->after = p->batch.last_id;
+	p->stats.claimed += p->batch.count;
+	if (p->opts.continuous)
+		p->budget -= p->batch.count;
+	return true;
+}
+
 /* Claim the next batch into p->batch.  Returns false when nothing is left
  * (continuous: nothing due now, or no budget) or on an error (p->error). */
 static bool claim(struct cds_pipeline *p)
@@ -527,18 +577,107 @@ static bool claim(struct cds_pipeline *p)
 	}
 	if (claim_rows(p, want, p->names, p->opts.domain_count, false, &p->batch) != 0)
 		return false;
-	if (p->batch.count == 0) {
-		if (p->opts.continuous)
-			p->idle = true; /* until the next cds_pipeline_allow */
-		else
-			p->exhausted = true;
+	return claimed(p);
+}
+
+static void ahead_work_cb(uv_work_t *req)
+{
+	struct claim_job *j = req->data;
+	struct cds_pipeline *p = j->p; /* not freed before done is set */
+	double t0 = now_s();
+	j->rc = cds_db_claim(j->db, &j->o, &j->batch, j->errmsg, sizeof(j->errmsg));
+	j->db_s = now_s() - t0;
+	uv_mutex_lock(&p->wlock);
+	j->done = true;
+	uv_cond_broadcast(&p->wcond);
+	uv_mutex_unlock(&p->wlock);
+}
+
+/* A claim that cannot be started any more: its delegations are left to
+ * their leases. */
+static void ahead_drop(struct cds_pipeline *p, struct claim_job *j)
+{
+	p->stats.unwritten += j->batch.count;
+	cds_db_batch_free(&j->batch);
+	free(j);
+}
+
+static void ahead_after_cb(uv_work_t *req, int status)
+{
+	struct claim_job *j = req->data;
+	struct cds_pipeline *p = j->p;
+	(void)status; /* 0: nothing cancels a claim */
+	if (!p) {
+		cds_db_batch_free(&j->batch); /* its leases end */
+		free(j);
+		return;
+	}
+	j->back = true;
+	if (p->error) {
+		p->ahead = NULL;
+		ahead_drop(p, j);
+		return;
+	}
+	pump(p); /* starts it if the batch before is used up */
+}
+
+/* A batch scan, behind a full claim: claim the next batch in the pool
+ * (struct claim_job).  Without memory or a thread the claim is made on
+ * the loop when the batch is used up, as the daemon's is. */
+static void claim_ahead(struct cds_pipeline *p, size_t got)
+{
+	size_t want = claim_want(p);
+	if (p->opts.continuous || p->error || p->exhausted || got < p->conf->scan.batch_size ||
+	    want == 0)
+		return;
+	struct claim_job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return;
+	*j = (struct claim_job){.p = p, .db = p->db};
+	j->o = claim_opts(p, want, p->names, p->opts.domain_count, false);
+	j->req.data = j;
+	if (uv_queue_work(p->loop, &j->req, ahead_work_cb, ahead_after_cb) != 0) {
+		free(j);
+		return;
+	}
+	p->ahead = j;
+	p->stats.claims++;
+	p->stats.claims_ahead++;
+}
+
+/* Wait until the claim in the pool (if any) is done: p->db is free. */
+static void join_ahead(struct cds_pipeline *p)
+{
+	struct claim_job *j = p->ahead;
+	if (!j)
+		return;
+	uv_mutex_lock(&p->wlock);
+	while (!j->done)
+		uv_cond_wait(&p->wcond, &p->wlock);
+	uv_mutex_unlock(&p->wlock);
+}
+
+/* The batch claimed in the pool becomes p->batch, once its after-work
+ * callback has run (that callback pumps).  Returns false when it is not
+ * back yet, is empty, or failed. */
+static bool take_ahead(struct cds_pipeline *p)
+{
+	struct claim_job *j = p->ahead;
+	if (!j->back) {
+		p->stats.claim_waits += !j->waited;
+		j->waited = true;
 		return false;
 	}
-	p->after = p->batch.last_id;
-	p->stats.claimed += p->batch.count;
-	if (p->opts.continuous)
-		p->budget -= p->batch.count;
-	return true;
+	p->ahead = NULL;
+	p->stats.db_s += j->db_s;
+	cds_db_batch_free(&p->batch);
+	p->batch = j->batch;
+	int rc = j->rc;
+	if (rc != 0)
+		fail(p, rc, j->errmsg);
+	free(j);
+	p->next = 0;
+	return rc == 0 && claimed(p);
 }
 
 /* Forget the out-of-turn claims not started (their leases end, or were
@@ -562,8 +701,11 @@ static struct cds_db_item *next_item(struct cds_pipeline *p, bool *urgent)
 	p->uhead = 0;
 	if (p->stopped)
 		return NULL;
-	if (p->next == p->batch.count && (p->exhausted || !claim(p)))
-		return NULL;
+	if (p->next == p->batch.count) {
+		if (p->ahead ? !take_ahead(p) : p->exhausted || !claim(p))
+			return NULL;
+		claim_ahead(p, p->batch.count);
+	}
 	return &p->batch.items[p->next++];
 }
 
@@ -790,6 +932,10 @@ static void pump(struct cds_pipeline *p)
 		p->stats.unwritten += p->batch.count - p->next + p->ucount;
 		p->next = p->batch.count;
 		drop_urgent(p);
+		if (p->ahead && p->ahead->back) { /* else its callback drops it */
+			ahead_drop(p, p->ahead);
+			p->ahead = NULL;
+		}
 	}
 	p->pumping = false;
 }
@@ -926,6 +1072,7 @@ static int release(struct cds_pipeline *p, const int64_t *ids, size_t n, char *e
 	return e;
 }
 
+/* (The daemon's: it claims nothing in the pool, p->ahead is NULL.) */
 int cds_pipeline_stop(struct cds_pipeline *p, char *err, size_t errlen)
 {
 	size_t n = 0, left = p->batch.count - p->next;
@@ -968,6 +1115,11 @@ void cds_pipeline_free(struct cds_pipeline *p)
 	if (!p)
 		return;
 	join_writer(p); /* not reported: nobody is told any more */
+	join_ahead(p);
+	if (p->ahead && p->ahead->back)
+		ahead_drop(p, p->ahead);
+	else if (p->ahead)
+		p->ahead->p = NULL; /* its after-work callback frees it */
 	for (struct write_job *j = p->queued; j; j = j->next)
 		j->p = NULL; /* its after-work callback frees it */
 	if (p->wsync) {

@@ -3,11 +3,13 @@
 dry run, real run with change sets, no duplicate open change set, the
 scenarios that need their own configuration or a replay baseline (each
 scanned alone), two scanners sharing one database over 2,000 delegations,
-and kill -9 in the middle of a run followed by a rerun.
+kill -9 in the middle of a run followed by a rerun, and the next batch
+claimed while the one before is started.
 Usage: scan_test.py CDSCAN LAB_DIR"""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -206,6 +208,28 @@ def concurrency_part(binary, lab, tmp):
         env.drop()
 
 
+def ahead_part(binary, lab, tmp):
+    """A batch scan claims its next batch in the thread pool while it
+    starts the one before (pipeline.c, struct claim_job): of 2,000
+    delegations in batches of 50, the first batch is claimed on the loop,
+    the other 39 and the empty claim that ends the run ahead; each
+    delegation is scanned exactly once."""
+    env = Env(binary, lab, tmp, "ahead", "  batch-size: 50\n")
+    try:
+        env.run("import", "--zone", big_zone(tmp, 2000))
+        p = subprocess.run([binary, "-c", env.conf, "scan"], capture_output=True, text=True)
+        m = re.search(r"claims (\d+), (\d+) of them ahead, (\d+) waited for", p.stderr)
+        got = psql(env.db, "SELECT count(*), count(DISTINCT delegation_id) FROM scan_results")
+        leased = psql(env.db, "SELECT count(*) FROM delegations WHERE leased_until IS NOT NULL")
+        check(p.returncode == 0 and m is not None and (m.group(1), m.group(2)) == ("41", "40")
+              and got == "2000|2000" and leased == "0",
+              "claims made ahead: %s (want 41 claims, 40 ahead); results %s, leases left %s%s"
+              % (m.group(0) if m else "no statistics", got, leased,
+                 "" if p.returncode == 0 else " " + p.stderr.strip()[-400:]))
+    finally:
+        env.drop()
+
+
 def applied_then_import(env, parent):
     """The registry applied rollover.test's change set (done), and the
     parent zone and the table do not have it yet: rescans propose nothing
@@ -237,6 +261,7 @@ def main():
     lab_part(binary, lab, tmp)
     configured_part(binary, lab, tmp)
     concurrency_part(binary, lab, tmp)
+    ahead_part(binary, lab, tmp)
     finish()
 
 
