@@ -456,6 +456,15 @@ static void write_async(struct cds_pipeline *p)
 	p->queued = j;
 }
 
+/* Wait until a job in the pool (a write or a claim) has set *done. */
+static void wait_done(struct cds_pipeline *p, const bool *done)
+{
+	uv_mutex_lock(&p->wlock);
+	while (!*done)
+		uv_cond_wait(&p->wcond, &p->wlock);
+	uv_mutex_unlock(&p->wlock);
+}
+
 /* Wait until the write in the pool (if any) is done; it is no longer the
  * one writing.  Returns it, or NULL. */
 static struct write_job *join_writer(struct cds_pipeline *p)
@@ -463,10 +472,7 @@ static struct write_job *join_writer(struct cds_pipeline *p)
 	struct write_job *j = p->writing;
 	if (!j)
 		return NULL;
-	uv_mutex_lock(&p->wlock);
-	while (!j->done)
-		uv_cond_wait(&p->wcond, &p->wlock);
-	uv_mutex_unlock(&p->wlock);
+	wait_done(p, &j->done);
 	p->writing = NULL;
 	return j;
 }
@@ -547,7 +553,7 @@ static size_t claim_want(const struct cds_pipeline *p)
 
 /* p->batch is a new claim: go on behind it.  Returns false when it is
  * empty (continuous: nothing due now; else nothing is left). */
-static bool claimed(struct cds_pipeline *p)
+static bool batch_taken(struct cds_pipeline *p)
 {
 	p->next = 0;
 	if (p->batch.count == 0) {
@@ -577,7 +583,7 @@ static bool claim(struct cds_pipeline *p)
 	}
 	if (claim_rows(p, want, p->names, p->opts.domain_count, false, &p->batch) != 0)
 		return false;
-	return claimed(p);
+	return batch_taken(p);
 }
 
 static void ahead_work_cb(uv_work_t *req)
@@ -593,10 +599,12 @@ static void ahead_work_cb(uv_work_t *req)
 	uv_mutex_unlock(&p->wlock);
 }
 
-/* A claim that cannot be started any more: its delegations are left to
- * their leases. */
-static void ahead_drop(struct cds_pipeline *p, struct claim_job *j)
+/* The claim made ahead (back from the pool) cannot be started any more:
+ * its delegations are left to their leases. */
+static void ahead_drop(struct cds_pipeline *p)
 {
+	struct claim_job *j = p->ahead;
+	p->ahead = NULL;
 	p->stats.unwritten += j->batch.count;
 	cds_db_batch_free(&j->batch);
 	free(j);
@@ -614,8 +622,7 @@ static void ahead_after_cb(uv_work_t *req, int status)
 	}
 	j->back = true;
 	if (p->error) {
-		p->ahead = NULL;
-		ahead_drop(p, j);
+		ahead_drop(p);
 		return;
 	}
 	pump(p); /* starts it if the batch before is used up */
@@ -648,13 +655,8 @@ static void claim_ahead(struct cds_pipeline *p, size_t got)
 /* Wait until the claim in the pool (if any) is done: p->db is free. */
 static void join_ahead(struct cds_pipeline *p)
 {
-	struct claim_job *j = p->ahead;
-	if (!j)
-		return;
-	uv_mutex_lock(&p->wlock);
-	while (!j->done)
-		uv_cond_wait(&p->wcond, &p->wlock);
-	uv_mutex_unlock(&p->wlock);
+	if (p->ahead)
+		wait_done(p, &p->ahead->done);
 }
 
 /* The batch claimed in the pool becomes p->batch, once its after-work
@@ -677,7 +679,7 @@ static bool take_ahead(struct cds_pipeline *p)
 		fail(p, rc, j->errmsg);
 	free(j);
 	p->next = 0;
-	return rc == 0 && claimed(p);
+	return rc == 0 && batch_taken(p);
 }
 
 /* Forget the out-of-turn claims not started (their leases end, or were
@@ -932,10 +934,8 @@ static void pump(struct cds_pipeline *p)
 		p->stats.unwritten += p->batch.count - p->next + p->ucount;
 		p->next = p->batch.count;
 		drop_urgent(p);
-		if (p->ahead && p->ahead->back) { /* else its callback drops it */
-			ahead_drop(p, p->ahead);
-			p->ahead = NULL;
-		}
+		if (p->ahead && p->ahead->back) /* else its callback drops it */
+			ahead_drop(p);
 	}
 	p->pumping = false;
 }
@@ -1117,7 +1117,7 @@ void cds_pipeline_free(struct cds_pipeline *p)
 	join_writer(p); /* not reported: nobody is told any more */
 	join_ahead(p);
 	if (p->ahead && p->ahead->back)
-		ahead_drop(p, p->ahead);
+		ahead_drop(p);
 	else if (p->ahead)
 		p->ahead->p = NULL; /* its after-work callback frees it */
 	for (struct write_job *j = p->queued; j; j = j->next)
