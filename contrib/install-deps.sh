@@ -12,13 +12,14 @@ set -eu
 # systemd_unit), dpkg-dev and file (dpkg-shlibdeps and CPack's look at the
 # binary: cpack -G DEB, deb_install).  libsystemd-dev, libmicrohttpd-dev and
 # uthash-dev: the daemon's sd_notify, HTTP endpoint and rate-limit tables.
-# libcurl4-openssl-dev: webhook notifications.
+# libcurl4-openssl-dev: webhook notifications.  libjemalloc-dev: the
+# binary's allocator (CMakeLists.txt, CDSCAN_MALLOC).
 # openssl (the command): the lab's CA and PostgreSQL's certificates
 # (lab.py up --pg-tls, bench/run --hosts).
 PACKAGES="
 build-essential cmake pkg-config
 libgetdns-dev libuv1-dev libssl-dev libpq-dev libyaml-dev libxml2-dev
-libjson-c-dev libldns-dev libcmocka-dev clang libclang-rt-14-dev
+libjson-c-dev libldns-dev libcmocka-dev clang libclang-rt-14-dev libjemalloc-dev
 libsystemd-dev libmicrohttpd-dev uthash-dev systemd dpkg-dev file
 libcurl4-openssl-dev
 python3 iproute2 nsd unbound ldnsutils knot-dnsutils bind9-utils bind9-dnsutils
