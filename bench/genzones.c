@@ -15,7 +15,14 @@
  * comparison) and expected.json (the count of every reason code a correct
  * scan must give).
  *
- * Usage: genzones DIR N ADDR_A ADDR_B [ADDR_SILENT] [PROVIDERS]
+ * Usage: genzones [-j JOBS] [-c ADDR_C] DIR N ADDR_A ADDR_B [ADDR_SILENT] [PROVIDERS]
+ *
+ * -j JOBS: sign in JOBS processes (zone i in process i % JOBS; the first
+ * writes every list), for the 2,000,000-zone runs.  -c ADDR_C: a zone whose
+ * servers disagree has its second nameserver at ADDR_C instead of ADDR_B,
+ * and the zones served there are listed in nsd-c.zones, so that one server
+ * can answer at both ADDR_A and ADDR_B with the a/ files (bench/run
+ * --one-nsd: one NSD's memory, not two, for the big sizes).
  *
  * PROVIDERS (bench/run --network-model): a file of lines "WEIGHT ADDR1
  * ADDR2" (a DNS provider: its zones' ns1 at ADDR1, ns2 at ADDR2) and
@@ -30,7 +37,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 enum kind {
 	K_NOSIG,   /* secure, no CDS/CDNSKEY: no-signal */
@@ -272,12 +281,30 @@ static void write_zone(const char *path, const char *origin, ldns_rr_list *rrs, 
 	ldns_rdf_deep_free(o);
 }
 
+static void usage(void)
+{
+	fprintf(stderr, "usage: genzones [-j JOBS] [-c ADDR_C] DIR N ADDR_A ADDR_B [ADDR_SILENT] "
+			"[PROVIDERS]\n");
+	exit(64);
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 5 || argc > 7) {
-		fprintf(stderr, "usage: genzones DIR N ADDR_A ADDR_B [ADDR_SILENT] [PROVIDERS]\n");
-		return 64;
+	const char *addr_c = NULL;
+	long jobs = 1;
+	for (int o; (o = getopt(argc, argv, "j:c:")) != -1;) {
+		if (o == 'j' && (jobs = strtol(optarg, NULL, 10)) >= 1 && jobs <= 64)
+			continue;
+		if (o == 'c') {
+			addr_c = optarg;
+			continue;
+		}
+		usage();
 	}
+	argc -= optind - 1;
+	argv += optind - 1;
+	if (argc < 5 || argc > 7)
+		usage();
 	const char *dir = argv[1], *addr_a = argv[3], *addr_b = argv[4];
 	const char *addr_silent = argc >= 6 ? argv[5] : NULL;
 	with_silent = addr_silent != NULL;
@@ -296,12 +323,26 @@ int main(int argc, char **argv)
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/b", dir);
 	mkdir(path, 0755);
-	FILE *parent = fopen((snprintf(path, sizeof(path), "%s/bench.zone", dir), path), "w");
-	FILE *ca = fopen((snprintf(path, sizeof(path), "%s/nsd-a.zones", dir), path), "w");
-	FILE *cb = fopen((snprintf(path, sizeof(path), "%s/nsd-b.zones", dir), path), "w");
-	FILE *qf = fopen((snprintf(path, sizeof(path), "%s/queries.txt", dir), path), "w");
-	FILE *sf = fopen((snprintf(path, sizeof(path), "%s/sample.txt", dir), path), "w");
-	if (!parent || !ca || !cb || !qf || !sf) {
+	/* The workers after the first sign their share and write no list:
+	 * theirs go to /dev/null. */
+	long w = 0;
+	pid_t kids[64];
+	for (long j = 1; j < jobs; j++) {
+		kids[j] = fork();
+		if (kids[j] < 0) {
+			perror("fork");
+			return 1;
+		}
+		if (kids[j] == 0) {
+			w = j;
+			break;
+		}
+	}
+#define LIST(name) fopen(w ? "/dev/null" : (snprintf(path, sizeof(path), "%s/" name, dir), path), "w")
+	FILE *parent = LIST("bench.zone"), *ca = LIST("nsd-a.zones"), *cb = LIST("nsd-b.zones");
+	FILE *cc = LIST("nsd-c.zones"), *qf = LIST("queries.txt"), *sf = LIST("sample.txt");
+#undef LIST
+	if (!parent || !ca || !cb || !cc || !qf || !sf) {
 		perror(dir);
 		return 1;
 	}
@@ -314,6 +355,12 @@ int main(int argc, char **argv)
 	for (unsigned long i = 0; i < n; i++) {
 		enum kind k = kind_of(i);
 		count[k]++;
+		if (w && i % (unsigned long)jobs != (unsigned long)w) {
+			/* Not this worker's zone: only the draw of the lame
+			 * addresses must stay in step. */
+			lame_seen += k == K_UNREACH && nproviders;
+			continue;
+		}
 		char name[128];
 		snprintf(name, sizeof(name), "z%lu.bench.", i);
 		ldns_key *ka, *kb;
@@ -337,6 +384,8 @@ int main(int argc, char **argv)
 		/* A lame delegation's second address: nothing answers there. */
 		if (k == K_UNREACH)
 			second = nproviders ? dead[lame_seen++ % ndead] : addr_silent;
+		else if (k == K_INCONS && addr_c)
+			second = addr_c;
 		ldns_rr_list_push_rr(base, rr("ns2.%s 300 IN A %s", name, second));
 		ldns_rr_list_push_rr(base, rr("www.%s 300 IN A 192.0.2.1", name));
 		/* What the parent holds. */
@@ -382,11 +431,15 @@ int main(int argc, char **argv)
 			break;
 		}
 		snprintf(path, sizeof(path), "%s/a/%szone", dir, name);
-		write_zone(path, name, a, sign, nsign);
+		bool mine = i % (unsigned long)jobs == (unsigned long)w;
+		if (mine)
+			write_zone(path, name, a, sign, nsign);
 		fprintf(ca, "zone:\n\tname: %s\n\tzonefile: %s\n", name, path);
 		if (b) {
 			snprintf(path, sizeof(path), "%s/b/%szone", dir, name);
-			write_zone(path, name, b, sign, nsign);
+			if (mine)
+				write_zone(path, name, b, sign, nsign);
+			fprintf(cc, "zone:\n\tname: %s\n\tzonefile: %s\n", name, path);
 		}
 		fprintf(cb, "zone:\n\tname: %s\n\tzonefile: %s/%s/%szone\n", name, dir, b ? "b" : "a",
 			name);
@@ -415,8 +468,18 @@ int main(int argc, char **argv)
 	fclose(parent);
 	fclose(ca);
 	fclose(cb);
+	fclose(cc);
 	fclose(qf);
 	fclose(sf);
+	if (w)
+		return 0;
+	for (long j = 1; j < jobs; j++) {
+		int st = 0;
+		if (waitpid(kids[j], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			fprintf(stderr, "genzones: worker %ld failed\n", j);
+			return 1;
+		}
+	}
 	FILE *ef = fopen((snprintf(path, sizeof(path), "%s/expected.json", dir), path), "w");
 	/* The report counts every reason of both sides. */
 	unsigned long ds[K_COUNT] = {0};
