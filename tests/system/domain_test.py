@@ -283,6 +283,24 @@ def stored_before_json(env):
     env.sql("DELETE FROM scan_results WHERE id = %s" % (old if old.isdigit() else "0"))
 
 
+def deleted_by_hand(env):
+    """cdscan never deletes a delegation, but an operator may, by hand: its
+    results go with it (schema version 13: a trigger, where the foreign key
+    that cost every result's insert a look-up used to cascade), and the
+    other delegations' stay."""
+    dom = "csync-approve.test."
+    did = env.sql("SELECT id FROM delegations WHERE domain = '%s'" % dom)
+    mine = int(env.sql("SELECT count(*) FROM scan_results WHERE delegation_id = %s" % did))
+    others = int(env.sql("SELECT count(*) FROM scan_results WHERE delegation_id <> %s" % did))
+    check(mine > 0 and others > 0, "results to remove: %d, to keep: %d" % (mine, others))
+    env.sql("DELETE FROM delegations WHERE id = %s" % did)
+    left = env.sql("SELECT count(*) FROM scan_results WHERE delegation_id = %s" % did)
+    kept = int(env.sql("SELECT count(*) FROM scan_results WHERE delegation_id <> %s" % did))
+    check(left == "0" and kept == others,
+          "a delegation deleted by hand takes its %d results along (%s left), the other"
+          " %d stay (%d)" % (mine, left, others, kept))
+
+
 def lab_part(binary, lab, tmp):
     env = Env(binary, lab, tmp, "lab")
     os.mkdir(os.path.join(tmp, "spool"))
@@ -294,6 +312,7 @@ def lab_part(binary, lab, tmp):
         backoff(env)
         failures(env)
         stored_before_json(env)
+        deleted_by_hand(env)
     finally:
         env.drop()
 
