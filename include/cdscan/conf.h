@@ -212,6 +212,11 @@ struct cds_conf {
 		 * address of every zone; off: only where some address has a
 		 * CDS, CDNSKEY or CSYNC (the rest: `secure` not checked) */
 		bool full_status;
+		/* type-bitmaps: for a delegation with DS, ask CDS first at each
+		 * address and CDNSKEY and CSYNC only when the apex's NSEC or
+		 * NSEC3 in that empty answer lists them (or there is none);
+		 * off: all three at once (scan/job.c) */
+		bool type_bitmaps;
 		/* dnskey-cache: verified signatures kept per delegation in the
 		 * database across scans (sigcache.h); at most max-entries of
 		 * them, max-bytes in all */

@@ -445,6 +445,21 @@ enum cds_dnssec_status cds_dnssec_denial(const char *zone, const struct cds_rrse
 					 const struct cds_rrset *dnskey, struct cds_dnssec_work *w,
 					 char *why, size_t whylen);
 
+/*
+ * Which of types[0..n) the zone apex's own NSEC or NSEC3 lists in its type
+ * bitmap (RFC 4034 §4.1.2, RFC 5155 §3.2), read from the denial of an
+ * empty answer for a type at the apex (set->denial; nothing is verified:
+ * the caller treats the bitmap as it treats the empty answer itself).  An
+ * NSEC counts when its owner is zone; an NSEC3 when its owner is the hash
+ * of zone under the record's own parameters (RFC 5155 §5) and it uses at
+ * most max_iterations iterations (RFC 9276 §3.2: no hashing beyond that).
+ * listed[i] is set for each type.  Returns 0, CDS_ENOENT when the denial
+ * holds no such record (an unsigned zone, only records of other names,
+ * too many iterations) or CDS_EINVAL when zone is not a name.
+ */
+int cds_denial_apex_types(const char *zone, const struct cds_rrset *set, uint32_t max_iterations,
+			  const uint16_t *types, size_t n, bool *listed);
+
 /* Is key k of dnskey one that a DS of ds[0..n) references (key tag,
  * algorithm and digest, RFC 4035 §5.2)?  No signature is verified. */
 bool cds_dnssec_key_in_ds(const char *zone, const struct cds_rrset *dnskey, size_t k,

@@ -104,6 +104,8 @@ struct cds_scanner_stats {
 	uint64_t send_calls;    /* system calls that sent UDP datagrams */
 	uint64_t received;      /* UDP datagrams received */
 	uint64_t recv_calls;    /* system calls that received them (or none) */
+	uint64_t bitmap_skipped; /* CDNSKEY or CSYNC queries not sent: the apex's
+				    type bitmap left the type out (scan.type-bitmaps) */
 	struct cds_error_report_stats reports; /* RFC 9567 */
 };
 

@@ -92,7 +92,8 @@ static void log_statistics(struct run *r)
 		       "%.2fs, deciding %.2fs, database %.2fs, waiting for DNS %.2fs, "
 		       "signature checks %llu, dnskey cache hits %llu, added %llu, timeouts %llu, "
 		       "window cuts %llu, datagrams sent in %llu calls, %llu received in %llu "
-		       "calls, claims %llu, %llu of them ahead, %llu waited for)",
+		       "calls, claims %llu, %llu of them ahead, %llu waited for, queries spared "
+		       "by type bitmaps %llu)",
 		       (unsigned long long)ss.queries, (unsigned long long)ss.answers,
 		       (unsigned long long)ss.tcp_fallbacks, wall, ps.decide_s, ps.db_s,
 		       dns > 0 ? dns : 0, (unsigned long long)ps.verifications,
@@ -100,7 +101,8 @@ static void log_statistics(struct run *r)
 		       (unsigned long long)ss.timeouts, (unsigned long long)ss.window_cuts,
 		       (unsigned long long)ss.send_calls, (unsigned long long)ss.received,
 		       (unsigned long long)ss.recv_calls, (unsigned long long)ps.claims,
-		       (unsigned long long)ps.claims_ahead, (unsigned long long)ps.claim_waits);
+		       (unsigned long long)ps.claims_ahead, (unsigned long long)ps.claim_waits,
+		       (unsigned long long)ss.bitmap_skipped);
 	if (ss.reports.sent || ss.reports.duplicates || ss.reports.rate_limited ||
 	    ss.reports.unsendable)
 		cds_log_info("error reports (RFC 9567): %llu sent, %llu suppressed as duplicates, "

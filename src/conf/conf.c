@@ -117,6 +117,7 @@ static const struct key scan_keys[] = {
 	 * for queries of its family; unset: the kernel's choice. */
 	{"source-address", K_HOST_ADDR, OFF(scan.source_address), 0, 0, NULL, NULL, NULL},
 	{"full-status", K_BOOL, OFF(scan.full_status), 0, 0, NULL, "false", NULL},
+	{"type-bitmaps", K_BOOL, OFF(scan.type_bitmaps), 0, 0, NULL, "true", NULL},
 	{"dnskey-cache", K_SECTION, 0, 0, 0, NULL, NULL, dnskey_cache_keys},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };

@@ -656,3 +656,36 @@ enum cds_dnssec_status cds_dnssec_denial(const char *zone, const struct cds_rrse
 	nsec3_links(&p, set, n);
 	return nsec3_proof(&p, w->limits->nsec3_max_iterations);
 }
+
+/* ------------------------------------------------ the apex's bitmap --- */
+
+int cds_denial_apex_types(const char *zone, const struct cds_rrset *set, uint32_t max_iterations,
+			  const uint16_t *types, size_t n, bool *listed)
+{
+	struct proof p = {.qtype = set->type};
+	int zl = cds_dname_to_wire(zone, p.zone.w);
+	if (zl < 0)
+		return CDS_EINVAL;
+	p.zone.len = (size_t)zl;
+	for (size_t i = 0; i < p.zone.len; i++)
+		if (p.zone.w[i] >= 'A' && p.zone.w[i] <= 'Z')
+			p.zone.w[i] = (uint8_t)(p.zone.w[i] + 32);
+	size_t d = set->denial_count < CDS_DENIAL_MAX ? set->denial_count : CDS_DENIAL_MAX;
+	const struct link *at = NULL;
+	nsec_links(&p, set, d);
+	if (p.count > 0) {
+		at = nsec_at(&p, &p.zone);
+	} else {
+		uint8_t h[20];
+		nsec3_links(&p, set, d);
+		if (p.count > 0 && p.iterations <= max_iterations && nsec3_hash(&p, &p.zone, h))
+			at = n3_match(&p, h);
+	}
+	/* The apex's own record lists its SOA; one without is the parent's
+	 * side of the delegation (NS, DS) and says nothing of the child. */
+	if (!at || !has_type(at, CDS_T_SOA))
+		return CDS_ENOENT;
+	for (size_t i = 0; i < n; i++)
+		listed[i] = has_type(at, types[i]);
+	return 0;
+}

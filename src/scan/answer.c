@@ -95,3 +95,15 @@ void cds_server_take_answer(struct cds_server_result *srv, enum cds_query_kind k
 			srv->soa_serial = info.apex_soa_serial;
 	}
 }
+
+void scan_absent_by_bitmap(struct cds_server_result *srv, enum cds_query_kind kind)
+{
+	const struct cds_rrset *cds = &srv->sets[CDS_Q_CDS];
+	struct cds_rrset *set = &srv->sets[kind];
+	cds_rrset_clear(set);
+	memcpy(set->owner, cds->owner, cds->owner_len);
+	set->owner_len = cds->owner_len;
+	set->type = cds_query_type(kind);
+	set->rcode = 0;
+	set->present = true;
+}

@@ -166,6 +166,8 @@ static void resolve_start(struct job *j)
 
 /* --------------------------------------------------- apex answers --- */
 
+static void probe_follow(struct job *j, const struct apex_query *q);
+
 static void apex_answer_cb(int status, const uint8_t *wire, size_t len, void *arg)
 {
 	struct apex_query *q = arg;
@@ -178,6 +180,8 @@ static void apex_answer_cb(int status, const uint8_t *wire, size_t len, void *ar
 	    cds_answer_report_channel(wire, len, j->s->conf->error_reporting.max_agent_length,
 				      srv->report_agent) != 0)
 		srv->report_agent[0] = '\0';
+	if (j->cds_first && j->phase == PHASE_PROBE)
+		probe_follow(j, q);
 	job_step_done(j);
 }
 
@@ -280,22 +284,30 @@ static int apex_send(struct job *j, size_t server, enum cds_query_kind kind, uns
 	return r;
 }
 
+/* The queries of kinds[0..n) at address i while it is usable, each once:
+ * one sent before (scan.type-bitmaps asks some early) is not sent again. */
+static void apex_send_at(struct job *j, size_t i, const enum cds_query_kind *kinds, size_t n)
+{
+	struct cds_scan_result *res = j->res;
+	for (size_t k = 0; k < n; k++) {
+		if (!res->servers[i].has_addr || !res->servers[i].ok)
+			break;
+		if (j->queries[i * CDS_Q_COUNT + (size_t)kinds[k]].job)
+			continue;
+		unsigned fl = CDS_QUERY_DO;
+		if (res->signal_over_tcp && (kinds[k] == CDS_Q_CDS || kinds[k] == CDS_Q_CDNSKEY))
+			fl |= CDS_QUERY_TCP;
+		int r = apex_send(j, i, kinds[k], fl);
+		if (r != 0)
+			scan_server_fail(&res->servers[i], cds_strerror(r));
+	}
+}
+
 /* The queries of kinds[0..n) at every usable address. */
 static void apex_send_all(struct job *j, const enum cds_query_kind *kinds, size_t n)
 {
-	struct cds_scan_result *res = j->res;
-	for (size_t i = 0; i < res->server_count; i++) {
-		for (size_t k = 0; k < n; k++) {
-			if (!res->servers[i].has_addr || !res->servers[i].ok)
-				break;
-			unsigned fl = CDS_QUERY_DO;
-			if (res->signal_over_tcp && (kinds[k] == CDS_Q_CDS || kinds[k] == CDS_Q_CDNSKEY))
-				fl |= CDS_QUERY_TCP;
-			int r = apex_send(j, i, kinds[k], fl);
-			if (r != 0)
-				scan_server_fail(&res->servers[i], cds_strerror(r));
-		}
-	}
+	for (size_t i = 0; i < j->res->server_count; i++)
+		apex_send_at(j, i, kinds, n);
 }
 
 /* The rest of the apex (SOA, DNSKEY, NS) at every address still usable:
@@ -307,6 +319,55 @@ static void apex_start(struct job *j)
 {
 	j->res->apex_asked = true;
 	apex_send_all(j, rest_kinds, sizeof(rest_kinds) / sizeof(rest_kinds[0]));
+}
+
+/*
+ * scan.type-bitmaps, after an answer of the probe at one address (a
+ * delegation with DS, asked CDS alone first).  After CDS: CDNSKEY and
+ * CSYNC, but not a type that the type bitmap of the apex's own NSEC or
+ * NSEC3 in an empty CDS answer leaves out; that one is taken as absent, as
+ * an empty answer would say (RFC 4034 §4.1.2; validating resolvers
+ * synthesise such answers from it, RFC 8198).  The bitmap is no more
+ * validated than the empty answer it comes with: it can only make an
+ * address look as if it publishes nothing, and nothing is changed unless
+ * every address agrees on a signal that validates.
+ *
+ * Once some address shows a signal, the policy will want the rest of the
+ * apex everywhere: it is asked at once at every address whose CDS answer
+ * is in (and at the others as theirs come), so that a signalling zone
+ * takes two round trips, as with all three asked together.
+ */
+static void probe_follow(struct job *j, const struct apex_query *q)
+{
+	static const enum cds_query_kind more[] = {CDS_Q_CDNSKEY, CDS_Q_CSYNC};
+	static const uint16_t more_types[] = {CDS_T_CDNSKEY, CDS_T_CSYNC};
+	struct cds_scan_result *res = j->res;
+	struct cds_server_result *srv = &res->servers[q->server];
+	const size_t nrest = sizeof(rest_kinds) / sizeof(rest_kinds[0]);
+	if (q->kind == CDS_Q_CDS && srv->ok) {
+		const struct cds_rrset *cds = &srv->sets[CDS_Q_CDS];
+		bool listed[2] = {true, true};
+		if (cds->count > 0 || cds->rcode != 0 || srv->probe_no_soa ||
+		    cds_denial_apex_types(j->d->domain, cds, j->conf->limits.nsec3_max_iterations,
+					  more_types, 2, listed) != 0)
+			listed[0] = listed[1] = true;
+		for (size_t k = 0; k < 2; k++) {
+			if (listed[k]) {
+				apex_send_at(j, q->server, &more[k], 1);
+			} else {
+				scan_absent_by_bitmap(srv, more[k]);
+				j->s->bitmap_skipped++;
+			}
+		}
+	}
+	if (!j->signal_seen && cds_policy_apex_wanted(res)) {
+		j->signal_seen = true;
+		for (size_t i = 0; i < res->server_count; i++)
+			if (res->servers[i].sets[CDS_Q_CDS].present)
+				apex_send_at(j, i, rest_kinds, nrest);
+	} else if (j->signal_seen && q->kind == CDS_Q_CDS) {
+		apex_send_at(j, q->server, rest_kinds, nrest);
+	}
 }
 
 /* The signal queries at every address; with scan.full-status (and for
@@ -329,8 +390,16 @@ static void probe_start(struct job *j)
 	 * over TCP (RFC 8078 §3.3: harder to spoof than UDP). */
 	res->signal_over_tcp = cds_policy_signal_over_tcp(j->d, j->conf);
 	res->apex_asked = j->conf->scan.full_status;
+	/* A delegation with DS is signed: its empty CDS answer brings the
+	 * apex's NSEC or NSEC3, which says whether CDNSKEY and CSYNC are
+	 * worth asking (probe_follow).  One without DS is asked all three at
+	 * once: its signals are bootstrapping candidates. */
+	j->cds_first = !res->apex_asked && j->conf->scan.type_bitmaps && j->d->ds_count > 0 &&
+		       !res->signal_over_tcp;
 	if (res->apex_asked)
 		apex_send_all(j, all, sizeof(all) / sizeof(all[0]));
+	else if (j->cds_first)
+		apex_send_all(j, probe, 1);
 	else
 		apex_send_all(j, probe, sizeof(probe) / sizeof(probe[0]));
 }

@@ -24,6 +24,7 @@ struct cds_scanner {
 	struct cds_trust *trust;       /* RFC 9615 look-ups, validated */
 	uint64_t scans;
 	uint64_t skipped;              /* addresses left out by address-families */
+	uint64_t bitmap_skipped;       /* queries the apex's type bitmap spared */
 	/* RFC 9567 error reports (ereport.c); NULL: error-reporting.enabled
 	 * is off */
 	struct ereporter *reporter;
@@ -76,6 +77,11 @@ bool scan_judge(enum judge_mode mode, const char *qname, uint16_t type,
 /* Mark srv unusable with why, keeping the first reason. */
 void scan_server_fail(struct cds_server_result *srv, const char *why);
 
+/* srv's answer for kind is empty, as the type bitmap of the apex's NSEC or
+ * NSEC3 in its empty CDS answer says (scan.type-bitmaps): the set as an
+ * empty NOERROR answer would leave it, the CDS set's owner. */
+void scan_absent_by_bitmap(struct cds_server_result *srv, enum cds_query_kind kind);
+
 /* -------------------------------------------------------------- job.c --- */
 
 /* The phases of one delegation's scan, in the order they can run; the job
@@ -121,6 +127,10 @@ struct job {
 	int *resolve_status;
 	char (*resolve_why)[64];      /* which look-up failed, and how */
 	struct apex_query *queries;   /* PHASE_PROBE, PHASE_APEX: CDS_Q_COUNT per server */
+	/* PHASE_PROBE with scan.type-bitmaps: CDS first, the rest of the
+	 * probe as the apex's type bitmap says (job.c probe_follow) */
+	bool cds_first;
+	bool signal_seen;             /* some address has a signal: ask the apex */
 };
 
 /* One answer or look-up of the phase is in: the next phase when it was the

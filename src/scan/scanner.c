@@ -173,6 +173,7 @@ void cds_scanner_stats(const struct cds_scanner *s, struct cds_scanner_stats *ou
 					  .send_calls = st.send_calls,
 					  .received = st.received,
 					  .recv_calls = st.recv_calls,
+					  .bitmap_skipped = s->bitmap_skipped,
 					  .reports = s->reports};
 }
 

@@ -10,7 +10,8 @@
  * as JSON.  Every RRset cdscan's validator calls secure is validated by
  * getdns too (tests/common/oracle.c), which must agree; so is every
  * denial of existence (NSEC/NSEC3) that cdscan's cds_dnssec_denial calls
- * secure.  Seeds are real answers from the lab (make_answer_seeds.py) and
+ * secure; the apex's type bitmap is read as scan.type-bitmaps reads it.
+ * Seeds are real answers from the lab (make_answer_seeds.py) and
  * NSEC3 answers made in-process (make_denial_seeds.c). */
 #include <stdint.h>
 #include <stdio.h>
@@ -33,8 +34,14 @@ static void check_denial(const char *zone, const struct cds_rrset *set,
 			 const struct cds_rrset *keys, const struct cds_ds *ds, time_t now)
 {
 	char why[512];
+	static const uint16_t types[] = {CDS_T_SOA, CDS_T_CDNSKEY, CDS_T_CSYNC};
+	bool listed[3] = {false, false, false};
 	if (set->count || !set->denial_count)
 		return;
+	/* scan.type-bitmaps reads the apex's bitmap from the same records:
+	 * one it accepts lists the apex's SOA. */
+	if (cds_denial_apex_types(zone, set, 150, types, 3, listed) == 0 && !listed[0])
+		abort();
 	if (cds_dnssec_denial(zone, set, keys, ts_work(now), why,
 			      sizeof(why)) == CDS_DNSSEC_SECURE &&
 	    cds_dnssec_validate(zone, keys, keys, ds, 1, ts_work(now)) == CDS_DNSSEC_SECURE &&

@@ -549,6 +549,70 @@ static void test_not_empty(void **state)
 	judge(&set, 150, CDS_DNSSEC_BOGUS, CDS_DNSSEC_BOGUS, "not empty");
 }
 
+/* ---------------------------------------- cds_denial_apex_types --- */
+
+/* The apex's own NSEC, or the NSEC3 at the apex's hash, says which types
+ * the apex has (scan.type-bitmaps); a record of another name, the parent's
+ * side of the delegation (no SOA) or an NSEC3 with more iterations than
+ * allowed says nothing. */
+static void test_apex_types(void **state)
+{
+	(void)state;
+	static const uint16_t apex[] = {CDS_T_SOA, CDS_T_NS, CDS_T_DNSKEY, CDS_T_CDNSKEY,
+					CDS_T_NSEC, CDS_T_RRSIG};
+	static const uint16_t parent_side[] = {CDS_T_NS, CDS_T_DS, CDS_T_NSEC, CDS_T_RRSIG};
+	static const uint16_t ask[] = {CDS_T_CDNSKEY, CDS_T_CSYNC};
+	static const uint8_t salt[] = {0xab, 0xcd};
+	struct ts_auth a[1];
+	struct cds_rrset set = {0};
+	bool listed[2];
+	uint8_t h[20], next[20];
+
+	snprintf(a[0].owner, sizeof(a[0].owner), ZONE);
+	ts_rr_nsec(&a[0].rr, "a." ZONE, apex, sizeof(apex) / sizeof(apex[0]));
+	answer(ZONE, CDS_T_CDS, 0, a, 1, &set);
+	listed[0] = listed[1] = false;
+	assert_int_equal(cds_denial_apex_types(ZONE, &set, 0, ask, 2, listed), 0);
+	assert_true(listed[0]);  /* CDNSKEY is there */
+	assert_false(listed[1]); /* CSYNC is not */
+	assert_int_equal(cds_denial_apex_types("EXAMPLE.test.", &set, 0, ask, 2, listed), 0);
+	cds_rrset_clear(&set);
+
+	snprintf(a[0].owner, sizeof(a[0].owner), "a." ZONE); /* another name */
+	answer(ZONE, CDS_T_CDS, 0, a, 1, &set);
+	assert_int_equal(cds_denial_apex_types(ZONE, &set, 0, ask, 2, listed), CDS_ENOENT);
+	cds_rrset_clear(&set);
+
+	snprintf(a[0].owner, sizeof(a[0].owner), ZONE); /* the parent's side */
+	ts_rr_nsec(&a[0].rr, "a." ZONE, parent_side, sizeof(parent_side) / sizeof(parent_side[0]));
+	answer(ZONE, CDS_T_CDS, 0, a, 1, &set);
+	assert_int_equal(cds_denial_apex_types(ZONE, &set, 0, ask, 2, listed), CDS_ENOENT);
+	cds_rrset_clear(&set);
+
+	ts_nsec3_hash(ZONE, salt, sizeof(salt), 3, h);
+	ts_nsec3_owner(h, ZONE, a[0].owner);
+	memset(next, 0xff, sizeof(next));
+	ts_rr_nsec3(&a[0].rr, 0, 3, salt, sizeof(salt), next, apex, sizeof(apex) / sizeof(apex[0]) - 2);
+	answer(ZONE, CDS_T_CDS, 0, a, 1, &set);
+	listed[0] = listed[1] = false;
+	assert_int_equal(cds_denial_apex_types(ZONE, &set, 3, ask, 2, listed), 0);
+	assert_true(listed[0]);
+	assert_false(listed[1]);
+	/* RFC 9276 §3.2: above the limit, nothing is hashed or read. */
+	assert_int_equal(cds_denial_apex_types(ZONE, &set, 2, ask, 2, listed), CDS_ENOENT);
+	cds_rrset_clear(&set);
+
+	ts_nsec3_hash("a." ZONE, salt, sizeof(salt), 3, h); /* another name's hash */
+	ts_nsec3_owner(h, ZONE, a[0].owner);
+	answer(ZONE, CDS_T_CDS, 0, a, 1, &set);
+	assert_int_equal(cds_denial_apex_types(ZONE, &set, 3, ask, 2, listed), CDS_ENOENT);
+	cds_rrset_clear(&set);
+
+	answer(ZONE, CDS_T_CDS, 0, NULL, 0, &set); /* unsigned: no record at all */
+	assert_int_equal(cds_denial_apex_types(ZONE, &set, 3, ask, 2, listed), CDS_ENOENT);
+	cds_rrset_clear(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -565,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_nsec3_ds),
 		cmocka_unit_test(test_nsec3_not_of_zone),
 		cmocka_unit_test(test_not_empty),
+		cmocka_unit_test(test_apex_types),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -37,6 +37,13 @@ struct zone_data {
 	size_t child_ns;     /* nsK.child.test. (K = 1..child_ns) in the NS RRset too */
 	const char *new_ns;  /* an out-of-bailiwick name in the NS RRset too */
 	size_t new_ns_addrs; /* its A records (from the resolver): 127.0.9.1, .2, ... */
+	/* Empty answers at the apex carry the SOA and the apex's NSEC (1) or
+	 * NSEC3 (2), whose bitmap lists the types served, CDNSKEY too with
+	 * bitmap_cdnskey (none is served), CSYNC not with bitmap_hides_csync;
+	 * 0: no SOA, no denial. */
+	int denial;
+	bool bitmap_cdnskey;
+	bool bitmap_hides_csync;
 };
 
 /* One query as the responder saw it. */
@@ -99,6 +106,42 @@ static size_t new_ns_answer(const struct zone_data *z, const char *qname, uint16
 	return ts_answer(out, qname, qtype, 0, rr, n, NULL, 0, 0, 0);
 }
 
+/* An empty answer at the apex with the SOA and the apex's NSEC or NSEC3
+ * (z->denial). */
+static size_t apex_denial(const struct zone_data *z, uint16_t qtype, uint8_t *out)
+{
+	static const uint8_t salt[] = {0x01};
+	const struct ts_key *signers[1] = {&ksk};
+	time_t now = time(NULL);
+	uint16_t types[10];
+	size_t t = 0;
+	struct ts_auth a;
+	uint8_t h[20], next[20];
+	types[t++] = CDS_T_NS;
+	types[t++] = CDS_T_SOA;
+	types[t++] = CDS_T_RRSIG;
+	types[t++] = z->denial == 1 ? CDS_T_NSEC : CDS_T_DNSKEY;
+	if (z->denial == 1)
+		types[t++] = CDS_T_DNSKEY;
+	if (z->signal)
+		types[t++] = CDS_T_CDS;
+	if (z->bitmap_cdnskey)
+		types[t++] = CDS_T_CDNSKEY;
+	if (z->csync && !z->bitmap_hides_csync)
+		types[t++] = CDS_T_CSYNC;
+	if (z->denial == 1) {
+		snprintf(a.owner, sizeof(a.owner), ZONE);
+		ts_rr_nsec(&a.rr, "ns1." ZONE, types, t);
+	} else {
+		ts_nsec3_hash(ZONE, salt, sizeof(salt), 0, h);
+		ts_nsec3_owner(h, ZONE, a.owner);
+		memset(next, 0xee, sizeof(next));
+		ts_rr_nsec3(&a.rr, 0, 0, salt, sizeof(salt), next, types, t);
+	}
+	return ts_answer_denial(out, ZONE, ZONE, qtype, 0, &a, 1, signers, 1, now - 3600,
+				now + 86400);
+}
+
 /* The signed answer the zone gives to (qname, qtype); NXDOMAIN below it. */
 static size_t answer(const struct zone_data *z, const char *qname, uint16_t qtype, uint8_t *out)
 {
@@ -126,6 +169,8 @@ static size_t answer(const struct zone_data *z, const char *qname, uint16_t qtyp
 		ts_rr_csync(&rr[n++], 7, CDS_CSYNC_IMMEDIATE, types, z->csync_a_aaaa ? 3 : 1);
 		nsig = z->csync_unsigned ? 0 : 1;
 	}
+	if (n == 0 && z->denial)
+		return apex_denial(z, qtype, out);
 	return ts_answer(out, qname, qtype, 0, rr, n, signers, nsig, inc, exp);
 }
 
@@ -411,6 +456,129 @@ static void test_no_nameserver(void **state)
 	free(r);
 }
 
+/* ------------------------------------- #20: scan.type-bitmaps --- */
+
+static uint64_t bitmap_skipped(const struct run *r)
+{
+	struct cds_scanner_stats st;
+	cds_scanner_stats(r->scanner, &st);
+	return st.bitmap_skipped;
+}
+
+static void ds_verdict(struct run *r, const char *ds_code, const char *ns_code)
+{
+	struct cds_verdict v;
+	assert_int_equal(cds_policy_decide(r->res, &r->conf, time(NULL), &v), 0);
+	assert_string_equal(cds_reason_code(v.ds_side.reasons[0]), ds_code);
+	assert_string_equal(cds_reason_code(v.ns_side.reasons[0]), ns_code);
+	cds_verdict_clear(&v);
+}
+
+/* A secure delegation without a signal, NSEC or NSEC3: CDS alone, the
+ * apex's bitmap answers for CDNSKEY and CSYNC, the verdict as before. */
+static void test_bitmap_no_signal(void **state)
+{
+	for (int denial = 1; denial <= 2; denial++) {
+		struct zone_data z = {.serial = 1, .denial = denial};
+		struct run *r = calloc(1, sizeof(*r));
+		run_setup(r, &z, true);
+		run_scan(r);
+		const struct cds_server_result *srv = &r->res->servers[0];
+		assert_true(srv->ok);
+		assert_int_equal(r->ns.n, 1);
+		assert_int_equal(r->ns.log[0].qtype, CDS_T_CDS);
+		for (int k = CDS_Q_CDS; k <= CDS_Q_CSYNC; k++) {
+			assert_true(srv->sets[k].present);
+			assert_int_equal(srv->sets[k].count, 0);
+			assert_int_equal(srv->sets[k].rcode, 0);
+		}
+		assert_false(r->res->apex_asked);
+		assert_int_equal(bitmap_skipped(r), 2);
+		ds_verdict(r, "no-signal", "no-csync");
+		run_teardown(r);
+		free(r);
+	}
+}
+
+/* A type the bitmap lists is asked, even where the server then has none. */
+static void test_bitmap_listed_asked(void **state)
+{
+	static const struct zone_data z = {.serial = 1, .denial = 1, .bitmap_cdnskey = true};
+	struct run *r = calloc(1, sizeof(*r));
+	run_setup(r, &z, true);
+	run_scan(r);
+	assert_int_equal(r->ns.n, 2);
+	assert_int_equal(count_type(&r->ns, CDS_T_CDS), 1);
+	assert_int_equal(count_type(&r->ns, CDS_T_CDNSKEY), 1);
+	assert_int_equal(count_type(&r->ns, CDS_T_CSYNC), 0);
+	assert_int_equal(bitmap_skipped(r), 1);
+	ds_verdict(r, "no-signal", "no-csync");
+	run_teardown(r);
+	free(r);
+}
+
+/* A signal: after CDS, the rest of the probe and of the apex at once
+ * (two round trips, six queries), and the verdict of the full scan. */
+static void test_bitmap_signal(void **state)
+{
+	static const struct zone_data z = {.serial = 1, .denial = 1, .signal = true};
+	struct run *r = calloc(1, sizeof(*r));
+	run_setup(r, &z, true);
+	run_scan(r);
+	assert_int_equal(r->ns.n, CDS_Q_COUNT);
+	assert_int_equal(r->ns.log[0].qtype, CDS_T_CDS);
+	for (int k = 0; k < CDS_Q_COUNT; k++)
+		assert_int_equal(count_type(&r->ns, cds_query_type((enum cds_query_kind)k)), 1);
+	assert_true(r->res->apex_asked);
+	assert_int_equal(bitmap_skipped(r), 0);
+	ds_verdict(r, "signal-unchanged", "no-csync");
+	run_teardown(r);
+	free(r);
+}
+
+/* Off, without DS, or without a denial in the answer: all three at once.
+ * And what the switch is for: a bitmap that leaves out a CSYNC the server
+ * does publish hides it while the switch is on (cdscan.yaml(5)). */
+static void test_bitmap_not_used(void **state)
+{
+	static const struct zone_data hides = {.serial = 9, .denial = 1, .csync = true,
+					       .bitmap_hides_csync = true};
+	static const struct zone_data plain = {.serial = 1};
+	struct run *r = calloc(1, sizeof(*r));
+
+	run_setup(r, &hides, true);
+	run_scan(r);
+	assert_int_equal(r->ns.n, 1);
+	assert_null(r->res->servers[0].csync);
+	ds_verdict(r, "no-signal", "no-csync");
+	run_teardown(r);
+
+	run_setup(r, &hides, true);
+	r->conf.scan.type_bitmaps = false;
+	run_scan(r);
+	assert_int_equal(count_type(&r->ns, CDS_T_CSYNC), 1);
+	assert_int_equal(r->res->servers[0].sets[CDS_Q_CSYNC].count, 1);
+	assert_int_equal(bitmap_skipped(r), 0);
+	run_teardown(r);
+
+	run_setup(r, &hides, false); /* no DS */
+	r->conf.policy.bootstrap_authenticated = false;
+	run_scan(r);
+	assert_int_equal(count_type(&r->ns, CDS_T_CDS), 1);
+	assert_int_equal(count_type(&r->ns, CDS_T_CDNSKEY), 1);
+	assert_int_equal(count_type(&r->ns, CDS_T_CSYNC), 1);
+	assert_int_equal(r->ns.log[0].qtype == CDS_T_CDS ? 0 : 1, 0);
+	run_teardown(r);
+
+	run_setup(r, &plain, true); /* empty answers without SOA or NSEC */
+	run_scan(r);
+	assert_int_equal(count_type(&r->ns, CDS_T_CDNSKEY), 1);
+	assert_int_equal(count_type(&r->ns, CDS_T_CSYNC), 1);
+	assert_int_equal(bitmap_skipped(r), 0);
+	run_teardown(r);
+	free(r);
+}
+
 /* ------------------------------------------------ #16: bounded work --- */
 
 /* The datagrams the scanner sent so far (every query, retries counted). */
@@ -642,6 +810,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_apex_only),
+		cmocka_unit_test(test_bitmap_no_signal),
+		cmocka_unit_test(test_bitmap_listed_asked),
+		cmocka_unit_test(test_bitmap_signal),
+		cmocka_unit_test(test_bitmap_not_used),
 		cmocka_unit_test(test_csync_phases),
 		cmocka_unit_test(test_csync_not_actionable),
 		cmocka_unit_test(test_bootstrap_phase),
