@@ -324,18 +324,21 @@ static void apex_start(struct job *j)
 /*
  * scan.type-bitmaps, after an answer of the probe at one address (a
  * delegation with DS, asked CDS alone first).  After CDS: CDNSKEY and
- * CSYNC, but not a type that the type bitmap of the apex's own NSEC or
- * NSEC3 in an empty CDS answer leaves out; that one is taken as absent, as
- * an empty answer would say (RFC 4034 §4.1.2; validating resolvers
- * synthesise such answers from it, RFC 8198).  The bitmap is no more
- * validated than the empty answer it comes with: it can only make an
- * address look as if it publishes nothing, and nothing is changed unless
- * every address agrees on a signal that validates.
+ * CSYNC, each unless the type bitmap of the apex's own NSEC or NSEC3 in an
+ * empty CDS answer leaves it out; one left out is taken as absent, as an
+ * empty answer would say (RFC 4034 §4.1.2; validating resolvers synthesise
+ * such answers from it, RFC 8198).  The bitmap is no more validated than
+ * the empty answer it comes with: it can only make an address look as if
+ * it publishes nothing, and nothing is changed unless every address agrees
+ * on a signal that validates.
  *
- * Once some address shows a signal, the policy will want the rest of the
- * apex everywhere: it is asked at once at every address whose CDS answer
- * is in (and at the others as theirs come), so that a signalling zone
- * takes two round trips, as with all three asked together.
+ * The policy wants the rest of the apex (SOA, DNSKEY, NS) everywhere once
+ * some address has a signal (cds_policy_apex_wanted), and a bitmap that
+ * lists CDNSKEY or CSYNC announces one: from then on the rest is asked at
+ * once at every address whose CDS answer is in, and at the others as
+ * theirs come, so that a signalling zone takes two round trips, as with
+ * all three asked together.  Only a zone whose empty CDS answer has no
+ * bitmap to read (no apex NSEC or NSEC3 with it) takes one more.
  */
 static void probe_follow(struct job *j, const struct apex_query *q)
 {
@@ -344,6 +347,7 @@ static void probe_follow(struct job *j, const struct apex_query *q)
 	struct cds_scan_result *res = j->res;
 	struct cds_server_result *srv = &res->servers[q->server];
 	const size_t nrest = sizeof(rest_kinds) / sizeof(rest_kinds[0]);
+	bool announced = false;
 	if (q->kind == CDS_Q_CDS && srv->ok) {
 		const struct cds_rrset *cds = &srv->sets[CDS_Q_CDS];
 		bool listed[2] = {true, true};
@@ -351,6 +355,8 @@ static void probe_follow(struct job *j, const struct apex_query *q)
 		    cds_denial_apex_types(j->d->domain, cds, j->conf->limits.nsec3_max_iterations,
 					  more_types, 2, listed) != 0)
 			listed[0] = listed[1] = true;
+		else
+			announced = listed[0] || listed[1];
 		for (size_t k = 0; k < 2; k++) {
 			if (listed[k]) {
 				apex_send_at(j, q->server, &more[k], 1);
@@ -360,7 +366,7 @@ static void probe_follow(struct job *j, const struct apex_query *q)
 			}
 		}
 	}
-	if (!j->signal_seen && cds_policy_apex_wanted(res)) {
+	if (!j->signal_seen && (announced || cds_policy_apex_wanted(res))) {
 		j->signal_seen = true;
 		for (size_t i = 0; i < res->server_count; i++)
 			if (res->servers[i].sets[CDS_Q_CDS].present)

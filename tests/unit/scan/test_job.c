@@ -500,19 +500,48 @@ static void test_bitmap_no_signal(void **state)
 	}
 }
 
-/* A type the bitmap lists is asked, even where the server then has none. */
+/* A type the bitmap lists is asked, even where the server then has none,
+ * and with it the rest of the apex (a listed type announces a signal). */
 static void test_bitmap_listed_asked(void **state)
 {
 	static const struct zone_data z = {.serial = 1, .denial = 1, .bitmap_cdnskey = true};
 	struct run *r = calloc(1, sizeof(*r));
 	run_setup(r, &z, true);
 	run_scan(r);
-	assert_int_equal(r->ns.n, 2);
-	assert_int_equal(count_type(&r->ns, CDS_T_CDS), 1);
+	assert_int_equal(r->ns.n, 5);
+	assert_int_equal(r->ns.log[0].qtype, CDS_T_CDS);
 	assert_int_equal(count_type(&r->ns, CDS_T_CDNSKEY), 1);
 	assert_int_equal(count_type(&r->ns, CDS_T_CSYNC), 0);
+	assert_int_equal(count_type(&r->ns, CDS_T_SOA), 1);
 	assert_int_equal(bitmap_skipped(r), 1);
 	ds_verdict(r, "no-signal", "no-csync");
+	run_teardown(r);
+	free(r);
+}
+
+/* A CSYNC alone: the bitmap lists it, so CSYNC and the rest of the apex go
+ * in the second round together, CDNSKEY never; then RFC 7477 §3.4's NS and
+ * SOA again, as in test_csync_phases. */
+static void test_bitmap_csync_only(void **state)
+{
+	static const struct zone_data z = {.serial = 9, .denial = 1, .csync = true};
+	struct run *r = calloc(1, sizeof(*r));
+	run_setup(r, &z, true);
+	run_scan(r);
+	const struct cds_server_result *srv = &r->res->servers[0];
+	assert_true(srv->ok);
+	assert_int_equal(r->ns.log[0].qtype, CDS_T_CDS);
+	assert_int_equal(count_type(&r->ns, CDS_T_CDNSKEY), 0);
+	assert_int_equal(count_type(&r->ns, CDS_T_CSYNC), 1);
+	assert_int_equal(count_type(&r->ns, CDS_T_DNSKEY), 1);
+	assert_int_equal(count_type(&r->ns, CDS_T_SOA), 2);
+	assert_int_equal(count_type(&r->ns, CDS_T_NS), 2);
+	/* CSYNC, SOA, DNSKEY and NS are the second round: the four after CDS. */
+	for (size_t i = 1; i <= 4; i++)
+		assert_int_not_equal(r->ns.log[i].qtype, CDS_T_CDS);
+	assert_non_null(srv->csync);
+	assert_true(srv->csync->ok);
+	assert_int_equal(bitmap_skipped(r), 1);
 	run_teardown(r);
 	free(r);
 }
@@ -812,6 +841,7 @@ int main(void)
 		cmocka_unit_test(test_apex_only),
 		cmocka_unit_test(test_bitmap_no_signal),
 		cmocka_unit_test(test_bitmap_listed_asked),
+		cmocka_unit_test(test_bitmap_csync_only),
 		cmocka_unit_test(test_bitmap_signal),
 		cmocka_unit_test(test_bitmap_not_used),
 		cmocka_unit_test(test_csync_phases),
