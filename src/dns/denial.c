@@ -584,6 +584,19 @@ static enum cds_dnssec_status nsec3_proof(struct proof *p, uint32_t max_iteratio
 
 /* ------------------------------------------------------------ entry --- */
 
+/* The zone's name in lower-cased wire form; false if it is not a name. */
+static bool zone_name(const char *zone, struct wname *out)
+{
+	int zl = cds_dname_to_wire(zone, out->w);
+	if (zl < 0)
+		return false;
+	out->len = (size_t)zl;
+	for (size_t i = 0; i < out->len; i++)
+		if (out->w[i] >= 'A' && out->w[i] <= 'Z')
+			out->w[i] = (uint8_t)(out->w[i] + 32);
+	return true;
+}
+
 /*
  * Every NSEC/NSEC3 RRset considered must be signed by a zone key of
  * dnskey.  The work is bounded: at most CDS_DENIAL_MAX (8) RRsets are
@@ -622,16 +635,11 @@ enum cds_dnssec_status cds_dnssec_denial(const char *zone, const struct cds_rrse
 {
 	struct proof p = {.qtype = set->type, .why = why, .whylen = whylen};
 	char nb[1024];
-	int zl = cds_dname_to_wire(zone, p.zone.w);
 	if (why && whylen)
 		why[0] = '\0';
 	w->limit[0] = '\0';
-	if (zl < 0)
+	if (!zone_name(zone, &p.zone))
 		return fail(&p, CDS_DNSSEC_ERROR, "%s is not a domain name", zone);
-	p.zone.len = (size_t)zl;
-	for (size_t i = 0; i < p.zone.len; i++)
-		if (p.zone.w[i] >= 'A' && p.zone.w[i] <= 'Z')
-			p.zone.w[i] = (uint8_t)(p.zone.w[i] + 32);
 	owner_of(set, &p.qname);
 	if (set->count > 0)
 		return fail(&p, CDS_DNSSEC_BOGUS, "the answer is not empty (%zu records)", set->count);
@@ -663,13 +671,8 @@ int cds_denial_apex_types(const char *zone, const struct cds_rrset *set, uint32_
 			  const uint16_t *types, size_t n, bool *listed)
 {
 	struct proof p = {.qtype = set->type};
-	int zl = cds_dname_to_wire(zone, p.zone.w);
-	if (zl < 0)
+	if (!zone_name(zone, &p.zone))
 		return CDS_EINVAL;
-	p.zone.len = (size_t)zl;
-	for (size_t i = 0; i < p.zone.len; i++)
-		if (p.zone.w[i] >= 'A' && p.zone.w[i] <= 'Z')
-			p.zone.w[i] = (uint8_t)(p.zone.w[i] + 32);
 	size_t d = set->denial_count < CDS_DENIAL_MAX ? set->denial_count : CDS_DENIAL_MAX;
 	const struct link *at = NULL;
 	nsec_links(&p, set, d);
